@@ -1,0 +1,1 @@
+//! Procedural macros for weft. Use them through the `weft` crate.

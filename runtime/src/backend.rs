@@ -1,0 +1,326 @@
+//! The interface workers and clients talk to: poll and complete tasks; start,
+//! describe, read history and wait for results.
+//!
+//! The embedded [`crate::engine`] implements it. Workers and clients use only
+//! this trait, never the engine, so another backend can take its place.
+
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+
+use crate::converter::{Payload, PayloadTooLarge};
+use crate::failure::Failure;
+use crate::history::Event;
+use crate::protocol::Command;
+
+/// The namespace used when none is given.
+pub const DEFAULT_NAMESPACE: &str = "default";
+
+/// Longest workflow id, run id, request id or task queue name accepted, in bytes.
+pub const MAX_ID_BYTES: usize = 1000;
+
+/// What to do when a closed run with the same workflow id exists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdReusePolicy {
+    /// Start a new run whatever the last one's outcome.
+    #[default]
+    AllowDuplicate,
+    /// Start a new run only if the last one did not complete successfully.
+    AllowDuplicateFailedOnly,
+    /// Never reuse the id.
+    RejectDuplicate,
+}
+
+/// What to do when a run with the same workflow id is still open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdConflictPolicy {
+    /// Refuse the start (`WorkflowAlreadyStarted`).
+    #[default]
+    Fail,
+    /// Return the open run instead of starting one.
+    UseExisting,
+}
+
+/// A request to start a workflow run.
+#[derive(Clone, Debug)]
+pub struct StartWorkflowRequest {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// Business id of the workflow.
+    pub workflow_id: String,
+    /// Registered workflow type.
+    pub workflow_type: String,
+    /// Task queue its workflow tasks go to.
+    pub task_queue: String,
+    /// Encoded input.
+    pub input: Vec<Payload>,
+    /// Makes a retried start idempotent: the same request id returns the same run.
+    pub request_id: String,
+    /// Policy for a closed run with the same id.
+    pub id_reuse_policy: IdReusePolicy,
+    /// Policy for an open run with the same id.
+    pub id_conflict_policy: IdConflictPolicy,
+}
+
+/// The run a start request led to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StartWorkflowResponse {
+    /// The run's id.
+    pub run_id: String,
+    /// False when an existing run was returned (same request id, or `UseExisting`).
+    pub started: bool,
+}
+
+/// Where a run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunStatus {
+    /// Still running.
+    Running,
+    /// Returned a value.
+    Completed,
+    /// Returned an error.
+    Failed,
+}
+
+impl RunStatus {
+    /// Whether the run is closed.
+    pub fn is_closed(self) -> bool {
+        !matches!(self, RunStatus::Running)
+    }
+}
+
+/// How a closed run ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RunOutcome {
+    /// The workflow's value.
+    Completed(Payload),
+    /// The workflow's failure.
+    Failed(Failure),
+}
+
+/// Identifies one delivery of a task, so a stale worker's late answer is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TaskToken {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// The run.
+    pub run_id: String,
+    /// Which task of the run: the workflow task number, or the activity's
+    /// scheduled event id.
+    pub task_id: i64,
+    /// Delivery attempt of that task.
+    pub attempt: u32,
+    /// Changes each time the engine starts, so tokens from before a restart fail.
+    pub incarnation: u64,
+}
+
+/// A workflow task handed to a worker.
+#[derive(Clone, Debug)]
+pub struct WorkflowTask {
+    /// Token to complete or fail the task with.
+    pub token: TaskToken,
+    /// The workflow id.
+    pub workflow_id: String,
+    /// The workflow type.
+    pub workflow_type: String,
+    /// Events since the previous workflow task's completion: its
+    /// `WorkflowTaskScheduled`, `Started`, `Completed`, its command events,
+    /// then what arrived since. For the first task, the whole history.
+    pub events: Vec<Event>,
+    /// Id of the first event in `events`.
+    pub first_event_id: i64,
+    /// Number of events in history before this task.
+    pub history_length: u64,
+    /// Workflow time for this task (what `ctx.now()` reads).
+    pub started_time: SystemTime,
+    /// Attempt of this workflow task (above 1 after failures).
+    pub attempt: u32,
+}
+
+/// A worker's answer to a workflow task.
+#[derive(Clone, Debug)]
+pub struct WorkflowTaskCompletion {
+    /// The task's token.
+    pub token: TaskToken,
+    /// Commands in the order the workflow produced them.
+    pub commands: Vec<Command>,
+    /// Internal behaviour flags the worker used.
+    pub sdk_flags: Vec<u32>,
+    /// Who completed it.
+    pub identity: String,
+}
+
+/// An activity attempt handed to a worker.
+#[derive(Clone, Debug)]
+pub struct ActivityTask {
+    /// Token to complete the attempt with.
+    pub token: TaskToken,
+    /// Workflow id of the run that scheduled it.
+    pub workflow_id: String,
+    /// The activity's id.
+    pub activity_id: String,
+    /// The activity's type.
+    pub activity_type: String,
+    /// Arguments.
+    pub input: Vec<Payload>,
+    /// Attempt number (1-based).
+    pub attempt: u32,
+    /// Limit on this attempt.
+    pub start_to_close_timeout: Option<Duration>,
+    /// Heartbeat timeout, if any.
+    pub heartbeat_timeout: Option<Duration>,
+    /// When this attempt was scheduled.
+    pub scheduled_time: SystemTime,
+}
+
+/// How an activity attempt ended.
+#[derive(Clone, Debug)]
+pub enum ActivityTaskResult {
+    /// It returned a value.
+    Completed(Payload),
+    /// It failed; the retry policy decides what comes next.
+    Failed(Failure),
+}
+
+/// A run, as `describe` shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Description {
+    /// The workflow id.
+    pub workflow_id: String,
+    /// The run's id.
+    pub run_id: String,
+    /// Type name.
+    pub workflow_type: String,
+    /// Task queue.
+    pub task_queue: String,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// Number of history events.
+    pub history_length: u64,
+    /// Activities scheduled and not yet closed.
+    pub pending_activities: usize,
+    /// Attempt of the current workflow task (above 1 while it keeps failing).
+    pub workflow_task_attempt: u32,
+    /// The last workflow task failure's message, while failures continue.
+    pub last_workflow_task_failure: Option<String>,
+    /// Run ids of this workflow id, oldest first, this one included.
+    pub run_chain: Vec<String>,
+    /// When the run started.
+    pub start_time: SystemTime,
+    /// When it closed.
+    pub close_time: Option<SystemTime>,
+}
+
+/// Errors a backend returns.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    /// A run with this workflow id is open, or the id may not be reused.
+    #[error("workflow {workflow_id:?} already started (run {run_id})")]
+    WorkflowAlreadyStarted {
+        /// The workflow id.
+        workflow_id: String,
+        /// The run holding it.
+        run_id: String,
+    },
+    /// No such workflow or run.
+    #[error("workflow {workflow_id:?} not found{}", run_id.as_ref().map(|r| format!(" (run {r})")).unwrap_or_default())]
+    NotFound {
+        /// The workflow id asked for.
+        workflow_id: String,
+        /// The run id asked for.
+        run_id: Option<String>,
+    },
+    /// The task token is stale or unknown: the task timed out, was redelivered
+    /// or the engine restarted.
+    #[error("task not found or no longer current: {0}")]
+    TaskNotFound(String),
+    /// New events arrived while the task ran; the completion is refused so a
+    /// new task carries them.
+    #[error("workflow task completion refused: {0}")]
+    UnhandledCommand(String),
+    /// A request argument is invalid.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// A payload exceeds the configured limit.
+    #[error(transparent)]
+    PayloadTooLarge(#[from] PayloadTooLarge),
+    /// The engine stopped (a commit failed, or it shut down); nothing after
+    /// the reason was acknowledged.
+    #[error("engine stopped: {0}")]
+    Stopped(String),
+    /// The store could not be read.
+    #[error("store error: {0}")]
+    Store(String),
+}
+
+/// The calls workers and clients make.
+///
+/// Long polls return `Ok(None)` when the backend is shutting down.
+pub trait Backend: Send + Sync + 'static {
+    /// Starts a run (or returns the existing one, per the request's policies).
+    fn start_workflow(
+        &self,
+        request: StartWorkflowRequest,
+    ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>>;
+
+    /// Waits for a workflow task on a task queue.
+    fn poll_workflow_task<'a>(
+        &'a self,
+        namespace: &'a str,
+        task_queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<WorkflowTask>, BackendError>>;
+
+    /// Completes a workflow task with its commands.
+    fn complete_workflow_task(
+        &self,
+        completion: WorkflowTaskCompletion,
+    ) -> BoxFuture<'_, Result<(), BackendError>>;
+
+    /// Fails a workflow task; it is retried with backoff.
+    fn fail_workflow_task(
+        &self,
+        token: TaskToken,
+        failure: Failure,
+        nondeterminism: bool,
+    ) -> BoxFuture<'_, Result<(), BackendError>>;
+
+    /// Waits for an activity task on a task queue.
+    fn poll_activity_task<'a>(
+        &'a self,
+        namespace: &'a str,
+        task_queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ActivityTask>, BackendError>>;
+
+    /// Reports how an activity attempt ended.
+    fn complete_activity_task(
+        &self,
+        token: TaskToken,
+        result: ActivityTaskResult,
+    ) -> BoxFuture<'_, Result<(), BackendError>>;
+
+    /// Describes a run (the latest run when `run_id` is `None`).
+    fn describe<'a>(
+        &'a self,
+        namespace: &'a str,
+        workflow_id: &'a str,
+        run_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Description, BackendError>>;
+
+    /// Reads a run's committed history.
+    fn history<'a>(
+        &'a self,
+        namespace: &'a str,
+        workflow_id: &'a str,
+        run_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<Event>, BackendError>>;
+
+    /// Waits until the run closes and returns how it ended.
+    fn wait_result<'a>(
+        &'a self,
+        namespace: &'a str,
+        workflow_id: &'a str,
+        run_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<RunOutcome, BackendError>>;
+}

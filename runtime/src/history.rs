@@ -1,0 +1,273 @@
+//! Event history: what a run did, one event per fact, in Temporal's event
+//! types and fields.
+//!
+//! History is append-only. Workflow task boundaries are in it
+//! (scheduled/started/completed), so replay rebuilds exactly the activations
+//! the code first saw. `sdk_flags` on a completed workflow task leave room to
+//! version internal behaviour later.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::converter::Payload;
+use crate::failure::{Failure, RetryState};
+use crate::retry::RetryPolicy;
+
+/// Marker name used for local activity results (Temporal core's name).
+pub const LOCAL_ACTIVITY_MARKER: &str = "core_local_activity";
+
+/// One entry of a run's history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// 1-based, contiguous within a run.
+    pub event_id: i64,
+    /// When the engine recorded it.
+    #[serde(with = "time_ms")]
+    pub event_time: SystemTime,
+    /// What happened.
+    #[serde(flatten)]
+    pub attributes: EventAttributes,
+}
+
+/// Why a workflow task failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkflowTaskFailedCause {
+    /// Workflow code panicked or could not be run.
+    WorkflowWorkerUnhandledFailure,
+    /// Replay produced commands that do not match history.
+    NonDeterministicError,
+    /// A command was refused (too large, invalid).
+    BadCommand,
+}
+
+/// The facts, by event type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event_type", content = "attributes")]
+#[non_exhaustive]
+pub enum EventAttributes {
+    WorkflowExecutionStarted {
+        workflow_type: String,
+        task_queue: String,
+        input: Vec<Payload>,
+        attempt: u32,
+        original_execution_run_id: String,
+        first_execution_run_id: String,
+        randomness_seed: u64,
+        request_id: String,
+    },
+    WorkflowTaskScheduled {
+        task_queue: String,
+        #[serde(with = "duration_ms")]
+        start_to_close_timeout: Duration,
+        attempt: u32,
+    },
+    WorkflowTaskStarted {
+        scheduled_event_id: i64,
+        identity: String,
+    },
+    WorkflowTaskCompleted {
+        scheduled_event_id: i64,
+        started_event_id: i64,
+        identity: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        sdk_flags: Vec<u32>,
+    },
+    WorkflowTaskFailed {
+        scheduled_event_id: i64,
+        started_event_id: i64,
+        cause: WorkflowTaskFailedCause,
+        failure: Failure,
+        identity: String,
+    },
+    WorkflowTaskTimedOut {
+        scheduled_event_id: i64,
+        started_event_id: i64,
+    },
+    ActivityTaskScheduled {
+        activity_id: String,
+        activity_type: String,
+        task_queue: String,
+        input: Vec<Payload>,
+        #[serde(default, with = "opt_duration_ms")]
+        schedule_to_close_timeout: Option<Duration>,
+        #[serde(default, with = "opt_duration_ms")]
+        schedule_to_start_timeout: Option<Duration>,
+        #[serde(default, with = "opt_duration_ms")]
+        start_to_close_timeout: Option<Duration>,
+        #[serde(default, with = "opt_duration_ms")]
+        heartbeat_timeout: Option<Duration>,
+        retry_policy: RetryPolicy,
+        workflow_task_completed_event_id: i64,
+    },
+    ActivityTaskStarted {
+        scheduled_event_id: i64,
+        attempt: u32,
+        identity: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_failure: Option<Failure>,
+    },
+    ActivityTaskCompleted {
+        scheduled_event_id: i64,
+        started_event_id: i64,
+        result: Payload,
+        identity: String,
+    },
+    ActivityTaskFailed {
+        scheduled_event_id: i64,
+        started_event_id: i64,
+        failure: Failure,
+        retry_state: RetryState,
+        identity: String,
+    },
+    ActivityTaskTimedOut {
+        scheduled_event_id: i64,
+        started_event_id: i64,
+        failure: Failure,
+        retry_state: RetryState,
+    },
+    TimerStarted {
+        timer_id: String,
+        #[serde(with = "duration_ms")]
+        start_to_fire_timeout: Duration,
+        workflow_task_completed_event_id: i64,
+    },
+    TimerFired {
+        timer_id: String,
+        started_event_id: i64,
+    },
+    MarkerRecorded {
+        marker_name: String,
+        details: BTreeMap<String, Vec<Payload>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        failure: Option<Failure>,
+        workflow_task_completed_event_id: i64,
+    },
+    WorkflowExecutionCompleted {
+        result: Payload,
+        workflow_task_completed_event_id: i64,
+    },
+    WorkflowExecutionFailed {
+        failure: Failure,
+        retry_state: RetryState,
+        workflow_task_completed_event_id: i64,
+    },
+}
+
+impl EventAttributes {
+    /// The event type's name, as Temporal spells it without the prefix.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventAttributes::WorkflowExecutionStarted { .. } => "WorkflowExecutionStarted",
+            EventAttributes::WorkflowTaskScheduled { .. } => "WorkflowTaskScheduled",
+            EventAttributes::WorkflowTaskStarted { .. } => "WorkflowTaskStarted",
+            EventAttributes::WorkflowTaskCompleted { .. } => "WorkflowTaskCompleted",
+            EventAttributes::WorkflowTaskFailed { .. } => "WorkflowTaskFailed",
+            EventAttributes::WorkflowTaskTimedOut { .. } => "WorkflowTaskTimedOut",
+            EventAttributes::ActivityTaskScheduled { .. } => "ActivityTaskScheduled",
+            EventAttributes::ActivityTaskStarted { .. } => "ActivityTaskStarted",
+            EventAttributes::ActivityTaskCompleted { .. } => "ActivityTaskCompleted",
+            EventAttributes::ActivityTaskFailed { .. } => "ActivityTaskFailed",
+            EventAttributes::ActivityTaskTimedOut { .. } => "ActivityTaskTimedOut",
+            EventAttributes::TimerStarted { .. } => "TimerStarted",
+            EventAttributes::TimerFired { .. } => "TimerFired",
+            EventAttributes::MarkerRecorded { .. } => "MarkerRecorded",
+            EventAttributes::WorkflowExecutionCompleted { .. } => "WorkflowExecutionCompleted",
+            EventAttributes::WorkflowExecutionFailed { .. } => "WorkflowExecutionFailed",
+        }
+    }
+
+    /// For events a workflow task's commands produce: the id of the
+    /// `WorkflowTaskCompleted` event they belong to.
+    pub fn command_of(&self) -> Option<i64> {
+        match self {
+            EventAttributes::ActivityTaskScheduled {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::TimerStarted {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::MarkerRecorded {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::WorkflowExecutionCompleted {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::WorkflowExecutionFailed {
+                workflow_task_completed_event_id: id,
+                ..
+            } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// Serializes a history as pretty JSON (the export format `Replayer` reads).
+pub fn to_json(events: &[Event]) -> Result<String, serde_json::Error> {
+    serde_json::to_string_pretty(events)
+}
+
+/// Reads a history exported by [`to_json`].
+pub fn from_json(text: &str) -> Result<Vec<Event>, serde_json::Error> {
+    serde_json::from_str(text)
+}
+
+pub(crate) mod time_ms {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn to_ms(t: SystemTime) -> u64 {
+        t.duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0)
+    }
+
+    pub fn from_ms(ms: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(ms)
+    }
+
+    pub fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(to_ms(*t))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+        Ok(from_ms(u64::deserialize(d)?))
+    }
+}
+
+mod duration_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+mod opt_duration_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_millis))
+    }
+}

@@ -1,0 +1,168 @@
+//! The boundary between the workflow executor and whatever drives it.
+//!
+//! It has the shape of Temporal's core SDK protocol: an [`Activation`] carries
+//! [`Job`]s into a workflow, and the workflow answers with [`Command`]s, each
+//! numbered per command type (`seq`). The executor sees only these types, never
+//! history, stores or the engine; that is what lets another backend drive it.
+
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::converter::Payload;
+use crate::failure::Failure;
+use crate::retry::RetryPolicy;
+
+/// One batch of work for a workflow run.
+#[derive(Clone, Debug)]
+pub struct Activation {
+    /// Workflow time during this activation (the workflow task's start time).
+    pub timestamp: SystemTime,
+    /// True while history is being replayed.
+    pub is_replaying: bool,
+    /// Number of events in history when the activation was made.
+    pub history_length: u64,
+    /// The jobs, in the order they must be applied.
+    pub jobs: Vec<Job>,
+}
+
+/// Facts about a run, given with its start job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowInfo {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// The workflow id.
+    pub workflow_id: String,
+    /// This run's id.
+    pub run_id: String,
+    /// The workflow type name.
+    pub workflow_type: String,
+    /// The task queue the run's tasks go to.
+    pub task_queue: String,
+    /// Attempt of the run (1 unless a workflow retry policy restarted it).
+    pub attempt: u32,
+    /// When the run started.
+    pub start_time: SystemTime,
+}
+
+/// Something for a workflow to apply.
+#[derive(Clone, Debug)]
+pub enum Job {
+    /// Start the workflow.
+    Start {
+        /// Facts about the run.
+        info: WorkflowInfo,
+        /// The workflow's input.
+        input: Vec<Payload>,
+        /// Seed for the workflow's deterministic randomness.
+        randomness_seed: u64,
+    },
+    /// An activity finished.
+    ResolveActivity {
+        /// The activity's `seq`.
+        seq: u32,
+        /// Its outcome.
+        result: Resolution,
+    },
+    /// A local activity finished.
+    ResolveLocalActivity {
+        /// The local activity's `seq`.
+        seq: u32,
+        /// Its outcome.
+        result: Resolution,
+    },
+    /// A timer fired.
+    FireTimer {
+        /// The timer's `seq`.
+        seq: u32,
+    },
+}
+
+/// How an activity ended, as the workflow sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Resolution {
+    /// It returned a value.
+    Completed(Payload),
+    /// It failed for good; the failure is an `ActivityError` with the cause.
+    Failed(Failure),
+}
+
+/// Options shared by activities and local activities.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityOptions {
+    /// Limit on one attempt.
+    pub start_to_close_timeout: Option<Duration>,
+    /// Limit on all attempts together.
+    pub schedule_to_close_timeout: Option<Duration>,
+    /// Limit on the time spent waiting in the queue.
+    pub schedule_to_start_timeout: Option<Duration>,
+    /// Longest gap between heartbeats.
+    pub heartbeat_timeout: Option<Duration>,
+    /// How failures are retried; `None` means the default policy.
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+/// Ask for an activity to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduleActivity {
+    /// Number of this activity among the run's activities.
+    pub seq: u32,
+    /// The activity's id in the run.
+    pub activity_id: String,
+    /// The registered activity type.
+    pub activity_type: String,
+    /// Task queue to schedule it on.
+    pub task_queue: String,
+    /// Arguments.
+    pub input: Vec<Payload>,
+    /// Timeouts and retries.
+    pub options: ActivityOptions,
+}
+
+/// What a workflow asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    /// Run an activity on a worker.
+    ScheduleActivity(ScheduleActivity),
+    /// Run an activity inside this worker and record its result as a marker.
+    ScheduleLocalActivity(ScheduleActivity),
+    /// Record a local activity's result. The worker adds this command when a
+    /// local activity resolves; the workflow never emits it.
+    RecordLocalActivityMarker {
+        /// The local activity's `seq`.
+        seq: u32,
+        /// Its type.
+        activity_type: String,
+        /// The attempt that ended it.
+        attempt: u32,
+        /// Its outcome.
+        result: Resolution,
+    },
+    /// Start a durable timer.
+    StartTimer {
+        /// Number of this timer among the run's timers.
+        seq: u32,
+        /// How long until it fires.
+        duration: Duration,
+    },
+    /// The workflow returned a value.
+    CompleteWorkflow {
+        /// The value.
+        result: Payload,
+    },
+    /// The workflow returned an error.
+    FailWorkflow {
+        /// The error.
+        failure: Failure,
+    },
+}
+
+impl Command {
+    /// Whether this command closes the run.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Command::CompleteWorkflow { .. } | Command::FailWorkflow { .. }
+        )
+    }
+}
