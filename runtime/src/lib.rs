@@ -17,3 +17,80 @@ pub mod worker;
 pub mod workflow;
 
 mod translate;
+
+pub use activity::{Activity, ActivityContext, ActivityInfo};
+pub use client::{Client, ClientError, WorkflowHandle, WorkflowOptions};
+pub use converter::Payload;
+pub use failure::{
+    ActivityError, ApplicationError, CanceledError, Failure, RetryState, TimeoutError, TimeoutType,
+    WorkflowFailureError,
+};
+pub use retry::RetryPolicy;
+pub use worker::{Worker, WorkerOptions};
+pub use workflow::{Workflow, WorkflowContext, WorkflowResult};
+
+/// The names most workflow code needs.
+pub mod prelude {
+    pub use crate::activity::{ActivityContext, ActivityInfo};
+    pub use crate::backend::{IdConflictPolicy, IdReusePolicy};
+    pub use crate::client::{Client, WorkflowOptions};
+    pub use crate::failure::{ActivityError, ApplicationError, Failure};
+    pub use crate::retry::RetryPolicy;
+    pub use crate::worker::Worker;
+    pub use crate::workflow::{WorkflowContext, WorkflowResult};
+    pub use std::time::Duration;
+}
+
+/// What the macros' generated code needs. Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::activity::{Activity, ActivityGroup, ErasedActivity, Invoke};
+    pub use crate::converter::{ConverterError, Payload, decode, encode};
+    pub use crate::failure::Failure;
+    pub use crate::workflow::{Workflow, WorkflowContext, WorkflowResult};
+    pub use futures::future::{BoxFuture, LocalBoxFuture};
+    pub use serde;
+
+    /// Decodes argument `index` of `count`, checking the count once.
+    pub fn arg<T: serde::de::DeserializeOwned>(
+        payloads: &[Payload],
+        index: usize,
+        count: usize,
+    ) -> Result<T, Failure> {
+        if payloads.len() != count {
+            return Err(ConverterError::Arity {
+                expected: count,
+                got: payloads.len(),
+            }
+            .into());
+        }
+        Ok(decode(&payloads[index])?)
+    }
+
+    /// Encodes an activity's result, or turns its error into a failure.
+    pub fn output<T: serde::Serialize, E: Into<Failure>>(result: Result<T, E>) -> Result<Payload, Failure> {
+        match result {
+            Ok(v) => Ok(encode(&v)?),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// The message of a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(non-string panic payload)".to_string()
+    }
+}
+
+/// Why a spawned task ended without a value.
+pub(crate) fn join_error_message(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(panic) => panic_message(panic.as_ref()),
+        Err(e) => e.to_string(),
+    }
+}

@@ -1,0 +1,241 @@
+//! Clients: start workflows and reach them through typed handles.
+//!
+//! A client talks to a [`Backend`] only. Workflows are named by their run
+//! function (`client.start_workflow(MyWorkflow::run, input, options)`), so the
+//! input and result types are checked by the compiler.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::backend::{
+    Backend, BackendError, DEFAULT_NAMESPACE, Description, IdConflictPolicy, IdReusePolicy,
+    RunOutcome, StartWorkflowRequest,
+};
+use crate::converter::{self, ConverterError};
+use crate::failure::WorkflowFailureError;
+use crate::history::{self, Event};
+use crate::workflow::{RunFn, Workflow};
+
+/// Errors a client call returns.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The workflow did not complete: it failed, was canceled or terminated.
+    #[error(transparent)]
+    Workflow(#[from] WorkflowFailureError),
+    /// The backend refused or failed the call.
+    #[error(transparent)]
+    Backend(#[from] BackendError),
+    /// A value could not be encoded or decoded.
+    #[error(transparent)]
+    Converter(#[from] ConverterError),
+    /// History could not be exported.
+    #[error("history export: {0}")]
+    Export(String),
+}
+
+/// How to start a workflow.
+#[derive(Clone, Debug)]
+pub struct WorkflowOptions {
+    /// Business id of the workflow.
+    pub id: String,
+    /// Task queue its workflow tasks go to.
+    pub task_queue: String,
+    /// Makes a retried start idempotent (default: a fresh random id).
+    pub request_id: Option<String>,
+    /// Policy for a closed run with the same id.
+    pub id_reuse_policy: IdReusePolicy,
+    /// Policy for an open run with the same id.
+    pub id_conflict_policy: IdConflictPolicy,
+}
+
+impl WorkflowOptions {
+    /// Options with a workflow id and a task queue, other settings default.
+    pub fn new(id: impl Into<String>, task_queue: impl Into<String>) -> Self {
+        WorkflowOptions {
+            id: id.into(),
+            task_queue: task_queue.into(),
+            request_id: None,
+            id_reuse_policy: IdReusePolicy::default(),
+            id_conflict_policy: IdConflictPolicy::default(),
+        }
+    }
+
+    /// Sets the request id that makes a retried start idempotent.
+    pub fn request_id(mut self, id: impl Into<String>) -> Self {
+        self.request_id = Some(id.into());
+        self
+    }
+
+    /// Sets the policy for a closed run with the same id.
+    pub fn id_reuse_policy(mut self, policy: IdReusePolicy) -> Self {
+        self.id_reuse_policy = policy;
+        self
+    }
+
+    /// Sets the policy for an open run with the same id.
+    pub fn id_conflict_policy(mut self, policy: IdConflictPolicy) -> Self {
+        self.id_conflict_policy = policy;
+        self
+    }
+}
+
+/// Starts workflows and reaches them.
+#[derive(Clone)]
+pub struct Client {
+    backend: Arc<dyn Backend>,
+    namespace: String,
+}
+
+impl Client {
+    /// A client of `backend` in the default namespace.
+    pub fn new(backend: impl Backend) -> Self {
+        Client::from_arc(Arc::new(backend))
+    }
+
+    /// A client of a shared backend.
+    pub fn from_arc(backend: Arc<dyn Backend>) -> Self {
+        Client {
+            backend,
+            namespace: DEFAULT_NAMESPACE.to_string(),
+        }
+    }
+
+    /// The same client in another namespace.
+    pub fn with_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The namespace this client uses.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The backend this client talks to.
+    pub fn backend(&self) -> Arc<dyn Backend> {
+        self.backend.clone()
+    }
+
+    /// Starts a workflow named by its run function and returns a handle.
+    pub async fn start_workflow<W: Workflow>(
+        &self,
+        _run: impl RunFn<W>,
+        input: W::Input,
+        options: WorkflowOptions,
+    ) -> Result<WorkflowHandle<W>, ClientError> {
+        let input = vec![converter::encode(&input)?];
+        let request = StartWorkflowRequest {
+            namespace: self.namespace.clone(),
+            workflow_id: options.id.clone(),
+            workflow_type: W::NAME.to_string(),
+            task_queue: options.task_queue,
+            input,
+            request_id: options
+                .request_id
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            id_reuse_policy: options.id_reuse_policy,
+            id_conflict_policy: options.id_conflict_policy,
+        };
+        let response = self.backend.start_workflow(request).await?;
+        Ok(WorkflowHandle {
+            client: self.clone(),
+            workflow_id: options.id,
+            run_id: Some(response.run_id),
+            _workflow: PhantomData,
+        })
+    }
+
+    /// Starts a workflow and waits for its result.
+    pub async fn execute_workflow<W: Workflow>(
+        &self,
+        run: impl RunFn<W>,
+        input: W::Input,
+        options: WorkflowOptions,
+    ) -> Result<W::Output, ClientError> {
+        self.start_workflow(run, input, options).await?.result().await
+    }
+
+    /// A handle to an existing workflow (its latest run when `run_id` is `None`).
+    pub fn workflow_handle<W: Workflow>(
+        &self,
+        workflow_id: impl Into<String>,
+        run_id: Option<String>,
+    ) -> WorkflowHandle<W> {
+        WorkflowHandle {
+            client: self.clone(),
+            workflow_id: workflow_id.into(),
+            run_id,
+            _workflow: PhantomData,
+        }
+    }
+}
+
+/// A typed handle to a workflow run.
+pub struct WorkflowHandle<W> {
+    client: Client,
+    workflow_id: String,
+    run_id: Option<String>,
+    _workflow: PhantomData<fn() -> W>,
+}
+
+impl<W> Clone for WorkflowHandle<W> {
+    fn clone(&self) -> Self {
+        WorkflowHandle {
+            client: self.client.clone(),
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            _workflow: PhantomData,
+        }
+    }
+}
+
+impl<W: Workflow> WorkflowHandle<W> {
+    /// The workflow id.
+    pub fn workflow_id(&self) -> &str {
+        &self.workflow_id
+    }
+
+    /// The run id, when the handle names one.
+    pub fn run_id(&self) -> Option<&str> {
+        self.run_id.as_deref()
+    }
+
+    /// Waits for the run to close and returns its value, or the
+    /// [`WorkflowFailureError`] whose cause chain says why it did not complete.
+    pub async fn result(&self) -> Result<W::Output, ClientError> {
+        let outcome = self
+            .client
+            .backend
+            .wait_result(&self.client.namespace, &self.workflow_id, self.run_id.as_deref())
+            .await?;
+        match outcome {
+            RunOutcome::Completed(payload) => Ok(converter::decode(&payload)?),
+            RunOutcome::Failed(cause) => Err(WorkflowFailureError { cause }.into()),
+        }
+    }
+
+    /// Describes the run: status, pending work, run chain.
+    pub async fn describe(&self) -> Result<Description, ClientError> {
+        Ok(self
+            .client
+            .backend
+            .describe(&self.client.namespace, &self.workflow_id, self.run_id.as_deref())
+            .await?)
+    }
+
+    /// The run's committed event history.
+    pub async fn history(&self) -> Result<Vec<Event>, ClientError> {
+        Ok(self
+            .client
+            .backend
+            .history(&self.client.namespace, &self.workflow_id, self.run_id.as_deref())
+            .await?)
+    }
+
+    /// The run's history as JSON, the format `Replayer` reads.
+    pub async fn history_json(&self) -> Result<String, ClientError> {
+        let events = self.history().await?;
+        history::to_json(&events).map_err(|e| ClientError::Export(e.to_string()))
+    }
+}

@@ -1,0 +1,182 @@
+//! The executor: applies an activation's jobs to one run and polls its code
+//! until nothing more can progress, collecting the commands it produced.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+
+use futures::future::LocalBoxFuture;
+
+use super::context::{Core, SeqKind, SharedCore, Slot};
+use super::{Workflow, WorkflowContext, WorkflowResult};
+use crate::converter;
+use crate::protocol::{Activation, Command, Job};
+
+/// Why a workflow task could not be completed. It fails the task (which is
+/// retried), never the workflow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TaskError {
+    pub message: String,
+    pub nondeterminism: bool,
+}
+
+impl TaskError {
+    pub fn new(message: impl Into<String>) -> Self {
+        TaskError {
+            message: message.into(),
+            nondeterminism: false,
+        }
+    }
+
+    pub fn nondeterminism(message: impl Into<String>) -> Self {
+        TaskError {
+            message: message.into(),
+            nondeterminism: true,
+        }
+    }
+}
+
+/// One run of a workflow, type-erased.
+pub(crate) trait Instance {
+    /// Applies the jobs and returns the commands the code produced.
+    fn activate(&mut self, activation: Activation) -> Result<Vec<Command>, TaskError>;
+}
+
+/// Builds a fresh instance of a registered workflow type.
+pub(crate) type Factory = fn() -> Box<dyn Instance>;
+
+/// The factory of workflow type `W`.
+pub(crate) fn factory<W: Workflow>() -> Factory {
+    || Box::new(Machine::<W>::new())
+}
+
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+struct Machine<W: Workflow> {
+    core: SharedCore,
+    run: Option<LocalBoxFuture<'static, WorkflowResult<W::Output>>>,
+    finished: bool,
+    flag: Arc<Flag>,
+}
+
+/// Guards against code that wakes itself forever without waiting on anything.
+const MAX_POLLS_PER_ACTIVATION: usize = 100_000;
+
+impl<W: Workflow> Machine<W> {
+    fn new() -> Self {
+        Machine {
+            core: Rc::new(RefCell::new(Core::new())),
+            run: None,
+            finished: false,
+            flag: Arc::new(Flag(AtomicBool::new(false))),
+        }
+    }
+
+    fn apply(&mut self, job: Job) -> Result<(), TaskError> {
+        match job {
+            Job::Start { info, input, .. } => {
+                if self.run.is_some() {
+                    return Err(TaskError::nondeterminism("the run was started twice"));
+                }
+                let input: W::Input = converter::decode_single(&input)
+                    .map_err(|e| TaskError::new(format!("workflow input: {e}")))?;
+                let state = W::init(&input);
+                let ctx = WorkflowContext::new(state, info, self.core.clone());
+                self.run = Some(W::run(ctx, input));
+            }
+            Job::ResolveActivity { seq, result } => {
+                self.resolve(SeqKind::Activity, seq, Slot::Resolved(result))?
+            }
+            Job::ResolveLocalActivity { seq, result } => {
+                self.resolve(SeqKind::LocalActivity, seq, Slot::Resolved(result))?
+            }
+            Job::FireTimer { seq } => self.resolve(SeqKind::Timer, seq, Slot::Fired)?,
+        }
+        Ok(())
+    }
+
+    fn resolve(&mut self, kind: SeqKind, seq: u32, value: Slot) -> Result<(), TaskError> {
+        let mut core = self.core.borrow_mut();
+        match core.slots.get_mut(&(kind, seq)) {
+            Some(slot @ Slot::Waiting(_)) => {
+                if let Slot::Waiting(Some(waker)) = std::mem::replace(slot, value) {
+                    waker.wake();
+                }
+                Ok(())
+            }
+            _ => Err(TaskError::nondeterminism(format!(
+                "history resolves {kind:?} {seq}, which this workflow code is not waiting for"
+            ))),
+        }
+    }
+
+    fn poll_run(&mut self) -> Result<(), TaskError> {
+        let waker = Waker::from(self.flag.clone());
+        let mut cx = Context::from_waker(&waker);
+        for _ in 0..MAX_POLLS_PER_ACTIVATION {
+            self.flag.0.store(false, Ordering::SeqCst);
+            let Some(run) = self.run.as_mut() else {
+                return Ok(());
+            };
+            let poll = run.as_mut().poll(&mut cx);
+            if let Some(message) = self.core.borrow_mut().task_failure.take() {
+                return Err(TaskError::new(message));
+            }
+            if let Poll::Ready(result) = poll {
+                self.finish(result)?;
+                return Ok(());
+            }
+            if !self.flag.0.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+        }
+        Err(TaskError::new(
+            "workflow code kept waking itself without waiting on anything",
+        ))
+    }
+
+    fn finish(&mut self, result: WorkflowResult<W::Output>) -> Result<(), TaskError> {
+        let command = match result {
+            Ok(value) => Command::CompleteWorkflow {
+                result: converter::encode(&value)
+                    .map_err(|e| TaskError::new(format!("workflow result: {e}")))?,
+            },
+            Err(failure) => Command::FailWorkflow {
+                failure: failure.truncated(),
+            },
+        };
+        self.core.borrow_mut().commands.push(command);
+        self.run = None;
+        self.finished = true;
+        Ok(())
+    }
+}
+
+impl<W: Workflow> Instance for Machine<W> {
+    fn activate(&mut self, activation: Activation) -> Result<Vec<Command>, TaskError> {
+        {
+            let mut core = self.core.borrow_mut();
+            core.now = activation.timestamp;
+            core.replaying = activation.is_replaying;
+        }
+        if self.finished {
+            return Ok(Vec::new());
+        }
+        for job in activation.jobs {
+            self.apply(job)?;
+        }
+        self.poll_run()?;
+        Ok(std::mem::take(&mut self.core.borrow_mut().commands))
+    }
+}

@@ -1,0 +1,301 @@
+//! The runtime's futures. Each emits its command and takes its sequence
+//! number on first poll, so a future never polled emits nothing.
+
+use std::future::{Future, IntoFuture};
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use super::context::{SeqKind, SharedCore, Slot};
+use crate::converter::{self, ConverterError, Payload};
+use crate::failure::{ActivityError, ApplicationError, Failure, RetryState};
+use crate::protocol::{ActivityOptions, Command, Resolution, ScheduleActivity};
+use crate::retry::RetryPolicy;
+
+/// An activity (or local activity) to schedule: set options, then `.await`.
+#[must_use = "an activity runs only when awaited"]
+pub struct ActivityCall<O> {
+    core: SharedCore,
+    kind: SeqKind,
+    activity_type: &'static str,
+    input: Result<Vec<Payload>, ConverterError>,
+    task_queue: String,
+    activity_id: Option<String>,
+    options: ActivityOptions,
+    _output: PhantomData<fn() -> O>,
+}
+
+/// A local activity to run: set options, then `.await`.
+pub type LocalActivityCall<O> = ActivityCall<O>;
+
+impl<O> ActivityCall<O> {
+    fn with_kind(
+        core: SharedCore,
+        kind: SeqKind,
+        activity_type: &'static str,
+        input: Result<Vec<Payload>, ConverterError>,
+        task_queue: String,
+    ) -> Self {
+        ActivityCall {
+            core,
+            kind,
+            activity_type,
+            input,
+            task_queue,
+            activity_id: None,
+            options: ActivityOptions {
+                start_to_close_timeout: None,
+                schedule_to_close_timeout: None,
+                schedule_to_start_timeout: None,
+                heartbeat_timeout: None,
+                retry_policy: None,
+            },
+            _output: PhantomData,
+        }
+    }
+
+    pub(crate) fn new(
+        core: SharedCore,
+        activity_type: &'static str,
+        input: Result<Vec<Payload>, ConverterError>,
+        task_queue: String,
+    ) -> Self {
+        Self::with_kind(core, SeqKind::Activity, activity_type, input, task_queue)
+    }
+
+    pub(crate) fn new_local(
+        core: SharedCore,
+        activity_type: &'static str,
+        input: Result<Vec<Payload>, ConverterError>,
+        task_queue: String,
+    ) -> Self {
+        Self::with_kind(core, SeqKind::LocalActivity, activity_type, input, task_queue)
+    }
+
+    /// Limit on one attempt.
+    pub fn start_to_close_timeout(mut self, d: Duration) -> Self {
+        self.options.start_to_close_timeout = Some(d);
+        self
+    }
+
+    /// Limit on all attempts together.
+    pub fn schedule_to_close_timeout(mut self, d: Duration) -> Self {
+        self.options.schedule_to_close_timeout = Some(d);
+        self
+    }
+
+    /// Limit on the time the activity waits in its queue.
+    pub fn schedule_to_start_timeout(mut self, d: Duration) -> Self {
+        self.options.schedule_to_start_timeout = Some(d);
+        self
+    }
+
+    /// Longest gap allowed between heartbeats.
+    pub fn heartbeat_timeout(mut self, d: Duration) -> Self {
+        self.options.heartbeat_timeout = Some(d);
+        self
+    }
+
+    /// How failures are retried (default: Temporal's default policy).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.options.retry_policy = Some(policy);
+        self
+    }
+
+    /// The task queue to schedule on (default: the workflow's).
+    pub fn task_queue(mut self, queue: impl Into<String>) -> Self {
+        self.task_queue = queue.into();
+        self
+    }
+
+    /// The activity id (default: its sequence number).
+    pub fn activity_id(mut self, id: impl Into<String>) -> Self {
+        self.activity_id = Some(id.into());
+        self
+    }
+
+    /// Why these options cannot be scheduled, if they cannot.
+    fn invalid(&self) -> Option<String> {
+        if self.options.start_to_close_timeout.is_none()
+            && self.options.schedule_to_close_timeout.is_none()
+        {
+            return Some(format!(
+                "activity {:?} needs a start_to_close_timeout or a schedule_to_close_timeout",
+                self.activity_type
+            ));
+        }
+        if let Some(policy) = &self.options.retry_policy
+            && let Err(e) = policy.validate()
+        {
+            return Some(format!("activity {:?}: {e}", self.activity_type));
+        }
+        None
+    }
+}
+
+impl<O: DeserializeOwned> IntoFuture for ActivityCall<O> {
+    type Output = Result<O, ActivityError>;
+    type IntoFuture = ActivityFuture<O>;
+
+    fn into_future(self) -> ActivityFuture<O> {
+        let early = match (&self.input, self.invalid()) {
+            (Err(e), _) => Some(ApplicationError::from(e.clone()).with_type("InvalidActivityInput")),
+            (_, Some(message)) => Some(
+                ApplicationError::new(message)
+                    .with_type("InvalidActivityOptions")
+                    .non_retryable(),
+            ),
+            _ => None,
+        };
+        let early = early.map(|cause| ActivityError {
+            activity_type: self.activity_type.to_string(),
+            activity_id: self.activity_id.clone().unwrap_or_default(),
+            retry_state: RetryState::NonRetryableFailure,
+            attempt: 0,
+            cause: Box::new(cause.into()),
+        });
+        ActivityFuture {
+            call: Some(self),
+            early,
+            seq: None,
+            _output: PhantomData,
+        }
+    }
+}
+
+/// A scheduled activity's result.
+#[must_use = "futures do nothing unless awaited"]
+pub struct ActivityFuture<O> {
+    call: Option<ActivityCall<O>>,
+    early: Option<ActivityError>,
+    seq: Option<(SharedCore, SeqKind, u32)>,
+    _output: PhantomData<fn() -> O>,
+}
+
+impl<O> Unpin for ActivityFuture<O> {}
+
+impl<O: DeserializeOwned> Future for ActivityFuture<O> {
+    type Output = Result<O, ActivityError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(err) = self.early.take() {
+            return Poll::Ready(Err(err));
+        }
+        if let Some(call) = self.call.take() {
+            let seq = schedule(&call, cx);
+            self.seq = Some((call.core, call.kind, seq));
+            return Poll::Pending;
+        }
+        let Some((core, kind, seq)) = &self.seq else {
+            return Poll::Pending;
+        };
+        let resolution = {
+            let mut c = core.borrow_mut();
+            match c.slots.remove(&(*kind, *seq)) {
+                Some(Slot::Resolved(r)) => r,
+                Some(other) => {
+                    let slot = match other {
+                        Slot::Waiting(_) => Slot::Waiting(Some(cx.waker().clone())),
+                        fired => fired,
+                    };
+                    c.slots.insert((*kind, *seq), slot);
+                    return Poll::Pending;
+                }
+                None => return Poll::Pending,
+            }
+        };
+        match resolution {
+            Resolution::Completed(payload) => match converter::decode::<O>(&payload) {
+                Ok(value) => Poll::Ready(Ok(value)),
+                Err(e) => {
+                    // A result the code cannot read is a bug to fix, not a
+                    // workflow outcome: fail the task so a fixed worker can
+                    // replay it.
+                    core.borrow_mut().task_failure =
+                        Some(format!("activity result (seq {seq}): {e}"));
+                    Poll::Pending
+                }
+            },
+            Resolution::Failed(Failure::Activity(err)) => Poll::Ready(Err(err)),
+            Resolution::Failed(other) => Poll::Ready(Err(ActivityError {
+                activity_type: String::new(),
+                activity_id: seq.to_string(),
+                retry_state: RetryState::NonRetryableFailure,
+                attempt: 0,
+                cause: Box::new(other),
+            })),
+        }
+    }
+}
+
+fn schedule<O>(call: &ActivityCall<O>, cx: &Context<'_>) -> u32 {
+    let mut core = call.core.borrow_mut();
+    let seq = core.next_seq(call.kind);
+    let command = ScheduleActivity {
+        seq,
+        activity_id: call.activity_id.clone().unwrap_or_else(|| seq.to_string()),
+        activity_type: call.activity_type.to_string(),
+        task_queue: call.task_queue.clone(),
+        input: call.input.clone().unwrap_or_default(),
+        options: call.options.clone(),
+    };
+    core.commands.push(match call.kind {
+        SeqKind::LocalActivity => Command::ScheduleLocalActivity(command),
+        _ => Command::ScheduleActivity(command),
+    });
+    core.slots
+        .insert((call.kind, seq), Slot::Waiting(Some(cx.waker().clone())));
+    seq
+}
+
+/// A durable timer.
+#[must_use = "a timer starts only when awaited"]
+pub struct TimerFuture {
+    core: SharedCore,
+    duration: Duration,
+    seq: Option<u32>,
+}
+
+impl TimerFuture {
+    pub(crate) fn new(core: SharedCore, duration: Duration) -> Self {
+        TimerFuture {
+            core,
+            duration,
+            seq: None,
+        }
+    }
+}
+
+impl Future for TimerFuture {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let mut core = this.core.borrow_mut();
+        let Some(seq) = this.seq else {
+            let seq = core.next_seq(SeqKind::Timer);
+            core.commands.push(Command::StartTimer {
+                seq,
+                duration: this.duration,
+            });
+            core.slots
+                .insert((SeqKind::Timer, seq), Slot::Waiting(Some(cx.waker().clone())));
+            this.seq = Some(seq);
+            return Poll::Pending;
+        };
+        match core.slots.get_mut(&(SeqKind::Timer, seq)) {
+            Some(Slot::Fired) => {
+                core.slots.remove(&(SeqKind::Timer, seq));
+                Poll::Ready(())
+            }
+            Some(Slot::Waiting(w)) => {
+                *w = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            _ => Poll::Pending,
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Workflows: the [`Workflow`] trait, the [`WorkflowContext`] workflow code
+//! talks to, and the executor that runs it from activations to commands.
+//!
+//! Everything here is single-threaded and deterministic: the same activations
+//! produce the same commands. It sees only [`crate::protocol`] types, never
+//! history, the backend or a store.
+
+mod context;
+pub(crate) mod executor;
+mod futures;
+
+pub use context::WorkflowContext;
+pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};
+
+use ::futures::future::LocalBoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::failure::Failure;
+
+/// What a workflow's run function returns: its value, or the failure that
+/// fails the workflow.
+pub type WorkflowResult<T> = Result<T, Failure>;
+
+/// A workflow definition. `#[workflow]` implements it; it can also be written
+/// by hand.
+pub trait Workflow: Sized + 'static {
+    /// The workflow type name that clients start and workers register.
+    const NAME: &'static str;
+    /// Input of the run function.
+    type Input: Serialize + DeserializeOwned + 'static;
+    /// Value the run function returns.
+    type Output: Serialize + DeserializeOwned + 'static;
+
+    /// Builds the state from the input before any handler runs.
+    fn init(input: &Self::Input) -> Self;
+
+    /// The run function.
+    fn run(
+        ctx: WorkflowContext<Self>,
+        input: Self::Input,
+    ) -> LocalBoxFuture<'static, WorkflowResult<Self::Output>>;
+}
+
+/// Implemented by a workflow's run function, so clients name a workflow by
+/// it (`client.start_workflow(MyWorkflow::run, ..)`) with typed input.
+pub trait RunFn<W: Workflow> {}
+
+impl<W, F, Fut> RunFn<W> for F
+where
+    W: Workflow,
+    F: FnOnce(WorkflowContext<W>, W::Input) -> Fut,
+{
+}
