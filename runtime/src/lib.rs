@@ -18,6 +18,8 @@ pub mod workflow;
 
 mod translate;
 
+pub use weft_macros::{activity, init, run, workflow};
+
 pub use activity::{Activity, ActivityContext, ActivityInfo};
 pub use client::{Client, ClientError, WorkflowHandle, WorkflowOptions};
 pub use converter::Payload;
@@ -39,6 +41,7 @@ pub mod prelude {
     pub use crate::worker::Worker;
     pub use crate::workflow::{WorkflowContext, WorkflowResult};
     pub use std::time::Duration;
+    pub use weft_macros::{activity, init, run, workflow};
 }
 
 /// What the macros' generated code needs. Not a public API.
