@@ -12,6 +12,7 @@ pub mod engine;
 pub mod failure;
 pub mod history;
 pub mod protocol;
+pub mod replay;
 pub mod retry;
 pub mod worker;
 pub mod workflow;
@@ -97,3 +98,7 @@ pub(crate) fn join_error_message(e: tokio::task::JoinError) -> String {
         Err(e) => e.to_string(),
     }
 }
+
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+mod readme {}

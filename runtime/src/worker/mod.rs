@@ -32,7 +32,8 @@ pub struct WorkerOptions {
     pub max_concurrent_activities: usize,
     /// Workflow tasks processed at once, at most.
     pub max_concurrent_workflow_tasks: usize,
-    /// Runs kept in memory between tasks; others are rebuilt by replay.
+    /// Runs kept in memory between tasks; others are rebuilt by replay
+    /// (0 replays every task, which tests use to check replay).
     pub max_cached_workflows: usize,
     /// Name recorded in history as the worker's identity.
     pub identity: String,

@@ -75,7 +75,7 @@ pub(crate) fn spawn(
             let mut state = State {
                 namespace,
                 factories,
-                capacity: capacity.max(1),
+                capacity,
                 cache: HashMap::new(),
                 in_flight: HashMap::new(),
                 clock: 0,
@@ -180,6 +180,9 @@ impl State {
     }
 
     fn insert(&mut self, run_id: String, driver: RunDriver) {
+        if self.capacity == 0 {
+            return;
+        }
         self.clock += 1;
         if self.cache.len() >= self.capacity
             && let Some(oldest) = self

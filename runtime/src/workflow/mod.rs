@@ -8,9 +8,11 @@
 mod context;
 pub(crate) mod executor;
 mod futures;
+mod join;
 
 pub use context::WorkflowContext;
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};
+pub use join::{JoinAll, join, join_all};
 
 use ::futures::future::LocalBoxFuture;
 use serde::Serialize;

@@ -1,0 +1,75 @@
+//! Replaying exported histories against the current code, to check that a
+//! change to workflow code is compatible with runs already in flight.
+
+use std::collections::HashMap;
+
+use crate::history::{Event, EventAttributes};
+use crate::translate::RunDriver;
+use crate::workflow::Workflow;
+use crate::workflow::executor::{self, Factory};
+
+/// Replaying a history failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    /// The code produced commands that do not match history.
+    #[error("nondeterminism: {0}")]
+    Nondeterminism(String),
+    /// The code failed (panicked, or could not decode a value).
+    #[error("workflow task failed: {0}")]
+    TaskFailed(String),
+    /// The history cannot be replayed as given.
+    #[error("invalid history: {0}")]
+    InvalidHistory(String),
+}
+
+/// Replays histories against registered workflow types, without a backend.
+#[derive(Default)]
+pub struct Replayer {
+    factories: HashMap<String, Factory>,
+}
+
+impl Replayer {
+    /// An empty replayer.
+    pub fn new() -> Self {
+        Replayer::default()
+    }
+
+    /// Registers a workflow type.
+    pub fn register_workflow<W: Workflow>(&mut self) -> &mut Self {
+        self.factories
+            .insert(W::NAME.to_string(), executor::factory::<W>());
+        self
+    }
+
+    /// Replays one history; JSON from `WorkflowHandle::history_json` is read
+    /// with [`crate::history::from_json`].
+    pub fn replay(&self, events: &[Event]) -> Result<(), ReplayError> {
+        let Some(EventAttributes::WorkflowExecutionStarted { workflow_type, .. }) =
+            events.first().map(|e| &e.attributes)
+        else {
+            return Err(ReplayError::InvalidHistory(
+                "the first event must be WorkflowExecutionStarted".into(),
+            ));
+        };
+        let factory = self.factories.get(workflow_type).ok_or_else(|| {
+            ReplayError::InvalidHistory(format!("workflow type {workflow_type:?} is not registered"))
+        })?;
+        let mut driver = RunDriver::new(factory(), "replay", "replay", "replay");
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            driver.apply_events(events)
+        }));
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) if e.nondeterminism => Err(ReplayError::Nondeterminism(e.message)),
+            Ok(Err(e)) => Err(ReplayError::TaskFailed(e.message)),
+            Err(panic) => Err(ReplayError::TaskFailed(crate::panic_message(panic.as_ref()))),
+        }
+    }
+
+    /// Replays a history exported as JSON.
+    pub fn replay_json(&self, json: &str) -> Result<(), ReplayError> {
+        let events =
+            crate::history::from_json(json).map_err(|e| ReplayError::InvalidHistory(e.to_string()))?;
+        self.replay(&events)
+    }
+}
