@@ -262,14 +262,14 @@ mod tests {
     #[test]
     fn limits_refuse_over_max() {
         let limits = PayloadLimits {
-            warn_bytes: 4,
-            max_bytes: 10,
+            warn_bytes: 24,
+            max_bytes: 40,
         };
         let small = encode(&1).unwrap();
         assert!(limits.check("x", [&small]).is_ok());
-        let big = encode(&"a long string here").unwrap();
+        let big = encode(&"a string long enough to pass the limit").unwrap();
         let err = limits.check("workflow input", [&big]).unwrap_err();
-        assert_eq!(err.limit, 10);
+        assert_eq!(err.limit, 40);
         assert!(err.to_string().starts_with("workflow input is"));
     }
 

@@ -1,1 +1,312 @@
-//! The embedded engine.
+//! The embedded engine: the default [`Backend`], running inside the
+//! application's process.
+//!
+//! Owns runs, their histories, task queues, timers, activity attempts and
+//! retries, and the stores that keep them ([`SqliteStore`], [`MemoryStore`]).
+//! One engine task holds the authoritative state; a writer thread commits
+//! its changes in order with group commit, and nothing is acknowledged or
+//! dispatched before the commit that holds it is durable. If a commit fails
+//! the engine stops (every pending and later call gets
+//! [`BackendError::Stopped`]). Time comes only from the [`Clock`].
+//!
+//! [`Engine`] is a cheap handle: clone it for each worker and client.
+
+mod activities;
+mod core;
+mod runs;
+mod sqlite;
+mod state;
+mod store;
+mod tasks;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::backend::{
+    ActivityTask, ActivityTaskResult, Backend, BackendError, Description, RunOutcome,
+    StartWorkflowRequest, StartWorkflowResponse, TaskToken, WorkflowTask, WorkflowTaskCompletion,
+};
+use crate::converter::PayloadLimits;
+use crate::failure::Failure;
+use crate::history::Event;
+
+use self::core::{Core, Lookup, Request, StoredRx, Target, Tx, not_found};
+use self::state::RunState;
+use self::writer::StoredRun;
+
+pub use self::sqlite::{FORMAT_VERSION, SqliteStore};
+pub use self::store::{ExecutionRow, ExecutionSummary, Loaded, MemoryStore, Store, StoreOp};
+
+/// Where the engine reads time and waits for it. Tests swap in a virtual clock.
+pub trait Clock: Send + Sync + 'static {
+    /// The current time.
+    fn now(&self) -> SystemTime;
+    /// Resolves at `deadline` (or immediately if past).
+    fn sleep_until(&self, deadline: SystemTime) -> BoxFuture<'static, ()>;
+}
+
+/// The machine's clock, waiting with tokio timers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    fn sleep_until(&self, deadline: SystemTime) -> BoxFuture<'static, ()> {
+        let wait = deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        Box::pin(tokio::time::sleep(wait))
+    }
+}
+
+/// How an engine behaves.
+#[derive(Clone)]
+pub struct EngineOptions {
+    /// How long a worker may hold a workflow task before it is handed out again.
+    pub workflow_task_timeout: Duration,
+    /// Size limits on every payload that enters.
+    pub payload_limits: PayloadLimits,
+    /// Where time comes from.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for EngineOptions {
+    /// Temporal's defaults: 10 s workflow task timeout, 2 MB payloads.
+    fn default() -> Self {
+        EngineOptions {
+            workflow_task_timeout: Duration::from_secs(10),
+            payload_limits: PayloadLimits::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl std::fmt::Debug for EngineOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineOptions")
+            .field("workflow_task_timeout", &self.workflow_task_timeout)
+            .field("payload_limits", &self.payload_limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Requests waiting for the engine task before callers are held back.
+const REQUEST_QUEUE: usize = 4096;
+
+/// A handle to a running engine. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Engine {
+    requests: mpsc::Sender<Request>,
+}
+
+fn shut_down() -> BackendError {
+    BackendError::Stopped("the engine has shut down".into())
+}
+
+impl Engine {
+    /// Starts an engine on `store`, resuming the runs it holds. Must be
+    /// called inside a tokio runtime.
+    pub fn start(store: impl Store, options: EngineOptions) -> Result<Engine, BackendError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            BackendError::InvalidArgument(
+                "Engine::start must be called inside a tokio runtime".into(),
+            )
+        })?;
+        let mut store: Box<dyn Store> = Box::new(store);
+        let loaded = store.load()?;
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let mut core = Core::new(options, events_rx);
+        core.restore(&mut *store, loaded)?;
+        let (writer, _thread) = writer::spawn(store, events_tx)?;
+        core.set_writer(writer);
+        let (requests, requests_rx) = mpsc::channel(REQUEST_QUEUE);
+        runtime.spawn(core.run(requests_rx));
+        Ok(Engine { requests })
+    }
+
+    /// Starts an engine with default options on the SQLite file at `path`.
+    pub async fn sqlite(path: impl AsRef<Path>) -> Result<Engine, BackendError> {
+        Engine::start(SqliteStore::open(path)?, EngineOptions::default())
+    }
+
+    /// Starts an engine with default options whose data lives in memory.
+    pub async fn memory() -> Result<Engine, BackendError> {
+        Engine::start(MemoryStore::new(), EngineOptions::default())
+    }
+
+    /// Stops accepting requests, waits until everything accepted is
+    /// durable, and closes the store. Parked long polls return `Ok(None)`.
+    pub async fn shutdown(&self) {
+        let (tx, rx) = oneshot::channel();
+        if self.requests.send(Request::Shutdown(tx)).await.is_ok() {
+            // An error means the engine ended already, which is the goal.
+            let _ = rx.await;
+        }
+    }
+
+    async fn call<T>(&self, request: impl FnOnce(Tx<T>) -> Request) -> Result<T, BackendError> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send(request(tx))
+            .await
+            .map_err(|_| shut_down())?;
+        rx.await.map_err(|_| shut_down())?
+    }
+
+    /// A long poll: an engine that has ended answers "no task".
+    async fn poll<T>(
+        &self,
+        request: impl FnOnce(Tx<Option<T>>) -> Request,
+    ) -> Result<Option<T>, BackendError> {
+        let (tx, rx) = oneshot::channel();
+        if self.requests.send(request(tx)).await.is_err() {
+            return Ok(None);
+        }
+        rx.await.unwrap_or(Ok(None))
+    }
+}
+
+fn target(namespace: &str, workflow_id: &str, run_id: Option<&str>) -> Target {
+    Target {
+        namespace: namespace.to_string(),
+        workflow_id: workflow_id.to_string(),
+        run_id: run_id.map(str::to_string),
+    }
+}
+
+/// Waits for a store read and checks it is the asked-for workflow's run.
+async fn stored(target: &Target, rx: StoredRx) -> Result<StoredRun, BackendError> {
+    let read = rx.await.map_err(|_| shut_down())??;
+    match read {
+        Some(run) if run.row.workflow_id == target.workflow_id => Ok(run),
+        _ => Err(not_found(target)),
+    }
+}
+
+impl Backend for Engine {
+    fn start_workflow(
+        &self,
+        request: StartWorkflowRequest,
+    ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>> {
+        Box::pin(self.call(move |tx| Request::Start(Box::new(request), tx)))
+    }
+
+    fn poll_workflow_task<'a>(
+        &'a self,
+        namespace: &'a str,
+        task_queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<WorkflowTask>, BackendError>> {
+        let queue = (namespace.to_string(), task_queue.to_string());
+        Box::pin(self.poll(move |tx| Request::PollWorkflowTask(queue, tx)))
+    }
+
+    fn complete_workflow_task(
+        &self,
+        completion: WorkflowTaskCompletion,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.call(move |tx| Request::CompleteWorkflowTask(Box::new(completion), tx)))
+    }
+
+    fn fail_workflow_task(
+        &self,
+        token: TaskToken,
+        failure: Failure,
+        nondeterminism: bool,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.call(move |tx| Request::FailWorkflowTask {
+            token,
+            failure: Box::new(failure),
+            nondeterminism,
+            tx,
+        }))
+    }
+
+    fn poll_activity_task<'a>(
+        &'a self,
+        namespace: &'a str,
+        task_queue: &'a str,
+    ) -> BoxFuture<'a, Result<Option<ActivityTask>, BackendError>> {
+        let queue = (namespace.to_string(), task_queue.to_string());
+        Box::pin(self.poll(move |tx| Request::PollActivityTask(queue, tx)))
+    }
+
+    fn complete_activity_task(
+        &self,
+        token: TaskToken,
+        result: ActivityTaskResult,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.call(move |tx| Request::CompleteActivityTask(token, Box::new(result), tx)))
+    }
+
+    fn describe<'a>(
+        &'a self,
+        namespace: &'a str,
+        workflow_id: &'a str,
+        run_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Description, BackendError>> {
+        let target = target(namespace, workflow_id, run_id);
+        Box::pin(async move {
+            match self
+                .call(|tx| Request::Describe(target.clone(), tx))
+                .await?
+            {
+                Lookup::Now(description) => Ok(description),
+                Lookup::Stored(rx) => {
+                    let run = stored(&target, rx).await?;
+                    Ok(RunState::from_row(&run.row)?.describe())
+                }
+            }
+        })
+    }
+
+    fn history<'a>(
+        &'a self,
+        namespace: &'a str,
+        workflow_id: &'a str,
+        run_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<Vec<Event>, BackendError>> {
+        let target = target(namespace, workflow_id, run_id);
+        Box::pin(async move {
+            let rx = self.call(|tx| Request::History(target.clone(), tx)).await?;
+            let run = stored(&target, rx).await?;
+            run.events
+                .iter()
+                .map(|data| {
+                    serde_json::from_slice(data)
+                        .map_err(|e| BackendError::Store(format!("undecodable event: {e}")))
+                })
+                .collect()
+        })
+    }
+
+    fn wait_result<'a>(
+        &'a self,
+        namespace: &'a str,
+        workflow_id: &'a str,
+        run_id: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<RunOutcome, BackendError>> {
+        let target = target(namespace, workflow_id, run_id);
+        Box::pin(async move {
+            match self
+                .call(|tx| Request::WaitResult(target.clone(), tx))
+                .await?
+            {
+                Lookup::Now(outcome) => Ok(outcome),
+                Lookup::Stored(rx) => {
+                    let run = stored(&target, rx).await?;
+                    RunState::from_row(&run.row)?.outcome.ok_or_else(|| {
+                        BackendError::Store(format!("closed run {} has no outcome", run.row.run_id))
+                    })
+                }
+            }
+        })
+    }
+}

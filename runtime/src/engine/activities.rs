@@ -1,0 +1,339 @@
+//! Activity attempts, retries and timeouts, timers, and the deadlines that
+//! drive them: when an activity closes for good its events go to history
+//! (or the run's buffer while a workflow task runs); retries add none.
+
+use std::time::SystemTime;
+
+use crate::backend::{ActivityTask, ActivityTaskResult, BackendError, TaskToken};
+use crate::failure::{Failure, RetryState, TimeoutError, TimeoutType};
+
+use super::core::{Core, Deadline, Effect, later};
+use super::state::{ActivityOutcome, ActivityPhase, Incoming, RunKey, WftState, failure_payloads};
+use super::tasks::{append_incoming, task_not_found};
+
+fn timeout_failure(timeout_type: TimeoutType) -> Failure {
+    Failure::Timeout(TimeoutError {
+        timeout_type,
+        last_heartbeat_details: Vec::new(),
+    })
+}
+
+/// Schedule-to-start timeouts are not retried.
+fn schedule_to_start_outcome() -> ActivityOutcome {
+    ActivityOutcome::TimedOut {
+        failure: timeout_failure(TimeoutType::ScheduleToStart),
+        retry_state: RetryState::NonRetryableFailure,
+    }
+}
+
+impl Core {
+    /// Hands a ready activity attempt out (memory only).
+    pub(super) fn start_activity(
+        &mut self,
+        key: &RunKey,
+        id: i64,
+        attempt: u32,
+    ) -> Option<ActivityTask> {
+        let now = self.now();
+        let incarnation = self.incarnation;
+        let run = self.runs.get_mut(key)?;
+        let workflow_id = run.state.workflow_id.clone();
+        let act = run.state.activities.get_mut(&id)?;
+        if act.attempt != attempt || act.phase != ActivityPhase::Scheduled {
+            return None;
+        }
+        if act
+            .schedule_to_start
+            .is_some_and(|s2s| later(act.attempt_scheduled_time, s2s) <= now)
+        {
+            self.close_activity(key, id, schedule_to_start_outcome(), now);
+            return None;
+        }
+        act.phase = ActivityPhase::Started { started_time: now };
+        if let Some(s2c) = act.start_to_close {
+            self.deadlines.arm(
+                later(now, s2c),
+                Deadline::ActivityStartToClose {
+                    run: key.clone(),
+                    id,
+                    attempt,
+                },
+            );
+        }
+        Some(ActivityTask {
+            token: TaskToken {
+                namespace: key.namespace.clone(),
+                run_id: key.run_id.clone(),
+                task_id: id,
+                attempt,
+                incarnation,
+            },
+            workflow_id,
+            activity_id: act.activity_id.clone(),
+            activity_type: act.activity_type.clone(),
+            input: act.input.clone(),
+            attempt,
+            start_to_close_timeout: act.start_to_close,
+            heartbeat_timeout: act.heartbeat,
+            scheduled_time: act.attempt_scheduled_time,
+        })
+    }
+
+    pub(super) fn complete_activity(
+        &mut self,
+        token: &TaskToken,
+        result: ActivityTaskResult,
+    ) -> Result<(), BackendError> {
+        if token.incarnation != self.incarnation {
+            return Err(task_not_found("the token is from an earlier engine start"));
+        }
+        let key = RunKey {
+            namespace: token.namespace.clone(),
+            run_id: token.run_id.clone(),
+        };
+        let current = self
+            .runs
+            .get(&key)
+            .and_then(|r| r.state.activities.get(&token.task_id))
+            .is_some_and(|a| {
+                a.attempt == token.attempt && matches!(a.phase, ActivityPhase::Started { .. })
+            });
+        if !current {
+            return Err(task_not_found(
+                "the activity attempt is not the one started with this token",
+            ));
+        }
+        let limits = self.options.payload_limits;
+        let now = self.now();
+        match result {
+            ActivityTaskResult::Completed(payload) => {
+                limits.check("activity result", [&payload])?;
+                self.close_activity(
+                    &key,
+                    token.task_id,
+                    ActivityOutcome::Completed(payload),
+                    now,
+                );
+            }
+            ActivityTaskResult::Failed(failure) => {
+                limits.check("activity failure details", failure_payloads(&failure))?;
+                self.attempt_failed(&key, token.task_id, failure.truncated(), false, now);
+            }
+        }
+        Ok(())
+    }
+
+    /// An attempt failed or timed out (start-to-close): retry per policy, or
+    /// close the activity with the retry state.
+    fn attempt_failed(
+        &mut self,
+        key: &RunKey,
+        id: i64,
+        failure: Failure,
+        timed_out: bool,
+        now: SystemTime,
+    ) {
+        let Some(act) = self
+            .runs
+            .get_mut(key)
+            .and_then(|r| r.state.activities.get_mut(&id))
+        else {
+            return;
+        };
+        let retry_state = match act.retry_policy.next_delay(act.attempt, &failure) {
+            Ok(delay) => {
+                let until = later(now, delay);
+                let in_time = act
+                    .schedule_to_close
+                    .is_none_or(|s2c| until < later(act.scheduled_time, s2c));
+                if in_time {
+                    // Retries add no events: only the state changes.
+                    act.attempt += 1;
+                    act.last_failure = Some(failure);
+                    act.phase = ActivityPhase::Backoff { until };
+                    let attempt = act.attempt;
+                    self.batch.dirty.insert(key.clone());
+                    self.deadlines.arm(
+                        until,
+                        Deadline::ActivityRetry {
+                            run: key.clone(),
+                            id,
+                            attempt,
+                        },
+                    );
+                    return;
+                }
+                RetryState::Timeout
+            }
+            Err(state) => state,
+        };
+        let outcome = if timed_out {
+            ActivityOutcome::TimedOut {
+                failure,
+                retry_state,
+            }
+        } else {
+            ActivityOutcome::Failed {
+                failure,
+                retry_state,
+            }
+        };
+        self.close_activity(key, id, outcome, now);
+    }
+
+    /// The activity is done for good: its events go to history (or the
+    /// buffer while a workflow task runs).
+    fn close_activity(&mut self, key: &RunKey, id: i64, outcome: ActivityOutcome, now: SystemTime) {
+        let Some(act) = self
+            .runs
+            .get_mut(key)
+            .and_then(|r| r.state.activities.remove(&id))
+        else {
+            return;
+        };
+        let started = matches!(act.phase, ActivityPhase::Started { .. }) || act.attempt > 1;
+        self.deliver(
+            key,
+            Incoming::ActivityClosed {
+                scheduled_event_id: id,
+                attempt: act.attempt,
+                started,
+                last_failure: act.last_failure,
+                outcome,
+            },
+            now,
+        );
+    }
+
+    /// A fact for the workflow: buffered while its task runs, else written
+    /// now with a workflow task made ready.
+    fn deliver(&mut self, key: &RunKey, incoming: Incoming, now: SystemTime) {
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        self.batch.dirty.insert(key.clone());
+        if matches!(run.state.wft, WftState::Started { .. }) {
+            run.state.buffered.push(incoming);
+            return;
+        }
+        append_incoming(run, &mut self.batch, now, incoming);
+        if run.state.wft == WftState::Idle {
+            run.state.wft = WftState::Ready {
+                scheduled_time: now,
+            };
+            self.effects.push(Effect::EnqueueWft(key.clone()));
+        }
+    }
+
+    pub(super) fn on_deadline(&mut self, deadline: Deadline, now: SystemTime) {
+        match deadline {
+            Deadline::WftTimeout { run, task_id } => {
+                let current = self.runs.get(&run).is_some_and(
+                    |r| matches!(r.state.wft, WftState::Started { task_id: t, .. } if t == task_id),
+                );
+                if !current {
+                    return;
+                }
+                let message = format!(
+                    "workflow task timed out after {:?}",
+                    self.options.workflow_task_timeout
+                );
+                self.wft_failed(&run, None, message);
+            }
+            Deadline::WftBackoff { run } => {
+                let Some(r) = self.runs.get_mut(&run) else {
+                    return;
+                };
+                if let WftState::Backoff { until } = r.state.wft
+                    && until <= now
+                {
+                    r.state.wft = WftState::Ready {
+                        scheduled_time: now,
+                    };
+                    self.effects.push(Effect::EnqueueWft(run));
+                }
+            }
+            Deadline::ActivityRetry { run, id, attempt } => {
+                let Some(act) = self
+                    .runs
+                    .get_mut(&run)
+                    .and_then(|r| r.state.activities.get_mut(&id))
+                else {
+                    return;
+                };
+                if act.attempt != attempt || !matches!(act.phase, ActivityPhase::Backoff { .. }) {
+                    return;
+                }
+                act.phase = ActivityPhase::Scheduled;
+                act.attempt_scheduled_time = now;
+                if let Some(s2s) = act.schedule_to_start {
+                    self.deadlines.arm(
+                        later(now, s2s),
+                        Deadline::ActivityScheduleToStart {
+                            run: run.clone(),
+                            id,
+                            attempt,
+                        },
+                    );
+                }
+                self.effects.push(Effect::EnqueueActivity(run, id, attempt));
+            }
+            Deadline::ActivityStartToClose { run, id, attempt } => {
+                let current = self
+                    .runs
+                    .get(&run)
+                    .and_then(|r| r.state.activities.get(&id))
+                    .is_some_and(|a| {
+                        a.attempt == attempt && matches!(a.phase, ActivityPhase::Started { .. })
+                    });
+                if current {
+                    let failure = timeout_failure(TimeoutType::StartToClose);
+                    self.attempt_failed(&run, id, failure, true, now);
+                }
+            }
+            Deadline::ActivityScheduleToStart { run, id, attempt } => {
+                let current = self
+                    .runs
+                    .get(&run)
+                    .and_then(|r| r.state.activities.get(&id))
+                    .is_some_and(|a| a.attempt == attempt && a.phase == ActivityPhase::Scheduled);
+                if current {
+                    self.close_activity(&run, id, schedule_to_start_outcome(), now);
+                }
+            }
+            Deadline::ActivityScheduleToClose { run, id } => {
+                let exists = self
+                    .runs
+                    .get(&run)
+                    .is_some_and(|r| r.state.activities.contains_key(&id));
+                if exists {
+                    let outcome = ActivityOutcome::TimedOut {
+                        failure: timeout_failure(TimeoutType::ScheduleToClose),
+                        retry_state: RetryState::Timeout,
+                    };
+                    self.close_activity(&run, id, outcome, now);
+                }
+            }
+            Deadline::Timer {
+                run,
+                started_event_id,
+            } => {
+                let Some(timer) = self
+                    .runs
+                    .get_mut(&run)
+                    .and_then(|r| r.state.timers.remove(&started_event_id))
+                else {
+                    return;
+                };
+                self.deliver(
+                    &run,
+                    Incoming::TimerFired {
+                        timer_id: timer.timer_id,
+                        started_event_id,
+                    },
+                    now,
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,767 @@
+//! The engine task: sole owner of the authoritative in-memory state (open
+//! runs, latest run per workflow id, task queues, deadlines) and of the
+//! order in which changes reach the store.
+//!
+//! Each request becomes store ops plus effects (replies, task dispatch).
+//! Ops go to the writer thread as numbered batches; effects wait for their
+//! batch's commit (or, when they have no ops of their own, for the newest
+//! batch in flight), so nothing is acknowledged or handed out before it is
+//! durable. A failed commit stops the engine for good (fail-stop).
+//! Run start/close/restore live in `runs.rs`, workflow task rules in
+//! `tasks.rs`, activities, timers and deadlines in `activities.rs`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::future::BoxFuture;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::backend::{
+    ActivityTask, ActivityTaskResult, BackendError, Description, RunOutcome, RunStatus,
+    StartWorkflowRequest, StartWorkflowResponse, TaskToken, WorkflowTask, WorkflowTaskCompletion,
+};
+use crate::failure::Failure;
+use crate::history::{Event, EventAttributes};
+
+use super::state::{ActivityPhase, RunKey, RunState, WftState};
+use super::store::StoreOp;
+use super::writer::{ReadReply, StoredRun, WriterEvent, WriterMsg};
+use super::{Clock, EngineOptions};
+
+pub(crate) type Tx<T> = oneshot::Sender<Result<T, BackendError>>;
+pub(crate) type StoredRx = oneshot::Receiver<Result<Option<StoredRun>, BackendError>>;
+
+/// An answer either known now or to be read from the store (closed runs,
+/// histories), which the caller awaits without holding up the engine.
+pub(crate) enum Lookup<T> {
+    Now(T),
+    Stored(StoredRx),
+}
+
+/// Which run a read asks for.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    pub namespace: String,
+    pub workflow_id: String,
+    pub run_id: Option<String>,
+}
+
+pub(crate) enum Request {
+    Start(Box<StartWorkflowRequest>, Tx<StartWorkflowResponse>),
+    PollWorkflowTask(QueueKey, Tx<Option<WorkflowTask>>),
+    CompleteWorkflowTask(Box<WorkflowTaskCompletion>, Tx<()>),
+    FailWorkflowTask {
+        token: TaskToken,
+        failure: Box<Failure>,
+        nondeterminism: bool,
+        tx: Tx<()>,
+    },
+    PollActivityTask(QueueKey, Tx<Option<ActivityTask>>),
+    CompleteActivityTask(TaskToken, Box<ActivityTaskResult>, Tx<()>),
+    Describe(Target, Tx<Lookup<Description>>),
+    History(Target, Tx<StoredRx>),
+    WaitResult(Target, Tx<Lookup<RunOutcome>>),
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// (namespace, task queue).
+pub(crate) type QueueKey = (String, String);
+
+/// A reply held until its batch commits; it can still be turned into an error.
+pub(crate) trait Reply: Send {
+    fn send(self: Box<Self>);
+    fn fail(self: Box<Self>, error: BackendError);
+}
+
+struct Held<T> {
+    tx: Tx<T>,
+    value: Result<T, BackendError>,
+}
+
+impl<T: Send> Reply for Held<T> {
+    fn send(self: Box<Self>) {
+        // The caller may have stopped waiting; nothing to undo for a reply.
+        let _ = self.tx.send(self.value);
+    }
+    fn fail(self: Box<Self>, error: BackendError) {
+        let _ = self.tx.send(Err(error));
+    }
+}
+
+pub(crate) enum Effect {
+    Reply(Box<dyn Reply>),
+    EnqueueWft(RunKey),
+    EnqueueActivity(RunKey, i64, u32),
+    DeliverWft(Tx<Option<WorkflowTask>>, Box<WorkflowTask>, RunKey),
+    DeliverActivity(Tx<Option<ActivityTask>>, Box<ActivityTask>, RunKey),
+}
+
+/// Something the engine must do at a time; checked against the current
+/// state when it fires, so stale entries are simply ignored.
+#[derive(Clone, Debug)]
+pub(crate) enum Deadline {
+    WftTimeout { run: RunKey, task_id: i64 },
+    WftBackoff { run: RunKey },
+    ActivityRetry { run: RunKey, id: i64, attempt: u32 },
+    ActivityStartToClose { run: RunKey, id: i64, attempt: u32 },
+    ActivityScheduleToStart { run: RunKey, id: i64, attempt: u32 },
+    ActivityScheduleToClose { run: RunKey, id: i64 },
+    Timer { run: RunKey, started_event_id: i64 },
+}
+
+#[derive(Default)]
+pub(crate) struct Deadlines {
+    map: BTreeMap<(SystemTime, u64), Deadline>,
+    seq: u64,
+}
+
+impl Deadlines {
+    pub fn arm(&mut self, at: SystemTime, deadline: Deadline) {
+        self.seq += 1;
+        self.map.insert((at, self.seq), deadline);
+    }
+
+    fn next(&self) -> Option<SystemTime> {
+        self.map.first_key_value().map(|(k, _)| k.0)
+    }
+
+    fn pop_due(&mut self, now: SystemTime) -> Option<Deadline> {
+        let entry = self.map.first_entry()?;
+        if entry.key().0 > now {
+            return None;
+        }
+        Some(entry.remove())
+    }
+}
+
+/// `t + d`, saturating far in the future instead of overflowing.
+pub(crate) fn later(t: SystemTime, d: Duration) -> SystemTime {
+    const FAR: Duration = Duration::from_secs(10_000 * 365 * 86_400);
+    t.checked_add(d.min(FAR)).unwrap_or(t)
+}
+
+/// Store ops and dirty runs gathered while handling requests.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub ops: Vec<StoreOp>,
+    pub dirty: BTreeSet<RunKey>,
+    /// Set when something could not be serialized: the engine must stop.
+    pub fatal: Option<String>,
+}
+
+/// An open run in memory.
+pub(crate) struct Run {
+    pub state: RunState,
+    /// Events with id >= `state.events_since`: the next workflow task's events.
+    pub recent: Vec<Event>,
+    pub waiters: Vec<Tx<Lookup<RunOutcome>>>,
+}
+
+/// Appends an event to a run's history (in the batch and in memory).
+pub(crate) fn append(
+    run: &mut Run,
+    batch: &mut Batch,
+    time: SystemTime,
+    attributes: EventAttributes,
+) -> i64 {
+    let event_id = run.state.next_event_id;
+    let event = Event {
+        event_id,
+        event_time: time,
+        attributes,
+    };
+    match serde_json::to_vec(&event) {
+        Ok(data) => batch.ops.push(StoreOp::AppendEvent {
+            namespace: run.state.namespace.clone(),
+            run_id: run.state.run_id.clone(),
+            event_id,
+            data,
+        }),
+        Err(e) => {
+            batch
+                .fatal
+                .get_or_insert(format!("cannot serialize event {event_id}: {e}"));
+        }
+    }
+    run.state.next_event_id += 1;
+    run.recent.push(event);
+    batch.dirty.insert(run.state.key());
+    event_id
+}
+
+pub(crate) struct Latest {
+    pub run_id: String,
+    pub status: RunStatus,
+    pub request_id: String,
+}
+
+struct TaskQueue<T, P> {
+    ready: VecDeque<T>,
+    pollers: VecDeque<P>,
+}
+
+impl<T, P> Default for TaskQueue<T, P> {
+    fn default() -> Self {
+        TaskQueue {
+            ready: VecDeque::new(),
+            pollers: VecDeque::new(),
+        }
+    }
+}
+
+/// Runs whose workflow task is ready, and parked pollers.
+type WftQueue = TaskQueue<RunKey, Tx<Option<WorkflowTask>>>;
+/// Activity attempts (run, scheduled event id, attempt) ready, and parked pollers.
+type ActivityQueue = TaskQueue<(RunKey, i64, u32), Tx<Option<ActivityTask>>>;
+
+enum Resolved {
+    Open(RunKey),
+    Stored(String),
+}
+
+pub(crate) struct Core {
+    pub(super) options: EngineOptions,
+    pub(super) clock: Arc<dyn Clock>,
+    pub(super) incarnation: u64,
+    pub(super) runs: HashMap<RunKey, Run>,
+    pub(super) latest: HashMap<(String, String), Latest>,
+    wft_queues: HashMap<QueueKey, WftQueue>,
+    act_queues: HashMap<QueueKey, ActivityQueue>,
+    pub(super) deadlines: Deadlines,
+    pub(super) batch: Batch,
+    pub(super) effects: Vec<Effect>,
+    in_flight: VecDeque<(u64, Vec<Effect>)>,
+    next_batch: u64,
+    writer: Option<std_mpsc::Sender<WriterMsg>>,
+    writer_events: mpsc::UnboundedReceiver<WriterEvent>,
+    stopped: Option<String>,
+    closing: bool,
+    shutdown_replies: Vec<oneshot::Sender<()>>,
+    finished: bool,
+}
+
+pub(crate) fn random_u64() -> u64 {
+    uuid::Uuid::new_v4().as_u64_pair().0
+}
+
+impl Core {
+    pub fn new(
+        options: EngineOptions,
+        writer_events: mpsc::UnboundedReceiver<WriterEvent>,
+    ) -> Core {
+        Core {
+            clock: options.clock.clone(),
+            options,
+            incarnation: random_u64(),
+            runs: HashMap::new(),
+            latest: HashMap::new(),
+            wft_queues: HashMap::new(),
+            act_queues: HashMap::new(),
+            deadlines: Deadlines::default(),
+            batch: Batch::default(),
+            effects: Vec::new(),
+            in_flight: VecDeque::new(),
+            next_batch: 0,
+            writer: None,
+            writer_events,
+            stopped: None,
+            closing: false,
+            shutdown_replies: Vec::new(),
+            finished: false,
+        }
+    }
+
+    pub fn set_writer(&mut self, writer: std_mpsc::Sender<WriterMsg>) {
+        self.writer = Some(writer);
+    }
+
+    /// The clock's time cut to whole milliseconds, the precision history
+    /// stores: a task's events and times then equal what replay reads back.
+    pub fn now(&self) -> SystemTime {
+        let now = self.clock.now();
+        match now.duration_since(UNIX_EPOCH) {
+            Ok(since) => {
+                let ms = u64::try_from(since.as_millis()).unwrap_or(u64::MAX);
+                UNIX_EPOCH
+                    .checked_add(Duration::from_millis(ms))
+                    .unwrap_or(now)
+            }
+            Err(_) => UNIX_EPOCH,
+        }
+    }
+
+    /// The engine task's loop.
+    pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        self.flush();
+        while !self.finished {
+            let sleep: BoxFuture<'static, ()> = match self.deadlines.next() {
+                Some(at) if !self.closing && self.stopped.is_none() => self.clock.sleep_until(at),
+                _ => Box::pin(futures::future::pending()),
+            };
+            tokio::select! {
+                biased;
+                event = self.writer_events.recv() => self.on_writer_event(event),
+                request = requests.recv(), if !self.closing => match request {
+                    Some(request) => self.handle(request),
+                    None => self.begin_shutdown(None),
+                },
+                () = sleep => self.fire_due(),
+            }
+            self.flush();
+        }
+    }
+
+    fn on_writer_event(&mut self, event: Option<WriterEvent>) {
+        match event {
+            Some(WriterEvent::Committed(id)) => {
+                while self.in_flight.front().is_some_and(|(b, _)| *b <= id) {
+                    if let Some((_, effects)) = self.in_flight.pop_front() {
+                        for effect in effects {
+                            self.execute(effect);
+                        }
+                    }
+                }
+            }
+            Some(WriterEvent::Failed(reason)) => self.stop(reason),
+            Some(WriterEvent::Closed) | None => {
+                if !self.closing {
+                    self.stop("the writer thread ended".into());
+                }
+                self.finished = true;
+                for reply in self.shutdown_replies.drain(..) {
+                    let _ = reply.send(());
+                }
+            }
+        }
+    }
+
+    pub(super) fn reply<T: Send + 'static>(&mut self, tx: Tx<T>, value: Result<T, BackendError>) {
+        self.effects
+            .push(Effect::Reply(Box::new(Held { tx, value })));
+    }
+
+    fn handle(&mut self, request: Request) {
+        if let Some(reason) = self.stopped.clone() {
+            let err = BackendError::Stopped(reason);
+            match request {
+                Request::Start(_, tx) => drop(tx.send(Err(err))),
+                Request::PollWorkflowTask(_, tx) => drop(tx.send(Err(err))),
+                Request::CompleteWorkflowTask(_, tx)
+                | Request::FailWorkflowTask { tx, .. }
+                | Request::CompleteActivityTask(_, _, tx) => drop(tx.send(Err(err))),
+                Request::PollActivityTask(_, tx) => drop(tx.send(Err(err))),
+                Request::Describe(_, tx) => drop(tx.send(Err(err))),
+                Request::History(_, tx) => drop(tx.send(Err(err))),
+                Request::WaitResult(_, tx) => drop(tx.send(Err(err))),
+                Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
+            }
+            return;
+        }
+        match request {
+            Request::Start(req, tx) => {
+                let result = self.start(*req);
+                self.reply(tx, result);
+            }
+            Request::PollWorkflowTask(queue, tx) => {
+                let q = self.wft_queues.entry(queue.clone()).or_default();
+                q.pollers.retain(|p| !p.is_closed());
+                q.pollers.push_back(tx);
+                self.match_wft(&queue);
+            }
+            Request::CompleteWorkflowTask(completion, tx) => {
+                let result = self.complete_wft(*completion);
+                self.reply(tx, result);
+            }
+            Request::FailWorkflowTask {
+                token,
+                failure,
+                nondeterminism,
+                tx,
+            } => {
+                let result = self.fail_wft(&token, *failure, nondeterminism);
+                self.reply(tx, result);
+            }
+            Request::PollActivityTask(queue, tx) => {
+                let q = self.act_queues.entry(queue.clone()).or_default();
+                q.pollers.retain(|p| !p.is_closed());
+                q.pollers.push_back(tx);
+                self.match_activities(&queue);
+            }
+            Request::CompleteActivityTask(token, result, tx) => {
+                let result = self.complete_activity(&token, *result);
+                self.reply(tx, result);
+            }
+            Request::Describe(target, tx) => {
+                let result = match self.resolve(&target) {
+                    Ok(Resolved::Open(key)) => match self.runs.get(&key) {
+                        Some(run) => Ok(Lookup::Now(run.state.describe())),
+                        None => Err(not_found(&target)),
+                    },
+                    Ok(Resolved::Stored(run_id)) => self
+                        .read(&target.namespace, run_id, false)
+                        .map(Lookup::Stored),
+                    Err(e) => Err(e),
+                };
+                self.reply(tx, result);
+            }
+            Request::History(target, tx) => {
+                // Histories are always read from the store: committed data only.
+                let result = match self.resolve(&target) {
+                    Ok(Resolved::Open(key)) => self.read(&target.namespace, key.run_id, true),
+                    Ok(Resolved::Stored(run_id)) => self.read(&target.namespace, run_id, true),
+                    Err(e) => Err(e),
+                };
+                // The read is queued behind every batch sent so far, so
+                // the reply need not wait for them.
+                let _ = tx.send(result);
+            }
+            Request::WaitResult(target, tx) => match self.resolve(&target) {
+                Ok(Resolved::Open(key)) => match self.runs.get_mut(&key) {
+                    Some(run) => run.waiters.push(tx),
+                    None => self.reply(tx, Err(not_found(&target))),
+                },
+                Ok(Resolved::Stored(run_id)) => {
+                    let result = self
+                        .read(&target.namespace, run_id, false)
+                        .map(Lookup::Stored);
+                    let _ = tx.send(result);
+                }
+                Err(e) => self.reply(tx, Err(e)),
+            },
+            Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
+        }
+    }
+
+    fn read(
+        &mut self,
+        namespace: &str,
+        run_id: String,
+        with_events: bool,
+    ) -> Result<StoredRx, BackendError> {
+        let (reply, rx): (ReadReply, StoredRx) = oneshot::channel();
+        let msg = WriterMsg::Read {
+            namespace: namespace.to_string(),
+            run_id,
+            with_events,
+            reply,
+        };
+        match &self.writer {
+            Some(writer) if writer.send(msg).is_ok() => Ok(rx),
+            _ => Err(BackendError::Stopped("the writer thread is gone".into())),
+        }
+    }
+
+    fn resolve(&self, target: &Target) -> Result<Resolved, BackendError> {
+        let run_id = match &target.run_id {
+            Some(id) => id.clone(),
+            None => match self
+                .latest
+                .get(&(target.namespace.clone(), target.workflow_id.clone()))
+            {
+                Some(latest) => latest.run_id.clone(),
+                None => return Err(not_found(target)),
+            },
+        };
+        let key = RunKey {
+            namespace: target.namespace.clone(),
+            run_id,
+        };
+        match self.runs.get(&key) {
+            Some(run) if run.state.workflow_id == target.workflow_id => Ok(Resolved::Open(key)),
+            Some(_) => Err(not_found(target)),
+            None => Ok(Resolved::Stored(key.run_id)),
+        }
+    }
+
+    fn match_wft(&mut self, queue: &QueueKey) {
+        loop {
+            let Some(q) = self.wft_queues.get_mut(queue) else {
+                return;
+            };
+            q.pollers.retain(|p| !p.is_closed());
+            if q.pollers.is_empty() {
+                return;
+            }
+            let Some(key) = q.ready.pop_front() else {
+                return;
+            };
+            let Some(task) = self.start_wft(&key) else {
+                continue;
+            };
+            if let Some(tx) = self
+                .wft_queues
+                .get_mut(queue)
+                .and_then(|q| q.pollers.pop_front())
+            {
+                self.effects
+                    .push(Effect::DeliverWft(tx, Box::new(task), key));
+            }
+        }
+    }
+
+    fn match_activities(&mut self, queue: &QueueKey) {
+        loop {
+            let Some(q) = self.act_queues.get_mut(queue) else {
+                return;
+            };
+            q.pollers.retain(|p| !p.is_closed());
+            if q.pollers.is_empty() {
+                return;
+            }
+            let Some((key, id, attempt)) = q.ready.pop_front() else {
+                return;
+            };
+            let Some(task) = self.start_activity(&key, id, attempt) else {
+                continue;
+            };
+            if let Some(tx) = self
+                .act_queues
+                .get_mut(queue)
+                .and_then(|q| q.pollers.pop_front())
+            {
+                self.effects
+                    .push(Effect::DeliverActivity(tx, Box::new(task), key));
+            }
+        }
+    }
+
+    fn execute(&mut self, effect: Effect) {
+        match effect {
+            Effect::Reply(reply) => reply.send(),
+            Effect::EnqueueWft(key) => {
+                let Some(run) = self.runs.get(&key) else {
+                    return;
+                };
+                if !matches!(run.state.wft, WftState::Ready { .. }) {
+                    return;
+                }
+                let queue = (key.namespace.clone(), run.state.task_queue.clone());
+                self.wft_queues
+                    .entry(queue.clone())
+                    .or_default()
+                    .ready
+                    .push_back(key);
+                self.match_wft(&queue);
+            }
+            Effect::EnqueueActivity(key, id, attempt) => {
+                let Some(act) = self
+                    .runs
+                    .get(&key)
+                    .and_then(|r| r.state.activities.get(&id))
+                else {
+                    return;
+                };
+                if act.attempt != attempt || act.phase != ActivityPhase::Scheduled {
+                    return;
+                }
+                let queue = (key.namespace.clone(), act.task_queue.clone());
+                self.act_queues
+                    .entry(queue.clone())
+                    .or_default()
+                    .ready
+                    .push_back((key, id, attempt));
+                self.match_activities(&queue);
+            }
+            Effect::DeliverWft(tx, task, key) => {
+                if let Err(Ok(Some(task))) = tx.send(Ok(Some(*task))) {
+                    // The poller left before the task reached it: hand the
+                    // task to the next one.
+                    self.undo_wft(&key, task.token.task_id);
+                }
+            }
+            Effect::DeliverActivity(tx, task, key) => {
+                if let Err(Ok(Some(task))) = tx.send(Ok(Some(*task))) {
+                    self.undo_activity(&key, task.token.task_id, task.attempt);
+                }
+            }
+        }
+    }
+
+    fn undo_wft(&mut self, key: &RunKey, task_id: i64) {
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        let WftState::Started {
+            task_id: current,
+            scheduled_time,
+            ..
+        } = run.state.wft
+        else {
+            return;
+        };
+        if current != task_id {
+            return;
+        }
+        run.state.wft = WftState::Ready { scheduled_time };
+        let queue = (key.namespace.clone(), run.state.task_queue.clone());
+        self.wft_queues
+            .entry(queue.clone())
+            .or_default()
+            .ready
+            .push_front(key.clone());
+        self.match_wft(&queue);
+    }
+
+    fn undo_activity(&mut self, key: &RunKey, id: i64, attempt: u32) {
+        let Some(act) = self
+            .runs
+            .get_mut(key)
+            .and_then(|r| r.state.activities.get_mut(&id))
+        else {
+            return;
+        };
+        if act.attempt != attempt || !matches!(act.phase, ActivityPhase::Started { .. }) {
+            return;
+        }
+        act.phase = ActivityPhase::Scheduled;
+        let queue = (key.namespace.clone(), act.task_queue.clone());
+        self.act_queues
+            .entry(queue.clone())
+            .or_default()
+            .ready
+            .push_front((key.clone(), id, attempt));
+        self.match_activities(&queue);
+    }
+
+    fn fire_due(&mut self) {
+        let now = self.now();
+        while let Some(deadline) = self.deadlines.pop_due(now) {
+            self.on_deadline(deadline, now);
+        }
+    }
+
+    /// Sends the gathered ops as a batch and places the gathered effects:
+    /// on that batch, else on the newest batch in flight, else run now.
+    fn flush(&mut self) {
+        loop {
+            if let Some(reason) = self.batch.fatal.take() {
+                self.stop(reason);
+            }
+            if self.stopped.is_some() {
+                let reason = self.stopped.clone().unwrap_or_default();
+                self.batch = Batch::default();
+                for effect in std::mem::take(&mut self.effects) {
+                    fail_effect(effect, &reason);
+                }
+                break;
+            }
+            for key in std::mem::take(&mut self.batch.dirty) {
+                if let Some(run) = self.runs.get(&key) {
+                    match run.state.to_row() {
+                        Ok(row) => self.batch.ops.push(StoreOp::PutExecution(row)),
+                        Err(e) => {
+                            self.batch.fatal.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            if self.batch.fatal.is_some() {
+                continue;
+            }
+            let ops = std::mem::take(&mut self.batch.ops);
+            let effects = std::mem::take(&mut self.effects);
+            if ops.is_empty() && effects.is_empty() {
+                break;
+            }
+            if !ops.is_empty() {
+                self.next_batch += 1;
+                let id = self.next_batch;
+                let sent = self
+                    .writer
+                    .as_ref()
+                    .is_some_and(|w| w.send(WriterMsg::Batch { id, ops }).is_ok());
+                self.in_flight.push_back((id, effects));
+                if !sent {
+                    self.stop("the writer thread is gone".into());
+                }
+            } else if let Some((_, last)) = self.in_flight.back_mut() {
+                last.extend(effects);
+            } else {
+                for effect in effects {
+                    self.execute(effect);
+                }
+            }
+        }
+        if self.closing && self.in_flight.is_empty() {
+            // Everything is durable: ending the writer closes the store.
+            self.writer = None;
+        }
+    }
+
+    /// Fail-stop: nothing pending is acknowledged, nothing later is accepted.
+    fn stop(&mut self, reason: String) {
+        if self.stopped.is_some() {
+            return;
+        }
+        tracing::error!(%reason, "engine stopped");
+        self.stopped = Some(reason.clone());
+        for (_, effects) in std::mem::take(&mut self.in_flight) {
+            for effect in effects {
+                fail_effect(effect, &reason);
+            }
+        }
+        for effect in std::mem::take(&mut self.effects) {
+            fail_effect(effect, &reason);
+        }
+        self.batch = Batch::default();
+        let err = || BackendError::Stopped(reason.clone());
+        for (_, q) in self.wft_queues.drain() {
+            for tx in q.pollers {
+                let _ = tx.send(Err(err()));
+            }
+        }
+        for (_, q) in self.act_queues.drain() {
+            for tx in q.pollers {
+                let _ = tx.send(Err(err()));
+            }
+        }
+        for (_, run) in self.runs.drain() {
+            for tx in run.waiters {
+                let _ = tx.send(Err(err()));
+            }
+        }
+        self.deadlines = Deadlines::default();
+    }
+
+    fn begin_shutdown(&mut self, reply: Option<oneshot::Sender<()>>) {
+        self.shutdown_replies.extend(reply);
+        if self.closing {
+            return;
+        }
+        self.closing = true;
+        for (_, q) in self.wft_queues.iter_mut() {
+            for tx in q.pollers.drain(..) {
+                let _ = tx.send(Ok(None));
+            }
+        }
+        for (_, q) in self.act_queues.iter_mut() {
+            for tx in q.pollers.drain(..) {
+                let _ = tx.send(Ok(None));
+            }
+        }
+        for run in self.runs.values_mut() {
+            for tx in run.waiters.drain(..) {
+                let _ = tx.send(Err(BackendError::Stopped("the engine shut down".into())));
+            }
+        }
+    }
+}
+
+fn fail_effect(effect: Effect, reason: &str) {
+    let err = BackendError::Stopped(reason.to_string());
+    match effect {
+        Effect::Reply(reply) => reply.fail(err),
+        Effect::DeliverWft(tx, _, _) => drop(tx.send(Err(err))),
+        Effect::DeliverActivity(tx, _, _) => drop(tx.send(Err(err))),
+        Effect::EnqueueWft(_) | Effect::EnqueueActivity(..) => {}
+    }
+}
+
+pub(crate) fn not_found(target: &Target) -> BackendError {
+    BackendError::NotFound {
+        workflow_id: target.workflow_id.clone(),
+        run_id: target.run_id.clone(),
+    }
+}

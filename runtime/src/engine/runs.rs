@@ -1,0 +1,269 @@
+//! Run lifecycle: starting a run (with the id policies), closing it, and
+//! rebuilding open runs from the store when the engine starts.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use crate::backend::{
+    BackendError, IdConflictPolicy, IdReusePolicy, MAX_ID_BYTES, RunOutcome, RunStatus,
+    StartWorkflowRequest, StartWorkflowResponse,
+};
+use crate::history::{Event, EventAttributes};
+
+use super::core::{Core, Deadline, Effect, Latest, Lookup, Run, append, later, random_u64};
+use super::state::{ActivityPhase, RunKey, RunState, WftState};
+use super::store::{Loaded, Store, StoreOp};
+
+fn check_id(what: &str, value: &str) -> Result<(), BackendError> {
+    if value.is_empty() {
+        return Err(BackendError::InvalidArgument(format!(
+            "{what} must not be empty"
+        )));
+    }
+    if value.len() > MAX_ID_BYTES {
+        return Err(BackendError::InvalidArgument(format!(
+            "{what} is {} bytes, over the limit of {MAX_ID_BYTES}",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
+impl Core {
+    /// Rebuilds memory from the store: open runs (tasks in flight are made
+    /// ready again, deadlines re-armed) and the latest run per workflow id.
+    pub fn restore(&mut self, store: &mut dyn Store, loaded: Loaded) -> Result<(), BackendError> {
+        let now = self.now();
+        for summary in loaded.latest {
+            self.latest.insert(
+                (summary.namespace, summary.workflow_id),
+                Latest {
+                    run_id: summary.run_id,
+                    status: summary.status,
+                    request_id: summary.request_id,
+                },
+            );
+        }
+        for row in loaded.open {
+            let mut state = RunState::from_row(&row)?;
+            let key = state.key();
+            let recent = store
+                .events(&state.namespace, &state.run_id, state.events_since)?
+                .iter()
+                .map(|data| {
+                    serde_json::from_slice::<Event>(data).map_err(|e| {
+                        BackendError::Store(format!("undecodable event of run {}: {e}", key.run_id))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            match state.wft.clone() {
+                WftState::Idle => {}
+                WftState::Ready { .. } => self.effects.push(Effect::EnqueueWft(key.clone())),
+                WftState::Started { scheduled_time, .. } => {
+                    state.wft = WftState::Ready { scheduled_time };
+                    self.effects.push(Effect::EnqueueWft(key.clone()));
+                }
+                WftState::Backoff { until } => self
+                    .deadlines
+                    .arm(until, Deadline::WftBackoff { run: key.clone() }),
+            }
+            for (&id, act) in state.activities.iter_mut() {
+                if let ActivityPhase::Started { .. } = act.phase {
+                    // The attempt was running when the engine stopped: run
+                    // it again, same attempt, from now.
+                    act.phase = ActivityPhase::Scheduled;
+                    act.attempt_scheduled_time = now;
+                }
+                if let Some(s2c) = act.schedule_to_close {
+                    self.deadlines.arm(
+                        later(act.scheduled_time, s2c),
+                        Deadline::ActivityScheduleToClose {
+                            run: key.clone(),
+                            id,
+                        },
+                    );
+                }
+                match act.phase {
+                    ActivityPhase::Backoff { until } => self.deadlines.arm(
+                        until,
+                        Deadline::ActivityRetry {
+                            run: key.clone(),
+                            id,
+                            attempt: act.attempt,
+                        },
+                    ),
+                    _ => {
+                        if let Some(s2s) = act.schedule_to_start {
+                            self.deadlines.arm(
+                                later(act.attempt_scheduled_time, s2s),
+                                Deadline::ActivityScheduleToStart {
+                                    run: key.clone(),
+                                    id,
+                                    attempt: act.attempt,
+                                },
+                            );
+                        }
+                        self.effects
+                            .push(Effect::EnqueueActivity(key.clone(), id, act.attempt));
+                    }
+                }
+            }
+            for (&started_event_id, timer) in &state.timers {
+                self.deadlines.arm(
+                    timer.fire_at,
+                    Deadline::Timer {
+                        run: key.clone(),
+                        started_event_id,
+                    },
+                );
+            }
+            self.runs.insert(
+                key,
+                Run {
+                    state,
+                    recent,
+                    waiters: Vec::new(),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn start(
+        &mut self,
+        req: StartWorkflowRequest,
+    ) -> Result<StartWorkflowResponse, BackendError> {
+        check_id("namespace", &req.namespace)?;
+        check_id("workflow id", &req.workflow_id)?;
+        check_id("workflow type", &req.workflow_type)?;
+        check_id("request id", &req.request_id)?;
+        check_id("task queue", &req.task_queue)?;
+        self.options
+            .payload_limits
+            .check("workflow input", &req.input)?;
+        let wf_key = (req.namespace.clone(), req.workflow_id.clone());
+        if let Some(latest) = self.latest.get(&wf_key) {
+            let existing = || StartWorkflowResponse {
+                run_id: latest.run_id.clone(),
+                started: false,
+            };
+            let refused = || BackendError::WorkflowAlreadyStarted {
+                workflow_id: req.workflow_id.clone(),
+                run_id: latest.run_id.clone(),
+            };
+            if latest.request_id == req.request_id {
+                return Ok(existing());
+            }
+            if !latest.status.is_closed() {
+                return match req.id_conflict_policy {
+                    IdConflictPolicy::Fail => Err(refused()),
+                    IdConflictPolicy::UseExisting => Ok(existing()),
+                };
+            }
+            match req.id_reuse_policy {
+                IdReusePolicy::AllowDuplicate => {}
+                IdReusePolicy::AllowDuplicateFailedOnly => {
+                    if latest.status == RunStatus::Completed {
+                        return Err(refused());
+                    }
+                }
+                IdReusePolicy::RejectDuplicate => return Err(refused()),
+            }
+        }
+        let now = self.now();
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let state = RunState {
+            namespace: req.namespace.clone(),
+            workflow_id: req.workflow_id.clone(),
+            run_id: run_id.clone(),
+            workflow_type: req.workflow_type.clone(),
+            task_queue: req.task_queue.clone(),
+            request_id: req.request_id.clone(),
+            status: RunStatus::Running,
+            start_time: now,
+            close_time: None,
+            outcome: None,
+            next_event_id: 1,
+            events_since: 1,
+            wft: WftState::Ready {
+                scheduled_time: now,
+            },
+            wft_attempt: 1,
+            last_wft_failure: None,
+            wft_seq: 0,
+            buffered: Vec::new(),
+            activities: BTreeMap::new(),
+            timers: BTreeMap::new(),
+        };
+        let key = state.key();
+        let mut run = Run {
+            state,
+            recent: Vec::new(),
+            waiters: Vec::new(),
+        };
+        append(
+            &mut run,
+            &mut self.batch,
+            now,
+            EventAttributes::WorkflowExecutionStarted {
+                workflow_type: req.workflow_type,
+                task_queue: req.task_queue,
+                input: req.input,
+                attempt: 1,
+                original_execution_run_id: run_id.clone(),
+                first_execution_run_id: run_id.clone(),
+                randomness_seed: random_u64(),
+                request_id: req.request_id.clone(),
+            },
+        );
+        self.runs.insert(key.clone(), run);
+        self.latest.insert(
+            wf_key,
+            Latest {
+                run_id: run_id.clone(),
+                status: RunStatus::Running,
+                request_id: req.request_id,
+            },
+        );
+        self.effects.push(Effect::EnqueueWft(key));
+        Ok(StartWorkflowResponse {
+            run_id,
+            started: true,
+        })
+    }
+
+    /// Closes a run: its final row goes into the batch, waiters get the
+    /// outcome once that commits, and it leaves memory.
+    pub fn close_run(&mut self, key: &RunKey, outcome: RunOutcome, now: SystemTime) {
+        let Some(mut run) = self.runs.remove(key) else {
+            return;
+        };
+        let status = match outcome {
+            RunOutcome::Completed(_) => RunStatus::Completed,
+            RunOutcome::Failed(_) => RunStatus::Failed,
+        };
+        run.state.status = status;
+        run.state.close_time = Some(now);
+        run.state.outcome = Some(outcome.clone());
+        run.state.wft = WftState::Idle;
+        run.state.activities.clear();
+        run.state.timers.clear();
+        match run.state.to_row() {
+            Ok(row) => self.batch.ops.push(StoreOp::PutExecution(row)),
+            Err(e) => {
+                self.batch.fatal.get_or_insert(e);
+            }
+        }
+        self.batch.dirty.remove(key);
+        if let Some(latest) = self
+            .latest
+            .get_mut(&(key.namespace.clone(), run.state.workflow_id.clone()))
+            && latest.run_id == key.run_id
+        {
+            latest.status = status;
+        }
+        for tx in run.waiters {
+            self.reply(tx, Ok(Lookup::Now(outcome.clone())));
+        }
+    }
+}

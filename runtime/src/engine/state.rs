@@ -1,0 +1,208 @@
+//! The engine's per-run state: what a run's row stores (serialized) so the
+//! engine can resume it after a restart, and how it reads as a description.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{BackendError, Description, RunOutcome, RunStatus};
+use crate::converter::Payload;
+use crate::failure::{Failure, RetryState};
+use crate::retry::RetryPolicy;
+
+use super::store::ExecutionRow;
+
+/// Identifies a run inside the engine: every key carries the namespace.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct RunKey {
+    pub namespace: String,
+    pub run_id: String,
+}
+
+/// Where a run's workflow task stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum WftState {
+    /// Nothing for the workflow to do.
+    Idle,
+    /// Waiting for a poller.
+    Ready { scheduled_time: SystemTime },
+    /// Waiting out the backoff after a failure.
+    Backoff { until: SystemTime },
+    /// Handed to a worker (memory only: a restart turns it back into Ready).
+    Started {
+        task_id: i64,
+        attempt: u32,
+        scheduled_time: SystemTime,
+        started_time: SystemTime,
+    },
+}
+
+/// Where the current attempt of an activity stands.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum ActivityPhase {
+    /// Waiting for a poller.
+    Scheduled,
+    /// Waiting out a retry backoff.
+    Backoff { until: SystemTime },
+    /// Handed to a worker (memory only: a restart re-dispatches it).
+    Started { started_time: SystemTime },
+}
+
+/// An activity scheduled and not yet closed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PendingActivity {
+    pub activity_id: String,
+    pub activity_type: String,
+    pub task_queue: String,
+    pub input: Vec<Payload>,
+    pub schedule_to_close: Option<Duration>,
+    pub schedule_to_start: Option<Duration>,
+    pub start_to_close: Option<Duration>,
+    pub heartbeat: Option<Duration>,
+    pub retry_policy: RetryPolicy,
+    /// When the activity was scheduled (schedule-to-close counts from here).
+    pub scheduled_time: SystemTime,
+    pub attempt: u32,
+    /// When the current attempt became ready (schedule-to-start counts from here).
+    pub attempt_scheduled_time: SystemTime,
+    /// The previous attempt's failure.
+    pub last_failure: Option<Failure>,
+    pub phase: ActivityPhase,
+}
+
+/// A timer waiting to fire.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PendingTimer {
+    pub timer_id: String,
+    pub fire_at: SystemTime,
+}
+
+/// How an activity closed for good.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum ActivityOutcome {
+    Completed(Payload),
+    Failed {
+        failure: Failure,
+        retry_state: RetryState,
+    },
+    TimedOut {
+        failure: Failure,
+        retry_state: RetryState,
+    },
+}
+
+/// A fact for the workflow that arrived from outside its workflow task.
+/// Event ids are given when it is appended, so it can wait in the buffer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum Incoming {
+    ActivityClosed {
+        scheduled_event_id: i64,
+        attempt: u32,
+        /// Whether an `ActivityTaskStarted` event precedes the close.
+        started: bool,
+        last_failure: Option<Failure>,
+        outcome: ActivityOutcome,
+    },
+    TimerFired {
+        timer_id: String,
+        started_event_id: i64,
+    },
+}
+
+/// Everything needed to resume a run; stored as JSON in its row.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RunState {
+    pub namespace: String,
+    pub workflow_id: String,
+    pub run_id: String,
+    pub workflow_type: String,
+    pub task_queue: String,
+    pub request_id: String,
+    pub status: RunStatus,
+    pub start_time: SystemTime,
+    pub close_time: Option<SystemTime>,
+    pub outcome: Option<RunOutcome>,
+    /// Id the next appended event gets.
+    pub next_event_id: i64,
+    /// The next workflow task carries the events from this id on.
+    pub events_since: i64,
+    pub wft: WftState,
+    /// Attempt of the current workflow task: failures in a row + 1.
+    pub wft_attempt: u32,
+    pub last_wft_failure: Option<String>,
+    /// Counts workflow task deliveries; the token's `task_id`.
+    pub wft_seq: i64,
+    /// Facts that arrived while a workflow task was started.
+    pub buffered: Vec<Incoming>,
+    /// By scheduled event id.
+    pub activities: BTreeMap<i64, PendingActivity>,
+    /// By started event id.
+    pub timers: BTreeMap<i64, PendingTimer>,
+}
+
+impl RunState {
+    pub fn key(&self) -> RunKey {
+        RunKey {
+            namespace: self.namespace.clone(),
+            run_id: self.run_id.clone(),
+        }
+    }
+
+    pub fn history_length(&self) -> u64 {
+        u64::try_from(self.next_event_id - 1).unwrap_or(0)
+    }
+
+    pub fn describe(&self) -> Description {
+        Description {
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            workflow_type: self.workflow_type.clone(),
+            task_queue: self.task_queue.clone(),
+            status: self.status,
+            history_length: self.history_length(),
+            pending_activities: self.activities.len(),
+            workflow_task_attempt: self.wft_attempt,
+            last_workflow_task_failure: self.last_wft_failure.clone(),
+            // Continue-as-new does not exist yet, so a chain is one run.
+            run_chain: vec![self.run_id.clone()],
+            start_time: self.start_time,
+            close_time: self.close_time,
+        }
+    }
+
+    pub fn to_row(&self) -> Result<ExecutionRow, String> {
+        let state = serde_json::to_vec(self)
+            .map_err(|e| format!("cannot serialize the state of run {}: {e}", self.run_id))?;
+        Ok(ExecutionRow {
+            namespace: self.namespace.clone(),
+            run_id: self.run_id.clone(),
+            workflow_id: self.workflow_id.clone(),
+            status: self.status,
+            request_id: self.request_id.clone(),
+            state,
+        })
+    }
+
+    pub fn from_row(row: &ExecutionRow) -> Result<RunState, BackendError> {
+        serde_json::from_slice(&row.state).map_err(|e| {
+            BackendError::Store(format!("undecodable state of run {}: {e}", row.run_id))
+        })
+    }
+}
+
+/// Every payload inside a failure's cause chain, for the size limits.
+pub(crate) fn failure_payloads(failure: &Failure) -> Vec<&Payload> {
+    let mut out = Vec::new();
+    let mut next = Some(failure);
+    while let Some(f) = next {
+        match f {
+            Failure::Application(e) => out.extend(e.details.iter()),
+            Failure::Timeout(e) => out.extend(e.last_heartbeat_details.iter()),
+            Failure::Canceled(e) => out.extend(e.details.iter()),
+            Failure::Activity(_) | Failure::Terminated(_) | Failure::Server(_) => {}
+        }
+        next = f.cause();
+    }
+    out
+}

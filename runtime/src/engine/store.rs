@@ -1,0 +1,221 @@
+//! The storage interface the engine's writer thread uses, and the in-memory
+//! store.
+//!
+//! A store keeps two things, both as opaque bytes: one row per run
+//! (identity, status and the engine's serialized per-run state) and each
+//! run's history events. It never sees user types or engine logic; it only
+//! has to apply a batch of writes atomically and durably, and read back.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::backend::{BackendError, RunStatus};
+
+/// One run's row: who it is, where it stands, and the engine's state blob.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutionRow {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// The run's id.
+    pub run_id: String,
+    /// The workflow id it belongs to.
+    pub workflow_id: String,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// The start request id that created it.
+    pub request_id: String,
+    /// The engine's serialized per-run state (opaque to the store).
+    pub state: Vec<u8>,
+}
+
+/// A run's row without its state blob, as listings return it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecutionSummary {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// The run's id.
+    pub run_id: String,
+    /// The workflow id it belongs to.
+    pub workflow_id: String,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// The start request id that created it.
+    pub request_id: String,
+}
+
+impl ExecutionRow {
+    /// The row without its state.
+    pub fn summary(&self) -> ExecutionSummary {
+        ExecutionSummary {
+            namespace: self.namespace.clone(),
+            run_id: self.run_id.clone(),
+            workflow_id: self.workflow_id.clone(),
+            status: self.status,
+            request_id: self.request_id.clone(),
+        }
+    }
+}
+
+/// One write of a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StoreOp {
+    /// Inserts or replaces a run's row. A replaced row keeps its insertion
+    /// position, which is what tells the latest run of a workflow id.
+    PutExecution(ExecutionRow),
+    /// Appends one history event (serialized).
+    AppendEvent {
+        /// Namespace of the run.
+        namespace: String,
+        /// The run.
+        run_id: String,
+        /// The event's id.
+        event_id: i64,
+        /// The serialized event.
+        data: Vec<u8>,
+    },
+}
+
+/// What the engine needs to resume after a start.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// Every run that is still open, with its state.
+    pub open: Vec<ExecutionRow>,
+    /// The latest run of every workflow id (open or closed).
+    pub latest: Vec<ExecutionSummary>,
+}
+
+/// Where the engine keeps its data. Synchronous: only the writer thread (and
+/// the engine's start-up, before that thread exists) calls it.
+pub trait Store: Send + 'static {
+    /// Reads what the engine needs to resume.
+    fn load(&mut self) -> Result<Loaded, BackendError>;
+
+    /// A run's serialized events with `event_id >= from`, in order.
+    fn events(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+        from: i64,
+    ) -> Result<Vec<Vec<u8>>, BackendError>;
+
+    /// One run's row.
+    fn execution(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Option<ExecutionRow>, BackendError>;
+
+    /// Applies `ops` as one atomic write and returns only once it is
+    /// durable. On `Err` nothing of `ops` may be visible later.
+    fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError>;
+}
+
+/// A store that lives in memory and is lost with the process.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    /// Rows in insertion order; `index` maps a key to its position.
+    rows: Vec<ExecutionRow>,
+    index: HashMap<(String, String), usize>,
+    events: HashMap<(String, String), BTreeMap<i64, Vec<u8>>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+}
+
+impl Store for MemoryStore {
+    fn load(&mut self) -> Result<Loaded, BackendError> {
+        let open = self
+            .rows
+            .iter()
+            .filter(|r| !r.status.is_closed())
+            .cloned()
+            .collect();
+        // Later rows overwrite earlier ones, so the map ends at the latest run.
+        let mut latest: HashMap<(&str, &str), usize> = HashMap::new();
+        for (i, r) in self.rows.iter().enumerate() {
+            latest.insert((&r.namespace, &r.workflow_id), i);
+        }
+        let mut positions: Vec<usize> = latest.into_values().collect();
+        positions.sort_unstable();
+        let latest = positions
+            .into_iter()
+            .filter_map(|i| self.rows.get(i).map(ExecutionRow::summary))
+            .collect();
+        Ok(Loaded { open, latest })
+    }
+
+    fn events(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+        from: i64,
+    ) -> Result<Vec<Vec<u8>>, BackendError> {
+        Ok(self
+            .events
+            .get(&(namespace.to_string(), run_id.to_string()))
+            .map(|evs| evs.range(from..).map(|(_, d)| d.clone()).collect())
+            .unwrap_or_default())
+    }
+
+    fn execution(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Option<ExecutionRow>, BackendError> {
+        Ok(self
+            .index
+            .get(&(namespace.to_string(), run_id.to_string()))
+            .and_then(|&i| self.rows.get(i))
+            .cloned())
+    }
+
+    fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
+        // Check first so a refused batch leaves nothing behind.
+        for op in ops {
+            if let StoreOp::AppendEvent {
+                namespace,
+                run_id,
+                event_id,
+                ..
+            } = op
+                && self
+                    .events
+                    .get(&(namespace.clone(), run_id.clone()))
+                    .is_some_and(|evs| evs.contains_key(event_id))
+            {
+                return Err(BackendError::Store(format!(
+                    "event {event_id} of run {run_id} already exists"
+                )));
+            }
+        }
+        for op in ops {
+            match op {
+                StoreOp::PutExecution(row) => {
+                    let key = (row.namespace.clone(), row.run_id.clone());
+                    match self.index.get(&key).and_then(|&i| self.rows.get_mut(i)) {
+                        Some(existing) => *existing = row.clone(),
+                        None => {
+                            self.index.insert(key, self.rows.len());
+                            self.rows.push(row.clone());
+                        }
+                    }
+                }
+                StoreOp::AppendEvent {
+                    namespace,
+                    run_id,
+                    event_id,
+                    data,
+                } => {
+                    self.events
+                        .entry((namespace.clone(), run_id.clone()))
+                        .or_default()
+                        .insert(*event_id, data.clone());
+                }
+            }
+        }
+        Ok(())
+    }
+}

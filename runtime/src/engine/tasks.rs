@@ -1,0 +1,594 @@
+//! Workflow task rules: what a delivery, completion, failure or timeout
+//! changes in a run and which events it writes, and how incoming facts
+//! (activity closed, timer fired) become events.
+//!
+//! The history layout here is what the worker's replay relies on: workflow
+//! task events are written lazily at completion (scheduled, started,
+//! completed, then one event per command, then buffered events); failures
+//! and timeouts only for the first in a row.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use crate::backend::{BackendError, RunOutcome, TaskToken, WorkflowTask, WorkflowTaskCompletion};
+use crate::converter::{self, Payload};
+use crate::failure::{Failure, RetryState};
+use crate::history::{EventAttributes, LOCAL_ACTIVITY_MARKER, WorkflowTaskFailedCause};
+use crate::protocol::{Command, Resolution};
+
+use super::core::{Batch, Core, Deadline, Effect, Run, append, later};
+use super::state::{
+    ActivityOutcome, ActivityPhase, Incoming, PendingActivity, PendingTimer, RunKey, WftState,
+    failure_payloads,
+};
+
+/// Backoff before retrying a failed workflow task: 100 ms doubling, at most 10 s.
+fn wft_backoff(failures: u32) -> Duration {
+    let exp = failures.saturating_sub(1).min(16);
+    Duration::from_millis(100u64 << exp).min(Duration::from_secs(10))
+}
+
+pub(super) fn task_not_found(what: &str) -> BackendError {
+    BackendError::TaskNotFound(what.to_string())
+}
+
+/// Appends one incoming fact's events.
+pub(super) fn append_incoming(
+    run: &mut Run,
+    batch: &mut Batch,
+    now: SystemTime,
+    incoming: Incoming,
+) {
+    match incoming {
+        Incoming::ActivityClosed {
+            scheduled_event_id,
+            attempt,
+            started,
+            last_failure,
+            outcome,
+        } => {
+            let started_event_id = if started {
+                append(
+                    run,
+                    batch,
+                    now,
+                    EventAttributes::ActivityTaskStarted {
+                        scheduled_event_id,
+                        attempt,
+                        identity: String::new(),
+                        last_failure,
+                    },
+                )
+            } else {
+                0
+            };
+            let attributes = match outcome {
+                ActivityOutcome::Completed(result) => EventAttributes::ActivityTaskCompleted {
+                    scheduled_event_id,
+                    started_event_id,
+                    result,
+                    identity: String::new(),
+                },
+                ActivityOutcome::Failed {
+                    failure,
+                    retry_state,
+                } => EventAttributes::ActivityTaskFailed {
+                    scheduled_event_id,
+                    started_event_id,
+                    failure,
+                    retry_state,
+                    identity: String::new(),
+                },
+                ActivityOutcome::TimedOut {
+                    failure,
+                    retry_state,
+                } => EventAttributes::ActivityTaskTimedOut {
+                    scheduled_event_id,
+                    started_event_id,
+                    failure,
+                    retry_state,
+                },
+            };
+            append(run, batch, now, attributes);
+        }
+        Incoming::TimerFired {
+            timer_id,
+            started_event_id,
+        } => {
+            append(
+                run,
+                batch,
+                now,
+                EventAttributes::TimerFired {
+                    timer_id,
+                    started_event_id,
+                },
+            );
+        }
+    }
+}
+
+/// Appends everything buffered; returns whether there was anything.
+fn append_buffered(run: &mut Run, batch: &mut Batch, now: SystemTime) -> bool {
+    let buffered = std::mem::take(&mut run.state.buffered);
+    let any = !buffered.is_empty();
+    for incoming in buffered {
+        append_incoming(run, batch, now, incoming);
+    }
+    any
+}
+
+impl Core {
+    /// Hands a ready workflow task out (memory only; nothing is written).
+    pub(super) fn start_wft(&mut self, key: &RunKey) -> Option<WorkflowTask> {
+        let now = self.now();
+        let timeout = self.options.workflow_task_timeout;
+        let incarnation = self.incarnation;
+        let run = self.runs.get_mut(key)?;
+        let WftState::Ready { scheduled_time } = run.state.wft else {
+            return None;
+        };
+        run.state.wft_seq += 1;
+        let task_id = run.state.wft_seq;
+        let attempt = run.state.wft_attempt;
+        run.state.wft = WftState::Started {
+            task_id,
+            attempt,
+            scheduled_time,
+            started_time: now,
+        };
+        self.deadlines.arm(
+            later(now, timeout),
+            Deadline::WftTimeout {
+                run: key.clone(),
+                task_id,
+            },
+        );
+        Some(WorkflowTask {
+            token: TaskToken {
+                namespace: key.namespace.clone(),
+                run_id: key.run_id.clone(),
+                task_id,
+                attempt,
+                incarnation,
+            },
+            workflow_id: run.state.workflow_id.clone(),
+            workflow_type: run.state.workflow_type.clone(),
+            events: run.recent.clone(),
+            first_event_id: run.state.events_since,
+            history_length: run.state.history_length(),
+            started_time: now,
+            attempt,
+        })
+    }
+
+    /// The run and started workflow task a token names, or `TaskNotFound`.
+    fn check_wft_token(&self, token: &TaskToken) -> Result<RunKey, BackendError> {
+        if token.incarnation != self.incarnation {
+            return Err(task_not_found("the token is from an earlier engine start"));
+        }
+        let key = RunKey {
+            namespace: token.namespace.clone(),
+            run_id: token.run_id.clone(),
+        };
+        let run = self
+            .runs
+            .get(&key)
+            .ok_or_else(|| task_not_found("the run is not open"))?;
+        match run.state.wft {
+            WftState::Started {
+                task_id, attempt, ..
+            } if task_id == token.task_id && attempt == token.attempt => Ok(key),
+            _ => Err(task_not_found(
+                "the workflow task is not the one started with this token",
+            )),
+        }
+    }
+
+    /// Checks a completion's commands before anything changes.
+    fn validate_commands(&self, commands: &[Command]) -> Result<(), BackendError> {
+        let limits = &self.options.payload_limits;
+        let mut terminal = false;
+        for command in commands {
+            if terminal {
+                return Err(BackendError::InvalidArgument(
+                    "a command follows the workflow's completion".into(),
+                ));
+            }
+            match command {
+                Command::ScheduleLocalActivity(sa) => {
+                    return Err(BackendError::InvalidArgument(format!(
+                        "local activity {} ({}) must run in the worker; \
+                         ScheduleLocalActivity never reaches the engine",
+                        sa.activity_id, sa.activity_type
+                    )));
+                }
+                Command::ScheduleActivity(sa) => {
+                    let what = format!("activity {} ({})", sa.activity_id, sa.activity_type);
+                    if sa.activity_id.is_empty() || sa.activity_type.is_empty() {
+                        return Err(BackendError::InvalidArgument(format!(
+                            "{what}: activity id and type must not be empty"
+                        )));
+                    }
+                    if sa.options.start_to_close_timeout.is_none()
+                        && sa.options.schedule_to_close_timeout.is_none()
+                    {
+                        return Err(BackendError::InvalidArgument(format!(
+                            "{what}: one of start_to_close_timeout or \
+                             schedule_to_close_timeout is required"
+                        )));
+                    }
+                    if let Some(policy) = &sa.options.retry_policy {
+                        policy.validate().map_err(|e| {
+                            BackendError::InvalidArgument(format!("{what}: retry policy: {e}"))
+                        })?;
+                    }
+                    limits.check(&format!("input of {what}"), &sa.input)?;
+                }
+                Command::RecordLocalActivityMarker { result, .. } => match result {
+                    Resolution::Completed(p) => limits.check("local activity result", [p])?,
+                    Resolution::Failed(f) => {
+                        limits.check("local activity failure details", failure_payloads(f))?
+                    }
+                },
+                Command::StartTimer { .. } => {}
+                Command::CompleteWorkflow { result } => {
+                    terminal = true;
+                    limits.check("workflow result", [result])?;
+                }
+                Command::FailWorkflow { failure } => {
+                    terminal = true;
+                    limits.check("workflow failure details", failure_payloads(failure))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn complete_wft(&mut self, c: WorkflowTaskCompletion) -> Result<(), BackendError> {
+        let key = self.check_wft_token(&c.token)?;
+        self.validate_commands(&c.commands)?;
+        let now = self.now();
+        let wft_timeout = self.options.workflow_task_timeout;
+        let Some(run) = self.runs.get_mut(&key) else {
+            return Err(task_not_found("the run is not open"));
+        };
+        let WftState::Started {
+            attempt,
+            scheduled_time,
+            started_time,
+            ..
+        } = run.state.wft
+        else {
+            return Err(task_not_found("the workflow task is not started"));
+        };
+        if c.commands.iter().any(Command::is_terminal) && !run.state.buffered.is_empty() {
+            // The workflow decided to finish without seeing what arrived:
+            // write nothing for this task, let a new task carry the events.
+            append_buffered(run, &mut self.batch, now);
+            run.state.wft = WftState::Ready {
+                scheduled_time: now,
+            };
+            self.batch.dirty.insert(key.clone());
+            self.effects.push(Effect::EnqueueWft(key));
+            return Err(BackendError::UnhandledCommand(
+                "new events arrived while the workflow task ran; a new workflow task carries them"
+                    .into(),
+            ));
+        }
+        let task_queue = run.state.task_queue.clone();
+        let scheduled = append(
+            run,
+            &mut self.batch,
+            scheduled_time,
+            EventAttributes::WorkflowTaskScheduled {
+                task_queue: task_queue.clone(),
+                start_to_close_timeout: wft_timeout,
+                attempt,
+            },
+        );
+        let started = append(
+            run,
+            &mut self.batch,
+            started_time,
+            EventAttributes::WorkflowTaskStarted {
+                scheduled_event_id: scheduled,
+                identity: c.identity.clone(),
+            },
+        );
+        let completed = append(
+            run,
+            &mut self.batch,
+            now,
+            EventAttributes::WorkflowTaskCompleted {
+                scheduled_event_id: scheduled,
+                started_event_id: started,
+                identity: c.identity,
+                sdk_flags: c.sdk_flags,
+            },
+        );
+        run.state.events_since = scheduled;
+        run.recent.retain(|e| e.event_id >= scheduled);
+        run.state.wft = WftState::Idle;
+        run.state.wft_attempt = 1;
+        run.state.last_wft_failure = None;
+        let mut outcome = None;
+        for command in c.commands {
+            match command {
+                Command::ScheduleActivity(sa) => {
+                    let o = sa.options;
+                    let retry_policy = o.retry_policy.unwrap_or_default();
+                    // Temporal fills start-to-close from schedule-to-close.
+                    let start_to_close = o.start_to_close_timeout.or(o.schedule_to_close_timeout);
+                    let activity_queue = if sa.task_queue.is_empty() {
+                        task_queue.clone()
+                    } else {
+                        sa.task_queue
+                    };
+                    let id = append(
+                        run,
+                        &mut self.batch,
+                        now,
+                        EventAttributes::ActivityTaskScheduled {
+                            activity_id: sa.activity_id.clone(),
+                            activity_type: sa.activity_type.clone(),
+                            task_queue: activity_queue.clone(),
+                            input: sa.input.clone(),
+                            schedule_to_close_timeout: o.schedule_to_close_timeout,
+                            schedule_to_start_timeout: o.schedule_to_start_timeout,
+                            start_to_close_timeout: start_to_close,
+                            heartbeat_timeout: o.heartbeat_timeout,
+                            retry_policy: retry_policy.clone(),
+                            workflow_task_completed_event_id: completed,
+                        },
+                    );
+                    run.state.activities.insert(
+                        id,
+                        PendingActivity {
+                            activity_id: sa.activity_id,
+                            activity_type: sa.activity_type,
+                            task_queue: activity_queue,
+                            input: sa.input,
+                            schedule_to_close: o.schedule_to_close_timeout,
+                            schedule_to_start: o.schedule_to_start_timeout,
+                            start_to_close,
+                            heartbeat: o.heartbeat_timeout,
+                            retry_policy,
+                            scheduled_time: now,
+                            attempt: 1,
+                            attempt_scheduled_time: now,
+                            last_failure: None,
+                            phase: ActivityPhase::Scheduled,
+                        },
+                    );
+                    if let Some(s2c) = o.schedule_to_close_timeout {
+                        self.deadlines.arm(
+                            later(now, s2c),
+                            Deadline::ActivityScheduleToClose {
+                                run: key.clone(),
+                                id,
+                            },
+                        );
+                    }
+                    if let Some(s2s) = o.schedule_to_start_timeout {
+                        self.deadlines.arm(
+                            later(now, s2s),
+                            Deadline::ActivityScheduleToStart {
+                                run: key.clone(),
+                                id,
+                                attempt: 1,
+                            },
+                        );
+                    }
+                    self.effects
+                        .push(Effect::EnqueueActivity(key.clone(), id, 1));
+                }
+                Command::StartTimer { seq, duration } => {
+                    let timer_id = seq.to_string();
+                    let id = append(
+                        run,
+                        &mut self.batch,
+                        now,
+                        EventAttributes::TimerStarted {
+                            timer_id: timer_id.clone(),
+                            start_to_fire_timeout: duration,
+                            workflow_task_completed_event_id: completed,
+                        },
+                    );
+                    let fire_at = later(now, duration);
+                    run.state
+                        .timers
+                        .insert(id, PendingTimer { timer_id, fire_at });
+                    self.deadlines.arm(
+                        fire_at,
+                        Deadline::Timer {
+                            run: key.clone(),
+                            started_event_id: id,
+                        },
+                    );
+                }
+                Command::RecordLocalActivityMarker {
+                    seq,
+                    activity_type,
+                    attempt,
+                    result,
+                } => {
+                    let mut details: BTreeMap<String, Vec<Payload>> = BTreeMap::new();
+                    let encoded = (
+                        converter::encode(&seq),
+                        converter::encode(&activity_type),
+                        converter::encode(&attempt),
+                    );
+                    match encoded {
+                        (Ok(s), Ok(t), Ok(a)) => {
+                            details.insert("seq".into(), vec![s]);
+                            details.insert("activity_type".into(), vec![t]);
+                            details.insert("attempt".into(), vec![a]);
+                        }
+                        _ => {
+                            self.batch
+                                .fatal
+                                .get_or_insert("cannot encode a local activity marker".into());
+                        }
+                    }
+                    let failure = match result {
+                        Resolution::Completed(p) => {
+                            details.insert("result".into(), vec![p]);
+                            None
+                        }
+                        Resolution::Failed(f) => Some(f.truncated()),
+                    };
+                    append(
+                        run,
+                        &mut self.batch,
+                        now,
+                        EventAttributes::MarkerRecorded {
+                            marker_name: LOCAL_ACTIVITY_MARKER.to_string(),
+                            details,
+                            failure,
+                            workflow_task_completed_event_id: completed,
+                        },
+                    );
+                }
+                Command::CompleteWorkflow { result } => {
+                    append(
+                        run,
+                        &mut self.batch,
+                        now,
+                        EventAttributes::WorkflowExecutionCompleted {
+                            result: result.clone(),
+                            workflow_task_completed_event_id: completed,
+                        },
+                    );
+                    outcome = Some(RunOutcome::Completed(result));
+                    break;
+                }
+                Command::FailWorkflow { failure } => {
+                    let failure = failure.truncated();
+                    append(
+                        run,
+                        &mut self.batch,
+                        now,
+                        EventAttributes::WorkflowExecutionFailed {
+                            failure: failure.clone(),
+                            retry_state: RetryState::RetryPolicyNotSet,
+                            workflow_task_completed_event_id: completed,
+                        },
+                    );
+                    outcome = Some(RunOutcome::Failed(failure));
+                    break;
+                }
+                // Refused by validation; never reaches here.
+                Command::ScheduleLocalActivity(_) => {}
+            }
+        }
+        if let Some(outcome) = outcome {
+            self.close_run(&key, outcome, now);
+            return Ok(());
+        }
+        if append_buffered(run, &mut self.batch, now) {
+            run.state.wft = WftState::Ready {
+                scheduled_time: now,
+            };
+            self.effects.push(Effect::EnqueueWft(key));
+        }
+        Ok(())
+    }
+
+    pub(super) fn fail_wft(
+        &mut self,
+        token: &TaskToken,
+        failure: Failure,
+        nondeterminism: bool,
+    ) -> Result<(), BackendError> {
+        let key = self.check_wft_token(token)?;
+        self.options
+            .payload_limits
+            .check("workflow task failure details", failure_payloads(&failure))?;
+        let failure = failure.truncated();
+        let cause = if nondeterminism {
+            WorkflowTaskFailedCause::NonDeterministicError
+        } else {
+            WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure
+        };
+        let message = failure.to_string();
+        self.wft_failed(&key, Some((cause, failure)), message);
+        Ok(())
+    }
+
+    /// A started workflow task failed (`failure` given) or timed out.
+    /// Events only for the first in a row; the attempt counts up.
+    pub(super) fn wft_failed(
+        &mut self,
+        key: &RunKey,
+        failure: Option<(WorkflowTaskFailedCause, Failure)>,
+        message: String,
+    ) {
+        let now = self.now();
+        let wft_timeout = self.options.workflow_task_timeout;
+        let timed_out = failure.is_none();
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        let WftState::Started {
+            attempt,
+            scheduled_time,
+            started_time,
+            ..
+        } = run.state.wft
+        else {
+            return;
+        };
+        if attempt <= 1 {
+            let scheduled = append(
+                run,
+                &mut self.batch,
+                scheduled_time,
+                EventAttributes::WorkflowTaskScheduled {
+                    task_queue: run.state.task_queue.clone(),
+                    start_to_close_timeout: wft_timeout,
+                    attempt,
+                },
+            );
+            let started = append(
+                run,
+                &mut self.batch,
+                started_time,
+                EventAttributes::WorkflowTaskStarted {
+                    scheduled_event_id: scheduled,
+                    identity: String::new(),
+                },
+            );
+            let attributes = match failure {
+                Some((cause, failure)) => EventAttributes::WorkflowTaskFailed {
+                    scheduled_event_id: scheduled,
+                    started_event_id: started,
+                    cause,
+                    failure,
+                    identity: String::new(),
+                },
+                None => EventAttributes::WorkflowTaskTimedOut {
+                    scheduled_event_id: scheduled,
+                    started_event_id: started,
+                },
+            };
+            append(run, &mut self.batch, now, attributes);
+        }
+        run.state.wft_attempt = attempt.saturating_add(1);
+        run.state.last_wft_failure = Some(message);
+        append_buffered(run, &mut self.batch, now);
+        self.batch.dirty.insert(key.clone());
+        if timed_out {
+            // A timed-out task is handed out again at once.
+            run.state.wft = WftState::Ready {
+                scheduled_time: now,
+            };
+            self.effects.push(Effect::EnqueueWft(key.clone()));
+        } else {
+            let until = later(now, wft_backoff(attempt));
+            run.state.wft = WftState::Backoff { until };
+            self.deadlines
+                .arm(until, Deadline::WftBackoff { run: key.clone() });
+        }
+    }
+}
