@@ -60,9 +60,11 @@ impl PurchaseFruits {
                 Fruit::Apple => order_apples,
                 Fruit::Banana => order_bananas,
                 other => {
-                    return Err(ApplicationError::new(format!("Unrecognized fruit: {other:?}"))
-                        .with_type("ValueError")
-                        .into());
+                    return Err(
+                        ApplicationError::new(format!("Unrecognized fruit: {other:?}"))
+                            .with_type("ValueError")
+                            .into(),
+                    );
                 }
             };
             let result = ctx

@@ -21,8 +21,10 @@ pub struct ProcessingInput {
 #[activity]
 pub fn process_data(input: ProcessingInput) -> Result<String, ApplicationError> {
     if input.should_fail {
-        return Err(ApplicationError::new(format!("Processing failed for: {}", input.data))
-            .with_type("RuntimeError"));
+        return Err(
+            ApplicationError::new(format!("Processing failed for: {}", input.data))
+                .with_type("RuntimeError"),
+        );
     }
     Ok(format!("Processed: {}", input.data))
 }

@@ -5,6 +5,7 @@
 //! call these, and so do the tests.
 
 pub mod activity_choice;
+pub mod crash;
 pub mod exceptions;
 pub mod local_activity;
 pub mod parallel_activity;
@@ -29,8 +30,9 @@ pub mod futures_like {
     use std::pin::Pin;
 
     /// What a pattern's `run` returns.
-    pub type BoxRun<'a> =
-        Pin<Box<dyn Future<Output = Result<Vec<String>, crate::support::ExampleError>> + Send + 'a>>;
+    pub type BoxRun<'a> = Pin<
+        Box<dyn Future<Output = Result<Vec<String>, crate::support::ExampleError>> + Send + 'a>,
+    >;
 }
 
 /// Every pattern that exists, in the reference's order.

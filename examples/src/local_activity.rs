@@ -50,7 +50,11 @@ impl LocalActivityWorkflow {
             .local_activity(validate_input, result.clone())
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
-        Ok(if is_valid { result } else { "Invalid result".into() })
+        Ok(if is_valid {
+            result
+        } else {
+            "Invalid result".into()
+        })
     }
 }
 // ANCHOR_END: workflow

@@ -24,7 +24,10 @@ pub struct SayHello;
 #[workflow]
 impl SayHello {
     #[run]
-    pub async fn run(ctx: WorkflowContext<Self>, names: Vec<String>) -> WorkflowResult<Vec<String>> {
+    pub async fn run(
+        ctx: WorkflowContext<Self>,
+        names: Vec<String>,
+    ) -> WorkflowResult<Vec<String>> {
         let calls = names.into_iter().map(|name| {
             ctx.activity(say_hello_activity, name)
                 .start_to_close_timeout(Duration::from_secs(5))
@@ -54,6 +57,10 @@ pub fn worker(client: &Client) -> Worker {
 pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
     let names = ["user1", "user2", "user3"].map(String::from).to_vec();
     Ok(client
-        .execute_workflow(SayHello::run, names, options("parallel-activity", TASK_QUEUE))
+        .execute_workflow(
+            SayHello::run,
+            names,
+            options("parallel-activity", TASK_QUEUE),
+        )
         .await?)
 }

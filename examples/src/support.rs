@@ -28,20 +28,15 @@ pub enum ExampleError {
 /// Where the example's database lives: `--db PATH`, or a fresh file in the
 /// temporary directory.
 pub fn db_path_from_args() -> Result<PathBuf, ExampleError> {
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--db" => {
-                return args
-                    .next()
-                    .map(PathBuf::from)
-                    .ok_or_else(|| ExampleError::Usage("--db needs a path".into()));
-            }
-            other => {
-                return Err(ExampleError::Usage(format!(
-                    "unknown argument {other:?}; usage: [--db PATH]"
-                )));
-            }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => {}
+        [flag, path] if flag == "--db" => return Ok(PathBuf::from(path)),
+        [flag] if flag == "--db" => return Err(ExampleError::Usage("--db needs a path".into())),
+        other => {
+            return Err(ExampleError::Usage(format!(
+                "unexpected arguments {other:?}; usage: [--db PATH]"
+            )));
         }
     }
     let stamp = std::time::SystemTime::now()

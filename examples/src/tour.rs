@@ -43,7 +43,11 @@ pub fn table(rows: &[Row]) -> String {
     out.push_str(&format!("{}\n", "-".repeat(95)));
     for row in rows {
         let summary = match &row.result {
-            Ok(lines) => lines.join(" | "),
+            Ok(lines) => lines
+                .iter()
+                .map(|l| l.trim())
+                .collect::<Vec<_>>()
+                .join(" | "),
             Err(e) => format!("ERROR: {e}"),
         };
         let summary = shorten(&summary, 64);

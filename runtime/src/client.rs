@@ -153,7 +153,10 @@ impl Client {
         input: W::Input,
         options: WorkflowOptions,
     ) -> Result<W::Output, ClientError> {
-        self.start_workflow(run, input, options).await?.result().await
+        self.start_workflow(run, input, options)
+            .await?
+            .result()
+            .await
     }
 
     /// A handle to an existing workflow (its latest run when `run_id` is `None`).
@@ -207,7 +210,11 @@ impl<W: Workflow> WorkflowHandle<W> {
         let outcome = self
             .client
             .backend
-            .wait_result(&self.client.namespace, &self.workflow_id, self.run_id.as_deref())
+            .wait_result(
+                &self.client.namespace,
+                &self.workflow_id,
+                self.run_id.as_deref(),
+            )
             .await?;
         match outcome {
             RunOutcome::Completed(payload) => Ok(converter::decode(&payload)?),
@@ -220,7 +227,11 @@ impl<W: Workflow> WorkflowHandle<W> {
         Ok(self
             .client
             .backend
-            .describe(&self.client.namespace, &self.workflow_id, self.run_id.as_deref())
+            .describe(
+                &self.client.namespace,
+                &self.workflow_id,
+                self.run_id.as_deref(),
+            )
             .await?)
     }
 
@@ -229,7 +240,11 @@ impl<W: Workflow> WorkflowHandle<W> {
         Ok(self
             .client
             .backend
-            .history(&self.client.namespace, &self.workflow_id, self.run_id.as_deref())
+            .history(
+                &self.client.namespace,
+                &self.workflow_id,
+                self.run_id.as_deref(),
+            )
             .await?)
     }
 

@@ -106,7 +106,8 @@ impl ApplicationError {
     /// become the cause chain.
     pub fn from_error<E: std::error::Error + ?Sized>(error: &E) -> Self {
         let type_name = std::any::type_name::<E>();
-        let mut app = ApplicationError::new(error.to_string()).with_type(short_type_name(type_name));
+        let mut app =
+            ApplicationError::new(error.to_string()).with_type(short_type_name(type_name));
         if let Some(source) = error.source() {
             app.cause = Some(Box::new(Failure::Application(chain_of(source))));
         }
@@ -497,7 +498,8 @@ impl Failure {
                 Failure::Application(e) => &mut e.cause,
                 Failure::Activity(e) => {
                     if depth + 1 >= MAX_CAUSE_DEPTH {
-                        *e.cause = Failure::Application(ApplicationError::new("cause chain truncated"));
+                        *e.cause =
+                            Failure::Application(ApplicationError::new("cause chain truncated"));
                         return;
                     }
                     return cut(&mut e.cause, depth + 1);
@@ -573,7 +575,9 @@ mod tests {
     fn deep_chains_are_truncated() {
         let mut f: Failure = ApplicationError::new("root").into();
         for i in 0..100 {
-            f = ApplicationError::new(format!("level {i}")).with_cause(f).into();
+            f = ApplicationError::new(format!("level {i}"))
+                .with_cause(f)
+                .into();
         }
         let f = f.truncated();
         let mut depth = 1;

@@ -72,7 +72,9 @@ pub mod __private {
     }
 
     /// Encodes an activity's result, or turns its error into a failure.
-    pub fn output<T: serde::Serialize, E: Into<Failure>>(result: Result<T, E>) -> Result<Payload, Failure> {
+    pub fn output<T: serde::Serialize, E: Into<Failure>>(
+        result: Result<T, E>,
+    ) -> Result<Payload, Failure> {
         match result {
             Ok(v) => Ok(encode(&v)?),
             Err(e) => Err(e.into()),

@@ -52,24 +52,27 @@ impl Replayer {
             ));
         };
         let factory = self.factories.get(workflow_type).ok_or_else(|| {
-            ReplayError::InvalidHistory(format!("workflow type {workflow_type:?} is not registered"))
+            ReplayError::InvalidHistory(format!(
+                "workflow type {workflow_type:?} is not registered"
+            ))
         })?;
         let mut driver = RunDriver::new(factory(), "replay", "replay", "replay");
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            driver.apply_events(events)
-        }));
+        let result =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| driver.apply_events(events)));
         match result {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) if e.nondeterminism => Err(ReplayError::Nondeterminism(e.message)),
             Ok(Err(e)) => Err(ReplayError::TaskFailed(e.message)),
-            Err(panic) => Err(ReplayError::TaskFailed(crate::panic_message(panic.as_ref()))),
+            Err(panic) => Err(ReplayError::TaskFailed(crate::panic_message(
+                panic.as_ref(),
+            ))),
         }
     }
 
     /// Replays a history exported as JSON.
     pub fn replay_json(&self, json: &str) -> Result<(), ReplayError> {
-        let events =
-            crate::history::from_json(json).map_err(|e| ReplayError::InvalidHistory(e.to_string()))?;
+        let events = crate::history::from_json(json)
+            .map_err(|e| ReplayError::InvalidHistory(e.to_string()))?;
         self.replay(&events)
     }
 }

@@ -149,9 +149,15 @@ mod tests {
     fn attempts_and_types_stop_retries() {
         let p = RetryPolicy::default().with_maximum_attempts(3);
         assert!(p.next_delay(2, &err()).is_ok());
-        assert_eq!(p.next_delay(3, &err()), Err(RetryState::MaximumAttemptsReached));
+        assert_eq!(
+            p.next_delay(3, &err()),
+            Err(RetryState::MaximumAttemptsReached)
+        );
         let p = RetryPolicy::default().with_non_retryable_error_types(["Boom"]);
-        assert_eq!(p.next_delay(1, &err()), Err(RetryState::NonRetryableFailure));
+        assert_eq!(
+            p.next_delay(1, &err()),
+            Err(RetryState::NonRetryableFailure)
+        );
         let nr: Failure = ApplicationError::new("x").non_retryable().into();
         assert_eq!(
             RetryPolicy::default().next_delay(1, &nr),
@@ -161,8 +167,18 @@ mod tests {
 
     #[test]
     fn validate_rejects_bad_numbers() {
-        assert!(RetryPolicy::default().with_backoff_coefficient(0.5).validate().is_err());
-        assert!(RetryPolicy::default().with_backoff_coefficient(f64::NAN).validate().is_err());
+        assert!(
+            RetryPolicy::default()
+                .with_backoff_coefficient(0.5)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            RetryPolicy::default()
+                .with_backoff_coefficient(f64::NAN)
+                .validate()
+                .is_err()
+        );
         assert!(RetryPolicy::default().validate().is_ok());
     }
 }

@@ -8,7 +8,7 @@
 //! the jobs of the later one. The engine uses [`command_matches`]' twin rules
 //! when it turns commands into events.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use crate::converter::{self, Payload};
@@ -60,7 +60,12 @@ pub(crate) struct LiveStep {
 }
 
 impl RunDriver {
-    pub fn new(instance: Box<dyn Instance>, namespace: &str, workflow_id: &str, run_id: &str) -> Self {
+    pub fn new(
+        instance: Box<dyn Instance>,
+        namespace: &str,
+        workflow_id: &str,
+        run_id: &str,
+    ) -> Self {
         RunDriver {
             instance,
             namespace: namespace.to_string(),
@@ -104,7 +109,9 @@ impl RunDriver {
             match &event.attributes {
                 EventAttributes::WorkflowTaskCompleted { .. } => {
                     let start = i;
-                    while i < events.len() && events[i].attributes.command_of() == Some(event.event_id) {
+                    while i < events.len()
+                        && events[i].attributes.command_of() == Some(event.event_id)
+                    {
                         i += 1;
                     }
                     let command_events = &events[start..i];
@@ -144,7 +151,9 @@ impl RunDriver {
                 input: input.clone(),
                 randomness_seed: *randomness_seed,
             }),
-            EventAttributes::WorkflowTaskStarted { .. } => self.started_time = Some(event.event_time),
+            EventAttributes::WorkflowTaskStarted { .. } => {
+                self.started_time = Some(event.event_time)
+            }
             EventAttributes::WorkflowTaskScheduled { .. }
             | EventAttributes::WorkflowTaskFailed { .. }
             | EventAttributes::WorkflowTaskTimedOut { .. } => {}
@@ -213,7 +222,11 @@ impl RunDriver {
         Ok(())
     }
 
-    fn activity(&self, scheduled_event_id: i64, event: &Event) -> Result<&ScheduledActivity, TaskError> {
+    fn activity(
+        &self,
+        scheduled_event_id: i64,
+        event: &Event,
+    ) -> Result<&ScheduledActivity, TaskError> {
         self.activities.get(&scheduled_event_id).ok_or_else(|| {
             TaskError::nondeterminism(format!(
                 "event {}: {} for scheduled event {scheduled_event_id}, which this code never scheduled",
@@ -223,7 +236,12 @@ impl RunDriver {
         })
     }
 
-    fn activation(&mut self, timestamp: SystemTime, replaying: bool, history_length: u64) -> Activation {
+    fn activation(
+        &mut self,
+        timestamp: SystemTime,
+        replaying: bool,
+        history_length: u64,
+    ) -> Activation {
         Activation {
             timestamp,
             is_replaying: replaying,
@@ -235,7 +253,9 @@ impl RunDriver {
     /// Replays one completed workflow task against its command events.
     fn replay_task(&mut self, command_events: &[Event]) -> Result<(), TaskError> {
         let timestamp = self.started_time.unwrap_or(SystemTime::UNIX_EPOCH);
-        let length = command_events.first().map_or(self.last_event_id, |e| e.event_id - 1);
+        let length = command_events
+            .first()
+            .map_or(self.last_event_id, |e| e.event_id - 1);
         let activation = self.activation(timestamp, true, length as u64);
         let mut commands = self.instance.activate(activation)?;
         let mut expected = command_events.iter();
@@ -335,7 +355,10 @@ impl RunDriver {
             (Command::RecordLocalActivityMarker { seq, .. }, _) => {
                 local_marker(event).is_some_and(|(s, _)| s == *seq)
             }
-            (Command::CompleteWorkflow { .. }, EventAttributes::WorkflowExecutionCompleted { .. })
+            (
+                Command::CompleteWorkflow { .. },
+                EventAttributes::WorkflowExecutionCompleted { .. },
+            )
             | (Command::FailWorkflow { .. }, EventAttributes::WorkflowExecutionFailed { .. }) => {
                 self.closed = true;
                 true
@@ -355,7 +378,11 @@ impl RunDriver {
     }
 
     /// Runs the live activation of a task with the jobs gathered so far.
-    pub fn start_live(&mut self, timestamp: SystemTime, history_length: u64) -> Result<LiveStep, TaskError> {
+    pub fn start_live(
+        &mut self,
+        timestamp: SystemTime,
+        history_length: u64,
+    ) -> Result<LiveStep, TaskError> {
         self.live = Some(LiveTask {
             timestamp,
             history_length,
@@ -376,10 +403,14 @@ impl RunDriver {
         result: Resolution,
     ) -> Result<LiveStep, TaskError> {
         let Some(live) = self.live.as_mut() else {
-            return Err(TaskError::new("local activity result outside a workflow task"));
+            return Err(TaskError::new(
+                "local activity result outside a workflow task",
+            ));
         };
         if !live.pending_local.remove(&seq) {
-            return Err(TaskError::new(format!("local activity {seq} is not pending")));
+            return Err(TaskError::new(format!(
+                "local activity {seq} is not pending"
+            )));
         }
         live.commands.push(Command::RecordLocalActivityMarker {
             seq,
@@ -458,30 +489,31 @@ pub(crate) fn local_marker(event: &Event) -> Option<(u32, Resolution)> {
     Some((seq, result))
 }
 
-/// The details a local activity marker records.
+/// A marker's details: named payload lists.
+pub(crate) type MarkerDetails = BTreeMap<String, Vec<Payload>>;
+
+/// The details a local activity marker records: the twin of [`local_marker`].
 pub(crate) fn local_marker_details(
     seq: u32,
     activity_type: &str,
     attempt: u32,
-    result: &Resolution,
-) -> (std::collections::BTreeMap<String, Vec<Payload>>, Option<Failure>) {
-    let mut details = std::collections::BTreeMap::new();
-    let mut put = |key: &str, value: Result<Payload, converter::ConverterError>| {
-        if let Ok(p) = value {
-            details.insert(key.to_string(), vec![p]);
-        }
-    };
-    put("seq", converter::encode(&seq));
-    put("activity_type", converter::encode(activity_type));
-    put("attempt", converter::encode(&attempt));
+    result: Resolution,
+) -> Result<(MarkerDetails, Option<Failure>), converter::ConverterError> {
+    let mut details = BTreeMap::new();
+    details.insert("seq".to_string(), vec![converter::encode(&seq)?]);
+    details.insert(
+        "activity_type".to_string(),
+        vec![converter::encode(activity_type)?],
+    );
+    details.insert("attempt".to_string(), vec![converter::encode(&attempt)?]);
     let failure = match result {
         Resolution::Completed(p) => {
-            details.insert("result".to_string(), vec![p.clone()]);
+            details.insert("result".to_string(), vec![p]);
             None
         }
-        Resolution::Failed(f) => Some(f.clone()),
+        Resolution::Failed(f) => Some(f.truncated()),
     };
-    (details, failure)
+    Ok((details, failure))
 }
 
 fn describe_event(event: &Event) -> String {
@@ -507,7 +539,10 @@ fn describe_command(command: &Command) -> String {
             sa.activity_type, sa.activity_id
         ),
         Command::ScheduleLocalActivity(sa) => {
-            format!("ScheduleLocalActivity(type {}, seq {})", sa.activity_type, sa.seq)
+            format!(
+                "ScheduleLocalActivity(type {}, seq {})",
+                sa.activity_type, sa.seq
+            )
         }
         Command::RecordLocalActivityMarker { seq, .. } => {
             format!("RecordMarker(local activity {seq})")

@@ -52,9 +52,10 @@ activity!(flaky, u32, |fail_times| {
     }
 });
 
-activity!(always_fails, String, |data| Err(
-    ApplicationError::new(format!("Processing failed for: {data}")).with_type("RuntimeError")
-));
+activity!(always_fails, String, |data| Err(ApplicationError::new(
+    format!("Processing failed for: {data}")
+)
+.with_type("RuntimeError")));
 
 static LOCAL_CALLS: AtomicU32 = AtomicU32::new(0);
 activity!(local_upper, String, |s| {
@@ -89,14 +90,22 @@ macro_rules! workflow {
 }
 
 async fn one_activity(ctx: WorkflowContext<OneActivity>, name: String) -> WorkflowResult<String> {
-    Ok(ctx.activity(greet, name).start_to_close_timeout(opts()).await?)
+    Ok(ctx
+        .activity(greet, name)
+        .start_to_close_timeout(opts())
+        .await?)
 }
 workflow!(OneActivity, String, String, one_activity);
 
-async fn three_parallel(ctx: WorkflowContext<Parallel>, names: Vec<String>) -> WorkflowResult<Vec<String>> {
-    let calls = names
-        .into_iter()
-        .map(|n| ctx.activity(greet, n).start_to_close_timeout(opts()).into_future());
+async fn three_parallel(
+    ctx: WorkflowContext<Parallel>,
+    names: Vec<String>,
+) -> WorkflowResult<Vec<String>> {
+    let calls = names.into_iter().map(|n| {
+        ctx.activity(greet, n)
+            .start_to_close_timeout(opts())
+            .into_future()
+    });
     let results: Result<Vec<_>, _> = join_all(calls).await.into_iter().collect();
     Ok(results?)
 }
@@ -125,15 +134,27 @@ async fn exhausted(ctx: WorkflowContext<Exhausted>, data: String) -> WorkflowRes
 workflow!(Exhausted, String, String, exhausted);
 
 async fn locals(ctx: WorkflowContext<Locals>, s: String) -> WorkflowResult<String> {
-    let a = ctx.local_activity(local_upper, s).start_to_close_timeout(opts()).await?;
-    let b = ctx.activity(greet, a).start_to_close_timeout(opts()).await?;
-    Ok(ctx.local_activity(local_upper, b).start_to_close_timeout(opts()).await?)
+    let a = ctx
+        .local_activity(local_upper, s)
+        .start_to_close_timeout(opts())
+        .await?;
+    let b = ctx
+        .activity(greet, a)
+        .start_to_close_timeout(opts())
+        .await?;
+    Ok(ctx
+        .local_activity(local_upper, b)
+        .start_to_close_timeout(opts())
+        .await?)
 }
 workflow!(Locals, String, String, locals);
 
 static PANICS_LEFT: AtomicU32 = AtomicU32::new(0);
 async fn panicky(ctx: WorkflowContext<Panicky>, name: String) -> WorkflowResult<String> {
-    let greeting = ctx.activity(greet, name).start_to_close_timeout(opts()).await?;
+    let greeting = ctx
+        .activity(greet, name)
+        .start_to_close_timeout(opts())
+        .await?;
     if PANICS_LEFT
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok()
@@ -477,7 +498,10 @@ fn replay_detects_reordered_code() {
     // A history where the workflow scheduled `greet`, replayed against code
     // that schedules `flaky` first.
     async fn reordered(ctx: WorkflowContext<OneActivity2>, _n: String) -> WorkflowResult<String> {
-        Ok(ctx.activity(flaky, 0).start_to_close_timeout(opts()).await?)
+        Ok(ctx
+            .activity(flaky, 0)
+            .start_to_close_timeout(opts())
+            .await?)
     }
     workflow!(OneActivity2, String, String, reordered);
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -486,7 +510,11 @@ fn replay_detects_reordered_code() {
         let w = worker(&env.client, "q", 100).start().unwrap();
         let h = env
             .client
-            .start_workflow(one_activity, "A".to_string(), WorkflowOptions::new("wf-nd", "q"))
+            .start_workflow(
+                one_activity,
+                "A".to_string(),
+                WorkflowOptions::new("wf-nd", "q"),
+            )
             .await
             .unwrap();
         h.result().await.unwrap();
@@ -495,14 +523,19 @@ fn replay_detects_reordered_code() {
     });
     let mut events = events;
     // Pretend the history belongs to OneActivity2.
-    if let EventAttributes::WorkflowExecutionStarted { workflow_type, .. } = &mut events[0].attributes {
+    if let EventAttributes::WorkflowExecutionStarted { workflow_type, .. } =
+        &mut events[0].attributes
+    {
         *workflow_type = "OneActivity2".into();
     }
     let mut r = Replayer::new();
     r.register_workflow::<OneActivity2>();
     let err = r.replay(&events).unwrap_err().to_string();
     assert!(err.contains("event 5"), "{err}");
-    assert!(err.contains("ActivityTaskScheduled(type greet, id 1)"), "{err}");
+    assert!(
+        err.contains("ActivityTaskScheduled(type greet, id 1)"),
+        "{err}"
+    );
     assert!(err.contains("ScheduleActivity(type flaky, id 1)"), "{err}");
 }
 

@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use crate::backend::{BackendError, RunOutcome, TaskToken, WorkflowTask, WorkflowTaskCompletion};
-use crate::converter::{self, Payload};
+
 use crate::failure::{Failure, RetryState};
 use crate::history::{EventAttributes, LOCAL_ACTIVITY_MARKER, WorkflowTaskFailedCause};
 use crate::protocol::{Command, Resolution};
+use crate::translate::local_marker_details;
 
 use super::core::{Batch, Core, Deadline, Effect, Run, append, later};
 use super::state::{
@@ -413,31 +414,16 @@ impl Core {
                     attempt,
                     result,
                 } => {
-                    let mut details: BTreeMap<String, Vec<Payload>> = BTreeMap::new();
-                    let encoded = (
-                        converter::encode(&seq),
-                        converter::encode(&activity_type),
-                        converter::encode(&attempt),
-                    );
-                    match encoded {
-                        (Ok(s), Ok(t), Ok(a)) => {
-                            details.insert("seq".into(), vec![s]);
-                            details.insert("activity_type".into(), vec![t]);
-                            details.insert("attempt".into(), vec![a]);
-                        }
-                        _ => {
-                            self.batch
-                                .fatal
-                                .get_or_insert("cannot encode a local activity marker".into());
-                        }
-                    }
-                    let failure = match result {
-                        Resolution::Completed(p) => {
-                            details.insert("result".into(), vec![p]);
-                            None
-                        }
-                        Resolution::Failed(f) => Some(f.truncated()),
-                    };
+                    let (details, failure) =
+                        match local_marker_details(seq, &activity_type, attempt, result) {
+                            Ok(parts) => parts,
+                            Err(_) => {
+                                self.batch
+                                    .fatal
+                                    .get_or_insert("cannot encode a local activity marker".into());
+                                (BTreeMap::new(), None)
+                            }
+                        };
                     append(
                         run,
                         &mut self.batch,

@@ -83,10 +83,14 @@ impl<'a> Runner<'a> {
                     }
                     Err(f) => f,
                 };
-                let retry = policy.next_delay(attempt, &failure).and_then(|delay| match deadline {
-                    Some(end) if tokio::time::Instant::now() + delay >= end => Err(RetryState::Timeout),
-                    _ => Ok(delay),
-                });
+                let retry = policy
+                    .next_delay(attempt, &failure)
+                    .and_then(|delay| match deadline {
+                        Some(end) if tokio::time::Instant::now() + delay >= end => {
+                            Err(RetryState::Timeout)
+                        }
+                        _ => Ok(delay),
+                    });
                 match retry {
                     Ok(delay) => {
                         tokio::time::sleep(delay.min(Duration::from_secs(3600))).await;

@@ -148,7 +148,10 @@ impl Worker {
     }
 
     /// Runs until `shutdown` resolves, then shuts down gracefully.
-    pub async fn run_until<F: std::future::Future<Output = ()>>(self, shutdown: F) -> Result<(), WorkerError> {
+    pub async fn run_until<F: std::future::Future<Output = ()>>(
+        self,
+        shutdown: F,
+    ) -> Result<(), WorkerError> {
         let handle = self.start()?;
         shutdown.await;
         handle.shutdown().await;
@@ -169,7 +172,9 @@ impl Worker {
             backend: self.client.backend(),
             namespace: self.client.namespace().to_string(),
             task_queue: self.task_queue,
-            activity_slots: Arc::new(Semaphore::new(self.options.max_concurrent_activities.max(1))),
+            activity_slots: Arc::new(Semaphore::new(
+                self.options.max_concurrent_activities.max(1),
+            )),
             options: self.options,
             activities: self.activities,
             thread: threads,
@@ -215,8 +220,9 @@ impl Shared {
         if thread.send(make(tx)).is_err() {
             return TaskStep::Fail(executor::TaskError::new("the workflow thread stopped"));
         }
-        rx.await
-            .unwrap_or_else(|_| TaskStep::Fail(executor::TaskError::new("the workflow thread stopped")))
+        rx.await.unwrap_or_else(|_| {
+            TaskStep::Fail(executor::TaskError::new("the workflow thread stopped"))
+        })
     }
 }
 
@@ -247,7 +253,9 @@ async fn backoff_after(error: &BackendError) -> bool {
 
 async fn workflow_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     loop {
-        let poll = shared.backend.poll_workflow_task(&shared.namespace, &shared.task_queue);
+        let poll = shared
+            .backend
+            .poll_workflow_task(&shared.namespace, &shared.task_queue);
         match next(&mut stop, poll).await {
             None => return,
             Some(Ok(task)) => run_workflow_task(&shared, task).await,
@@ -293,7 +301,9 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
     loop {
         match step {
             TaskStep::NeedHistory => {
-                step = TaskStep::Fail(executor::TaskError::new("history did not reach the workflow thread"));
+                step = TaskStep::Fail(executor::TaskError::new(
+                    "history did not reach the workflow thread",
+                ));
             }
             TaskStep::RunLocal(requests) => {
                 for request in requests {
@@ -360,7 +370,9 @@ async fn activity_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             permit = shared.activity_slots.clone().acquire_owned() => permit,
         };
         let Ok(permit) = permit else { break };
-        let poll = shared.backend.poll_activity_task(&shared.namespace, &shared.task_queue);
+        let poll = shared
+            .backend
+            .poll_activity_task(&shared.namespace, &shared.task_queue);
         match next(&mut stop, poll).await {
             None => break,
             Some(Ok(task)) => {
@@ -395,7 +407,11 @@ async fn run_activity_task(shared: &Shared, task: ActivityTask) {
         Ok(p) => ActivityTaskResult::Completed(p),
         Err(f) => ActivityTaskResult::Failed(f),
     };
-    if let Err(e) = shared.backend.complete_activity_task(task.token, result).await {
+    if let Err(e) = shared
+        .backend
+        .complete_activity_task(task.token, result)
+        .await
+    {
         tracing::warn!(activity = task.activity_type, error = %e, "activity result refused");
     }
 }

@@ -107,8 +107,12 @@ impl State {
                 reply,
             } => {
                 let step = match self.in_flight.get_mut(&run_id) {
-                    Some(driver) => guarded(|| driver.resolve_local(seq, activity_type, attempt, result)),
-                    None => Err(TaskError::new("local activity result for a run with no task")),
+                    Some(driver) => {
+                        guarded(|| driver.resolve_local(seq, activity_type, attempt, result))
+                    }
+                    None => Err(TaskError::new(
+                        "local activity result for a run with no task",
+                    )),
                 };
                 let _ = reply.send(self.finish_step(&run_id, step));
             }
@@ -131,7 +135,9 @@ impl State {
                 Ok(d) => (d, full),
                 Err(step) => return step,
             },
-            (Some(d), None) if d.last_event_id() + 1 >= task.first_event_id => (d, task.events.clone()),
+            (Some(d), None) if d.last_event_id() + 1 >= task.first_event_id => {
+                (d, task.events.clone())
+            }
             (_, None) if task.first_event_id == 1 => match self.fresh(task) {
                 Ok(d) => (d, task.events.clone()),
                 Err(step) => return step,

@@ -72,7 +72,13 @@ impl<O> ActivityCall<O> {
         input: Result<Vec<Payload>, ConverterError>,
         task_queue: String,
     ) -> Self {
-        Self::with_kind(core, SeqKind::LocalActivity, activity_type, input, task_queue)
+        Self::with_kind(
+            core,
+            SeqKind::LocalActivity,
+            activity_type,
+            input,
+            task_queue,
+        )
     }
 
     /// Limit on one attempt.
@@ -142,7 +148,9 @@ impl<O: DeserializeOwned> IntoFuture for ActivityCall<O> {
 
     fn into_future(self) -> ActivityFuture<O> {
         let early = match (&self.input, self.invalid()) {
-            (Err(e), _) => Some(ApplicationError::from(e.clone()).with_type("InvalidActivityInput")),
+            (Err(e), _) => {
+                Some(ApplicationError::from(e.clone()).with_type("InvalidActivityInput"))
+            }
             (_, Some(message)) => Some(
                 ApplicationError::new(message)
                     .with_type("InvalidActivityOptions")
@@ -281,8 +289,10 @@ impl Future for TimerFuture {
                 seq,
                 duration: this.duration,
             });
-            core.slots
-                .insert((SeqKind::Timer, seq), Slot::Waiting(Some(cx.waker().clone())));
+            core.slots.insert(
+                (SeqKind::Timer, seq),
+                Slot::Waiting(Some(cx.waker().clone())),
+            );
             this.seq = Some(seq);
             return Poll::Pending;
         };

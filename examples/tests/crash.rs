@@ -1,0 +1,222 @@
+//! Crash tests: a worker process is SIGKILLed at several points and run
+//! again on the same SQLite file. Every workflow must finish with the right
+//! result, no activity whose completion was committed before the kill may
+//! run again, and histories must stay well formed.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use weft::engine::SqliteStore;
+use weft::history::{Event, EventAttributes};
+use weft_examples::crash::{GENERATION_ENV, SIDE_FILE_ENV, expected};
+
+const BIN: &str = env!("CARGO_BIN_EXE_crash_worker");
+const WORKFLOWS: u32 = 4;
+const STEPS: u32 = 6;
+
+fn counted(db: &Path, side: &Path, generation: u32) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["counted", "--db"])
+        .arg(db)
+        .args([
+            "--workflows",
+            &WORKFLOWS.to_string(),
+            "--steps",
+            &STEPS.to_string(),
+        ])
+        .env(SIDE_FILE_ENV, side)
+        .env(GENERATION_ENV, generation.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    cmd
+}
+
+/// Runs the workload until `kill_after` activities have run, then SIGKILLs it.
+/// Returns false if the workload finished first.
+fn run_and_kill(db: &Path, side: &Path, kill_after: usize) -> bool {
+    let mut child = counted(db, side, 1).spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut ran = 0;
+    let mut killed = false;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if line.starts_with("ran ") {
+            ran += 1;
+            if ran == kill_after {
+                child.kill().unwrap();
+                killed = true;
+                break;
+            }
+        }
+    }
+    child.wait().unwrap();
+    killed
+}
+
+/// Histories of the workload's runs, read without an engine.
+fn histories(db: &Path) -> HashMap<String, Vec<Event>> {
+    let store = SqliteStore::open_read_only(db).unwrap();
+    store
+        .list_executions()
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            let events = store.history(&e.namespace, &e.run_id).unwrap();
+            (e.workflow_id, events)
+        })
+        .collect()
+}
+
+/// (workflow id, activity id) of every activity whose completion is in history.
+fn completed_activities(histories: &HashMap<String, Vec<Event>>) -> HashSet<(String, String)> {
+    let mut done = HashSet::new();
+    for (wf, events) in histories {
+        let scheduled: HashMap<i64, String> = events
+            .iter()
+            .filter_map(|e| match &e.attributes {
+                EventAttributes::ActivityTaskScheduled { activity_id, .. } => {
+                    Some((e.event_id, activity_id.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        for e in events {
+            if let EventAttributes::ActivityTaskCompleted {
+                scheduled_event_id, ..
+            } = &e.attributes
+            {
+                done.insert((wf.clone(), scheduled[scheduled_event_id].clone()));
+            }
+        }
+    }
+    done
+}
+
+/// Event ids run 1..=n, and no command key appears twice.
+fn assert_well_formed(wf: &str, events: &[Event]) {
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.event_id, i as i64 + 1, "{wf}: event ids are contiguous");
+    }
+    let mut keys = HashSet::new();
+    for e in events {
+        let key = match &e.attributes {
+            EventAttributes::ActivityTaskScheduled { activity_id, .. } => {
+                Some(format!("activity {activity_id}"))
+            }
+            EventAttributes::TimerStarted { timer_id, .. } => Some(format!("timer {timer_id}")),
+            EventAttributes::MarkerRecorded { details, .. } => {
+                Some(format!("marker {:?}", details.get("seq")))
+            }
+            EventAttributes::ActivityTaskCompleted {
+                scheduled_event_id, ..
+            } => Some(format!("completed {scheduled_event_id}")),
+            EventAttributes::WorkflowExecutionCompleted { .. } => Some("closed".to_string()),
+            _ => None,
+        };
+        if let Some(key) = key {
+            assert!(keys.insert(key.clone()), "{wf}: duplicate {key}");
+        }
+    }
+}
+
+#[test]
+fn killed_workers_resume_and_never_rerun_committed_activities() {
+    let per_run = (WORKFLOWS * STEPS) as usize;
+    for kill_after in [1, 3, 7, 12, 18, per_run - 1] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("crash.db");
+        let side = dir.path().join("executions.log");
+        let killed = run_and_kill(&db, &side, kill_after);
+        assert!(
+            killed,
+            "the workload finished before {kill_after} activities"
+        );
+        let committed = completed_activities(&histories(&db));
+
+        let out = counted(&db, &side, 2).output().unwrap();
+        assert!(out.status.success(), "rerun failed");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        for n in 0..WORKFLOWS {
+            let line = format!("result crash-{n} {}", expected(STEPS));
+            assert!(
+                stdout.contains(&line),
+                "kill after {kill_after}: missing {line:?} in\n{stdout}"
+            );
+        }
+
+        let log = std::fs::read_to_string(&side).unwrap();
+        let mut runs: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for line in log.lines() {
+            let parts: Vec<&str> = line.split(' ').collect();
+            runs.entry((parts[0].to_string(), parts[1].to_string()))
+                .or_default()
+                .push(parts[3].to_string());
+        }
+        for key in &committed {
+            let generations = &runs[key];
+            assert!(
+                !generations.iter().any(|g| g == "2"),
+                "kill after {kill_after}: {key:?} completed before the kill and ran again"
+            );
+        }
+        let final_histories = histories(&db);
+        assert_eq!(final_histories.len(), WORKFLOWS as usize);
+        for (wf, events) in &final_histories {
+            assert_well_formed(wf, events);
+        }
+        // Every activity ran at least once, and all of them completed.
+        assert_eq!(completed_activities(&final_histories).len(), per_run);
+    }
+}
+
+fn tour_rows(output: &str) -> Vec<(String, String)> {
+    output
+        .lines()
+        .skip_while(|l| !l.starts_with("pattern"))
+        .skip(2)
+        .map(|l| {
+            // Drop the wall-time column, which differs between runs.
+            let cut = l.trim_end().rsplit_once(' ').map_or(l, |(rest, _)| rest);
+            (
+                cut[..20.min(cut.len())].trim().to_string(),
+                cut.get(20..).unwrap_or("").trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn tour(db: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["tour", "--db"]).arg(db).stdout(Stdio::piped());
+    cmd
+}
+
+#[test]
+fn tour_killed_at_several_points_prints_the_same_table_when_rerun() {
+    let clean_dir = tempfile::tempdir().unwrap();
+    let clean = tour(&clean_dir.path().join("clean.db")).output().unwrap();
+    assert!(clean.status.success());
+    let clean = tour_rows(&String::from_utf8(clean.stdout).unwrap());
+    assert_eq!(clean.len(), weft_examples::patterns().len(), "{clean:?}");
+
+    // Kill points are moments in the run: the crash schedule, not a wait for
+    // something to happen.
+    for delay_ms in [20, 80, 200, 400] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("tour.db");
+        let mut child = tour(&db).stdout(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+        let rerun = tour(&db).output().unwrap();
+        assert!(
+            rerun.status.success(),
+            "rerun after a kill at {delay_ms} ms failed"
+        );
+        let rows = tour_rows(&String::from_utf8(rerun.stdout).unwrap());
+        assert_eq!(rows, clean, "kill at {delay_ms} ms");
+    }
+}

@@ -1,0 +1,180 @@
+//! Each pattern example's behaviour, on SQLite and on memory, with its
+//! history pinned by a snapshot.
+
+use weft::Client;
+use weft::engine::Engine;
+use weft::history::{Event, EventAttributes};
+use weft::replay::Replayer;
+use weft_examples::{activity_choice, exceptions, local_activity, parallel_activity};
+
+struct Env {
+    engine: Engine,
+    client: Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn env(sqlite: bool) -> Env {
+    let (engine, dir) = if sqlite {
+        let dir = tempfile::tempdir().unwrap();
+        (
+            Engine::sqlite(&dir.path().join("t.db")).await.unwrap(),
+            Some(dir),
+        )
+    } else {
+        (Engine::memory().await.unwrap(), None)
+    };
+    Env {
+        client: Client::new(engine.clone()),
+        engine,
+        _dir: dir,
+    }
+}
+
+async fn history(client: &Client, id: &str) -> Vec<Event> {
+    client
+        .workflow_handle::<activity_choice::PurchaseFruits>(id, None)
+        .history()
+        .await
+        .unwrap()
+}
+
+/// One line per event, without ids' values or times, for snapshots.
+fn render(events: &[Event]) -> String {
+    events
+        .iter()
+        .map(|e| {
+            let detail = match &e.attributes {
+                EventAttributes::ActivityTaskScheduled {
+                    activity_type,
+                    activity_id,
+                    ..
+                } => {
+                    format!(" {activity_type} id={activity_id}")
+                }
+                EventAttributes::ActivityTaskStarted { attempt, .. } => {
+                    format!(" attempt={attempt}")
+                }
+                EventAttributes::ActivityTaskFailed { retry_state, .. } => {
+                    format!(" {retry_state:?}")
+                }
+                EventAttributes::MarkerRecorded { marker_name, .. } => format!(" {marker_name}"),
+                EventAttributes::WorkflowTaskScheduled { attempt, .. } => {
+                    format!(" attempt={attempt}")
+                }
+                _ => String::new(),
+            };
+            format!("{:>2} {}{detail}", e.event_id, e.attributes.name())
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn names(events: &[Event]) -> Vec<&'static str> {
+    events.iter().map(|e| e.attributes.name()).collect()
+}
+
+macro_rules! both_stores {
+    ($($name:ident($sqlite:ident) $body:block)*) => {$(
+        mod $name {
+            use super::*;
+            async fn case($sqlite: bool) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() { case(false).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { case(true).await }
+        }
+    )*};
+}
+
+both_stores! {
+    activity_choice_orders_and_rejects_cherries(sqlite) {
+        let env = env(sqlite).await;
+        let w = activity_choice::worker(&env.client).start().unwrap();
+        let lines = activity_choice::run(&env.client).await.unwrap();
+        assert_eq!(lines[0], "Ordered 8 Apples...Ordered 5 Bananas...");
+        assert!(lines[1].contains("Unrecognized fruit: Cherry"), "{}", lines[1]);
+        let events = history(&env.client, "activity-choice-1").await;
+        insta::assert_snapshot!("activity_choice", render(&events));
+        let failed = history(&env.client, "activity-choice-2").await;
+        insta::assert_snapshot!("activity_choice_cherry", render(&failed));
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<activity_choice::PurchaseFruits>();
+        replayer.replay(&events).unwrap();
+        replayer.replay(&failed).unwrap();
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    parallel_activity_schedules_all_three_first(sqlite) {
+        let env = env(sqlite).await;
+        let w = parallel_activity::worker(&env.client).start().unwrap();
+        let lines = parallel_activity::run(&env.client).await.unwrap();
+        assert_eq!(lines, ["Hello, user1!", "Hello, user2!", "Hello, user3!"]);
+        let events = history(&env.client, "parallel-activity").await;
+        let n = names(&events);
+        assert_eq!(&n[..7], [
+            "WorkflowExecutionStarted", "WorkflowTaskScheduled", "WorkflowTaskStarted",
+            "WorkflowTaskCompleted", "ActivityTaskScheduled", "ActivityTaskScheduled",
+            "ActivityTaskScheduled",
+        ]);
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<parallel_activity::SayHello>();
+        replayer.replay(&events).unwrap();
+        w.shutdown().await;
+    }
+
+    exceptions_prints_the_chain_with_three_attempts(sqlite) {
+        let env = env(sqlite).await;
+        let w = exceptions::worker(&env.client).start().unwrap();
+        let lines = exceptions::run(&env.client).await.unwrap();
+        assert_eq!(lines[0], "WorkflowFailureError: Workflow execution failed");
+        assert!(lines[1].contains("ActivityError: Activity task failed"), "{lines:?}");
+        assert!(lines[1].contains("attempts: 3"), "{lines:?}");
+        assert!(lines[2].contains("ApplicationError: Processing failed for: test-data (type: RuntimeError)"), "{lines:?}");
+        let events = history(&env.client, "exception-workflow-id").await;
+        assert_eq!(events.len(), 11, "retries add no events");
+        insta::assert_snapshot!("exceptions", render(&events));
+        w.shutdown().await;
+    }
+
+    local_activity_records_markers_only(sqlite) {
+        let env = env(sqlite).await;
+        let w = local_activity::worker(&env.client).start().unwrap();
+        let lines = local_activity::run(&env.client).await.unwrap();
+        assert_eq!(lines, ["Hello, Temporal!"]);
+        let events = history(&env.client, "local-activity").await;
+        let n = names(&events);
+        assert_eq!(n.iter().filter(|n| **n == "MarkerRecorded").count(), 2);
+        assert!(!n.iter().any(|n| n.starts_with("ActivityTask")), "{n:?}");
+        insta::assert_snapshot!("local_activity", render(&events));
+        w.shutdown().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rerun_on_the_same_file_reads_stored_results_without_running_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tour.db");
+    let first = {
+        let engine = Engine::sqlite(&path).await.unwrap();
+        let rows = weft_examples::tour::run(&Client::new(engine.clone()))
+            .await
+            .unwrap();
+        engine.shutdown().await;
+        rows
+    };
+    let engine = Engine::sqlite(&path).await.unwrap();
+    let client = Client::new(engine.clone());
+    let lengths_before = history(&client, "exception-workflow-id").await.len();
+    let second = weft_examples::tour::run(&client).await.unwrap();
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(a.pattern, b.pattern);
+        assert_eq!(a.result, b.result, "{}", a.pattern);
+    }
+    assert_eq!(
+        history(&client, "exception-workflow-id").await.len(),
+        lengths_before
+    );
+    assert!(first.iter().all(|r| r.result.is_ok()), "{first:?}");
+    engine.shutdown().await;
+}

@@ -1,0 +1,128 @@
+//! Parsing of weft's attributes: the arguments of `#[activity(..)]` and
+//! `#[workflow(..)]`, and the `#[run]` / `#[init]` markers.
+
+use proc_macro2::TokenStream;
+use syn::meta::ParseNestedMeta;
+use syn::parse::Parser;
+use syn::{Attribute, LitStr, Meta, Path};
+
+use crate::ctxt::Errors;
+use crate::symbol::{ACTIVITY, INIT, NAME, PRELUDE, RUN, Symbol, WEFT};
+
+/// A marker on a method of a `#[workflow]` impl block.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// `#[run]`
+    Run,
+    /// `#[init]`
+    Init,
+}
+
+impl Marker {
+    /// The marker's attribute name.
+    pub fn symbol(self) -> Symbol {
+        match self {
+            Marker::Run => RUN,
+            Marker::Init => INIT,
+        }
+    }
+}
+
+/// Parses the arguments given to `#[activity(..)]` or `#[workflow(..)]`:
+/// only `name = ".."` is accepted.
+pub fn name_args(attr: Symbol, args: TokenStream, errors: &mut Errors) -> Option<LitStr> {
+    let mut name = None;
+    let parser = syn::meta::parser(|meta| name_arg(attr, meta, &mut name, errors));
+    if let Err(error) = parser.parse2(args) {
+        errors.push(error);
+    }
+    name
+}
+
+/// Parses `#[activity]` or `#[activity(name = "..")]` written on a method.
+pub fn name_attr(attr_name: Symbol, attr: &Attribute, errors: &mut Errors) -> Option<LitStr> {
+    if let Meta::Path(_) = attr.meta {
+        return None;
+    }
+    let mut name = None;
+    if let Err(error) = attr.parse_nested_meta(|meta| name_arg(attr_name, meta, &mut name, errors))
+    {
+        errors.push(error);
+    }
+    name
+}
+
+fn name_arg(
+    attr: Symbol,
+    meta: ParseNestedMeta,
+    slot: &mut Option<LitStr>,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    if meta.path != NAME {
+        let key = path_string(&meta.path);
+        return Err(meta.error(format!(
+            "unknown #[{attr}] argument `{key}`; the only argument is `name = \"..\"`"
+        )));
+    }
+    let value: LitStr = meta.value()?.parse()?;
+    if slot.is_some() {
+        errors.spanned(
+            &meta.path,
+            format!("duplicate `name` in #[{attr}(..)]; give it once"),
+        );
+    } else if value.value().trim().is_empty() {
+        errors.spanned(&value, format!("#[{attr}(name = ..)] must not be empty"));
+    } else {
+        *slot = Some(value);
+    }
+    Ok(())
+}
+
+/// Rejects arguments where none are accepted (`#[workflow]` on a struct).
+pub fn no_args(attr: Symbol, args: TokenStream, hint: &str, errors: &mut Errors) {
+    if !args.is_empty() {
+        errors.spanned(args, format!("#[{attr}] takes no arguments here; {hint}"));
+    }
+}
+
+/// The weft marker an attribute is, if any.
+pub fn marker(attr: &Attribute) -> Option<Marker> {
+    [Marker::Run, Marker::Init]
+        .into_iter()
+        .find(|marker| is_weft_path(attr.path(), marker.symbol()))
+}
+
+/// Checks that a marker is written bare (`#[run]`, not `#[run(..)]`).
+pub fn marker_args(attr: &Attribute, marker: Marker, errors: &mut Errors) {
+    if !matches!(attr.meta, Meta::Path(_)) {
+        let name = marker.symbol();
+        errors.spanned(
+            &attr.meta,
+            format!("#[{name}] takes no arguments; write it as `#[{name}]`"),
+        );
+    }
+}
+
+/// Whether an attribute is `#[activity]` / `#[activity(..)]`.
+pub fn is_activity(attr: &Attribute) -> bool {
+    is_weft_path(attr.path(), ACTIVITY)
+}
+
+/// `sym`, `weft::sym`, `::weft::sym` or `weft::prelude::sym`.
+fn is_weft_path(path: &Path, sym: Symbol) -> bool {
+    if path.segments.iter().any(|s| !s.arguments.is_none()) {
+        return false;
+    }
+    let idents: Vec<_> = path.segments.iter().map(|s| &s.ident).collect();
+    match idents.as_slice() {
+        [last] => path.leading_colon.is_none() && *last == sym,
+        [krate, last] => *krate == WEFT && *last == sym,
+        [krate, module, last] => *krate == WEFT && *module == PRELUDE && *last == sym,
+        _ => false,
+    }
+}
+
+fn path_string(path: &Path) -> String {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    names.join("::")
+}

@@ -1,0 +1,379 @@
+//! `#[activity]`: a fn (or `&self` method) becomes a const `Activity` value
+//! with the fn's name, wrapping the renamed fn.
+//!
+//! ```text
+//! async fn order(amount: u32) -> Result<String, E> { .. }
+//! // becomes
+//! #[doc(hidden)] async fn __weft_activity_order(amount: u32) -> Result<String, E> { .. }
+//! const order: Activity<fn(u32) -> BoxFuture<'static, Result<String, E>>, u32, String> =
+//!     Activity::__new("order", <call shim>, Invoke::Async(<decode, call, encode>), <encode input>);
+//! ```
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Attribute, Ident, ImplItem, ItemFn, ItemImpl, LitStr, Type, parse_quote};
+
+use super::finish;
+use crate::ast::{ActivityFn, ActivityImpl, ActivityMethod, ActivitySig};
+use crate::check;
+use crate::ctxt::Errors;
+
+/// `#[activity]` on a free fn.
+pub fn free_fn(item: ItemFn, name: Option<LitStr>, mut errors: Errors) -> TokenStream {
+    let model = ActivityFn::parse(item.clone(), name, &mut errors);
+    match model {
+        Some(model) if errors.is_empty() => expand_fn(model),
+        _ => finish(errors, item),
+    }
+}
+
+/// `#[activity]` on an inherent impl block.
+pub fn impl_block(item: ItemImpl, mut errors: Errors) -> TokenStream {
+    let model = ActivityImpl::parse(item, &mut errors);
+    check::activity_names(&model.methods, &mut errors);
+    if errors.is_empty() {
+        expand_impl(model)
+    } else {
+        finish(errors, model.item)
+    }
+}
+
+fn expand_fn(model: ActivityFn) -> TokenStream {
+    let ActivityFn { item, name, sig } = model;
+    let impl_ident = format_ident!("__weft_activity_{}", sig.ident);
+    let parts = Parts::new(&sig);
+    let vis = &item.vis;
+    let ident = &sig.ident;
+    let docs = attrs_named(&item.attrs, "doc");
+    let cfgs = attrs_named(&item.attrs, "cfg");
+    let (types, idents) = (&parts.types, &parts.idents);
+    let ret = &sig.ret;
+    let (call_ty, call, invoke) = if sig.is_async {
+        let span = sig.ident.span();
+        let call = boxed(span, quote!(#impl_ident(#(#idents),*)));
+        (
+            quote!(fn(#(#types),*) -> ::weft::__private::BoxFuture<'static, #ret>),
+            quote!(|#(#idents),*| #call),
+            parts.invoke_async(&impl_ident, span),
+        )
+    } else {
+        (
+            quote!(fn(#(#types),*) -> #ret),
+            quote!(#impl_ident),
+            parts.invoke_blocking(&impl_ident),
+        )
+    };
+    let (input, ok, encode) = (&parts.input, &sig.ok, parts.encode_input());
+    let mut renamed = item.clone();
+    renamed.sig.ident = impl_ident;
+    quote! {
+        #[doc(hidden)]
+        #renamed
+
+        #(#cfgs)*
+        #(#docs)*
+        #[allow(non_upper_case_globals)]
+        #vis const #ident: ::weft::__private::Activity<#call_ty, #input, #ok> =
+            ::weft::__private::Activity::__new(#name, #call, #invoke, #encode);
+    }
+}
+
+fn expand_impl(model: ActivityImpl) -> TokenStream {
+    let ActivityImpl { mut item, methods } = model;
+    let self_ty = (*item.self_ty).clone();
+    let mut consts = Vec::new();
+    let mut erased = Vec::new();
+    for method in &methods {
+        let impl_ident = format_ident!("__weft_activity_{}", method.sig.ident);
+        let Some(ImplItem::Fn(func)) = item.items.get_mut(method.index) else {
+            continue;
+        };
+        let docs = attrs_named(&func.attrs, "doc");
+        let cfgs = attrs_named(&func.attrs, "cfg");
+        consts.push(method_const(method, &self_ty, &impl_ident, &docs, &cfgs));
+        erased.push(method_erased(method, &impl_ident, &cfgs));
+        func.sig.ident = impl_ident;
+        func.attrs.insert(0, parse_quote!(#[doc(hidden)]));
+    }
+    item.items.extend(consts);
+    let activities = if erased.is_empty() {
+        quote!(::std::vec::Vec::new())
+    } else {
+        quote! {
+            let mut __weft_activities = ::std::vec::Vec::new();
+            #(#erased)*
+            __weft_activities
+        }
+    };
+    quote! {
+        #item
+
+        const _: () = {
+            impl ::weft::__private::ActivityGroup for #self_ty {
+                fn activities(
+                    self: ::std::sync::Arc<Self>,
+                ) -> ::std::vec::Vec<(&'static str, ::weft::__private::ErasedActivity)> {
+                    #activities
+                }
+            }
+        };
+    }
+}
+
+/// `pub const <m>: Activity<for<'a> fn(&'a Self, ..) -> BoxFuture<'a, R>, I, O>`.
+fn method_const(
+    method: &ActivityMethod,
+    self_ty: &Type,
+    impl_ident: &Ident,
+    docs: &[&Attribute],
+    cfgs: &[&Attribute],
+) -> ImplItem {
+    let sig = resolve_self(&method.sig, self_ty);
+    let parts = Parts::new(&sig);
+    let (types, idents) = (&parts.types, &parts.idents);
+    let (ident, name, ret, ok, input) = (&sig.ident, &method.name, &sig.ret, &sig.ok, &parts.input);
+    let encode = parts.encode_input();
+    let call = boxed(
+        sig.ident.span(),
+        quote!(<#self_ty>::#impl_ident(__weft_this, #(#idents),*)),
+    );
+    parse_quote! {
+        #(#cfgs)*
+        #(#docs)*
+        #[allow(non_upper_case_globals)]
+        pub const #ident: ::weft::__private::Activity<
+            for<'__weft_a> fn(&'__weft_a #self_ty, #(#types),*) -> ::weft::__private::BoxFuture<'__weft_a, #ret>,
+            #input,
+            #ok,
+        > = {
+            // A named fn, not a closure: closures do not infer the
+            // higher-ranked lifetime of the receiver.
+            fn __weft_call<'__weft_a>(
+                __weft_this: &'__weft_a #self_ty,
+                #(#idents: #types),*
+            ) -> ::weft::__private::BoxFuture<'__weft_a, #ret> {
+                #call
+            }
+            ::weft::__private::Activity::__new(
+                #name,
+                __weft_call,
+                ::weft::__private::Invoke::Method,
+                #encode,
+            )
+        };
+    }
+}
+
+/// One `(name, ErasedActivity)` entry of the `ActivityGroup` impl, holding
+/// a clone of the instance's `Arc`.
+fn method_erased(method: &ActivityMethod, impl_ident: &Ident, cfgs: &[&Attribute]) -> TokenStream {
+    let parts = Parts::new(&method.sig);
+    let (ctx_pat, payloads_pat) = parts.invoke_patterns();
+    let (decode, idents) = (parts.decode(), &parts.idents);
+    let output = parts.output(quote!(__weft_this.#impl_ident(#(#idents),*).await));
+    let future = boxed(
+        method.sig.ident.span(),
+        quote! {
+            async move {
+                #decode
+                #output
+            }
+        },
+    );
+    let name = &method.name;
+    quote! {
+        #(#cfgs)*
+        {
+            let __weft_this = ::std::sync::Arc::clone(&self);
+            let __weft_run: ::weft::__private::ErasedActivity = ::std::sync::Arc::new(
+                move |#ctx_pat: ::weft::ActivityContext,
+                      #payloads_pat: ::std::vec::Vec<::weft::__private::Payload>|
+                      -> ::weft::__private::BoxFuture<
+                          'static,
+                          ::core::result::Result<::weft::__private::Payload, ::weft::__private::Failure>,
+                      > {
+                    let __weft_this = ::std::sync::Arc::clone(&__weft_this);
+                    #future
+                },
+            );
+            __weft_activities.push((#name, __weft_run));
+        }
+    }
+}
+
+/// The names and types an activity's expansion repeats.
+struct Parts {
+    /// Parameter types: the context's (if taken), then the arguments'.
+    types: Vec<Type>,
+    /// Generated parameter names, matching `types`.
+    idents: Vec<Ident>,
+    /// Whether the first parameter is the `ActivityContext`.
+    has_ctx: bool,
+    /// The argument types alone.
+    args: Vec<Type>,
+    /// `I`: `()`, the one argument's type, or a tuple.
+    input: Type,
+    /// The error type's span: `output(..)` is spanned there, so a missing
+    /// `Into<Failure>` is reported at `E`.
+    err_span: Span,
+}
+
+impl Parts {
+    fn new(sig: &ActivitySig) -> Self {
+        let args = sig.args.clone();
+        let mut types: Vec<Type> = sig.ctx.iter().cloned().collect();
+        let mut idents: Vec<Ident> = sig.ctx.iter().map(|_| ctx_ident()).collect();
+        for (i, ty) in args.iter().enumerate() {
+            types.push(ty.clone());
+            idents.push(format_ident!("__weft_arg{}", i));
+        }
+        let input = match args.as_slice() {
+            [single] => single.clone(),
+            _ => parse_quote!((#(#args,)*)),
+        };
+        Parts {
+            err_span: sig.err.span(),
+            types,
+            idents,
+            has_ctx: sig.ctx.is_some(),
+            args,
+            input,
+        }
+    }
+
+    /// Patterns for the invoker's context and payload parameters; `_` when
+    /// unused, so the expansion is warning-free.
+    fn invoke_patterns(&self) -> (TokenStream, TokenStream) {
+        let ctx = if self.has_ctx {
+            quote!(__weft_ctx)
+        } else {
+            quote!(_)
+        };
+        let payloads = if self.args.is_empty() {
+            quote!(_)
+        } else {
+            quote!(__weft_payloads)
+        };
+        (ctx, payloads)
+    }
+
+    /// Encodes the result of `call`, or converts its error into a `Failure`.
+    fn output(&self, call: TokenStream) -> TokenStream {
+        let output = quote_spanned!(self.err_span=> ::weft::__private::output(__weft_result));
+        quote! {
+            let __weft_result = #call;
+            #output
+        }
+    }
+
+    /// `let __weft_argN: T = arg(&payloads, N, count)?;` for each argument.
+    fn decode(&self) -> TokenStream {
+        let count = self.args.len();
+        let lets = self.args.iter().enumerate().map(|(i, ty)| {
+            let ident = format_ident!("__weft_arg{}", i);
+            quote!(let #ident: #ty = ::weft::__private::arg(&__weft_payloads, #i, #count)?;)
+        });
+        quote!(#(#lets)*)
+    }
+
+    fn invoke_async(&self, impl_ident: &Ident, span: Span) -> TokenStream {
+        let (ctx_pat, payloads_pat) = self.invoke_patterns();
+        let (decode, idents) = (self.decode(), &self.idents);
+        let output = self.output(quote!(#impl_ident(#(#idents),*).await));
+        let future = boxed(
+            span,
+            quote! {
+                async move {
+                    #decode
+                    #output
+                }
+            },
+        );
+        quote! {
+            ::weft::__private::Invoke::Async(|#ctx_pat, #payloads_pat| #future)
+        }
+    }
+
+    fn invoke_blocking(&self, impl_ident: &Ident) -> TokenStream {
+        let (ctx_pat, payloads_pat) = self.invoke_patterns();
+        let (decode, idents) = (self.decode(), &self.idents);
+        let output = self.output(quote!(#impl_ident(#(#idents),*)));
+        quote! {
+            ::weft::__private::Invoke::Blocking(|#ctx_pat, #payloads_pat| {
+                #decode
+                #output
+            })
+        }
+    }
+
+    /// Encodes each argument as its own payload, so workers in other
+    /// languages can call the activity with positional arguments.
+    fn encode_input(&self) -> TokenStream {
+        let encode = quote!(::weft::__private::encode);
+        let payloads = match self.args.len() {
+            0 => quote!(),
+            1 => quote!(#encode(__weft_input)?),
+            n => {
+                let fields = (0..n).map(syn::Index::from);
+                quote!(#(#encode(&__weft_input.#fields)?),*)
+            }
+        };
+        let input = if self.args.is_empty() {
+            quote!(_)
+        } else {
+            quote!(__weft_input)
+        };
+        quote!(|#input| ::core::result::Result::Ok(::std::vec![#payloads]))
+    }
+}
+
+/// `Box::pin(inner)` spanned at the user's fn, so a future that is not
+/// `Send` is reported there rather than at the attribute.
+fn boxed(span: Span, inner: TokenStream) -> TokenStream {
+    quote_spanned!(span=> ::std::boxed::Box::pin(#inner))
+}
+
+fn ctx_ident() -> Ident {
+    Ident::new("__weft_ctx", Span::call_site())
+}
+
+fn attrs_named<'a>(attrs: &'a [Attribute], name: &str) -> Vec<&'a Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident(name)).collect()
+}
+
+/// The signature with `Self` replaced by the impl's type, for the shim fn
+/// nested in the const (nested items cannot name the outer `Self`).
+fn resolve_self(sig: &ActivitySig, self_ty: &Type) -> ActivitySig {
+    let mut replace = ReplaceSelf(self_ty);
+    let mut each = |ty: &Type| {
+        let mut ty = ty.clone();
+        replace.visit_type_mut(&mut ty);
+        ty
+    };
+    ActivitySig {
+        ident: sig.ident.clone(),
+        is_async: sig.is_async,
+        ctx: sig.ctx.as_ref().map(&mut each),
+        args: sig.args.iter().map(&mut each).collect(),
+        ret: each(&sig.ret),
+        ok: each(&sig.ok),
+        err: each(&sig.err),
+    }
+}
+
+struct ReplaceSelf<'a>(&'a Type);
+
+impl VisitMut for ReplaceSelf<'_> {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::Path(path) = ty
+            && path.qself.is_none()
+            && path.path.is_ident("Self")
+        {
+            *ty = self.0.clone();
+            return;
+        }
+        visit_mut::visit_type_mut(self, ty);
+    }
+}

@@ -1,0 +1,113 @@
+//! `#[workflow]` on an impl block: the block is kept (markers removed) and
+//! `Workflow` is implemented for its type, calling the `#[run]` and
+//! `#[init]` fns.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{ItemImpl, LitStr, Type};
+
+use super::finish;
+use crate::ast::{InitFn, RunFn, WorkflowImpl};
+use crate::check;
+use crate::ctxt::Errors;
+
+/// `#[workflow]` on the state struct's inherent impl block.
+pub fn impl_block(item: ItemImpl, name: Option<LitStr>, mut errors: Errors) -> TokenStream {
+    let model = WorkflowImpl::parse(item, name, &mut errors);
+    match check::workflow(&model, &mut errors) {
+        Some((run, init)) if errors.is_empty() => expand(&model, &run, init.as_ref()),
+        _ => finish(errors, model.item),
+    }
+}
+
+fn expand(model: &WorkflowImpl, run: &RunFn, init: Option<&InitFn>) -> TokenStream {
+    let item = &model.item;
+    let self_ty = &*item.self_ty;
+    let (name, input, output) = (&model.name, &run.input, &run.output);
+    let (default_state, init_fn) = match init {
+        Some(init) => (quote!(), init_with(self_ty, init)),
+        None => default_init(self_ty),
+    };
+    let run_ident = &run.ident;
+    let call = quote!(<#self_ty>::#run_ident(__weft_ctx, __weft_input));
+    let body = if run.converts_error {
+        quote! {
+            ::std::boxed::Box::pin(async move {
+                ::core::result::Result::map_err(
+                    #call.await,
+                    ::core::convert::Into::<::weft::__private::Failure>::into,
+                )
+            })
+        }
+    } else {
+        quote!(::std::boxed::Box::pin(#call))
+    };
+    quote! {
+        #item
+
+        const _: () = {
+            #default_state
+
+            impl ::weft::__private::Workflow for #self_ty {
+                const NAME: &'static str = #name;
+                type Input = #input;
+                type Output = #output;
+
+                #init_fn
+
+                fn run(
+                    __weft_ctx: ::weft::__private::WorkflowContext<Self>,
+                    __weft_input: Self::Input,
+                ) -> ::weft::__private::LocalBoxFuture<
+                    'static,
+                    ::weft::__private::WorkflowResult<Self::Output>,
+                > {
+                    #body
+                }
+            }
+        };
+    }
+}
+
+/// `init` calling the user's `#[init]` fn; a wrong parameter type is
+/// reported at that fn's parameter.
+fn init_with(self_ty: &Type, init: &InitFn) -> TokenStream {
+    let ident = &init.ident;
+    let arg = quote_spanned!(init.param.span()=> __weft_input);
+    quote! {
+        fn init(__weft_input: &Self::Input) -> Self {
+            <#self_ty>::#ident(#arg)
+        }
+    }
+}
+
+/// `init` from `Default`, behind a local trait whose diagnostic names the
+/// two fixes when the state type has no `Default`.
+fn default_init(self_ty: &Type) -> (TokenStream, TokenStream) {
+    let check = quote! {
+        #[allow(non_camel_case_types)]
+        #[diagnostic::on_unimplemented(
+            message = "the workflow `{Self}` has no #[init] fn and does not implement `Default`",
+            label = "add #[derive(Default)] or an #[init] fn",
+            note = "without an #[init] fn, the workflow's state starts as `Default::default()`"
+        )]
+        trait __weft_DefaultState: ::core::marker::Sized {
+            fn __weft_default() -> Self;
+        }
+
+        impl<T: ::core::default::Default> __weft_DefaultState for T {
+            fn __weft_default() -> Self {
+                ::core::default::Default::default()
+            }
+        }
+    };
+    let state =
+        quote_spanned!(self_ty.span()=> <#self_ty as __weft_DefaultState>::__weft_default());
+    let init = quote! {
+        fn init(_: &Self::Input) -> Self {
+            #state
+        }
+    };
+    (check, init)
+}

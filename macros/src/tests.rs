@@ -1,0 +1,201 @@
+//! Expansion snapshots: each test calls an `expand` fn, formats the output
+//! with prettyplease and compares it with the committed `.snap` file.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::expand;
+use crate::symbol::RUN;
+
+fn pretty(tokens: TokenStream) -> String {
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(error) => format!("// not a file ({error}):\n{tokens}"),
+    }
+}
+
+#[test]
+fn async_activity() {
+    let out = expand::activity(
+        quote!(),
+        quote! {
+            /// Orders apples.
+            pub async fn order(amount: u32) -> Result<String, ApplicationError> {
+                Ok(format!("Ordered {amount}"))
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn sync_activity_with_name() {
+    let out = expand::activity(
+        quote!(name = "Add"),
+        quote! {
+            fn add(a: i64) -> Result<i64, ApplicationError> {
+                Ok(a + 1)
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn activity_with_context_and_two_args() {
+    let out = expand::activity(
+        quote!(),
+        quote! {
+            async fn charge(ctx: ActivityContext, card: Card, cents: u64) -> Result<Receipt, ApplicationError> {
+                todo!()
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn activity_without_args() {
+    let out = expand::activity(
+        quote!(),
+        quote! {
+            async fn ping() -> Result<(), Failure> {
+                Ok(())
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn impl_block_activities() {
+    let out = expand::activity(
+        quote!(),
+        quote! {
+            impl Deps {
+                /// Looks a user up.
+                async fn get_user(&self, id: u64) -> Result<User, ApplicationError> {
+                    self.db.get(id).await
+                }
+
+                #[activity(name = "Notify")]
+                pub async fn notify(&self, ctx: ActivityContext, user: User, text: String) -> Result<(), ApplicationError> {
+                    Ok(())
+                }
+
+                fn new() -> Self {
+                    Deps::default()
+                }
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn workflow_with_init() {
+    let out = expand::workflow(
+        quote!(name = "Counter"),
+        quote! {
+            impl CounterWorkflow {
+                #[init]
+                fn new(input: &u64) -> Self {
+                    CounterWorkflow { start: *input }
+                }
+
+                #[run]
+                async fn run(ctx: WorkflowContext<Self>, input: u64) -> Result<u64, ApplicationError> {
+                    Ok(input)
+                }
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn workflow_without_init() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            impl Greeting {
+                #[weft::run]
+                pub async fn greet(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
+                    Ok(format!("Hello, {name}"))
+                }
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn workflow_struct_is_unchanged() {
+    let item = quote! {
+        #[derive(Default)]
+        struct Greeting {
+            greeted: u32,
+        }
+    };
+    let out = expand::workflow(quote!(), item.clone());
+    assert_eq!(out.to_string(), item.to_string());
+}
+
+/// Every mistake in one impl block is reported, and the block is still
+/// emitted with its markers removed so the rest of the crate compiles.
+#[test]
+fn workflow_errors_are_collected_and_markers_stripped() {
+    let out = expand::workflow(
+        quote!(name = "X", name = "Y"),
+        quote! {
+            impl Broken {
+                #[run]
+                fn run(&self) -> u32 { 1 }
+
+                #[run(fast)]
+                async fn again(ctx: WorkflowContext<Self>, input: u32) -> WorkflowResult<u32> { Ok(input) }
+
+                #[init]
+                const START: u32 = 0;
+
+                #[init]
+                async fn new(input: u32) -> Self { Broken }
+            }
+        },
+    );
+    let text = out.to_string();
+    assert_eq!(text.matches("compile_error").count(), 10, "{text}");
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn activity_errors_are_collected() {
+    let out = expand::activity(
+        quote!(),
+        quote! {
+            const unsafe fn bad<T>(&self, (a, b): (u8, u8), s: &str, x: impl Clone) -> u32 { 0 }
+        },
+    );
+    let text = out.to_string();
+    assert_eq!(text.matches("compile_error").count(), 8, "{text}");
+}
+
+#[test]
+fn marker_outside_workflow_keeps_the_item() {
+    let out = expand::marker_outside_workflow(
+        RUN,
+        quote!(
+            async fn run() {}
+        ),
+    );
+    let text = out.to_string();
+    assert!(text.contains("compile_error"), "{text}");
+    assert!(text.ends_with("async fn run () { }"), "{text}");
+}
+
+/// A bad item does not panic the macro: the parse error is returned.
+#[test]
+fn unparsable_item_is_an_error() {
+    let out = expand::activity(quote!(), quote!(fn 42 () {}));
+    assert!(out.to_string().contains("compile_error"));
+}

@@ -1,0 +1,8 @@
+use weft::prelude::*;
+
+#[workflow]
+enum Shop {
+    Open,
+}
+
+fn main() {}

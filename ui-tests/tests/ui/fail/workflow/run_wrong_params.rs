@@ -1,0 +1,15 @@
+use weft::prelude::*;
+
+#[workflow]
+#[derive(Default)]
+struct Shop;
+
+#[workflow]
+impl Shop {
+    #[run]
+    async fn run(_ctx: WorkflowContext<Self>, amount: u32, extra: u32) -> WorkflowResult<u32> {
+        Ok(amount + extra)
+    }
+}
+
+fn main() {}

@@ -1,0 +1,164 @@
+//! A workflow, free and method activities, a worker and client code.
+
+#![deny(warnings)]
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use weft::prelude::*;
+use weft::{ClientError, WorkflowHandle};
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct User {
+    pub id: u64,
+    pub name: String,
+}
+
+/// Orders apples.
+#[activity]
+pub async fn order(amount: u32) -> Result<String, ApplicationError> {
+    Ok(format!("Ordered {amount}"))
+}
+
+/// Same signature as `order`, so one can be picked at run time.
+#[activity(name = "OrderPears")]
+pub async fn order_pears(amount: u32) -> Result<String, ApplicationError> {
+    Ok(format!("Ordered {amount} pears"))
+}
+
+#[activity]
+fn add(ctx: ActivityContext, a: i64, b: i64) -> Result<i64, ApplicationError> {
+    let _ = ctx.info().attempt;
+    Ok(a + b)
+}
+
+#[activity]
+async fn ping() -> Result<(), Failure> {
+    Ok(())
+}
+
+pub struct Deps {
+    prefix: String,
+}
+
+#[activity]
+impl Deps {
+    async fn get_user(&self, id: u64) -> Result<User, ApplicationError> {
+        Ok(User { id, name: format!("{}{id}", self.prefix) })
+    }
+
+    #[activity(name = "Greet")]
+    async fn greet(&self, ctx: ActivityContext, user: User, loud: bool) -> Result<String, ApplicationError> {
+        let _ = ctx.info();
+        let text = format!("hi {}", user.name);
+        Ok(if loud { text.to_uppercase() } else { text })
+    }
+
+    /// Not an activity: no `&self`.
+    fn new(prefix: &str) -> Self {
+        Deps { prefix: prefix.to_string() }
+    }
+}
+
+#[workflow]
+#[derive(Default)]
+pub struct Shop {
+    ordered: u32,
+}
+
+#[workflow]
+impl Shop {
+    #[run]
+    pub async fn run(ctx: WorkflowContext<Self>, amount: u32) -> WorkflowResult<String> {
+        let pick = if amount > 10 { order } else { order_pears };
+        let text: String = ctx
+            .activity(pick, amount)
+            .start_to_close_timeout(Duration::from_secs(5))
+            .await?;
+        let sum: i64 = ctx
+            .activity(add, (1, 2))
+            .start_to_close_timeout(Duration::from_secs(5))
+            .await?;
+        let user: User = ctx
+            .activity(Deps::get_user, 7)
+            .start_to_close_timeout(Duration::from_secs(5))
+            .await?;
+        let _greeting: String = ctx
+            .activity(Deps::greet, (user, true))
+            .start_to_close_timeout(Duration::from_secs(5))
+            .await?;
+        ctx.activity(ping, ()).start_to_close_timeout(Duration::from_secs(5)).await?;
+        ctx.state_mut(|s| s.ordered += amount);
+        Ok(format!("{text} {sum}"))
+    }
+}
+
+pub struct Counter {
+    start: u64,
+}
+
+#[workflow(name = "CounterV2")]
+impl Counter {
+    #[init]
+    fn new(input: &u64) -> Self {
+        Counter { start: *input }
+    }
+
+    #[weft::run]
+    async fn count(ctx: WorkflowContext<Self>, _input: u64) -> Result<u64, ApplicationError> {
+        Ok(ctx.state(|s| s.start) + 1)
+    }
+}
+
+async fn client_code(client: &Client) -> Result<String, ClientError> {
+    let handle: WorkflowHandle<Shop> = client
+        .start_workflow(Shop::run, 3, WorkflowOptions::new("shop-1", "queue"))
+        .await?;
+    let n: u64 = client
+        .execute_workflow(Counter::count, 5, WorkflowOptions::new("c-1", "queue"))
+        .await?;
+    Ok(format!("{} {n}", handle.result().await?))
+}
+
+fn worker(client: &Client) -> Worker {
+    let mut worker = Worker::new(client, "queue");
+    worker
+        .register_workflow::<Shop>()
+        .register_workflow::<Counter>()
+        .register_activity(order)
+        .register_activity(order_pears)
+        .register_activity(add)
+        .register_activity(ping)
+        .register_activities(Arc::new(Deps::new("user-")));
+    worker
+}
+
+fn main() {
+    use weft::Workflow;
+    let _ = (client_code, worker);
+    assert_eq!(<Shop as Workflow>::NAME, "Shop");
+    assert_eq!(<Counter as Workflow>::NAME, "CounterV2");
+    assert_eq!(order.name(), "order");
+    assert_eq!(order_pears.name(), "OrderPears");
+    assert_eq!(Deps::greet.name(), "Greet");
+    assert_eq!(add(ActivityContext::for_test("add"), 2, 3).ok(), Some(5));
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    runtime.block_on(async {
+        assert_eq!(order(3).await.unwrap(), "Ordered 3");
+        let deps = Deps::new("u");
+        assert_eq!(Deps::get_user(&deps, 7).await.unwrap().name, "u7");
+        let group = Arc::new(Deps::new("g")).activities_named();
+        assert_eq!(group, vec!["get_user", "Greet"]);
+    });
+}
+
+trait Names {
+    fn activities_named(self) -> Vec<&'static str>;
+}
+
+impl Names for Arc<Deps> {
+    fn activities_named(self) -> Vec<&'static str> {
+        use weft::__private::ActivityGroup;
+        self.activities().into_iter().map(|(name, _)| name).collect()
+    }
+}
