@@ -177,3 +177,51 @@ pub(crate) fn erase(invoke: Invoke) -> Option<ErasedActivity> {
         Invoke::Method => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::converter::encode;
+
+    fn add(a: u32, b: u32) -> Result<u32, crate::failure::ApplicationError> {
+        Ok(a + b)
+    }
+
+    type AddFn = fn(u32, u32) -> Result<u32, crate::failure::ApplicationError>;
+
+    #[allow(non_upper_case_globals)]
+    const add_activity: Activity<AddFn, (u32, u32), u32> = Activity::__new(
+        "add",
+        add,
+        Invoke::Blocking(|_, p| {
+            crate::__private::arity(&p, 2)?;
+            let a: u32 = crate::__private::arg(&p, 0)?;
+            let b: u32 = crate::__private::arg(&p, 1)?;
+            crate::__private::output(add(a, b))
+        }),
+        |(a, b)| Ok(vec![encode(a)?, encode(b)?]),
+    );
+
+    #[tokio::test]
+    async fn wrong_payload_count_or_type_is_a_clear_error() {
+        let run = erase(add_activity.invoke()).unwrap();
+        let ctx = ActivityContext::for_test("add");
+        let ok = run(ctx.clone(), add_activity.encode(&(2, 3)).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(crate::converter::decode::<u32>(&ok).unwrap(), 5);
+        let err = run(ctx.clone(), vec![encode(&1).unwrap()])
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("expected 2 payload(s), got 1"),
+            "{err}"
+        );
+        let err = run(ctx, vec![encode(&"x").unwrap(), encode(&1).unwrap()])
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("as u32"), "{err}");
+        assert!(err.is_non_retryable());
+        assert_eq!(add_activity(1, 1).unwrap(), 2);
+    }
+}

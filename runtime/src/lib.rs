@@ -55,20 +55,29 @@ pub mod __private {
     pub use futures::future::{BoxFuture, LocalBoxFuture};
     pub use serde;
 
-    /// Decodes argument `index` of `count`, checking the count once.
-    pub fn arg<T: serde::de::DeserializeOwned>(
-        payloads: &[Payload],
-        index: usize,
-        count: usize,
-    ) -> Result<T, Failure> {
-        if payloads.len() != count {
-            return Err(ConverterError::Arity {
+    /// Checks that an activity received one payload per argument.
+    pub fn arity(payloads: &[Payload], count: usize) -> Result<(), Failure> {
+        if payloads.len() == count {
+            Ok(())
+        } else {
+            Err(ConverterError::Arity {
                 expected: count,
                 got: payloads.len(),
             }
-            .into());
+            .into())
         }
-        Ok(decode(&payloads[index])?)
+    }
+
+    /// Decodes argument `index` (after [`arity`] checked the count).
+    pub fn arg<T: serde::de::DeserializeOwned>(
+        payloads: &[Payload],
+        index: usize,
+    ) -> Result<T, Failure> {
+        let payload = payloads.get(index).ok_or(ConverterError::Arity {
+            expected: index + 1,
+            got: payloads.len(),
+        })?;
+        Ok(decode(payload)?)
     }
 
     /// Encodes an activity's result, or turns its error into a failure.

@@ -28,7 +28,8 @@ macro_rules! activity {
             |$arg| Box::pin(async move { $body }),
             Invoke::Async(|_ctx, p| {
                 Box::pin(async move {
-                    let $arg: $ty = weft::__private::arg(&p, 0, 1)?;
+                    weft::__private::arity(&p, 1)?;
+                    let $arg: $ty = weft::__private::arg(&p, 0)?;
                     weft::__private::output::<String, ApplicationError>($body)
                 })
             }),

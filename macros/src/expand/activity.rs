@@ -251,12 +251,7 @@ impl Parts {
         } else {
             quote!(_)
         };
-        let payloads = if self.args.is_empty() {
-            quote!(_)
-        } else {
-            quote!(__weft_payloads)
-        };
-        (ctx, payloads)
+        (ctx, quote!(__weft_payloads))
     }
 
     /// Encodes the result of `call`, or converts its error into a `Failure`.
@@ -268,14 +263,18 @@ impl Parts {
         }
     }
 
-    /// `let __weft_argN: T = arg(&payloads, N, count)?;` for each argument.
+    /// Checks the number of payloads, then
+    /// `let __weft_argN: T = arg(&payloads, N)?;` for each argument.
     fn decode(&self) -> TokenStream {
         let count = self.args.len();
         let lets = self.args.iter().enumerate().map(|(i, ty)| {
             let ident = format_ident!("__weft_arg{}", i);
-            quote!(let #ident: #ty = ::weft::__private::arg(&__weft_payloads, #i, #count)?;)
+            quote!(let #ident: #ty = ::weft::__private::arg(&__weft_payloads, #i)?;)
         });
-        quote!(#(#lets)*)
+        quote! {
+            ::weft::__private::arity(&__weft_payloads, #count)?;
+            #(#lets)*
+        }
     }
 
     fn invoke_async(&self, impl_ident: &Ident, span: Span) -> TokenStream {
