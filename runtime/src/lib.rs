@@ -30,7 +30,7 @@ pub use failure::{
 };
 pub use retry::RetryPolicy;
 pub use worker::{Worker, WorkerOptions};
-pub use workflow::{Workflow, WorkflowContext, WorkflowResult};
+pub use workflow::{Workflow, WorkflowContext, WorkflowResult, i_promise_this_is_deterministic};
 
 /// The names most workflow code needs.
 pub mod prelude {
@@ -51,7 +51,8 @@ pub mod __private {
     pub use crate::activity::{Activity, ActivityGroup, ErasedActivity, Invoke};
     pub use crate::converter::{ConverterError, Payload, decode, encode};
     pub use crate::failure::Failure;
-    pub use crate::workflow::{Workflow, WorkflowContext, WorkflowResult};
+    pub use crate::workflow::deterministic::{checked, vouched};
+    pub use crate::workflow::{Deterministic, Workflow, WorkflowContext, WorkflowResult};
     pub use futures::future::{BoxFuture, LocalBoxFuture};
     pub use serde;
 

@@ -309,3 +309,6 @@ impl Future for TimerFuture {
         }
     }
 }
+
+impl<O: DeserializeOwned> super::deterministic::sealed::Sealed for ActivityFuture<O> {}
+impl super::deterministic::sealed::Sealed for TimerFuture {}

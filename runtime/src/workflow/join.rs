@@ -6,6 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::deterministic::{Deterministic, Vouched, sealed::Sealed};
+
 /// Waits for every future and returns their outputs in input order. The
 /// futures are polled in that order, so their commands are too.
 pub fn join_all<I>(futures: I) -> JoinAll<I::Item>
@@ -21,8 +23,16 @@ where
     }
 }
 
-/// Waits for two futures of different types.
-pub async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+/// Waits for two futures of different types; polls `a` first.
+pub fn join<A, B>(a: A, b: B) -> Vouched<impl Future<Output = (A::Output, B::Output)>>
+where
+    A: Deterministic,
+    B: Deterministic,
+{
+    super::deterministic::vouched(join_inner(a, b))
+}
+
+async fn join_inner<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
     let mut a = std::pin::pin!(a);
     let mut b = std::pin::pin!(b);
     let mut ra = None;
@@ -90,3 +100,5 @@ impl<F: Future> Future for JoinAll<F> {
         Poll::Ready(outputs)
     }
 }
+
+impl<F: Deterministic> Sealed for JoinAll<F> {}

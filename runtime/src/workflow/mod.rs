@@ -6,11 +6,13 @@
 //! history, the backend or a store.
 
 mod context;
+pub(crate) mod deterministic;
 pub(crate) mod executor;
 mod futures;
 mod join;
 
 pub use context::WorkflowContext;
+pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};
 pub use join::{JoinAll, join, join_all};
 
