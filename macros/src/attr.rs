@@ -7,7 +7,7 @@ use syn::parse::Parser;
 use syn::{Attribute, LitStr, Meta, Path};
 
 use crate::ctxt::Errors;
-use crate::symbol::{ACTIVITY, INIT, NAME, PRELUDE, RUN, Symbol, WEFT};
+use crate::symbol::{ACTIVITY, DETERMINISTIC, INIT, NAME, PRELUDE, RUN, Symbol, WEFT};
 
 /// A marker on a method of a `#[workflow]` impl block.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -106,6 +106,11 @@ pub fn marker_args(attr: &Attribute, marker: Marker, errors: &mut Errors) {
 /// Whether an attribute is `#[activity]` / `#[activity(..)]`.
 pub fn is_activity(attr: &Attribute) -> bool {
     is_weft_path(attr.path(), ACTIVITY)
+}
+
+/// Whether an attribute is `#[weft::deterministic]` (or `#[deterministic]`).
+pub fn is_deterministic(attr: &Attribute) -> bool {
+    is_weft_path(attr.path(), DETERMINISTIC)
 }
 
 /// `sym`, `weft::sym`, `::weft::sym` or `weft::prelude::sym`.

@@ -1,5 +1,5 @@
 //! Procedural macros for weft. Use them through the `weft` crate
-//! (`weft::{activity, workflow, run, init}` or `weft::prelude::*`).
+//! (`weft::{activity, workflow, run, init, deterministic}` or `weft::prelude::*`).
 //!
 //! Each entry point converts to `proc_macro2` and calls an `expand` fn that
 //! unit tests call directly.
@@ -8,6 +8,7 @@ mod ast;
 mod attr;
 mod check;
 mod ctxt;
+mod determinism;
 mod expand;
 mod symbol;
 
@@ -83,4 +84,48 @@ pub fn run(_args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn init(_args: TokenStream, item: TokenStream) -> TokenStream {
     expand::marker_outside_workflow(symbol::INIT, item.into()).into()
+}
+
+/// Marks a helper fn as workflow code.
+///
+/// On an `async fn` (free fn or method) it checks the body like a `#[run]`
+/// fn's and turns the fn into one returning a `Deterministic` future, so
+/// workflow code may await it:
+///
+/// ```text
+/// #[weft::deterministic]
+/// async fn charge(ctx: &WorkflowContext<Shop>, cents: u64) -> WorkflowResult<String> { body }
+/// // becomes
+/// fn charge(ctx: &WorkflowContext<Shop>, cents: u64)
+///     -> impl weft::workflow::Deterministic<Output = WorkflowResult<String>> { .. }
+/// ```
+///
+/// The returned future captures every argument lifetime (edition 2024 rules
+/// for `impl Trait`). An unmarked async helper awaited in workflow code is a
+/// compile error. On a sync fn it runs the syntax checks only.
+///
+/// # What workflow code is checked for
+///
+/// In the `#[run]` fn, in `#[weft::deterministic]` fns and in every `async`
+/// block and closure inside them, each `.await` must await a
+/// `Deterministic` future: weft's activities, timers, `join`/`join_all`,
+/// `select!`, `ctx.spawn(..)`, another marked helper, or a future passed
+/// through the loudly named `weft::i_promise_this_is_deterministic`. Each
+/// `async { .. }` block there is vouched for once its awaits are checked, so
+/// it may be passed to `ctx.spawn(..)` or `join`. The futures of async
+/// *closures* are not vouched for (their bodies' awaits are still checked):
+/// to pass one around, use an async block or a marked helper instead.
+///
+/// A syntax check rejects wall clocks, randomness, UUID v4/v7, threads,
+/// `tokio::spawn`, `block_on`, env, fs, net and process access,
+/// `tokio::select!`/`futures::select!`/`join!`, `HashMap`/`HashSet` with the
+/// default hasher, `static mut`, `thread_local!` and global atomics, each
+/// with the fix in its message. The check matches paths as written: it sees
+/// `SystemTime::now()` after an import, but not a renamed import. Inside
+/// macros it sees the arguments of the formatting, assertion and logging
+/// macros and of weft's own; any other macro containing an `.await` or a
+/// rejected call is an error.
+#[proc_macro_attribute]
+pub fn deterministic(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::deterministic::attribute(args.into(), item.into()).into()
 }

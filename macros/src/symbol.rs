@@ -16,6 +16,8 @@ pub const WORKFLOW: Symbol = Symbol("workflow");
 pub const RUN: Symbol = Symbol("run");
 /// `#[init]`, builds the workflow's state from its input.
 pub const INIT: Symbol = Symbol("init");
+/// `#[weft::deterministic]`, on a helper fn of workflow code.
+pub const DETERMINISTIC: Symbol = Symbol("deterministic");
 /// `name = ".."`, overrides a type name.
 pub const NAME: Symbol = Symbol("name");
 /// The crate a marker may be written through (`#[weft::run]`).

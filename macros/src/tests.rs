@@ -199,3 +199,119 @@ fn unparsable_item_is_an_error() {
     let out = expand::activity(quote!(), quote!(fn 42 () {}));
     assert!(out.to_string().contains("compile_error"));
 }
+
+#[test]
+fn run_body_awaits_and_async_block_are_checked() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            impl Batch {
+                #[run]
+                async fn run(ctx: WorkflowContext<Self>, n: u32) -> WorkflowResult<u32> {
+                    ctx.sleep(Duration::from_secs(1)).await;
+                    let (a, b) = join(
+                        async { ctx.activity(double, n).await },
+                        async move { helper(&ctx).await },
+                    )
+                    .await;
+                    let wait = async |s| ctx.sleep(s).await;
+                    println!("{}", ctx.activity(double, 1).await?);
+                    Ok(a? + b)
+                }
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn deterministic_helper() {
+    let out = expand::deterministic::attribute(
+        quote!(),
+        quote! {
+            /// Prices an item.
+            pub async fn priced(ctx: &WorkflowContext<Cart>, item: String) -> WorkflowResult<u64> {
+                if item.is_empty() {
+                    return Ok(0);
+                }
+                Ok(ctx.activity(price, item).await?)
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn deterministic_sync_fn_is_unchanged() {
+    let item = quote! {
+        fn label(total: u64) -> String {
+            format!("{total} cents")
+        }
+    };
+    let out = expand::deterministic::attribute(quote!(), item.clone());
+    assert_eq!(out.to_string(), item.to_string());
+}
+
+/// A workflow with three bad calls reports three errors, and still emits
+/// the `Workflow` impl so the rest of the crate type-checks.
+#[test]
+fn determinism_errors_are_collected() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            impl Flow {
+                #[run]
+                async fn run(ctx: WorkflowContext<Self>, n: u32) -> WorkflowResult<u32> {
+                    let t = std::time::SystemTime::now();
+                    let r: u8 = rand::random();
+                    tokio::spawn(async {});
+                    Ok(n)
+                }
+            }
+        },
+    );
+    let text = out.to_string();
+    assert_eq!(text.matches("compile_error").count(), 3, "{text}");
+    assert!(text.contains("Workflow for Flow"), "{text}");
+}
+
+/// Regression guard: the struct's fields are checked for the default hasher.
+#[test]
+fn workflow_struct_hashmap_field_is_an_error() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            struct Tally {
+                counts: std::collections::HashMap<String, u32>,
+                fine: weft::collections::HashMap<String, u32>,
+                hashed: HashMap<String, u32, Fixed>,
+            }
+        },
+    );
+    let text = out.to_string();
+    assert_eq!(text.matches("compile_error").count(), 1, "{text}");
+}
+
+/// Macros: allowed ones are looked into, inert ones skipped, others
+/// rejected only when they hide an `.await` or a denied call.
+#[test]
+fn macros_in_workflow_code() {
+    let out = expand::deterministic::attribute(
+        quote!(),
+        quote! {
+            async fn f() {
+                println!("{}", std::env::var("A"));
+                let _ = stringify!(std::env::var("A"));
+                let _ = my_macro!(1 + 2);
+                let _ = my_macro!(x.await);
+                tracing::info!(?x, "{}", y.await);
+                let _ = weft::select! { a = f => { g.await } };
+            }
+        },
+    );
+    let text = out.to_string();
+    // env::var in println!, the await in my_macro!, the unparseable
+    // tracing call's await.
+    assert_eq!(text.matches("compile_error").count(), 3, "{text}");
+    assert!(text.contains("checked (g) . await"), "{text}");
+}

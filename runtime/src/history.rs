@@ -18,6 +18,12 @@ use crate::retry::RetryPolicy;
 /// Marker name used for local activity results (Temporal core's name).
 pub const LOCAL_ACTIVITY_MARKER: &str = "core_local_activity";
 
+/// Marker name used for side effect values (details `seq`, `data`).
+pub const SIDE_EFFECT_MARKER: &str = "core_side_effect";
+
+/// Marker name used for patches (details `patch_id`, `deprecated`).
+pub const PATCH_MARKER: &str = "core_patch";
+
 /// One entry of a run's history.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Event {

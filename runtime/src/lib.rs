@@ -7,6 +7,7 @@
 pub mod activity;
 pub mod backend;
 pub mod client;
+pub mod collections;
 pub mod converter;
 pub mod engine;
 pub mod failure;
@@ -19,7 +20,7 @@ pub mod workflow;
 
 mod translate;
 
-pub use weft_macros::{activity, init, run, workflow};
+pub use weft_macros::{activity, deterministic, init, run, workflow};
 
 pub use activity::{Activity, ActivityContext, ActivityInfo};
 pub use client::{Client, ClientError, WorkflowHandle, WorkflowOptions};
@@ -42,7 +43,7 @@ pub mod prelude {
     pub use crate::worker::Worker;
     pub use crate::workflow::{WorkflowContext, WorkflowResult};
     pub use std::time::Duration;
-    pub use weft_macros::{activity, init, run, workflow};
+    pub use weft_macros::{activity, deterministic, init, run, workflow};
 }
 
 /// What the macros' generated code needs. Not a public API.
@@ -52,6 +53,7 @@ pub mod __private {
     pub use crate::converter::{ConverterError, Payload, decode, encode};
     pub use crate::failure::Failure;
     pub use crate::workflow::deterministic::{checked, vouched};
+    pub use crate::workflow::select::select_branch;
     pub use crate::workflow::{Deterministic, Workflow, WorkflowContext, WorkflowResult};
     pub use futures::future::{BoxFuture, LocalBoxFuture};
     pub use serde;

@@ -76,6 +76,23 @@ pub enum Job {
         /// The timer's `seq`.
         seq: u32,
     },
+    /// On replay: the value a side effect recorded in the workflow task
+    /// being replayed. Delivered before the code runs, so the side effect's
+    /// future reads it instead of running its closure. `None` when the marker
+    /// holds no value (the side effect then fails the workflow task).
+    ResolveSideEffect {
+        /// The side effect's `seq`.
+        seq: u32,
+        /// The recorded value.
+        value: Option<Payload>,
+    },
+    /// On replay: the workflow task being replayed holds a patch marker for
+    /// `patch_id`, so `ctx.patched(patch_id)` returns true in it. Delivered
+    /// first, as Temporal core does.
+    NotifyHasPatch {
+        /// The patch's id.
+        patch_id: String,
+    },
 }
 
 /// How an activity ended, as the workflow sees it.
@@ -137,6 +154,21 @@ pub enum Command {
         attempt: u32,
         /// Its outcome.
         result: Resolution,
+    },
+    /// Record a side effect's value as a marker (`core_side_effect`).
+    RecordSideEffect {
+        /// Number of this side effect among the run's side effects.
+        seq: u32,
+        /// The value the closure returned.
+        value: Payload,
+    },
+    /// Record that the code took a patch's new branch (`core_patch` marker).
+    SetPatchMarker {
+        /// The patch's id.
+        patch_id: String,
+        /// True when recorded by `deprecate_patch`: replay then accepts
+        /// history with or without the marker.
+        deprecated: bool,
     },
     /// Start a durable timer.
     StartTimer {

@@ -9,11 +9,15 @@
 //! when it turns commands into events.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::iter::Peekable;
+use std::slice::Iter;
 use std::time::SystemTime;
 
 use crate::converter::{self, Payload};
 use crate::failure::{ActivityError, Failure};
-use crate::history::{Event, EventAttributes, LOCAL_ACTIVITY_MARKER};
+use crate::history::{
+    Event, EventAttributes, LOCAL_ACTIVITY_MARKER, PATCH_MARKER, SIDE_EFFECT_MARKER,
+};
 use crate::protocol::{Activation, Command, Job, Resolution, ScheduleActivity, WorkflowInfo};
 use crate::workflow::executor::{Instance, TaskError};
 
@@ -251,14 +255,22 @@ impl RunDriver {
     }
 
     /// Replays one completed workflow task against its command events.
+    ///
+    /// Before the code runs, the task's side effect values and patch markers
+    /// are delivered as jobs (as Temporal core delivers `NotifyHasPatch`), so
+    /// `side_effect` reads its recorded value and `patched` sees the marker.
+    /// Deprecated patch markers may be absent from either side.
     fn replay_task(&mut self, command_events: &[Event]) -> Result<(), TaskError> {
         let timestamp = self.started_time.unwrap_or(SystemTime::UNIX_EPOCH);
         let length = command_events
             .first()
             .map_or(self.last_event_id, |e| e.event_id - 1);
-        let activation = self.activation(timestamp, true, length as u64);
+        let mut activation = self.activation(timestamp, true, length as u64);
+        let mut jobs = marker_jobs(command_events);
+        jobs.append(&mut activation.jobs);
+        activation.jobs = jobs;
         let mut commands = self.instance.activate(activation)?;
-        let mut expected = command_events.iter();
+        let mut expected = command_events.iter().peekable();
         let mut pending_local = HashSet::new();
         loop {
             for command in commands {
@@ -266,14 +278,29 @@ impl RunDriver {
                     pending_local.insert(la.seq);
                     continue;
                 }
-                match expected.next() {
-                    Some(event) => self.check(&command, event)?,
+                skip_deprecated_patches(&mut expected, Some(&command));
+                let deprecated_patch = matches!(
+                    command,
+                    Command::SetPatchMarker {
+                        deprecated: true,
+                        ..
+                    }
+                );
+                match expected.peek() {
+                    Some(event) if deprecated_patch && !is_patch_marker_for(&command, event) => {}
+                    Some(event) => {
+                        let event = *event;
+                        expected.next();
+                        self.check(&command, event)?;
+                    }
+                    None if deprecated_patch => {}
                     None => return Err(missing_event(&command, self.last_event_id)),
                 }
             }
             if pending_local.is_empty() || self.closed {
                 break;
             }
+            skip_deprecated_patches(&mut expected, None);
             let Some(event) = expected.next() else {
                 return Err(TaskError::nondeterminism(format!(
                     "the code scheduled local activities {pending_local:?} whose results history does not hold"
@@ -283,7 +310,7 @@ impl RunDriver {
                 TaskError::nondeterminism(format!(
                     "event {}: history has {}, the code waits for a local activity result",
                     event.event_id,
-                    event.attributes.name()
+                    describe_event(event)
                 ))
             })?;
             if !pending_local.remove(&seq) {
@@ -300,11 +327,12 @@ impl RunDriver {
                 jobs: vec![job],
             })?;
         }
+        skip_deprecated_patches(&mut expected, None);
         if let Some(extra) = expected.next() {
             return Err(TaskError::nondeterminism(format!(
                 "event {}: history has {}, which the code did not produce",
                 extra.event_id,
-                extra.attributes.name()
+                describe_event(extra)
             )));
         }
         Ok(())
@@ -355,6 +383,10 @@ impl RunDriver {
             (Command::RecordLocalActivityMarker { seq, .. }, _) => {
                 local_marker(event).is_some_and(|(s, _)| s == *seq)
             }
+            (Command::RecordSideEffect { seq, .. }, _) => {
+                side_effect_marker(event).is_some_and(|(s, _)| s == Some(*seq))
+            }
+            (Command::SetPatchMarker { .. }, _) => is_patch_marker_for(command, event),
             (
                 Command::CompleteWorkflow { .. },
                 EventAttributes::WorkflowExecutionCompleted { .. },
@@ -460,6 +492,44 @@ impl RunDriver {
     }
 }
 
+/// Jobs that deliver a replayed task's recorded side effect values and
+/// patch markers before its code runs.
+fn marker_jobs(command_events: &[Event]) -> Vec<Job> {
+    let mut patches = Vec::new();
+    let mut values = Vec::new();
+    for event in command_events {
+        if let Some((patch_id, _)) = patch_marker(event) {
+            patches.push(Job::NotifyHasPatch { patch_id });
+        } else if let Some((Some(seq), value)) = side_effect_marker(event) {
+            values.push(Job::ResolveSideEffect { seq, value });
+        }
+    }
+    patches.extend(values);
+    patches
+}
+
+/// Skips deprecated patch markers that `command` does not match: code that
+/// no longer calls `deprecate_patch` replays history that holds its marker.
+fn skip_deprecated_patches(expected: &mut Peekable<Iter<'_, Event>>, command: Option<&Command>) {
+    while let Some(event) = expected.peek() {
+        let deprecated = matches!(patch_marker(event), Some((_, true)));
+        if deprecated && !command.is_some_and(|c| is_patch_marker_for(c, event)) {
+            expected.next();
+        } else {
+            break;
+        }
+    }
+}
+
+fn is_patch_marker_for(command: &Command, event: &Event) -> bool {
+    match command {
+        Command::SetPatchMarker { patch_id, .. } => {
+            patch_marker(event).is_some_and(|(id, _)| id == *patch_id)
+        }
+        _ => false,
+    }
+}
+
 fn missing_event(command: &Command, last_event_id: i64) -> TaskError {
     TaskError::nondeterminism(format!(
         "after event {last_event_id}: the code produced {}, which history does not hold",
@@ -487,6 +557,102 @@ pub(crate) fn local_marker(event: &Event) -> Option<(u32, Resolution)> {
         None => Resolution::Completed(details.get("result")?.first()?.clone()),
     };
     Some((seq, result))
+}
+
+fn marker(event: &Event, name: &str) -> Option<(MarkerDetails, Option<Failure>)> {
+    match &event.attributes {
+        EventAttributes::MarkerRecorded {
+            marker_name,
+            details,
+            failure,
+            ..
+        } if marker_name == name => Some((details.clone(), failure.clone())),
+        _ => None,
+    }
+}
+
+/// Reads a side effect marker: its seq (if readable) and value (if present).
+pub(crate) fn side_effect_marker(event: &Event) -> Option<(Option<u32>, Option<Payload>)> {
+    let (details, _) = marker(event, SIDE_EFFECT_MARKER)?;
+    let seq = details
+        .get("seq")
+        .and_then(|p| converter::decode_single::<u32>(p).ok());
+    let value = details.get("data").and_then(|d| d.first().cloned());
+    Some((seq, value))
+}
+
+/// The details a side effect marker records: the twin of [`side_effect_marker`].
+pub(crate) fn side_effect_details(
+    seq: u32,
+    value: Payload,
+) -> Result<MarkerDetails, converter::ConverterError> {
+    let mut details = BTreeMap::new();
+    details.insert("seq".to_string(), vec![converter::encode(&seq)?]);
+    details.insert("data".to_string(), vec![value]);
+    Ok(details)
+}
+
+/// Reads a patch marker: its id and whether `deprecate_patch` recorded it.
+pub(crate) fn patch_marker(event: &Event) -> Option<(String, bool)> {
+    let (details, _) = marker(event, PATCH_MARKER)?;
+    let patch_id: String = converter::decode_single(details.get("patch_id")?).ok()?;
+    let deprecated = details
+        .get("deprecated")
+        .and_then(|p| converter::decode_single::<bool>(p).ok())
+        .unwrap_or(false);
+    Some((patch_id, deprecated))
+}
+
+/// The details a patch marker records: the twin of [`patch_marker`].
+pub(crate) fn patch_details(
+    patch_id: &str,
+    deprecated: bool,
+) -> Result<MarkerDetails, converter::ConverterError> {
+    let mut details = BTreeMap::new();
+    details.insert("patch_id".to_string(), vec![converter::encode(patch_id)?]);
+    details.insert(
+        "deprecated".to_string(),
+        vec![converter::encode(&deprecated)?],
+    );
+    Ok(details)
+}
+
+/// The marker event a marker command becomes (`None` for other commands).
+pub(crate) fn marker_event(
+    command: &Command,
+    workflow_task_completed_event_id: i64,
+) -> Option<Result<EventAttributes, converter::ConverterError>> {
+    let (marker_name, parts) = match command {
+        Command::RecordLocalActivityMarker {
+            seq,
+            activity_type,
+            attempt,
+            result,
+        } => (
+            LOCAL_ACTIVITY_MARKER,
+            local_marker_details(*seq, activity_type, *attempt, result.clone()),
+        ),
+        Command::RecordSideEffect { seq, value } => (
+            SIDE_EFFECT_MARKER,
+            side_effect_details(*seq, value.clone()).map(|d| (d, None)),
+        ),
+        Command::SetPatchMarker {
+            patch_id,
+            deprecated,
+        } => (
+            PATCH_MARKER,
+            patch_details(patch_id, *deprecated).map(|d| (d, None)),
+        ),
+        _ => return None,
+    };
+    Some(
+        parts.map(|(details, failure)| EventAttributes::MarkerRecorded {
+            marker_name: marker_name.to_string(),
+            details,
+            failure,
+            workflow_task_completed_event_id,
+        }),
+    )
 }
 
 /// A marker's details: named payload lists.
@@ -524,10 +690,25 @@ fn describe_event(event: &Event) -> String {
             ..
         } => format!("ActivityTaskScheduled(type {activity_type}, id {activity_id})"),
         EventAttributes::TimerStarted { timer_id, .. } => format!("TimerStarted(id {timer_id})"),
-        EventAttributes::MarkerRecorded { .. } => match local_marker(event) {
-            Some((seq, _)) => format!("MarkerRecorded(local activity {seq})"),
-            None => "MarkerRecorded".to_string(),
-        },
+        EventAttributes::MarkerRecorded { marker_name, .. } => {
+            if let Some((seq, _)) = local_marker(event) {
+                format!("MarkerRecorded(local activity {seq})")
+            } else if let Some((seq, _)) = side_effect_marker(event) {
+                match seq {
+                    Some(seq) => format!("MarkerRecorded(side effect {seq})"),
+                    None => "MarkerRecorded(side effect, unreadable seq)".to_string(),
+                }
+            } else if let Some((id, deprecated)) = patch_marker(event) {
+                let kind = if deprecated {
+                    "deprecated patch"
+                } else {
+                    "patch"
+                };
+                format!("MarkerRecorded({kind} {id:?})")
+            } else {
+                format!("MarkerRecorded({marker_name})")
+            }
+        }
         other => other.name().to_string(),
     }
 }
@@ -547,8 +728,93 @@ fn describe_command(command: &Command) -> String {
         Command::RecordLocalActivityMarker { seq, .. } => {
             format!("RecordMarker(local activity {seq})")
         }
+        Command::RecordSideEffect { seq, .. } => format!("RecordMarker(side effect {seq})"),
+        Command::SetPatchMarker {
+            patch_id,
+            deprecated,
+        } => {
+            let kind = if *deprecated {
+                "deprecated patch"
+            } else {
+                "patch"
+            };
+            format!("RecordMarker({kind} {patch_id:?})")
+        }
         Command::StartTimer { seq, .. } => format!("StartTimer(id {seq})"),
         Command::CompleteWorkflow { .. } => "CompleteWorkflow".to_string(),
         Command::FailWorkflow { .. } => "FailWorkflow".to_string(),
     }
+}
+
+/// The events the engine writes for a completed workflow task with these
+/// commands, numbered after `last_event_id`: what strict replay checks a
+/// fresh replay against. Only the fields replay compares need to be exact.
+pub(crate) fn task_events(
+    commands: &[Command],
+    last_event_id: i64,
+    started_time: SystemTime,
+) -> Result<Vec<Event>, TaskError> {
+    let mut events = Vec::new();
+    let mut push = |attributes: EventAttributes| {
+        let event_id = last_event_id + events.len() as i64 + 1;
+        events.push(Event {
+            event_id,
+            event_time: started_time,
+            attributes,
+        });
+        event_id
+    };
+    let scheduled = push(EventAttributes::WorkflowTaskScheduled {
+        task_queue: String::new(),
+        start_to_close_timeout: std::time::Duration::ZERO,
+        attempt: 1,
+    });
+    let started = push(EventAttributes::WorkflowTaskStarted {
+        scheduled_event_id: scheduled,
+        identity: String::new(),
+    });
+    let completed = push(EventAttributes::WorkflowTaskCompleted {
+        scheduled_event_id: scheduled,
+        started_event_id: started,
+        identity: String::new(),
+        sdk_flags: Vec::new(),
+    });
+    for command in commands {
+        let attributes = match command {
+            Command::ScheduleActivity(sa) => EventAttributes::ActivityTaskScheduled {
+                activity_id: sa.activity_id.clone(),
+                activity_type: sa.activity_type.clone(),
+                task_queue: sa.task_queue.clone(),
+                input: sa.input.clone(),
+                schedule_to_close_timeout: sa.options.schedule_to_close_timeout,
+                schedule_to_start_timeout: sa.options.schedule_to_start_timeout,
+                start_to_close_timeout: sa.options.start_to_close_timeout,
+                heartbeat_timeout: sa.options.heartbeat_timeout,
+                retry_policy: sa.options.retry_policy.clone().unwrap_or_default(),
+                workflow_task_completed_event_id: completed,
+            },
+            Command::StartTimer { seq, duration } => EventAttributes::TimerStarted {
+                timer_id: seq.to_string(),
+                start_to_fire_timeout: *duration,
+                workflow_task_completed_event_id: completed,
+            },
+            Command::CompleteWorkflow { result } => EventAttributes::WorkflowExecutionCompleted {
+                result: result.clone(),
+                workflow_task_completed_event_id: completed,
+            },
+            Command::FailWorkflow { failure } => EventAttributes::WorkflowExecutionFailed {
+                failure: failure.clone(),
+                retry_state: crate::failure::RetryState::RetryPolicyNotSet,
+                workflow_task_completed_event_id: completed,
+            },
+            Command::ScheduleLocalActivity(_) => continue,
+            marker => match marker_event(marker, completed) {
+                Some(Ok(attributes)) => attributes,
+                Some(Err(e)) => return Err(TaskError::new(format!("marker details: {e}"))),
+                None => continue,
+            },
+        };
+        push(attributes);
+    }
+    Ok(events)
 }

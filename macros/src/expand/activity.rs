@@ -15,7 +15,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Attribute, Ident, ImplItem, ItemFn, ItemImpl, LitStr, Type, parse_quote};
 
-use super::finish;
+use super::{finish, payload_check};
 use crate::ast::{ActivityFn, ActivityImpl, ActivityMethod, ActivitySig};
 use crate::check;
 use crate::ctxt::Errors;
@@ -66,6 +66,7 @@ fn expand_fn(model: ActivityFn) -> TokenStream {
         )
     };
     let (input, ok, encode) = (&parts.input, &sig.ok, parts.encode_input());
+    let payloads = payload_check(sig.args.iter().chain([&sig.ok]));
     let mut renamed = item.clone();
     renamed.sig.ident = impl_ident;
     quote! {
@@ -77,12 +78,25 @@ fn expand_fn(model: ActivityFn) -> TokenStream {
         #[allow(non_upper_case_globals)]
         #vis const #ident: ::weft::__private::Activity<#call_ty, #input, #ok> =
             ::weft::__private::Activity::__new(#name, #call, #invoke, #encode);
+
+        const _: () = {
+            #payloads
+        };
     }
 }
 
 fn expand_impl(model: ActivityImpl) -> TokenStream {
     let ActivityImpl { mut item, methods } = model;
     let self_ty = (*item.self_ty).clone();
+    let resolved: Vec<ActivitySig> = methods
+        .iter()
+        .map(|m| resolve_self(&m.sig, &self_ty))
+        .collect();
+    let payloads = payload_check(
+        resolved
+            .iter()
+            .flat_map(|sig| sig.args.iter().chain([&sig.ok])),
+    );
     let mut consts = Vec::new();
     let mut erased = Vec::new();
     for method in &methods {
@@ -111,6 +125,8 @@ fn expand_impl(model: ActivityImpl) -> TokenStream {
         #item
 
         const _: () = {
+            #payloads
+
             impl ::weft::__private::ActivityGroup for #self_ty {
                 fn activities(
                     self: ::std::sync::Arc<Self>,
@@ -269,7 +285,10 @@ impl Parts {
         let count = self.args.len();
         let lets = self.args.iter().enumerate().map(|(i, ty)| {
             let ident = format_ident!("__weft_arg{}", i);
-            quote!(let #ident: #ty = ::weft::__private::arg(&__weft_payloads, #i)?;)
+            // Spanned at the type: a type that cannot be decoded is
+            // reported there, not at the attribute.
+            let arg = quote_spanned!(ty.span()=> ::weft::__private::arg(&__weft_payloads, #i));
+            quote!(let #ident: #ty = #arg?;)
         });
         quote! {
             ::weft::__private::arity(&__weft_payloads, #count)?;
@@ -310,13 +329,15 @@ impl Parts {
     /// Encodes each argument as its own payload, so workers in other
     /// languages can call the activity with positional arguments.
     fn encode_input(&self) -> TokenStream {
-        let encode = quote!(::weft::__private::encode);
-        let payloads = match self.args.len() {
-            0 => quote!(),
-            1 => quote!(#encode(__weft_input)?),
-            n => {
-                let fields = (0..n).map(syn::Index::from);
-                quote!(#(#encode(&__weft_input.#fields)?),*)
+        let payloads = match self.args.as_slice() {
+            [] => quote!(),
+            [ty] => quote_spanned!(ty.span()=> ::weft::__private::encode(__weft_input)?),
+            args => {
+                let each = args.iter().enumerate().map(|(i, ty)| {
+                    let field = syn::Index::from(i);
+                    quote_spanned!(ty.span()=> ::weft::__private::encode(&__weft_input.#field)?)
+                });
+                quote!(#(#each),*)
             }
         };
         let input = if self.args.is_empty() {
@@ -360,6 +381,13 @@ fn resolve_self(sig: &ActivitySig, self_ty: &Type) -> ActivitySig {
         ok: each(&sig.ok),
         err: each(&sig.err),
     }
+}
+
+/// `ty` with `Self` replaced by the impl's type.
+pub(super) fn resolve_self_type(ty: &Type, self_ty: &Type) -> Type {
+    let mut ty = ty.clone();
+    ReplaceSelf(self_ty).visit_type_mut(&mut ty);
+    ty
 }
 
 struct ReplaceSelf<'a>(&'a Type);

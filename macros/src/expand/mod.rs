@@ -3,14 +3,17 @@
 //! rest of the crate (and the IDE) keeps working.
 
 mod activity;
+pub mod deterministic;
 mod workflow;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{ToTokens, quote};
-use syn::Item;
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Item, Type};
 
 use crate::attr;
 use crate::ctxt::Errors;
+use crate::determinism;
 use crate::symbol::{ACTIVITY, Symbol, WORKFLOW};
 
 /// `#[activity]` on a free fn or an inherent impl block.
@@ -53,6 +56,7 @@ pub fn workflow(args: TokenStream, input: TokenStream) -> TokenStream {
         Item::Struct(item) => {
             let hint = "put `name = ..` on the #[workflow] impl block";
             attr::no_args(WORKFLOW, args, hint, &mut errors);
+            determinism::check_fields(&item.fields, &mut errors);
             finish(errors, item)
         }
         Item::Impl(item) => {
@@ -77,6 +81,40 @@ pub fn marker_outside_workflow(marker: Symbol, input: TokenStream) -> TokenStrea
          add #[workflow] to the impl block"
     );
     with_errors(syn::Error::new(Span::call_site(), message), input)
+}
+
+/// A hidden check that each type is serde-serializable, reported at the
+/// type itself with a message that says why, rather than at a bound deep in
+/// the generated code. Goes inside a `const _: () = { .. };`.
+fn payload_check<'a>(types: impl IntoIterator<Item = &'a Type>) -> TokenStream {
+    let checks = types
+        .into_iter()
+        .map(|ty| quote_spanned!(ty.span()=> __weft_payload::<#ty>();));
+    quote! {
+        #[allow(non_camel_case_types)]
+        #[diagnostic::on_unimplemented(
+            message = "`{Self}` is not serde-serializable, so it cannot travel as a payload",
+            label = "derive `serde::Serialize` and `serde::Deserialize` for this type",
+            note = "workflow inputs and results, and activity arguments and results, are stored in the history as payloads"
+        )]
+        trait __weft_Payload {}
+
+        // Reported as the one missing `__weft_Payload`, with the message
+        // above, rather than once per missing serde trait.
+        #[diagnostic::do_not_recommend]
+        impl<T> __weft_Payload for T
+        where
+            T: ::weft::__private::serde::Serialize + ::weft::__private::serde::de::DeserializeOwned,
+        {
+        }
+
+        fn __weft_payload<T: __weft_Payload>() {}
+
+        #[allow(dead_code)]
+        fn __weft_payloads() {
+            #(#checks)*
+        }
+    }
 }
 
 /// The errors, followed by the item as given.

@@ -5,18 +5,36 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{ItemImpl, LitStr, Type};
+use syn::{Ident, ItemImpl, LitStr, Type};
 
-use super::finish;
+use super::activity::resolve_self_type as resolve_self;
+use super::{deterministic, finish, payload_check};
 use crate::ast::{InitFn, RunFn, WorkflowImpl};
+use crate::attr::Marker;
 use crate::check;
 use crate::ctxt::Errors;
 
 /// `#[workflow]` on the state struct's inherent impl block.
+///
+/// Determinism errors do not stop the expansion: the `Workflow` impl is
+/// still emitted when the handlers' shapes are right, so the rest of the
+/// crate type-checks and reports its own errors alongside.
 pub fn impl_block(item: ItemImpl, name: Option<LitStr>, mut errors: Errors) -> TokenStream {
-    let model = WorkflowImpl::parse(item, name, &mut errors);
-    match check::workflow(&model, &mut errors) {
-        Some((run, init)) if errors.is_empty() => expand(&model, &run, init.as_ref()),
+    let mut model = WorkflowImpl::parse(item, name, &mut errors);
+    let shape = check::workflow(&model, &mut errors);
+    let shape_ok = errors.is_empty();
+    let runs: Vec<Ident> = model
+        .marked
+        .iter()
+        .filter(|m| m.marker == Marker::Run)
+        .map(|m| m.sig.ident.clone())
+        .collect();
+    deterministic::workflow_methods(&mut model.item, &runs, &mut errors);
+    match shape {
+        Some((run, init)) if shape_ok => {
+            let expanded = expand(&model, &run, init.as_ref());
+            finish(errors, expanded)
+        }
         _ => finish(errors, model.item),
     }
 }
@@ -29,6 +47,8 @@ fn expand(model: &WorkflowImpl, run: &RunFn, init: Option<&InitFn>) -> TokenStre
         Some(init) => (quote!(), init_with(self_ty, init)),
         None => default_init(self_ty),
     };
+    let (input_ty, output_ty) = (resolve_self(input, self_ty), resolve_self(output, self_ty));
+    let payloads = payload_check([&input_ty, &output_ty]);
     let run_ident = &run.ident;
     let call = quote!(<#self_ty>::#run_ident(__weft_ctx, __weft_input));
     let body = if run.converts_error {
@@ -48,6 +68,7 @@ fn expand(model: &WorkflowImpl, run: &RunFn, init: Option<&InitFn>) -> TokenStre
 
         const _: () = {
             #default_state
+            #payloads
 
             impl ::weft::__private::Workflow for #self_ty {
                 const NAME: &'static str = #name;

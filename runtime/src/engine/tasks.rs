@@ -7,15 +7,14 @@
 //! completed, then one event per command, then buffered events); failures
 //! and timeouts only for the first in a row.
 
-use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use crate::backend::{BackendError, RunOutcome, TaskToken, WorkflowTask, WorkflowTaskCompletion};
 
 use crate::failure::{Failure, RetryState};
-use crate::history::{EventAttributes, LOCAL_ACTIVITY_MARKER, WorkflowTaskFailedCause};
+use crate::history::{EventAttributes, WorkflowTaskFailedCause};
 use crate::protocol::{Command, Resolution};
-use crate::translate::local_marker_details;
+use crate::translate::marker_event;
 
 use super::core::{Batch, Core, Deadline, Effect, Run, append, later};
 use super::state::{
@@ -232,6 +231,16 @@ impl Core {
                         limits.check("local activity failure details", failure_payloads(f))?
                     }
                 },
+                Command::RecordSideEffect { value, .. } => {
+                    limits.check("side effect value", [value])?
+                }
+                Command::SetPatchMarker { patch_id, .. } => {
+                    if patch_id.is_empty() {
+                        return Err(BackendError::InvalidArgument(
+                            "a patch id must not be empty".into(),
+                        ));
+                    }
+                }
                 Command::StartTimer { .. } => {}
                 Command::CompleteWorkflow { result } => {
                     terminal = true;
@@ -408,33 +417,21 @@ impl Core {
                         },
                     );
                 }
-                Command::RecordLocalActivityMarker {
-                    seq,
-                    activity_type,
-                    attempt,
-                    result,
-                } => {
-                    let (details, failure) =
-                        match local_marker_details(seq, &activity_type, attempt, result) {
-                            Ok(parts) => parts,
-                            Err(_) => {
-                                self.batch
-                                    .fatal
-                                    .get_or_insert("cannot encode a local activity marker".into());
-                                (BTreeMap::new(), None)
-                            }
-                        };
-                    append(
-                        run,
-                        &mut self.batch,
-                        now,
-                        EventAttributes::MarkerRecorded {
-                            marker_name: LOCAL_ACTIVITY_MARKER.to_string(),
-                            details,
-                            failure,
-                            workflow_task_completed_event_id: completed,
-                        },
-                    );
+                marker @ (Command::RecordLocalActivityMarker { .. }
+                | Command::RecordSideEffect { .. }
+                | Command::SetPatchMarker { .. }) => {
+                    let attributes = match marker_event(&marker, completed) {
+                        Some(Ok(attributes)) => attributes,
+                        _ => {
+                            // Encoding a u32, a bool or a string cannot fail;
+                            // if it ever does, stop rather than write a wrong marker.
+                            self.batch
+                                .fatal
+                                .get_or_insert("cannot encode a marker's details".into());
+                            continue;
+                        }
+                    };
+                    append(run, &mut self.batch, now, attributes);
                 }
                 Command::CompleteWorkflow { result } => {
                     append(

@@ -37,6 +37,13 @@ pub struct WorkerOptions {
     pub max_cached_workflows: usize,
     /// Name recorded in history as the worker's identity.
     pub identity: String,
+    /// After each workflow task, replay the run from scratch in a fresh
+    /// instance and fail the task with a nondeterminism error if the fresh
+    /// replay's commands differ from the live code's. Catches code that
+    /// depends on something other than history (a random hasher, a static
+    /// counter) on the first run rather than after a cache eviction. Costs
+    /// a full replay per task: for tests and development.
+    pub strict_replay: bool,
 }
 
 impl Default for WorkerOptions {
@@ -46,6 +53,7 @@ impl Default for WorkerOptions {
             max_concurrent_workflow_tasks: 4,
             max_cached_workflows: 1000,
             identity: format!("weft-worker@{}", std::process::id()),
+            strict_replay: false,
         }
     }
 }
@@ -272,24 +280,43 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
     let run_id = task.token.run_id.clone();
     let token = task.token.clone();
     let task = Box::new(task);
+    let read_history = || {
+        shared
+            .backend
+            .history(&shared.namespace, &task.workflow_id, Some(&run_id))
+    };
+    let strict_history = if shared.options.strict_replay {
+        match read_history().await {
+            Ok(history) => Some(history),
+            Err(e) => {
+                let error = executor::TaskError::new(format!("reading history: {e}"));
+                fail_task(shared, token, run_id, error).await;
+                return;
+            }
+        }
+    } else {
+        None
+    };
     let mut step = shared
         .ask(|reply| Request::Task {
             task: task.clone(),
             history: None,
+            strict_history: strict_history.clone(),
             reply,
         })
         .await;
     if matches!(step, TaskStep::NeedHistory) {
-        let history = shared
-            .backend
-            .history(&shared.namespace, &task.workflow_id, Some(&run_id))
-            .await;
+        let history = match strict_history.clone() {
+            Some(history) => Ok(history),
+            None => read_history().await,
+        };
         step = match history {
             Ok(history) => {
                 shared
                     .ask(|reply| Request::Task {
                         task: task.clone(),
                         history: Some(history),
+                        strict_history,
                         reply,
                     })
                     .await
@@ -339,20 +366,29 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
                 return;
             }
             TaskStep::Fail(error) => {
-                tracing::warn!(run_id, error = %error.message, "workflow task failed");
-                let failure = thread::task_failure(&error);
-                if let Err(e) = shared
-                    .backend
-                    .fail_workflow_task(token, failure, error.nondeterminism)
-                    .await
-                {
-                    tracing::warn!(run_id, error = %e, "could not fail the workflow task");
-                }
-                ack(shared, run_id, false);
+                fail_task(shared, token, run_id, error).await;
                 return;
             }
         }
     }
+}
+
+async fn fail_task(
+    shared: &Shared,
+    token: crate::backend::TaskToken,
+    run_id: String,
+    error: executor::TaskError,
+) {
+    tracing::warn!(run_id, error = %error.message, "workflow task failed");
+    let failure = thread::task_failure(&error);
+    if let Err(e) = shared
+        .backend
+        .fail_workflow_task(token, failure, error.nondeterminism)
+        .await
+    {
+        tracing::warn!(run_id, error = %e, "could not fail the workflow task");
+    }
+    ack(shared, run_id, false);
 }
 
 fn ack(shared: &Shared, run_id: String, accepted: bool) {

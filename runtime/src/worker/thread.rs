@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
+use std::time::SystemTime;
 
 use tokio::sync::oneshot;
 
@@ -13,7 +14,7 @@ use crate::backend::WorkflowTask;
 use crate::failure::{ApplicationError, Failure};
 use crate::history::Event;
 use crate::protocol::{Command, Resolution, ScheduleActivity};
-use crate::translate::{LiveStep, RunDriver};
+use crate::translate::{LiveStep, RunDriver, task_events};
 use crate::workflow::executor::{Factory, TaskError};
 
 /// A step of a workflow task, as the thread reports it.
@@ -32,6 +33,9 @@ pub(crate) enum Request {
     Task {
         task: Box<WorkflowTask>,
         history: Option<Vec<Event>>,
+        /// Strict mode: the run's full history when the task started, to
+        /// replay from scratch once the live task is done.
+        strict_history: Option<Vec<Event>>,
         reply: oneshot::Sender<TaskStep>,
     },
     ResolveLocal {
@@ -59,7 +63,17 @@ struct State {
     /// Runs with a task in progress; they enter the cache only when the
     /// engine accepts the completion.
     in_flight: HashMap<String, RunDriver>,
+    /// Strict mode: what the check of each in-flight task needs.
+    strict: HashMap<String, StrictCheck>,
     clock: u64,
+}
+
+/// What strict mode needs to replay a run from scratch after its task.
+struct StrictCheck {
+    workflow_type: String,
+    workflow_id: String,
+    history: Vec<Event>,
+    started_time: SystemTime,
 }
 
 /// Spawns the workflow thread.
@@ -78,6 +92,7 @@ pub(crate) fn spawn(
                 capacity,
                 cache: HashMap::new(),
                 in_flight: HashMap::new(),
+                strict: HashMap::new(),
                 clock: 0,
             };
             while let Ok(request) = rx.recv() {
@@ -93,8 +108,23 @@ impl State {
             Request::Task {
                 task,
                 history,
+                strict_history,
                 reply,
             } => {
+                match strict_history {
+                    Some(history) => {
+                        let check = StrictCheck {
+                            workflow_type: task.workflow_type.clone(),
+                            workflow_id: task.workflow_id.clone(),
+                            history,
+                            started_time: task.started_time,
+                        };
+                        self.strict.insert(task.token.run_id.clone(), check);
+                    }
+                    None => {
+                        self.strict.remove(&task.token.run_id);
+                    }
+                }
                 let step = self.task(&task, history);
                 let _ = reply.send(step);
             }
@@ -173,6 +203,15 @@ impl State {
     }
 
     fn finish_step(&mut self, run_id: &str, step: Result<LiveStep, TaskError>) -> TaskStep {
+        let step = match step {
+            Ok(step) if step.done => match self.strict.remove(run_id) {
+                Some(check) => self
+                    .strict_check(run_id, check, &step.commands)
+                    .map(|()| step),
+                None => Ok(step),
+            },
+            other => other,
+        };
         match step {
             Ok(step) if step.done => TaskStep::Complete(step.commands),
             Ok(step) => TaskStep::RunLocal(step.local_activities),
@@ -180,9 +219,38 @@ impl State {
                 // The run's state is unknown after a failure: rebuild it by
                 // replay next time.
                 self.in_flight.remove(run_id);
+                self.strict.remove(run_id);
                 TaskStep::Fail(e)
             }
         }
+    }
+
+    /// Strict mode: replays the run from scratch in a fresh instance (its
+    /// history, then this task as the engine would record it) and fails the
+    /// task if the fresh replay does not produce the same commands.
+    fn strict_check(
+        &self,
+        run_id: &str,
+        check: StrictCheck,
+        commands: &[Command],
+    ) -> Result<(), TaskError> {
+        let Some(factory) = self.factories.get(&check.workflow_type) else {
+            return Err(TaskError::new(format!(
+                "workflow type {:?} is not registered on this worker",
+                check.workflow_type
+            )));
+        };
+        let mut driver = RunDriver::new(factory(), &self.namespace, &check.workflow_id, run_id);
+        let last = check.history.last().map_or(0, |e| e.event_id);
+        let mut events = check.history;
+        events.extend(task_events(commands, last, check.started_time)?);
+        guarded(|| driver.apply_events(&events)).map_err(|e| {
+            TaskError::nondeterminism(format!(
+                "strict replay: a fresh replay of this run disagrees with the live code \
+                 (history below is what the live code produced in this task): {}",
+                e.message
+            ))
+        })
     }
 
     fn insert(&mut self, run_id: String, driver: RunDriver) {
@@ -213,10 +281,20 @@ impl State {
 fn guarded<T>(f: impl FnOnce() -> Result<T, TaskError>) -> Result<T, TaskError> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
-        Err(panic) => Err(TaskError::new(format!(
-            "workflow code panicked: {}",
-            crate::panic_message(panic.as_ref())
-        ))),
+        Err(panic) => {
+            let message = crate::panic_message(panic.as_ref());
+            // A tokio future awaited in workflow code (through the escape
+            // hatch) panics here, since no runtime is entered on this thread.
+            let hint = if message.contains("Tokio") || message.contains("reactor") {
+                " (workflow code runs outside any tokio runtime: a tokio timer, spawn or I/O \
+                 cannot work there; use ctx.sleep(..) for timers and activities for I/O)"
+            } else {
+                ""
+            };
+            Err(TaskError::new(format!(
+                "workflow code panicked: {message}{hint}"
+            )))
+        }
     }
 }
 

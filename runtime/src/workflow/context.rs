@@ -1,13 +1,23 @@
 //! The handle workflow code uses: state access, time, activities, timers.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::task::Waker;
 use std::time::{Duration, SystemTime};
 
+use ::futures::future::LocalBoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::deterministic::Deterministic;
+use super::effects::{SideEffectFuture, WorkflowLogger};
+use super::executor::TaskError;
 use super::futures::{ActivityCall, LocalActivityCall, TimerFuture};
+use super::random::{Rng, WorkflowRandom};
+use super::spawn::{self, JoinHandle};
 use crate::activity::Activity;
+use crate::converter::Payload;
 use crate::protocol::{Command, Resolution, WorkflowInfo};
 
 /// Kinds of commands that carry their own `seq` numbering.
@@ -16,6 +26,7 @@ pub(crate) enum SeqKind {
     Activity,
     LocalActivity,
     Timer,
+    SideEffect,
 }
 
 /// What a pending runtime future is waiting for.
@@ -34,7 +45,19 @@ pub(crate) struct Core {
     pub slots: HashMap<(SeqKind, u32), Slot>,
     /// Set when workflow code hit an error that must fail the workflow task
     /// (not the workflow), such as an undecodable activity result.
-    pub task_failure: Option<String>,
+    pub task_failure: Option<TaskError>,
+    /// The run's deterministic random generator (seeded by the start job).
+    pub rng: Rng,
+    /// On replay: side effect values recorded in the task being replayed.
+    pub side_effects: HashMap<u32, Option<Payload>>,
+    /// On replay: patches whose marker the task being replayed holds.
+    pub known_patches: HashSet<String>,
+    /// What `patched(id)` answered first in this run; later calls repeat it.
+    pub patch_decisions: HashMap<String, bool>,
+    /// Patch ids whose marker command this run has emitted.
+    pub sent_patches: HashSet<String>,
+    /// Tasks spawned since the executor last took them, in spawn order.
+    pub spawned: Vec<LocalBoxFuture<'static, ()>>,
 }
 
 impl Core {
@@ -46,7 +69,34 @@ impl Core {
             commands: Vec::new(),
             slots: HashMap::new(),
             task_failure: None,
+            rng: Rng::new(0),
+            side_effects: HashMap::new(),
+            known_patches: HashSet::new(),
+            patch_decisions: HashMap::new(),
+            sent_patches: HashSet::new(),
+            spawned: Vec::new(),
         }
+    }
+
+    /// Records that workflow code hit an error that fails the task; the
+    /// first error wins.
+    pub fn fail_task(&mut self, error: TaskError) {
+        self.task_failure.get_or_insert(error);
+    }
+
+    fn patch(&mut self, patch_id: &str, deprecated: bool) -> bool {
+        if let Some(decided) = self.patch_decisions.get(patch_id) {
+            return *decided;
+        }
+        let use_patch = !self.replaying || self.known_patches.contains(patch_id);
+        self.patch_decisions.insert(patch_id.to_string(), use_patch);
+        if use_patch && self.sent_patches.insert(patch_id.to_string()) {
+            self.commands.push(Command::SetPatchMarker {
+                patch_id: patch_id.to_string(),
+                deprecated,
+            });
+        }
+        use_patch
     }
 
     /// The next sequence number for a command kind, starting at 1.
@@ -157,5 +207,109 @@ impl<W> WorkflowContext<W> {
     /// Same as [`WorkflowContext::sleep`].
     pub fn timer(&self, duration: Duration) -> TimerFuture {
         self.sleep(duration)
+    }
+
+    /// The run's deterministic random generator, seeded from history: replay
+    /// draws the same values, and each run draws different ones. Not a
+    /// cryptographic generator.
+    ///
+    /// ```
+    /// # fn f<W>(ctx: &weft::WorkflowContext<W>) {
+    /// let dice = ctx.random().range(1..7);
+    /// # }
+    /// ```
+    pub fn random(&self) -> WorkflowRandom {
+        WorkflowRandom::new(self.inner.core.clone())
+    }
+
+    /// Shorthand for `ctx.random().u64()`.
+    pub fn random_u64(&self) -> u64 {
+        self.random().u64()
+    }
+
+    /// Shorthand for `ctx.random().range(range)`.
+    pub fn random_range(&self, range: std::ops::Range<u64>) -> u64 {
+        self.random().range(range)
+    }
+
+    /// A version 4 UUID drawn from [`WorkflowContext::random`]: the same on
+    /// replay, different in each run. Unique enough for ids and idempotency
+    /// keys; not a secret.
+    pub fn uuid(&self) -> String {
+        let mut bytes = [0u8; 16];
+        self.random().fill(&mut bytes);
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    }
+
+    /// Runs `f` once and records its value in history; replay reads the
+    /// recorded value and does not run `f` again. For small nondeterministic
+    /// reads (a wall-clock time, an env value, a random token) that do not
+    /// deserve an activity. `f` must not fail or block; do I/O in an activity.
+    ///
+    /// The value is encoded when recorded and decoded when awaited, on
+    /// replay too, so both paths return the same value.
+    pub fn side_effect<T, F>(&self, f: F) -> SideEffectFuture<T, F>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> T,
+    {
+        SideEffectFuture::new(self.inner.core.clone(), f)
+    }
+
+    /// Whether to run a patch's new code: Temporal's `patched`.
+    ///
+    /// While not replaying it returns true and records a `core_patch` marker
+    /// (once per id per run). On replay it returns true only if the workflow
+    /// task being replayed holds that marker, so runs recorded before the
+    /// patch keep taking the old branch. The first answer for an id holds for
+    /// the rest of the run.
+    ///
+    /// ```
+    /// # fn f<W>(ctx: &weft::WorkflowContext<W>) {
+    /// if ctx.patched("send-receipt") {
+    ///     // new code
+    /// } else {
+    ///     // old code, for runs recorded before the patch
+    /// }
+    /// # }
+    /// ```
+    pub fn patched(&self, patch_id: &str) -> bool {
+        self.inner.core.borrow_mut().patch(patch_id, false)
+    }
+
+    /// Marks a patch as deprecated: once no run recorded before the patch is
+    /// open, replace `if ctx.patched(id) { new } else { old }` by
+    /// `ctx.deprecate_patch(id); new`. It records a marker (while not
+    /// replaying), never changes control flow, and replay accepts history
+    /// with or without the marker; later the call itself can be removed.
+    pub fn deprecate_patch(&self, patch_id: &str) {
+        self.inner.core.borrow_mut().patch(patch_id, true);
+    }
+
+    /// Runs `future` as a task of this run. Spawned tasks are polled in
+    /// spawn order, before the run function, in every poll pass, so the
+    /// commands they emit come out in the same order on replay. The handle
+    /// resolves to the task's output; dropping it does not stop the task
+    /// (the task ends with the run).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Deterministic + 'static,
+        F::Output: 'static,
+    {
+        let (task, handle) = spawn::task(future);
+        self.inner.core.borrow_mut().spawned.push(task);
+        handle
+    }
+
+    /// A logger that tags events with this run's workflow id and run id and
+    /// stays silent while replaying, so each line is logged once.
+    pub fn logger(&self) -> WorkflowLogger {
+        WorkflowLogger::new(
+            self.inner.core.clone(),
+            self.inner.info.workflow_id.clone(),
+            self.inner.info.run_id.clone(),
+        )
     }
 }

@@ -10,6 +10,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use futures::future::LocalBoxFuture;
 
 use super::context::{Core, SeqKind, SharedCore, Slot};
+use super::random::Rng;
 use super::{Workflow, WorkflowContext, WorkflowResult};
 use crate::converter;
 use crate::protocol::{Activation, Command, Job};
@@ -66,6 +67,8 @@ impl Wake for Flag {
 struct Machine<W: Workflow> {
     core: SharedCore,
     run: Option<LocalBoxFuture<'static, WorkflowResult<W::Output>>>,
+    /// Spawned tasks not yet finished, in spawn order.
+    tasks: Vec<LocalBoxFuture<'static, ()>>,
     finished: bool,
     flag: Arc<Flag>,
 }
@@ -78,6 +81,7 @@ impl<W: Workflow> Machine<W> {
         Machine {
             core: Rc::new(RefCell::new(Core::new())),
             run: None,
+            tasks: Vec::new(),
             finished: false,
             flag: Arc::new(Flag(AtomicBool::new(false))),
         }
@@ -85,10 +89,15 @@ impl<W: Workflow> Machine<W> {
 
     fn apply(&mut self, job: Job) -> Result<(), TaskError> {
         match job {
-            Job::Start { info, input, .. } => {
+            Job::Start {
+                info,
+                input,
+                randomness_seed,
+            } => {
                 if self.run.is_some() {
                     return Err(TaskError::nondeterminism("the run was started twice"));
                 }
+                self.core.borrow_mut().rng = Rng::new(randomness_seed);
                 let input: W::Input = converter::decode_single(&input)
                     .map_err(|e| TaskError::new(format!("workflow input: {e}")))?;
                 let state = W::init(&input);
@@ -102,6 +111,12 @@ impl<W: Workflow> Machine<W> {
                 self.resolve(SeqKind::LocalActivity, seq, Slot::Resolved(result))?
             }
             Job::FireTimer { seq } => self.resolve(SeqKind::Timer, seq, Slot::Fired)?,
+            Job::ResolveSideEffect { seq, value } => {
+                self.core.borrow_mut().side_effects.insert(seq, value);
+            }
+            Job::NotifyHasPatch { patch_id } => {
+                self.core.borrow_mut().known_patches.insert(patch_id);
+            }
         }
         Ok(())
     }
@@ -126,24 +141,39 @@ impl<W: Workflow> Machine<W> {
         let mut cx = Context::from_waker(&waker);
         for _ in 0..MAX_POLLS_PER_ACTIVATION {
             self.flag.0.store(false, Ordering::SeqCst);
+            if self.run.is_none() {
+                return Ok(());
+            }
+            // Spawned tasks first, in spawn order, then the run function.
+            let spawned = std::mem::take(&mut self.core.borrow_mut().spawned);
+            self.tasks.extend(spawned);
+            self.tasks
+                .retain_mut(|task| task.as_mut().poll(&mut cx).is_pending());
+            self.check_task_failure()?;
             let Some(run) = self.run.as_mut() else {
                 return Ok(());
             };
             let poll = run.as_mut().poll(&mut cx);
-            if let Some(message) = self.core.borrow_mut().task_failure.take() {
-                return Err(TaskError::new(message));
-            }
+            self.check_task_failure()?;
             if let Poll::Ready(result) = poll {
                 self.finish(result)?;
                 return Ok(());
             }
-            if !self.flag.0.load(Ordering::SeqCst) {
+            let spawned_more = !self.core.borrow().spawned.is_empty();
+            if !self.flag.0.load(Ordering::SeqCst) && !spawned_more {
                 return Ok(());
             }
         }
         Err(TaskError::new(
             "workflow code kept waking itself without waiting on anything",
         ))
+    }
+
+    fn check_task_failure(&mut self) -> Result<(), TaskError> {
+        match self.core.borrow_mut().task_failure.take() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
     }
 
     fn finish(&mut self, result: WorkflowResult<W::Output>) -> Result<(), TaskError> {
@@ -158,6 +188,9 @@ impl<W: Workflow> Machine<W> {
         };
         self.core.borrow_mut().commands.push(command);
         self.run = None;
+        // Tasks still running end with the run.
+        self.tasks.clear();
+        self.core.borrow_mut().spawned.clear();
         self.finished = true;
         Ok(())
     }

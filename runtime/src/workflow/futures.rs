@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::context::{SeqKind, SharedCore, Slot};
+use super::executor::TaskError;
 use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{ActivityError, ApplicationError, Failure, RetryState};
 use crate::protocol::{ActivityOptions, Command, Resolution, ScheduleActivity};
@@ -222,8 +223,8 @@ impl<O: DeserializeOwned> Future for ActivityFuture<O> {
                     // A result the code cannot read is a bug to fix, not a
                     // workflow outcome: fail the task so a fixed worker can
                     // replay it.
-                    core.borrow_mut().task_failure =
-                        Some(format!("activity result (seq {seq}): {e}"));
+                    core.borrow_mut()
+                        .fail_task(TaskError::new(format!("activity result (seq {seq}): {e}")));
                     Poll::Pending
                 }
             },

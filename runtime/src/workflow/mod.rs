@@ -7,14 +7,22 @@
 
 mod context;
 pub(crate) mod deterministic;
+mod effects;
 pub(crate) mod executor;
 mod futures;
 mod join;
+mod random;
+pub(crate) mod select;
+mod spawn;
 
 pub use context::WorkflowContext;
 pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};
+pub use effects::{SideEffectFuture, WorkflowLogger};
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};
 pub use join::{JoinAll, join, join_all};
+pub use random::WorkflowRandom;
+pub use select::{SelectFirst, select_first};
+pub use spawn::JoinHandle;
 
 use ::futures::future::LocalBoxFuture;
 use serde::Serialize;

@@ -24,6 +24,7 @@ mod user {
         Ok(a + b)
     }
 
+    #[weft::deterministic]
     pub async fn tally(ctx: WorkflowContext<super::shadowed::Tally>, input: u32) -> WorkflowResult<u32> {
         let receipt: Receipt = ctx
             .activity(super::shadowed::order, input)
@@ -41,6 +42,7 @@ mod user {
         Ok(receipt.amount + sum as u32)
     }
 
+    #[weft::deterministic]
     pub async fn counted(input: u64) -> Result<u64, ApplicationError> {
         Ok(input)
     }

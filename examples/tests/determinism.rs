@@ -1,0 +1,51 @@
+//! Every pattern example's exported history replays against the current
+//! code: the check a deployment runs before shipping a workflow change.
+
+use weft::Client;
+use weft::engine::Engine;
+use weft::replay::Replayer;
+use weft_examples::{activity_choice, exceptions, local_activity, parallel_activity};
+
+/// Workflow ids each example starts.
+const RUNS: [&str; 5] = [
+    "activity-choice-1",
+    "activity-choice-2",
+    "parallel-activity",
+    "exception-workflow-id",
+    "local-activity",
+];
+
+fn replayer() -> Replayer {
+    let mut r = Replayer::new();
+    r.register_workflow::<activity_choice::PurchaseFruits>()
+        .register_workflow::<parallel_activity::SayHello>()
+        .register_workflow::<exceptions::DataProcessing>()
+        .register_workflow::<local_activity::LocalActivityWorkflow>();
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_history_replays_from_its_json_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::sqlite(&dir.path().join("det.db")).await.unwrap();
+    let client = Client::new(engine.clone());
+    for pattern in weft_examples::patterns() {
+        let worker = (pattern.worker)(&client).start().unwrap();
+        // The examples' own outcomes (a failed workflow included) are
+        // checked in patterns.rs; here only their histories matter.
+        let _ = (pattern.run)(&client).await.unwrap();
+        worker.shutdown().await;
+    }
+    let replayer = replayer();
+    for id in RUNS {
+        let json = client
+            .workflow_handle::<activity_choice::PurchaseFruits>(id, None)
+            .history_json()
+            .await
+            .unwrap();
+        replayer
+            .replay_json(&json)
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+    }
+    engine.shutdown().await;
+}

@@ -1,0 +1,17 @@
+use weft::prelude::*;
+use std::time::Instant;
+#[workflow]
+#[derive(Default)]
+struct Flow;
+
+#[workflow]
+impl Flow {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
+        let _ = ctx;
+        let _started = Instant::now();
+        Ok(())
+    }
+}
+
+fn main() {}

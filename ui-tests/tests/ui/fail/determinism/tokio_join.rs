@@ -1,0 +1,16 @@
+use weft::prelude::*;
+
+#[workflow]
+#[derive(Default)]
+struct Flow;
+
+#[workflow]
+impl Flow {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
+        let ((), ()) = tokio::join!(ctx.sleep(Duration::from_secs(1)), ctx.sleep(Duration::from_secs(2)));
+        Ok(())
+    }
+}
+
+fn main() {}
