@@ -6,6 +6,7 @@
 
 pub mod activity_choice;
 pub mod crash;
+pub mod determinism;
 pub mod exceptions;
 pub mod local_activity;
 pub mod parallel_activity;

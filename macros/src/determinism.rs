@@ -346,6 +346,13 @@ impl<'ast> Visit<'ast> for Checker<'_> {
 
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
         let method = call.method.to_string();
+        if method == "side_effect" {
+            // `ctx.side_effect(|| ..)` is the place for a nondeterministic
+            // read: its value is recorded once and read back on replay. Only
+            // the receiver is checked.
+            self.visit_expr(&call.receiver);
+            return;
+        }
         if method == "block_on" {
             self.deny(call, &format!(".{method}(..)"), Denied::BlockOn);
         } else if is_state_method(&method)

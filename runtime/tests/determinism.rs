@@ -800,16 +800,10 @@ async fn reordered_code_fails_the_task_until_the_original_code_returns() {
 async fn strict_replay_catches_code_that_depends_on_more_than_history() {
     let env = env(true).await;
     // A cached worker without strict mode never replays, so it never notices.
-    // One workflow task at a time: with more, a run's next task can reach the
-    // workflow thread before the previous completion's ack and replay.
-    let mut lax = worker(
-        &env.client,
-        "lax",
-        WorkerOptions {
-            max_concurrent_workflow_tasks: 1,
-            ..options(100, false)
-        },
-    );
+    // Regression: with several workflow tasks at once, a run's next task
+    // could reach the workflow thread before the ack of its previous
+    // completion, miss the cache and replay.
+    let mut lax = worker(&env.client, "lax", options(100, false));
     lax.register_workflow::<Counted>()
         .register_workflow::<HashOrder>();
     let lax = lax.start().unwrap();

@@ -279,6 +279,7 @@ async fn workflow_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
 async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
     let run_id = task.token.run_id.clone();
     let token = task.token.clone();
+    let task_id = token.task_id;
     let task = Box::new(task);
     let read_history = || {
         shared
@@ -362,7 +363,7 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
                 if let Err(e) = &result {
                     tracing::warn!(run_id, error = %e, "workflow task completion refused");
                 }
-                ack(shared, run_id, result.is_ok());
+                ack(shared, run_id, task_id, result.is_ok());
                 return;
             }
             TaskStep::Fail(error) => {
@@ -380,6 +381,7 @@ async fn fail_task(
     error: executor::TaskError,
 ) {
     tracing::warn!(run_id, error = %error.message, "workflow task failed");
+    let task_id = token.task_id;
     let failure = thread::task_failure(&error);
     if let Err(e) = shared
         .backend
@@ -388,12 +390,16 @@ async fn fail_task(
     {
         tracing::warn!(run_id, error = %e, "could not fail the workflow task");
     }
-    ack(shared, run_id, false);
+    ack(shared, run_id, task_id, false);
 }
 
-fn ack(shared: &Shared, run_id: String, accepted: bool) {
+fn ack(shared: &Shared, run_id: String, task_id: i64, accepted: bool) {
     if let Some(thread) = &shared.thread {
-        let _ = thread.send(Request::Ack { run_id, accepted });
+        let _ = thread.send(Request::Ack {
+            run_id,
+            task_id,
+            accepted,
+        });
     }
 }
 

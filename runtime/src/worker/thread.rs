@@ -47,7 +47,11 @@ pub(crate) enum Request {
         reply: oneshot::Sender<TaskStep>,
     },
     /// The engine accepted (or refused) the completion of a run's task.
-    Ack { run_id: String, accepted: bool },
+    Ack {
+        run_id: String,
+        task_id: i64,
+        accepted: bool,
+    },
 }
 
 struct Cached {
@@ -62,7 +66,7 @@ struct State {
     cache: HashMap<String, Cached>,
     /// Runs with a task in progress; they enter the cache only when the
     /// engine accepts the completion.
-    in_flight: HashMap<String, RunDriver>,
+    in_flight: HashMap<String, (i64, RunDriver)>,
     /// Strict mode: what the check of each in-flight task needs.
     strict: HashMap<String, StrictCheck>,
     clock: u64,
@@ -137,7 +141,7 @@ impl State {
                 reply,
             } => {
                 let step = match self.in_flight.get_mut(&run_id) {
-                    Some(driver) => {
+                    Some((_, driver)) => {
                         guarded(|| driver.resolve_local(seq, activity_type, attempt, result))
                     }
                     None => Err(TaskError::new(
@@ -146,8 +150,17 @@ impl State {
                 };
                 let _ = reply.send(self.finish_step(&run_id, step));
             }
-            Request::Ack { run_id, accepted } => {
-                if let Some(driver) = self.in_flight.remove(&run_id)
+            Request::Ack {
+                run_id,
+                task_id,
+                accepted,
+            } => {
+                // A later task of the run may have taken the driver already.
+                if self
+                    .in_flight
+                    .get(&run_id)
+                    .is_some_and(|(id, _)| *id == task_id)
+                    && let Some((_, driver)) = self.in_flight.remove(&run_id)
                     && accepted
                 {
                     self.insert(run_id, driver);
@@ -158,14 +171,22 @@ impl State {
 
     fn task(&mut self, task: &WorkflowTask, history: Option<Vec<Event>>) -> TaskStep {
         let run_id = task.token.run_id.clone();
-        self.in_flight.remove(&run_id);
-        let cached = self.cache.remove(&run_id).map(|c| c.driver);
+        // A driver whose completion is not acknowledged yet is still usable:
+        // the engine hands out the run's next task only after deciding on
+        // that completion, and the task's first event tells which way it
+        // went (accepted: the completion's own events come next; refused:
+        // the task starts earlier, and the run is rebuilt from history).
+        let cached = self
+            .cache
+            .remove(&run_id)
+            .map(|c| c.driver)
+            .or_else(|| self.in_flight.remove(&run_id).map(|(_, d)| d));
         let (mut driver, events) = match (cached, history) {
             (_, Some(full)) => match self.fresh(task) {
                 Ok(d) => (d, full),
                 Err(step) => return step,
             },
-            (Some(d), None) if d.last_event_id() + 1 >= task.first_event_id => {
+            (Some(d), None) if d.last_event_id() + 1 == task.first_event_id => {
                 (d, task.events.clone())
             }
             (_, None) if task.first_event_id == 1 => match self.fresh(task) {
@@ -178,7 +199,8 @@ impl State {
             driver.apply_events(&events)?;
             driver.start_live(task.started_time, task.history_length)
         });
-        self.in_flight.insert(run_id.clone(), driver);
+        self.in_flight
+            .insert(run_id.clone(), (task.token.task_id, driver));
         self.finish_step(&run_id, step)
     }
 

@@ -23,6 +23,9 @@ pub(crate) mod sealed {
 )]
 pub trait Deterministic: Future + sealed::Sealed {}
 
+// Hidden from diagnostics, so a bad await reports `Deterministic` and its
+// note rather than the private `Sealed` trait and every type that has it.
+#[diagnostic::do_not_recommend]
 impl<T: Future + sealed::Sealed> Deterministic for T {}
 
 /// A future the macros (or the escape hatch) vouch for.
