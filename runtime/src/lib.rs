@@ -54,7 +54,9 @@ pub mod __private {
     pub use crate::failure::Failure;
     pub use crate::workflow::deterministic::{checked, vouched};
     pub use crate::workflow::select::select_branch;
-    pub use crate::workflow::{Deterministic, Workflow, WorkflowContext, WorkflowResult};
+    pub use crate::workflow::{
+        Deterministic, Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult,
+    };
     pub use futures::future::{BoxFuture, LocalBoxFuture};
     pub use serde;
 

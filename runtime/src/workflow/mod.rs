@@ -28,6 +28,7 @@ use ::futures::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::converter::Payload;
 use crate::failure::Failure;
 
 /// What a workflow's run function returns: its value, or the failure that
@@ -52,6 +53,59 @@ pub trait Workflow: Sized + 'static {
         ctx: WorkflowContext<Self>,
         input: Self::Input,
     ) -> LocalBoxFuture<'static, WorkflowResult<Self::Output>>;
+
+    /// Starts the signal handler named `name`; `None` when the workflow has
+    /// no such handler. Sync handlers run here and return
+    /// [`Handler::Done`]; async ones return their future.
+    fn signal(
+        ctx: &WorkflowContext<Self>,
+        name: &str,
+        input: &[Payload],
+    ) -> Option<Result<Handler, Failure>> {
+        let _ = (ctx, name, input);
+        None
+    }
+
+    /// Answers the query named `name` from the state; `None` when the
+    /// workflow has no such query.
+    fn query(state: &Self, name: &str, input: &[Payload]) -> Option<Result<Payload, Failure>> {
+        let _ = (state, name, input);
+        None
+    }
+
+    /// Runs the validator of the update named `name` (`Ok` when it has
+    /// none); `None` when the workflow has no such update.
+    fn validate(state: &Self, name: &str, input: &[Payload]) -> Option<Result<(), Failure>> {
+        let _ = (state, name, input);
+        None
+    }
+
+    /// Starts the update handler named `name`; `None` when the workflow has
+    /// no such update.
+    fn update(
+        ctx: &WorkflowContext<Self>,
+        name: &str,
+        input: &[Payload],
+    ) -> Option<Result<UpdateHandler, Failure>> {
+        let _ = (ctx, name, input);
+        None
+    }
+}
+
+/// A started signal handler.
+pub enum Handler {
+    /// A sync handler that has run.
+    Done,
+    /// An async handler, to run as a task of the workflow.
+    Async(LocalBoxFuture<'static, ()>),
+}
+
+/// A started update handler.
+pub enum UpdateHandler {
+    /// A sync handler's encoded result.
+    Done(Result<Payload, Failure>),
+    /// An async handler, to run as a task of the workflow.
+    Async(LocalBoxFuture<'static, Result<Payload, Failure>>),
 }
 
 /// Implemented by a workflow's run function, so clients name a workflow by
