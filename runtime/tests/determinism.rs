@@ -4,45 +4,25 @@
 //! code change, strict replay). Workflows are written by hand against the
 //! `Workflow` trait. Each test states one rule.
 
+mod support;
+
+use support::{env, names};
+
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::future::{BoxFuture, LocalBoxFuture};
-use weft::activity::{Activity, Invoke};
 use weft::backend::RunStatus;
 use weft::client::WorkflowHandle;
 use weft::converter;
-use weft::engine::Engine;
 use weft::history::{Event, EventAttributes};
 use weft::replay::{ReplayError, Replayer};
 use weft::workflow::select_first;
 use weft::{
-    ApplicationError, Client, Worker, WorkerOptions, Workflow, WorkflowContext, WorkflowOptions,
-    WorkflowResult, i_promise_this_is_deterministic,
+    Client, Worker, WorkerOptions, Workflow, WorkflowContext, WorkflowOptions, WorkflowResult,
+    i_promise_this_is_deterministic,
 };
-
-type AsyncFn<I> = fn(I) -> BoxFuture<'static, Result<String, ApplicationError>>;
-
-/// Builds a one-argument async activity by hand, as `#[activity]` would.
-macro_rules! activity {
-    ($name:ident, $ty:ty, |$arg:ident| $body:expr) => {
-        #[allow(non_upper_case_globals)]
-        const $name: Activity<AsyncFn<$ty>, $ty, String> = Activity::__new(
-            stringify!($name),
-            |$arg| Box::pin(async move { $body }),
-            Invoke::Async(|_ctx, p| {
-                Box::pin(async move {
-                    weft::__private::arity(&p, 1)?;
-                    let $arg: $ty = weft::__private::arg(&p, 0)?;
-                    weft::__private::output::<String, ApplicationError>($body)
-                })
-            }),
-            |a| Ok(vec![converter::encode(a)?]),
-        );
-    };
-}
 
 activity!(greet, String, |name| Ok(format!("Hello, {name}!")));
 activity!(shout, String, |name| Ok(format!(
@@ -62,63 +42,12 @@ fn secs() -> Duration {
     Duration::from_secs(30)
 }
 
-/// Implements `Workflow` for a unit struct whose run is an async fn; the
-/// workflow type name may be given, so two code versions share one name.
-macro_rules! workflow {
-    ($ty:ident, $input:ty, $output:ty, $run:path) => {
-        workflow!($ty as stringify!($ty), $input, $output, $run);
-    };
-    ($ty:ident as $name:expr, $input:ty, $output:ty, $run:path) => {
-        #[derive(Default)]
-        struct $ty;
-        impl Workflow for $ty {
-            const NAME: &'static str = $name;
-            type Input = $input;
-            type Output = $output;
-            fn init(_: &$input) -> Self {
-                $ty
-            }
-            fn run(
-                ctx: WorkflowContext<Self>,
-                input: $input,
-            ) -> LocalBoxFuture<'static, WorkflowResult<$output>> {
-                Box::pin($run(ctx, input))
-            }
-        }
-    };
-}
-
-struct Env {
-    engine: Engine,
-    client: Client,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn env(sqlite: bool) -> Env {
-    let (engine, dir) = if sqlite {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = Engine::sqlite(&dir.path().join("weft.db")).await.unwrap();
-        (engine, Some(dir))
-    } else {
-        (Engine::memory().await.unwrap(), None)
-    };
-    Env {
-        client: Client::new(engine.clone()),
-        engine,
-        _dir: dir,
-    }
-}
-
 fn options(cache: usize, strict: bool) -> WorkerOptions {
     WorkerOptions {
         max_cached_workflows: cache,
         strict_replay: strict,
         ..WorkerOptions::default()
     }
-}
-
-fn names(events: &[Event]) -> Vec<&'static str> {
-    events.iter().map(|e| e.attributes.name()).collect()
 }
 
 fn scheduled_activities(events: &[Event]) -> Vec<String> {
@@ -165,20 +94,6 @@ async fn task_failure<W: Workflow>(h: &WorkflowHandle<W>) -> String {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     panic!("no workflow task failure was recorded");
-}
-
-/// Runs each test body on the memory store and on SQLite.
-macro_rules! both_stores {
-    ($($name:ident($sqlite:ident) $body:block)*) => {$(
-        mod $name {
-            use super::*;
-            async fn case($sqlite: bool) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() { case(false).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { case(true).await }
-        }
-    )*};
 }
 
 // ---- workflows -------------------------------------------------------------

@@ -1,42 +1,22 @@
 //! Workflows written by hand against the runtime's traits, run by a worker on
 //! the embedded engine, on both stores. Each test states one rule.
 
+mod support;
+
+use support::{env, names};
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use futures::future::{BoxFuture, LocalBoxFuture};
-use weft::activity::{Activity, Invoke};
 use weft::backend::{BackendError, RunStatus};
 use weft::converter::{self, Payload};
-use weft::engine::Engine;
-use weft::history::{Event, EventAttributes};
+use weft::history::EventAttributes;
 use weft::replay::Replayer;
 use weft::workflow::join_all;
 use weft::{
-    ApplicationError, Client, ClientError, Failure, RetryPolicy, Worker, WorkerOptions, Workflow,
+    ApplicationError, Client, ClientError, Failure, RetryPolicy, Worker, WorkerOptions,
     WorkflowContext, WorkflowOptions, WorkflowResult,
 };
-
-type AsyncFn<I> = fn(I) -> BoxFuture<'static, Result<String, ApplicationError>>;
-
-/// Builds a one-argument async activity by hand, as `#[activity]` would.
-macro_rules! activity {
-    ($name:ident, $ty:ty, |$arg:ident| $body:expr) => {
-        #[allow(non_upper_case_globals)]
-        const $name: Activity<AsyncFn<$ty>, $ty, String> = Activity::__new(
-            stringify!($name),
-            |$arg| Box::pin(async move { $body }),
-            Invoke::Async(|_ctx, p| {
-                Box::pin(async move {
-                    weft::__private::arity(&p, 1)?;
-                    let $arg: $ty = weft::__private::arg(&p, 0)?;
-                    weft::__private::output::<String, ApplicationError>($body)
-                })
-            }),
-            |a| Ok(vec![converter::encode(a)?]),
-        );
-    };
-}
 
 activity!(greet, String, |name| Ok(format!("Hello, {name}!")));
 
@@ -66,28 +46,6 @@ activity!(local_upper, String, |s| {
 
 fn opts() -> std::time::Duration {
     Duration::from_secs(5)
-}
-
-/// Implements `Workflow` for a unit struct whose run is an async fn.
-macro_rules! workflow {
-    ($ty:ident, $input:ty, $output:ty, $run:path) => {
-        #[derive(Default)]
-        struct $ty;
-        impl Workflow for $ty {
-            const NAME: &'static str = stringify!($ty);
-            type Input = $input;
-            type Output = $output;
-            fn init(_: &$input) -> Self {
-                $ty
-            }
-            fn run(
-                ctx: WorkflowContext<Self>,
-                input: $input,
-            ) -> LocalBoxFuture<'static, WorkflowResult<$output>> {
-                Box::pin($run(ctx, input))
-            }
-        }
-    };
 }
 
 async fn one_activity(ctx: WorkflowContext<OneActivity>, name: String) -> WorkflowResult<String> {
@@ -184,27 +142,6 @@ async fn no_timeout(ctx: WorkflowContext<NoTimeout>, name: String) -> WorkflowRe
 }
 workflow!(NoTimeout, String, String, no_timeout);
 
-struct Env {
-    engine: Engine,
-    client: Client,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn env(sqlite: bool) -> Env {
-    let (engine, dir) = if sqlite {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = Engine::sqlite(&dir.path().join("weft.db")).await.unwrap();
-        (engine, Some(dir))
-    } else {
-        (Engine::memory().await.unwrap(), None)
-    };
-    Env {
-        client: Client::new(engine.clone()),
-        engine,
-        _dir: dir,
-    }
-}
-
 fn worker(client: &Client, queue: &str, cache: usize) -> Worker {
     let mut w = Worker::new(client, queue).with_options(WorkerOptions {
         max_cached_workflows: cache,
@@ -226,10 +163,6 @@ fn worker(client: &Client, queue: &str, cache: usize) -> Worker {
     w
 }
 
-fn names(events: &[Event]) -> Vec<&'static str> {
-    events.iter().map(|e| e.attributes.name()).collect()
-}
-
 fn replayer() -> Replayer {
     let mut r = Replayer::new();
     r.register_workflow::<OneActivity>()
@@ -241,20 +174,6 @@ fn replayer() -> Replayer {
         .register_workflow::<Fails>()
         .register_workflow::<Sleeper>();
     r
-}
-
-/// Runs each test body on the memory store and on SQLite.
-macro_rules! both_stores {
-    ($($name:ident($sqlite:ident) $body:block)*) => {$(
-        mod $name {
-            use super::*;
-            async fn case($sqlite: bool) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() { case(false).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { case(true).await }
-        }
-    )*};
 }
 
 both_stores! {

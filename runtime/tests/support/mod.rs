@@ -1,0 +1,104 @@
+//! What the runtime's integration tests share: hand-built activities and
+//! workflows (as the macros would build them), an engine on either store,
+//! and a way to run one test body on both stores.
+
+#![allow(dead_code)]
+
+use futures::future::BoxFuture;
+use weft::engine::Engine;
+use weft::history::Event;
+use weft::{ApplicationError, Client};
+
+/// The function type of a one-argument async activity returning a string.
+pub type AsyncFn<I> = fn(I) -> BoxFuture<'static, Result<String, ApplicationError>>;
+
+/// Builds a one-argument async activity by hand, as `#[activity]` would.
+#[macro_export]
+macro_rules! activity {
+    ($name:ident, $ty:ty, |$arg:ident| $body:expr) => {
+        #[allow(non_upper_case_globals)]
+        const $name: ::weft::activity::Activity<$crate::support::AsyncFn<$ty>, $ty, String> =
+            ::weft::activity::Activity::__new(
+                stringify!($name),
+                |$arg| Box::pin(async move { $body }),
+                ::weft::activity::Invoke::Async(|_ctx, p| {
+                    Box::pin(async move {
+                        ::weft::__private::arity(&p, 1)?;
+                        let $arg: $ty = ::weft::__private::arg(&p, 0)?;
+                        ::weft::__private::output::<String, ::weft::ApplicationError>($body)
+                    })
+                }),
+                |a| Ok(vec![::weft::converter::encode(a)?]),
+            );
+    };
+}
+
+/// Implements `Workflow` for a unit struct whose run is an async fn; the
+/// workflow type name may be given, so two code versions share one name.
+#[macro_export]
+macro_rules! workflow {
+    ($ty:ident, $input:ty, $output:ty, $run:path) => {
+        $crate::workflow!($ty as stringify!($ty), $input, $output, $run);
+    };
+    ($ty:ident as $name:expr, $input:ty, $output:ty, $run:path) => {
+        #[derive(Default)]
+        struct $ty;
+        impl ::weft::Workflow for $ty {
+            const NAME: &'static str = $name;
+            type Input = $input;
+            type Output = $output;
+            fn init(_: &$input) -> Self {
+                $ty
+            }
+            fn run(
+                ctx: ::weft::WorkflowContext<Self>,
+                input: $input,
+            ) -> ::futures::future::LocalBoxFuture<'static, ::weft::WorkflowResult<$output>> {
+                Box::pin($run(ctx, input))
+            }
+        }
+    };
+}
+
+/// Runs each test body on the memory store and on SQLite.
+#[macro_export]
+macro_rules! both_stores {
+    ($($name:ident($sqlite:ident) $body:block)*) => {$(
+        mod $name {
+            use super::*;
+            async fn case($sqlite: bool) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn memory() { case(false).await }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() { case(true).await }
+        }
+    )*};
+}
+
+/// An engine and a client; the SQLite file lives as long as this.
+pub struct Env {
+    pub engine: Engine,
+    pub client: Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// An engine on a fresh SQLite file, or in memory.
+pub async fn env(sqlite: bool) -> Env {
+    let (engine, dir) = if sqlite {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::sqlite(dir.path().join("weft.db")).await.unwrap();
+        (engine, Some(dir))
+    } else {
+        (Engine::memory().await.unwrap(), None)
+    };
+    Env {
+        client: Client::new(engine.clone()),
+        engine,
+        _dir: dir,
+    }
+}
+
+/// The event type names of a history.
+pub fn names(events: &[Event]) -> Vec<&'static str> {
+    events.iter().map(|e| e.attributes.name()).collect()
+}
