@@ -8,7 +8,7 @@ use syn::{
     PathArguments, ReturnType, Signature, Type,
 };
 
-use crate::attr::{self, Marker};
+use crate::attr::{self, Marker, MarkerArgs};
 use crate::ctxt::Errors;
 use crate::symbol::{ACTIVITY, ACTIVITY_CONTEXT, RESULT, Symbol};
 
@@ -68,6 +68,8 @@ pub struct Marked {
     pub marker: Marker,
     /// The marker attribute, for spans.
     pub attr: Attribute,
+    /// The marker's arguments.
+    pub args: MarkerArgs,
     /// The method's signature.
     pub sig: Signature,
 }
@@ -101,6 +103,71 @@ pub struct InitFn {
     pub ident: Ident,
     /// The type of its parameter, for spans.
     pub param: Type,
+}
+
+/// A checked `#[signal]` fn.
+pub struct SignalFn {
+    /// The fn's name.
+    pub ident: Ident,
+    /// The handler name senders use.
+    pub name: LitStr,
+    /// `async fn h(ctx, ..)` (a task of the workflow) or `fn h(&mut self, ..)`.
+    pub is_async: bool,
+    /// The input's type, when it takes one.
+    pub input: Option<Type>,
+}
+
+/// A checked `#[query]` fn: `fn q(&self, ..) -> R`.
+pub struct QueryFn {
+    /// The fn's name.
+    pub ident: Ident,
+    /// The handler name callers use.
+    pub name: LitStr,
+    /// The input's type, when it takes one.
+    pub input: Option<Type>,
+    /// `R`, the answer.
+    pub output: Type,
+}
+
+/// A checked `#[update]` fn, with its validator.
+pub struct UpdateFn {
+    /// The fn's name.
+    pub ident: Ident,
+    /// The handler name callers use.
+    pub name: LitStr,
+    /// `async fn u(ctx, ..)` (a task of the workflow) or `fn u(&mut self, ..)`.
+    pub is_async: bool,
+    /// The input's type, when it takes one.
+    pub input: Option<Type>,
+    /// `R`, the result.
+    pub ok: Type,
+    /// `E`, for errors about its conversion into a `Failure`.
+    pub err: Type,
+    /// The `#[validator(..)]` naming this fn, if any.
+    pub validator: Option<ValidatorFn>,
+}
+
+/// A checked `#[validator(update_fn)]` fn: `fn v(&self, ..) -> Result<(), E>`.
+pub struct ValidatorFn {
+    /// The fn's name.
+    pub ident: Ident,
+    /// The update fn it names.
+    pub update: Ident,
+    /// The `&T` parameter's type, when it takes the input.
+    pub param: Option<Type>,
+    /// `E`, for errors about its conversion into a `Failure`.
+    pub err: Type,
+}
+
+/// The checked handlers of a workflow.
+#[derive(Default)]
+pub struct Handlers {
+    /// `#[signal]` fns.
+    pub signals: Vec<SignalFn>,
+    /// `#[query]` fns.
+    pub queries: Vec<QueryFn>,
+    /// `#[update]` fns, with their validators.
+    pub updates: Vec<UpdateFn>,
 }
 
 impl ActivityFn {
@@ -228,18 +295,34 @@ impl WorkflowImpl {
         let mut marked = Vec::new();
         for impl_item in &mut item.items {
             let markers = take_attrs(impl_item, |a| attr::marker(a).is_some());
+            let mut first: Option<Marker> = None;
             for marker_attr in markers {
                 let Some(marker) = attr::marker(&marker_attr) else {
                     continue;
                 };
-                attr::marker_args(&marker_attr, marker, errors);
-                match &*impl_item {
-                    ImplItem::Fn(func) => marked.push(Marked {
-                        marker,
-                        attr: marker_attr,
-                        sig: func.sig.clone(),
-                    }),
-                    _ => errors.spanned(
+                let args = attr::marker_args(&marker_attr, marker, errors);
+                match (&*impl_item, first) {
+                    (ImplItem::Fn(_), Some(first)) => {
+                        let first = first.symbol();
+                        errors.spanned(
+                            &marker_attr,
+                            format!(
+                                "#[{}] on a method already marked #[{first}]: \
+                                 a method carries one weft marker",
+                                marker.symbol()
+                            ),
+                        );
+                    }
+                    (ImplItem::Fn(func), None) => {
+                        first = Some(marker);
+                        marked.push(Marked {
+                            marker,
+                            attr: marker_attr,
+                            args,
+                            sig: func.sig.clone(),
+                        });
+                    }
+                    (_, _) => errors.spanned(
                         &marker_attr,
                         format!(
                             "#[{}] goes on a method of the #[workflow] impl block",
@@ -377,7 +460,7 @@ pub fn last_segment_is(ty: &Type, name: Symbol) -> bool {
 }
 
 /// Whether a method's receiver is exactly `&self`.
-fn is_ref_self(sig: &Signature) -> bool {
+pub fn is_ref_self(sig: &Signature) -> bool {
     sig.receiver()
         .is_some_and(|r| r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none())
 }
@@ -397,7 +480,7 @@ fn take_attrs(item: &mut ImplItem, pred: impl Fn(&Attribute) -> bool) -> Vec<Att
 }
 
 /// The default type name: the fn's own name.
-fn type_name(ident: &Ident) -> LitStr {
+pub fn type_name(ident: &Ident) -> LitStr {
     LitStr::new(&ident.unraw().to_string(), ident.span())
 }
 

@@ -1,13 +1,17 @@
 //! Parsing of weft's attributes: the arguments of `#[activity(..)]` and
-//! `#[workflow(..)]`, and the `#[run]` / `#[init]` markers.
+//! `#[workflow(..)]`, and the markers of a workflow's methods (`#[run]`,
+//! `#[init]`, `#[signal]`, `#[query]`, `#[update]`, `#[validator(..)]`).
 
 use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
-use syn::{Attribute, LitStr, Meta, Path};
+use syn::{Attribute, Ident, LitStr, Meta, Path};
 
 use crate::ctxt::Errors;
-use crate::symbol::{ACTIVITY, DETERMINISTIC, INIT, NAME, PRELUDE, RUN, Symbol, WEFT};
+use crate::symbol::{
+    ACTIVITY, DETERMINISTIC, INIT, NAME, PRELUDE, QUERY, RUN, SIGNAL, Symbol, UPDATE, VALIDATOR,
+    WEFT,
+};
 
 /// A marker on a method of a `#[workflow]` impl block.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -16,16 +20,46 @@ pub enum Marker {
     Run,
     /// `#[init]`
     Init,
+    /// `#[signal]` / `#[signal(name = "..")]`
+    Signal,
+    /// `#[query]` / `#[query(name = "..")]`
+    Query,
+    /// `#[update]` / `#[update(name = "..")]`
+    Update,
+    /// `#[validator(update_fn)]`
+    Validator,
 }
 
 impl Marker {
+    const ALL: [Marker; 6] = [
+        Marker::Run,
+        Marker::Init,
+        Marker::Signal,
+        Marker::Query,
+        Marker::Update,
+        Marker::Validator,
+    ];
+
     /// The marker's attribute name.
     pub fn symbol(self) -> Symbol {
         match self {
             Marker::Run => RUN,
             Marker::Init => INIT,
+            Marker::Signal => SIGNAL,
+            Marker::Query => QUERY,
+            Marker::Update => UPDATE,
+            Marker::Validator => VALIDATOR,
         }
     }
+}
+
+/// What a marker's arguments say.
+#[derive(Default)]
+pub struct MarkerArgs {
+    /// `name = ".."` of a signal, query or update.
+    pub name: Option<LitStr>,
+    /// The `#[update]` fn a `#[validator(..)]` names.
+    pub update: Option<Ident>,
 }
 
 /// Parses the arguments given to `#[activity(..)]` or `#[workflow(..)]`:
@@ -87,19 +121,55 @@ pub fn no_args(attr: Symbol, args: TokenStream, hint: &str, errors: &mut Errors)
 
 /// The weft marker an attribute is, if any.
 pub fn marker(attr: &Attribute) -> Option<Marker> {
-    [Marker::Run, Marker::Init]
+    Marker::ALL
         .into_iter()
         .find(|marker| is_weft_path(attr.path(), marker.symbol()))
 }
 
-/// Checks that a marker is written bare (`#[run]`, not `#[run(..)]`).
-pub fn marker_args(attr: &Attribute, marker: Marker, errors: &mut Errors) {
-    if !matches!(attr.meta, Meta::Path(_)) {
-        let name = marker.symbol();
-        errors.spanned(
-            &attr.meta,
-            format!("#[{name}] takes no arguments; write it as `#[{name}]`"),
-        );
+/// Parses a marker's arguments: none for `#[run]` and `#[init]`, an
+/// optional `name = ".."` for handlers, the update fn for a validator.
+pub fn marker_args(attr: &Attribute, marker: Marker, errors: &mut Errors) -> MarkerArgs {
+    let name = marker.symbol();
+    match marker {
+        Marker::Run | Marker::Init => {
+            if !matches!(attr.meta, Meta::Path(_)) {
+                errors.spanned(
+                    &attr.meta,
+                    format!("#[{name}] takes no arguments; write it as `#[{name}]`"),
+                );
+            }
+            MarkerArgs::default()
+        }
+        Marker::Signal | Marker::Query | Marker::Update => MarkerArgs {
+            name: name_attr(name, attr, errors),
+            update: None,
+        },
+        Marker::Validator => MarkerArgs {
+            name: None,
+            update: validator_arg(attr, errors),
+        },
+    }
+}
+
+/// The update fn named by `#[validator(update_fn)]`.
+fn validator_arg(attr: &Attribute, errors: &mut Errors) -> Option<Ident> {
+    let message = "#[validator] names the #[update] fn it checks: `#[validator(update_fn)]`";
+    match &attr.meta {
+        Meta::List(list) => match list.parse_args::<Ident>() {
+            Ok(ident) => Some(ident),
+            Err(_) if list.tokens.is_empty() => {
+                errors.spanned(list, message);
+                None
+            }
+            Err(_) => {
+                errors.spanned(&list.tokens, message);
+                None
+            }
+        },
+        meta => {
+            errors.spanned(meta, message);
+            None
+        }
     }
 }
 

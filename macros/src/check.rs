@@ -1,6 +1,9 @@
 //! Rules across the methods of one impl block: a workflow has exactly one
 //! `#[run]` and at most one `#[init]`, each with the right shape; activity
-//! type names in one block are distinct.
+//! type names in one block are distinct. The handlers' rules are in
+//! `handlers`.
+
+mod handlers;
 
 use std::collections::HashMap;
 
@@ -10,6 +13,8 @@ use crate::ast::{self, ActivityMethod, InitFn, RunFn, WorkflowImpl};
 use crate::attr::Marker;
 use crate::ctxt::Errors;
 use crate::symbol::{RESULT, WORKFLOW_CONTEXT, WORKFLOW_RESULT};
+
+pub use handlers::handlers;
 
 const RUN_SHAPE: &str =
     "`#[run] async fn run(ctx: WorkflowContext<Self>, input: I) -> WorkflowResult<O>`";
@@ -43,6 +48,7 @@ pub fn workflow(model: &WorkflowImpl, errors: &mut Errors) -> Option<(RunFn, Opt
                 }
                 init = init.or(init_fn(&marked.sig, errors));
             }
+            Marker::Signal | Marker::Query | Marker::Update | Marker::Validator => {}
         }
     }
     // A trait impl was already reported; asking it for a #[run] is noise.

@@ -1,5 +1,6 @@
 //! Procedural macros for weft. Use them through the `weft` crate
-//! (`weft::{activity, workflow, run, init, deterministic}` or `weft::prelude::*`).
+//! (`weft::{activity, workflow, run, init, signal, query, update, validator,
+//! deterministic}` or `weft::prelude::*`).
 //!
 //! Each entry point converts to `proc_macro2` and calls an `expand` fn that
 //! unit tests call directly.
@@ -84,6 +85,87 @@ pub fn run(_args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn init(_args: TokenStream, item: TokenStream) -> TokenStream {
     expand::marker_outside_workflow(symbol::INIT, item.into()).into()
+}
+
+/// Marks a signal handler of a `#[workflow]` impl block: a message that
+/// changes the state and has no result. Either sync,
+/// `fn h(&mut self, input: T)`, or async (a task of the workflow, like the
+/// run fn), `async fn h(ctx: WorkflowContext<Self>, input: T)`; the input is
+/// optional. Senders name it by the fn's name, or `#[signal(name = "..")]`.
+///
+/// ```ignore
+/// #[signal]
+/// fn approve(&mut self, by: String) {
+///     self.approved_by = Some(by);
+/// }
+/// ```
+///
+/// `#[workflow]` removes it; used anywhere else it is an error.
+#[proc_macro_attribute]
+pub fn signal(_args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::marker_outside_workflow(symbol::SIGNAL, item.into()).into()
+}
+
+/// Marks a query handler of a `#[workflow]` impl block: it answers from the
+/// state without changing it, `fn q(&self, input: T) -> R` (the input is
+/// optional; not async). Callers name it by the fn's name, or
+/// `#[query(name = "..")]`.
+///
+/// ```ignore
+/// #[query]
+/// fn status(&self) -> String {
+///     self.status.clone()
+/// }
+/// ```
+///
+/// `#[workflow]` removes it; used anywhere else it is an error.
+#[proc_macro_attribute]
+pub fn query(_args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::marker_outside_workflow(symbol::QUERY, item.into()).into()
+}
+
+/// Marks an update handler of a `#[workflow]` impl block: a request that
+/// changes the state and returns a result to the caller. Either sync,
+/// `fn u(&mut self, input: T) -> Result<R, E>`, or async,
+/// `async fn u(ctx: WorkflowContext<Self>, input: T) -> Result<R, E>`, with
+/// `E: Into<weft::Failure>`; the input is optional. Callers name it by the
+/// fn's name, or `#[update(name = "..")]`. A `#[validator(..)]` may reject
+/// it before it is accepted.
+///
+/// ```ignore
+/// #[update]
+/// fn add_item(&mut self, item: String) -> Result<u32, ApplicationError> {
+///     self.items.push(item);
+///     Ok(self.items.len() as u32)
+/// }
+/// ```
+///
+/// `#[workflow]` removes it; used anywhere else it is an error.
+#[proc_macro_attribute]
+pub fn update(_args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::marker_outside_workflow(symbol::UPDATE, item.into()).into()
+}
+
+/// Marks the validator of an `#[update]` fn of the same `#[workflow]` impl
+/// block, named in the attribute: `fn v(&self, input: &T) -> Result<(), E>`,
+/// taking the update's input by reference (or nothing, when the update
+/// takes none). It runs before the update is accepted; an `Err` rejects the
+/// update without recording it in the history. An update has at most one.
+///
+/// ```ignore
+/// #[validator(add_item)]
+/// fn check_item(&self, item: &String) -> Result<(), ApplicationError> {
+///     if item.is_empty() {
+///         return Err(ApplicationError::new("empty item"));
+///     }
+///     Ok(())
+/// }
+/// ```
+///
+/// `#[workflow]` removes it; used anywhere else it is an error.
+#[proc_macro_attribute]
+pub fn validator(_args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::marker_outside_workflow(symbol::VALIDATOR, item.into()).into()
 }
 
 /// Marks a helper fn as workflow code.

@@ -16,6 +16,14 @@ pub const WORKFLOW: Symbol = Symbol("workflow");
 pub const RUN: Symbol = Symbol("run");
 /// `#[init]`, builds the workflow's state from its input.
 pub const INIT: Symbol = Symbol("init");
+/// `#[signal]`, a workflow's signal handler.
+pub const SIGNAL: Symbol = Symbol("signal");
+/// `#[query]`, a workflow's query handler.
+pub const QUERY: Symbol = Symbol("query");
+/// `#[update]`, a workflow's update handler.
+pub const UPDATE: Symbol = Symbol("update");
+/// `#[validator(update_fn)]`, checks an update before it is accepted.
+pub const VALIDATOR: Symbol = Symbol("validator");
 /// `#[weft::deterministic]`, on a helper fn of workflow code.
 pub const DETERMINISTIC: Symbol = Symbol("deterministic");
 /// `name = ".."`, overrides a type name.

@@ -315,3 +315,141 @@ fn macros_in_workflow_code() {
     assert_eq!(text.matches("compile_error").count(), 3, "{text}");
     assert!(text.contains("checked (g) . await"), "{text}");
 }
+
+#[test]
+fn workflow_with_handlers() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            impl Order {
+                #[run]
+                async fn run(ctx: WorkflowContext<Self>, input: u32) -> WorkflowResult<u32> {
+                    Ok(input)
+                }
+
+                #[signal]
+                fn approve(&mut self, by: String) {
+                    self.approved_by = Some(by);
+                }
+
+                #[signal(name = "Cancel")]
+                async fn cancel(ctx: WorkflowContext<Self>) {
+                    ctx.sleep(Duration::from_secs(1)).await;
+                    ctx.state_mut(|s| s.canceled = true);
+                }
+
+                #[query]
+                fn status(&self) -> String {
+                    self.status.clone()
+                }
+
+                #[update]
+                fn add_item(&mut self, item: Item) -> Result<u32, ApplicationError> {
+                    self.items.push(item);
+                    Ok(self.items.len() as u32)
+                }
+
+                #[validator(add_item)]
+                fn check_item(&self, item: &Item) -> Result<(), ApplicationError> {
+                    Ok(())
+                }
+
+                #[update(name = "Ship")]
+                async fn ship(ctx: WorkflowContext<Self>, to: Self) -> WorkflowResult<String> {
+                    let label = async { ctx.activity(label, to).await };
+                    label.await
+                }
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+/// Every handler mistake in one impl block is reported, and the block is
+/// still emitted with its markers removed.
+#[test]
+fn handler_errors_are_collected() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            impl Broken {
+                #[run]
+                async fn run(ctx: WorkflowContext<Self>, input: u32) -> WorkflowResult<u32> { Ok(input) }
+
+                #[query]
+                fn q(&mut self) -> u32 { 0 }
+
+                #[query]
+                async fn q2(&self) -> u32 { 0 }
+
+                #[signal]
+                fn s(&mut self) -> u32 { 0 }
+
+                #[signal(name = "s")]
+                fn s2(&mut self) {}
+
+                #[update]
+                fn u(&mut self, a: u32, b: u32) -> u32 { 0 }
+
+                #[validator(nope)]
+                fn v(&self) -> Result<(), Failure> { Ok(()) }
+
+                #[validator]
+                fn v2(&self) -> Result<(), Failure> { Ok(()) }
+
+                #[signal]
+                #[query]
+                fn both(&mut self) {}
+            }
+        },
+    );
+    let text = out.to_string();
+    assert_eq!(text.matches("compile_error").count(), 9, "{text}");
+    assert!(!text.contains("# [signal]"), "{text}");
+    assert!(!text.contains("Workflow for"), "{text}");
+}
+
+#[test]
+fn validator_rules() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            impl Flow {
+                #[run]
+                async fn run(ctx: WorkflowContext<Self>, input: u32) -> WorkflowResult<u32> { Ok(input) }
+
+                #[update]
+                fn u(&mut self, n: u32) -> Result<u32, Failure> { Ok(n) }
+
+                #[update]
+                fn w(&mut self) -> Result<u32, Failure> { Ok(0) }
+
+                #[validator(u)]
+                fn first(&self, n: &u32) -> Result<(), Failure> { Ok(()) }
+
+                #[validator(u)]
+                fn second(&self, n: &u32) -> Result<(), Failure> { Ok(()) }
+
+                #[validator(w)]
+                fn with_input(&self, n: &u32) -> Result<(), Failure> { Ok(()) }
+
+                #[validator(u)]
+                fn owned(&self, n: u32) -> Result<(), Failure> { Ok(()) }
+
+                #[validator(x)]
+                fn missing(&self) -> Result<u32, Failure> { Ok(0) }
+            }
+        },
+    );
+    let text = out.to_string();
+    for message in [
+        "`u` already has a validator, `first`",
+        "`w` takes no input, so its validator `with_input` takes none either",
+        "borrows the update's input: take `&T`",
+        "the #[update] fns are `u`, `w`",
+        "only accepts (`Ok(())`) or rejects",
+    ] {
+        assert!(text.contains(message), "{message}: {text}");
+    }
+    assert_eq!(text.matches("compile_error").count(), 5, "{text}");
+}

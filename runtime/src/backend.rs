@@ -63,6 +63,25 @@ pub struct StartWorkflowRequest {
     pub id_conflict_policy: IdConflictPolicy,
 }
 
+/// A request to signal a workflow run.
+#[derive(Clone, Debug)]
+pub struct SignalRequest {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// The workflow id.
+    pub workflow_id: String,
+    /// The run to signal; `None` signals the workflow id's latest run, which
+    /// must be open.
+    pub run_id: Option<String>,
+    /// Name of the signal (the handler it goes to).
+    pub signal_name: String,
+    /// Encoded arguments.
+    pub input: Vec<Payload>,
+    /// Makes a retried signal idempotent: a request id already applied to
+    /// the run is acknowledged without a second event.
+    pub request_id: String,
+}
+
 /// The run a start request led to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StartWorkflowResponse {
@@ -224,13 +243,20 @@ pub enum BackendError {
         /// The run holding it.
         run_id: String,
     },
-    /// No such workflow or run.
-    #[error("workflow {workflow_id:?} not found{}", run_id.as_ref().map(|r| format!(" (run {r})")).unwrap_or_default())]
+    /// No such workflow or run (or, for calls that need an open run, the
+    /// run is closed: `detail` says so).
+    #[error(
+        "workflow {workflow_id:?} not found{}{}",
+        run_id.as_ref().map(|r| format!(" (run {r})")).unwrap_or_default(),
+        detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
+    )]
     NotFound {
         /// The workflow id asked for.
         workflow_id: String,
         /// The run id asked for.
         run_id: Option<String>,
+        /// Why, when there is more to say than "no such run".
+        detail: Option<String>,
     },
     /// The task token is stale or unknown: the task timed out, was redelivered
     /// or the engine restarted.
@@ -263,6 +289,26 @@ pub trait Backend: Send + Sync + 'static {
     fn start_workflow(
         &self,
         request: StartWorkflowRequest,
+    ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>>;
+
+    /// Signals a run (the latest run when `run_id` is `None`): appends a
+    /// `WorkflowExecutionSignaled` event, or buffers it while a workflow
+    /// task is running. Answers once the event is durable. `NotFound` when
+    /// the run is closed or does not exist. A request id already applied to
+    /// the run returns `Ok` without a second event.
+    fn signal_workflow(&self, request: SignalRequest) -> BoxFuture<'_, Result<(), BackendError>>;
+
+    /// Signals the workflow's open run, or starts a run and signals it
+    /// (`WorkflowExecutionStarted` then `WorkflowExecutionSignaled`, in one
+    /// commit): Temporal's signal-with-start. `start.request_id` is the
+    /// signal's request id too, so a retried call neither starts nor
+    /// signals twice. The id reuse policy applies when a run is started;
+    /// the conflict policy does not (an open run is always signaled).
+    fn signal_with_start(
+        &self,
+        start: StartWorkflowRequest,
+        signal_name: String,
+        input: Vec<Payload>,
     ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>>;
 
     /// Waits for a workflow task on a task queue.

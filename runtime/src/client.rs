@@ -7,11 +7,13 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use serde::Serialize;
+
 use crate::backend::{
     Backend, BackendError, DEFAULT_NAMESPACE, Description, IdConflictPolicy, IdReusePolicy,
-    RunOutcome, StartWorkflowRequest,
+    RunOutcome, SignalRequest, StartWorkflowRequest,
 };
-use crate::converter::{self, ConverterError};
+use crate::converter::{self, ConverterError, Payload};
 use crate::failure::WorkflowFailureError;
 use crate::history::{self, Event};
 use crate::workflow::{RunFn, Workflow};
@@ -124,8 +126,42 @@ impl Client {
         input: W::Input,
         options: WorkflowOptions,
     ) -> Result<WorkflowHandle<W>, ClientError> {
-        let input = vec![converter::encode(&input)?];
-        let request = StartWorkflowRequest {
+        let id = options.id.clone();
+        let request = self.start_request::<W>(&input, options)?;
+        let response = self.backend.start_workflow(request).await?;
+        Ok(self.workflow_handle(id, Some(response.run_id)))
+    }
+
+    /// Signals the workflow's open run, or starts a run and signals it, in
+    /// one step: Temporal's signal-with-start. The handle names the run
+    /// that was signaled. `options.request_id` (fresh when unset) makes a
+    /// retried call start and signal at most once; the id conflict policy
+    /// does not apply (an open run is signaled).
+    pub async fn signal_with_start<W: Workflow>(
+        &self,
+        _run: impl RunFn<W>,
+        input: W::Input,
+        options: WorkflowOptions,
+        signal_name: &str,
+        signal_input: &impl Serialize,
+    ) -> Result<WorkflowHandle<W>, ClientError> {
+        let id = options.id.clone();
+        let request = self.start_request::<W>(&input, options)?;
+        let signal_input = signal_payloads(signal_input)?;
+        let response = self
+            .backend
+            .signal_with_start(request, signal_name.to_string(), signal_input)
+            .await?;
+        Ok(self.workflow_handle(id, Some(response.run_id)))
+    }
+
+    fn start_request<W: Workflow>(
+        &self,
+        input: &W::Input,
+        options: WorkflowOptions,
+    ) -> Result<StartWorkflowRequest, ClientError> {
+        let input = vec![converter::encode(input)?];
+        Ok(StartWorkflowRequest {
             namespace: self.namespace.clone(),
             workflow_id: options.id.clone(),
             workflow_type: W::NAME.to_string(),
@@ -136,13 +172,6 @@ impl Client {
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             id_reuse_policy: options.id_reuse_policy,
             id_conflict_policy: options.id_conflict_policy,
-        };
-        let response = self.backend.start_workflow(request).await?;
-        Ok(WorkflowHandle {
-            client: self.clone(),
-            workflow_id: options.id,
-            run_id: Some(response.run_id),
-            _workflow: PhantomData,
         })
     }
 
@@ -172,6 +201,17 @@ impl Client {
             _workflow: PhantomData,
         }
     }
+}
+
+/// A signal's arguments: none for `()` (a handler without an argument),
+/// else one payload holding `input`.
+fn signal_payloads<T: Serialize + ?Sized>(input: &T) -> Result<Vec<Payload>, ClientError> {
+    // `type_name` of the unit type is "()"; this only decides between zero
+    // and one payload, and a handler without an argument expects zero.
+    if std::any::type_name::<T>() == "()" {
+        return Ok(Vec::new());
+    }
+    Ok(vec![converter::encode(input)?])
 }
 
 /// A typed handle to a workflow run.
@@ -220,6 +260,53 @@ impl<W: Workflow> WorkflowHandle<W> {
             RunOutcome::Completed(payload) => Ok(converter::decode(&payload)?),
             RunOutcome::Failed(cause) => Err(WorkflowFailureError { cause }.into()),
         }
+    }
+
+    /// Sends the signal `name` with one argument, `input`; `()` sends a
+    /// signal without arguments (a tuple is one argument). Returns once the
+    /// signal is durable in history; the workflow applies it in its next
+    /// workflow task. Fails with `NotFound` when the run is closed. Each
+    /// call is a new signal (a fresh request id); to retry one safely, use
+    /// [`WorkflowHandle::signal_with_request_id`].
+    ///
+    /// The name is not checked here: a signal the workflow has no handler
+    /// for is recorded, logged with a warning by the worker and counted by
+    /// `ctx.unhandled_signals()`. Typed stubs come from `#[signal]`.
+    pub async fn signal(&self, name: &str, input: &impl Serialize) -> Result<(), ClientError> {
+        self.signal_with_request_id(name, input, uuid::Uuid::new_v4().to_string())
+            .await
+    }
+
+    /// Like [`WorkflowHandle::signal`], with the request id given: a signal
+    /// sent again with a request id the run already applied is acknowledged
+    /// and not applied twice.
+    pub async fn signal_with_request_id(
+        &self,
+        name: &str,
+        input: &impl Serialize,
+        request_id: impl Into<String>,
+    ) -> Result<(), ClientError> {
+        self.signal_payloads(name, signal_payloads(input)?, request_id.into())
+            .await
+    }
+
+    /// Sends a signal whose arguments are already encoded (one payload per
+    /// argument, as the handler expects them).
+    pub async fn signal_payloads(
+        &self,
+        name: &str,
+        input: Vec<Payload>,
+        request_id: String,
+    ) -> Result<(), ClientError> {
+        let request = SignalRequest {
+            namespace: self.client.namespace.clone(),
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            signal_name: name.to_string(),
+            input,
+            request_id,
+        };
+        Ok(self.client.backend.signal_workflow(request).await?)
     }
 
     /// Describes the run: status, pending work, run chain.

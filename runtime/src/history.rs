@@ -150,6 +150,14 @@ pub enum EventAttributes {
         failure: Option<Failure>,
         workflow_task_completed_event_id: i64,
     },
+    /// A signal reached the run (incoming: written at once, or buffered
+    /// while a workflow task is started and written after its completion).
+    WorkflowExecutionSignaled {
+        signal_name: String,
+        input: Vec<Payload>,
+        #[serde(default)]
+        identity: String,
+    },
     WorkflowExecutionCompleted {
         result: Payload,
         workflow_task_completed_event_id: i64,
@@ -179,6 +187,7 @@ impl EventAttributes {
             EventAttributes::TimerStarted { .. } => "TimerStarted",
             EventAttributes::TimerFired { .. } => "TimerFired",
             EventAttributes::MarkerRecorded { .. } => "MarkerRecorded",
+            EventAttributes::WorkflowExecutionSignaled { .. } => "WorkflowExecutionSignaled",
             EventAttributes::WorkflowExecutionCompleted { .. } => "WorkflowExecutionCompleted",
             EventAttributes::WorkflowExecutionFailed { .. } => "WorkflowExecutionFailed",
         }

@@ -20,7 +20,9 @@ pub mod workflow;
 
 mod translate;
 
-pub use weft_macros::{activity, deterministic, init, run, workflow};
+pub use weft_macros::{
+    activity, deterministic, init, query, run, signal, update, validator, workflow,
+};
 
 pub use activity::{Activity, ActivityContext, ActivityInfo};
 pub use client::{Client, ClientError, WorkflowHandle, WorkflowOptions};
@@ -43,7 +45,9 @@ pub mod prelude {
     pub use crate::worker::Worker;
     pub use crate::workflow::{WorkflowContext, WorkflowResult};
     pub use std::time::Duration;
-    pub use weft_macros::{activity, deterministic, init, run, workflow};
+    pub use weft_macros::{
+        activity, deterministic, init, query, run, signal, update, validator, workflow,
+    };
 }
 
 /// What the macros' generated code needs. Not a public API.

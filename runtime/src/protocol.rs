@@ -57,6 +57,15 @@ pub enum Job {
         /// Seed for the workflow's deterministic randomness.
         randomness_seed: u64,
     },
+    /// A signal arrived: run the workflow's handler for `name`. Signals are
+    /// applied in the order history received them, after the start job and
+    /// patch notifications and before resolutions.
+    Signal {
+        /// The signal's name.
+        name: String,
+        /// Its encoded arguments.
+        input: Vec<Payload>,
+    },
     /// An activity finished.
     ResolveActivity {
         /// The activity's `seq`.
@@ -93,6 +102,30 @@ pub enum Job {
         /// The patch's id.
         patch_id: String,
     },
+}
+
+impl Job {
+    /// Where the job goes in an activation, as Temporal core orders jobs:
+    /// start, then patch notifications, then signals (in arrival order),
+    /// then resolutions (activities, timers, side effect values), then local
+    /// activity resolutions. Jobs of one rank keep their order.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Job::Start { .. } => 0,
+            Job::NotifyHasPatch { .. } => 1,
+            Job::Signal { .. } => 2,
+            Job::ResolveActivity { .. } | Job::FireTimer { .. } | Job::ResolveSideEffect { .. } => {
+                3
+            }
+            Job::ResolveLocalActivity { .. } => 4,
+        }
+    }
+}
+
+/// Puts an activation's jobs in the order they must be applied (a stable
+/// sort by [`Job::rank`]).
+pub fn order_jobs(jobs: &mut [Job]) {
+    jobs.sort_by_key(Job::rank);
 }
 
 /// How an activity ended, as the workflow sees it.

@@ -4,8 +4,10 @@
 //! task on replay, then one live activation), and checks on replay that the
 //! commands the code produces match the events history holds. Command events
 //! of a workflow task follow its `WorkflowTaskCompleted` contiguously and carry
-//! its id; incoming events (activity results, timers) between two tasks become
-//! the jobs of the later one. The engine uses [`command_matches`]' twin rules
+//! its id; incoming events (activity results, timers, signals) between two
+//! tasks become the jobs of the later one, ordered by [`Job::rank`] (start,
+//! patches, signals, resolutions, local activity resolutions) both live and
+//! on replay. The engine uses [`command_matches`]' twin rules
 //! when it turns commands into events.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -18,7 +20,9 @@ use crate::failure::{ActivityError, Failure};
 use crate::history::{
     Event, EventAttributes, LOCAL_ACTIVITY_MARKER, PATCH_MARKER, SIDE_EFFECT_MARKER,
 };
-use crate::protocol::{Activation, Command, Job, Resolution, ScheduleActivity, WorkflowInfo};
+use crate::protocol::{
+    Activation, Command, Job, Resolution, ScheduleActivity, WorkflowInfo, order_jobs,
+};
 use crate::workflow::executor::{Instance, TaskError};
 
 struct ScheduledActivity {
@@ -206,6 +210,12 @@ impl RunDriver {
                     result: Resolution::Failed(Failure::Activity(error)),
                 });
             }
+            EventAttributes::WorkflowExecutionSignaled {
+                signal_name, input, ..
+            } => self.jobs.push(Job::Signal {
+                name: signal_name.clone(),
+                input: input.clone(),
+            }),
             EventAttributes::TimerFired { timer_id, .. } => {
                 let seq = *self.timers.get(timer_id).ok_or_else(|| {
                     TaskError::nondeterminism(format!(
@@ -246,11 +256,13 @@ impl RunDriver {
         replaying: bool,
         history_length: u64,
     ) -> Activation {
+        let mut jobs = std::mem::take(&mut self.jobs);
+        order_jobs(&mut jobs);
         Activation {
             timestamp,
             is_replaying: replaying,
             history_length,
-            jobs: std::mem::take(&mut self.jobs),
+            jobs,
         }
     }
 
@@ -268,6 +280,9 @@ impl RunDriver {
         let mut activation = self.activation(timestamp, true, length as u64);
         let mut jobs = marker_jobs(command_events);
         jobs.append(&mut activation.jobs);
+        // The same order as the live activation: markers' jobs go to their
+        // rank (patches after start, side effect values with resolutions).
+        order_jobs(&mut jobs);
         activation.jobs = jobs;
         let mut commands = self.instance.activate(activation)?;
         let mut expected = command_events.iter().peekable();

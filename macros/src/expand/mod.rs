@@ -4,6 +4,7 @@
 
 mod activity;
 pub mod deterministic;
+mod handlers;
 mod workflow;
 
 use proc_macro2::{Span, TokenStream};
@@ -73,7 +74,7 @@ pub fn workflow(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
-/// `#[run]` or `#[init]` reached on its own: it was not inside a
+/// A workflow marker (`#[run]`, `#[init]`, `#[signal]`, ..) reached on its own: it was not inside a
 /// `#[workflow]` impl block, which would have removed it.
 pub fn marker_outside_workflow(marker: Symbol, input: TokenStream) -> TokenStream {
     let message = format!(

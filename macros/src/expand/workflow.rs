@@ -1,6 +1,7 @@
 //! `#[workflow]` on an impl block: the block is kept (markers removed) and
 //! `Workflow` is implemented for its type, calling the `#[run]` and
-//! `#[init]` fns.
+//! `#[init]` fns and the handlers (`#[signal]`, `#[query]`, `#[update]`,
+//! `#[validator(..)]`).
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -8,8 +9,8 @@ use syn::spanned::Spanned;
 use syn::{Ident, ItemImpl, LitStr, Type};
 
 use super::activity::resolve_self_type as resolve_self;
-use super::{deterministic, finish, payload_check};
-use crate::ast::{InitFn, RunFn, WorkflowImpl};
+use super::{deterministic, finish, handlers, payload_check};
+use crate::ast::{Handlers, InitFn, RunFn, WorkflowImpl};
 use crate::attr::Marker;
 use crate::check;
 use crate::ctxt::Errors;
@@ -22,24 +23,36 @@ use crate::ctxt::Errors;
 pub fn impl_block(item: ItemImpl, name: Option<LitStr>, mut errors: Errors) -> TokenStream {
     let mut model = WorkflowImpl::parse(item, name, &mut errors);
     let shape = check::workflow(&model, &mut errors);
+    let handlers = check::handlers(&model, &mut errors);
     let shape_ok = errors.is_empty();
-    let runs: Vec<Ident> = model
+    // The run fn and the async handlers are workflow code: their awaits are
+    // checked and their async blocks vouched for.
+    let rewritten: Vec<Ident> = model
         .marked
         .iter()
-        .filter(|m| m.marker == Marker::Run)
+        .filter(|m| match m.marker {
+            Marker::Run => true,
+            Marker::Signal | Marker::Update => m.sig.asyncness.is_some(),
+            Marker::Init | Marker::Query | Marker::Validator => false,
+        })
         .map(|m| m.sig.ident.clone())
         .collect();
-    deterministic::workflow_methods(&mut model.item, &runs, &mut errors);
+    deterministic::workflow_methods(&mut model.item, &rewritten, &mut errors);
     match shape {
         Some((run, init)) if shape_ok => {
-            let expanded = expand(&model, &run, init.as_ref());
+            let expanded = expand(&model, &run, init.as_ref(), &handlers);
             finish(errors, expanded)
         }
         _ => finish(errors, model.item),
     }
 }
 
-fn expand(model: &WorkflowImpl, run: &RunFn, init: Option<&InitFn>) -> TokenStream {
+fn expand(
+    model: &WorkflowImpl,
+    run: &RunFn,
+    init: Option<&InitFn>,
+    handlers: &Handlers,
+) -> TokenStream {
     let item = &model.item;
     let self_ty = &*item.self_ty;
     let (name, input, output) = (&model.name, &run.input, &run.output);
@@ -48,7 +61,12 @@ fn expand(model: &WorkflowImpl, run: &RunFn, init: Option<&InitFn>) -> TokenStre
         None => default_init(self_ty),
     };
     let (input_ty, output_ty) = (resolve_self(input, self_ty), resolve_self(output, self_ty));
-    let payloads = payload_check([&input_ty, &output_ty]);
+    let handler_types: Vec<Type> = handlers::payload_types(handlers)
+        .into_iter()
+        .map(|ty| resolve_self(ty, self_ty))
+        .collect();
+    let payloads = payload_check([&input_ty, &output_ty].into_iter().chain(&handler_types));
+    let overrides = handlers::overrides(self_ty, handlers);
     let run_ident = &run.ident;
     let call = quote!(<#self_ty>::#run_ident(__weft_ctx, __weft_input));
     let body = if run.converts_error {
@@ -86,6 +104,8 @@ fn expand(model: &WorkflowImpl, run: &RunFn, init: Option<&InitFn>) -> TokenStre
                 > {
                     #body
                 }
+
+                #overrides
             }
         };
     }

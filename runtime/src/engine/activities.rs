@@ -207,7 +207,7 @@ impl Core {
 
     /// A fact for the workflow: buffered while its task runs, else written
     /// now with a workflow task made ready.
-    fn deliver(&mut self, key: &RunKey, incoming: Incoming, now: SystemTime) {
+    pub(super) fn deliver(&mut self, key: &RunKey, incoming: Incoming, now: SystemTime) {
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };

@@ -20,8 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{
     ActivityTask, ActivityTaskResult, BackendError, Description, RunOutcome, RunStatus,
-    StartWorkflowRequest, StartWorkflowResponse, TaskToken, WorkflowTask, WorkflowTaskCompletion,
+    SignalRequest, StartWorkflowRequest, StartWorkflowResponse, TaskToken, WorkflowTask,
+    WorkflowTaskCompletion,
 };
+use crate::converter::Payload;
 use crate::failure::Failure;
 use crate::history::{Event, EventAttributes};
 
@@ -50,6 +52,8 @@ pub(crate) struct Target {
 
 pub(crate) enum Request {
     Start(Box<StartWorkflowRequest>, Tx<StartWorkflowResponse>),
+    Signal(Box<SignalRequest>, Tx<()>),
+    SignalWithStart(Box<SignalWithStart>, Tx<StartWorkflowResponse>),
     PollWorkflowTask(QueueKey, Tx<Option<WorkflowTask>>),
     CompleteWorkflowTask(Box<WorkflowTaskCompletion>, Tx<()>),
     FailWorkflowTask {
@@ -64,6 +68,13 @@ pub(crate) enum Request {
     History(Target, Tx<StoredRx>),
     WaitResult(Target, Tx<Lookup<RunOutcome>>),
     Shutdown(oneshot::Sender<()>),
+}
+
+/// A signal-with-start request's parts.
+pub(crate) struct SignalWithStart {
+    pub start: StartWorkflowRequest,
+    pub signal_name: String,
+    pub input: Vec<Payload>,
 }
 
 /// (namespace, task queue).
@@ -346,7 +357,8 @@ impl Core {
         if let Some(reason) = self.stopped.clone() {
             let err = BackendError::Stopped(reason);
             match request {
-                Request::Start(_, tx) => drop(tx.send(Err(err))),
+                Request::Start(_, tx) | Request::SignalWithStart(_, tx) => drop(tx.send(Err(err))),
+                Request::Signal(_, tx) => drop(tx.send(Err(err))),
                 Request::PollWorkflowTask(_, tx) => drop(tx.send(Err(err))),
                 Request::CompleteWorkflowTask(_, tx)
                 | Request::FailWorkflowTask { tx, .. }
@@ -362,6 +374,14 @@ impl Core {
         match request {
             Request::Start(req, tx) => {
                 let result = self.start(*req);
+                self.reply(tx, result);
+            }
+            Request::Signal(req, tx) => {
+                let result = self.signal(*req);
+                self.reply(tx, result);
+            }
+            Request::SignalWithStart(req, tx) => {
+                let result = self.signal_with_start(*req);
                 self.reply(tx, result);
             }
             Request::PollWorkflowTask(queue, tx) => {
@@ -763,5 +783,6 @@ pub(crate) fn not_found(target: &Target) -> BackendError {
     BackendError::NotFound {
         workflow_id: target.workflow_id.clone(),
         run_id: target.run_id.clone(),
+        detail: None,
     }
 }

@@ -14,6 +14,7 @@
 mod activities;
 mod core;
 mod runs;
+mod signals;
 mod sqlite;
 mod state;
 mod store;
@@ -29,13 +30,14 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{
     ActivityTask, ActivityTaskResult, Backend, BackendError, Description, RunOutcome,
-    StartWorkflowRequest, StartWorkflowResponse, TaskToken, WorkflowTask, WorkflowTaskCompletion,
+    SignalRequest, StartWorkflowRequest, StartWorkflowResponse, TaskToken, WorkflowTask,
+    WorkflowTaskCompletion,
 };
-use crate::converter::PayloadLimits;
+use crate::converter::{Payload, PayloadLimits};
 use crate::failure::Failure;
 use crate::history::Event;
 
-use self::core::{Core, Lookup, Request, StoredRx, Target, Tx, not_found};
+use self::core::{Core, Lookup, Request, SignalWithStart, StoredRx, Target, Tx, not_found};
 use self::state::RunState;
 use self::writer::StoredRun;
 
@@ -197,6 +199,24 @@ impl Backend for Engine {
         request: StartWorkflowRequest,
     ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>> {
         Box::pin(self.call(move |tx| Request::Start(Box::new(request), tx)))
+    }
+
+    fn signal_workflow(&self, request: SignalRequest) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.call(move |tx| Request::Signal(Box::new(request), tx)))
+    }
+
+    fn signal_with_start(
+        &self,
+        start: StartWorkflowRequest,
+        signal_name: String,
+        input: Vec<Payload>,
+    ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>> {
+        let request = SignalWithStart {
+            start,
+            signal_name,
+            input,
+        };
+        Box::pin(self.call(move |tx| Request::SignalWithStart(Box::new(request), tx)))
     }
 
     fn poll_workflow_task<'a>(

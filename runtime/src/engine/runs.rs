@@ -1,7 +1,7 @@
 //! Run lifecycle: starting a run (with the id policies), closing it, and
 //! rebuilding open runs from the store when the engine starts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::SystemTime;
 
 use crate::backend::{
@@ -13,8 +13,9 @@ use crate::history::{Event, EventAttributes};
 use super::core::{Core, Deadline, Effect, Latest, Lookup, Run, append, later, random_u64};
 use super::state::{ActivityPhase, RunKey, RunState, WftState};
 use super::store::{Loaded, Store, StoreOp};
+use super::tasks::append_buffered;
 
-fn check_id(what: &str, value: &str) -> Result<(), BackendError> {
+pub(super) fn check_id(what: &str, value: &str) -> Result<(), BackendError> {
     if value.is_empty() {
         return Err(BackendError::InvalidArgument(format!(
             "{what} must not be empty"
@@ -117,14 +118,16 @@ impl Core {
                     },
                 );
             }
-            self.runs.insert(
-                key,
-                Run {
-                    state,
-                    recent,
-                    waiters: Vec::new(),
-                },
-            );
+            let mut run = Run {
+                state,
+                recent,
+                waiters: Vec::new(),
+            };
+            // Facts buffered for a task that was in flight (signals, activity
+            // results): that task is lost, so they go to history now and the
+            // task handed out again carries them.
+            append_buffered(&mut run, &mut self.batch, now);
+            self.runs.insert(key, run);
         }
         Ok(())
     }
@@ -194,6 +197,7 @@ impl Core {
             buffered: Vec::new(),
             activities: BTreeMap::new(),
             timers: BTreeMap::new(),
+            signal_request_ids: BTreeSet::new(),
         };
         let key = state.key();
         let mut run = Run {
@@ -248,6 +252,7 @@ impl Core {
         run.state.wft = WftState::Idle;
         run.state.activities.clear();
         run.state.timers.clear();
+        run.state.signal_request_ids.clear();
         match run.state.to_row() {
             Ok(row) => self.batch.ops.push(StoreOp::PutExecution(row)),
             Err(e) => {

@@ -1,7 +1,7 @@
 //! The engine's per-run state: what a run's row stores (serialized) so the
 //! engine can resume it after a restart, and how it reads as a description.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -108,6 +108,11 @@ pub(crate) enum Incoming {
         timer_id: String,
         started_event_id: i64,
     },
+    Signaled {
+        signal_name: String,
+        input: Vec<Payload>,
+        identity: String,
+    },
 }
 
 /// Everything needed to resume a run; stored as JSON in its row.
@@ -139,6 +144,10 @@ pub(crate) struct RunState {
     pub activities: BTreeMap<i64, PendingActivity>,
     /// By started event id.
     pub timers: BTreeMap<i64, PendingTimer>,
+    /// Request ids of the signals applied to this run (buffered ones
+    /// included), so a retried signal is applied once.
+    #[serde(default)]
+    pub signal_request_ids: BTreeSet<String>,
 }
 
 impl RunState {

@@ -1,6 +1,6 @@
 //! Workflow task rules: what a delivery, completion, failure or timeout
 //! changes in a run and which events it writes, and how incoming facts
-//! (activity closed, timer fired) become events.
+//! (activity closed, timer fired, signal) become events.
 //!
 //! The history layout here is what the worker's replay relies on: workflow
 //! task events are written lazily at completion (scheduled, started,
@@ -91,6 +91,22 @@ pub(super) fn append_incoming(
             };
             append(run, batch, now, attributes);
         }
+        Incoming::Signaled {
+            signal_name,
+            input,
+            identity,
+        } => {
+            append(
+                run,
+                batch,
+                now,
+                EventAttributes::WorkflowExecutionSignaled {
+                    signal_name,
+                    input,
+                    identity,
+                },
+            );
+        }
         Incoming::TimerFired {
             timer_id,
             started_event_id,
@@ -109,7 +125,7 @@ pub(super) fn append_incoming(
 }
 
 /// Appends everything buffered; returns whether there was anything.
-fn append_buffered(run: &mut Run, batch: &mut Batch, now: SystemTime) -> bool {
+pub(super) fn append_buffered(run: &mut Run, batch: &mut Batch, now: SystemTime) -> bool {
     let buffered = std::mem::take(&mut run.state.buffered);
     let any = !buffered.is_empty();
     for incoming in buffered {

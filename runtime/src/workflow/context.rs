@@ -1,7 +1,7 @@
 //! The handle workflow code uses: state access, time, activities, timers.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use std::task::Waker;
 use std::time::{Duration, SystemTime};
@@ -10,6 +10,7 @@ use ::futures::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::condition::{self, Condition};
 use super::deterministic::Deterministic;
 use super::effects::{SideEffectFuture, WorkflowLogger};
 use super::executor::TaskError;
@@ -58,6 +59,13 @@ pub(crate) struct Core {
     pub sent_patches: HashSet<String>,
     /// Tasks spawned since the executor last took them, in spawn order.
     pub spawned: Vec<LocalBoxFuture<'static, ()>>,
+    /// Conditions waiting, by creation number (so checked in creation order).
+    pub conditions: BTreeMap<u64, condition::Pending>,
+    next_condition: u64,
+    /// Signals that found no handler or whose input did not decode.
+    pub unhandled_signals: u64,
+    /// Async signal handlers started and not yet finished.
+    pub handlers_running: usize,
 }
 
 impl Core {
@@ -75,7 +83,17 @@ impl Core {
             patch_decisions: HashMap::new(),
             sent_patches: HashSet::new(),
             spawned: Vec::new(),
+            conditions: BTreeMap::new(),
+            next_condition: 0,
+            unhandled_signals: 0,
+            handlers_running: 0,
         }
+    }
+
+    /// The creation number of a new condition.
+    pub fn next_condition_id(&mut self) -> u64 {
+        self.next_condition += 1;
+        self.next_condition
     }
 
     /// Records that workflow code hit an error that fails the task; the
@@ -301,6 +319,53 @@ impl<W> WorkflowContext<W> {
         let (task, handle) = spawn::task(future);
         self.inner.core.borrow_mut().spawned.push(task);
         handle
+    }
+
+    /// Waits until `f` holds on the workflow's state: Temporal's
+    /// `wait_condition`. `f` is checked when the future is polled and then
+    /// after every poll pass of the run (conditions in creation order), so a
+    /// signal handler's change to the state wakes the code waiting on it in
+    /// the same workflow task. `f` must only read the state; it runs often.
+    ///
+    /// ```
+    /// # #[derive(Default)] struct Order { approved: bool }
+    /// # async fn f(ctx: weft::WorkflowContext<Order>) {
+    /// ctx.wait_condition(|s| s.approved).await;
+    /// # }
+    /// ```
+    pub fn wait_condition(&self, f: impl Fn(&W) -> bool + 'static) -> Condition
+    where
+        W: 'static,
+    {
+        let inner = Rc::downgrade(&self.inner);
+        // A weak reference: the core holds the check while it waits, and
+        // the core must not keep the state alive.
+        let check: condition::Check = Rc::new(move || {
+            inner
+                .upgrade()
+                .is_some_and(|inner| f(&inner.state.borrow()))
+        });
+        Condition::new(self.inner.core.clone(), check)
+    }
+
+    /// A condition that holds when no async signal handler is running: await
+    /// it before returning so handlers started late are not cut off (the
+    /// run's end stops its unfinished handlers).
+    pub fn all_handlers_finished(&self) -> Condition {
+        let core = Rc::downgrade(&self.inner.core);
+        let check: condition::Check = Rc::new(move || {
+            core.upgrade()
+                .is_none_or(|core| core.borrow().handlers_running == 0)
+        });
+        Condition::new(self.inner.core.clone(), check)
+    }
+
+    /// How many signals this run received that no handler took: signals
+    /// with an unknown name, and signals whose input did not decode (which
+    /// Temporal also drops, with a warning). Both stay in history; each is
+    /// logged with `tracing::warn!` when first applied (not on replay).
+    pub fn unhandled_signals(&self) -> u64 {
+        self.inner.core.borrow().unhandled_signals
     }
 
     /// A logger that tags events with this run's workflow id and run id and

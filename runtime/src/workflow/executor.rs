@@ -9,10 +9,11 @@ use std::task::{Context, Poll, Wake, Waker};
 
 use futures::future::LocalBoxFuture;
 
+use super::condition::check_conditions;
 use super::context::{Core, SeqKind, SharedCore, Slot};
 use super::random::Rng;
-use super::{Workflow, WorkflowContext, WorkflowResult};
-use crate::converter;
+use super::{Handler, Workflow, WorkflowContext, WorkflowResult};
+use crate::converter::{self, Payload};
 use crate::protocol::{Activation, Command, Job};
 
 /// Why a workflow task could not be completed. It fails the task (which is
@@ -66,6 +67,8 @@ impl Wake for Flag {
 
 struct Machine<W: Workflow> {
     core: SharedCore,
+    /// The run's context, kept for signal handlers (set by the start job).
+    ctx: Option<WorkflowContext<W>>,
     run: Option<LocalBoxFuture<'static, WorkflowResult<W::Output>>>,
     /// Spawned tasks not yet finished, in spawn order.
     tasks: Vec<LocalBoxFuture<'static, ()>>,
@@ -80,6 +83,7 @@ impl<W: Workflow> Machine<W> {
     fn new() -> Self {
         Machine {
             core: Rc::new(RefCell::new(Core::new())),
+            ctx: None,
             run: None,
             tasks: Vec::new(),
             finished: false,
@@ -102,8 +106,10 @@ impl<W: Workflow> Machine<W> {
                     .map_err(|e| TaskError::new(format!("workflow input: {e}")))?;
                 let state = W::init(&input);
                 let ctx = WorkflowContext::new(state, info, self.core.clone());
+                self.ctx = Some(ctx.clone());
                 self.run = Some(W::run(ctx, input));
             }
+            Job::Signal { name, input } => self.signal(&name, &input)?,
             Job::ResolveActivity { seq, result } => {
                 self.resolve(SeqKind::Activity, seq, Slot::Resolved(result))?
             }
@@ -116,6 +122,58 @@ impl<W: Workflow> Machine<W> {
             }
             Job::NotifyHasPatch { patch_id } => {
                 self.core.borrow_mut().known_patches.insert(patch_id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs a signal's handler: a sync one now (its state change is visible
+    /// to the code polled next), an async one as a task of the run.
+    fn signal(&mut self, name: &str, input: &[Payload]) -> Result<(), TaskError> {
+        let Some(ctx) = self.ctx.as_ref() else {
+            return Err(TaskError::new(format!(
+                "signal {name:?} delivered before the run started"
+            )));
+        };
+        let outcome = W::signal(ctx, name, input);
+        let replaying = self.core.borrow().replaying;
+        let info = ctx.info();
+        match outcome {
+            Some(Ok(Handler::Done)) => {}
+            Some(Ok(Handler::Async(future))) => {
+                let core = self.core.clone();
+                let mut c = self.core.borrow_mut();
+                c.handlers_running += 1;
+                c.spawned.push(Box::pin(async move {
+                    future.await;
+                    let mut c = core.borrow_mut();
+                    c.handlers_running = c.handlers_running.saturating_sub(1);
+                }));
+            }
+            None => {
+                if !replaying {
+                    tracing::warn!(
+                        workflow_id = %info.workflow_id,
+                        run_id = %info.run_id,
+                        workflow_type = W::NAME,
+                        signal = name,
+                        "signal has no handler in this workflow; it stays in history and is not applied"
+                    );
+                }
+                self.core.borrow_mut().unhandled_signals += 1;
+            }
+            Some(Err(failure)) => {
+                if !replaying {
+                    tracing::warn!(
+                        workflow_id = %info.workflow_id,
+                        run_id = %info.run_id,
+                        workflow_type = W::NAME,
+                        signal = name,
+                        error = %failure,
+                        "signal input could not be decoded; the signal is dropped (it stays in history)"
+                    );
+                }
+                self.core.borrow_mut().unhandled_signals += 1;
             }
         }
         Ok(())
@@ -159,8 +217,11 @@ impl<W: Workflow> Machine<W> {
                 self.finish(result)?;
                 return Ok(());
             }
+            // Conditions that now hold wake their futures for another pass.
+            let fired = check_conditions(&self.core);
+            self.check_task_failure()?;
             let spawned_more = !self.core.borrow().spawned.is_empty();
-            if !self.flag.0.load(Ordering::SeqCst) && !spawned_more {
+            if !self.flag.0.load(Ordering::SeqCst) && !spawned_more && !fired {
                 return Ok(());
             }
         }
@@ -191,6 +252,8 @@ impl<W: Workflow> Machine<W> {
         // Tasks still running end with the run.
         self.tasks.clear();
         self.core.borrow_mut().spawned.clear();
+        self.core.borrow_mut().conditions.clear();
+        self.ctx = None;
         self.finished = true;
         Ok(())
     }

@@ -5,6 +5,7 @@
 //! produce the same commands. It sees only [`crate::protocol`] types, never
 //! history, the backend or a store.
 
+mod condition;
 mod context;
 pub(crate) mod deterministic;
 mod effects;
@@ -15,6 +16,7 @@ mod random;
 pub(crate) mod select;
 mod spawn;
 
+pub use condition::Condition;
 pub use context::WorkflowContext;
 pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};
 pub use effects::{SideEffectFuture, WorkflowLogger};
@@ -56,7 +58,17 @@ pub trait Workflow: Sized + 'static {
 
     /// Starts the signal handler named `name`; `None` when the workflow has
     /// no such handler. Sync handlers run here and return
-    /// [`Handler::Done`]; async ones return their future.
+    /// [`Handler::Done`]; async ones return their future, which runs as a
+    /// task of the run (polled before the run function, like
+    /// [`WorkflowContext::spawn`]).
+    ///
+    /// Signals are applied in the order they arrived, before the run
+    /// function is polled, so a sync handler's change to the state is seen
+    /// by the code that runs after it. A signal with no handler (`None`) or
+    /// whose input does not decode (`Some(Err(..))`) is not applied: it
+    /// stays in history, is logged with a warning and counted by
+    /// [`WorkflowContext::unhandled_signals`], and the workflow carries on
+    /// (Temporal drops a signal that fails to decode the same way).
     fn signal(
         ctx: &WorkflowContext<Self>,
         name: &str,

@@ -1,0 +1,145 @@
+//! Signals: a signal becomes a `WorkflowExecutionSignaled` event (buffered
+//! while a workflow task runs, like activity results), applied once per
+//! request id; signal-with-start signals the open run or starts one.
+
+use crate::backend::{BackendError, MAX_ID_BYTES, SignalRequest, StartWorkflowResponse};
+use crate::converter::Payload;
+
+use super::core::{Core, SignalWithStart};
+use super::runs::check_id;
+use super::state::{Incoming, RunKey};
+
+/// The identity recorded on signal events (requests do not carry one yet).
+const SIGNAL_IDENTITY: &str = "";
+
+impl Core {
+    fn check_signal(&self, signal_name: &str, input: &[Payload]) -> Result<(), BackendError> {
+        check_id("signal name", signal_name)?;
+        self.options
+            .payload_limits
+            .check(&format!("input of signal {signal_name:?}"), input)?;
+        Ok(())
+    }
+
+    /// Signals an open run; `Ok(false)` when the request id was applied to
+    /// it already (nothing is written).
+    fn signal_open_run(
+        &mut self,
+        key: &RunKey,
+        signal_name: String,
+        input: Vec<Payload>,
+        request_id: &str,
+    ) -> Result<bool, BackendError> {
+        let now = self.now();
+        let Some(run) = self.runs.get_mut(key) else {
+            return Err(BackendError::Store(format!(
+                "run {} vanished while being signaled",
+                key.run_id
+            )));
+        };
+        if !run.state.signal_request_ids.insert(request_id.to_string()) {
+            return Ok(false);
+        }
+        self.batch.dirty.insert(key.clone());
+        self.deliver(
+            key,
+            Incoming::Signaled {
+                signal_name,
+                input,
+                identity: SIGNAL_IDENTITY.to_string(),
+            },
+            now,
+        );
+        Ok(true)
+    }
+
+    /// The open run a signal goes to, or `NotFound` saying why there is none.
+    fn signal_target(
+        &self,
+        namespace: &str,
+        workflow_id: &str,
+        run_id: Option<&str>,
+    ) -> Result<RunKey, BackendError> {
+        let not_found = |detail: Option<String>| BackendError::NotFound {
+            workflow_id: workflow_id.to_string(),
+            run_id: run_id.map(str::to_string),
+            detail,
+        };
+        let latest = self
+            .latest
+            .get(&(namespace.to_string(), workflow_id.to_string()));
+        let run_id = match (run_id, latest) {
+            (Some(id), _) => id.to_string(),
+            (None, Some(latest)) => latest.run_id.clone(),
+            (None, None) => return Err(not_found(None)),
+        };
+        let key = RunKey {
+            namespace: namespace.to_string(),
+            run_id,
+        };
+        match self.runs.get(&key) {
+            Some(run) if run.state.workflow_id == workflow_id => Ok(key),
+            Some(_) => Err(not_found(None)),
+            None => {
+                // Not open: closed if it is this workflow's latest run (or
+                // was one of its runs), else unknown.
+                let closed = latest.is_some_and(|l| l.run_id == key.run_id);
+                Err(not_found(closed.then(|| {
+                    format!("run {} is closed and takes no more signals", key.run_id)
+                })))
+            }
+        }
+    }
+
+    pub(super) fn signal(&mut self, req: SignalRequest) -> Result<(), BackendError> {
+        check_id("namespace", &req.namespace)?;
+        check_id("workflow id", &req.workflow_id)?;
+        check_id("request id", &req.request_id)?;
+        if let Some(run_id) = &req.run_id
+            && run_id.len() > MAX_ID_BYTES
+        {
+            return Err(BackendError::InvalidArgument(format!(
+                "run id is {} bytes, over the limit of {MAX_ID_BYTES}",
+                run_id.len()
+            )));
+        }
+        self.check_signal(&req.signal_name, &req.input)?;
+        let key = self.signal_target(&req.namespace, &req.workflow_id, req.run_id.as_deref())?;
+        self.signal_open_run(&key, req.signal_name, req.input, &req.request_id)?;
+        Ok(())
+    }
+
+    pub(super) fn signal_with_start(
+        &mut self,
+        req: SignalWithStart,
+    ) -> Result<StartWorkflowResponse, BackendError> {
+        let SignalWithStart {
+            start,
+            signal_name,
+            input,
+        } = req;
+        check_id("namespace", &start.namespace)?;
+        check_id("workflow id", &start.workflow_id)?;
+        check_id("request id", &start.request_id)?;
+        self.check_signal(&signal_name, &input)?;
+        let request_id = start.request_id.clone();
+        if let Ok(key) = self.signal_target(&start.namespace, &start.workflow_id, None) {
+            self.signal_open_run(&key, signal_name, input, &request_id)?;
+            return Ok(StartWorkflowResponse {
+                run_id: key.run_id,
+                started: false,
+            });
+        }
+        // No open run: start one (the reuse policy decides), then signal it
+        // in the same batch, so both events commit together.
+        let response = self.start(start.clone())?;
+        if response.started {
+            let key = RunKey {
+                namespace: start.namespace,
+                run_id: response.run_id.clone(),
+            };
+            self.signal_open_run(&key, signal_name, input, &request_id)?;
+        }
+        Ok(response)
+    }
+}
