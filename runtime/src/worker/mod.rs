@@ -1,6 +1,6 @@
 //! Workers: poll a task queue for workflow and activity tasks and run them.
 //!
-//! Workflow code runs on a dedicated thread ([`thread`]) that keeps hot runs
+//! Workflow code runs on a dedicated thread (the `thread` module) that keeps hot runs
 //! in a bounded cache and replays on a miss; activities run on the tokio
 //! runtime (sync ones on its blocking pool) under a concurrency cap. A worker
 //! talks to the backend only through the [`Backend`] trait.
