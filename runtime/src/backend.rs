@@ -82,6 +82,52 @@ pub struct SignalRequest {
     pub request_id: String,
 }
 
+/// A query to a workflow run: answered from its state, never recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryRequest {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// The workflow id.
+    pub workflow_id: String,
+    /// The run to query; `None` queries the workflow id's latest run (open
+    /// or closed).
+    pub run_id: Option<String>,
+    /// Name of the query (the handler that answers it).
+    pub query_name: String,
+    /// Encoded arguments.
+    pub input: Vec<Payload>,
+}
+
+/// An update of a workflow run: validated, then applied by its handler,
+/// once per update id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateRequest {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// The workflow id.
+    pub workflow_id: String,
+    /// The run to update; `None` updates the workflow id's latest run,
+    /// which must be open (unless the update id completed there already).
+    pub run_id: Option<String>,
+    /// Makes the update idempotent: a known id returns the first outcome.
+    pub update_id: String,
+    /// Name of the update (the handler that applies it).
+    pub name: String,
+    /// Encoded arguments.
+    pub input: Vec<Payload>,
+}
+
+/// An update handed to a worker with a workflow task.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateDelivery {
+    /// The update's id.
+    pub update_id: String,
+    /// Name of the update.
+    pub name: String,
+    /// Encoded arguments.
+    pub input: Vec<Payload>,
+}
+
 /// The run a start request led to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StartWorkflowResponse {
@@ -155,6 +201,15 @@ pub struct WorkflowTask {
     pub started_time: SystemTime,
     /// Attempt of this workflow task (above 1 after failures).
     pub attempt: u32,
+    /// Updates not yet accepted, in arrival order: the task delivers them
+    /// (after its signals) and answers each with an `UpdateResponse`.
+    pub updates: Vec<UpdateDelivery>,
+    /// When set, this is a query task, not a workflow task: answer it with
+    /// [`Backend::respond_query`] from the run's committed state (the cached
+    /// run if `first_event_id` says it is current, else a replay of the full
+    /// history); it produces no commands and changes nothing.
+    /// `first_event_id` is 0 when the run must be replayed (a closed run).
+    pub query: Option<QueryRequest>,
 }
 
 /// A worker's answer to a workflow task.
@@ -279,6 +334,15 @@ pub enum BackendError {
     /// The store could not be read.
     #[error("store error: {0}")]
     Store(String),
+    /// The query failed: no such query, undecodable input, or its handler
+    /// failed.
+    #[error("query failed: {0}")]
+    QueryFailed(Failure),
+    /// The update did not complete successfully: rejected (unknown name,
+    /// undecodable input, validator), its handler failed, or the run closed
+    /// before it completed.
+    #[error("update failed: {0}")]
+    UpdateFailed(Failure),
 }
 
 /// The calls workers and clients make.
@@ -310,6 +374,35 @@ pub trait Backend: Send + Sync + 'static {
         signal_name: String,
         input: Vec<Payload>,
     ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>>;
+
+    /// Queries a run (the latest run when `run_id` is `None`), open or
+    /// closed. The query goes to a worker of the run's task queue as a query
+    /// task once no workflow task of the run is in flight (and, for a run
+    /// that has not completed its first workflow task, once it has), so it
+    /// sees committed state; it is never written to history. With no worker
+    /// polling the queue the call waits: callers wanting a bound add their
+    /// own timeout. `QueryFailed` carries the worker's failure.
+    fn query_workflow(&self, request: QueryRequest)
+    -> BoxFuture<'_, Result<Payload, BackendError>>;
+
+    /// A worker's answer to a query task.
+    fn respond_query(
+        &self,
+        token: TaskToken,
+        result: Result<Payload, Failure>,
+    ) -> BoxFuture<'_, Result<(), BackendError>>;
+
+    /// Updates a run: the update is delivered with the run's next workflow
+    /// task, validated, accepted (`WorkflowExecutionUpdateAccepted`) and
+    /// run; the result comes back once its `WorkflowExecutionUpdateCompleted`
+    /// is durable. A rejection writes nothing and returns `UpdateFailed`;
+    /// so does a handler failure, and a run closing before the update
+    /// completed. An update id the run knows returns (or waits for) the
+    /// first outcome; nothing runs twice.
+    fn update_workflow(
+        &self,
+        request: UpdateRequest,
+    ) -> BoxFuture<'_, Result<Payload, BackendError>>;
 
     /// Waits for a workflow task on a task queue.
     fn poll_workflow_task<'a>(

@@ -8,13 +8,14 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::backend::{
     Backend, BackendError, DEFAULT_NAMESPACE, Description, IdConflictPolicy, IdReusePolicy,
-    RunOutcome, SignalRequest, StartWorkflowRequest,
+    QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest, UpdateRequest,
 };
 use crate::converter::{self, ConverterError, Payload};
-use crate::failure::WorkflowFailureError;
+use crate::failure::{Failure, WorkflowFailureError};
 use crate::history::{self, Event};
 use crate::workflow::{RunFn, Workflow};
 
@@ -34,6 +35,26 @@ pub enum ClientError {
     /// History could not be exported.
     #[error("history export: {0}")]
     Export(String),
+    /// The query failed: the workflow has no such query, its input did not
+    /// decode, or its handler failed.
+    #[error("query failed: {0}")]
+    Query(Failure),
+    /// The update did not complete successfully: rejected (no such update,
+    /// input that does not decode, the validator's error), its handler
+    /// failed, or the run closed before it completed.
+    #[error("update failed: {0}")]
+    Update(Failure),
+}
+
+impl ClientError {
+    /// A backend error, with query and update failures in their own variants.
+    fn from_backend(error: BackendError) -> Self {
+        match error {
+            BackendError::QueryFailed(f) => ClientError::Query(f),
+            BackendError::UpdateFailed(f) => ClientError::Update(f),
+            other => ClientError::Backend(other),
+        }
+    }
 }
 
 /// How to start a workflow.
@@ -307,6 +328,80 @@ impl<W: Workflow> WorkflowHandle<W> {
             request_id,
         };
         Ok(self.client.backend.signal_workflow(request).await?)
+    }
+
+    /// Queries the run with one argument, `input` (`()` for a query without
+    /// arguments), and decodes the answer. The query is answered by a
+    /// worker from the run's committed state, running or closed; it is
+    /// never recorded. With no worker polling the run's task queue the call
+    /// waits: wrap it in a timeout to bound it.
+    pub async fn query<R: DeserializeOwned>(
+        &self,
+        name: &str,
+        input: &impl Serialize,
+    ) -> Result<R, ClientError> {
+        let answer = self.query_payloads(name, signal_payloads(input)?).await?;
+        Ok(converter::decode(&answer)?)
+    }
+
+    /// Queries the run with arguments already encoded (one payload per
+    /// argument) and returns the encoded answer.
+    pub async fn query_payloads(
+        &self,
+        name: &str,
+        input: Vec<Payload>,
+    ) -> Result<Payload, ClientError> {
+        let request = QueryRequest {
+            namespace: self.client.namespace.clone(),
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            query_name: name.to_string(),
+            input,
+        };
+        self.client
+            .backend
+            .query_workflow(request)
+            .await
+            .map_err(ClientError::from_backend)
+    }
+
+    /// Sends the update `name` with one argument, `input` (`()` for none),
+    /// under a fresh update id, and waits for its result: once the
+    /// workflow has accepted and completed it durably. A rejection (or a
+    /// handler failure) is [`ClientError::Update`].
+    pub async fn update<R: DeserializeOwned>(
+        &self,
+        name: &str,
+        input: &impl Serialize,
+    ) -> Result<R, ClientError> {
+        let result = self
+            .update_payloads(name, signal_payloads(input)?, None)
+            .await?;
+        Ok(converter::decode(&result)?)
+    }
+
+    /// Sends an update whose arguments are already encoded. With
+    /// `update_id` given, a retry returns the first outcome and the
+    /// handler runs once; `None` takes a fresh id.
+    pub async fn update_payloads(
+        &self,
+        name: &str,
+        input: Vec<Payload>,
+        update_id: Option<String>,
+    ) -> Result<Payload, ClientError> {
+        let request = UpdateRequest {
+            namespace: self.client.namespace.clone(),
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            update_id: update_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            name: name.to_string(),
+            input,
+        };
+        self.client
+            .backend
+            .update_workflow(request)
+            .await
+            .map_err(ClientError::from_backend)
     }
 
     /// Describes the run: status, pending work, run chain.

@@ -158,6 +158,20 @@ pub enum EventAttributes {
         #[serde(default)]
         identity: String,
     },
+    /// An update passed its validator in a workflow task (a command event).
+    WorkflowExecutionUpdateAccepted {
+        update_id: String,
+        name: String,
+        input: Vec<Payload>,
+        workflow_task_completed_event_id: i64,
+    },
+    /// An update's handler finished (a command event).
+    WorkflowExecutionUpdateCompleted {
+        update_id: String,
+        /// The handler's result (serialized as `{"Ok": ..}` / `{"Err": ..}`).
+        outcome: Result<Payload, Failure>,
+        workflow_task_completed_event_id: i64,
+    },
     WorkflowExecutionCompleted {
         result: Payload,
         workflow_task_completed_event_id: i64,
@@ -188,6 +202,12 @@ impl EventAttributes {
             EventAttributes::TimerFired { .. } => "TimerFired",
             EventAttributes::MarkerRecorded { .. } => "MarkerRecorded",
             EventAttributes::WorkflowExecutionSignaled { .. } => "WorkflowExecutionSignaled",
+            EventAttributes::WorkflowExecutionUpdateAccepted { .. } => {
+                "WorkflowExecutionUpdateAccepted"
+            }
+            EventAttributes::WorkflowExecutionUpdateCompleted { .. } => {
+                "WorkflowExecutionUpdateCompleted"
+            }
             EventAttributes::WorkflowExecutionCompleted { .. } => "WorkflowExecutionCompleted",
             EventAttributes::WorkflowExecutionFailed { .. } => "WorkflowExecutionFailed",
         }
@@ -206,6 +226,14 @@ impl EventAttributes {
                 ..
             }
             | EventAttributes::MarkerRecorded {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::WorkflowExecutionUpdateAccepted {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::WorkflowExecutionUpdateCompleted {
                 workflow_task_completed_event_id: id,
                 ..
             }

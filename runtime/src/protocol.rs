@@ -66,6 +66,21 @@ pub enum Job {
         /// Its encoded arguments.
         input: Vec<Payload>,
     },
+    /// An update arrived: validate it (when `run_validator`), then accept
+    /// and run its handler, or reject it. On replay the update is
+    /// delivered with `run_validator: false` in the task whose commands
+    /// accepted it: validators do not run again. Updates come after the
+    /// signals of the same activation, in arrival order.
+    Update {
+        /// The update's id.
+        id: String,
+        /// Name of the update.
+        name: String,
+        /// Its encoded arguments.
+        input: Vec<Payload>,
+        /// Whether to run the validator (false on replay).
+        run_validator: bool,
+    },
     /// An activity finished.
     ResolveActivity {
         /// The activity's `seq`.
@@ -113,7 +128,7 @@ impl Job {
         match self {
             Job::Start { .. } => 0,
             Job::NotifyHasPatch { .. } => 1,
-            Job::Signal { .. } => 2,
+            Job::Signal { .. } | Job::Update { .. } => 2,
             Job::ResolveActivity { .. } | Job::FireTimer { .. } | Job::ResolveSideEffect { .. } => {
                 3
             }
@@ -169,6 +184,18 @@ pub struct ScheduleActivity {
     pub options: ActivityOptions,
 }
 
+/// A workflow's answer to an update.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UpdateResponse {
+    /// The validator passed: the handler runs (`WorkflowExecutionUpdateAccepted`).
+    Accepted,
+    /// Unknown update, undecodable input or validator error: nothing is
+    /// recorded and the caller gets the failure.
+    Rejected(Failure),
+    /// The handler finished (`WorkflowExecutionUpdateCompleted`).
+    Completed(Result<Payload, Failure>),
+}
+
 /// What a workflow asks for.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
@@ -209,6 +236,13 @@ pub enum Command {
         seq: u32,
         /// How long until it fires.
         duration: Duration,
+    },
+    /// Answer an update.
+    UpdateResponse {
+        /// The update's id.
+        id: String,
+        /// The answer.
+        response: UpdateResponse,
     },
     /// The workflow returned a value.
     CompleteWorkflow {

@@ -83,6 +83,11 @@ impl RetryPolicy {
 
     /// Checks the policy's numbers, as Temporal does when it is submitted.
     pub fn validate(&self) -> Result<(), String> {
+        if self.initial_interval.is_zero() {
+            // Zero would retry a failing activity at once, forever, with a
+            // commit each time.
+            return Err("initial_interval must be greater than zero".into());
+        }
         if !(self.backoff_coefficient >= 1.0 && self.backoff_coefficient.is_finite()) {
             return Err(format!(
                 "backoff_coefficient must be a finite number of at least 1.0, got {}",
@@ -180,5 +185,7 @@ mod tests {
                 .is_err()
         );
         assert!(RetryPolicy::default().validate().is_ok());
+        let zero = RetryPolicy::default().with_initial_interval(Duration::ZERO);
+        assert!(zero.validate().unwrap_err().contains("initial_interval"));
     }
 }

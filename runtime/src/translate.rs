@@ -15,13 +15,15 @@ use std::iter::Peekable;
 use std::slice::Iter;
 use std::time::SystemTime;
 
+use crate::backend::UpdateDelivery;
 use crate::converter::{self, Payload};
 use crate::failure::{ActivityError, Failure};
 use crate::history::{
     Event, EventAttributes, LOCAL_ACTIVITY_MARKER, PATCH_MARKER, SIDE_EFFECT_MARKER,
 };
 use crate::protocol::{
-    Activation, Command, Job, Resolution, ScheduleActivity, WorkflowInfo, order_jobs,
+    Activation, Command, Job, Resolution, ScheduleActivity, UpdateResponse, WorkflowInfo,
+    order_jobs,
 };
 use crate::workflow::executor::{Instance, TaskError};
 
@@ -48,7 +50,13 @@ pub(crate) struct RunDriver {
     closed: bool,
     /// The live task being run, when local activities are pending.
     live: Option<LiveTask>,
+    /// Name and input of the updates delivered live, by id (what the
+    /// engine records when it accepts one; strict replay rebuilds it).
+    delivered_updates: HashMap<String, (String, Vec<Payload>)>,
 }
+
+/// Name and input of delivered updates, by update id.
+pub(crate) type DeliveredUpdates = HashMap<String, (String, Vec<Payload>)>;
 
 struct LiveTask {
     timestamp: SystemTime,
@@ -88,7 +96,39 @@ impl RunDriver {
             started_time: None,
             closed: false,
             live: None,
+            delivered_updates: HashMap::new(),
         }
+    }
+
+    /// Adds the updates a live task delivers to its activation's jobs,
+    /// after the jobs its events made (so after its signals).
+    pub fn deliver_updates(&mut self, updates: &[UpdateDelivery]) {
+        for u in updates {
+            self.delivered_updates
+                .insert(u.update_id.clone(), (u.name.clone(), u.input.clone()));
+            self.jobs.push(Job::Update {
+                id: u.update_id.clone(),
+                name: u.name.clone(),
+                input: u.input.clone(),
+                run_validator: true,
+            });
+        }
+    }
+
+    /// Name and input of the updates delivered live.
+    pub fn delivered_updates(&self) -> &DeliveredUpdates {
+        &self.delivered_updates
+    }
+
+    /// Whether no live task is half done (waiting for local activities):
+    /// the state is that of the last task run.
+    pub fn is_settled(&self) -> bool {
+        self.live.is_none()
+    }
+
+    /// Answers a query from the run's state; changes nothing.
+    pub fn query(&self, name: &str, input: &[Payload]) -> Result<Payload, crate::failure::Failure> {
+        self.instance.query(name, input)
     }
 
     /// Id of the last event this driver has applied.
@@ -280,6 +320,9 @@ impl RunDriver {
         let mut activation = self.activation(timestamp, true, length as u64);
         let mut jobs = marker_jobs(command_events);
         jobs.append(&mut activation.jobs);
+        // Updates this task accepted, after its signals as live: the
+        // validator does not run again.
+        jobs.extend(accepted_update_jobs(command_events));
         // The same order as the live activation: markers' jobs go to their
         // rank (patches after start, side effect values with resolutions).
         order_jobs(&mut jobs);
@@ -291,6 +334,10 @@ impl RunDriver {
             for command in commands {
                 if let Command::ScheduleLocalActivity(la) = &command {
                     pending_local.insert(la.seq);
+                    continue;
+                }
+                if is_rejection(&command) {
+                    // Never recorded.
                     continue;
                 }
                 skip_deprecated_patches(&mut expected, Some(&command));
@@ -354,6 +401,7 @@ impl RunDriver {
     }
 
     fn match_all(&mut self, commands: Vec<Command>, events: &[Event]) -> Result<(), TaskError> {
+        let commands: Vec<Command> = commands.into_iter().filter(|c| !is_rejection(c)).collect();
         if commands.len() != events.len() {
             return Err(TaskError::new(format!(
                 "the engine recorded {} events for {} commands",
@@ -402,6 +450,20 @@ impl RunDriver {
                 side_effect_marker(event).is_some_and(|(s, _)| s == Some(*seq))
             }
             (Command::SetPatchMarker { .. }, _) => is_patch_marker_for(command, event),
+            (
+                Command::UpdateResponse {
+                    id,
+                    response: UpdateResponse::Accepted,
+                },
+                EventAttributes::WorkflowExecutionUpdateAccepted { update_id, .. },
+            )
+            | (
+                Command::UpdateResponse {
+                    id,
+                    response: UpdateResponse::Completed(_),
+                },
+                EventAttributes::WorkflowExecutionUpdateCompleted { update_id, .. },
+            ) => id == update_id,
             (
                 Command::CompleteWorkflow { .. },
                 EventAttributes::WorkflowExecutionCompleted { .. },
@@ -505,6 +567,37 @@ impl RunDriver {
             commands: Vec::new(),
         })
     }
+}
+
+fn is_rejection(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::UpdateResponse {
+            response: UpdateResponse::Rejected(_),
+            ..
+        }
+    )
+}
+
+/// The updates a replayed task accepted, as jobs that skip the validator.
+fn accepted_update_jobs(command_events: &[Event]) -> Vec<Job> {
+    command_events
+        .iter()
+        .filter_map(|e| match &e.attributes {
+            EventAttributes::WorkflowExecutionUpdateAccepted {
+                update_id,
+                name,
+                input,
+                ..
+            } => Some(Job::Update {
+                id: update_id.clone(),
+                name: name.clone(),
+                input: input.clone(),
+                run_validator: false,
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Jobs that deliver a replayed task's recorded side effect values and
@@ -705,6 +798,12 @@ fn describe_event(event: &Event) -> String {
             ..
         } => format!("ActivityTaskScheduled(type {activity_type}, id {activity_id})"),
         EventAttributes::TimerStarted { timer_id, .. } => format!("TimerStarted(id {timer_id})"),
+        EventAttributes::WorkflowExecutionUpdateAccepted { update_id, .. } => {
+            format!("WorkflowExecutionUpdateAccepted(id {update_id:?})")
+        }
+        EventAttributes::WorkflowExecutionUpdateCompleted { update_id, .. } => {
+            format!("WorkflowExecutionUpdateCompleted(id {update_id:?})")
+        }
         EventAttributes::MarkerRecorded { marker_name, .. } => {
             if let Some((seq, _)) = local_marker(event) {
                 format!("MarkerRecorded(local activity {seq})")
@@ -756,6 +855,11 @@ fn describe_command(command: &Command) -> String {
             format!("RecordMarker({kind} {patch_id:?})")
         }
         Command::StartTimer { seq, .. } => format!("StartTimer(id {seq})"),
+        Command::UpdateResponse { id, response } => match response {
+            UpdateResponse::Accepted => format!("UpdateAccepted(id {id:?})"),
+            UpdateResponse::Rejected(_) => format!("UpdateRejected(id {id:?})"),
+            UpdateResponse::Completed(_) => format!("UpdateCompleted(id {id:?})"),
+        },
         Command::CompleteWorkflow { .. } => "CompleteWorkflow".to_string(),
         Command::FailWorkflow { .. } => "FailWorkflow".to_string(),
     }
@@ -766,9 +870,15 @@ fn describe_command(command: &Command) -> String {
 /// fresh replay against. Only the fields replay compares need to be exact.
 pub(crate) fn task_events(
     commands: &[Command],
+    delivered: &DeliveredUpdates,
     last_event_id: i64,
     started_time: SystemTime,
 ) -> Result<Vec<Event>, TaskError> {
+    if commands.iter().all(is_rejection) && !commands.is_empty() {
+        // The engine may write nothing for such a task (speculative); a
+        // replay then sees no trace of it, which is what it must match.
+        return Ok(Vec::new());
+    }
     let mut events = Vec::new();
     let mut push = |attributes: EventAttributes| {
         let event_id = last_event_id + events.len() as i64 + 1;
@@ -823,6 +933,25 @@ pub(crate) fn task_events(
                 workflow_task_completed_event_id: completed,
             },
             Command::ScheduleLocalActivity(_) => continue,
+            Command::UpdateResponse { id, response } => match response {
+                UpdateResponse::Rejected(_) => continue,
+                UpdateResponse::Accepted => {
+                    let (name, input) = delivered.get(id).cloned().unwrap_or_default();
+                    EventAttributes::WorkflowExecutionUpdateAccepted {
+                        update_id: id.clone(),
+                        name,
+                        input,
+                        workflow_task_completed_event_id: completed,
+                    }
+                }
+                UpdateResponse::Completed(outcome) => {
+                    EventAttributes::WorkflowExecutionUpdateCompleted {
+                        update_id: id.clone(),
+                        outcome: outcome.clone(),
+                        workflow_task_completed_event_id: completed,
+                    }
+                }
+            },
             marker => match marker_event(marker, completed) {
                 Some(Ok(attributes)) => attributes,
                 Some(Err(e)) => return Err(TaskError::new(format!("marker details: {e}"))),

@@ -227,6 +227,7 @@ impl Core {
 
     pub(super) fn on_deadline(&mut self, deadline: Deadline, now: SystemTime) {
         match deadline {
+            Deadline::QueryTimeout { id, delivery } => self.query_timed_out(id, delivery),
             Deadline::WftTimeout { run, task_id } => {
                 let current = self.runs.get(&run).is_some_and(
                     |r| matches!(r.state.wft, WftState::Started { task_id: t, .. } if t == task_id),

@@ -19,14 +19,15 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{
-    ActivityTask, ActivityTaskResult, BackendError, Description, RunOutcome, RunStatus,
-    SignalRequest, StartWorkflowRequest, StartWorkflowResponse, TaskToken, WorkflowTask,
-    WorkflowTaskCompletion,
+    ActivityTask, ActivityTaskResult, BackendError, Description, QueryRequest, RunOutcome,
+    RunStatus, SignalRequest, StartWorkflowRequest, StartWorkflowResponse, TaskToken,
+    UpdateRequest, WorkflowTask, WorkflowTaskCompletion,
 };
 use crate::converter::Payload;
 use crate::failure::Failure;
 use crate::history::{Event, EventAttributes};
 
+use super::queries::{AnswerRx, PendingQuery, QueryItem};
 use super::state::{ActivityPhase, RunKey, RunState, WftState};
 use super::store::StoreOp;
 use super::writer::{ReadReply, StoredRun, WriterEvent, WriterMsg};
@@ -67,6 +68,10 @@ pub(crate) enum Request {
     Describe(Target, Tx<Lookup<Description>>),
     History(Target, Tx<StoredRx>),
     WaitResult(Target, Tx<Lookup<RunOutcome>>),
+    Query(Box<QueryRequest>, Tx<Lookup<AnswerRx>>),
+    QueryClosed(Box<QueryItem>, Tx<AnswerRx>),
+    RespondQuery(TaskToken, Box<Result<Payload, Failure>>, Tx<()>),
+    Update(Box<UpdateRequest>, Tx<Lookup<AnswerRx>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -105,6 +110,7 @@ pub(crate) enum Effect {
     Reply(Box<dyn Reply>),
     EnqueueWft(RunKey),
     EnqueueActivity(RunKey, i64, u32),
+    EnqueueQuery(i64),
     DeliverWft(Tx<Option<WorkflowTask>>, Box<WorkflowTask>, RunKey),
     DeliverActivity(Tx<Option<ActivityTask>>, Box<ActivityTask>, RunKey),
 }
@@ -120,6 +126,7 @@ pub(crate) enum Deadline {
     ActivityScheduleToStart { run: RunKey, id: i64, attempt: u32 },
     ActivityScheduleToClose { run: RunKey, id: i64 },
     Timer { run: RunKey, started_event_id: i64 },
+    QueryTimeout { id: i64, delivery: u32 },
 }
 
 #[derive(Default)]
@@ -227,7 +234,7 @@ type WftQueue = TaskQueue<RunKey, Tx<Option<WorkflowTask>>>;
 /// Activity attempts (run, scheduled event id, attempt) ready, and parked pollers.
 type ActivityQueue = TaskQueue<(RunKey, i64, u32), Tx<Option<ActivityTask>>>;
 
-enum Resolved {
+pub(super) enum Resolved {
     Open(RunKey),
     Stored(String),
 }
@@ -243,6 +250,15 @@ pub(crate) struct Core {
     pub(super) deadlines: Deadlines,
     pub(super) batch: Batch,
     pub(super) effects: Vec<Effect>,
+    /// Queries waiting for an answer, by query id.
+    pub(super) queries: HashMap<i64, PendingQuery>,
+    pub(super) next_query_id: i64,
+    /// Queries waiting for a run's workflow task in flight to end.
+    pub(super) parked_queries: BTreeMap<RunKey, Vec<i64>>,
+    /// Queries ready to go out, per task queue (served before workflow tasks).
+    pub(super) query_queues: HashMap<QueueKey, VecDeque<i64>>,
+    /// Callers waiting for an update's outcome, by (run, update id).
+    pub(super) update_waiters: HashMap<(RunKey, String), Vec<super::queries::AnswerTx>>,
     in_flight: VecDeque<(u64, Vec<Effect>)>,
     next_batch: u64,
     writer: Option<std_mpsc::Sender<WriterMsg>>,
@@ -273,6 +289,11 @@ impl Core {
             deadlines: Deadlines::default(),
             batch: Batch::default(),
             effects: Vec::new(),
+            queries: HashMap::new(),
+            next_query_id: 0,
+            parked_queries: BTreeMap::new(),
+            query_queues: HashMap::new(),
+            update_waiters: HashMap::new(),
             in_flight: VecDeque::new(),
             next_batch: 0,
             writer: None,
@@ -367,6 +388,9 @@ impl Core {
                 Request::Describe(_, tx) => drop(tx.send(Err(err))),
                 Request::History(_, tx) => drop(tx.send(Err(err))),
                 Request::WaitResult(_, tx) => drop(tx.send(Err(err))),
+                Request::Query(_, tx) | Request::Update(_, tx) => drop(tx.send(Err(err))),
+                Request::QueryClosed(_, tx) => drop(tx.send(Err(err))),
+                Request::RespondQuery(_, _, tx) => drop(tx.send(Err(err))),
                 Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
             }
             return;
@@ -450,11 +474,51 @@ impl Core {
                 }
                 Err(e) => self.reply(tx, Err(e)),
             },
+            Request::Query(request, tx) => {
+                let result = self.check_query(&request).and_then(|()| {
+                    let target = Target {
+                        namespace: request.namespace.clone(),
+                        workflow_id: request.workflow_id.clone(),
+                        run_id: request.run_id.clone(),
+                    };
+                    match self.resolve(&target)? {
+                        Resolved::Open(key) => {
+                            let Some(run) = self.runs.get(&key) else {
+                                return Err(not_found(&target));
+                            };
+                            let item = QueryItem {
+                                key,
+                                workflow_id: run.state.workflow_id.clone(),
+                                workflow_type: run.state.workflow_type.clone(),
+                                task_queue: run.state.task_queue.clone(),
+                                request: *request,
+                            };
+                            Ok(Lookup::Now(self.add_query(item)))
+                        }
+                        Resolved::Stored(run_id) => self
+                            .read(&target.namespace, run_id, false)
+                            .map(Lookup::Stored),
+                    }
+                });
+                self.reply(tx, result);
+            }
+            Request::QueryClosed(item, tx) => {
+                let rx = self.add_query(*item);
+                self.reply(tx, Ok(rx));
+            }
+            Request::RespondQuery(token, result, tx) => {
+                let result = self.respond_query(&token, *result);
+                self.reply(tx, result);
+            }
+            Request::Update(request, tx) => {
+                let result = self.update(*request);
+                self.reply(tx, result);
+            }
             Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
         }
     }
 
-    fn read(
+    pub(super) fn read(
         &mut self,
         namespace: &str,
         run_id: String,
@@ -473,7 +537,7 @@ impl Core {
         }
     }
 
-    fn resolve(&self, target: &Target) -> Result<Resolved, BackendError> {
+    pub(super) fn resolve(&self, target: &Target) -> Result<Resolved, BackendError> {
         let run_id = match &target.run_id {
             Some(id) => id.clone(),
             None => match self
@@ -495,7 +559,7 @@ impl Core {
         }
     }
 
-    fn match_wft(&mut self, queue: &QueueKey) {
+    pub(super) fn match_wft(&mut self, queue: &QueueKey) {
         loop {
             let Some(q) = self.wft_queues.get_mut(queue) else {
                 return;
@@ -504,11 +568,31 @@ impl Core {
             if q.pollers.is_empty() {
                 return;
             }
-            let Some(key) = q.ready.pop_front() else {
-                return;
-            };
-            let Some(task) = self.start_wft(&key) else {
-                continue;
+            // Queries first: they are short and change nothing.
+            let (key, task) = if let Some(id) = self
+                .query_queues
+                .get_mut(queue)
+                .and_then(VecDeque::pop_front)
+            {
+                let Some(task) = self.start_query(id) else {
+                    continue;
+                };
+                let Some(key) = self.queries.get(&id).map(|p| p.item.key.clone()) else {
+                    continue;
+                };
+                (key, task)
+            } else {
+                let Some(key) = self
+                    .wft_queues
+                    .get_mut(queue)
+                    .and_then(|q| q.ready.pop_front())
+                else {
+                    return;
+                };
+                let Some(task) = self.start_wft(&key) else {
+                    continue;
+                };
+                (key, task)
             };
             if let Some(tx) = self
                 .wft_queues
@@ -584,11 +668,16 @@ impl Core {
                     .push_back((key, id, attempt));
                 self.match_activities(&queue);
             }
+            Effect::EnqueueQuery(id) => self.enqueue_query(id, false),
             Effect::DeliverWft(tx, task, key) => {
                 if let Err(Ok(Some(task))) = tx.send(Ok(Some(*task))) {
                     // The poller left before the task reached it: hand the
                     // task to the next one.
-                    self.undo_wft(&key, task.token.task_id);
+                    if task.query.is_some() {
+                        self.requeue_query(task.token.task_id);
+                    } else {
+                        self.undo_wft(&key, task.token.task_id);
+                    }
                 }
             }
             Effect::DeliverActivity(tx, task, key) => {
@@ -615,6 +704,7 @@ impl Core {
             return;
         }
         run.state.wft = WftState::Ready { scheduled_time };
+        super::updates::undeliver_updates(&mut run.state);
         let queue = (key.namespace.clone(), run.state.task_queue.clone());
         self.wft_queues
             .entry(queue.clone())
@@ -655,6 +745,9 @@ impl Core {
     /// Sends the gathered ops as a batch and places the gathered effects:
     /// on that batch, else on the newest batch in flight, else run now.
     fn flush(&mut self) {
+        if self.stopped.is_none() {
+            self.release_parked_queries();
+        }
         loop {
             if let Some(reason) = self.batch.fatal.take() {
                 self.stop(reason);
@@ -743,6 +836,8 @@ impl Core {
             }
         }
         self.deadlines = Deadlines::default();
+        self.fail_queries(&err());
+        self.fail_update_waiters(&err());
     }
 
     fn begin_shutdown(&mut self, reply: Option<oneshot::Sender<()>>) {
@@ -766,6 +861,9 @@ impl Core {
                 let _ = tx.send(Err(BackendError::Stopped("the engine shut down".into())));
             }
         }
+        let err = BackendError::Stopped("the engine shut down".into());
+        self.fail_queries(&err);
+        self.fail_update_waiters(&err);
     }
 }
 
@@ -775,7 +873,7 @@ fn fail_effect(effect: Effect, reason: &str) {
         Effect::Reply(reply) => reply.fail(err),
         Effect::DeliverWft(tx, _, _) => drop(tx.send(Err(err))),
         Effect::DeliverActivity(tx, _, _) => drop(tx.send(Err(err))),
-        Effect::EnqueueWft(_) | Effect::EnqueueActivity(..) => {}
+        Effect::EnqueueWft(_) | Effect::EnqueueActivity(..) | Effect::EnqueueQuery(_) => {}
     }
 }
 

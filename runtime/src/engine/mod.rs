@@ -13,12 +13,14 @@
 
 mod activities;
 mod core;
+mod queries;
 mod runs;
 mod signals;
 mod sqlite;
 mod state;
 mod store;
 mod tasks;
+mod updates;
 mod writer;
 
 use std::path::Path;
@@ -29,9 +31,9 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{
-    ActivityTask, ActivityTaskResult, Backend, BackendError, Description, RunOutcome,
-    SignalRequest, StartWorkflowRequest, StartWorkflowResponse, TaskToken, WorkflowTask,
-    WorkflowTaskCompletion,
+    ActivityTask, ActivityTaskResult, Backend, BackendError, Description, QueryRequest, RunOutcome,
+    SignalRequest, StartWorkflowRequest, StartWorkflowResponse, TaskToken, UpdateRequest,
+    WorkflowTask, WorkflowTaskCompletion,
 };
 use crate::converter::{Payload, PayloadLimits};
 use crate::failure::Failure;
@@ -217,6 +219,73 @@ impl Backend for Engine {
             input,
         };
         Box::pin(self.call(move |tx| Request::SignalWithStart(Box::new(request), tx)))
+    }
+
+    fn query_workflow(
+        &self,
+        request: QueryRequest,
+    ) -> BoxFuture<'_, Result<Payload, BackendError>> {
+        Box::pin(async move {
+            let target = target(
+                &request.namespace,
+                &request.workflow_id,
+                request.run_id.as_deref(),
+            );
+            let lookup = self
+                .call(|tx| Request::Query(Box::new(request.clone()), tx))
+                .await?;
+            let answer = match lookup {
+                Lookup::Now(answer) => answer,
+                Lookup::Stored(rx) => {
+                    // A closed run: its task queue and type come from its row.
+                    let run = stored(&target, rx).await?;
+                    let state = RunState::from_row(&run.row)?;
+                    let item = queries::QueryItem {
+                        key: state.key(),
+                        workflow_id: state.workflow_id,
+                        workflow_type: state.workflow_type,
+                        task_queue: state.task_queue,
+                        request,
+                    };
+                    self.call(|tx| Request::QueryClosed(Box::new(item), tx))
+                        .await?
+                }
+            };
+            answer.await.map_err(|_| shut_down())?
+        })
+    }
+
+    fn respond_query(
+        &self,
+        token: TaskToken,
+        result: Result<Payload, Failure>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.call(move |tx| Request::RespondQuery(token, Box::new(result), tx)))
+    }
+
+    fn update_workflow(
+        &self,
+        request: UpdateRequest,
+    ) -> BoxFuture<'_, Result<Payload, BackendError>> {
+        Box::pin(async move {
+            let target = target(
+                &request.namespace,
+                &request.workflow_id,
+                request.run_id.as_deref(),
+            );
+            let update_id = request.update_id.clone();
+            match self
+                .call(|tx| Request::Update(Box::new(request), tx))
+                .await?
+            {
+                Lookup::Now(answer) => answer.await.map_err(|_| shut_down())?,
+                Lookup::Stored(rx) => {
+                    let run = stored(&target, rx).await?;
+                    let state = RunState::from_row(&run.row)?;
+                    updates::closed_run_update(&state, &update_id)
+                }
+            }
+        })
     }
 
     fn poll_workflow_task<'a>(

@@ -57,6 +57,14 @@ impl Core {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            // Updates delivered with a task that was in flight: the task
+            // handed out again delivers them.
+            super::updates::undeliver_updates(&mut state);
+            if state.wft == WftState::Idle && super::updates::has_admitted(&state) {
+                state.wft = WftState::Ready {
+                    scheduled_time: now,
+                };
+            }
             match state.wft.clone() {
                 WftState::Idle => {}
                 WftState::Ready { .. } => self.effects.push(Effect::EnqueueWft(key.clone())),
@@ -198,6 +206,9 @@ impl Core {
             activities: BTreeMap::new(),
             timers: BTreeMap::new(),
             signal_request_ids: BTreeSet::new(),
+            updates: BTreeMap::new(),
+            update_seq: 0,
+            new_events: true,
         };
         let key = state.key();
         let mut run = Run {
@@ -253,6 +264,7 @@ impl Core {
         run.state.activities.clear();
         run.state.timers.clear();
         run.state.signal_request_ids.clear();
+        self.close_updates(key, &mut run.state);
         match run.state.to_row() {
             Ok(row) => self.batch.ops.push(StoreOp::PutExecution(row)),
             Err(e) => {

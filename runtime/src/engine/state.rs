@@ -148,6 +148,22 @@ pub(crate) struct RunState {
     /// included), so a retried signal is applied once.
     #[serde(default)]
     pub signal_request_ids: BTreeSet<String>,
+    /// Updates by update id: waiting, accepted, or completed (outcomes are
+    /// kept, closed runs included, so a retried update id gets the first one).
+    #[serde(default)]
+    pub updates: BTreeMap<String, super::updates::UpdateRecord>,
+    /// Counts updates admitted (their arrival order).
+    #[serde(default)]
+    pub update_seq: u64,
+    /// Whether events the workflow has not seen arrived since its last
+    /// completed workflow task (a task with nothing new whose only
+    /// commands reject updates writes nothing).
+    #[serde(default = "yes")]
+    pub new_events: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl RunState {

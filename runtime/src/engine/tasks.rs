@@ -21,6 +21,10 @@ use super::state::{
     ActivityOutcome, ActivityPhase, Incoming, PendingActivity, PendingTimer, RunKey, WftState,
     failure_payloads,
 };
+use super::updates::{
+    apply_update_response, check_update_commands, deliver_updates, has_admitted, is_speculative,
+    undeliver_updates,
+};
 
 /// Backoff before retrying a failed workflow task: 100 ms doubling, at most 10 s.
 fn wft_backoff(failures: u32) -> Duration {
@@ -47,6 +51,7 @@ pub(super) fn append_incoming(
             last_failure,
             outcome,
         } => {
+            run.state.new_events = true;
             let started_event_id = if started {
                 append(
                     run,
@@ -96,6 +101,7 @@ pub(super) fn append_incoming(
             input,
             identity,
         } => {
+            run.state.new_events = true;
             append(
                 run,
                 batch,
@@ -111,6 +117,7 @@ pub(super) fn append_incoming(
             timer_id,
             started_event_id,
         } => {
+            run.state.new_events = true;
             append(
                 run,
                 batch,
@@ -160,6 +167,8 @@ impl Core {
                 task_id,
             },
         );
+        // Not written: a restart delivers them again anyway.
+        let updates = deliver_updates(&mut run.state, task_id);
         Some(WorkflowTask {
             token: TaskToken {
                 namespace: key.namespace.clone(),
@@ -175,6 +184,8 @@ impl Core {
             history_length: run.state.history_length(),
             started_time: now,
             attempt,
+            updates,
+            query: None,
         })
     }
 
@@ -257,7 +268,7 @@ impl Core {
                         ));
                     }
                 }
-                Command::StartTimer { .. } => {}
+                Command::StartTimer { .. } | Command::UpdateResponse { .. } => {}
                 Command::CompleteWorkflow { result } => {
                     terminal = true;
                     limits.check("workflow result", [result])?;
@@ -288,10 +299,14 @@ impl Core {
         else {
             return Err(task_not_found("the workflow task is not started"));
         };
-        if c.commands.iter().any(Command::is_terminal) && !run.state.buffered.is_empty() {
+        check_update_commands(&run.state, &c.commands, &self.options.payload_limits)?;
+        if c.commands.iter().any(Command::is_terminal)
+            && (!run.state.buffered.is_empty() || has_admitted(&run.state))
+        {
             // The workflow decided to finish without seeing what arrived:
             // write nothing for this task, let a new task carry the events.
             append_buffered(run, &mut self.batch, now);
+            undeliver_updates(&mut run.state);
             run.state.wft = WftState::Ready {
                 scheduled_time: now,
             };
@@ -301,6 +316,35 @@ impl Core {
                 "new events arrived while the workflow task ran; a new workflow task carries them"
                     .into(),
             ));
+        }
+        if is_speculative(&run.state, &c.commands) {
+            // Only rejections, nothing new: history stays as it was.
+            let mut answers = Vec::new();
+            for command in c.commands {
+                if let Command::UpdateResponse { id, response } = command {
+                    answers.extend(apply_update_response(
+                        run,
+                        &mut self.batch,
+                        now,
+                        None,
+                        id,
+                        response,
+                    ));
+                }
+            }
+            run.state.wft = WftState::Idle;
+            run.state.wft_attempt = 1;
+            run.state.last_wft_failure = None;
+            undeliver_updates(&mut run.state);
+            if append_buffered(run, &mut self.batch, now) || has_admitted(&run.state) {
+                run.state.wft = WftState::Ready {
+                    scheduled_time: now,
+                };
+                self.effects.push(Effect::EnqueueWft(key.clone()));
+            }
+            self.batch.dirty.insert(key.clone());
+            self.answer_updates(&key, answers);
+            return Ok(());
         }
         let task_queue = run.state.task_queue.clone();
         let scheduled = append(
@@ -338,7 +382,9 @@ impl Core {
         run.state.wft = WftState::Idle;
         run.state.wft_attempt = 1;
         run.state.last_wft_failure = None;
+        run.state.new_events = false;
         let mut outcome = None;
+        let mut answers = Vec::new();
         for command in c.commands {
             match command {
                 Command::ScheduleActivity(sa) => {
@@ -477,15 +523,31 @@ impl Core {
                     outcome = Some(RunOutcome::Failed(failure));
                     break;
                 }
+                Command::UpdateResponse { id, response } => {
+                    answers.extend(apply_update_response(
+                        run,
+                        &mut self.batch,
+                        now,
+                        Some(completed),
+                        id,
+                        response,
+                    ));
+                }
                 // Refused by validation; never reaches here.
                 Command::ScheduleLocalActivity(_) => {}
             }
         }
+        // Delivered and not answered (a worker bug): deliver them again.
+        undeliver_updates(&mut run.state);
+        self.answer_updates(&key, answers);
         if let Some(outcome) = outcome {
             self.close_run(&key, outcome, now);
             return Ok(());
         }
-        if append_buffered(run, &mut self.batch, now) {
+        let Some(run) = self.runs.get_mut(&key) else {
+            return Ok(());
+        };
+        if append_buffered(run, &mut self.batch, now) || has_admitted(&run.state) {
             run.state.wft = WftState::Ready {
                 scheduled_time: now,
             };
@@ -575,6 +637,7 @@ impl Core {
         }
         run.state.wft_attempt = attempt.saturating_add(1);
         run.state.last_wft_failure = Some(message);
+        undeliver_updates(&mut run.state);
         append_buffered(run, &mut self.batch, now);
         self.batch.dirty.insert(key.clone());
         if timed_out {

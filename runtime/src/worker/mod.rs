@@ -23,7 +23,7 @@ use crate::client::Client;
 use crate::failure::{ApplicationError, Failure};
 use crate::workflow::Workflow;
 use crate::workflow::executor::{self, Factory};
-use thread::{Request, TaskStep};
+use thread::{QueryStep, Request, TaskStep};
 
 /// Settings of a worker.
 #[derive(Clone, Debug)]
@@ -266,6 +266,7 @@ async fn workflow_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             .poll_workflow_task(&shared.namespace, &shared.task_queue);
         match next(&mut stop, poll).await {
             None => return,
+            Some(Ok(task)) if task.query.is_some() => run_query_task(&shared, task).await,
             Some(Ok(task)) => run_workflow_task(&shared, task).await,
             Some(Err(e)) => {
                 if !backoff_after(&e).await {
@@ -273,6 +274,59 @@ async fn workflow_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
+    }
+}
+
+/// Answers a query task: from the workflow thread's cached run if it is
+/// current, else from a replay of the full history.
+async fn run_query_task(shared: &Shared, task: WorkflowTask) {
+    let task = Box::new(task);
+    let ask = |history: Option<Vec<crate::history::Event>>| async {
+        let (tx, rx) = oneshot::channel();
+        let Some(thread) = &shared.thread else {
+            return QueryStep::Answer(Err(thread::query_failure("no workflows registered")));
+        };
+        let request = Request::Query {
+            task: task.clone(),
+            history,
+            reply: tx,
+        };
+        if thread.send(request).is_err() {
+            return QueryStep::Answer(Err(thread::query_failure("the workflow thread stopped")));
+        }
+        rx.await.unwrap_or_else(|_| {
+            QueryStep::Answer(Err(thread::query_failure("the workflow thread stopped")))
+        })
+    };
+    let mut step = ask(None).await;
+    if matches!(step, QueryStep::NeedHistory) {
+        step = match shared
+            .backend
+            .history(
+                &shared.namespace,
+                &task.workflow_id,
+                Some(&task.token.run_id),
+            )
+            .await
+        {
+            Ok(history) => ask(Some(history)).await,
+            Err(e) => QueryStep::Answer(Err(thread::query_failure(&format!(
+                "reading history to answer the query: {e}"
+            )))),
+        };
+    }
+    let result = match step {
+        QueryStep::Answer(result) => result,
+        QueryStep::NeedHistory => Err(thread::query_failure(
+            "history did not reach the workflow thread",
+        )),
+    };
+    if let Err(e) = shared
+        .backend
+        .respond_query(task.token.clone(), result)
+        .await
+    {
+        tracing::warn!(run_id = %task.token.run_id, error = %e, "query answer refused");
     }
 }
 

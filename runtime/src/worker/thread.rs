@@ -11,6 +11,7 @@ use std::time::SystemTime;
 use tokio::sync::oneshot;
 
 use crate::backend::WorkflowTask;
+use crate::converter::Payload;
 use crate::failure::{ApplicationError, Failure};
 use crate::history::Event;
 use crate::protocol::{Command, Resolution, ScheduleActivity};
@@ -29,7 +30,22 @@ pub(crate) enum TaskStep {
     Fail(TaskError),
 }
 
+/// What the thread says about a query task.
+pub(crate) enum QueryStep {
+    /// No current cached run: send the query again with the full history.
+    NeedHistory,
+    /// The answer.
+    Answer(Result<Payload, Failure>),
+}
+
 pub(crate) enum Request {
+    /// A query task: answered from the cached run when it is current,
+    /// else from a fresh replay of `history`; nothing is cached or changed.
+    Query {
+        task: Box<WorkflowTask>,
+        history: Option<Vec<Event>>,
+        reply: oneshot::Sender<QueryStep>,
+    },
     Task {
         task: Box<WorkflowTask>,
         history: Option<Vec<Event>>,
@@ -109,6 +125,14 @@ pub(crate) fn spawn(
 impl State {
     fn handle(&mut self, request: Request) {
         match request {
+            Request::Query {
+                task,
+                history,
+                reply,
+            } => {
+                let step = self.query(&task, history);
+                let _ = reply.send(step);
+            }
             Request::Task {
                 task,
                 history,
@@ -197,11 +221,55 @@ impl State {
         };
         let step = guarded(|| {
             driver.apply_events(&events)?;
+            driver.deliver_updates(&task.updates);
             driver.start_live(task.started_time, task.history_length)
         });
         self.in_flight
             .insert(run_id.clone(), (task.token.task_id, driver));
         self.finish_step(&run_id, step)
+    }
+
+    /// Answers a query task from committed state: the cached (or just
+    /// completed) run when the task says it is current, else a fresh
+    /// replay of the full history (events applied, no live activation).
+    fn query(&mut self, task: &WorkflowTask, history: Option<Vec<Event>>) -> QueryStep {
+        let Some(request) = &task.query else {
+            return QueryStep::Answer(Err(ApplicationError::new("not a query task").into()));
+        };
+        let ask = |driver: &RunDriver| {
+            guarded(|| Ok(driver.query(&request.query_name, &request.input)))
+                .unwrap_or_else(|e| Err(query_failure(&e.message)))
+        };
+        if let Some(history) = history {
+            let mut driver = match self.fresh(task) {
+                Ok(driver) => driver,
+                Err(TaskStep::Fail(e)) => return QueryStep::Answer(Err(query_failure(&e.message))),
+                Err(_) => return QueryStep::Answer(Err(query_failure("no workflow factory"))),
+            };
+            if let Err(e) = guarded(|| driver.apply_events(&history)) {
+                return QueryStep::Answer(Err(query_failure(&format!(
+                    "replaying the run to answer the query failed: {}",
+                    e.message
+                ))));
+            }
+            return QueryStep::Answer(ask(&driver));
+        }
+        let run_id = &task.token.run_id;
+        let cached = self
+            .cache
+            .get(run_id)
+            .map(|c| &c.driver)
+            .or_else(|| self.in_flight.get(run_id).map(|(_, d)| d));
+        match cached {
+            Some(driver)
+                if task.first_event_id > 0
+                    && driver.is_settled()
+                    && driver.last_event_id() + 1 == task.first_event_id =>
+            {
+                QueryStep::Answer(ask(driver))
+            }
+            _ => QueryStep::NeedHistory,
+        }
     }
 
     fn fresh(&self, task: &WorkflowTask) -> Result<RunDriver, TaskStep> {
@@ -262,10 +330,15 @@ impl State {
                 check.workflow_type
             )));
         };
+        let delivered = self
+            .in_flight
+            .get(run_id)
+            .map(|(_, d)| d.delivered_updates().clone())
+            .unwrap_or_default();
         let mut driver = RunDriver::new(factory(), &self.namespace, &check.workflow_id, run_id);
         let last = check.history.last().map_or(0, |e| e.event_id);
         let mut events = check.history;
-        events.extend(task_events(commands, last, check.started_time)?);
+        events.extend(task_events(commands, &delivered, last, check.started_time)?);
         guarded(|| driver.apply_events(&events)).map_err(|e| {
             TaskError::nondeterminism(format!(
                 "strict replay: a fresh replay of this run disagrees with the live code \
@@ -318,6 +391,13 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, TaskError>) -> Result<T, TaskError> 
             )))
         }
     }
+}
+
+/// A query that could not be answered.
+pub(crate) fn query_failure(message: &str) -> Failure {
+    ApplicationError::new(message.to_string())
+        .with_type("QueryFailed")
+        .into()
 }
 
 /// The failure recorded for a failed workflow task.

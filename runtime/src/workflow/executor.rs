@@ -12,9 +12,10 @@ use futures::future::LocalBoxFuture;
 use super::condition::check_conditions;
 use super::context::{Core, SeqKind, SharedCore, Slot};
 use super::random::Rng;
-use super::{Handler, Workflow, WorkflowContext, WorkflowResult};
+use super::{Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult};
 use crate::converter::{self, Payload};
-use crate::protocol::{Activation, Command, Job};
+use crate::failure::{ApplicationError, Failure};
+use crate::protocol::{Activation, Command, Job, UpdateResponse};
 
 /// Why a workflow task could not be completed. It fails the task (which is
 /// retried), never the workflow.
@@ -44,6 +45,9 @@ impl TaskError {
 pub(crate) trait Instance {
     /// Applies the jobs and returns the commands the code produced.
     fn activate(&mut self, activation: Activation) -> Result<Vec<Command>, TaskError>;
+
+    /// Answers a query from the run's current state (changes nothing).
+    fn query(&self, name: &str, input: &[Payload]) -> Result<Payload, Failure>;
 }
 
 /// Builds a fresh instance of a registered workflow type.
@@ -110,6 +114,12 @@ impl<W: Workflow> Machine<W> {
                 self.run = Some(W::run(ctx, input));
             }
             Job::Signal { name, input } => self.signal(&name, &input)?,
+            Job::Update {
+                id,
+                name,
+                input,
+                run_validator,
+            } => self.update(id, &name, &input, run_validator)?,
             Job::ResolveActivity { seq, result } => {
                 self.resolve(SeqKind::Activity, seq, Slot::Resolved(result))?
             }
@@ -174,6 +184,70 @@ impl<W: Workflow> Machine<W> {
                     );
                 }
                 self.core.borrow_mut().unhandled_signals += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates an update (unless replaying its acceptance), then accepts
+    /// it and runs its handler: a sync one now, an async one as a task of
+    /// the run whose end completes the update.
+    fn update(
+        &mut self,
+        id: String,
+        name: &str,
+        input: &[Payload],
+        run_validator: bool,
+    ) -> Result<(), TaskError> {
+        let Some(ctx) = self.ctx.clone() else {
+            return Err(TaskError::new(format!(
+                "update {name:?} delivered before the run started"
+            )));
+        };
+        let respond = |core: &SharedCore, id: String, response: UpdateResponse| {
+            core.borrow_mut()
+                .commands
+                .push(Command::UpdateResponse { id, response });
+        };
+        if run_validator {
+            let rejection = match ctx.state(|s| W::validate(s, name, input)) {
+                None => Some(unknown_update::<W>(name)),
+                Some(Err(failure)) => Some(failure),
+                Some(Ok(())) => None,
+            };
+            if let Some(failure) = rejection {
+                respond(
+                    &self.core,
+                    id,
+                    UpdateResponse::Rejected(failure.truncated()),
+                );
+                return Ok(());
+            }
+        }
+        respond(&self.core, id.clone(), UpdateResponse::Accepted);
+        match W::update(&ctx, name, input) {
+            None => respond(
+                &self.core,
+                id,
+                UpdateResponse::Completed(Err(unknown_update::<W>(name))),
+            ),
+            Some(Err(failure)) => respond(&self.core, id, UpdateResponse::Completed(Err(failure))),
+            Some(Ok(UpdateHandler::Done(result))) => {
+                respond(&self.core, id, UpdateResponse::Completed(result))
+            }
+            Some(Ok(UpdateHandler::Async(future))) => {
+                let core = self.core.clone();
+                let mut c = self.core.borrow_mut();
+                c.handlers_running += 1;
+                c.spawned.push(Box::pin(async move {
+                    let result = future.await;
+                    let mut c = core.borrow_mut();
+                    c.handlers_running = c.handlers_running.saturating_sub(1);
+                    c.commands.push(Command::UpdateResponse {
+                        id,
+                        response: UpdateResponse::Completed(result),
+                    });
+                }));
             }
         }
         Ok(())
@@ -253,7 +327,7 @@ impl<W: Workflow> Machine<W> {
         self.tasks.clear();
         self.core.borrow_mut().spawned.clear();
         self.core.borrow_mut().conditions.clear();
-        self.ctx = None;
+        // The context (and so the state) stays: queries read it.
         self.finished = true;
         Ok(())
     }
@@ -275,4 +349,32 @@ impl<W: Workflow> Instance for Machine<W> {
         self.poll_run()?;
         Ok(std::mem::take(&mut self.core.borrow_mut().commands))
     }
+
+    fn query(&self, name: &str, input: &[Payload]) -> Result<Payload, Failure> {
+        let Some(ctx) = self.ctx.as_ref() else {
+            return Err(ApplicationError::new(format!(
+                "query {name:?}: the workflow has not started, so it has no state to query"
+            ))
+            .with_type("QueryFailed")
+            .into());
+        };
+        match ctx.state(|s| W::query(s, name, input)) {
+            Some(result) => result,
+            None => Err(ApplicationError::new(format!(
+                "unknown query {name:?}: workflow {} has no such query",
+                W::NAME
+            ))
+            .with_type("QueryNotFound")
+            .into()),
+        }
+    }
+}
+
+fn unknown_update<W: Workflow>(name: &str) -> Failure {
+    ApplicationError::new(format!(
+        "unknown update {name:?}: workflow {} has no such update",
+        W::NAME
+    ))
+    .with_type("UpdateNotFound")
+    .into()
 }

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod counter;
+
 use futures::future::BoxFuture;
 use weft::engine::Engine;
 use weft::history::Event;

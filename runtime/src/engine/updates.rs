@@ -1,0 +1,368 @@
+//! Updates: admitted into the run's state (durable, deduplicated by update
+//! id), delivered with the next workflow task, then accepted
+//! (`WorkflowExecutionUpdateAccepted`) or rejected (nothing written) and
+//! completed (`WorkflowExecutionUpdateCompleted`) by the task's commands.
+//! Callers get the outcome once the completion is durable.
+//!
+//! Dedup is per run: without continue-as-new a workflow's first execution
+//! run id is the run id, so (namespace, workflow id, first execution run id,
+//! update id) is (run, update id). Completed outcomes stay in the run's
+//! state, closed runs included.
+
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+use crate::backend::{BackendError, UpdateDelivery, UpdateRequest};
+use crate::converter::Payload;
+use crate::failure::{ApplicationError, Failure};
+use crate::history::EventAttributes;
+use crate::protocol::{Command, UpdateResponse};
+
+use super::core::{Batch, Core, Effect, Lookup, Resolved, Run, Target, append};
+use super::queries::AnswerRx;
+use super::runs::check_id;
+use super::state::{RunKey, RunState, WftState, failure_payloads};
+
+/// Where an update stands in its run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum UpdateStatus {
+    /// Waiting for a workflow task to deliver it.
+    Admitted,
+    /// Delivered with workflow task `task_id` (memory only in effect: a
+    /// restart or a failed task makes it `Admitted` again).
+    Delivered { task_id: i64 },
+    /// Its validator passed; the handler runs.
+    Accepted,
+    /// Its handler finished (or the run closed before it did).
+    Completed(Result<Payload, Failure>),
+}
+
+/// An update the run knows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct UpdateRecord {
+    /// Arrival order.
+    pub seq: u64,
+    pub name: String,
+    /// Dropped once accepted (history holds it then).
+    pub input: Vec<Payload>,
+    pub status: UpdateStatus,
+}
+
+/// The failure callers of an update get when the run closes before it completed.
+fn run_closed(update_id: &str, accepted: bool) -> Failure {
+    let what = if accepted {
+        "completed"
+    } else {
+        "was accepted"
+    };
+    ApplicationError::new(format!(
+        "the workflow run closed before update {update_id:?} {what}"
+    ))
+    .with_type("UpdateRunClosed")
+    .into()
+}
+
+fn answer(result: Result<Payload, Failure>) -> Result<Payload, BackendError> {
+    result.map_err(BackendError::UpdateFailed)
+}
+
+/// The outcome of a known update id on a closed run (read from its row).
+pub(crate) fn closed_run_update(
+    state: &RunState,
+    update_id: &str,
+) -> Result<Payload, BackendError> {
+    match state.updates.get(update_id).map(|r| &r.status) {
+        Some(UpdateStatus::Completed(result)) => answer(result.clone()),
+        _ => Err(BackendError::NotFound {
+            workflow_id: state.workflow_id.clone(),
+            run_id: Some(state.run_id.clone()),
+            detail: Some(format!(
+                "run {} is closed and takes no more updates",
+                state.run_id
+            )),
+        }),
+    }
+}
+
+/// Updates waiting for a workflow task to deliver them.
+pub(crate) fn has_admitted(state: &RunState) -> bool {
+    state
+        .updates
+        .values()
+        .any(|r| r.status == UpdateStatus::Admitted)
+}
+
+/// Takes the admitted updates, in arrival order, for workflow task `task_id`.
+pub(crate) fn deliver_updates(state: &mut RunState, task_id: i64) -> Vec<UpdateDelivery> {
+    let mut admitted: Vec<(&String, &mut UpdateRecord)> = state
+        .updates
+        .iter_mut()
+        .filter(|(_, r)| r.status == UpdateStatus::Admitted)
+        .collect();
+    admitted.sort_by_key(|(_, r)| r.seq);
+    admitted
+        .into_iter()
+        .map(|(id, r)| {
+            r.status = UpdateStatus::Delivered { task_id };
+            UpdateDelivery {
+                update_id: id.clone(),
+                name: r.name.clone(),
+                input: r.input.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The task that carried them is gone (failed, timed out, refused, lost in
+/// a restart): the next one delivers them again.
+pub(crate) fn undeliver_updates(state: &mut RunState) {
+    for r in state.updates.values_mut() {
+        if matches!(r.status, UpdateStatus::Delivered { .. }) {
+            r.status = UpdateStatus::Admitted;
+        }
+    }
+}
+
+/// Checks a completion's update responses against the run's updates.
+pub(crate) fn check_update_commands(
+    state: &RunState,
+    commands: &[Command],
+    limits: &crate::converter::PayloadLimits,
+) -> Result<(), BackendError> {
+    let mut accepted_now = std::collections::HashSet::new();
+    for command in commands {
+        let Command::UpdateResponse { id, response } = command else {
+            continue;
+        };
+        let status = state.updates.get(id).map(|r| &r.status);
+        let bad = |why: &str| {
+            Err(BackendError::InvalidArgument(format!(
+                "update response for {id:?}: {why}"
+            )))
+        };
+        match response {
+            UpdateResponse::Accepted | UpdateResponse::Rejected(_) => {
+                if !matches!(status, Some(UpdateStatus::Delivered { .. })) {
+                    return bad("the update was not delivered with this task");
+                }
+                if let UpdateResponse::Rejected(f) = response {
+                    limits.check("update rejection details", failure_payloads(f))?;
+                } else {
+                    accepted_now.insert(id.clone());
+                }
+            }
+            UpdateResponse::Completed(result) => {
+                if !(matches!(status, Some(UpdateStatus::Accepted)) || accepted_now.contains(id)) {
+                    return bad("the update is not accepted (or completed already)");
+                }
+                match result {
+                    Ok(p) => limits.check("update result", [p])?,
+                    Err(f) => limits.check("update failure details", failure_payloads(f))?,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a completion is "speculative": its only commands reject updates
+/// and the task carried nothing new, so nothing is written for it.
+pub(crate) fn is_speculative(state: &RunState, commands: &[Command]) -> bool {
+    !state.new_events
+        && !commands.is_empty()
+        && commands.iter().all(|c| {
+            matches!(
+                c,
+                Command::UpdateResponse {
+                    response: UpdateResponse::Rejected(_),
+                    ..
+                }
+            )
+        })
+}
+
+/// Applies one update response of a completion: its event (if any) and
+/// the outcome for the callers, returned as (update id, answer).
+pub(crate) fn apply_update_response(
+    run: &mut Run,
+    batch: &mut Batch,
+    now: SystemTime,
+    completed_event_id: Option<i64>,
+    id: String,
+    response: UpdateResponse,
+) -> Option<(String, Result<Payload, BackendError>)> {
+    match response {
+        UpdateResponse::Rejected(failure) => {
+            run.state.updates.remove(&id);
+            Some((id, Err(BackendError::UpdateFailed(failure.truncated()))))
+        }
+        UpdateResponse::Accepted => {
+            let record = run.state.updates.get_mut(&id)?;
+            record.status = UpdateStatus::Accepted;
+            let name = record.name.clone();
+            let input = std::mem::take(&mut record.input);
+            if let Some(completed) = completed_event_id {
+                append(
+                    run,
+                    batch,
+                    now,
+                    EventAttributes::WorkflowExecutionUpdateAccepted {
+                        update_id: id,
+                        name,
+                        input,
+                        workflow_task_completed_event_id: completed,
+                    },
+                );
+            }
+            None
+        }
+        UpdateResponse::Completed(result) => {
+            let result = result.map_err(Failure::truncated);
+            let record = run.state.updates.get_mut(&id)?;
+            record.status = UpdateStatus::Completed(result.clone());
+            record.name.clear();
+            if let Some(completed) = completed_event_id {
+                append(
+                    run,
+                    batch,
+                    now,
+                    EventAttributes::WorkflowExecutionUpdateCompleted {
+                        update_id: id.clone(),
+                        outcome: result.clone(),
+                        workflow_task_completed_event_id: completed,
+                    },
+                );
+            }
+            Some((id, answer(result)))
+        }
+    }
+}
+
+impl Core {
+    pub(super) fn update(&mut self, req: UpdateRequest) -> Result<Lookup<AnswerRx>, BackendError> {
+        check_id("namespace", &req.namespace)?;
+        check_id("workflow id", &req.workflow_id)?;
+        check_id("update id", &req.update_id)?;
+        check_id("update name", &req.name)?;
+        if let Some(run_id) = &req.run_id {
+            check_id("run id", run_id)?;
+        }
+        self.options
+            .payload_limits
+            .check(&format!("input of update {:?}", req.name), &req.input)?;
+        let target = Target {
+            namespace: req.namespace.clone(),
+            workflow_id: req.workflow_id.clone(),
+            run_id: req.run_id.clone(),
+        };
+        let key = match self.resolve(&target)? {
+            Resolved::Open(key) => key,
+            Resolved::Stored(run_id) => {
+                return self
+                    .read(&target.namespace, run_id, false)
+                    .map(Lookup::Stored);
+            }
+        };
+        let now = self.now();
+        let Some(run) = self.runs.get_mut(&key) else {
+            return Err(super::core::not_found(&target));
+        };
+        let (tx, rx) = oneshot::channel();
+        match run.state.updates.get(&req.update_id).map(|r| &r.status) {
+            Some(UpdateStatus::Completed(result)) => {
+                // The first outcome, again; nothing runs.
+                let _ = tx.send(answer(result.clone()));
+                return Ok(Lookup::Now(rx));
+            }
+            Some(_) => {}
+            None => {
+                run.state.update_seq += 1;
+                let seq = run.state.update_seq;
+                run.state.updates.insert(
+                    req.update_id.clone(),
+                    UpdateRecord {
+                        seq,
+                        name: req.name,
+                        input: req.input,
+                        status: UpdateStatus::Admitted,
+                    },
+                );
+                self.batch.dirty.insert(key.clone());
+                if run.state.wft == WftState::Idle {
+                    run.state.wft = WftState::Ready {
+                        scheduled_time: now,
+                    };
+                    self.effects.push(Effect::EnqueueWft(key.clone()));
+                }
+            }
+        }
+        self.update_waiters
+            .entry((key, req.update_id))
+            .or_default()
+            .push(tx);
+        Ok(Lookup::Now(rx))
+    }
+
+    /// Sends update outcomes to their callers once the batch commits.
+    pub(super) fn answer_updates(
+        &mut self,
+        key: &RunKey,
+        answers: Vec<(String, Result<Payload, BackendError>)>,
+    ) {
+        for (id, result) in answers {
+            for tx in self
+                .update_waiters
+                .remove(&(key.clone(), id))
+                .unwrap_or_default()
+            {
+                self.reply(tx, result.clone());
+            }
+        }
+    }
+
+    /// The run closed: updates not completed end with an error for their
+    /// callers; accepted ones keep it as their outcome.
+    pub(super) fn close_updates(&mut self, key: &RunKey, state: &mut RunState) {
+        let mut answers = Vec::new();
+        state.updates.retain(|id, record| match record.status {
+            UpdateStatus::Completed(_) => true,
+            UpdateStatus::Accepted => {
+                let failure = run_closed(id, true);
+                record.status = UpdateStatus::Completed(Err(failure.clone()));
+                answers.push((id.clone(), Err(BackendError::UpdateFailed(failure))));
+                true
+            }
+            UpdateStatus::Admitted | UpdateStatus::Delivered { .. } => {
+                answers.push((
+                    id.clone(),
+                    Err(BackendError::UpdateFailed(run_closed(id, false))),
+                ));
+                false
+            }
+        });
+        self.answer_updates(key, answers);
+        // Waiters of ids the run no longer knows (none expected).
+        let stale: Vec<_> = self
+            .update_waiters
+            .keys()
+            .filter(|(k, _)| k == key)
+            .cloned()
+            .collect();
+        for k in stale {
+            for tx in self.update_waiters.remove(&k).unwrap_or_default() {
+                let failure = run_closed(&k.1, false);
+                self.reply(tx, Err(BackendError::UpdateFailed(failure)));
+            }
+        }
+    }
+
+    pub(super) fn fail_update_waiters(&mut self, error: &BackendError) {
+        for (_, txs) in self.update_waiters.drain() {
+            for tx in txs {
+                let _ = tx.send(Err(error.clone()));
+            }
+        }
+    }
+}
