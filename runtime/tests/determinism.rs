@@ -6,21 +6,19 @@
 
 mod support;
 
-use support::{env, names};
+use support::{env, names, task_failure};
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use weft::backend::RunStatus;
-use weft::client::WorkflowHandle;
 use weft::converter;
 use weft::history::{Event, EventAttributes};
 use weft::replay::{ReplayError, Replayer};
 use weft::workflow::select_first;
 use weft::{
-    Client, Worker, WorkerOptions, Workflow, WorkflowContext, WorkflowOptions, WorkflowResult,
+    Client, Worker, WorkerOptions, WorkflowContext, WorkflowOptions, WorkflowResult,
     i_promise_this_is_deterministic,
 };
 
@@ -78,22 +76,6 @@ async fn within<F: std::future::Future>(f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(20), f)
         .await
         .expect("timed out after 20 s")
-}
-
-async fn task_failure<W: Workflow>(h: &WorkflowHandle<W>) -> String {
-    for _ in 0..2000 {
-        let d = h.describe().await.unwrap();
-        if let Some(f) = d.last_workflow_task_failure {
-            assert_eq!(
-                d.status,
-                RunStatus::Running,
-                "a task failure leaves the run open"
-            );
-            return f;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("no workflow task failure was recorded");
 }
 
 // ---- workflows -------------------------------------------------------------

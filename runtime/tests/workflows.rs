@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{env, names};
+use support::{env, names, task_failure};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -137,6 +137,11 @@ async fn sleeper(ctx: WorkflowContext<Sleeper>, ms: u64) -> WorkflowResult<u64> 
 }
 workflow!(Sleeper, u64, u64, sleeper);
 
+async fn huge_result(_ctx: WorkflowContext<HugeResult>, _: ()) -> WorkflowResult<String> {
+    Ok("x".repeat(3 * 1024 * 1024))
+}
+workflow!(HugeResult, (), String, huge_result);
+
 async fn no_timeout(ctx: WorkflowContext<NoTimeout>, name: String) -> WorkflowResult<String> {
     Ok(ctx.activity(greet, name).await?)
 }
@@ -156,6 +161,7 @@ fn worker(client: &Client, queue: &str, cache: usize) -> Worker {
         .register_workflow::<Fails>()
         .register_workflow::<Sleeper>()
         .register_workflow::<NoTimeout>()
+        .register_workflow::<HugeResult>()
         .register_activity(greet)
         .register_activity(flaky)
         .register_activity(always_fails)
@@ -372,6 +378,23 @@ both_stores! {
         assert!(err.to_string().contains("over the limit"), "{err}");
     }
 
+    // Regression: a completion the engine refused (here a result over the
+    // payload limit) left the task started until it timed out, with the
+    // reason nowhere to be seen.
+    refused_completion_fails_the_task_with_the_reason(sqlite) {
+        let env = env(sqlite).await;
+        let w = worker(&env.client, "q", 100).start().unwrap();
+        let h = env.client
+            .start_workflow(huge_result, (), WorkflowOptions::new("wf-huge", "q"))
+            .await
+            .unwrap();
+        let failure = task_failure(&h).await;
+        assert!(failure.contains("over the limit"), "{failure}");
+        let events = h.history().await.unwrap();
+        assert!(names(&events).contains(&"WorkflowTaskFailed"), "{:?}", names(&events));
+        w.shutdown().await;
+    }
+
     idempotent_start_returns_the_same_run(sqlite) {
         let env = env(sqlite).await;
         let w = worker(&env.client, "q", 100).start().unwrap();
@@ -393,20 +416,7 @@ both_stores! {
             .start_workflow(one_activity, "A".to_string(), WorkflowOptions::new("wf-unknown", "q2"))
             .await
             .unwrap();
-        // The failure is recorded in history; read it until it is there.
-        let mut reads = 0;
-        let failure = loop {
-            reads += 1;
-            assert!(reads < 100_000, "no workflow task failure was recorded");
-            let events = h.history().await.unwrap();
-            if let Some(f) = events.iter().find_map(|e| match &e.attributes {
-                EventAttributes::WorkflowTaskFailed { failure, .. } => Some(failure.to_string()),
-                _ => None,
-            }) {
-                break f;
-            }
-            tokio::task::yield_now().await;
-        };
+        let failure = task_failure(&h).await;
         assert!(failure.contains("\"OneActivity\" is not registered"), "{failure}");
         assert_eq!(h.describe().await.unwrap().status, RunStatus::Running);
         w.shutdown().await;

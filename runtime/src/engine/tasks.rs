@@ -284,7 +284,20 @@ impl Core {
 
     pub(super) fn complete_wft(&mut self, c: WorkflowTaskCompletion) -> Result<(), BackendError> {
         let key = self.check_wft_token(&c.token)?;
-        self.validate_commands(&c.commands)?;
+        if let Err(refusal) = self.validate_commands(&c.commands) {
+            // The task fails with the reason (recorded, retried with
+            // backoff), rather than staying started until it times out.
+            let failure: Failure = crate::failure::ApplicationError::new(refusal.to_string())
+                .with_type("BadCommand")
+                .into();
+            let message = failure.to_string();
+            self.wft_failed(
+                &key,
+                Some((WorkflowTaskFailedCause::BadCommand, failure)),
+                message,
+            );
+            return Err(refusal);
+        }
         let now = self.now();
         let wft_timeout = self.options.workflow_task_timeout;
         let Some(run) = self.runs.get_mut(&key) else {

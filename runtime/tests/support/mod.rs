@@ -104,3 +104,22 @@ pub async fn env(sqlite: bool) -> Env {
 pub fn names(events: &[Event]) -> Vec<&'static str> {
     events.iter().map(|e| e.attributes.name()).collect()
 }
+
+/// The message of the run's workflow task failure, once one is recorded;
+/// checks that the failure left the run open. Reads `describe` until the
+/// failure shows (there is no event to await for it), for at most 10 s.
+pub async fn task_failure<W: weft::Workflow>(h: &weft::WorkflowHandle<W>) -> String {
+    for _ in 0..2000 {
+        let d = h.describe().await.unwrap();
+        if let Some(f) = d.last_workflow_task_failure {
+            assert_eq!(
+                d.status,
+                weft::backend::RunStatus::Running,
+                "a task failure leaves the run open"
+            );
+            return f;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("no workflow task failure was recorded");
+}
