@@ -201,6 +201,9 @@ pub struct WorkflowTask {
     pub started_time: SystemTime,
     /// Attempt of this workflow task (above 1 after failures).
     pub attempt: u32,
+    /// How long the worker has to complete the task before the engine hands
+    /// it out again (the workflow task timeout).
+    pub timeout: Duration,
     /// Updates not yet accepted, in arrival order: the task delivers them
     /// (after its signals) and answers each with an `UpdateResponse`.
     pub updates: Vec<UpdateDelivery>,

@@ -524,13 +524,17 @@ async fn stale_tokens_refused(kind: Kind) {
         complete(e, &t2, vec![local]).await,
         Err(BackendError::InvalidArgument(_))
     ));
+    // A refused completion fails the task; a new attempt follows.
+    let t3 = poll_wft(e).await;
+    assert_eq!(t3.attempt, 2);
     let mut no_timeout = activity(3, quick_retries());
     if let Command::ScheduleActivity(sa) = &mut no_timeout {
         sa.options.start_to_close_timeout = None;
     }
-    let err = complete(e, &t2, vec![no_timeout]).await.unwrap_err();
+    let err = complete(e, &t3, vec![no_timeout]).await.unwrap_err();
     assert!(err.to_string().contains("start_to_close_timeout"), "{err}");
-    complete(e, &t2, vec![done("x")]).await.unwrap();
+    let t4 = poll_wft(e).await;
+    complete(e, &t4, vec![done("x")]).await.unwrap();
     e.shutdown().await;
 }
 
@@ -799,6 +803,8 @@ async fn payload_limits_refused(kind: Kind) {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("workflow result"), "{err}");
+    // The refusal failed the task, with the reason; a new attempt follows.
+    let t = poll_wft(e).await;
     complete(e, &t, vec![done("small")]).await.unwrap();
     e.shutdown().await;
 }

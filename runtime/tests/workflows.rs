@@ -137,6 +137,19 @@ async fn sleeper(ctx: WorkflowContext<Sleeper>, ms: u64) -> WorkflowResult<u64> 
 }
 workflow!(Sleeper, u64, u64, sleeper);
 
+activity!(never_ends, String, |_s| {
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    Ok(String::new())
+});
+
+async fn slow_local(ctx: WorkflowContext<SlowLocal>, s: String) -> WorkflowResult<String> {
+    Ok(ctx
+        .local_activity(never_ends, s)
+        .start_to_close_timeout(Duration::from_secs(900))
+        .await?)
+}
+workflow!(SlowLocal, String, String, slow_local);
+
 async fn huge_result(_ctx: WorkflowContext<HugeResult>, _: ()) -> WorkflowResult<String> {
     Ok("x".repeat(3 * 1024 * 1024))
 }
@@ -473,4 +486,51 @@ fn replay_detects_reordered_code() {
 fn payload_debug_is_readable() {
     let p: Payload = converter::encode(&"hi").unwrap();
     assert_eq!(format!("{p:?}"), "Payload(json/plain \"hi\")");
+}
+
+// Regression: a local activity outliving the workflow task timeout kept its
+// task's runner busy while the engine handed the task out again, so copies
+// piled up until the worker had no workflow slot left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_local_activity_fails_the_task_and_frees_the_worker() {
+    use weft::engine::{Engine, EngineOptions, MemoryStore};
+    let options = EngineOptions {
+        workflow_task_timeout: Duration::from_millis(500),
+        ..EngineOptions::default()
+    };
+    let engine = Engine::start(MemoryStore::new(), options).unwrap();
+    let client = Client::new(engine.clone());
+    let mut w = Worker::new(&client, "q").with_options(WorkerOptions {
+        max_concurrent_workflow_tasks: 1,
+        ..WorkerOptions::default()
+    });
+    w.register_workflow::<SlowLocal>()
+        .register_workflow::<OneActivity>()
+        .register_activity(never_ends)
+        .register_activity(greet);
+    let w = w.start().unwrap();
+    let slow = client
+        .start_workflow(
+            slow_local,
+            "x".to_string(),
+            WorkflowOptions::new("wf-slow-la", "q"),
+        )
+        .await
+        .unwrap();
+    let failure = task_failure(&slow).await;
+    assert!(failure.contains("did not finish within"), "{failure}");
+    assert!(failure.contains("never_ends"), "{failure}");
+    // With one workflow slot, another workflow still completes.
+    let after = client.execute_workflow(
+        one_activity,
+        "Ann".to_string(),
+        WorkflowOptions::new("wf-after", "q"),
+    );
+    let out = tokio::time::timeout(Duration::from_secs(30), after)
+        .await
+        .expect("the worker's only workflow slot stayed busy")
+        .unwrap();
+    assert_eq!(out, "Hello, Ann!");
+    w.shutdown().await;
+    engine.shutdown().await;
 }

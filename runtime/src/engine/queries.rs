@@ -175,6 +175,7 @@ impl Core {
             history_length,
             started_time: now,
             attempt: 1,
+            timeout,
             updates: Vec::new(),
             query: Some(item.request.clone()),
         })

@@ -184,6 +184,7 @@ impl Core {
             history_length: run.state.history_length(),
             started_time: now,
             attempt,
+            timeout,
             updates,
             query: None,
         })

@@ -24,6 +24,8 @@ pub(super) struct Runner<'a> {
     shared: &'a Shared,
     workflow_id: String,
     running: JoinSet<Done>,
+    /// Types of the running local activities, for error messages.
+    types: Vec<String>,
 }
 
 impl<'a> Runner<'a> {
@@ -32,6 +34,7 @@ impl<'a> Runner<'a> {
             shared,
             workflow_id: task.workflow_id.clone(),
             running: JoinSet::new(),
+            types: Vec::new(),
         }
     }
 
@@ -45,6 +48,7 @@ impl<'a> Runner<'a> {
             attempt: 1,
             is_local: true,
         };
+        self.types.push(request.activity_type.clone());
         self.running.spawn(async move {
             let policy = request.options.retry_policy.clone().unwrap_or_default();
             let per_attempt = request
@@ -116,11 +120,27 @@ impl<'a> Runner<'a> {
         });
     }
 
+    /// Types of the local activities still running.
+    pub fn running_types(&self) -> Vec<String> {
+        self.types.clone()
+    }
+
+    /// Stops every local activity still running.
+    pub fn abort(&mut self) {
+        self.running.abort_all();
+        self.types.clear();
+    }
+
     /// The next local activity to finish, or `None` if none is running.
     pub async fn next(&mut self) -> Option<Done> {
         loop {
             match self.running.join_next().await? {
-                Ok(done) => return Some(done),
+                Ok(done) => {
+                    if let Some(i) = self.types.iter().position(|t| *t == done.activity_type) {
+                        self.types.remove(i);
+                    }
+                    return Some(done);
+                }
                 Err(e) => tracing::error!(error = %e, "local activity runner failed"),
             }
         }

@@ -379,6 +379,8 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
             Err(e) => TaskStep::Fail(executor::TaskError::new(format!("reading history: {e}"))),
         };
     }
+    let local_budget = task.timeout.mul_f64(0.8);
+    let local_deadline = tokio::time::Instant::now() + local_budget;
     let mut locals = local::Runner::new(shared, &task);
     loop {
         match step {
@@ -391,13 +393,32 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
                 for request in requests {
                     locals.start(request);
                 }
-                let Some(done) = locals.next().await else {
-                    step = TaskStep::Fail(executor::TaskError::new("local activities vanished"));
-                    continue;
+                // Local activities run while the worker holds the task; past
+                // this point the engine would hand the task out again.
+                let next = tokio::time::timeout_at(local_deadline, locals.next()).await;
+                let done = match next {
+                    Ok(Some(done)) => done,
+                    Ok(None) => {
+                        step =
+                            TaskStep::Fail(executor::TaskError::new("local activities vanished"));
+                        continue;
+                    }
+                    Err(_) => {
+                        step = TaskStep::Fail(executor::TaskError::new(format!(
+                            "local activities ({}) did not finish within {:?}, 4/5 of the workflow \
+                             task timeout; a local activity must be short (retries included): \
+                             use an activity for longer work",
+                            locals.running_types().join(", "),
+                            local_budget
+                        )));
+                        locals.abort();
+                        continue;
+                    }
                 };
                 step = shared
                     .ask(|reply| Request::ResolveLocal {
                         run_id: run_id.clone(),
+                        task_id,
                         seq: done.seq,
                         activity_type: done.activity_type,
                         attempt: done.attempt,

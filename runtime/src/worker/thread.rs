@@ -56,6 +56,7 @@ pub(crate) enum Request {
     },
     ResolveLocal {
         run_id: String,
+        task_id: i64,
         seq: u32,
         activity_type: String,
         attempt: u32,
@@ -158,12 +159,23 @@ impl State {
             }
             Request::ResolveLocal {
                 run_id,
+                task_id,
                 seq,
                 activity_type,
                 attempt,
                 result,
                 reply,
             } => {
+                let current = self.in_flight.get(&run_id).map(|(id, _)| *id);
+                if current.is_some_and(|id| id != task_id) {
+                    // A later task of the run owns the driver now; this
+                    // result belongs to a task the engine handed out again.
+                    let stale = TaskError::new(
+                        "local activity result for a task that is no longer current",
+                    );
+                    let _ = reply.send(TaskStep::Fail(stale));
+                    return;
+                }
                 let step = match self.in_flight.get_mut(&run_id) {
                     Some((_, driver)) => {
                         guarded(|| driver.resolve_local(seq, activity_type, attempt, result))
