@@ -150,6 +150,34 @@ async fn slow_local(ctx: WorkflowContext<SlowLocal>, s: String) -> WorkflowResul
 }
 workflow!(SlowLocal, String, String, slow_local);
 
+static STOPPED: AtomicU32 = AtomicU32::new(0);
+
+/// Counts the attempts the worker stopped (their future was dropped).
+struct CountsDrop;
+impl Drop for CountsDrop {
+    fn drop(&mut self) {
+        STOPPED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+activity!(hangs, String, |_s| {
+    let _guard = CountsDrop;
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    Ok(String::new())
+});
+
+async fn hanging(ctx: WorkflowContext<Hanging>, s: String) -> WorkflowResult<String> {
+    let policy = RetryPolicy::default()
+        .with_initial_interval(Duration::from_millis(10))
+        .with_maximum_attempts(2);
+    Ok(ctx
+        .activity(hangs, s)
+        .start_to_close_timeout(Duration::from_millis(100))
+        .retry_policy(policy)
+        .await?)
+}
+workflow!(Hanging, String, String, hanging);
+
 async fn huge_result(_ctx: WorkflowContext<HugeResult>, _: ()) -> WorkflowResult<String> {
     Ok("x".repeat(3 * 1024 * 1024))
 }
@@ -175,10 +203,12 @@ fn worker(client: &Client, queue: &str, cache: usize) -> Worker {
         .register_workflow::<Sleeper>()
         .register_workflow::<NoTimeout>()
         .register_workflow::<HugeResult>()
+        .register_workflow::<Hanging>()
         .register_activity(greet)
         .register_activity(flaky)
         .register_activity(always_fails)
-        .register_activity(local_upper);
+        .register_activity(local_upper)
+        .register_activity(hangs);
     w
 }
 
@@ -406,6 +436,27 @@ both_stores! {
         let events = h.history().await.unwrap();
         assert!(names(&events).contains(&"WorkflowTaskFailed"), "{:?}", names(&events));
         w.shutdown().await;
+    }
+
+    // Regression: the worker let an attempt run past its start-to-close
+    // timeout, holding a concurrency slot while the engine retried it.
+    start_to_close_stops_the_attempt_in_the_worker(sqlite) {
+        let env = env(sqlite).await;
+        let _serial = SERIAL.lock().await;
+        STOPPED.store(0, Ordering::SeqCst);
+        let w = worker(&env.client, "q", 100).start().unwrap();
+        let err = env.client
+            .execute_workflow(hanging, "x".to_string(), WorkflowOptions::new("wf-hang", "q"))
+            .await
+            .unwrap_err();
+        let ClientError::Workflow(err) = err else { panic!("{err:?}") };
+        let Failure::Activity(act) = &err.cause else { panic!("{:?}", err.cause) };
+        assert!(matches!(*act.cause, Failure::Timeout(_)), "{:?}", act.cause);
+        assert_eq!(act.attempt, 2);
+        // Shutdown waits for the worker's activity tasks, which end only
+        // once their attempt is stopped.
+        w.shutdown().await;
+        assert_eq!(STOPPED.load(Ordering::SeqCst), 2, "both attempts were stopped");
     }
 
     idempotent_start_returns_the_same_run(sqlite) {

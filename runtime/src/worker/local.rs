@@ -9,7 +9,7 @@ use tokio::task::JoinSet;
 use super::{Shared, run_activity};
 use crate::activity::{ActivityContext, ActivityInfo};
 use crate::backend::WorkflowTask;
-use crate::failure::{ActivityError, Failure, RetryState, TimeoutError, TimeoutType};
+use crate::failure::{ActivityError, Failure, RetryState};
 use crate::protocol::{Resolution, ScheduleActivity};
 
 /// A finished local activity.
@@ -65,17 +65,8 @@ impl<'a> Runner<'a> {
                     attempt,
                     ..info.clone()
                 });
-                let run = run_activity(&activities, ctx, request.input.clone());
-                let outcome = match per_attempt {
-                    Some(limit) => match tokio::time::timeout(limit, run).await {
-                        Ok(r) => r,
-                        Err(_) => Err(Failure::Timeout(TimeoutError {
-                            timeout_type: TimeoutType::StartToClose,
-                            last_heartbeat_details: Vec::new(),
-                        })),
-                    },
-                    None => run.await,
-                };
+                let outcome =
+                    run_activity(&activities, ctx, request.input.clone(), per_attempt).await;
                 let failure = match outcome {
                     Ok(payload) => {
                         return Done {

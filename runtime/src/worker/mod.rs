@@ -519,7 +519,14 @@ async fn run_activity_task(shared: &Shared, task: ActivityTask) {
         attempt: task.attempt,
         is_local: false,
     };
-    let result = run_activity(&shared.activities, ActivityContext::new(info), task.input).await;
+    let limit = task.start_to_close_timeout;
+    let result = run_activity(
+        &shared.activities,
+        ActivityContext::new(info),
+        task.input,
+        limit,
+    )
+    .await;
     let result = match result {
         Ok(p) => ActivityTaskResult::Completed(p),
         Err(f) => ActivityTaskResult::Failed(f),
@@ -534,10 +541,15 @@ async fn run_activity_task(shared: &Shared, task: ActivityTask) {
 }
 
 /// Runs a registered activity, catching panics and unknown types.
+///
+/// Past `limit` (the attempt's start-to-close timeout) an async activity is
+/// stopped and the attempt fails with a start-to-close `TimeoutError`; a
+/// blocking one cannot be stopped and runs on, its result discarded.
 pub(crate) async fn run_activity(
     activities: &HashMap<String, ErasedActivity>,
     ctx: ActivityContext,
     input: Vec<crate::converter::Payload>,
+    limit: Option<Duration>,
 ) -> Result<crate::converter::Payload, Failure> {
     let activity_type = ctx.info().activity_type.clone();
     let Some(run) = activities.get(&activity_type) else {
@@ -550,7 +562,24 @@ pub(crate) async fn run_activity(
         .with_type("NotFoundError")
         .into());
     };
-    match tokio::spawn(run(ctx, input)).await {
+    let mut handle = tokio::spawn(run(ctx, input));
+    let joined = match limit {
+        Some(limit) => match tokio::time::timeout(limit, &mut handle).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                handle.abort();
+                // Wait until the activity's future is dropped, so nothing of
+                // this attempt runs on once its failure is reported.
+                let _ = handle.await;
+                return Err(Failure::Timeout(crate::failure::TimeoutError {
+                    timeout_type: crate::failure::TimeoutType::StartToClose,
+                    last_heartbeat_details: Vec::new(),
+                }));
+            }
+        },
+        None => handle.await,
+    };
+    match joined {
         Ok(result) => result.map_err(Failure::truncated),
         Err(e) => Err(ApplicationError::new(format!(
             "activity {activity_type:?} panicked: {}",
