@@ -155,9 +155,43 @@ impl Deadlines {
 }
 
 /// `t + d`, saturating far in the future instead of overflowing.
+///
+/// Rounded up to a whole millisecond: the engine's `now()` is cut to
+/// milliseconds, so a deadline between two of them would never read as due
+/// and the loop would spin until the next one (forever on a virtual clock).
 pub(crate) fn later(t: SystemTime, d: Duration) -> SystemTime {
     const FAR: Duration = Duration::from_secs(10_000 * 365 * 86_400);
-    t.checked_add(d.min(FAR)).unwrap_or(t)
+    let d = d.min(FAR);
+    let sub_ms = d.subsec_nanos() % 1_000_000;
+    let d = if sub_ms == 0 {
+        d
+    } else {
+        d + Duration::from_nanos(u64::from(1_000_000 - sub_ms))
+    };
+    t.checked_add(d).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod later_tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_round_up_to_whole_milliseconds() {
+        let t = UNIX_EPOCH + Duration::from_millis(1_000);
+        assert_eq!(
+            later(t, Duration::from_micros(1_500)),
+            t + Duration::from_millis(2)
+        );
+        assert_eq!(
+            later(t, Duration::from_millis(3)),
+            t + Duration::from_millis(3)
+        );
+        assert_eq!(
+            later(t, Duration::from_nanos(1)),
+            t + Duration::from_millis(1)
+        );
+        assert!(later(t, Duration::MAX) > t);
+    }
 }
 
 /// Store ops and dirty runs gathered while handling requests.
