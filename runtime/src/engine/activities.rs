@@ -57,6 +57,7 @@ impl Core {
                     run: key.clone(),
                     id,
                     attempt,
+                    started: now,
                 },
             );
         }
@@ -279,13 +280,19 @@ impl Core {
                 }
                 self.effects.push(Effect::EnqueueActivity(run, id, attempt));
             }
-            Deadline::ActivityStartToClose { run, id, attempt } => {
+            Deadline::ActivityStartToClose {
+                run,
+                id,
+                attempt,
+                started,
+            } => {
                 let current = self
                     .runs
                     .get(&run)
                     .and_then(|r| r.state.activities.get(&id))
                     .is_some_and(|a| {
-                        a.attempt == attempt && matches!(a.phase, ActivityPhase::Started { .. })
+                        a.attempt == attempt
+                            && matches!(a.phase, ActivityPhase::Started { started_time } if started_time == started)
                     });
                 if current {
                     let failure = timeout_failure(TimeoutType::StartToClose);

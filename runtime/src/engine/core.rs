@@ -119,14 +119,43 @@ pub(crate) enum Effect {
 /// state when it fires, so stale entries are simply ignored.
 #[derive(Clone, Debug)]
 pub(crate) enum Deadline {
-    WftTimeout { run: RunKey, task_id: i64 },
-    WftBackoff { run: RunKey },
-    ActivityRetry { run: RunKey, id: i64, attempt: u32 },
-    ActivityStartToClose { run: RunKey, id: i64, attempt: u32 },
-    ActivityScheduleToStart { run: RunKey, id: i64, attempt: u32 },
-    ActivityScheduleToClose { run: RunKey, id: i64 },
-    Timer { run: RunKey, started_event_id: i64 },
-    QueryTimeout { id: i64, delivery: u32 },
+    WftTimeout {
+        run: RunKey,
+        task_id: i64,
+    },
+    WftBackoff {
+        run: RunKey,
+    },
+    ActivityRetry {
+        run: RunKey,
+        id: i64,
+        attempt: u32,
+    },
+    /// `started` tells this dispatch of the attempt from an earlier one that
+    /// never reached its worker.
+    ActivityStartToClose {
+        run: RunKey,
+        id: i64,
+        attempt: u32,
+        started: SystemTime,
+    },
+    ActivityScheduleToStart {
+        run: RunKey,
+        id: i64,
+        attempt: u32,
+    },
+    ActivityScheduleToClose {
+        run: RunKey,
+        id: i64,
+    },
+    Timer {
+        run: RunKey,
+        started_event_id: i64,
+    },
+    QueryTimeout {
+        id: i64,
+        delivery: u32,
+    },
 }
 
 #[derive(Default)]
