@@ -43,7 +43,16 @@ impl Replayer {
 
     /// Replays one history; JSON from `WorkflowHandle::history_json` is read
     /// with [`crate::history::from_json`].
+    ///
+    /// The run is replayed as workflow id `"replay"`; code whose commands
+    /// depend on its workflow id wants [`Replayer::replay_workflow`].
     pub fn replay(&self, events: &[Event]) -> Result<(), ReplayError> {
+        self.replay_workflow("replay", events)
+    }
+
+    /// Replays one history as the run of `workflow_id` (what
+    /// `ctx.info().workflow_id` reads during the replay).
+    pub fn replay_workflow(&self, workflow_id: &str, events: &[Event]) -> Result<(), ReplayError> {
         let Some(EventAttributes::WorkflowExecutionStarted { workflow_type, .. }) =
             events.first().map(|e| &e.attributes)
         else {
@@ -56,7 +65,8 @@ impl Replayer {
                 "workflow type {workflow_type:?} is not registered"
             ))
         })?;
-        let mut driver = RunDriver::new(factory(), "replay", "replay", "replay");
+        let run_id = format!("replay-{workflow_id}");
+        let mut driver = RunDriver::new(factory(), "replay", workflow_id, &run_id);
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| driver.apply_events(events)));
         match result {

@@ -585,3 +585,45 @@ async fn slow_local_activity_fails_the_task_and_frees_the_worker() {
     w.shutdown().await;
     engine.shutdown().await;
 }
+
+async fn id_from_workflow_id(
+    ctx: WorkflowContext<IdFromWorkflowId>,
+    n: String,
+) -> WorkflowResult<String> {
+    let id = format!("{}-greet", ctx.info().workflow_id);
+    Ok(ctx
+        .activity(greet, n)
+        .activity_id(id)
+        .start_to_close_timeout(opts())
+        .await?)
+}
+workflow!(IdFromWorkflowId, String, String, id_from_workflow_id);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayer_can_replay_as_the_recorded_workflow_id() {
+    let env = env(false).await;
+    let mut w = Worker::new(&env.client, "q");
+    w.register_workflow::<IdFromWorkflowId>()
+        .register_activity(greet);
+    let w = w.start().unwrap();
+    let h = env
+        .client
+        .start_workflow(
+            id_from_workflow_id,
+            "Al".to_string(),
+            WorkflowOptions::new("order-7", "q"),
+        )
+        .await
+        .unwrap();
+    h.result().await.unwrap();
+    let events = h.history().await.unwrap();
+    w.shutdown().await;
+    let mut r = Replayer::new();
+    r.register_workflow::<IdFromWorkflowId>();
+    r.replay_workflow("order-7", &events).unwrap();
+    let err = r.replay(&events).unwrap_err().to_string();
+    assert!(
+        err.contains("order-7-greet") && err.contains("replay-greet"),
+        "{err}"
+    );
+}
