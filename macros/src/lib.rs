@@ -26,6 +26,15 @@ use proc_macro::TokenStream;
 /// The workflow type name is the struct's name, or `#[workflow(name = "..")]`
 /// on the impl block.
 ///
+/// A workflow with handlers also gets typed client stubs: a `pub` trait
+/// named after the struct plus `Handle` (`GreetingHandle`), implemented for
+/// `weft::WorkflowHandle<Greeting>`, with one method per handler, named
+/// after its fn and taking its input, if any. A signal stub returns
+/// `Result<(), ClientError>` once the signal is durable; a query stub the
+/// answer `R`; an update stub the result `R` of its `Result<R, E>`. Each
+/// returns a `Send` future; import the trait to call them:
+/// `handle.approve("ann".to_string()).await?`.
+///
 /// ```ignore
 /// #[workflow]
 /// #[derive(Default)]

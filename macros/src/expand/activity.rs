@@ -66,7 +66,7 @@ fn expand_fn(model: ActivityFn) -> TokenStream {
         )
     };
     let (input, ok, encode) = (&parts.input, &sig.ok, parts.encode_input());
-    let payloads = payload_check(sig.args.iter().chain([&sig.ok]));
+    let payloads = payload_check(sig.args.iter().chain([&sig.ok]), false);
     let mut renamed = item.clone();
     renamed.sig.ident = impl_ident;
     quote! {
@@ -96,6 +96,7 @@ fn expand_impl(model: ActivityImpl) -> TokenStream {
         resolved
             .iter()
             .flat_map(|sig| sig.args.iter().chain([&sig.ok])),
+        false,
     );
     let mut consts = Vec::new();
     let mut erased = Vec::new();

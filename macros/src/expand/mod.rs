@@ -5,6 +5,7 @@
 mod activity;
 pub mod deterministic;
 mod handlers;
+mod stubs;
 mod workflow;
 
 use proc_macro2::{Span, TokenStream};
@@ -87,10 +88,26 @@ pub fn marker_outside_workflow(marker: Symbol, input: TokenStream) -> TokenStrea
 /// A hidden check that each type is serde-serializable, reported at the
 /// type itself with a message that says why, rather than at a bound deep in
 /// the generated code. Goes inside a `const _: () = { .. };`.
-fn payload_check<'a>(types: impl IntoIterator<Item = &'a Type>) -> TokenStream {
+///
+/// With `codec`, `__weft_payload::<T>()` is also how generated code in the
+/// same block encodes and decodes a `T` (the client stubs do): it returns
+/// plain fn pointers, so the one bound is at that call, and a call spanned
+/// at the type reports exactly the check's error, which rustc shows once.
+fn payload_check<'a>(types: impl IntoIterator<Item = &'a Type>, codec: bool) -> TokenStream {
     let checks = types
         .into_iter()
         .map(|ty| quote_spanned!(ty.span()=> __weft_payload::<#ty>();));
+    let (methods, impls, payload) = if codec {
+        codec_parts()
+    } else {
+        (
+            quote!(),
+            quote!(),
+            quote!(
+                fn __weft_payload<T: __weft_Payload>() {}
+            ),
+        )
+    };
     quote! {
         #[allow(non_camel_case_types)]
         #[diagnostic::on_unimplemented(
@@ -98,7 +115,9 @@ fn payload_check<'a>(types: impl IntoIterator<Item = &'a Type>) -> TokenStream {
             label = "derive `serde::Serialize` and `serde::Deserialize` for this type",
             note = "workflow inputs and results, and activity arguments and results, are stored in the history as payloads"
         )]
-        trait __weft_Payload {}
+        trait __weft_Payload {
+            #methods
+        }
 
         // Reported as the one missing `__weft_Payload`, with the message
         // above, rather than once per missing serde trait.
@@ -107,15 +126,57 @@ fn payload_check<'a>(types: impl IntoIterator<Item = &'a Type>) -> TokenStream {
         where
             T: ::weft::__private::serde::Serialize + ::weft::__private::serde::de::DeserializeOwned,
         {
+            #impls
         }
 
-        fn __weft_payload<T: __weft_Payload>() {}
+        #payload
 
         #[allow(dead_code)]
         fn __weft_payloads() {
             #(#checks)*
         }
     }
+}
+
+/// For [`payload_check`] with a codec: `__weft_Payload`'s methods, their
+/// impl, and `__weft_payload` returning them as fn pointers.
+fn codec_parts() -> (TokenStream, TokenStream, TokenStream) {
+    let result =
+        |ok: TokenStream| quote!(::core::result::Result<#ok, ::weft::__private::ConverterError>);
+    let (encoded, decoded) = (
+        result(quote!(::weft::__private::Payload)),
+        result(quote!(T)),
+    );
+    let decoded_self = result(quote!(Self));
+    let methods = quote! {
+        fn __weft_encode(&self) -> #encoded;
+        fn __weft_decode(payload: &::weft::__private::Payload) -> #decoded_self
+        where
+            Self: ::core::marker::Sized;
+    };
+    let impls = quote! {
+        fn __weft_encode(&self) -> #encoded {
+            ::weft::__private::encode(self)
+        }
+        fn __weft_decode(payload: &::weft::__private::Payload) -> #decoded_self {
+            ::weft::__private::decode(payload)
+        }
+    };
+    let payload = quote! {
+        #[allow(dead_code, non_camel_case_types)]
+        struct __weft_Codec<T> {
+            encode: fn(&T) -> #encoded,
+            decode: fn(&::weft::__private::Payload) -> #decoded,
+        }
+
+        fn __weft_payload<T: __weft_Payload>() -> __weft_Codec<T> {
+            __weft_Codec {
+                encode: <T as __weft_Payload>::__weft_encode,
+                decode: <T as __weft_Payload>::__weft_decode,
+            }
+        }
+    };
+    (methods, impls, payload)
 }
 
 /// The errors, followed by the item as given.

@@ -1,7 +1,7 @@
 //! `#[workflow]` on an impl block: the block is kept (markers removed) and
 //! `Workflow` is implemented for its type, calling the `#[run]` and
 //! `#[init]` fns and the handlers (`#[signal]`, `#[query]`, `#[update]`,
-//! `#[validator(..)]`).
+//! `#[validator(..)]`), and the typed client stubs of the handlers.
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, ItemImpl, LitStr, Type};
 
 use super::activity::resolve_self_type as resolve_self;
-use super::{deterministic, finish, handlers, payload_check};
+use super::{deterministic, finish, handlers, payload_check, stubs};
 use crate::ast::{Handlers, InitFn, RunFn, WorkflowImpl};
 use crate::attr::Marker;
 use crate::check;
@@ -65,8 +65,14 @@ fn expand(
         .into_iter()
         .map(|ty| resolve_self(ty, self_ty))
         .collect();
-    let payloads = payload_check([&input_ty, &output_ty].into_iter().chain(&handler_types));
+    // The client stubs of queries and updates encode and decode with it.
+    let codec = !handlers.queries.is_empty() || !handlers.updates.is_empty();
+    let payloads = payload_check(
+        [&input_ty, &output_ty].into_iter().chain(&handler_types),
+        codec,
+    );
     let overrides = handlers::overrides(self_ty, handlers);
+    let (stubs_trait, stubs_impl) = stubs::client_stubs(self_ty, handlers);
     let run_ident = &run.ident;
     let call = quote!(<#self_ty>::#run_ident(__weft_ctx, __weft_input));
     let body = if run.converts_error {
@@ -84,9 +90,12 @@ fn expand(
     quote! {
         #item
 
+        #stubs_trait
+
         const _: () = {
             #default_state
             #payloads
+            #stubs_impl
 
             impl ::weft::__private::Workflow for #self_ty {
                 const NAME: &'static str = #name;
