@@ -9,6 +9,7 @@ pub mod crash;
 pub mod determinism;
 pub mod exceptions;
 pub mod local_activity;
+pub mod long_running_entity;
 pub mod parallel_activity;
 pub mod support;
 pub mod tour;
@@ -48,6 +49,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Parallel Activity",
             worker: parallel_activity::worker,
             run: |c| Box::pin(parallel_activity::run(c)),
+        },
+        Pattern {
+            name: "Long-running Entity",
+            worker: long_running_entity::worker,
+            run: |c| Box::pin(long_running_entity::run(c)),
         },
         Pattern {
             name: "Exceptions",

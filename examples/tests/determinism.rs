@@ -4,13 +4,16 @@
 use weft::Client;
 use weft::engine::Engine;
 use weft::replay::Replayer;
-use weft_examples::{activity_choice, exceptions, local_activity, parallel_activity};
+use weft_examples::{
+    activity_choice, exceptions, local_activity, long_running_entity, parallel_activity,
+};
 
 /// Workflow ids each example starts.
-const RUNS: [&str; 5] = [
+const RUNS: [&str; 6] = [
     "activity-choice-1",
     "activity-choice-2",
     "parallel-activity",
+    "reward-account-42",
     "exception-workflow-id",
     "local-activity",
 ];
@@ -19,6 +22,7 @@ fn replayer() -> Replayer {
     let mut r = Replayer::new();
     r.register_workflow::<activity_choice::PurchaseFruits>()
         .register_workflow::<parallel_activity::SayHello>()
+        .register_workflow::<long_running_entity::CustomerRewardAccount>()
         .register_workflow::<exceptions::DataProcessing>()
         .register_workflow::<local_activity::LocalActivityWorkflow>();
     r

@@ -146,6 +146,8 @@ pub enum RunStatus {
     Completed,
     /// Returned an error.
     Failed,
+    /// Closed by continuing as new: a new run of the workflow id took over.
+    ContinuedAsNew,
 }
 
 impl RunStatus {
@@ -162,6 +164,13 @@ pub enum RunOutcome {
     Completed(Payload),
     /// The workflow's failure.
     Failed(Failure),
+    /// The run continued as new; `new_run_id` is the run that took over.
+    /// [`Backend::wait_result`] follows the chain, so callers see the last
+    /// run's outcome instead.
+    ContinuedAsNew {
+        /// The next run of the chain.
+        new_run_id: String,
+    },
 }
 
 /// Identifies one delivery of a task, so a stale worker's late answer is refused.
@@ -204,6 +213,12 @@ pub struct WorkflowTask {
     /// How long the worker has to complete the task before the engine hands
     /// it out again (the workflow task timeout).
     pub timeout: Duration,
+    /// Size of the run's history in bytes before this task.
+    pub history_size_bytes: u64,
+    /// Whether the engine suggests continuing as new (history at or over
+    /// the engine's event or size threshold); the worker hands it to the
+    /// workflow and the engine records it on `WorkflowTaskStarted`.
+    pub suggest_continue_as_new: bool,
     /// Updates not yet accepted, in arrival order: the task delivers them
     /// (after its signals) and answers each with an `UpdateResponse`.
     pub updates: Vec<UpdateDelivery>,
@@ -281,7 +296,8 @@ pub struct Description {
     pub workflow_task_attempt: u32,
     /// The last workflow task failure's message, while failures continue.
     pub last_workflow_task_failure: Option<String>,
-    /// Run ids of this workflow id, oldest first, this one included.
+    /// Run ids of this run's continue-as-new chain, oldest first, this one
+    /// included (one entry for a run that did not continue another).
     pub run_chain: Vec<String>,
     /// When the run started.
     pub start_time: SystemTime,
@@ -349,6 +365,11 @@ pub enum BackendError {
 }
 
 /// The calls workers and clients make.
+///
+/// Continue-as-new: a run id that is the first run of a workflow's current
+/// continue-as-new chain addresses the chain, so signals, queries, updates,
+/// `describe` and `wait_result` given it reach the chain's current run;
+/// `history` always reads exactly the run named.
 ///
 /// Long polls return `Ok(None)` when the backend is shutting down.
 pub trait Backend: Send + Sync + 'static {
@@ -442,7 +463,10 @@ pub trait Backend: Send + Sync + 'static {
         result: ActivityTaskResult,
     ) -> BoxFuture<'_, Result<(), BackendError>>;
 
-    /// Describes a run (the latest run when `run_id` is `None`).
+    /// Describes a run (the latest run when `run_id` is `None`). A run id
+    /// that is the first run of a continue-as-new chain addresses the
+    /// chain: the description is its current (or last) run's, whose
+    /// `run_chain` lists every run of the chain.
     fn describe<'a>(
         &'a self,
         namespace: &'a str,
@@ -458,7 +482,9 @@ pub trait Backend: Send + Sync + 'static {
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Vec<Event>, BackendError>>;
 
-    /// Waits until the run closes and returns how it ended.
+    /// Waits until the run closes and returns how it ended. A run that
+    /// continued as new is followed to the next run of its chain, so the
+    /// outcome is the last run's (never [`RunOutcome::ContinuedAsNew`]).
     fn wait_result<'a>(
         &'a self,
         namespace: &'a str,

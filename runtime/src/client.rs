@@ -219,6 +219,7 @@ impl Client {
             client: self.clone(),
             workflow_id: workflow_id.into(),
             run_id,
+            update_id: None,
             _workflow: PhantomData,
         }
     }
@@ -240,6 +241,8 @@ pub struct WorkflowHandle<W> {
     client: Client,
     workflow_id: String,
     run_id: Option<String>,
+    /// Update id the next updates through this handle use (default: fresh).
+    update_id: Option<String>,
     _workflow: PhantomData<fn() -> W>,
 }
 
@@ -249,6 +252,7 @@ impl<W> Clone for WorkflowHandle<W> {
             client: self.client.clone(),
             workflow_id: self.workflow_id.clone(),
             run_id: self.run_id.clone(),
+            update_id: self.update_id.clone(),
             _workflow: PhantomData,
         }
     }
@@ -280,6 +284,12 @@ impl<W: Workflow> WorkflowHandle<W> {
         match outcome {
             RunOutcome::Completed(payload) => Ok(converter::decode(&payload)?),
             RunOutcome::Failed(cause) => Err(WorkflowFailureError { cause }.into()),
+            // Backends follow the chain; one that does not is answered plainly.
+            RunOutcome::ContinuedAsNew { new_run_id } => {
+                Err(ClientError::Backend(BackendError::Store(format!(
+                    "the run continued as new (run {new_run_id}) and the backend did not follow it"
+                ))))
+            }
         }
     }
 
@@ -393,7 +403,9 @@ impl<W: Workflow> WorkflowHandle<W> {
             namespace: self.client.namespace.clone(),
             workflow_id: self.workflow_id.clone(),
             run_id: self.run_id.clone(),
-            update_id: update_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            update_id: update_id
+                .or_else(|| self.update_id.clone())
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             name: name.to_string(),
             input,
         };
@@ -402,6 +414,22 @@ impl<W: Workflow> WorkflowHandle<W> {
             .update_workflow(request)
             .await
             .map_err(ClientError::from_backend)
+    }
+
+    /// The same handle, whose updates use `update_id` (typed stubs
+    /// included). An update sent again with an id the workflow already
+    /// has, after a crash or a timeout, returns the first result and runs
+    /// nothing twice; the id is unique per workflow id across
+    /// continue-as-new.
+    ///
+    /// ```ignore
+    /// account.with_update_id("order-17-points").add_points(points).await?;
+    /// ```
+    pub fn with_update_id(&self, update_id: impl Into<String>) -> Self {
+        WorkflowHandle {
+            update_id: Some(update_id.into()),
+            ..self.clone()
+        }
     }
 
     /// Describes the run: status, pending work, run chain.

@@ -62,6 +62,9 @@ pub enum EventAttributes {
         first_execution_run_id: String,
         randomness_seed: u64,
         request_id: String,
+        /// The run this one continues (continue-as-new), if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        continued_execution_run_id: Option<String>,
     },
     WorkflowTaskScheduled {
         task_queue: String,
@@ -72,6 +75,12 @@ pub enum EventAttributes {
     WorkflowTaskStarted {
         scheduled_event_id: i64,
         identity: String,
+        /// What `is_continue_as_new_suggested()` read in this task.
+        #[serde(default)]
+        suggest_continue_as_new: bool,
+        /// History size in bytes when the task started (what the workflow saw).
+        #[serde(default)]
+        history_size_bytes: u64,
     },
     WorkflowTaskCompleted {
         scheduled_event_id: i64,
@@ -181,6 +190,15 @@ pub enum EventAttributes {
         retry_state: RetryState,
         workflow_task_completed_event_id: i64,
     },
+    /// The run closed by continuing as new: a new run of the same workflow
+    /// id (`new_execution_run_id`) started with `input`, in the same commit.
+    WorkflowExecutionContinuedAsNew {
+        new_execution_run_id: String,
+        workflow_type: String,
+        task_queue: String,
+        input: Vec<Payload>,
+        workflow_task_completed_event_id: i64,
+    },
 }
 
 impl EventAttributes {
@@ -210,6 +228,9 @@ impl EventAttributes {
             }
             EventAttributes::WorkflowExecutionCompleted { .. } => "WorkflowExecutionCompleted",
             EventAttributes::WorkflowExecutionFailed { .. } => "WorkflowExecutionFailed",
+            EventAttributes::WorkflowExecutionContinuedAsNew { .. } => {
+                "WorkflowExecutionContinuedAsNew"
+            }
         }
     }
 
@@ -242,6 +263,10 @@ impl EventAttributes {
                 ..
             }
             | EventAttributes::WorkflowExecutionFailed {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::WorkflowExecutionContinuedAsNew {
                 workflow_task_completed_event_id: id,
                 ..
             } => Some(*id),

@@ -22,6 +22,11 @@ pub struct Activation {
     pub is_replaying: bool,
     /// Number of events in history when the activation was made.
     pub history_length: u64,
+    /// Size of history in bytes when the workflow task started.
+    pub history_size_bytes: u64,
+    /// Whether the engine suggests continuing as new (history long or
+    /// large); recorded on `WorkflowTaskStarted`, so replay reads the same.
+    pub continue_as_new_suggested: bool,
     /// The jobs, in the order they must be applied.
     pub jobs: Vec<Job>,
 }
@@ -254,6 +259,12 @@ pub enum Command {
         /// The error.
         failure: Failure,
     },
+    /// The workflow continues as new: this run closes and a new run of the
+    /// same workflow id starts with `input`.
+    ContinueAsNew {
+        /// The new run's input.
+        input: Vec<Payload>,
+    },
 }
 
 impl Command {
@@ -261,7 +272,9 @@ impl Command {
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            Command::CompleteWorkflow { .. } | Command::FailWorkflow { .. }
+            Command::CompleteWorkflow { .. }
+                | Command::FailWorkflow { .. }
+                | Command::ContinueAsNew { .. }
         )
     }
 }

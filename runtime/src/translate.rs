@@ -27,6 +27,14 @@ use crate::protocol::{
 };
 use crate::workflow::executor::{Instance, TaskError};
 
+/// What a workflow task told the workflow about its history's size: live
+/// from the task, on replay from its `WorkflowTaskStarted` event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct TaskHint {
+    pub suggest_continue_as_new: bool,
+    pub history_size_bytes: u64,
+}
+
 struct ScheduledActivity {
     seq: u32,
     activity_type: String,
@@ -47,6 +55,8 @@ pub(crate) struct RunDriver {
     awaiting: Option<Vec<Command>>,
     last_event_id: i64,
     started_time: Option<SystemTime>,
+    /// The hint of the workflow task being replayed.
+    hint: TaskHint,
     closed: bool,
     /// The live task being run, when local activities are pending.
     live: Option<LiveTask>,
@@ -61,6 +71,7 @@ pub(crate) type DeliveredUpdates = HashMap<String, (String, Vec<Payload>)>;
 struct LiveTask {
     timestamp: SystemTime,
     history_length: u64,
+    hint: TaskHint,
     commands: Vec<Command>,
     pending_local: HashSet<u32>,
 }
@@ -94,6 +105,7 @@ impl RunDriver {
             awaiting: None,
             last_event_id: 0,
             started_time: None,
+            hint: TaskHint::default(),
             closed: false,
             live: None,
             delivered_updates: HashMap::new(),
@@ -199,8 +211,16 @@ impl RunDriver {
                 input: input.clone(),
                 randomness_seed: *randomness_seed,
             }),
-            EventAttributes::WorkflowTaskStarted { .. } => {
-                self.started_time = Some(event.event_time)
+            EventAttributes::WorkflowTaskStarted {
+                suggest_continue_as_new,
+                history_size_bytes,
+                ..
+            } => {
+                self.started_time = Some(event.event_time);
+                self.hint = TaskHint {
+                    suggest_continue_as_new: *suggest_continue_as_new,
+                    history_size_bytes: *history_size_bytes,
+                };
             }
             EventAttributes::WorkflowTaskScheduled { .. }
             | EventAttributes::WorkflowTaskFailed { .. }
@@ -295,6 +315,7 @@ impl RunDriver {
         timestamp: SystemTime,
         replaying: bool,
         history_length: u64,
+        hint: TaskHint,
     ) -> Activation {
         let mut jobs = std::mem::take(&mut self.jobs);
         order_jobs(&mut jobs);
@@ -302,6 +323,8 @@ impl RunDriver {
             timestamp,
             is_replaying: replaying,
             history_length,
+            history_size_bytes: hint.history_size_bytes,
+            continue_as_new_suggested: hint.suggest_continue_as_new,
             jobs,
         }
     }
@@ -317,7 +340,8 @@ impl RunDriver {
         let length = command_events
             .first()
             .map_or(self.last_event_id, |e| e.event_id - 1);
-        let mut activation = self.activation(timestamp, true, length as u64);
+        let hint = self.hint;
+        let mut activation = self.activation(timestamp, true, length as u64, hint);
         let mut jobs = marker_jobs(command_events);
         jobs.append(&mut activation.jobs);
         // Updates this task accepted, after its signals as live: the
@@ -386,6 +410,8 @@ impl RunDriver {
                 timestamp,
                 is_replaying: true,
                 history_length: length as u64,
+                history_size_bytes: hint.history_size_bytes,
+                continue_as_new_suggested: hint.suggest_continue_as_new,
                 jobs: vec![job],
             })?;
         }
@@ -468,7 +494,11 @@ impl RunDriver {
                 Command::CompleteWorkflow { .. },
                 EventAttributes::WorkflowExecutionCompleted { .. },
             )
-            | (Command::FailWorkflow { .. }, EventAttributes::WorkflowExecutionFailed { .. }) => {
+            | (Command::FailWorkflow { .. }, EventAttributes::WorkflowExecutionFailed { .. })
+            | (
+                Command::ContinueAsNew { .. },
+                EventAttributes::WorkflowExecutionContinuedAsNew { .. },
+            ) => {
                 self.closed = true;
                 true
             }
@@ -491,14 +521,16 @@ impl RunDriver {
         &mut self,
         timestamp: SystemTime,
         history_length: u64,
+        hint: TaskHint,
     ) -> Result<LiveStep, TaskError> {
         self.live = Some(LiveTask {
             timestamp,
             history_length,
+            hint,
             commands: Vec::new(),
             pending_local: HashSet::new(),
         });
-        let activation = self.activation(timestamp, false, history_length);
+        let activation = self.activation(timestamp, false, history_length, hint);
         let commands = self.instance.activate(activation)?;
         self.absorb(commands)
     }
@@ -531,6 +563,8 @@ impl RunDriver {
             timestamp: live.timestamp,
             is_replaying: false,
             history_length: live.history_length,
+            history_size_bytes: live.hint.history_size_bytes,
+            continue_as_new_suggested: live.hint.suggest_continue_as_new,
             jobs: vec![Job::ResolveLocalActivity { seq, result }],
         };
         let commands = self.instance.activate(activation)?;
@@ -862,6 +896,7 @@ fn describe_command(command: &Command) -> String {
         },
         Command::CompleteWorkflow { .. } => "CompleteWorkflow".to_string(),
         Command::FailWorkflow { .. } => "FailWorkflow".to_string(),
+        Command::ContinueAsNew { .. } => "ContinueAsNew".to_string(),
     }
 }
 
@@ -873,6 +908,7 @@ pub(crate) fn task_events(
     delivered: &DeliveredUpdates,
     last_event_id: i64,
     started_time: SystemTime,
+    hint: TaskHint,
 ) -> Result<Vec<Event>, TaskError> {
     if commands.iter().all(is_rejection) && !commands.is_empty() {
         // The engine may write nothing for such a task (speculative); a
@@ -897,6 +933,8 @@ pub(crate) fn task_events(
     let started = push(EventAttributes::WorkflowTaskStarted {
         scheduled_event_id: scheduled,
         identity: String::new(),
+        suggest_continue_as_new: hint.suggest_continue_as_new,
+        history_size_bytes: hint.history_size_bytes,
     });
     let completed = push(EventAttributes::WorkflowTaskCompleted {
         scheduled_event_id: scheduled,
@@ -930,6 +968,13 @@ pub(crate) fn task_events(
             Command::FailWorkflow { failure } => EventAttributes::WorkflowExecutionFailed {
                 failure: failure.clone(),
                 retry_state: crate::failure::RetryState::RetryPolicyNotSet,
+                workflow_task_completed_event_id: completed,
+            },
+            Command::ContinueAsNew { input } => EventAttributes::WorkflowExecutionContinuedAsNew {
+                new_execution_run_id: String::new(),
+                workflow_type: String::new(),
+                task_queue: String::new(),
+                input: input.clone(),
                 workflow_task_completed_event_id: completed,
             },
             Command::ScheduleLocalActivity(_) => continue,

@@ -254,12 +254,18 @@ pub(crate) fn append(
         attributes,
     };
     match serde_json::to_vec(&event) {
-        Ok(data) => batch.ops.push(StoreOp::AppendEvent {
-            namespace: run.state.namespace.clone(),
-            run_id: run.state.run_id.clone(),
-            event_id,
-            data,
-        }),
+        Ok(data) => {
+            run.state.history_size_bytes = run
+                .state
+                .history_size_bytes
+                .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
+            batch.ops.push(StoreOp::AppendEvent {
+                namespace: run.state.namespace.clone(),
+                run_id: run.state.run_id.clone(),
+                event_id,
+                data,
+            })
+        }
         Err(e) => {
             batch
                 .fatal
@@ -274,6 +280,9 @@ pub(crate) fn append(
 
 pub(crate) struct Latest {
     pub run_id: String,
+    /// The first run of its continue-as-new chain (empty when unknown: a
+    /// closed run read at start-up). A run id naming it addresses the chain.
+    pub first_run_id: String,
     pub status: RunStatus,
     pub request_id: String,
 }
@@ -514,11 +523,15 @@ impl Core {
                 self.reply(tx, result);
             }
             Request::History(target, tx) => {
-                // Histories are always read from the store: committed data only.
-                let result = match self.resolve(&target) {
-                    Ok(Resolved::Open(key)) => self.read(&target.namespace, key.run_id, true),
-                    Ok(Resolved::Stored(run_id)) => self.read(&target.namespace, run_id, true),
-                    Err(e) => Err(e),
+                // Histories are always read from the store: committed data
+                // only. A run id names exactly that run (the first run of
+                // a chain included): each run has its own history.
+                let result = match target.run_id.clone() {
+                    Some(run_id) => self.read(&target.namespace, run_id, true),
+                    None => self.resolve(&target).and_then(|resolved| match resolved {
+                        Resolved::Open(key) => self.read(&target.namespace, key.run_id, true),
+                        Resolved::Stored(run_id) => self.read(&target.namespace, run_id, true),
+                    }),
                 };
                 // The read is queued behind every batch sent so far, so
                 // the reply need not wait for them.
@@ -600,9 +613,23 @@ impl Core {
         }
     }
 
+    /// The run a run id stands for: the current run of the workflow's
+    /// chain when `run_id` is that chain's first run, else `run_id`.
+    pub(super) fn chain_run(&self, namespace: &str, workflow_id: &str, run_id: &str) -> String {
+        match self
+            .latest
+            .get(&(namespace.to_string(), workflow_id.to_string()))
+        {
+            Some(latest) if !latest.first_run_id.is_empty() && latest.first_run_id == run_id => {
+                latest.run_id.clone()
+            }
+            _ => run_id.to_string(),
+        }
+    }
+
     pub(super) fn resolve(&self, target: &Target) -> Result<Resolved, BackendError> {
         let run_id = match &target.run_id {
-            Some(id) => id.clone(),
+            Some(id) => self.chain_run(&target.namespace, &target.workflow_id, id),
             None => match self
                 .latest
                 .get(&(target.namespace.clone(), target.workflow_id.clone()))

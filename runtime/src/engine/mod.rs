@@ -80,6 +80,12 @@ pub struct EngineOptions {
     pub payload_limits: PayloadLimits,
     /// Where time comes from.
     pub clock: Arc<dyn Clock>,
+    /// Workflow tasks suggest continue-as-new once history holds this many
+    /// events (Temporal's default: 4,096).
+    pub continue_as_new_suggested_events: u64,
+    /// ... or once history is this many bytes (serialized events; default
+    /// 4 MiB, Temporal's default).
+    pub continue_as_new_suggested_bytes: u64,
 }
 
 impl Default for EngineOptions {
@@ -89,6 +95,8 @@ impl Default for EngineOptions {
             workflow_task_timeout: Duration::from_secs(10),
             payload_limits: PayloadLimits::default(),
             clock: Arc::new(SystemClock),
+            continue_as_new_suggested_events: 4096,
+            continue_as_new_suggested_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -98,6 +106,14 @@ impl std::fmt::Debug for EngineOptions {
         f.debug_struct("EngineOptions")
             .field("workflow_task_timeout", &self.workflow_task_timeout)
             .field("payload_limits", &self.payload_limits)
+            .field(
+                "continue_as_new_suggested_events",
+                &self.continue_as_new_suggested_events,
+            )
+            .field(
+                "continue_as_new_suggested_bytes",
+                &self.continue_as_new_suggested_bytes,
+            )
             .finish_non_exhaustive()
     }
 }
@@ -341,16 +357,28 @@ impl Backend for Engine {
         workflow_id: &'a str,
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Description, BackendError>> {
-        let target = target(namespace, workflow_id, run_id);
+        let mut target = target(namespace, workflow_id, run_id);
         Box::pin(async move {
-            match self
-                .call(|tx| Request::Describe(target.clone(), tx))
-                .await?
-            {
-                Lookup::Now(description) => Ok(description),
-                Lookup::Stored(rx) => {
-                    let run = stored(&target, rx).await?;
-                    Ok(RunState::from_row(&run.row)?.describe())
+            // A chain's first run id addresses the chain: an open chain is
+            // resolved by the engine; a closed one is followed here.
+            let mut follow = false;
+            loop {
+                let state = match self
+                    .call(|tx| Request::Describe(target.clone(), tx))
+                    .await?
+                {
+                    Lookup::Now(description) => return Ok(description),
+                    Lookup::Stored(rx) => {
+                        let run = stored(&target, rx).await?;
+                        RunState::from_row(&run.row)?
+                    }
+                };
+                follow = follow || target.run_id.as_deref() == Some(state.first_run_id());
+                match &state.outcome {
+                    Some(RunOutcome::ContinuedAsNew { new_run_id }) if follow => {
+                        target.run_id = Some(new_run_id.clone());
+                    }
+                    _ => return Ok(state.describe()),
                 }
             }
         })
@@ -382,18 +410,30 @@ impl Backend for Engine {
         workflow_id: &'a str,
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<RunOutcome, BackendError>> {
-        let target = target(namespace, workflow_id, run_id);
+        let mut target = target(namespace, workflow_id, run_id);
         Box::pin(async move {
-            match self
-                .call(|tx| Request::WaitResult(target.clone(), tx))
-                .await?
-            {
-                Lookup::Now(outcome) => Ok(outcome),
-                Lookup::Stored(rx) => {
-                    let run = stored(&target, rx).await?;
-                    RunState::from_row(&run.row)?.outcome.ok_or_else(|| {
-                        BackendError::Store(format!("closed run {} has no outcome", run.row.run_id))
-                    })
+            // Follows continue-as-new to the chain's last run.
+            loop {
+                let outcome = match self
+                    .call(|tx| Request::WaitResult(target.clone(), tx))
+                    .await?
+                {
+                    Lookup::Now(outcome) => outcome,
+                    Lookup::Stored(rx) => {
+                        let run = stored(&target, rx).await?;
+                        RunState::from_row(&run.row)?.outcome.ok_or_else(|| {
+                            BackendError::Store(format!(
+                                "closed run {} has no outcome",
+                                run.row.run_id
+                            ))
+                        })?
+                    }
+                };
+                match outcome {
+                    RunOutcome::ContinuedAsNew { new_run_id } => {
+                        target.run_id = Some(new_run_id);
+                    }
+                    other => return Ok(other),
                 }
             }
         })

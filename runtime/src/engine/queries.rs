@@ -144,14 +144,15 @@ impl Core {
         let now = self.now();
         let timeout = self.options.workflow_task_timeout;
         let incarnation = self.incarnation;
-        let (events, first_event_id, history_length) = match self.runs.get(&key) {
+        let (events, first_event_id, history_length, size) = match self.runs.get(&key) {
             Some(run) => (
                 run.recent.clone(),
                 run.state.events_since,
                 run.state.history_length(),
+                run.state.history_size_bytes,
             ),
             // A closed run: the worker replays its full history.
-            None => (Vec::new(), 0, 0),
+            None => (Vec::new(), 0, 0, 0),
         };
         let pending = self.queries.get_mut(&id)?;
         pending.delivered = true;
@@ -176,6 +177,8 @@ impl Core {
             started_time: now,
             attempt: 1,
             timeout,
+            history_size_bytes: size,
+            suggest_continue_as_new: false,
             updates: Vec::new(),
             query: Some(item.request.clone()),
         })

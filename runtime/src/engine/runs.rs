@@ -8,12 +8,14 @@ use crate::backend::{
     BackendError, IdConflictPolicy, IdReusePolicy, MAX_ID_BYTES, RunOutcome, RunStatus,
     StartWorkflowRequest, StartWorkflowResponse,
 };
+use crate::converter::Payload;
 use crate::history::{Event, EventAttributes};
 
 use super::core::{Core, Deadline, Effect, Latest, Lookup, Run, append, later, random_u64};
 use super::state::{ActivityPhase, RunKey, RunState, WftState};
 use super::store::{Loaded, Store, StoreOp};
 use super::tasks::append_buffered;
+use super::updates::{UpdateRecord, UpdateStatus, run_closed};
 
 pub(super) fn check_id(what: &str, value: &str) -> Result<(), BackendError> {
     if value.is_empty() {
@@ -42,12 +44,22 @@ impl Core {
                     run_id: summary.run_id,
                     status: summary.status,
                     request_id: summary.request_id,
+                    // Known for open runs (set below); a closed chain's
+                    // first run id resolves to that run itself.
+                    first_run_id: String::new(),
                 },
             );
         }
         for row in loaded.open {
             let mut state = RunState::from_row(&row)?;
             let key = state.key();
+            if let Some(latest) = self
+                .latest
+                .get_mut(&(state.namespace.clone(), state.workflow_id.clone()))
+                && latest.run_id == state.run_id
+            {
+                latest.first_run_id = state.first_run_id().to_string();
+            }
             let recent = store
                 .events(&state.namespace, &state.run_id, state.events_since)?
                 .iter()
@@ -183,13 +195,39 @@ impl Core {
         }
         let now = self.now();
         let run_id = uuid::Uuid::new_v4().to_string();
+        self.open_run_with_id(
+            NewRun {
+                namespace: req.namespace,
+                workflow_id: req.workflow_id,
+                workflow_type: req.workflow_type,
+                task_queue: req.task_queue,
+                request_id: req.request_id,
+                input: req.input,
+                first_run_id: None,
+                previous_runs: Vec::new(),
+            },
+            run_id.clone(),
+            now,
+        );
+        Ok(StartWorkflowResponse {
+            run_id,
+            started: true,
+        })
+    }
+
+    /// Opens a run (its `WorkflowExecutionStarted` event in the batch, a
+    /// workflow task ready) and makes it the workflow id's latest run.
+    /// Returns the new run's key.
+    fn open_run_with_id(&mut self, new: NewRun, run_id: String, now: SystemTime) -> RunKey {
+        let first_run_id = new.first_run_id.clone().unwrap_or_else(|| run_id.clone());
+        let continued = new.previous_runs.last().cloned();
         let state = RunState {
-            namespace: req.namespace.clone(),
-            workflow_id: req.workflow_id.clone(),
+            namespace: new.namespace.clone(),
+            workflow_id: new.workflow_id.clone(),
             run_id: run_id.clone(),
-            workflow_type: req.workflow_type.clone(),
-            task_queue: req.task_queue.clone(),
-            request_id: req.request_id.clone(),
+            workflow_type: new.workflow_type.clone(),
+            task_queue: new.task_queue.clone(),
+            request_id: new.request_id.clone(),
             status: RunStatus::Running,
             start_time: now,
             close_time: None,
@@ -209,6 +247,9 @@ impl Core {
             updates: BTreeMap::new(),
             update_seq: 0,
             new_events: true,
+            first_run_id: first_run_id.clone(),
+            previous_runs: new.previous_runs,
+            history_size_bytes: 0,
         };
         let key = state.key();
         let mut run = Run {
@@ -221,32 +262,158 @@ impl Core {
             &mut self.batch,
             now,
             EventAttributes::WorkflowExecutionStarted {
-                workflow_type: req.workflow_type,
-                task_queue: req.task_queue,
-                input: req.input,
+                workflow_type: new.workflow_type,
+                task_queue: new.task_queue,
+                input: new.input,
                 attempt: 1,
                 original_execution_run_id: run_id.clone(),
-                first_execution_run_id: run_id.clone(),
+                first_execution_run_id: first_run_id.clone(),
                 randomness_seed: random_u64(),
-                request_id: req.request_id.clone(),
+                request_id: new.request_id.clone(),
+                continued_execution_run_id: continued,
             },
         );
         self.runs.insert(key.clone(), run);
         self.latest.insert(
-            wf_key,
+            (new.namespace, new.workflow_id),
             Latest {
                 run_id: run_id.clone(),
                 status: RunStatus::Running,
-                request_id: req.request_id,
+                request_id: new.request_id,
+                first_run_id,
             },
         );
-        self.effects.push(Effect::EnqueueWft(key));
-        Ok(StartWorkflowResponse {
-            run_id,
-            started: true,
-        })
+        self.effects.push(Effect::EnqueueWft(key.clone()));
+        key
     }
 
+    /// Closes a run that continued as new and, in the same batch, starts
+    /// the next run of its chain: same workflow id, type and task queue,
+    /// fresh history and seed. Updates not yet accepted move to the new run
+    /// (their callers keep waiting); completed outcomes and signal request
+    /// ids carry over, so dedup spans the chain.
+    pub(super) fn continue_as_new(
+        &mut self,
+        key: &RunKey,
+        input: Vec<Payload>,
+        completed_event_id: i64,
+        now: SystemTime,
+    ) {
+        let new_run_id = uuid::Uuid::new_v4().to_string();
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        append(
+            run,
+            &mut self.batch,
+            now,
+            EventAttributes::WorkflowExecutionContinuedAsNew {
+                new_execution_run_id: new_run_id.clone(),
+                workflow_type: run.state.workflow_type.clone(),
+                task_queue: run.state.task_queue.clone(),
+                input: input.clone(),
+                workflow_task_completed_event_id: completed_event_id,
+            },
+        );
+        // What moves to the new run.
+        let mut moved: BTreeMap<String, UpdateRecord> = BTreeMap::new();
+        let mut carried: BTreeMap<String, UpdateRecord> = BTreeMap::new();
+        let mut closed_answers = Vec::new();
+        for (id, record) in std::mem::take(&mut run.state.updates) {
+            match record.status {
+                UpdateStatus::Admitted | UpdateStatus::Delivered { .. } => {
+                    moved.insert(
+                        id,
+                        UpdateRecord {
+                            status: UpdateStatus::Admitted,
+                            ..record
+                        },
+                    );
+                }
+                UpdateStatus::Accepted => {
+                    // Its handler was running in the run that closed.
+                    let failure = run_closed(&id, true);
+                    closed_answers
+                        .push((id.clone(), Err(BackendError::UpdateFailed(failure.clone()))));
+                    carried.insert(
+                        id,
+                        UpdateRecord {
+                            status: UpdateStatus::Completed(Err(failure)),
+                            ..record
+                        },
+                    );
+                }
+                UpdateStatus::Completed(_) => {
+                    carried.insert(id, record);
+                }
+            }
+        }
+        // The closed run keeps every outcome (stored lookups read them).
+        run.state.updates = carried.clone();
+        let signal_request_ids = run.state.signal_request_ids.clone();
+        let update_seq = run.state.update_seq;
+        let new = NewRun {
+            namespace: run.state.namespace.clone(),
+            workflow_id: run.state.workflow_id.clone(),
+            workflow_type: run.state.workflow_type.clone(),
+            task_queue: run.state.task_queue.clone(),
+            request_id: run.state.request_id.clone(),
+            input,
+            first_run_id: Some(run.state.first_run_id().to_string()),
+            previous_runs: run
+                .state
+                .previous_runs
+                .iter()
+                .chain([&run.state.run_id])
+                .cloned()
+                .collect(),
+        };
+        self.answer_updates(key, closed_answers);
+        let new_key = RunKey {
+            namespace: key.namespace.clone(),
+            run_id: new_run_id.clone(),
+        };
+        // Callers of moved updates now wait on the new run.
+        for id in moved.keys() {
+            if let Some(waiters) = self.update_waiters.remove(&(key.clone(), id.clone())) {
+                self.update_waiters
+                    .entry((new_key.clone(), id.clone()))
+                    .or_default()
+                    .extend(waiters);
+            }
+        }
+        self.close_run(
+            key,
+            RunOutcome::ContinuedAsNew {
+                new_run_id: new_run_id.clone(),
+            },
+            now,
+        );
+        let opened = self.open_run_with_id(new, new_run_id, now);
+        if let Some(run) = self.runs.get_mut(&opened) {
+            carried.extend(moved);
+            run.state.updates = carried;
+            run.state.update_seq = update_seq;
+            run.state.signal_request_ids = signal_request_ids;
+            self.batch.dirty.insert(opened);
+        }
+    }
+}
+
+/// What a new run is started with.
+struct NewRun {
+    namespace: String,
+    workflow_id: String,
+    workflow_type: String,
+    task_queue: String,
+    request_id: String,
+    input: Vec<Payload>,
+    /// The chain's first run, when the run continues one.
+    first_run_id: Option<String>,
+    previous_runs: Vec<String>,
+}
+
+impl Core {
     /// Closes a run: its final row goes into the batch, waiters get the
     /// outcome once that commits, and it leaves memory.
     pub fn close_run(&mut self, key: &RunKey, outcome: RunOutcome, now: SystemTime) {
@@ -256,6 +423,7 @@ impl Core {
         let status = match outcome {
             RunOutcome::Completed(_) => RunStatus::Completed,
             RunOutcome::Failed(_) => RunStatus::Failed,
+            RunOutcome::ContinuedAsNew { .. } => RunStatus::ContinuedAsNew,
         };
         run.state.status = status;
         run.state.close_time = Some(now);

@@ -69,7 +69,7 @@ impl Core {
             .latest
             .get(&(namespace.to_string(), workflow_id.to_string()));
         let run_id = match (run_id, latest) {
-            (Some(id), _) => id.to_string(),
+            (Some(id), _) => self.chain_run(namespace, workflow_id, id),
             (None, Some(latest)) => latest.run_id.clone(),
             (None, None) => return Err(not_found(None)),
         };

@@ -70,6 +70,7 @@ fn status_text(status: RunStatus) -> &'static str {
         RunStatus::Running => "Running",
         RunStatus::Completed => "Completed",
         RunStatus::Failed => "Failed",
+        RunStatus::ContinuedAsNew => "ContinuedAsNew",
     }
 }
 
@@ -78,6 +79,7 @@ fn parse_status(text: &str) -> Result<RunStatus, BackendError> {
         "Running" => Ok(RunStatus::Running),
         "Completed" => Ok(RunStatus::Completed),
         "Failed" => Ok(RunStatus::Failed),
+        "ContinuedAsNew" => Ok(RunStatus::ContinuedAsNew),
         other => Err(BackendError::Store(format!("unknown run status {other:?}"))),
     }
 }

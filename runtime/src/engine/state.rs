@@ -160,6 +160,16 @@ pub(crate) struct RunState {
     /// commands reject updates writes nothing).
     #[serde(default = "yes")]
     pub new_events: bool,
+    /// The first run of this run's continue-as-new chain (empty: this run,
+    /// for state written before continue-as-new existed).
+    #[serde(default)]
+    pub first_run_id: String,
+    /// The runs of the chain before this one, oldest first.
+    #[serde(default)]
+    pub previous_runs: Vec<String>,
+    /// Bytes of serialized history events.
+    #[serde(default)]
+    pub history_size_bytes: u64,
 }
 
 fn yes() -> bool {
@@ -171,6 +181,15 @@ impl RunState {
         RunKey {
             namespace: self.namespace.clone(),
             run_id: self.run_id.clone(),
+        }
+    }
+
+    /// The first run of this run's continue-as-new chain.
+    pub fn first_run_id(&self) -> &str {
+        if self.first_run_id.is_empty() {
+            &self.run_id
+        } else {
+            &self.first_run_id
         }
     }
 
@@ -189,8 +208,12 @@ impl RunState {
             pending_activities: self.activities.len(),
             workflow_task_attempt: self.wft_attempt,
             last_workflow_task_failure: self.last_wft_failure.clone(),
-            // Continue-as-new does not exist yet, so a chain is one run.
-            run_chain: vec![self.run_id.clone()],
+            run_chain: self
+                .previous_runs
+                .iter()
+                .chain([&self.run_id])
+                .cloned()
+                .collect(),
             start_time: self.start_time,
             close_time: self.close_time,
         }

@@ -32,6 +32,23 @@ fn wft_backoff(failures: u32) -> Duration {
     Duration::from_millis(100u64 << exp).min(Duration::from_secs(10))
 }
 
+/// What a workflow task tells the workflow about its history's size.
+pub(super) struct CanHint {
+    pub suggested: bool,
+    pub size_bytes: u64,
+}
+
+/// Whether the engine suggests continue-as-new to a task of this run:
+/// history at or over the configured event count or size.
+pub(super) fn can_hint(options: &super::EngineOptions, state: &super::state::RunState) -> CanHint {
+    let size_bytes = state.history_size_bytes;
+    CanHint {
+        suggested: state.history_length() >= options.continue_as_new_suggested_events
+            || size_bytes >= options.continue_as_new_suggested_bytes,
+        size_bytes,
+    }
+}
+
 pub(super) fn task_not_found(what: &str) -> BackendError {
     BackendError::TaskNotFound(what.to_string())
 }
@@ -169,6 +186,7 @@ impl Core {
         );
         // Not written: a restart delivers them again anyway.
         let updates = deliver_updates(&mut run.state, task_id);
+        let hint = can_hint(&self.options, &run.state);
         Some(WorkflowTask {
             token: TaskToken {
                 namespace: key.namespace.clone(),
@@ -185,6 +203,8 @@ impl Core {
             started_time: now,
             attempt,
             timeout,
+            history_size_bytes: hint.size_bytes,
+            suggest_continue_as_new: hint.suggested,
             updates,
             query: None,
         })
@@ -278,6 +298,10 @@ impl Core {
                     terminal = true;
                     limits.check("workflow failure details", failure_payloads(failure))?;
                 }
+                Command::ContinueAsNew { input } => {
+                    terminal = true;
+                    limits.check("continue-as-new input", input)?;
+                }
             }
         }
         Ok(())
@@ -361,6 +385,9 @@ impl Core {
             return Ok(());
         }
         let task_queue = run.state.task_queue.clone();
+        // Nothing was written while the task ran (facts were buffered), so
+        // this is what the task was handed.
+        let hint = can_hint(&self.options, &run.state);
         let scheduled = append(
             run,
             &mut self.batch,
@@ -378,6 +405,8 @@ impl Core {
             EventAttributes::WorkflowTaskStarted {
                 scheduled_event_id: scheduled,
                 identity: c.identity.clone(),
+                suggest_continue_as_new: hint.suggested,
+                history_size_bytes: hint.size_bytes,
             },
         );
         let completed = append(
@@ -398,6 +427,7 @@ impl Core {
         run.state.last_wft_failure = None;
         run.state.new_events = false;
         let mut outcome = None;
+        let mut continue_as_new = None;
         let mut answers = Vec::new();
         for command in c.commands {
             match command {
@@ -537,6 +567,10 @@ impl Core {
                     outcome = Some(RunOutcome::Failed(failure));
                     break;
                 }
+                Command::ContinueAsNew { input } => {
+                    continue_as_new = Some((input, completed));
+                    break;
+                }
                 Command::UpdateResponse { id, response } => {
                     answers.extend(apply_update_response(
                         run,
@@ -556,6 +590,10 @@ impl Core {
         self.answer_updates(&key, answers);
         if let Some(outcome) = outcome {
             self.close_run(&key, outcome, now);
+            return Ok(());
+        }
+        if let Some((input, completed)) = continue_as_new {
+            self.continue_as_new(&key, input, completed, now);
             return Ok(());
         }
         let Some(run) = self.runs.get_mut(&key) else {
@@ -614,6 +652,7 @@ impl Core {
         else {
             return;
         };
+        let hint = can_hint(&self.options, &run.state);
         if attempt <= 1 {
             let scheduled = append(
                 run,
@@ -632,6 +671,8 @@ impl Core {
                 EventAttributes::WorkflowTaskStarted {
                     scheduled_event_id: scheduled,
                     identity: String::new(),
+                    suggest_continue_as_new: hint.suggested,
+                    history_size_bytes: hint.size_bytes,
                 },
             );
             let attributes = match failure {

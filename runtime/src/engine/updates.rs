@@ -4,10 +4,12 @@
 //! completed (`WorkflowExecutionUpdateCompleted`) by the task's commands.
 //! Callers get the outcome once the completion is durable.
 //!
-//! Dedup is per run: without continue-as-new a workflow's first execution
-//! run id is the run id, so (namespace, workflow id, first execution run id,
-//! update id) is (run, update id). Completed outcomes stay in the run's
-//! state, closed runs included.
+//! Dedup is per chain: (namespace, workflow id, first execution run id,
+//! update id). Continue-as-new carries every record to the new run
+//! (completed outcomes, and updates not yet accepted, whose callers keep
+//! waiting), so a retry after a boundary returns the first outcome and
+//! nothing runs twice. Completed outcomes stay in the run's state, closed
+//! runs included.
 
 use std::time::SystemTime;
 
@@ -51,7 +53,7 @@ pub(crate) struct UpdateRecord {
 }
 
 /// The failure callers of an update get when the run closes before it completed.
-fn run_closed(update_id: &str, accepted: bool) -> Failure {
+pub(crate) fn run_closed(update_id: &str, accepted: bool) -> Failure {
     let what = if accepted {
         "completed"
     } else {

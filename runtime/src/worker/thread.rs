@@ -15,7 +15,7 @@ use crate::converter::Payload;
 use crate::failure::{ApplicationError, Failure};
 use crate::history::Event;
 use crate::protocol::{Command, Resolution, ScheduleActivity};
-use crate::translate::{LiveStep, RunDriver, task_events};
+use crate::translate::{LiveStep, RunDriver, TaskHint, task_events};
 use crate::workflow::executor::{Factory, TaskError};
 
 /// A step of a workflow task, as the thread reports it.
@@ -95,6 +95,15 @@ struct StrictCheck {
     workflow_id: String,
     history: Vec<Event>,
     started_time: SystemTime,
+    hint: TaskHint,
+}
+
+/// What the task tells the workflow about its history's size.
+fn hint_of(task: &WorkflowTask) -> TaskHint {
+    TaskHint {
+        suggest_continue_as_new: task.suggest_continue_as_new,
+        history_size_bytes: task.history_size_bytes,
+    }
 }
 
 /// Spawns the workflow thread.
@@ -147,6 +156,7 @@ impl State {
                             workflow_id: task.workflow_id.clone(),
                             history,
                             started_time: task.started_time,
+                            hint: hint_of(&task),
                         };
                         self.strict.insert(task.token.run_id.clone(), check);
                     }
@@ -234,7 +244,7 @@ impl State {
         let step = guarded(|| {
             driver.apply_events(&events)?;
             driver.deliver_updates(&task.updates);
-            driver.start_live(task.started_time, task.history_length)
+            driver.start_live(task.started_time, task.history_length, hint_of(task))
         });
         self.in_flight
             .insert(run_id.clone(), (task.token.task_id, driver));
@@ -350,7 +360,13 @@ impl State {
         let mut driver = RunDriver::new(factory(), &self.namespace, &check.workflow_id, run_id);
         let last = check.history.last().map_or(0, |e| e.event_id);
         let mut events = check.history;
-        events.extend(task_events(commands, &delivered, last, check.started_time)?);
+        events.extend(task_events(
+            commands,
+            &delivered,
+            last,
+            check.started_time,
+            check.hint,
+        )?);
         guarded(|| driver.apply_events(&events)).map_err(|e| {
             TaskError::nondeterminism(format!(
                 "strict replay: a fresh replay of this run disagrees with the live code \

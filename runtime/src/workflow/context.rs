@@ -66,6 +66,15 @@ pub(crate) struct Core {
     pub unhandled_signals: u64,
     /// Async signal handlers started and not yet finished.
     pub handlers_running: usize,
+    /// What the current workflow task said about continue-as-new.
+    pub continue_as_new_suggested: bool,
+    /// History size in bytes the current workflow task reported.
+    pub history_size_bytes: u64,
+    /// Events in history when the current workflow task started.
+    pub history_length: u64,
+    /// The input `continue_as_new` encoded, waiting for the run to return
+    /// the failure it handed out.
+    pub continue_as_new: Option<Vec<Payload>>,
 }
 
 impl Core {
@@ -87,6 +96,10 @@ impl Core {
             next_condition: 0,
             unhandled_signals: 0,
             handlers_running: 0,
+            continue_as_new_suggested: false,
+            history_size_bytes: 0,
+            history_length: 0,
+            continue_as_new: None,
         }
     }
 
@@ -360,6 +373,39 @@ impl<W> WorkflowContext<W> {
         Condition::new(self.inner.core.clone(), check)
     }
 
+    /// A condition that holds once the engine suggests continuing as new
+    /// (see [`WorkflowContext::is_continue_as_new_suggested`]), to wait for
+    /// it beside other conditions with `weft::select!`.
+    pub fn continue_as_new_suggested(&self) -> Condition {
+        let core = Rc::downgrade(&self.inner.core);
+        let check: condition::Check = Rc::new(move || {
+            core.upgrade()
+                .is_some_and(|core| core.borrow().continue_as_new_suggested)
+        });
+        Condition::new(self.inner.core.clone(), check)
+    }
+
+    /// Whether the engine suggests continuing as new: history has reached
+    /// the engine's event count or size threshold (by default 4,096 events
+    /// or 4 MiB, Temporal's). The value is the one the current workflow
+    /// task was handed; it is recorded on its `WorkflowTaskStarted` event,
+    /// so replay reads the same.
+    pub fn is_continue_as_new_suggested(&self) -> bool {
+        self.inner.core.borrow().continue_as_new_suggested
+    }
+
+    /// Size of the run's history in bytes when the current workflow task
+    /// started (recorded, like [`WorkflowContext::is_continue_as_new_suggested`]).
+    pub fn history_size_bytes(&self) -> u64 {
+        self.inner.core.borrow().history_size_bytes
+    }
+
+    /// Number of events in the run's history when the current workflow
+    /// task started.
+    pub fn history_length(&self) -> u64 {
+        self.inner.core.borrow().history_length
+    }
+
     /// How many signals this run received that no handler took: signals
     /// with an unknown name, and signals whose input did not decode (which
     /// Temporal also drops, with a warning). Both stay in history; each is
@@ -376,5 +422,51 @@ impl<W> WorkflowContext<W> {
             self.inner.info.workflow_id.clone(),
             self.inner.info.run_id.clone(),
         )
+    }
+}
+
+/// The type name of the failure [`WorkflowContext::continue_as_new`] returns.
+pub(crate) const CONTINUE_AS_NEW_TYPE: &str = "weft.ContinueAsNew";
+
+impl<W: crate::workflow::Workflow> WorkflowContext<W> {
+    /// Ends this run by continuing as new: the run closes
+    /// (`WorkflowExecutionContinuedAsNew`) and a new run of the same
+    /// workflow id starts with `input`, fresh history and state. Return the
+    /// value it gives as the run's error:
+    ///
+    /// ```ignore
+    /// return Err(ctx.continue_as_new(next_input));
+    /// ```
+    ///
+    /// The returned [`Failure`](crate::failure::Failure) is a marker the
+    /// executor recognises (an application error of type
+    /// `weft.ContinueAsNew`); it never reaches callers or history as a
+    /// failure, so there is nothing to match on. Returning anything else
+    /// from the run (a value, another error) drops the request. If `input`
+    /// cannot be encoded, the failure returned is an ordinary one, which
+    /// fails the workflow with the reason.
+    ///
+    /// Clients keep reaching the workflow through the handle they had: its
+    /// result is the last run's, and signals, queries and updates addressed
+    /// to the first run id go to the current run. Updates not yet accepted
+    /// move to the new run; the engine refuses the command (a new workflow
+    /// task runs) while signals or updates wait unseen, as it does for
+    /// completion.
+    pub fn continue_as_new(&self, input: W::Input) -> crate::failure::Failure {
+        match crate::converter::encode(&input) {
+            Ok(payload) => {
+                self.inner.core.borrow_mut().continue_as_new = Some(vec![payload]);
+                crate::failure::ApplicationError::new("the workflow continues as new")
+                    .with_type(CONTINUE_AS_NEW_TYPE)
+                    .non_retryable()
+                    .into()
+            }
+            Err(e) => crate::failure::ApplicationError::new(format!(
+                "continue-as-new input could not be encoded: {e}"
+            ))
+            .with_type("ContinueAsNewInput")
+            .non_retryable()
+            .into(),
+        }
     }
 }

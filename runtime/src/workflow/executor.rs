@@ -317,9 +317,15 @@ impl<W: Workflow> Machine<W> {
                 result: converter::encode(&value)
                     .map_err(|e| TaskError::new(format!("workflow result: {e}")))?,
             },
-            Err(failure) => Command::FailWorkflow {
-                failure: failure.truncated(),
-            },
+            Err(failure) => {
+                let requested = self.core.borrow_mut().continue_as_new.take();
+                match requested {
+                    Some(input) if is_continue_as_new(&failure) => Command::ContinueAsNew { input },
+                    _ => Command::FailWorkflow {
+                        failure: failure.truncated(),
+                    },
+                }
+            }
         };
         self.core.borrow_mut().commands.push(command);
         self.run = None;
@@ -339,6 +345,9 @@ impl<W: Workflow> Instance for Machine<W> {
             let mut core = self.core.borrow_mut();
             core.now = activation.timestamp;
             core.replaying = activation.is_replaying;
+            core.continue_as_new_suggested = activation.continue_as_new_suggested;
+            core.history_size_bytes = activation.history_size_bytes;
+            core.history_length = activation.history_length;
         }
         if self.finished {
             return Ok(Vec::new());
@@ -368,6 +377,11 @@ impl<W: Workflow> Instance for Machine<W> {
             .into()),
         }
     }
+}
+
+/// Whether a run's error is the marker `ctx.continue_as_new` returned.
+fn is_continue_as_new(failure: &Failure) -> bool {
+    matches!(failure, Failure::Application(e) if e.type_name == super::context::CONTINUE_AS_NEW_TYPE)
 }
 
 fn unknown_update<W: Workflow>(name: &str) -> Failure {
