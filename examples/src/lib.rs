@@ -5,6 +5,7 @@
 //! call these, and so do the tests.
 
 pub mod activity_choice;
+pub mod continue_as_new;
 pub mod crash;
 pub mod determinism;
 pub mod exceptions;
@@ -49,6 +50,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Parallel Activity",
             worker: parallel_activity::worker,
             run: |c| Box::pin(parallel_activity::run(c)),
+        },
+        Pattern {
+            name: "Continue-as-New",
+            worker: continue_as_new::worker,
+            run: |c| Box::pin(continue_as_new::run(c)),
         },
         Pattern {
             name: "Long-running Entity",

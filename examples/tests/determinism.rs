@@ -5,11 +5,13 @@ use weft::Client;
 use weft::engine::Engine;
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, exceptions, local_activity, long_running_entity, parallel_activity,
+    activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
+    parallel_activity,
 };
 
 /// Workflow ids each example starts.
-const RUNS: [&str; 6] = [
+const RUNS: [&str; 7] = [
+    "long-running",
     "activity-choice-1",
     "activity-choice-2",
     "parallel-activity",
@@ -23,6 +25,7 @@ fn replayer() -> Replayer {
     r.register_workflow::<activity_choice::PurchaseFruits>()
         .register_workflow::<parallel_activity::SayHello>()
         .register_workflow::<long_running_entity::CustomerRewardAccount>()
+        .register_workflow::<continue_as_new::LongRunningWorkflow>()
         .register_workflow::<exceptions::DataProcessing>()
         .register_workflow::<local_activity::LocalActivityWorkflow>();
     r

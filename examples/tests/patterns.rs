@@ -6,7 +6,8 @@ use weft::engine::Engine;
 use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, exceptions, local_activity, long_running_entity, parallel_activity,
+    activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
+    parallel_activity,
 };
 
 struct Env {
@@ -154,6 +155,16 @@ both_stores! {
         let events = history(&env.client, "exception-workflow-id").await;
         assert_eq!(events.len(), 11, "retries add no events");
         insta::assert_snapshot!("exceptions", render(&events));
+        w.shutdown().await;
+    }
+
+    continue_as_new_carries_state_across_runs(sqlite) {
+        let env = env(sqlite).await;
+        let w = continue_as_new::worker(&env.client).start().unwrap();
+        let lines = continue_as_new::run(&env.client).await.unwrap();
+        assert_eq!(lines, ["3 runs, 30 iterations, processed_items 300"]);
+        let handle = env.client.workflow_handle::<continue_as_new::LongRunningWorkflow>("long-running", None);
+        assert_eq!(handle.describe().await.unwrap().run_chain.len(), 3);
         w.shutdown().await;
     }
 
