@@ -327,6 +327,18 @@ impl<W: Workflow> Machine<W> {
                 }
             }
         };
+        {
+            let core = self.core.borrow();
+            if core.handlers_running > 0 && !core.replaying {
+                // As Temporal's SDKs do: handlers cut off by the run's end
+                // usually mean a missing `ctx.all_handlers_finished().await`.
+                tracing::warn!(
+                    handlers = core.handlers_running,
+                    "the workflow finished while signal or update handlers were still running; \
+                     await ctx.all_handlers_finished() before returning"
+                );
+            }
+        }
         self.core.borrow_mut().commands.push(command);
         self.run = None;
         // Tasks still running end with the run.
