@@ -6,7 +6,7 @@
 
 mod support;
 
-use support::{env, names, task_failure};
+use support::{env, names, task_failure, within};
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -68,14 +68,6 @@ fn markers(events: &[Event]) -> Vec<String> {
             _ => None,
         })
         .collect()
-}
-
-/// Waits until the run records a workflow task failure and returns its text.
-/// Waits at most 20 s for `f`, so a hang fails the test instead of stalling it.
-async fn within<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(20), f)
-        .await
-        .expect("timed out after 20 s")
 }
 
 // ---- workflows -------------------------------------------------------------

@@ -5,34 +5,18 @@
 mod support;
 
 use support::counter::Counter;
-use support::{env, names};
+use support::{env, names, strict, within};
 
 use std::time::Duration;
 
 use weft::backend::BackendError;
 use weft::converter;
-use weft::{Client, ClientError, Failure, Worker, WorkerOptions, Workflow, WorkflowOptions};
+use weft::{Client, ClientError, Failure, WorkerOptions, Workflow, WorkflowOptions};
 
 const QUEUE: &str = "queries";
 
 fn worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE).with_options(options);
-    w.register_workflow::<Counter>();
-    w.start().unwrap()
-}
-
-fn strict(cache: usize) -> WorkerOptions {
-    WorkerOptions {
-        max_cached_workflows: cache,
-        strict_replay: true,
-        ..WorkerOptions::default()
-    }
-}
-
-async fn within<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(20), f)
-        .await
-        .expect("timed out")
+    support::start_worker::<Counter>(client, QUEUE, options)
 }
 
 fn message(failure: &Failure) -> String {

@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{env, names};
+use support::{env, names, strict, within};
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -21,8 +21,8 @@ use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft::workflow::Handler;
 use weft::{
-    Client, ClientError, Failure, Worker, WorkerOptions, Workflow, WorkflowContext,
-    WorkflowOptions, WorkflowResult,
+    Client, ClientError, Failure, WorkerOptions, Workflow, WorkflowContext, WorkflowOptions,
+    WorkflowResult,
 };
 
 /// What the workflow saw.
@@ -158,23 +158,7 @@ fn options(id: &str) -> WorkflowOptions {
 }
 
 fn worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE).with_options(options);
-    w.register_workflow::<Collector>();
-    w.start().unwrap()
-}
-
-fn strict(cache: usize) -> WorkerOptions {
-    WorkerOptions {
-        max_cached_workflows: cache,
-        strict_replay: true,
-        ..WorkerOptions::default()
-    }
-}
-
-async fn within<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(20), f)
-        .await
-        .expect("timed out")
+    support::start_worker::<Collector>(client, QUEUE, options)
 }
 
 /// The (name, first argument) of each signal event.

@@ -5,7 +5,7 @@
 mod support;
 
 use support::counter::{Counter, REPLAYED, Totals};
-use support::{env, names};
+use support::{env, names, strict, within};
 
 use std::time::Duration;
 
@@ -14,28 +14,12 @@ use weft::converter;
 use weft::engine::Engine;
 use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
-use weft::{Client, ClientError, Worker, WorkerOptions, Workflow, WorkflowOptions};
+use weft::{Client, ClientError, WorkerOptions, Workflow, WorkflowOptions};
 
 const QUEUE: &str = "updates";
 
 fn worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE).with_options(options);
-    w.register_workflow::<Counter>();
-    w.start().unwrap()
-}
-
-fn strict(cache: usize) -> WorkerOptions {
-    WorkerOptions {
-        max_cached_workflows: cache,
-        strict_replay: true,
-        ..WorkerOptions::default()
-    }
-}
-
-async fn within<F: std::future::Future>(f: F) -> F::Output {
-    tokio::time::timeout(Duration::from_secs(30), f)
-        .await
-        .expect("timed out")
+    support::start_worker::<Counter>(client, QUEUE, options)
 }
 
 async fn start(client: &Client, id: &str) -> weft::WorkflowHandle<Counter> {

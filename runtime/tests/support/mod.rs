@@ -123,3 +123,30 @@ pub async fn task_failure<W: weft::Workflow>(h: &weft::WorkflowHandle<W>) -> Str
     }
     panic!("no workflow task failure was recorded");
 }
+
+/// Worker options with strict replay and a cache of `cache` runs.
+pub fn strict(cache: usize) -> weft::WorkerOptions {
+    weft::WorkerOptions {
+        max_cached_workflows: cache,
+        strict_replay: true,
+        ..weft::WorkerOptions::default()
+    }
+}
+
+/// Awaits `f`, failing the test after 30 s instead of hanging it.
+pub async fn within<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(std::time::Duration::from_secs(30), f)
+        .await
+        .expect("timed out")
+}
+
+/// Starts a worker on `queue` running workflow `W`.
+pub fn start_worker<W: weft::Workflow>(
+    client: &Client,
+    queue: &str,
+    options: weft::WorkerOptions,
+) -> weft::worker::WorkerHandle {
+    let mut w = weft::Worker::new(client, queue).with_options(options);
+    w.register_workflow::<W>();
+    w.start().unwrap()
+}
