@@ -220,3 +220,76 @@ fn tour_killed_at_several_points_prints_the_same_table_when_rerun() {
         assert_eq!(rows, clean, "kill at {delay_ms} ms");
     }
 }
+
+/// Update events of the crash account, by type.
+fn update_events(db: &Path) -> (usize, usize) {
+    let histories = histories(db);
+    let mut accepted = 0;
+    let mut completed = 0;
+    for (wf, events) in &histories {
+        if wf != "crash-account" {
+            continue;
+        }
+        for e in events {
+            match e.attributes.name() {
+                "WorkflowExecutionUpdateAccepted" => accepted += 1,
+                "WorkflowExecutionUpdateCompleted" => completed += 1,
+                _ => {}
+            }
+        }
+    }
+    (accepted, completed)
+}
+
+#[test]
+fn updates_killed_midstream_and_retried_with_their_ids_apply_once() {
+    const UPDATES: usize = 12;
+    for kill_after in [1, 4, 9] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("entity.db");
+        let entity = |db: &Path| {
+            let mut cmd = Command::new(BIN);
+            cmd.args(["entity", "--db"])
+                .arg(db)
+                .args(["--steps", &UPDATES.to_string()])
+                .stdout(Stdio::piped());
+            cmd
+        };
+        let mut child = entity(&db).spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut seen = 0;
+        for line in BufReader::new(stdout).lines() {
+            if line.unwrap().starts_with("update ") {
+                seen += 1;
+                if seen == kill_after {
+                    child.kill().unwrap();
+                    break;
+                }
+            }
+        }
+        child.wait().unwrap();
+        assert_eq!(
+            seen, kill_after,
+            "the run ended before {kill_after} updates"
+        );
+
+        // The rerun sends every update again, with the same ids.
+        let out = entity(&db).output().unwrap();
+        assert!(out.status.success(), "rerun failed");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        for i in 1..=UPDATES {
+            // Each update returns the total after it, the first time and when
+            // retried: applied exactly once, in order.
+            assert!(
+                stdout.contains(&format!("update {i} {i}\n")),
+                "kill after {kill_after}: update {i} in\n{stdout}"
+            );
+        }
+        assert!(stdout.contains(&format!("points {UPDATES}\n")), "{stdout}");
+        assert_eq!(
+            update_events(&db),
+            (UPDATES, UPDATES),
+            "kill after {kill_after}"
+        );
+    }
+}

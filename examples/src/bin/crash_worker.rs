@@ -1,7 +1,8 @@
 //! Test driver for the crash tests (not an example): `crash_worker counted
 //! --db PATH --workflows N --steps S` runs N `CrashFlow` workflows and prints
-//! `result <id> <value>` for each; `crash_worker tour --db PATH` runs the
-//! tour exactly as `cargo run --example tour` does.
+//! `result <id> <value>` for each; `crash_worker entity --db PATH --steps N`
+//! sends N updates with fixed ids to a reward account; `crash_worker tour
+//! --db PATH` runs the tour exactly as `cargo run --example tour` does.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,12 +70,47 @@ async fn counted(client: &Client, args: &Args) -> Result<(), ExampleError> {
     Ok(())
 }
 
+/// Sends `--steps` updates of one point each, with fixed update ids, to the
+/// reward account, printing `update <i> <points>` after each; then prints
+/// `points <n>`. Run again after a kill, it sends the same ids.
+async fn entity(client: &Client, args: &Args) -> Result<(), ExampleError> {
+    use weft_examples::long_running_entity::{
+        self as entity, AccountInput, AddPoints, CustomerRewardAccount,
+        CustomerRewardAccountHandle, Level,
+    };
+    let worker = entity::worker(client).start()?;
+    let input = AccountInput {
+        user_id: "crash".into(),
+        starting_points: 0,
+        starting_level: Level::Basic,
+    };
+    let account = client
+        .start_workflow(
+            CustomerRewardAccount::run,
+            input,
+            options("crash-account", entity::TASK_QUEUE),
+        )
+        .await?;
+    for i in 1..=args.steps {
+        let status = account
+            .with_update_id(format!("u-{i}"))
+            .add_points(AddPoints { points: 1 })
+            .await?;
+        println!("update {i} {}", status.points);
+    }
+    let status = account.query_reward_status().await?;
+    println!("points {}", status.points);
+    worker.shutdown().await;
+    Ok(())
+}
+
 async fn run() -> Result<(), ExampleError> {
     let args = parse()?;
     let engine = Engine::sqlite(&args.db).await?;
     let client = Client::new(engine.clone());
     match args.mode.as_str() {
         "counted" => counted(&client, &args).await?,
+        "entity" => entity(&client, &args).await?,
         "tour" => {
             let rows = tour::run(&client).await?;
             print!("{}", tour::table(&rows));
