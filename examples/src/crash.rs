@@ -93,3 +93,41 @@ pub fn worker(client: &Client) -> Worker {
         .register_activity(double);
     worker
 }
+
+/// A tally changed by signals and updates, for the crash test of messages.
+#[workflow]
+#[derive(Default)]
+pub struct Tally {
+    total: i64,
+    signals: u32,
+}
+
+#[workflow]
+impl Tally {
+    /// Ends once `signals` signals have arrived; returns the total.
+    #[run]
+    pub async fn run(ctx: WorkflowContext<Self>, signals: u32) -> WorkflowResult<i64> {
+        ctx.wait_condition(move |s| s.signals >= signals).await;
+        ctx.all_handlers_finished().await;
+        Ok(ctx.state(|s| s.total))
+    }
+
+    #[signal]
+    fn add(&mut self, n: i64) {
+        self.total += n;
+        self.signals += 1;
+    }
+
+    #[update]
+    fn add_now(&mut self, n: i64) -> Result<i64, ApplicationError> {
+        self.total += n;
+        Ok(self.total)
+    }
+}
+
+/// A worker for the tally.
+pub fn tally_worker(client: &Client) -> Worker {
+    let mut worker = Worker::new(client, TASK_QUEUE);
+    worker.register_workflow::<Tally>();
+    worker
+}

@@ -293,3 +293,43 @@ fn updates_killed_midstream_and_retried_with_their_ids_apply_once() {
         );
     }
 }
+
+#[test]
+fn a_stream_of_updates_and_signals_killed_and_retried_applies_each_once() {
+    const PAIRS: usize = 10;
+    for kill_after in [1, 5, 9] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("stream.db");
+        let stream = |db: &Path| {
+            let mut cmd = Command::new(BIN);
+            cmd.args(["stream", "--db"])
+                .arg(db)
+                .args(["--steps", &PAIRS.to_string()])
+                .stdout(Stdio::piped());
+            cmd
+        };
+        let mut child = stream(&db).spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut seen = 0;
+        for line in BufReader::new(stdout).lines() {
+            if line.unwrap().starts_with("pair ") {
+                seen += 1;
+                if seen == kill_after {
+                    child.kill().unwrap();
+                    break;
+                }
+            }
+        }
+        child.wait().unwrap();
+        assert_eq!(seen, kill_after);
+        let out = stream(&db).output().unwrap();
+        assert!(out.status.success(), "rerun failed");
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        // Every update (+1) and every signal (+100) counted once.
+        let expected = PAIRS * 101;
+        assert!(
+            stdout.contains(&format!("total {expected}\n")),
+            "kill after {kill_after}:\n{stdout}"
+        );
+    }
+}

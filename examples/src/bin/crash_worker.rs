@@ -104,6 +104,31 @@ async fn entity(client: &Client, args: &Args) -> Result<(), ExampleError> {
     Ok(())
 }
 
+/// Sends `--steps` pairs of an update (+1, id `u-<i>`) and a signal (+100,
+/// request id `s-<i>`) to a tally, printing `pair <i>` after each; then
+/// prints `total <n>`. Run again after a kill, it sends the same ids.
+async fn stream(client: &Client, args: &Args) -> Result<(), ExampleError> {
+    use weft_examples::crash::{Tally, TallyHandle, tally_worker};
+    let worker = tally_worker(client).start()?;
+    let tally = client
+        .start_workflow(
+            Tally::run,
+            args.steps,
+            options("crash-tally", weft_examples::crash::TASK_QUEUE),
+        )
+        .await?;
+    for i in 1..=args.steps {
+        tally.with_update_id(format!("u-{i}")).add_now(1).await?;
+        tally
+            .signal_with_request_id("add", &100i64, format!("s-{i}"))
+            .await?;
+        println!("pair {i}");
+    }
+    println!("total {}", tally.result().await?);
+    worker.shutdown().await;
+    Ok(())
+}
+
 async fn run() -> Result<(), ExampleError> {
     let args = parse()?;
     let engine = Engine::sqlite(&args.db).await?;
@@ -111,6 +136,7 @@ async fn run() -> Result<(), ExampleError> {
     match args.mode.as_str() {
         "counted" => counted(&client, &args).await?,
         "entity" => entity(&client, &args).await?,
+        "stream" => stream(&client, &args).await?,
         "tour" => {
             let rows = tour::run(&client).await?;
             print!("{}", tour::table(&rows));
