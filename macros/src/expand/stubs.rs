@@ -153,25 +153,9 @@ fn query_stub<'a>(
     input: Option<Type>,
     output: Type,
 ) -> Stub<'a> {
-    let (encode, payloads) = encoded(input.as_ref());
-    let decode = decoder(&output);
-    let body = quote! {
-        #encode
-        #decode
-        async move {
-            let __weft_answer =
-                ::weft::WorkflowHandle::<#self_ty>::query_payloads(self, #name, #payloads).await?;
-            ::core::result::Result::Ok(__weft_decode(&__weft_answer)?)
-        }
-    };
     let doc = format!("Asks the query `{}` and decodes its answer.", name.value());
-    Stub {
-        ident,
-        doc,
-        input,
-        output: quote!(#output),
-        body,
-    }
+    let call = |payloads: &TokenStream| quote!(::weft::WorkflowHandle::<#self_ty>::query_payloads(self, #name, #payloads));
+    answer_stub(ident, doc, input, output, call)
 }
 
 fn update_stub<'a>(
@@ -181,27 +165,44 @@ fn update_stub<'a>(
     input: Option<Type>,
     output: Type,
 ) -> Stub<'a> {
-    let (encode, payloads) = encoded(input.as_ref());
-    let decode = decoder(&output);
-    let body = quote! {
-        #encode
-        #decode
-        async move {
-            let __weft_result = ::weft::WorkflowHandle::<#self_ty>::update_payloads(
-                self,
-                #name,
-                #payloads,
-                ::core::option::Option::None,
-            )
-            .await?;
-            ::core::result::Result::Ok(__weft_decode(&__weft_result)?)
-        }
-    };
     let doc = format!(
         "Sends the update `{}` and waits for its result; a rejection or a failure \
          of the handler is an error.",
         name.value()
     );
+    let call = |payloads: &TokenStream| {
+        quote! {
+            ::weft::WorkflowHandle::<#self_ty>::update_payloads(
+                self,
+                #name,
+                #payloads,
+                ::core::option::Option::None,
+            )
+        }
+    };
+    answer_stub(ident, doc, input, output, call)
+}
+
+/// A stub that sends the encoded input with `call` and decodes the answer:
+/// what queries and updates share.
+fn answer_stub<'a>(
+    ident: &'a Ident,
+    doc: String,
+    input: Option<Type>,
+    output: Type,
+    call: impl FnOnce(&TokenStream) -> TokenStream,
+) -> Stub<'a> {
+    let (encode, payloads) = encoded(input.as_ref());
+    let decode = decoder(&output);
+    let call = call(&payloads);
+    let body = quote! {
+        #encode
+        #decode
+        async move {
+            let __weft_answer = #call.await?;
+            ::core::result::Result::Ok(__weft_decode(&__weft_answer)?)
+        }
+    };
     Stub {
         ident,
         doc,
