@@ -148,6 +148,10 @@ pub enum RunStatus {
     Failed,
     /// Closed by continuing as new: a new run of the workflow id took over.
     ContinuedAsNew,
+    /// Returned its cancellation error after a cancel request.
+    Canceled,
+    /// Terminated: closed at once, without the workflow's code.
+    Terminated,
 }
 
 impl RunStatus {
@@ -164,6 +168,10 @@ pub enum RunOutcome {
     Completed(Payload),
     /// The workflow's failure.
     Failed(Failure),
+    /// The workflow ended canceled (a `CanceledError` with its details).
+    Canceled(Failure),
+    /// The run was terminated (a `TerminatedError` with the reason).
+    Terminated(Failure),
     /// The run continued as new; `new_run_id` is the run that took over.
     /// [`Backend::wait_result`] follows the chain, so callers see the last
     /// run's outcome instead.

@@ -283,7 +283,9 @@ impl<W: Workflow> WorkflowHandle<W> {
             .await?;
         match outcome {
             RunOutcome::Completed(payload) => Ok(converter::decode(&payload)?),
-            RunOutcome::Failed(cause) => Err(WorkflowFailureError { cause }.into()),
+            RunOutcome::Failed(cause)
+            | RunOutcome::Canceled(cause)
+            | RunOutcome::Terminated(cause) => Err(WorkflowFailureError { cause }.into()),
             // Backends follow the chain; one that does not is answered plainly.
             RunOutcome::ContinuedAsNew { new_run_id } => {
                 Err(ClientError::Backend(BackendError::Store(format!(

@@ -152,6 +152,29 @@ pub enum EventAttributes {
         timer_id: String,
         started_event_id: i64,
     },
+    /// A timer the workflow stopped waiting for (a command event).
+    TimerCanceled {
+        timer_id: String,
+        started_event_id: i64,
+        workflow_task_completed_event_id: i64,
+    },
+    /// The workflow asked for an activity to be cancelled (a command event).
+    ActivityTaskCancelRequested {
+        scheduled_event_id: i64,
+        workflow_task_completed_event_id: i64,
+    },
+    /// An activity stopped on a cancellation request: at once when no
+    /// worker had it, or when its worker reported the cancellation.
+    ActivityTaskCanceled {
+        scheduled_event_id: i64,
+        /// 0 when no attempt was running.
+        started_event_id: i64,
+        latest_cancel_requested_event_id: i64,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        details: Vec<Payload>,
+        #[serde(default)]
+        identity: String,
+    },
     MarkerRecorded {
         marker_name: String,
         details: BTreeMap<String, Vec<Payload>>,
@@ -164,6 +187,13 @@ pub enum EventAttributes {
     WorkflowExecutionSignaled {
         signal_name: String,
         input: Vec<Payload>,
+        #[serde(default)]
+        identity: String,
+    },
+    /// Cancellation of the run was requested (`handle.cancel()`); the
+    /// workflow decides what it means.
+    WorkflowExecutionCancelRequested {
+        cause: String,
         #[serde(default)]
         identity: String,
     },
@@ -189,6 +219,21 @@ pub enum EventAttributes {
         failure: Failure,
         retry_state: RetryState,
         workflow_task_completed_event_id: i64,
+    },
+    /// The workflow returned its cancellation error after a cancel request.
+    WorkflowExecutionCanceled {
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        details: Vec<Payload>,
+        workflow_task_completed_event_id: i64,
+    },
+    /// The run was terminated (`handle.terminate(reason)`): closed at once,
+    /// its code not consulted.
+    WorkflowExecutionTerminated {
+        reason: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        details: Vec<Payload>,
+        #[serde(default)]
+        identity: String,
     },
     /// The run closed by continuing as new: a new run of the same workflow
     /// id (`new_execution_run_id`) started with `input`, in the same commit.
@@ -218,6 +263,14 @@ impl EventAttributes {
             EventAttributes::ActivityTaskTimedOut { .. } => "ActivityTaskTimedOut",
             EventAttributes::TimerStarted { .. } => "TimerStarted",
             EventAttributes::TimerFired { .. } => "TimerFired",
+            EventAttributes::TimerCanceled { .. } => "TimerCanceled",
+            EventAttributes::ActivityTaskCancelRequested { .. } => "ActivityTaskCancelRequested",
+            EventAttributes::ActivityTaskCanceled { .. } => "ActivityTaskCanceled",
+            EventAttributes::WorkflowExecutionCancelRequested { .. } => {
+                "WorkflowExecutionCancelRequested"
+            }
+            EventAttributes::WorkflowExecutionCanceled { .. } => "WorkflowExecutionCanceled",
+            EventAttributes::WorkflowExecutionTerminated { .. } => "WorkflowExecutionTerminated",
             EventAttributes::MarkerRecorded { .. } => "MarkerRecorded",
             EventAttributes::WorkflowExecutionSignaled { .. } => "WorkflowExecutionSignaled",
             EventAttributes::WorkflowExecutionUpdateAccepted { .. } => {
@@ -247,6 +300,18 @@ impl EventAttributes {
                 ..
             }
             | EventAttributes::MarkerRecorded {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::TimerCanceled {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::ActivityTaskCancelRequested {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::WorkflowExecutionCanceled {
                 workflow_task_completed_event_id: id,
                 ..
             }

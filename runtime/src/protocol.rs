@@ -115,6 +115,14 @@ pub enum Job {
         /// The recorded value.
         value: Option<Payload>,
     },
+    /// Cancellation of the workflow was requested (`handle.cancel()`): the
+    /// workflow futures pending at this moment resolve with a `Canceled`
+    /// error, once; futures created afterwards run normally. Applied in
+    /// arrival order with signals and updates.
+    CancelWorkflow {
+        /// Why, as the requester said.
+        reason: String,
+    },
     /// On replay: the workflow task being replayed holds a patch marker for
     /// `patch_id`, so `ctx.patched(patch_id)` returns true in it. Delivered
     /// first, as Temporal core does.
@@ -133,7 +141,7 @@ impl Job {
         match self {
             Job::Start { .. } => 0,
             Job::NotifyHasPatch { .. } => 1,
-            Job::Signal { .. } | Job::Update { .. } => 2,
+            Job::Signal { .. } | Job::Update { .. } | Job::CancelWorkflow { .. } => 2,
             Job::ResolveActivity { .. } | Job::FireTimer { .. } | Job::ResolveSideEffect { .. } => {
                 3
             }
@@ -170,6 +178,24 @@ pub struct ActivityOptions {
     pub heartbeat_timeout: Option<Duration>,
     /// How failures are retried; `None` means the default policy.
     pub retry_policy: Option<RetryPolicy>,
+    /// What cancelling the activity waits for (workflow side only).
+    #[serde(default)]
+    pub cancellation_type: ActivityCancellationType,
+}
+
+/// What cancelling an activity (dropping its future, or a workflow
+/// cancellation reaching it) does, as in Temporal's SDKs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActivityCancellationType {
+    /// Ask for cancellation and resolve the activity's future with a
+    /// `Canceled` error at once, without waiting for the activity to stop.
+    #[default]
+    TryCancel,
+    /// Ask for cancellation and resolve once the activity has stopped
+    /// (it acknowledged the cancellation, finished, or failed).
+    WaitCancellationCompleted,
+    /// Ask for nothing: the activity runs on, its result is ignored.
+    Abandon,
 }
 
 /// Ask for an activity to run.
@@ -242,6 +268,18 @@ pub enum Command {
         /// How long until it fires.
         duration: Duration,
     },
+    /// Cancel a timer the workflow no longer waits for (`TimerCanceled`).
+    CancelTimer {
+        /// The timer's `seq`.
+        seq: u32,
+    },
+    /// Ask for an activity to be cancelled (`ActivityTaskCancelRequested`).
+    /// An activity not yet handed to a worker is cancelled at once
+    /// (`ActivityTaskCanceled`); a running one learns it when it heartbeats.
+    RequestCancelActivity {
+        /// The activity's `seq`.
+        seq: u32,
+    },
     /// Answer an update.
     UpdateResponse {
         /// The update's id.
@@ -259,6 +297,12 @@ pub enum Command {
         /// The error.
         failure: Failure,
     },
+    /// The workflow returned its cancellation error after a cancel request:
+    /// the run closes as canceled (`WorkflowExecutionCanceled`).
+    CancelWorkflow {
+        /// Details for the caller.
+        details: Vec<Payload>,
+    },
     /// The workflow continues as new: this run closes and a new run of the
     /// same workflow id starts with `input`.
     ContinueAsNew {
@@ -274,6 +318,7 @@ impl Command {
             self,
             Command::CompleteWorkflow { .. }
                 | Command::FailWorkflow { .. }
+                | Command::CancelWorkflow { .. }
                 | Command::ContinueAsNew { .. }
         )
     }

@@ -889,6 +889,9 @@ fn describe_command(command: &Command) -> String {
             format!("RecordMarker({kind} {patch_id:?})")
         }
         Command::StartTimer { seq, .. } => format!("StartTimer(id {seq})"),
+        Command::CancelTimer { seq } => format!("CancelTimer(id {seq})"),
+        Command::RequestCancelActivity { seq } => format!("RequestCancelActivity(seq {seq})"),
+        Command::CancelWorkflow { .. } => "CancelWorkflow".to_string(),
         Command::UpdateResponse { id, response } => match response {
             UpdateResponse::Accepted => format!("UpdateAccepted(id {id:?})"),
             UpdateResponse::Rejected(_) => format!("UpdateRejected(id {id:?})"),

@@ -424,6 +424,8 @@ impl Core {
             RunOutcome::Completed(_) => RunStatus::Completed,
             RunOutcome::Failed(_) => RunStatus::Failed,
             RunOutcome::ContinuedAsNew { .. } => RunStatus::ContinuedAsNew,
+            RunOutcome::Canceled(_) => RunStatus::Canceled,
+            RunOutcome::Terminated(_) => RunStatus::Terminated,
         };
         run.state.status = status;
         run.state.close_time = Some(now);

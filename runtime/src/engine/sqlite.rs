@@ -71,6 +71,8 @@ fn status_text(status: RunStatus) -> &'static str {
         RunStatus::Completed => "Completed",
         RunStatus::Failed => "Failed",
         RunStatus::ContinuedAsNew => "ContinuedAsNew",
+        RunStatus::Canceled => "Canceled",
+        RunStatus::Terminated => "Terminated",
     }
 }
 
@@ -80,6 +82,8 @@ fn parse_status(text: &str) -> Result<RunStatus, BackendError> {
         "Completed" => Ok(RunStatus::Completed),
         "Failed" => Ok(RunStatus::Failed),
         "ContinuedAsNew" => Ok(RunStatus::ContinuedAsNew),
+        "Canceled" => Ok(RunStatus::Canceled),
+        "Terminated" => Ok(RunStatus::Terminated),
         other => Err(BackendError::Store(format!("unknown run status {other:?}"))),
     }
 }

@@ -69,6 +69,15 @@ pub(crate) struct PendingActivity {
     /// The previous attempt's failure.
     pub last_failure: Option<Failure>,
     pub phase: ActivityPhase,
+    /// The command's `seq` (what `RequestCancelActivity` names).
+    #[serde(default)]
+    pub seq: u32,
+    /// The `ActivityTaskCancelRequested` event, once the workflow asked.
+    #[serde(default)]
+    pub cancel_requested: Option<i64>,
+    /// The latest heartbeat's details (kept across attempts).
+    #[serde(default)]
+    pub heartbeat_details: Vec<Payload>,
 }
 
 /// A timer waiting to fire.
@@ -89,6 +98,12 @@ pub(crate) enum ActivityOutcome {
     TimedOut {
         failure: Failure,
         retry_state: RetryState,
+    },
+    /// Stopped on the workflow's cancellation request.
+    Canceled {
+        details: Vec<Payload>,
+        latest_cancel_requested_event_id: i64,
+        identity: String,
     },
 }
 
@@ -111,6 +126,10 @@ pub(crate) enum Incoming {
     Signaled {
         signal_name: String,
         input: Vec<Payload>,
+        identity: String,
+    },
+    CancelRequested {
+        cause: String,
         identity: String,
     },
 }

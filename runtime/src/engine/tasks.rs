@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::backend::{BackendError, RunOutcome, TaskToken, WorkflowTask, WorkflowTaskCompletion};
 
-use crate::failure::{Failure, RetryState};
+use crate::failure::{CanceledError, Failure, RetryState};
 use crate::history::{EventAttributes, WorkflowTaskFailedCause};
 use crate::protocol::{Command, Resolution};
 use crate::translate::marker_event;
@@ -110,6 +110,17 @@ pub(super) fn append_incoming(
                     failure,
                     retry_state,
                 },
+                ActivityOutcome::Canceled {
+                    details,
+                    latest_cancel_requested_event_id,
+                    identity,
+                } => EventAttributes::ActivityTaskCanceled {
+                    scheduled_event_id,
+                    started_event_id,
+                    latest_cancel_requested_event_id,
+                    details,
+                    identity,
+                },
             };
             append(run, batch, now, attributes);
         }
@@ -143,6 +154,15 @@ pub(super) fn append_incoming(
                     timer_id,
                     started_event_id,
                 },
+            );
+        }
+        Incoming::CancelRequested { cause, identity } => {
+            run.state.new_events = true;
+            append(
+                run,
+                batch,
+                now,
+                EventAttributes::WorkflowExecutionCancelRequested { cause, identity },
             );
         }
     }
@@ -289,7 +309,14 @@ impl Core {
                         ));
                     }
                 }
-                Command::StartTimer { .. } | Command::UpdateResponse { .. } => {}
+                Command::StartTimer { .. }
+                | Command::UpdateResponse { .. }
+                | Command::CancelTimer { .. }
+                | Command::RequestCancelActivity { .. } => {}
+                Command::CancelWorkflow { details } => {
+                    terminal = true;
+                    limits.check("workflow cancellation details", details)?;
+                }
                 Command::CompleteWorkflow { result } => {
                     terminal = true;
                     limits.check("workflow result", [result])?;
@@ -429,6 +456,8 @@ impl Core {
         let mut outcome = None;
         let mut continue_as_new = None;
         let mut answers = Vec::new();
+        // Whether the commands produced an event the workflow must see.
+        let mut wake = false;
         for command in c.commands {
             match command {
                 Command::ScheduleActivity(sa) => {
@@ -475,6 +504,9 @@ impl Core {
                             attempt_scheduled_time: now,
                             last_failure: None,
                             phase: ActivityPhase::Scheduled,
+                            seq: sa.seq,
+                            cancel_requested: None,
+                            heartbeat_details: Vec::new(),
                         },
                     );
                     if let Some(s2c) = o.schedule_to_close_timeout {
@@ -567,9 +599,95 @@ impl Core {
                     outcome = Some(RunOutcome::Failed(failure));
                     break;
                 }
+                Command::CancelWorkflow { details } => {
+                    append(
+                        run,
+                        &mut self.batch,
+                        now,
+                        EventAttributes::WorkflowExecutionCanceled {
+                            details: details.clone(),
+                            workflow_task_completed_event_id: completed,
+                        },
+                    );
+                    outcome = Some(RunOutcome::Canceled(Failure::Canceled(CanceledError {
+                        message: "workflow canceled".into(),
+                        details,
+                    })));
+                    break;
+                }
                 Command::ContinueAsNew { input } => {
                     continue_as_new = Some((input, completed));
                     break;
+                }
+                Command::CancelTimer { seq } => {
+                    let timer_id = seq.to_string();
+                    let Some(started_event_id) = run
+                        .state
+                        .timers
+                        .iter()
+                        .find(|(_, t)| t.timer_id == timer_id)
+                        .map(|(id, _)| *id)
+                    else {
+                        // Fired already (the firing waits in the buffer):
+                        // nothing left to cancel.
+                        continue;
+                    };
+                    run.state.timers.remove(&started_event_id);
+                    append(
+                        run,
+                        &mut self.batch,
+                        now,
+                        EventAttributes::TimerCanceled {
+                            timer_id,
+                            started_event_id,
+                            workflow_task_completed_event_id: completed,
+                        },
+                    );
+                }
+                Command::RequestCancelActivity { seq } => {
+                    let Some(scheduled_event_id) = run
+                        .state
+                        .activities
+                        .iter()
+                        .find(|(_, a)| a.seq == seq)
+                        .map(|(id, _)| *id)
+                    else {
+                        // Closed already (its result waits in the buffer).
+                        continue;
+                    };
+                    let requested = append(
+                        run,
+                        &mut self.batch,
+                        now,
+                        EventAttributes::ActivityTaskCancelRequested {
+                            scheduled_event_id,
+                            workflow_task_completed_event_id: completed,
+                        },
+                    );
+                    let Some(act) = run.state.activities.get_mut(&scheduled_event_id) else {
+                        continue;
+                    };
+                    if matches!(act.phase, ActivityPhase::Started { .. }) {
+                        // Its worker learns it on the next heartbeat.
+                        act.cancel_requested = Some(requested);
+                    } else {
+                        // No worker holds it: it stops here.
+                        run.state.activities.remove(&scheduled_event_id);
+                        append(
+                            run,
+                            &mut self.batch,
+                            now,
+                            EventAttributes::ActivityTaskCanceled {
+                                scheduled_event_id,
+                                started_event_id: 0,
+                                latest_cancel_requested_event_id: requested,
+                                details: Vec::new(),
+                                identity: String::new(),
+                            },
+                        );
+                        run.state.new_events = true;
+                        wake = true;
+                    }
                 }
                 Command::UpdateResponse { id, response } => {
                     answers.extend(apply_update_response(
@@ -599,7 +717,7 @@ impl Core {
         let Some(run) = self.runs.get_mut(&key) else {
             return Ok(());
         };
-        if append_buffered(run, &mut self.batch, now) || has_admitted(&run.state) {
+        if append_buffered(run, &mut self.batch, now) || has_admitted(&run.state) || wake {
             run.state.wft = WftState::Ready {
                 scheduled_time: now,
             };

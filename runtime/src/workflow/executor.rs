@@ -130,6 +130,7 @@ impl<W: Workflow> Machine<W> {
             Job::ResolveSideEffect { seq, value } => {
                 self.core.borrow_mut().side_effects.insert(seq, value);
             }
+            Job::CancelWorkflow { .. } => {}
             Job::NotifyHasPatch { patch_id } => {
                 self.core.borrow_mut().known_patches.insert(patch_id);
             }

@@ -53,6 +53,7 @@ impl<O> ActivityCall<O> {
                 schedule_to_start_timeout: None,
                 heartbeat_timeout: None,
                 retry_policy: None,
+                cancellation_type: Default::default(),
             },
             _output: PhantomData,
         }
