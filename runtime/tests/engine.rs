@@ -154,6 +154,7 @@ fn activity(seq: u32, policy: RetryPolicy) -> Command {
             schedule_to_start_timeout: None,
             heartbeat_timeout: None,
             retry_policy: Some(policy),
+            cancellation_type: Default::default(),
         },
     })
 }
