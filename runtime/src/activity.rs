@@ -417,6 +417,49 @@ mod tests {
     );
 
     #[tokio::test]
+    async fn heartbeats_are_throttled_and_answers_cancel() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        let sink: HeartbeatSink = Arc::new(move |details: Vec<Payload>| {
+            let tx = tx.clone();
+            Box::pin(async move {
+                let n: u32 = crate::converter::decode(&details[0]).unwrap();
+                tx.send(n).unwrap();
+                // Ask the activity to stop once the last beat arrives.
+                Some(n == 19)
+            })
+        });
+        let info = ActivityContext::for_test("poll").info().clone();
+        let (ctx, heart) =
+            ActivityContext::with_heartbeat(info, sink, Some(Duration::from_millis(250)), vec![]);
+        assert_eq!(heart.interval, Duration::from_millis(200));
+        for n in 0..20u32 {
+            ctx.heartbeat(&n).unwrap();
+        }
+        // The first beat goes at once; the other 19 collapse into one, sent
+        // when the interval ends, with the latest details.
+        assert_eq!(rx.recv().await, Some(0));
+        assert_eq!(rx.recv().await, Some(19));
+        ctx.cancelled().await;
+        assert!(ctx.is_cancelled());
+        assert!(matches!(ctx.heartbeat(&20u32), Err(Failure::Canceled(_))));
+        heart.stop();
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn throttle_interval_follows_temporal() {
+        assert_eq!(
+            Heart::interval(Some(Duration::from_secs(10))),
+            Duration::from_secs(8)
+        );
+        assert_eq!(Heart::interval(None), Duration::from_secs(30));
+        assert_eq!(
+            Heart::interval(Some(Duration::from_secs(600))),
+            Duration::from_secs(60)
+        );
+    }
+
+    #[tokio::test]
     async fn wrong_payload_count_or_type_is_a_clear_error() {
         let run = erase(add_activity.invoke()).unwrap();
         let ctx = ActivityContext::for_test("add");
