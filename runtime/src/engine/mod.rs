@@ -13,6 +13,7 @@
 
 mod activities;
 mod cancel;
+mod clock;
 mod core;
 mod queries;
 mod runs;
@@ -45,6 +46,7 @@ use self::core::{Core, Lookup, Request, SignalWithStart, StoredRx, Target, Tx, n
 use self::state::RunState;
 use self::writer::StoredRun;
 
+pub use self::clock::VirtualClock;
 pub use self::sqlite::{FORMAT_VERSION, SqliteStore};
 pub use self::store::{ExecutionRow, ExecutionSummary, Loaded, MemoryStore, Store, StoreOp};
 
@@ -54,6 +56,18 @@ pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> SystemTime;
     /// Resolves at `deadline` (or immediately if past).
     fn sleep_until(&self, deadline: SystemTime) -> BoxFuture<'static, ()>;
+    /// Called when nothing can happen before `deadline` (no workflow task or
+    /// activity scheduled or running): a time-skipping clock jumps to it and
+    /// returns true. Real clocks wait (the default).
+    fn skip_to(&self, deadline: SystemTime) -> bool {
+        let _ = deadline;
+        false
+    }
+    /// Whether this clock skips time at all (the engine only looks for idle
+    /// moments, a walk over every open run, when it does).
+    fn skips_time(&self) -> bool {
+        false
+    }
 }
 
 /// The machine's clock, waiting with tokio timers.
