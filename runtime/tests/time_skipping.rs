@@ -113,8 +113,7 @@ async fn timer_beside_work(ctx: WorkflowContext<Beside>, _: u32) -> Result<u64, 
         .activity(hold, 1)
         .start_to_close_timeout(Duration::from_secs(30))
         .into_future();
-    let (slept, done) = weft::workflow::join(ctx.sleep(DAY), work).await;
-    let _ = slept;
+    let (_slept, done) = weft::workflow::join(ctx.sleep(DAY), work).await;
     done?;
     Ok(ctx
         .now()
