@@ -131,3 +131,64 @@ pub fn tally_worker(client: &Client) -> Worker {
     worker.register_workflow::<Tally>();
     worker
 }
+
+/// Sleeps `millis` on a durable timer; returns the workflow time it slept, in ms.
+#[workflow]
+#[derive(Default)]
+pub struct Nap;
+
+#[workflow]
+impl Nap {
+    #[run]
+    pub async fn run(ctx: WorkflowContext<Self>, millis: u64) -> WorkflowResult<u64> {
+        let start = ctx.now();
+        ctx.sleep(Duration::from_millis(millis)).await;
+        let slept = ctx.now().duration_since(start).unwrap_or_default();
+        Ok(u64::try_from(slept.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+/// Counts from the last heartbeat's details (0 on a first attempt) to `n`,
+/// heartbeating each number and pausing 50 ms; every beat is recorded in
+/// the side file (`beat <i> <generation>`) and printed. Returns where this
+/// attempt started.
+#[activity]
+pub async fn count_beats(ctx: ActivityContext, n: u32) -> Result<u32, Failure> {
+    let start = ctx.heartbeat_details::<u32>()?.unwrap_or(0);
+    let generation = std::env::var(GENERATION_ENV).unwrap_or_default();
+    for i in start..n {
+        ctx.heartbeat(&i)?;
+        record(&format!("beat {i} {generation}\n"))?;
+        println!("beat {i}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(start)
+}
+
+/// Runs `count_beats` with a 200 ms heartbeat timeout.
+#[workflow]
+#[derive(Default)]
+pub struct Beats;
+
+#[workflow]
+impl Beats {
+    #[run]
+    pub async fn run(ctx: WorkflowContext<Self>, n: u32) -> WorkflowResult<u32> {
+        Ok(ctx
+            .activity(count_beats, n)
+            .start_to_close_timeout(Duration::from_secs(60))
+            .heartbeat_timeout(Duration::from_millis(200))
+            .retry_policy(RetryPolicy::default().with_initial_interval(Duration::from_millis(50)))
+            .await?)
+    }
+}
+
+/// A worker for the timer and heartbeat crash workloads.
+pub fn timing_worker(client: &Client) -> Worker {
+    let mut worker = Worker::new(client, TASK_QUEUE);
+    worker
+        .register_workflow::<Nap>()
+        .register_workflow::<Beats>()
+        .register_activity(count_beats);
+    worker
+}

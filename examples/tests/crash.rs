@@ -333,3 +333,125 @@ fn a_stream_of_updates_and_signals_killed_and_retried_applies_each_once() {
         );
     }
 }
+
+/// Spawns `crash_worker <mode> --db <db> --steps <steps>` and SIGKILLs it
+/// once it has printed `lines` lines starting with `prefix`.
+fn kill_after_lines(mode: &str, db: &Path, side: &Path, steps: u32, prefix: &str, lines: usize) {
+    let mut child = Command::new(BIN)
+        .args([mode, "--db"])
+        .arg(db)
+        .args(["--steps", &steps.to_string()])
+        .env(SIDE_FILE_ENV, side)
+        .env(GENERATION_ENV, "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut seen = 0;
+    for line in BufReader::new(stdout).lines() {
+        if line.unwrap().starts_with(prefix) {
+            seen += 1;
+            if seen == lines {
+                child.kill().unwrap();
+                break;
+            }
+        }
+    }
+    child.wait().unwrap();
+    assert_eq!(seen, lines, "{mode} ended before {lines} {prefix:?} lines");
+}
+
+fn rerun(mode: &str, db: &Path, side: &Path, steps: u32) -> String {
+    let out = Command::new(BIN)
+        .args([mode, "--db"])
+        .arg(db)
+        .args(["--steps", &steps.to_string()])
+        .env(SIDE_FILE_ENV, side)
+        .env(GENERATION_ENV, "2")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{mode} rerun failed:\n{stdout}");
+    stdout
+}
+
+#[test]
+fn a_timer_pending_at_the_kill_fires_once_at_its_time() {
+    const MILLIS: u32 = 1500;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nap.db");
+    let side = dir.path().join("side.log");
+    kill_after_lines("nap", &db, &side, MILLIS, "armed", 1);
+    let stdout = rerun("nap", &db, &side, MILLIS);
+    let slept: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("slept "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no result in\n{stdout}"));
+    assert!(slept >= u64::from(MILLIS), "slept {slept} ms");
+    let events = &histories(&db)["crash-nap"];
+    assert_well_formed("crash-nap", events);
+    let started: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches!(e.attributes, EventAttributes::TimerStarted { .. }))
+        .collect();
+    let fired: Vec<&Event> = events
+        .iter()
+        .filter(|e| matches!(e.attributes, EventAttributes::TimerFired { .. }))
+        .collect();
+    assert_eq!(
+        (started.len(), fired.len()),
+        (1, 1),
+        "one timer, fired once"
+    );
+    let waited = fired[0]
+        .event_time
+        .duration_since(started[0].event_time)
+        .unwrap();
+    assert!(
+        waited >= Duration::from_millis(u64::from(MILLIS)),
+        "fired after {waited:?}"
+    );
+    assert!(matches!(
+        events.last().map(|e| &e.attributes),
+        Some(EventAttributes::WorkflowExecutionCompleted { .. })
+    ));
+}
+
+#[test]
+fn a_heartbeating_activity_killed_resumes_from_its_last_heartbeat() {
+    const BEATS: u32 = 30;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("beats.db");
+    let side = dir.path().join("side.log");
+    // 12 beats take about 600 ms: several throttled heartbeats are durable.
+    kill_after_lines("beats", &db, &side, BEATS, "beat ", 12);
+    let stdout = rerun("beats", &db, &side, BEATS);
+    let resumed: u32 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("resumed-from "))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no result in\n{stdout}"));
+    // The attempt after the kill started from a durable heartbeat, not from 0.
+    assert!(resumed > 0 && resumed < 12, "resumed from {resumed}");
+    let log = std::fs::read_to_string(&side).unwrap();
+    let beats: Vec<(u32, u32)> = log
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace().skip(1);
+            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+        })
+        .collect();
+    // Before the kill: 0.. in generation 1; after it: resumed.. in generation 2.
+    let second: Vec<u32> = beats
+        .iter()
+        .filter(|(_, g)| *g == 2)
+        .map(|(i, _)| *i)
+        .collect();
+    assert_eq!(second, (resumed..BEATS).collect::<Vec<_>>());
+    for i in 0..BEATS {
+        assert!(beats.iter().any(|(b, _)| *b == i), "beat {i} never ran");
+    }
+    let events = &histories(&db)["crash-beats"];
+    assert_well_formed("crash-beats", events);
+}

@@ -26,6 +26,28 @@ pub const UPDATE: Symbol = Symbol("update");
 pub const VALIDATOR: Symbol = Symbol("validator");
 /// `#[weft::deterministic]`, on a helper fn of workflow code.
 pub const DETERMINISTIC: Symbol = Symbol("deterministic");
+/// Methods of `weft::WorkflowHandle` itself: a handler stub with one of
+/// these names would be shadowed by the handle's own method.
+pub const HANDLE_METHODS: &[&str] = &[
+    "workflow_id",
+    "run_id",
+    "result",
+    "signal",
+    "signal_with_request_id",
+    "signal_payloads",
+    "cancel",
+    "cancel_with_reason",
+    "terminate",
+    "query",
+    "query_payloads",
+    "update",
+    "update_payloads",
+    "with_update_id",
+    "describe",
+    "history",
+    "history_json",
+];
+
 /// `name = ".."`, overrides a type name.
 pub const NAME: Symbol = Symbol("name");
 /// The crate a marker may be written through (`#[weft::run]`).

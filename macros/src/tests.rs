@@ -333,7 +333,7 @@ fn workflow_with_handlers() {
                 }
 
                 #[signal(name = "Cancel")]
-                async fn cancel(ctx: WorkflowContext<Self>) {
+                async fn cancel_order(ctx: WorkflowContext<Self>) {
                     ctx.sleep(Duration::from_secs(1)).await;
                     ctx.state_mut(|s| s.canceled = true);
                 }

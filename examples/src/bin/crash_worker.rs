@@ -2,7 +2,9 @@
 //! --db PATH --workflows N --steps S` runs N `CrashFlow` workflows and prints
 //! `result <id> <value>` for each; `crash_worker entity --db PATH --steps N`
 //! sends N updates with fixed ids to a reward account; `crash_worker tour
-//! --db PATH` runs the tour exactly as `cargo run --example tour` does.
+//! --db PATH` runs the tour exactly as `cargo run --example tour` does;
+//! `nap --steps MS` sleeps on a durable timer; `beats --steps N` runs a
+//! heartbeating activity.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -129,6 +131,53 @@ async fn stream(client: &Client, args: &Args) -> Result<(), ExampleError> {
     Ok(())
 }
 
+/// Starts a `Nap` of `--steps` ms, prints `armed` once its timer is in
+/// history, then `slept <ms>` when it returns. Run again after a kill, it
+/// waits for the same run.
+async fn nap(client: &Client, args: &Args) -> Result<(), ExampleError> {
+    use weft::history::EventAttributes;
+    use weft_examples::crash::{Nap, timing_worker};
+    let worker = timing_worker(client).start()?;
+    let nap = client
+        .start_workflow(
+            Nap::run,
+            u64::from(args.steps),
+            options("crash-nap", weft_examples::crash::TASK_QUEUE),
+        )
+        .await?;
+    // The only way to see the timer is durable is to read history.
+    loop {
+        let history = nap.history().await?;
+        if history
+            .iter()
+            .any(|e| matches!(e.attributes, EventAttributes::TimerStarted { .. }))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    println!("armed");
+    println!("slept {}", nap.result().await?);
+    worker.shutdown().await;
+    Ok(())
+}
+
+/// Runs `Beats` counting to `--steps`, printing `resumed-from <n>`.
+async fn beats(client: &Client, args: &Args) -> Result<(), ExampleError> {
+    use weft_examples::crash::{Beats, timing_worker};
+    let worker = timing_worker(client).start()?;
+    let beats = client
+        .start_workflow(
+            Beats::run,
+            args.steps,
+            options("crash-beats", weft_examples::crash::TASK_QUEUE),
+        )
+        .await?;
+    println!("resumed-from {}", beats.result().await?);
+    worker.shutdown().await;
+    Ok(())
+}
+
 async fn run() -> Result<(), ExampleError> {
     let args = parse()?;
     let engine = Engine::sqlite(&args.db).await?;
@@ -137,6 +186,8 @@ async fn run() -> Result<(), ExampleError> {
         "counted" => counted(&client, &args).await?,
         "entity" => entity(&client, &args).await?,
         "stream" => stream(&client, &args).await?,
+        "nap" => nap(&client, &args).await?,
+        "beats" => beats(&client, &args).await?,
         "tour" => {
             let rows = tour::run(&client).await?;
             print!("{}", tour::table(&rows));

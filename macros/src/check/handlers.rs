@@ -10,7 +10,7 @@ use syn::{FnArg, Ident, LitStr, Receiver, ReturnType, Signature, Type};
 use crate::ast::{self, Handlers, Marked, QueryFn, SignalFn, UpdateFn, ValidatorFn, WorkflowImpl};
 use crate::attr::Marker;
 use crate::ctxt::Errors;
-use crate::symbol::{RESULT, WORKFLOW_CONTEXT, WORKFLOW_RESULT};
+use crate::symbol::{HANDLE_METHODS, RESULT, WORKFLOW_CONTEXT, WORKFLOW_RESULT};
 
 const SIGNAL_SHAPE: &str = "`#[signal] fn h(&mut self, input: T)` or \
      `#[signal] async fn h(ctx: WorkflowContext<Self>, input: T)` (the input is optional)";
@@ -38,9 +38,35 @@ pub fn handlers(model: &WorkflowImpl, errors: &mut Errors) -> Handlers {
     for kind in [Marker::Signal, Marker::Query, Marker::Update] {
         unique_names(model, kind, errors);
     }
+    stubs_not_shadowed(model, errors);
     validated_updates_exist(model, errors);
     attach_validators(&mut handlers.updates, validators, errors);
     handlers
+}
+
+/// A handler's typed stub is a method named like the fn on the workflow's
+/// handle; the handle's own methods (`cancel`, `result`, ..) would win.
+fn stubs_not_shadowed(model: &WorkflowImpl, errors: &mut Errors) {
+    for marked in &model.marked {
+        let kind = match marked.marker {
+            Marker::Signal => "signal",
+            Marker::Query => "query",
+            Marker::Update => "update",
+            _ => continue,
+        };
+        let ident = &marked.sig.ident;
+        let name = ident.to_string();
+        if HANDLE_METHODS.contains(&name.as_str()) {
+            errors.spanned(
+                ident,
+                format!(
+                    "`{name}` is a method of `weft::WorkflowHandle` itself, so the typed stub \
+                     `handle.{name}(..)` for this {kind} would never be called; rename the fn \
+                     and keep the {kind}'s name with `#[{kind}(name = \"{name}\")] fn {name}_{kind}(..)`"
+                ),
+            );
+        }
+    }
 }
 
 fn signal_fn(marked: &Marked, errors: &mut Errors) -> Option<SignalFn> {
