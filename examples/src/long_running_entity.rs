@@ -140,8 +140,11 @@ impl CustomerRewardAccount {
         Ok(())
     }
 
-    #[update]
-    fn cancel(&mut self) -> Result<Status, ApplicationError> {
+    /// The update is named `cancel`, as in the reference; the fn (and so
+    /// the handle's stub) is `cancel_account`, because `handle.cancel()`
+    /// asks the workflow run itself to cancel.
+    #[update(name = "cancel")]
+    fn cancel_account(&mut self) -> Result<Status, ApplicationError> {
         self.is_active = false;
         Ok(self.status())
     }
@@ -209,7 +212,7 @@ pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
     }
     let status = account.query_reward_status().await?;
     lines.push(format!("query: {}", show(&status)));
-    let status = account.with_update_id("cancel").cancel().await?;
+    let status = account.with_update_id("cancel").cancel_account().await?;
     lines.push(format!("cancel: {}", show(&status)));
     let status = account.result().await?;
     lines.push(format!("final: {}", show(&status)));
