@@ -12,6 +12,7 @@ pub mod exceptions;
 pub mod local_activity;
 pub mod long_running_entity;
 pub mod parallel_activity;
+pub mod polling_frequent;
 pub mod support;
 pub mod tour;
 
@@ -70,6 +71,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Local Activity",
             worker: local_activity::worker,
             run: |c| Box::pin(local_activity::run(c)),
+        },
+        Pattern {
+            name: "Polling (frequent)",
+            worker: polling_frequent::worker,
+            run: |c| Box::pin(polling_frequent::run(c)),
         },
     ]
 }
