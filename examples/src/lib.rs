@@ -13,6 +13,7 @@ pub mod local_activity;
 pub mod long_running_entity;
 pub mod parallel_activity;
 pub mod polling_frequent;
+pub mod polling_infrequent;
 pub mod support;
 pub mod tour;
 
@@ -76,6 +77,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Polling (frequent)",
             worker: polling_frequent::worker,
             run: |c| Box::pin(polling_frequent::run(c)),
+        },
+        Pattern {
+            name: "Polling (infrequent)",
+            worker: polling_infrequent::worker,
+            run: |c| Box::pin(polling_infrequent::run(c)),
         },
     ]
 }

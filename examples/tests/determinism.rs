@@ -6,11 +6,11 @@ use weft::engine::Engine;
 use weft::replay::Replayer;
 use weft_examples::{
     activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
-    parallel_activity, polling_frequent,
+    parallel_activity, polling_frequent, polling_infrequent,
 };
 
 /// Workflow ids each example starts.
-const RUNS: [&str; 8] = [
+const RUNS: [&str; 9] = [
     "long-running",
     "activity-choice-1",
     "activity-choice-2",
@@ -19,6 +19,7 @@ const RUNS: [&str; 8] = [
     "exception-workflow-id",
     "local-activity",
     polling_frequent::WORKFLOW_ID,
+    polling_infrequent::WORKFLOW_ID,
 ];
 
 fn replayer() -> Replayer {
@@ -29,7 +30,8 @@ fn replayer() -> Replayer {
         .register_workflow::<continue_as_new::LongRunningWorkflow>()
         .register_workflow::<exceptions::DataProcessing>()
         .register_workflow::<local_activity::LocalActivityWorkflow>()
-        .register_workflow::<polling_frequent::FrequentPolling>();
+        .register_workflow::<polling_frequent::FrequentPolling>()
+        .register_workflow::<polling_infrequent::InfrequentPolling>();
     r
 }
 

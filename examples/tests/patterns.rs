@@ -7,7 +7,7 @@ use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft_examples::{
     activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
-    parallel_activity, polling_frequent,
+    parallel_activity, polling_frequent, polling_infrequent,
 };
 
 struct Env {
@@ -221,6 +221,40 @@ both_stores! {
         env.engine.shutdown().await;
     }
 
+    polling_infrequent_polls_by_retrying_without_history(sqlite) {
+        use polling_infrequent::{READY_AFTER, StatusService};
+        let env = env(sqlite).await;
+        let service = std::sync::Arc::new(StatusService::new(READY_AFTER));
+        let w = polling_infrequent::worker_with(&env.client, service.clone()).start().unwrap();
+        let lines = polling_infrequent::run(&env.client).await.unwrap();
+        assert_eq!(lines, ["result: ready", format!("polls: {READY_AFTER}").as_str()]);
+        assert_eq!(service.calls(), READY_AFTER);
+        let events = history(&env.client, polling_infrequent::WORKFLOW_ID).await;
+        let activity_events: Vec<_> = names(&events)
+            .into_iter()
+            .filter(|n| n.starts_with("ActivityTask"))
+            .collect();
+        assert_eq!(
+            activity_events,
+            ["ActivityTaskScheduled", "ActivityTaskStarted", "ActivityTaskCompleted"],
+            "{READY_AFTER} polls are one activity: its retries add no events"
+        );
+        let attempts: Vec<u32> = events
+            .iter()
+            .filter_map(|e| match &e.attributes {
+                EventAttributes::ActivityTaskStarted { attempt, .. } => Some(*attempt),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(attempts, [READY_AFTER]);
+        insta::assert_snapshot!("polling_infrequent", render(&events));
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<polling_infrequent::InfrequentPolling>();
+        replayer.replay(&events).unwrap();
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
     polling_frequent_resumes_from_the_last_heartbeat_after_a_heartbeat_timeout(sqlite) {
         use polling_frequent::{ExternalService, READY_AFTER};
         let env = env(sqlite).await;
@@ -305,6 +339,7 @@ async fn rerun_on_the_same_file_reads_stored_results_without_running_again() {
         "reward-account-42",
         "activity-choice-1",
         polling_frequent::WORKFLOW_ID,
+        polling_infrequent::WORKFLOW_ID,
     ];
     let mut lengths_before = Vec::new();
     for id in ids {
