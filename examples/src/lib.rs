@@ -12,6 +12,8 @@ pub mod exceptions;
 pub mod local_activity;
 pub mod long_running_entity;
 pub mod parallel_activity;
+pub mod polling_frequent;
+pub mod polling_infrequent;
 pub mod support;
 pub mod tour;
 
@@ -70,6 +72,16 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Local Activity",
             worker: local_activity::worker,
             run: |c| Box::pin(local_activity::run(c)),
+        },
+        Pattern {
+            name: "Polling (frequent)",
+            worker: polling_frequent::worker,
+            run: |c| Box::pin(polling_frequent::run(c)),
+        },
+        Pattern {
+            name: "Polling (infrequent)",
+            worker: polling_infrequent::worker,
+            run: |c| Box::pin(polling_infrequent::run(c)),
         },
     ]
 }

@@ -6,11 +6,11 @@ use weft::engine::Engine;
 use weft::replay::Replayer;
 use weft_examples::{
     activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
-    parallel_activity,
+    parallel_activity, polling_frequent, polling_infrequent,
 };
 
 /// Workflow ids each example starts.
-const RUNS: [&str; 7] = [
+const RUNS: [&str; 9] = [
     "long-running",
     "activity-choice-1",
     "activity-choice-2",
@@ -18,6 +18,8 @@ const RUNS: [&str; 7] = [
     "reward-account-42",
     "exception-workflow-id",
     "local-activity",
+    polling_frequent::WORKFLOW_ID,
+    polling_infrequent::WORKFLOW_ID,
 ];
 
 fn replayer() -> Replayer {
@@ -27,7 +29,9 @@ fn replayer() -> Replayer {
         .register_workflow::<long_running_entity::CustomerRewardAccount>()
         .register_workflow::<continue_as_new::LongRunningWorkflow>()
         .register_workflow::<exceptions::DataProcessing>()
-        .register_workflow::<local_activity::LocalActivityWorkflow>();
+        .register_workflow::<local_activity::LocalActivityWorkflow>()
+        .register_workflow::<polling_frequent::FrequentPolling>()
+        .register_workflow::<polling_infrequent::InfrequentPolling>();
     r
 }
 

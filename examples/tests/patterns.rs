@@ -7,7 +7,7 @@ use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft_examples::{
     activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
-    parallel_activity,
+    parallel_activity, polling_frequent, polling_infrequent,
 };
 
 struct Env {
@@ -202,6 +202,122 @@ both_stores! {
         insta::assert_snapshot!("local_activity", render(&events));
         w.shutdown().await;
     }
+
+    polling_frequent_polls_exactly_until_ready(sqlite) {
+        use polling_frequent::{ExternalService, READY_AFTER};
+        let env = env(sqlite).await;
+        let service = std::sync::Arc::new(ExternalService::new(READY_AFTER));
+        let w = polling_frequent::worker_with(&env.client, service.clone()).start().unwrap();
+        let lines = polling_frequent::run(&env.client).await.unwrap();
+        assert_eq!(lines, ["result: ready", format!("polls: {READY_AFTER}").as_str()]);
+        assert_eq!(service.calls(), READY_AFTER);
+        let events = history(&env.client, polling_frequent::WORKFLOW_ID).await;
+        // One attempt; heartbeats leave no events.
+        insta::assert_snapshot!("polling_frequent", render(&events));
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<polling_frequent::FrequentPolling>();
+        replayer.replay(&events).unwrap();
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    polling_infrequent_polls_by_retrying_without_history(sqlite) {
+        use polling_infrequent::{READY_AFTER, StatusService};
+        let env = env(sqlite).await;
+        let service = std::sync::Arc::new(StatusService::new(READY_AFTER));
+        let w = polling_infrequent::worker_with(&env.client, service.clone()).start().unwrap();
+        let lines = polling_infrequent::run(&env.client).await.unwrap();
+        assert_eq!(lines, ["result: ready", format!("polls: {READY_AFTER}").as_str()]);
+        assert_eq!(service.calls(), READY_AFTER);
+        let events = history(&env.client, polling_infrequent::WORKFLOW_ID).await;
+        let activity_events: Vec<_> = names(&events)
+            .into_iter()
+            .filter(|n| n.starts_with("ActivityTask"))
+            .collect();
+        assert_eq!(
+            activity_events,
+            ["ActivityTaskScheduled", "ActivityTaskStarted", "ActivityTaskCompleted"],
+            "{READY_AFTER} polls are one activity: its retries add no events"
+        );
+        let attempts: Vec<u32> = events
+            .iter()
+            .filter_map(|e| match &e.attributes {
+                EventAttributes::ActivityTaskStarted { attempt, .. } => Some(*attempt),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(attempts, [READY_AFTER]);
+        insta::assert_snapshot!("polling_infrequent", render(&events));
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<polling_infrequent::InfrequentPolling>();
+        replayer.replay(&events).unwrap();
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    polling_frequent_resumes_from_the_last_heartbeat_after_a_heartbeat_timeout(sqlite) {
+        use polling_frequent::{ExternalService, READY_AFTER};
+        let env = env(sqlite).await;
+        // Call 3 hangs: attempt 1 stops heartbeating, its heartbeat timeout
+        // fails it, and attempt 2 (whose first call ends the hang) goes on
+        // from the count of the last heartbeat the engine received: 2,
+        // flushed by the throttle after the first one (1) went out at once.
+        let service = std::sync::Arc::new(ExternalService::new(READY_AFTER).hanging_on_call(3));
+        let w = polling_frequent::worker_with(&env.client, service.clone()).start().unwrap();
+        let lines = polling_frequent::run(&env.client).await.unwrap();
+        // 2 from attempt 1, then calls 4 and 5; the hung call 3 was lost
+        // with its attempt.
+        assert_eq!(lines, ["result: ready", "polls: 4"]);
+        let events = history(&env.client, polling_frequent::WORKFLOW_ID).await;
+        let started = events
+            .iter()
+            .find_map(|e| match &e.attributes {
+                EventAttributes::ActivityTaskStarted { attempt, last_failure, .. } => {
+                    Some((*attempt, last_failure.clone()))
+                }
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(started.0, 2);
+        let Some(weft::Failure::Timeout(timeout)) = started.1 else {
+            panic!("attempt 1 should have timed out: {:?}", started.1);
+        };
+        assert_eq!(timeout.timeout_type, weft::failure::TimeoutType::Heartbeat);
+        let details: u32 = weft::converter::decode(&timeout.last_heartbeat_details[0]).unwrap();
+        assert_eq!(details, 2);
+        // The worker stops only once attempt 1, told to stop by the answer
+        // to its next heartbeat, has returned.
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    polling_frequent_stops_when_a_heartbeat_answer_says_so(sqlite) {
+        use polling_frequent::{ExternalService, FrequentPolling, SERVICE_URL, TASK_QUEUE};
+        let env = env(sqlite).await;
+        let service = std::sync::Arc::new(ExternalService::new(u32::MAX));
+        let w = polling_frequent::worker_with(&env.client, service.clone()).start().unwrap();
+        let handle = env
+            .client
+            .start_workflow(
+                FrequentPolling::run,
+                SERVICE_URL.to_string(),
+                weft::WorkflowOptions::new("polling-forever", TASK_QUEUE),
+            )
+            .await
+            .unwrap();
+        service.watch_calls().wait_for(|c| *c >= 2).await.unwrap();
+        // The run is gone: the activity's next heartbeat is answered with
+        // "stop", and the poll loop returns its cancellation error.
+        handle.terminate("no longer needed").await.unwrap();
+        // Shutdown waits for running activities, so returning at all means
+        // the loop ended.
+        tokio::time::timeout(std::time::Duration::from_secs(10), w.shutdown())
+            .await
+            .expect("the polling activity stopped");
+        let calls = service.calls();
+        assert!(calls >= 2, "{calls}");
+        env.engine.shutdown().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,6 +338,8 @@ async fn rerun_on_the_same_file_reads_stored_results_without_running_again() {
         "exception-workflow-id",
         "reward-account-42",
         "activity-choice-1",
+        polling_frequent::WORKFLOW_ID,
+        polling_infrequent::WORKFLOW_ID,
     ];
     let mut lengths_before = Vec::new();
     for id in ids {
