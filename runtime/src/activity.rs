@@ -11,12 +11,16 @@
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
 
-use crate::converter::{ConverterError, Payload};
-use crate::failure::Failure;
+use crate::converter::{self, ConverterError, Payload};
+use crate::failure::{ApplicationError, CanceledError, Failure};
 
 /// Facts about the activity attempt being run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,17 +40,227 @@ pub struct ActivityInfo {
 }
 
 /// Passed to activities that take it as their first argument.
-#[derive(Clone, Debug)]
+///
+/// Long-running activities heartbeat through it ([`ActivityContext::heartbeat`]):
+/// that tells the engine they are alive (within their heartbeat timeout),
+/// keeps progress details a retried attempt can resume from
+/// ([`ActivityContext::heartbeat_details`]), and is how they learn that
+/// their workflow asked for their cancellation.
+#[derive(Clone)]
 pub struct ActivityContext {
     info: Arc<ActivityInfo>,
+    heart: Option<Arc<Heart>>,
+    previous_details: Arc<Vec<Payload>>,
+    cancel: watch::Receiver<bool>,
+}
+
+impl fmt::Debug for ActivityContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActivityContext")
+            .field("info", &self.info)
+            .field("cancelled", &self.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where heartbeats go: sends one and says whether the activity should stop.
+pub(crate) type HeartbeatSink =
+    Arc<dyn Fn(Vec<Payload>) -> BoxFuture<'static, Option<bool>> + Send + Sync>;
+
+/// Temporal's default throttle when an activity has no heartbeat timeout.
+const DEFAULT_HEARTBEAT_THROTTLE: Duration = Duration::from_secs(30);
+/// Temporal's cap on the heartbeat throttle.
+const MAX_HEARTBEAT_THROTTLE: Duration = Duration::from_secs(60);
+
+/// Sends an attempt's heartbeats, at most one per throttle interval: a
+/// heartbeat inside the interval only replaces the pending details, which
+/// go out when the interval ends.
+pub(crate) struct Heart {
+    sink: HeartbeatSink,
+    interval: Duration,
+    runtime: tokio::runtime::Handle,
+    cancel: watch::Sender<bool>,
+    state: Mutex<HeartState>,
+}
+
+#[derive(Default)]
+struct HeartState {
+    last_sent: Option<Instant>,
+    pending: Option<Vec<Payload>>,
+    flush_scheduled: bool,
+    done: bool,
+}
+
+impl Heart {
+    /// The throttle interval: 0.8 x the heartbeat timeout, at most 60 s
+    /// (30 s without a timeout), as Temporal's SDKs do.
+    pub(crate) fn interval(heartbeat_timeout: Option<Duration>) -> Duration {
+        heartbeat_timeout
+            .map(|t| t.mul_f64(0.8))
+            .unwrap_or(DEFAULT_HEARTBEAT_THROTTLE)
+            .min(MAX_HEARTBEAT_THROTTLE)
+    }
+
+    fn beat(self: &Arc<Self>, details: Vec<Payload>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.done {
+            return;
+        }
+        let now = Instant::now();
+        match state.last_sent {
+            Some(last) if now.duration_since(last) < self.interval => {
+                state.pending = Some(details);
+                if !state.flush_scheduled {
+                    state.flush_scheduled = true;
+                    let wait = self.interval - now.duration_since(last);
+                    let heart = self.clone();
+                    self.runtime.spawn(async move {
+                        tokio::time::sleep(wait).await;
+                        heart.flush();
+                    });
+                }
+            }
+            _ => {
+                state.last_sent = Some(now);
+                drop(state);
+                self.send(details);
+            }
+        }
+    }
+
+    fn flush(self: &Arc<Self>) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.flush_scheduled = false;
+        if state.done {
+            return;
+        }
+        if let Some(details) = state.pending.take() {
+            state.last_sent = Some(Instant::now());
+            drop(state);
+            self.send(details);
+        }
+    }
+
+    fn send(self: &Arc<Self>, details: Vec<Payload>) {
+        let heart = self.clone();
+        self.runtime.spawn(async move {
+            if (heart.sink)(details).await == Some(true) {
+                heart.cancel.send_replace(true);
+            }
+        });
+    }
+
+    /// The attempt ended: pending heartbeats are dropped.
+    pub(crate) fn stop(&self) {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.done = true;
+        state.pending = None;
+    }
 }
 
 impl ActivityContext {
     /// A context with the given facts; workers build these, tests may too.
+    /// Its heartbeats go nowhere and it is never cancelled.
     pub fn new(info: ActivityInfo) -> Self {
+        let (_, cancel) = watch::channel(false);
         ActivityContext {
             info: Arc::new(info),
+            heart: None,
+            previous_details: Arc::new(Vec::new()),
+            cancel,
         }
+    }
+
+    /// A context whose heartbeats go to `sink`, throttled per
+    /// `heartbeat_timeout`; `previous_details` are the last heartbeat's of
+    /// an earlier attempt. Returns the heart, to stop when the attempt ends.
+    pub(crate) fn with_heartbeat(
+        info: ActivityInfo,
+        sink: HeartbeatSink,
+        heartbeat_timeout: Option<Duration>,
+        previous_details: Vec<Payload>,
+    ) -> (Self, Arc<Heart>) {
+        let (tx, rx) = watch::channel(false);
+        let heart = Arc::new(Heart {
+            sink,
+            interval: Heart::interval(heartbeat_timeout),
+            runtime: tokio::runtime::Handle::current(),
+            cancel: tx,
+            state: Mutex::new(HeartState::default()),
+        });
+        let ctx = ActivityContext {
+            info: Arc::new(info),
+            heart: Some(heart.clone()),
+            previous_details: Arc::new(previous_details),
+            cancel: rx,
+        };
+        (ctx, heart)
+    }
+
+    /// Records a heartbeat with progress `details` (`&()` for none).
+    ///
+    /// Heartbeats are throttled (at most one sent per 0.8 x heartbeat
+    /// timeout, capped at 60 s; inside the interval the latest details
+    /// replace the pending ones), so calling this often costs little. The
+    /// engine keeps the last details it received: a later attempt reads
+    /// them with [`ActivityContext::heartbeat_details`], and a heartbeat
+    /// timeout's failure carries them.
+    ///
+    /// Returns `Err(Failure::Canceled(..))` once the activity has learned
+    /// that it should stop (its workflow asked for its cancellation, or the
+    /// attempt is no longer wanted): return that error (it is reported as
+    /// the activity's cancellation). This is how blocking activities see
+    /// cancellation; async ones can also await [`ActivityContext::cancelled`].
+    pub fn heartbeat<T: Serialize + ?Sized>(&self, details: &T) -> Result<(), Failure> {
+        if let Some(heart) = &self.heart {
+            let payload = converter::encode(details).map_err(|e| {
+                Failure::from(
+                    ApplicationError::new(format!("heartbeat details: {e}"))
+                        .with_type("InvalidHeartbeatDetails")
+                        .non_retryable(),
+                )
+            })?;
+            heart.beat(vec![payload]);
+        }
+        if self.is_cancelled() {
+            return Err(self.cancellation_error().into());
+        }
+        Ok(())
+    }
+
+    /// The details of the last heartbeat recorded before this attempt
+    /// (by an earlier attempt), if any: where a retried attempt resumes.
+    pub fn heartbeat_details<T: DeserializeOwned>(&self) -> Result<Option<T>, ConverterError> {
+        match self.previous_details.first() {
+            Some(payload) => converter::decode(payload).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether the activity has learned that it should stop. It learns it
+    /// from the answer to a heartbeat, so an activity that never
+    /// heartbeats never learns it.
+    pub fn is_cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+
+    /// Resolves once the activity has learned that it should stop (see
+    /// [`ActivityContext::is_cancelled`]); never resolves for a context
+    /// that cannot be cancelled.
+    pub async fn cancelled(&self) {
+        let mut rx = self.cancel.clone();
+        if rx.wait_for(|c| *c).await.is_err() {
+            // The sender is gone: cancellation can no longer arrive.
+            futures::future::pending::<()>().await;
+        }
+    }
+
+    /// The error to return when stopping on cancellation.
+    pub fn cancellation_error(&self) -> CanceledError {
+        CanceledError::new(format!(
+            "activity {} ({}) cancelled",
+            self.info.activity_id, self.info.activity_type
+        ))
     }
 
     /// A context for calling an activity directly in a unit test.
@@ -201,6 +415,49 @@ mod tests {
         }),
         |(a, b)| Ok(vec![encode(a)?, encode(b)?]),
     );
+
+    #[tokio::test]
+    async fn heartbeats_are_throttled_and_answers_cancel() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<u32>();
+        let sink: HeartbeatSink = Arc::new(move |details: Vec<Payload>| {
+            let tx = tx.clone();
+            Box::pin(async move {
+                let n: u32 = crate::converter::decode(&details[0]).unwrap();
+                tx.send(n).unwrap();
+                // Ask the activity to stop once the last beat arrives.
+                Some(n == 19)
+            })
+        });
+        let info = ActivityContext::for_test("poll").info().clone();
+        let (ctx, heart) =
+            ActivityContext::with_heartbeat(info, sink, Some(Duration::from_millis(250)), vec![]);
+        assert_eq!(heart.interval, Duration::from_millis(200));
+        for n in 0..20u32 {
+            ctx.heartbeat(&n).unwrap();
+        }
+        // The first beat goes at once; the other 19 collapse into one, sent
+        // when the interval ends, with the latest details.
+        assert_eq!(rx.recv().await, Some(0));
+        assert_eq!(rx.recv().await, Some(19));
+        ctx.cancelled().await;
+        assert!(ctx.is_cancelled());
+        assert!(matches!(ctx.heartbeat(&20u32), Err(Failure::Canceled(_))));
+        heart.stop();
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn throttle_interval_follows_temporal() {
+        assert_eq!(
+            Heart::interval(Some(Duration::from_secs(10))),
+            Duration::from_secs(8)
+        );
+        assert_eq!(Heart::interval(None), Duration::from_secs(30));
+        assert_eq!(
+            Heart::interval(Some(Duration::from_secs(600))),
+            Duration::from_secs(60)
+        );
+    }
 
     #[tokio::test]
     async fn wrong_payload_count_or_type_is_a_clear_error() {

@@ -82,6 +82,47 @@ pub struct SignalRequest {
     pub request_id: String,
 }
 
+/// A request to cancel a workflow run (Temporal's
+/// `RequestCancelWorkflowExecution`): the workflow is told, and its code
+/// decides what cancellation means.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CancelRequest {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// The workflow id.
+    pub workflow_id: String,
+    /// The run to cancel; `None` cancels the workflow id's latest run, which
+    /// must be open.
+    pub run_id: Option<String>,
+    /// Why, recorded on `WorkflowExecutionCancelRequested`.
+    pub reason: String,
+}
+
+/// A request to terminate a workflow run: it closes at once, its code not
+/// consulted, nothing of it running on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TerminateRequest {
+    /// Namespace of the run.
+    pub namespace: String,
+    /// The workflow id.
+    pub workflow_id: String,
+    /// The run to terminate; `None` terminates the workflow id's latest run,
+    /// which must be open.
+    pub run_id: Option<String>,
+    /// Why, recorded on `WorkflowExecutionTerminated`.
+    pub reason: String,
+    /// Details recorded with it.
+    pub details: Vec<Payload>,
+}
+
+/// The answer to an activity heartbeat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeartbeatResponse {
+    /// The activity should stop: its workflow asked for its cancellation,
+    /// or the run closed, or the attempt is no longer the current one.
+    pub cancel_requested: bool,
+}
+
 /// A query to a workflow run: answered from its state, never recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueryRequest {
@@ -272,6 +313,9 @@ pub struct ActivityTask {
     pub heartbeat_timeout: Option<Duration>,
     /// When this attempt was scheduled.
     pub scheduled_time: SystemTime,
+    /// The last heartbeat's details from an earlier attempt (empty if none),
+    /// so a retried attempt can resume where the last one got to.
+    pub heartbeat_details: Vec<Payload>,
 }
 
 /// How an activity attempt ended.
@@ -281,6 +325,9 @@ pub enum ActivityTaskResult {
     Completed(Payload),
     /// It failed; the retry policy decides what comes next.
     Failed(Failure),
+    /// It stopped on a cancellation request (returned a `CanceledError`),
+    /// with these details. Without a request this counts as a failure.
+    Canceled(Vec<Payload>),
 }
 
 /// A run, as `describe` shows it.
@@ -406,6 +453,34 @@ pub trait Backend: Send + Sync + 'static {
         signal_name: String,
         input: Vec<Payload>,
     ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>>;
+
+    /// Asks a run to cancel (the latest run when `run_id` is `None`):
+    /// appends `WorkflowExecutionCancelRequested` (buffered while a workflow
+    /// task runs) and answers once it is durable. A run asked already
+    /// answers `Ok` without a second event. `NotFound` when the run is
+    /// closed or does not exist.
+    fn request_cancel_workflow(
+        &self,
+        request: CancelRequest,
+    ) -> BoxFuture<'_, Result<(), BackendError>>;
+
+    /// Terminates a run (the latest run when `run_id` is `None`): appends
+    /// `WorkflowExecutionTerminated` and closes it in one commit; its
+    /// pending activities, timers and updates end with it. `NotFound` when
+    /// the run is closed or does not exist.
+    fn terminate_workflow(
+        &self,
+        request: TerminateRequest,
+    ) -> BoxFuture<'_, Result<(), BackendError>>;
+
+    /// Records an activity attempt's heartbeat (its details are kept for a
+    /// later attempt and for a heartbeat timeout's failure) and says whether
+    /// the activity should stop. Answers after the commit.
+    fn record_activity_heartbeat(
+        &self,
+        token: TaskToken,
+        details: Vec<Payload>,
+    ) -> BoxFuture<'_, Result<HeartbeatResponse, BackendError>>;
 
     /// Queries a run (the latest run when `run_id` is `None`), open or
     /// closed. The query goes to a worker of the run's task queue as a query

@@ -11,8 +11,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::backend::{
-    Backend, BackendError, DEFAULT_NAMESPACE, Description, IdConflictPolicy, IdReusePolicy,
-    QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest, UpdateRequest,
+    Backend, BackendError, CancelRequest, DEFAULT_NAMESPACE, Description, IdConflictPolicy,
+    IdReusePolicy, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest, TerminateRequest,
+    UpdateRequest,
 };
 use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{Failure, WorkflowFailureError};
@@ -340,6 +341,43 @@ impl<W: Workflow> WorkflowHandle<W> {
             request_id,
         };
         Ok(self.client.backend.signal_workflow(request).await?)
+    }
+
+    /// Asks the run to cancel. The workflow's code is told: the workflow
+    /// futures it is awaiting resolve with a `Canceled` error, code after
+    /// that (cleanup) runs normally, and the run ends canceled if the code
+    /// returns that error (see the book's cancellation chapter). Returns
+    /// once the request is durable; asking twice is harmless. Fails with
+    /// `NotFound` when the run is closed.
+    pub async fn cancel(&self) -> Result<(), ClientError> {
+        self.cancel_with_reason("cancelled by a client").await
+    }
+
+    /// Like [`WorkflowHandle::cancel`], recording `reason` on the request.
+    pub async fn cancel_with_reason(&self, reason: &str) -> Result<(), ClientError> {
+        let request = CancelRequest {
+            namespace: self.client.namespace.clone(),
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            reason: reason.to_string(),
+        };
+        Ok(self.client.backend.request_cancel_workflow(request).await?)
+    }
+
+    /// Terminates the run at once: `WorkflowExecutionTerminated` is
+    /// recorded and the run closes without its code running again (no
+    /// cleanup); its pending activities and timers end with it, and
+    /// `result()` returns a `TerminatedError` with `reason`. Fails with
+    /// `NotFound` when the run is closed.
+    pub async fn terminate(&self, reason: &str) -> Result<(), ClientError> {
+        let request = TerminateRequest {
+            namespace: self.client.namespace.clone(),
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            reason: reason.to_string(),
+            details: Vec::new(),
+        };
+        Ok(self.client.backend.terminate_workflow(request).await?)
     }
 
     /// Queries the run with one argument, `input` (`()` for a query without

@@ -243,6 +243,22 @@ pub struct CanceledError {
     pub details: Vec<Payload>,
 }
 
+impl CanceledError {
+    /// A cancellation with a message and no details.
+    pub fn new(message: impl Into<String>) -> Self {
+        CanceledError {
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// Adds an encoded detail.
+    pub fn with_details(mut self, details: Vec<Payload>) -> Self {
+        self.details = details;
+        self
+    }
+}
+
 /// The workflow was terminated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TerminatedError {

@@ -1,13 +1,15 @@
 //! The embedded engine, driven through the `Backend` trait alone (no
 //! worker), on both stores.
 
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use weft::backend::{
     ActivityTask, ActivityTaskResult, Backend, BackendError, IdConflictPolicy, IdReusePolicy,
-    RunOutcome, RunStatus, StartWorkflowRequest, WorkflowTask, WorkflowTaskCompletion,
+    RunOutcome, RunStatus, WorkflowTask,
 };
 use weft::converter::{Payload, PayloadLimits, encode};
 use weft::engine::{
@@ -15,58 +17,10 @@ use weft::engine::{
 };
 use weft::failure::{ApplicationError, Failure, RetryState, TimeoutType};
 use weft::history::{Event, EventAttributes, LOCAL_ACTIVITY_MARKER};
-use weft::protocol::{ActivityOptions, Command, Resolution, ScheduleActivity};
+use weft::protocol::{Command, Resolution};
 use weft::retry::RetryPolicy;
 
-const NS: &str = "default";
-const TQ: &str = "tq";
-const WAIT: Duration = Duration::from_secs(10);
-
-#[derive(Clone, Copy, Debug)]
-enum Kind {
-    Memory,
-    Sqlite,
-}
-
-struct Harness {
-    engine: Engine,
-    dir: tempfile::TempDir,
-}
-
-impl Harness {
-    fn new(kind: Kind, options: EngineOptions) -> Harness {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = match kind {
-            Kind::Memory => Engine::start(MemoryStore::new(), options).unwrap(),
-            Kind::Sqlite => Engine::start(
-                SqliteStore::open(dir.path().join("weft.db")).unwrap(),
-                options,
-            )
-            .unwrap(),
-        };
-        Harness { engine, dir }
-    }
-
-    fn db(&self) -> std::path::PathBuf {
-        self.dir.path().join("weft.db")
-    }
-}
-
-/// Runs a test body once per store.
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn memory() {
-                super::$name(super::Kind::Memory).await
-            }
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name(super::Kind::Sqlite).await
-            }
-        }
-    )*};
-}
+use support::backend::*;
 
 both!(
     start_policies,
@@ -83,106 +37,6 @@ both!(
     payload_limits_refused,
     shutdown_ends_polls,
 );
-
-fn request(workflow_id: &str, request_id: &str) -> StartWorkflowRequest {
-    StartWorkflowRequest {
-        namespace: NS.into(),
-        workflow_id: workflow_id.into(),
-        workflow_type: "Greet".into(),
-        task_queue: TQ.into(),
-        input: vec![encode(&"world").unwrap()],
-        request_id: request_id.into(),
-        id_reuse_policy: IdReusePolicy::AllowDuplicate,
-        id_conflict_policy: IdConflictPolicy::Fail,
-    }
-}
-
-async fn start(engine: &Engine, workflow_id: &str) -> String {
-    let r = engine
-        .start_workflow(request(workflow_id, &format!("req-{workflow_id}")))
-        .await
-        .unwrap();
-    assert!(r.started);
-    r.run_id
-}
-
-async fn poll_wft_on(engine: &Engine, queue: &str) -> WorkflowTask {
-    tokio::time::timeout(WAIT, engine.poll_workflow_task(NS, queue))
-        .await
-        .expect("a workflow task in time")
-        .unwrap()
-        .expect("a task, not shutdown")
-}
-
-async fn poll_wft(engine: &Engine) -> WorkflowTask {
-    poll_wft_on(engine, TQ).await
-}
-
-async fn poll_act(engine: &Engine) -> ActivityTask {
-    tokio::time::timeout(WAIT, engine.poll_activity_task(NS, TQ))
-        .await
-        .expect("an activity task in time")
-        .unwrap()
-        .expect("a task, not shutdown")
-}
-
-async fn complete(
-    engine: &Engine,
-    task: &WorkflowTask,
-    commands: Vec<Command>,
-) -> Result<(), BackendError> {
-    engine
-        .complete_workflow_task(WorkflowTaskCompletion {
-            token: task.token.clone(),
-            commands,
-            sdk_flags: vec![1],
-            identity: "test-worker".into(),
-        })
-        .await
-}
-
-fn activity(seq: u32, policy: RetryPolicy) -> Command {
-    Command::ScheduleActivity(ScheduleActivity {
-        seq,
-        activity_id: seq.to_string(),
-        activity_type: "Charge".into(),
-        task_queue: TQ.into(),
-        input: vec![encode(&seq).unwrap()],
-        options: ActivityOptions {
-            start_to_close_timeout: Some(Duration::from_secs(30)),
-            schedule_to_close_timeout: None,
-            schedule_to_start_timeout: None,
-            heartbeat_timeout: None,
-            retry_policy: Some(policy),
-        },
-    })
-}
-
-fn quick_retries() -> RetryPolicy {
-    RetryPolicy::default().with_initial_interval(Duration::from_millis(10))
-}
-
-fn done(value: &str) -> Command {
-    Command::CompleteWorkflow {
-        result: encode(&value).unwrap(),
-    }
-}
-
-fn app_failure(message: &str) -> Failure {
-    ApplicationError::new(message).with_type("Boom").into()
-}
-
-fn names(events: &[Event]) -> Vec<&'static str> {
-    events.iter().map(|e| e.attributes.name()).collect()
-}
-
-async fn history(engine: &Engine, workflow_id: &str) -> Vec<Event> {
-    engine.history(NS, workflow_id, None).await.unwrap()
-}
-
-fn ms(t: SystemTime) -> u128 {
-    t.duration_since(UNIX_EPOCH).unwrap().as_millis()
-}
 
 async fn start_policies(kind: Kind) {
     let h = Harness::new(kind, EngineOptions::default());

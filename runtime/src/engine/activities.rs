@@ -4,24 +4,27 @@
 
 use std::time::SystemTime;
 
-use crate::backend::{ActivityTask, ActivityTaskResult, BackendError, TaskToken};
-use crate::failure::{Failure, RetryState, TimeoutError, TimeoutType};
+use crate::backend::{
+    ActivityTask, ActivityTaskResult, BackendError, HeartbeatResponse, TaskToken,
+};
+use crate::converter::Payload;
+use crate::failure::{CanceledError, Failure, RetryState, TimeoutError, TimeoutType};
 
 use super::core::{Core, Deadline, Effect, later};
 use super::state::{ActivityOutcome, ActivityPhase, Incoming, RunKey, WftState, failure_payloads};
 use super::tasks::{append_incoming, task_not_found};
 
-fn timeout_failure(timeout_type: TimeoutType) -> Failure {
+fn timeout_failure(timeout_type: TimeoutType, last_heartbeat_details: Vec<Payload>) -> Failure {
     Failure::Timeout(TimeoutError {
         timeout_type,
-        last_heartbeat_details: Vec::new(),
+        last_heartbeat_details,
     })
 }
 
 /// Schedule-to-start timeouts are not retried.
-fn schedule_to_start_outcome() -> ActivityOutcome {
+fn schedule_to_start_outcome(details: Vec<Payload>) -> ActivityOutcome {
     ActivityOutcome::TimedOut {
-        failure: timeout_failure(TimeoutType::ScheduleToStart),
+        failure: timeout_failure(TimeoutType::ScheduleToStart, details),
         retry_state: RetryState::NonRetryableFailure,
     }
 }
@@ -46,10 +49,23 @@ impl Core {
             .schedule_to_start
             .is_some_and(|s2s| later(act.attempt_scheduled_time, s2s) <= now)
         {
-            self.close_activity(key, id, schedule_to_start_outcome(), now);
+            let details = act.heartbeat_details.clone();
+            self.close_activity(key, id, schedule_to_start_outcome(details), now);
             return None;
         }
         act.phase = ActivityPhase::Started { started_time: now };
+        act.last_heartbeat = None;
+        if let Some(hb) = act.heartbeat {
+            self.deadlines.arm(
+                later(now, hb),
+                Deadline::ActivityHeartbeat {
+                    run: key.clone(),
+                    id,
+                    attempt,
+                    started: now,
+                },
+            );
+        }
         if let Some(s2c) = act.start_to_close {
             self.deadlines.arm(
                 later(now, s2c),
@@ -77,7 +93,49 @@ impl Core {
             start_to_close_timeout: act.start_to_close,
             heartbeat_timeout: act.heartbeat,
             scheduled_time: act.attempt_scheduled_time,
+            heartbeat_details: act.heartbeat_details.clone(),
         })
+    }
+
+    /// Records a heartbeat of the current attempt. A stale token (a later
+    /// attempt runs, the activity or run closed, the engine restarted) is
+    /// told to stop rather than refused: its work is no longer wanted.
+    pub(super) fn heartbeat(
+        &mut self,
+        token: &TaskToken,
+        details: Vec<Payload>,
+    ) -> Result<HeartbeatResponse, BackendError> {
+        let stop = HeartbeatResponse {
+            cancel_requested: true,
+        };
+        if token.incarnation != self.incarnation {
+            return Ok(stop);
+        }
+        self.options
+            .payload_limits
+            .check("heartbeat details", &details)?;
+        let now = self.now();
+        let key = RunKey {
+            namespace: token.namespace.clone(),
+            run_id: token.run_id.clone(),
+        };
+        let Some(act) = self
+            .runs
+            .get_mut(&key)
+            .and_then(|r| r.state.activities.get_mut(&token.task_id))
+        else {
+            return Ok(stop);
+        };
+        if act.attempt != token.attempt || !matches!(act.phase, ActivityPhase::Started { .. }) {
+            return Ok(stop);
+        }
+        act.last_heartbeat = Some(now);
+        let cancel_requested = act.cancel_requested.is_some();
+        if act.heartbeat_details != details {
+            act.heartbeat_details = details;
+            self.batch.dirty.insert(key);
+        }
+        Ok(HeartbeatResponse { cancel_requested })
     }
 
     pub(super) fn complete_activity(
@@ -119,6 +177,35 @@ impl Core {
             ActivityTaskResult::Failed(failure) => {
                 limits.check("activity failure details", failure_payloads(&failure))?;
                 self.attempt_failed(&key, token.task_id, failure.truncated(), false, now);
+            }
+            ActivityTaskResult::Canceled(details) => {
+                limits.check("activity cancellation details", &details)?;
+                let requested = self
+                    .runs
+                    .get(&key)
+                    .and_then(|r| r.state.activities.get(&token.task_id))
+                    .and_then(|a| a.cancel_requested);
+                match requested {
+                    Some(requested) => self.close_activity(
+                        &key,
+                        token.task_id,
+                        ActivityOutcome::Canceled {
+                            details,
+                            latest_cancel_requested_event_id: requested,
+                            identity: String::new(),
+                        },
+                        now,
+                    ),
+                    // Nobody asked: a cancellation error is the activity's
+                    // own failure (not retried).
+                    None => {
+                        let failure = Failure::Canceled(CanceledError {
+                            message: "the activity reported a cancellation nobody requested".into(),
+                            details,
+                        });
+                        self.attempt_failed(&key, token.task_id, failure, false, now);
+                    }
+                }
             }
         }
         Ok(())
@@ -290,33 +377,71 @@ impl Core {
                     .runs
                     .get(&run)
                     .and_then(|r| r.state.activities.get(&id))
-                    .is_some_and(|a| {
+                    .filter(|a| {
                         a.attempt == attempt
                             && matches!(a.phase, ActivityPhase::Started { started_time } if started_time == started)
-                    });
-                if current {
-                    let failure = timeout_failure(TimeoutType::StartToClose);
+                    })
+                    .map(|a| a.heartbeat_details.clone());
+                if let Some(details) = current {
+                    let failure = timeout_failure(TimeoutType::StartToClose, details);
                     self.attempt_failed(&run, id, failure, true, now);
                 }
+            }
+            Deadline::ActivityHeartbeat {
+                run,
+                id,
+                attempt,
+                started,
+            } => {
+                let Some(act) = self
+                    .runs
+                    .get(&run)
+                    .and_then(|r| r.state.activities.get(&id))
+                else {
+                    return;
+                };
+                let current = act.attempt == attempt
+                    && matches!(act.phase, ActivityPhase::Started { started_time } if started_time == started);
+                let Some(hb) = act.heartbeat.filter(|_| current) else {
+                    return;
+                };
+                let due = later(act.last_heartbeat.unwrap_or(started), hb);
+                if due > now {
+                    self.deadlines.arm(
+                        due,
+                        Deadline::ActivityHeartbeat {
+                            run,
+                            id,
+                            attempt,
+                            started,
+                        },
+                    );
+                    return;
+                }
+                let failure =
+                    timeout_failure(TimeoutType::Heartbeat, act.heartbeat_details.clone());
+                self.attempt_failed(&run, id, failure, true, now);
             }
             Deadline::ActivityScheduleToStart { run, id, attempt } => {
                 let current = self
                     .runs
                     .get(&run)
                     .and_then(|r| r.state.activities.get(&id))
-                    .is_some_and(|a| a.attempt == attempt && a.phase == ActivityPhase::Scheduled);
-                if current {
-                    self.close_activity(&run, id, schedule_to_start_outcome(), now);
+                    .filter(|a| a.attempt == attempt && a.phase == ActivityPhase::Scheduled)
+                    .map(|a| a.heartbeat_details.clone());
+                if let Some(details) = current {
+                    self.close_activity(&run, id, schedule_to_start_outcome(details), now);
                 }
             }
             Deadline::ActivityScheduleToClose { run, id } => {
-                let exists = self
+                let details = self
                     .runs
                     .get(&run)
-                    .is_some_and(|r| r.state.activities.contains_key(&id));
-                if exists {
+                    .and_then(|r| r.state.activities.get(&id))
+                    .map(|a| a.heartbeat_details.clone());
+                if let Some(details) = details {
                     let outcome = ActivityOutcome::TimedOut {
-                        failure: timeout_failure(TimeoutType::ScheduleToClose),
+                        failure: timeout_failure(TimeoutType::ScheduleToClose, details),
                         retry_state: RetryState::Timeout,
                     };
                     self.close_activity(&run, id, outcome, now);

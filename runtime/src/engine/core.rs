@@ -19,9 +19,10 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{
-    ActivityTask, ActivityTaskResult, BackendError, Description, QueryRequest, RunOutcome,
-    RunStatus, SignalRequest, StartWorkflowRequest, StartWorkflowResponse, TaskToken,
-    UpdateRequest, WorkflowTask, WorkflowTaskCompletion,
+    ActivityTask, ActivityTaskResult, BackendError, CancelRequest, Description, HeartbeatResponse,
+    QueryRequest, RunOutcome, RunStatus, SignalRequest, StartWorkflowRequest,
+    StartWorkflowResponse, TaskToken, TerminateRequest, UpdateRequest, WorkflowTask,
+    WorkflowTaskCompletion,
 };
 use crate::converter::Payload;
 use crate::failure::Failure;
@@ -54,6 +55,9 @@ pub(crate) struct Target {
 pub(crate) enum Request {
     Start(Box<StartWorkflowRequest>, Tx<StartWorkflowResponse>),
     Signal(Box<SignalRequest>, Tx<()>),
+    Cancel(Box<CancelRequest>, Tx<()>),
+    Terminate(Box<TerminateRequest>, Tx<()>),
+    Heartbeat(TaskToken, Vec<Payload>, Tx<HeartbeatResponse>),
     SignalWithStart(Box<SignalWithStart>, Tx<StartWorkflowResponse>),
     PollWorkflowTask(QueueKey, Tx<Option<WorkflowTask>>),
     CompleteWorkflowTask(Box<WorkflowTaskCompletion>, Tx<()>),
@@ -143,6 +147,14 @@ pub(crate) enum Deadline {
         run: RunKey,
         id: i64,
         attempt: u32,
+    },
+    /// Checks the attempt heartbeated within its heartbeat timeout
+    /// (re-armed from the last heartbeat, not on each one).
+    ActivityHeartbeat {
+        run: RunKey,
+        id: i64,
+        attempt: u32,
+        started: SystemTime,
     },
     ActivityScheduleToClose {
         run: RunKey,
@@ -451,7 +463,10 @@ impl Core {
             let err = BackendError::Stopped(reason);
             match request {
                 Request::Start(_, tx) | Request::SignalWithStart(_, tx) => drop(tx.send(Err(err))),
-                Request::Signal(_, tx) => drop(tx.send(Err(err))),
+                Request::Signal(_, tx) | Request::Cancel(_, tx) | Request::Terminate(_, tx) => {
+                    drop(tx.send(Err(err)))
+                }
+                Request::Heartbeat(_, _, tx) => drop(tx.send(Err(err))),
                 Request::PollWorkflowTask(_, tx) => drop(tx.send(Err(err))),
                 Request::CompleteWorkflowTask(_, tx)
                 | Request::FailWorkflowTask { tx, .. }
@@ -478,6 +493,18 @@ impl Core {
             }
             Request::SignalWithStart(req, tx) => {
                 let result = self.signal_with_start(*req);
+                self.reply(tx, result);
+            }
+            Request::Cancel(req, tx) => {
+                let result = self.request_cancel(*req);
+                self.reply(tx, result);
+            }
+            Request::Terminate(req, tx) => {
+                let result = self.terminate(*req);
+                self.reply(tx, result);
+            }
+            Request::Heartbeat(token, details, tx) => {
+                let result = self.heartbeat(&token, details);
                 self.reply(tx, result);
             }
             Request::PollWorkflowTask(queue, tx) => {

@@ -12,6 +12,7 @@
 //! [`Engine`] is a cheap handle: clone it for each worker and client.
 
 mod activities;
+mod cancel;
 mod core;
 mod queries;
 mod runs;
@@ -31,9 +32,10 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{
-    ActivityTask, ActivityTaskResult, Backend, BackendError, Description, QueryRequest, RunOutcome,
-    SignalRequest, StartWorkflowRequest, StartWorkflowResponse, TaskToken, UpdateRequest,
-    WorkflowTask, WorkflowTaskCompletion,
+    ActivityTask, ActivityTaskResult, Backend, BackendError, CancelRequest, Description,
+    HeartbeatResponse, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest,
+    StartWorkflowResponse, TaskToken, TerminateRequest, UpdateRequest, WorkflowTask,
+    WorkflowTaskCompletion,
 };
 use crate::converter::{Payload, PayloadLimits};
 use crate::failure::Failure;
@@ -221,6 +223,28 @@ impl Backend for Engine {
 
     fn signal_workflow(&self, request: SignalRequest) -> BoxFuture<'_, Result<(), BackendError>> {
         Box::pin(self.call(move |tx| Request::Signal(Box::new(request), tx)))
+    }
+
+    fn request_cancel_workflow(
+        &self,
+        request: CancelRequest,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.call(move |tx| Request::Cancel(Box::new(request), tx)))
+    }
+
+    fn terminate_workflow(
+        &self,
+        request: TerminateRequest,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.call(move |tx| Request::Terminate(Box::new(request), tx)))
+    }
+
+    fn record_activity_heartbeat(
+        &self,
+        token: TaskToken,
+        details: Vec<Payload>,
+    ) -> BoxFuture<'_, Result<HeartbeatResponse, BackendError>> {
+        Box::pin(self.call(move |tx| Request::Heartbeat(token, details, tx)))
     }
 
     fn signal_with_start(

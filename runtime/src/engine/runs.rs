@@ -250,6 +250,7 @@ impl Core {
             first_run_id: first_run_id.clone(),
             previous_runs: new.previous_runs,
             history_size_bytes: 0,
+            cancel_requested: false,
         };
         let key = state.key();
         let mut run = Run {

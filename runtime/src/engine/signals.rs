@@ -54,7 +54,7 @@ impl Core {
     }
 
     /// The open run a signal goes to, or `NotFound` saying why there is none.
-    fn signal_target(
+    pub(super) fn signal_target(
         &self,
         namespace: &str,
         workflow_id: &str,

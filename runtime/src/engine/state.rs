@@ -78,6 +78,9 @@ pub(crate) struct PendingActivity {
     /// The latest heartbeat's details (kept across attempts).
     #[serde(default)]
     pub heartbeat_details: Vec<Payload>,
+    /// When the current attempt last heartbeated (memory only).
+    #[serde(skip)]
+    pub last_heartbeat: Option<SystemTime>,
 }
 
 /// A timer waiting to fire.
@@ -189,6 +192,9 @@ pub(crate) struct RunState {
     /// Bytes of serialized history events.
     #[serde(default)]
     pub history_size_bytes: u64,
+    /// Whether cancellation was requested (asked once; later asks write nothing).
+    #[serde(default)]
+    pub cancel_requested: bool,
 }
 
 fn yes() -> bool {

@@ -507,6 +507,7 @@ impl Core {
                             seq: sa.seq,
                             cancel_requested: None,
                             heartbeat_details: Vec::new(),
+                            last_heartbeat: None,
                         },
                     );
                     if let Some(s2c) = o.schedule_to_close_timeout {

@@ -15,7 +15,9 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 
-use crate::activity::{Activity, ActivityContext, ActivityGroup, ActivityInfo, ErasedActivity};
+use crate::activity::{
+    Activity, ActivityContext, ActivityGroup, ActivityInfo, ErasedActivity, HeartbeatSink,
+};
 use crate::backend::{
     ActivityTask, ActivityTaskResult, Backend, BackendError, WorkflowTask, WorkflowTaskCompletion,
 };
@@ -520,15 +522,30 @@ async fn run_activity_task(shared: &Shared, task: ActivityTask) {
         is_local: false,
     };
     let limit = task.start_to_close_timeout;
-    let result = run_activity(
-        &shared.activities,
-        ActivityContext::new(info),
-        task.input,
-        limit,
-    )
-    .await;
+    let backend = shared.backend.clone();
+    let token = task.token.clone();
+    let activity_type = task.activity_type.clone();
+    let sink: HeartbeatSink = Arc::new(move |details| {
+        let backend = backend.clone();
+        let token = token.clone();
+        let activity_type = activity_type.clone();
+        Box::pin(async move {
+            match backend.record_activity_heartbeat(token, details).await {
+                Ok(response) => Some(response.cancel_requested),
+                Err(e) => {
+                    tracing::warn!(activity = activity_type, error = %e, "heartbeat not recorded");
+                    None
+                }
+            }
+        })
+    });
+    let (ctx, heart) =
+        ActivityContext::with_heartbeat(info, sink, task.heartbeat_timeout, task.heartbeat_details);
+    let result = run_activity(&shared.activities, ctx, task.input, limit).await;
+    heart.stop();
     let result = match result {
         Ok(p) => ActivityTaskResult::Completed(p),
+        Err(Failure::Canceled(e)) => ActivityTaskResult::Canceled(e.details),
         Err(f) => ActivityTaskResult::Failed(f),
     };
     if let Err(e) = shared

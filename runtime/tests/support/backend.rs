@@ -1,0 +1,168 @@
+//! Driving the embedded engine through the `Backend` trait alone (no
+//! worker): an engine on either store, hand-built commands, polls with a
+//! bound.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use weft::backend::{
+    ActivityTask, Backend, BackendError, IdConflictPolicy, IdReusePolicy, StartWorkflowRequest,
+    WorkflowTask, WorkflowTaskCompletion,
+};
+use weft::converter::encode;
+use weft::engine::{Engine, EngineOptions, MemoryStore, SqliteStore};
+use weft::failure::{ApplicationError, Failure};
+use weft::history::Event;
+use weft::protocol::{ActivityOptions, Command, ScheduleActivity};
+use weft::retry::RetryPolicy;
+
+/// Runs a test body once per store.
+#[macro_export]
+macro_rules! both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn memory() {
+                super::$name($crate::support::backend::Kind::Memory).await
+            }
+            #[tokio::test]
+            async fn sqlite() {
+                super::$name($crate::support::backend::Kind::Sqlite).await
+            }
+        }
+    )*};
+}
+
+pub const NS: &str = "default";
+pub const TQ: &str = "tq";
+pub const WAIT: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    Memory,
+    Sqlite,
+}
+
+pub struct Harness {
+    pub engine: Engine,
+    pub dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub fn new(kind: Kind, options: EngineOptions) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = match kind {
+            Kind::Memory => Engine::start(MemoryStore::new(), options).unwrap(),
+            Kind::Sqlite => Engine::start(
+                SqliteStore::open(dir.path().join("weft.db")).unwrap(),
+                options,
+            )
+            .unwrap(),
+        };
+        Harness { engine, dir }
+    }
+
+    pub fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("weft.db")
+    }
+}
+
+pub fn request(workflow_id: &str, request_id: &str) -> StartWorkflowRequest {
+    StartWorkflowRequest {
+        namespace: NS.into(),
+        workflow_id: workflow_id.into(),
+        workflow_type: "Greet".into(),
+        task_queue: TQ.into(),
+        input: vec![encode(&"world").unwrap()],
+        request_id: request_id.into(),
+        id_reuse_policy: IdReusePolicy::AllowDuplicate,
+        id_conflict_policy: IdConflictPolicy::Fail,
+    }
+}
+
+pub async fn start(engine: &Engine, workflow_id: &str) -> String {
+    let r = engine
+        .start_workflow(request(workflow_id, &format!("req-{workflow_id}")))
+        .await
+        .unwrap();
+    assert!(r.started);
+    r.run_id
+}
+
+pub async fn poll_wft_on(engine: &Engine, queue: &str) -> WorkflowTask {
+    tokio::time::timeout(WAIT, engine.poll_workflow_task(NS, queue))
+        .await
+        .expect("a workflow task in time")
+        .unwrap()
+        .expect("a task, not shutdown")
+}
+
+pub async fn poll_wft(engine: &Engine) -> WorkflowTask {
+    poll_wft_on(engine, TQ).await
+}
+
+pub async fn poll_act(engine: &Engine) -> ActivityTask {
+    tokio::time::timeout(WAIT, engine.poll_activity_task(NS, TQ))
+        .await
+        .expect("an activity task in time")
+        .unwrap()
+        .expect("a task, not shutdown")
+}
+
+pub async fn complete(
+    engine: &Engine,
+    task: &WorkflowTask,
+    commands: Vec<Command>,
+) -> Result<(), BackendError> {
+    engine
+        .complete_workflow_task(WorkflowTaskCompletion {
+            token: task.token.clone(),
+            commands,
+            sdk_flags: vec![1],
+            identity: "test-worker".into(),
+        })
+        .await
+}
+
+pub fn activity(seq: u32, policy: RetryPolicy) -> Command {
+    Command::ScheduleActivity(ScheduleActivity {
+        seq,
+        activity_id: seq.to_string(),
+        activity_type: "Charge".into(),
+        task_queue: TQ.into(),
+        input: vec![encode(&seq).unwrap()],
+        options: ActivityOptions {
+            start_to_close_timeout: Some(Duration::from_secs(30)),
+            schedule_to_close_timeout: None,
+            schedule_to_start_timeout: None,
+            heartbeat_timeout: None,
+            retry_policy: Some(policy),
+            cancellation_type: Default::default(),
+        },
+    })
+}
+
+pub fn quick_retries() -> RetryPolicy {
+    RetryPolicy::default().with_initial_interval(Duration::from_millis(10))
+}
+
+pub fn done(value: &str) -> Command {
+    Command::CompleteWorkflow {
+        result: encode(&value).unwrap(),
+    }
+}
+
+pub fn app_failure(message: &str) -> Failure {
+    ApplicationError::new(message).with_type("Boom").into()
+}
+
+pub fn names(events: &[Event]) -> Vec<&'static str> {
+    events.iter().map(|e| e.attributes.name()).collect()
+}
+
+pub async fn history(engine: &Engine, workflow_id: &str) -> Vec<Event> {
+    engine.history(NS, workflow_id, None).await.unwrap()
+}
+
+pub fn ms(t: SystemTime) -> u128 {
+    t.duration_since(UNIX_EPOCH).unwrap().as_millis()
+}
