@@ -54,7 +54,7 @@ impl LongRunningWorkflow {
         let mut in_this_run = 0;
         while ctx.state(|s| s.state.iteration) < input.max_iterations {
             // Simulated work.
-            ctx.sleep(Duration::from_millis(1)).await;
+            ctx.sleep(Duration::from_millis(1)).await?;
             ctx.state_mut(|s| {
                 s.state.processed_items += 10;
                 s.state.iteration += 1;

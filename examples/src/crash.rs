@@ -72,7 +72,7 @@ impl CrashFlow {
                     .local_activity(double, i)
                     .start_to_close_timeout(Duration::from_secs(5))
                     .await?;
-                ctx.sleep(Duration::from_millis(20)).await;
+                ctx.sleep(Duration::from_millis(20)).await?;
             }
         }
         Ok(total)

@@ -10,6 +10,7 @@
 //! on replay. The engine uses [`command_matches`]' twin rules
 //! when it turns commands into events.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::iter::Peekable;
 use std::slice::Iter;
@@ -17,7 +18,7 @@ use std::time::SystemTime;
 
 use crate::backend::UpdateDelivery;
 use crate::converter::{self, Payload};
-use crate::failure::{ActivityError, Failure};
+use crate::failure::{ActivityError, CanceledError, Failure};
 use crate::history::{
     Event, EventAttributes, LOCAL_ACTIVITY_MARKER, PATCH_MARKER, SIDE_EFFECT_MARKER,
 };
@@ -26,6 +27,7 @@ use crate::protocol::{
     order_jobs,
 };
 use crate::workflow::executor::{Instance, TaskError};
+use crate::workflow::{ACTIVITY_CANCELED, canceled_activity};
 
 /// What a workflow task told the workflow about its history's size: live
 /// from the task, on replay from its `WorkflowTaskStarted` event.
@@ -50,6 +52,8 @@ pub(crate) struct RunDriver {
     activities: HashMap<i64, ScheduledActivity>,
     attempts: HashMap<i64, u32>,
     timers: HashMap<String, u32>,
+    /// What the events of a live task's commands refer to.
+    context: CommandContext,
     jobs: Vec<Job>,
     /// Commands of the last live task, waiting to meet their events.
     awaiting: Option<Vec<Command>>,
@@ -60,13 +64,21 @@ pub(crate) struct RunDriver {
     closed: bool,
     /// The live task being run, when local activities are pending.
     live: Option<LiveTask>,
-    /// Name and input of the updates delivered live, by id (what the
-    /// engine records when it accepts one; strict replay rebuilds it).
-    delivered_updates: HashMap<String, (String, Vec<Payload>)>,
 }
 
-/// Name and input of delivered updates, by update id.
-pub(crate) type DeliveredUpdates = HashMap<String, (String, Vec<Payload>)>;
+/// What the events of a live task's commands refer to and the commands do
+/// not carry; strict replay rebuilds those events with it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CommandContext {
+    /// Name and input of the updates delivered live, by id (what the
+    /// engine records when it accepts one).
+    pub updates: HashMap<String, (String, Vec<Payload>)>,
+    /// The `ActivityTaskScheduled` event of each activity, by seq (what an
+    /// `ActivityTaskCancelRequested` names).
+    pub activities: HashMap<u32, i64>,
+    /// The `TimerStarted` event of each timer, by seq.
+    pub timers: HashMap<u32, i64>,
+}
 
 struct LiveTask {
     timestamp: SystemTime,
@@ -108,7 +120,7 @@ impl RunDriver {
             hint: TaskHint::default(),
             closed: false,
             live: None,
-            delivered_updates: HashMap::new(),
+            context: CommandContext::default(),
         }
     }
 
@@ -116,7 +128,8 @@ impl RunDriver {
     /// after the jobs its events made (so after its signals).
     pub fn deliver_updates(&mut self, updates: &[UpdateDelivery]) {
         for u in updates {
-            self.delivered_updates
+            self.context
+                .updates
                 .insert(u.update_id.clone(), (u.name.clone(), u.input.clone()));
             self.jobs.push(Job::Update {
                 id: u.update_id.clone(),
@@ -127,9 +140,11 @@ impl RunDriver {
         }
     }
 
-    /// Name and input of the updates delivered live.
-    pub fn delivered_updates(&self) -> &DeliveredUpdates {
-        &self.delivered_updates
+    /// Name and input of the updates delivered live, and the events of the
+    /// run's activities and timers: what the events of this task's commands
+    /// refer to.
+    pub fn delivered_updates(&self) -> &CommandContext {
+        &self.context
     }
 
     /// Whether no live task is half done (waiting for local activities):
@@ -168,19 +183,20 @@ impl RunDriver {
             self.last_event_id = event.event_id;
             match &event.attributes {
                 EventAttributes::WorkflowTaskCompleted { .. } => {
-                    let start = i;
-                    while i < events.len()
-                        && events[i].attributes.command_of() == Some(event.event_id)
-                    {
-                        i += 1;
+                    let (command_events, at_once, end) = task_command_events(events, i, event);
+                    i = end;
+                    if let Some(last) = events[..i].last() {
+                        self.last_event_id = self.last_event_id.max(last.event_id);
                     }
-                    let command_events = &events[start..i];
-                    if let Some(last) = command_events.last() {
-                        self.last_event_id = last.event_id;
-                    }
+                    let later = &events[i..];
                     match self.awaiting.take() {
-                        Some(commands) => self.match_all(commands, command_events)?,
-                        None => self.replay_task(command_events)?,
+                        Some(commands) => self.match_all(commands, &command_events, later)?,
+                        None => self.replay_task(&command_events, later)?,
+                    }
+                    // Activities the task's requests cancelled at once: their
+                    // outcome is for the next activation.
+                    for e in at_once {
+                        self.apply_incoming(e, &e.attributes)?;
                     }
                 }
                 other => self.apply_incoming(event, other)?,
@@ -270,12 +286,38 @@ impl RunDriver {
                     result: Resolution::Failed(Failure::Activity(error)),
                 });
             }
+            EventAttributes::ActivityTaskCanceled {
+                scheduled_event_id,
+                details,
+                ..
+            } => {
+                let attempt = self.attempts.get(scheduled_event_id).copied().unwrap_or(1);
+                let scheduled = self.activity(*scheduled_event_id, event)?;
+                let mut error = canceled_activity(&scheduled.activity_type, &scheduled.activity_id);
+                error.attempt = attempt;
+                error.cause = Box::new(Failure::Canceled(CanceledError {
+                    message: ACTIVITY_CANCELED.to_string(),
+                    details: details.clone(),
+                }));
+                let seq = scheduled.seq;
+                self.jobs.push(Job::ResolveActivity {
+                    seq,
+                    result: Resolution::Failed(Failure::Activity(error)),
+                });
+            }
             EventAttributes::WorkflowExecutionSignaled {
                 signal_name, input, ..
             } => self.jobs.push(Job::Signal {
                 name: signal_name.clone(),
                 input: input.clone(),
             }),
+            EventAttributes::WorkflowExecutionCancelRequested { cause, .. } => {
+                self.jobs.push(Job::CancelWorkflow {
+                    reason: cause.clone(),
+                })
+            }
+            // The run ended without its code: nothing for the workflow.
+            EventAttributes::WorkflowExecutionTerminated { .. } => self.closed = true,
             EventAttributes::TimerFired { timer_id, .. } => {
                 let seq = *self.timers.get(timer_id).ok_or_else(|| {
                     TaskError::nondeterminism(format!(
@@ -335,7 +377,11 @@ impl RunDriver {
     /// are delivered as jobs (as Temporal core delivers `NotifyHasPatch`), so
     /// `side_effect` reads its recorded value and `patched` sees the marker.
     /// Deprecated patch markers may be absent from either side.
-    fn replay_task(&mut self, command_events: &[Event]) -> Result<(), TaskError> {
+    ///
+    /// A cancel command with no event is accepted when `later` (the events
+    /// after the task) resolves its timer or activity: it fired or ended
+    /// while the task ran, so the engine had nothing left to cancel.
+    fn replay_task(&mut self, command_events: &[Event], later: &[Event]) -> Result<(), TaskError> {
         let timestamp = self.started_time.unwrap_or(SystemTime::UNIX_EPOCH);
         let length = command_events
             .first()
@@ -374,6 +420,7 @@ impl RunDriver {
                 );
                 match expected.peek() {
                     Some(event) if deprecated_patch && !is_patch_marker_for(&command, event) => {}
+                    next if self.cancel_unrecorded(&command, next.copied(), later) => {}
                     Some(event) => {
                         let event = *event;
                         expected.next();
@@ -426,19 +473,65 @@ impl RunDriver {
         Ok(())
     }
 
-    fn match_all(&mut self, commands: Vec<Command>, events: &[Event]) -> Result<(), TaskError> {
+    fn match_all(
+        &mut self,
+        commands: Vec<Command>,
+        events: &[Event],
+        later: &[Event],
+    ) -> Result<(), TaskError> {
         let commands: Vec<Command> = commands.into_iter().filter(|c| !is_rejection(c)).collect();
-        if commands.len() != events.len() {
-            return Err(TaskError::new(format!(
+        let mismatch = || {
+            TaskError::new(format!(
                 "the engine recorded {} events for {} commands",
                 events.len(),
                 commands.len()
-            )));
-        }
-        for (command, event) in commands.iter().zip(events) {
+            ))
+        };
+        let mut expected = events.iter().peekable();
+        for command in &commands {
+            if self.cancel_unrecorded(command, expected.peek().copied(), later) {
+                continue;
+            }
+            let event = expected.next().ok_or_else(mismatch)?;
             self.check(command, event)?;
         }
+        if expected.next().is_some() {
+            return Err(mismatch());
+        }
         Ok(())
+    }
+
+    /// Whether `command` cancels a timer or activity whose cancellation
+    /// history rightly does not hold: `next` (the event it would match) is
+    /// not its event, and the events after the task show the timer fired or
+    /// the activity ended while the task ran, so the engine had nothing
+    /// left to cancel (and the workflow ignores that outcome).
+    fn cancel_unrecorded(&self, command: &Command, next: Option<&Event>, later: &[Event]) -> bool {
+        match command {
+            Command::CancelTimer { seq } => {
+                let timer_id = seq.to_string();
+                let recorded = next.is_some_and(|e| {
+                    matches!(&e.attributes, EventAttributes::TimerCanceled { timer_id: t, .. } if *t == timer_id)
+                });
+                !recorded
+                    && later.iter().any(|e| {
+                        matches!(&e.attributes, EventAttributes::TimerFired { timer_id: t, .. } if *t == timer_id)
+                    })
+            }
+            Command::RequestCancelActivity { seq } => {
+                let Some(scheduled) = self.context.activities.get(seq).copied() else {
+                    return false;
+                };
+                let recorded = next.is_some_and(|e| {
+                    matches!(&e.attributes, EventAttributes::ActivityTaskCancelRequested { scheduled_event_id, .. } if *scheduled_event_id == scheduled)
+                });
+                !recorded
+                    && later
+                        .iter()
+                        .any(|e| activity_outcome_of(e) == Some(scheduled))
+            }
+            _ => false,
+        }
     }
 
     /// Checks that a command produced the event history holds, and records
@@ -453,6 +546,7 @@ impl RunDriver {
                     ..
                 },
             ) if *activity_id == sa.activity_id && *activity_type == sa.activity_type => {
+                self.context.activities.insert(sa.seq, event.event_id);
                 self.activities.insert(
                     event.event_id,
                     ScheduledActivity {
@@ -467,6 +561,23 @@ impl RunDriver {
                 if *timer_id == seq.to_string() =>
             {
                 self.timers.insert(timer_id.clone(), *seq);
+                self.context.timers.insert(*seq, event.event_id);
+                true
+            }
+            (Command::CancelTimer { seq }, EventAttributes::TimerCanceled { timer_id, .. }) => {
+                *timer_id == seq.to_string()
+            }
+            (
+                Command::RequestCancelActivity { seq },
+                EventAttributes::ActivityTaskCancelRequested {
+                    scheduled_event_id, ..
+                },
+            ) => self
+                .activities
+                .get(scheduled_event_id)
+                .is_some_and(|a| a.seq == *seq),
+            (Command::CancelWorkflow { .. }, EventAttributes::WorkflowExecutionCanceled { .. }) => {
+                self.closed = true;
                 true
             }
             (Command::RecordLocalActivityMarker { seq, .. }, _) => {
@@ -510,10 +621,45 @@ impl RunDriver {
             Err(TaskError::nondeterminism(format!(
                 "event {}: history has {}, the code produced {}",
                 event.event_id,
-                describe_event(event),
-                describe_command(command)
+                self.describe(event),
+                self.describe_command(command)
             )))
         }
+    }
+
+    /// An event as a nondeterminism message shows it; a cancel request
+    /// names its activity as the code knows it.
+    fn describe(&self, event: &Event) -> String {
+        match &event.attributes {
+            EventAttributes::ActivityTaskCancelRequested {
+                scheduled_event_id, ..
+            } => match self.activities.get(scheduled_event_id) {
+                Some(a) => format!(
+                    "ActivityTaskCancelRequested(activity seq {}, type {}, id {})",
+                    a.seq, a.activity_type, a.activity_id
+                ),
+                None => describe_event(event),
+            },
+            _ => describe_event(event),
+        }
+    }
+
+    /// A command as a nondeterminism message shows it; a cancel request
+    /// names its activity as history knows it.
+    fn describe_command(&self, command: &Command) -> String {
+        if let Command::RequestCancelActivity { seq } = command
+            && let Some(a) = self
+                .context
+                .activities
+                .get(seq)
+                .and_then(|id| self.activities.get(id))
+        {
+            return format!(
+                "RequestCancelActivity(activity seq {seq}, type {}, id {})",
+                a.activity_type, a.activity_id
+            );
+        }
+        describe_command(command)
     }
 
     /// Runs the live activation of a task with the jobs gathered so far.
@@ -600,6 +746,65 @@ impl RunDriver {
             done: false,
             commands: Vec::new(),
         })
+    }
+}
+
+/// The command events of the workflow task completed by `completed` (at
+/// `events[start - 1]`), the events of activities its cancel requests
+/// stopped at once (the engine writes each right after its request), and
+/// the index after them.
+fn task_command_events<'a>(
+    events: &'a [Event],
+    start: usize,
+    completed: &Event,
+) -> (Cow<'a, [Event]>, Vec<&'a Event>, usize) {
+    let mut end = start;
+    let mut requests = HashSet::new();
+    let mut at_once = Vec::new();
+    while let Some(e) = events.get(end) {
+        if e.attributes.command_of() == Some(completed.event_id) {
+            if let EventAttributes::ActivityTaskCancelRequested { .. } = e.attributes {
+                requests.insert(e.event_id);
+            }
+        } else if matches!(
+            &e.attributes,
+            EventAttributes::ActivityTaskCanceled { latest_cancel_requested_event_id, .. }
+                if requests.contains(latest_cancel_requested_event_id)
+        ) {
+            at_once.push(e);
+        } else {
+            break;
+        }
+        end += 1;
+    }
+    let slice = &events[start..end];
+    if at_once.is_empty() {
+        return (Cow::Borrowed(slice), at_once, end);
+    }
+    let commands = slice
+        .iter()
+        .filter(|e| e.attributes.command_of() == Some(completed.event_id))
+        .cloned()
+        .collect();
+    (Cow::Owned(commands), at_once, end)
+}
+
+/// The scheduled event of the activity an event ends, if it ends one.
+fn activity_outcome_of(event: &Event) -> Option<i64> {
+    match &event.attributes {
+        EventAttributes::ActivityTaskCompleted {
+            scheduled_event_id, ..
+        }
+        | EventAttributes::ActivityTaskFailed {
+            scheduled_event_id, ..
+        }
+        | EventAttributes::ActivityTaskTimedOut {
+            scheduled_event_id, ..
+        }
+        | EventAttributes::ActivityTaskCanceled {
+            scheduled_event_id, ..
+        } => Some(*scheduled_event_id),
+        _ => None,
     }
 }
 
@@ -832,6 +1037,10 @@ fn describe_event(event: &Event) -> String {
             ..
         } => format!("ActivityTaskScheduled(type {activity_type}, id {activity_id})"),
         EventAttributes::TimerStarted { timer_id, .. } => format!("TimerStarted(id {timer_id})"),
+        EventAttributes::TimerCanceled { timer_id, .. } => format!("TimerCanceled(id {timer_id})"),
+        EventAttributes::ActivityTaskCancelRequested {
+            scheduled_event_id, ..
+        } => format!("ActivityTaskCancelRequested(scheduled event {scheduled_event_id})"),
         EventAttributes::WorkflowExecutionUpdateAccepted { update_id, .. } => {
             format!("WorkflowExecutionUpdateAccepted(id {update_id:?})")
         }
@@ -908,7 +1117,7 @@ fn describe_command(command: &Command) -> String {
 /// fresh replay against. Only the fields replay compares need to be exact.
 pub(crate) fn task_events(
     commands: &[Command],
-    delivered: &DeliveredUpdates,
+    context: &CommandContext,
     last_event_id: i64,
     started_time: SystemTime,
     hint: TaskHint,
@@ -945,6 +1154,9 @@ pub(crate) fn task_events(
         identity: String::new(),
         sdk_flags: Vec::new(),
     });
+    // Activities and timers this task starts, beside those of earlier tasks.
+    let mut activities = context.activities.clone();
+    let mut timers = context.timers.clone();
     for command in commands {
         let attributes = match command {
             Command::ScheduleActivity(sa) => EventAttributes::ActivityTaskScheduled {
@@ -962,6 +1174,21 @@ pub(crate) fn task_events(
             Command::StartTimer { seq, duration } => EventAttributes::TimerStarted {
                 timer_id: seq.to_string(),
                 start_to_fire_timeout: *duration,
+                workflow_task_completed_event_id: completed,
+            },
+            Command::CancelTimer { seq } => EventAttributes::TimerCanceled {
+                timer_id: seq.to_string(),
+                started_event_id: timers.get(seq).copied().unwrap_or(0),
+                workflow_task_completed_event_id: completed,
+            },
+            Command::RequestCancelActivity { seq } => {
+                EventAttributes::ActivityTaskCancelRequested {
+                    scheduled_event_id: activities.get(seq).copied().unwrap_or(0),
+                    workflow_task_completed_event_id: completed,
+                }
+            }
+            Command::CancelWorkflow { details } => EventAttributes::WorkflowExecutionCanceled {
+                details: details.clone(),
                 workflow_task_completed_event_id: completed,
             },
             Command::CompleteWorkflow { result } => EventAttributes::WorkflowExecutionCompleted {
@@ -984,7 +1211,7 @@ pub(crate) fn task_events(
             Command::UpdateResponse { id, response } => match response {
                 UpdateResponse::Rejected(_) => continue,
                 UpdateResponse::Accepted => {
-                    let (name, input) = delivered.get(id).cloned().unwrap_or_default();
+                    let (name, input) = context.updates.get(id).cloned().unwrap_or_default();
                     EventAttributes::WorkflowExecutionUpdateAccepted {
                         update_id: id.clone(),
                         name,
@@ -1006,7 +1233,16 @@ pub(crate) fn task_events(
                 None => continue,
             },
         };
-        push(attributes);
+        let event_id = push(attributes);
+        match command {
+            Command::ScheduleActivity(sa) => {
+                activities.insert(sa.seq, event_id);
+            }
+            Command::StartTimer { seq, .. } => {
+                timers.insert(*seq, event_id);
+            }
+            _ => {}
+        }
     }
     Ok(events)
 }

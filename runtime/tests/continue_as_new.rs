@@ -122,7 +122,7 @@ impl Workflow for Looper {
         input: Loop,
     ) -> LocalBoxFuture<'static, WorkflowResult<u32>> {
         Box::pin(async move {
-            ctx.sleep(Duration::from_millis(1)).await;
+            ctx.sleep(Duration::from_millis(1)).await?;
             if input.count < input.target {
                 return Err(ctx.continue_as_new(Loop {
                     count: input.count + 1,
@@ -156,7 +156,7 @@ impl Workflow for Grower {
         Box::pin(async move {
             let mut sleeps = 0;
             while !ctx.is_continue_as_new_suggested() {
-                ctx.sleep(Duration::from_millis(1)).await;
+                ctx.sleep(Duration::from_millis(1)).await?;
                 sleeps += 1;
                 if sleeps > 1000 {
                     return Err(weft::ApplicationError::new("never suggested").into());

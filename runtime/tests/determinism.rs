@@ -104,7 +104,7 @@ async fn side_effects(ctx: WorkflowContext<SideEffects>, _: ()) -> WorkflowResul
     let b: u32 = ctx
         .side_effect(|| SIDE_EFFECT_RUNS.fetch_add(1, Ordering::SeqCst) + 200)
         .await;
-    ctx.sleep(Duration::from_millis(1)).await;
+    ctx.sleep(Duration::from_millis(1)).await?;
     Ok(vec![a, b])
 }
 workflow!(SideEffects, (), Vec<u32>, side_effects);

@@ -138,7 +138,7 @@ impl Workflow for Collector {
             "slow_add" => Some(decode().map(|v| {
                 let ctx = ctx.clone();
                 Handler::Async(Box::pin(async move {
-                    ctx.sleep(Duration::from_millis(20)).await;
+                    let _ = ctx.sleep(Duration::from_millis(20)).await;
                     ctx.state_mut(|s| s.values.push(v));
                 }))
             })),

@@ -19,7 +19,8 @@ use super::random::{Rng, WorkflowRandom};
 use super::spawn::{self, JoinHandle};
 use crate::activity::Activity;
 use crate::converter::Payload;
-use crate::protocol::{Command, Resolution, WorkflowInfo};
+use crate::failure::{ActivityError, CanceledError, Failure, RetryState};
+use crate::protocol::{ActivityCancellationType, Command, Resolution, WorkflowInfo};
 
 /// Kinds of commands that carry their own `seq` numbering.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -35,6 +36,18 @@ pub(crate) enum Slot {
     Waiting(Option<Waker>),
     Resolved(Resolution),
     Fired,
+    /// A timer the workflow's cancellation resolved.
+    Canceled,
+}
+
+/// What the core keeps about a scheduled activity until its future is done:
+/// what a cancellation needs to answer for it.
+pub(crate) struct ActivityMeta {
+    pub cancellation_type: ActivityCancellationType,
+    pub activity_type: String,
+    pub activity_id: String,
+    /// `RequestCancelActivity` was sent (a cancellation that waits).
+    pub cancel_sent: bool,
 }
 
 /// Per-run state shared by the context, the futures and the executor.
@@ -75,6 +88,20 @@ pub(crate) struct Core {
     /// The input `continue_as_new` encoded, waiting for the run to return
     /// the failure it handed out.
     pub continue_as_new: Option<Vec<Payload>>,
+    /// Set once the run has produced its terminal command, or its instance
+    /// is being dropped: futures dropped from then on emit nothing.
+    pub closing: bool,
+    /// Timers and activities the code stopped waiting for (dropped, or
+    /// resolved by a cancellation): a resolution that arrives for one later
+    /// is ignored.
+    given_up: HashSet<(SeqKind, u32)>,
+    /// Activities scheduled whose futures are not done yet.
+    activities: HashMap<(SeqKind, u32), ActivityMeta>,
+    /// Whether cancellation of the workflow was requested.
+    pub cancel_requested: bool,
+    /// A cancellation request waiting to reach the futures pending after
+    /// the current poll pass.
+    pub cancel_due: bool,
 }
 
 impl Core {
@@ -100,6 +127,11 @@ impl Core {
             history_size_bytes: 0,
             history_length: 0,
             continue_as_new: None,
+            closing: false,
+            given_up: HashSet::new(),
+            activities: HashMap::new(),
+            cancel_requested: false,
+            cancel_due: false,
         }
     }
 
@@ -130,6 +162,113 @@ impl Core {
         use_patch
     }
 
+    /// Records a scheduled activity until its future is done.
+    pub fn track_activity(&mut self, kind: SeqKind, seq: u32, meta: ActivityMeta) {
+        self.activities.insert((kind, seq), meta);
+    }
+
+    /// Forgets an activity whose future has its outcome.
+    pub fn activity_done(&mut self, kind: SeqKind, seq: u32) {
+        self.activities.remove(&(kind, seq));
+    }
+
+    /// Whether a resolution for `(kind, seq)` is one the code gave up on
+    /// (then it is ignored, once).
+    pub fn take_given_up(&mut self, kind: SeqKind, seq: u32) -> bool {
+        self.given_up.remove(&(kind, seq))
+    }
+
+    /// A started timer's future was dropped: if it still waited, the timer
+    /// is cancelled (`CancelTimer`), unless the run is closing.
+    pub fn drop_timer(&mut self, seq: u32) {
+        if let Some(Slot::Waiting(_)) = self.slots.remove(&(SeqKind::Timer, seq)) {
+            self.given_up.insert((SeqKind::Timer, seq));
+            if !self.closing {
+                self.commands.push(Command::CancelTimer { seq });
+            }
+        }
+    }
+
+    /// A scheduled activity's future was dropped: if it still waited, the
+    /// activity's cancellation is requested (`RequestCancelActivity`),
+    /// unless its cancellation type is `Abandon`, it is a local activity
+    /// (its result is recorded when it ends, and ignored), the request was
+    /// already sent, or the run is closing.
+    pub fn drop_activity(&mut self, kind: SeqKind, seq: u32) {
+        let meta = self.activities.remove(&(kind, seq));
+        if let Some(Slot::Waiting(_)) = self.slots.remove(&(kind, seq)) {
+            self.given_up.insert((kind, seq));
+            let request = kind == SeqKind::Activity
+                && meta.is_some_and(|m| {
+                    m.cancellation_type != ActivityCancellationType::Abandon && !m.cancel_sent
+                });
+            if request && !self.closing {
+                self.commands.push(Command::RequestCancelActivity { seq });
+            }
+        }
+    }
+
+    /// Delivers a cancellation request to every timer and activity future
+    /// waiting now, once: timers are cancelled and resolve with a
+    /// [`CanceledError`]; activities are cancelled as their cancellation
+    /// type says (see [`ActivityCancellationType`]); local activities
+    /// resolve with the canceled error at once. Returns whether any future
+    /// was resolved.
+    pub fn deliver_cancel(&mut self) -> bool {
+        let mut waiting: Vec<(SeqKind, u32)> = self
+            .slots
+            .iter()
+            .filter(|(_, slot)| matches!(slot, Slot::Waiting(_)))
+            .map(|(key, _)| *key)
+            .collect();
+        // Slots live in a hash map: sort so the commands come out in the
+        // same order on every replay.
+        waiting.sort_by_key(|(kind, seq)| (kind.rank(), *seq));
+        let mut woke = false;
+        for (kind, seq) in waiting {
+            let resolved = match kind {
+                SeqKind::Timer => {
+                    self.commands.push(Command::CancelTimer { seq });
+                    Some(Slot::Canceled)
+                }
+                SeqKind::Activity | SeqKind::LocalActivity => self.cancel_activity(kind, seq),
+                SeqKind::SideEffect => None,
+            };
+            let Some(resolved) = resolved else {
+                continue;
+            };
+            self.given_up.insert((kind, seq));
+            if let Some(Slot::Waiting(Some(waker))) = self.slots.insert((kind, seq), resolved) {
+                waker.wake();
+            }
+            woke = true;
+        }
+        woke
+    }
+
+    /// What a cancellation does to one waiting activity: the slot to put in
+    /// its place, or `None` when it keeps waiting.
+    fn cancel_activity(&mut self, kind: SeqKind, seq: u32) -> Option<Slot> {
+        let meta = self.activities.get_mut(&(kind, seq))?;
+        let remote = kind == SeqKind::Activity;
+        let waits =
+            remote && meta.cancellation_type == ActivityCancellationType::WaitCancellationCompleted;
+        let request = remote
+            && meta.cancellation_type != ActivityCancellationType::Abandon
+            && !meta.cancel_sent;
+        meta.cancel_sent |= request;
+        let resolved = (!waits).then(|| {
+            Slot::Resolved(Resolution::Failed(Failure::Activity(canceled_activity(
+                &meta.activity_type,
+                &meta.activity_id,
+            ))))
+        });
+        if request {
+            self.commands.push(Command::RequestCancelActivity { seq });
+        }
+        resolved
+    }
+
     /// The next sequence number for a command kind, starting at 1.
     pub fn next_seq(&mut self, kind: SeqKind) -> u32 {
         let n = self.next_seq.entry(kind).or_insert(0);
@@ -137,6 +276,42 @@ impl Core {
         *n
     }
 }
+
+impl SeqKind {
+    /// Order of kinds when a cancellation walks the pending futures.
+    fn rank(self) -> u8 {
+        match self {
+            SeqKind::Timer => 0,
+            SeqKind::Activity => 1,
+            SeqKind::LocalActivity => 2,
+            SeqKind::SideEffect => 3,
+        }
+    }
+}
+
+/// The error an activity's future resolves with when the workflow's
+/// cancellation reaches it without waiting for the activity: an
+/// [`ActivityError`] whose cause is a [`CanceledError`], as the engine's
+/// `ActivityTaskCanceled` is read.
+pub(crate) fn canceled_activity(activity_type: &str, activity_id: &str) -> ActivityError {
+    ActivityError {
+        activity_type: activity_type.to_string(),
+        activity_id: activity_id.to_string(),
+        retry_state: RetryState::CancelRequested,
+        attempt: 1,
+        cause: Box::new(Failure::Canceled(CanceledError {
+            message: ACTIVITY_CANCELED.to_string(),
+            details: Vec::new(),
+        })),
+    }
+}
+
+/// The message of an activity's cancellation.
+pub(crate) const ACTIVITY_CANCELED: &str = "activity canceled";
+
+/// The message of a timer's cancellation.
+pub(crate) const TIMER_CANCELED: &str =
+    "timer canceled: cancellation of the workflow was requested";
 
 pub(crate) type SharedCore = Rc<RefCell<Core>>;
 
@@ -230,7 +405,20 @@ impl<W> WorkflowContext<W> {
     }
 
     /// A durable timer: resolves after `duration` of workflow time, across
-    /// restarts.
+    /// restarts, with `Ok(())`; or with `Err(CanceledError)` when the
+    /// workflow's cancellation is requested while it waits (`?` turns that
+    /// into the run's error, which closes the run as canceled).
+    ///
+    /// Dropping the future of a started timer before it fires (a lost
+    /// `select!` branch, say) cancels the timer: history records
+    /// `TimerCanceled`.
+    ///
+    /// ```
+    /// # async fn f<W>(ctx: weft::WorkflowContext<W>) -> weft::WorkflowResult<()> {
+    /// ctx.sleep(std::time::Duration::from_secs(60)).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn sleep(&self, duration: Duration) -> TimerFuture {
         TimerFuture::new(self.inner.core.clone(), duration)
     }
@@ -381,6 +569,47 @@ impl<W> WorkflowContext<W> {
         let check: condition::Check = Rc::new(move || {
             core.upgrade()
                 .is_some_and(|core| core.borrow().continue_as_new_suggested)
+        });
+        Condition::new(self.inner.core.clone(), check)
+    }
+
+    /// Whether cancellation of this workflow was requested
+    /// (`handle.cancel()`). It stays true for the rest of the run, so code
+    /// that caught the cancellation can tell why, and code that does not
+    /// wait on timers or activities (a loop over `wait_condition`) can check
+    /// it.
+    pub fn cancelled(&self) -> bool {
+        self.inner.core.borrow().cancel_requested
+    }
+
+    /// A future that resolves once cancellation of this workflow is
+    /// requested (at once if it already was). Use it where the code waits
+    /// on something a cancellation does not resolve, such as a condition:
+    ///
+    /// ```
+    /// # #[derive(Default)] struct Order { approved: bool }
+    /// # async fn f(ctx: weft::WorkflowContext<Order>) -> weft::WorkflowResult<()> {
+    /// weft::select! {
+    ///     _ = ctx.wait_condition(|s| s.approved) => {},
+    ///     _ = ctx.cancellation() => {
+    ///         return Err(weft::CanceledError {
+    ///             message: "canceled while waiting for approval".into(),
+    ///             details: Vec::new(),
+    ///         }
+    ///         .into());
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// Returning a [`CanceledError`] (or an activity error caused by one)
+    /// after the request closes the run as canceled.
+    pub fn cancellation(&self) -> Condition {
+        let core = Rc::downgrade(&self.inner.core);
+        let check: condition::Check = Rc::new(move || {
+            core.upgrade()
+                .is_some_and(|core| core.borrow().cancel_requested)
         });
         Condition::new(self.inner.core.clone(), check)
     }

@@ -23,6 +23,11 @@ pub(crate) mod sealed {
 )]
 pub trait Deterministic: Future + sealed::Sealed {}
 
+// A deterministic future polled through a reference stays deterministic;
+// this lets `select!` and `select_first` race futures the code keeps (and
+// may await again, or drop to cancel them) instead of consuming them.
+impl<F: Deterministic + Unpin + ?Sized> sealed::Sealed for &mut F {}
+
 // Hidden from diagnostics, so a bad await reports `Deterministic` and its
 // note rather than the private `Sealed` trait and every type that has it.
 #[diagnostic::do_not_recommend]

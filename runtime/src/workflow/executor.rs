@@ -130,7 +130,17 @@ impl<W: Workflow> Machine<W> {
             Job::ResolveSideEffect { seq, value } => {
                 self.core.borrow_mut().side_effects.insert(seq, value);
             }
-            Job::CancelWorkflow { .. } => {}
+            Job::CancelWorkflow { .. } => {
+                // As Python's SDK (which defers it with `call_soon`): the
+                // request reaches the futures that wait once the code has
+                // run on this activation's other jobs, so a run cancelled
+                // before its first task gets to its first await.
+                let mut core = self.core.borrow_mut();
+                if !core.cancel_requested {
+                    core.cancel_requested = true;
+                    core.cancel_due = true;
+                }
+            }
             Job::NotifyHasPatch { patch_id } => {
                 self.core.borrow_mut().known_patches.insert(patch_id);
             }
@@ -256,17 +266,20 @@ impl<W: Workflow> Machine<W> {
 
     fn resolve(&mut self, kind: SeqKind, seq: u32, value: Slot) -> Result<(), TaskError> {
         let mut core = self.core.borrow_mut();
-        match core.slots.get_mut(&(kind, seq)) {
-            Some(slot @ Slot::Waiting(_)) => {
-                if let Slot::Waiting(Some(waker)) = std::mem::replace(slot, value) {
-                    waker.wake();
-                }
-                Ok(())
+        if let Some(slot @ Slot::Waiting(_)) = core.slots.get_mut(&(kind, seq)) {
+            if let Slot::Waiting(Some(waker)) = std::mem::replace(slot, value) {
+                waker.wake();
             }
-            _ => Err(TaskError::nondeterminism(format!(
-                "history resolves {kind:?} {seq}, which this workflow code is not waiting for"
-            ))),
+            return Ok(());
         }
+        // The code dropped it, or a cancellation resolved it: the outcome
+        // that still arrives is not for anyone.
+        if core.take_given_up(kind, seq) {
+            return Ok(());
+        }
+        Err(TaskError::nondeterminism(format!(
+            "history resolves {kind:?} {seq}, which this workflow code is not waiting for"
+        )))
     }
 
     fn poll_run(&mut self) -> Result<(), TaskError> {
@@ -295,14 +308,27 @@ impl<W: Workflow> Machine<W> {
             // Conditions that now hold wake their futures for another pass.
             let fired = check_conditions(&self.core);
             self.check_task_failure()?;
+            let cancelled = self.deliver_cancel();
             let spawned_more = !self.core.borrow().spawned.is_empty();
-            if !self.flag.0.load(Ordering::SeqCst) && !spawned_more && !fired {
+            if !self.flag.0.load(Ordering::SeqCst) && !spawned_more && !fired && !cancelled {
                 return Ok(());
             }
         }
         Err(TaskError::new(
             "workflow code kept waking itself without waiting on anything",
         ))
+    }
+
+    /// Delivers a cancellation request that arrived in this activation to
+    /// the futures waiting after a poll pass; returns whether it did.
+    fn deliver_cancel(&mut self) -> bool {
+        let mut core = self.core.borrow_mut();
+        if !std::mem::take(&mut core.cancel_due) {
+            return false;
+        }
+        core.deliver_cancel();
+        // Conditions may read `cancelled()`: check them in another pass.
+        true
     }
 
     fn check_task_failure(&mut self) -> Result<(), TaskError> {
@@ -319,9 +345,15 @@ impl<W: Workflow> Machine<W> {
                     .map_err(|e| TaskError::new(format!("workflow result: {e}")))?,
             },
             Err(failure) => {
-                let requested = self.core.borrow_mut().continue_as_new.take();
+                let (requested, cancel_requested) = {
+                    let mut core = self.core.borrow_mut();
+                    (core.continue_as_new.take(), core.cancel_requested)
+                };
                 match requested {
                     Some(input) if is_continue_as_new(&failure) => Command::ContinueAsNew { input },
+                    _ if cancel_requested && is_cancellation(&failure) => Command::CancelWorkflow {
+                        details: Vec::new(),
+                    },
                     _ => Command::FailWorkflow {
                         failure: failure.truncated(),
                     },
@@ -340,12 +372,21 @@ impl<W: Workflow> Machine<W> {
                 );
             }
         }
-        self.core.borrow_mut().commands.push(command);
+        {
+            let mut core = self.core.borrow_mut();
+            core.commands.push(command);
+            // Nothing may follow the terminal command: the futures dropped
+            // below give up silently.
+            core.closing = true;
+        }
         self.run = None;
-        // Tasks still running end with the run.
+        // Tasks still running end with the run. They are taken out of the
+        // core before they drop: their futures' drops reach the core.
         self.tasks.clear();
-        self.core.borrow_mut().spawned.clear();
-        self.core.borrow_mut().conditions.clear();
+        let spawned = std::mem::take(&mut self.core.borrow_mut().spawned);
+        drop(spawned);
+        let conditions = std::mem::take(&mut self.core.borrow_mut().conditions);
+        drop(conditions);
         // The context (and so the state) stays: queries read it.
         self.finished = true;
         Ok(())
@@ -389,6 +430,27 @@ impl<W: Workflow> Instance for Machine<W> {
             .with_type("QueryNotFound")
             .into()),
         }
+    }
+}
+
+impl<W: Workflow> Drop for Machine<W> {
+    fn drop(&mut self) {
+        // An instance evicted from the cache (or replaced after a failed
+        // task) drops its run's futures: they must not emit anything.
+        if let Ok(mut core) = self.core.try_borrow_mut() {
+            core.closing = true;
+        }
+    }
+}
+
+/// Whether a run's error says it was cancelled, as Python's
+/// `is_cancelled_exception`: a [`CanceledError`](crate::failure::CanceledError),
+/// or an activity error caused by one (through nested activity errors).
+fn is_cancellation(failure: &Failure) -> bool {
+    match failure {
+        Failure::Canceled(_) => true,
+        Failure::Activity(e) => is_cancellation(&e.cause),
+        _ => false,
     }
 }
 

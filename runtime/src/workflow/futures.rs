@@ -1,5 +1,12 @@
 //! The runtime's futures. Each emits its command and takes its sequence
 //! number on first poll, so a future never polled emits nothing.
+//!
+//! Dropping a started future that has not resolved gives it up: a timer is
+//! cancelled (`CancelTimer`), an activity's cancellation is requested
+//! (`RequestCancelActivity`, unless its cancellation type is `Abandon`), a
+//! local activity runs to its end and its result is ignored. Drops happen at
+//! the same points on replay, so the same commands come out. Nothing is
+//! emitted once the run has produced its terminal command.
 
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
@@ -9,11 +16,13 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::context::{SeqKind, SharedCore, Slot};
+use super::context::{ActivityMeta, SeqKind, SharedCore, Slot, TIMER_CANCELED};
 use super::executor::TaskError;
 use crate::converter::{self, ConverterError, Payload};
-use crate::failure::{ActivityError, ApplicationError, Failure, RetryState};
-use crate::protocol::{ActivityOptions, Command, Resolution, ScheduleActivity};
+use crate::failure::{ActivityError, ApplicationError, CanceledError, Failure, RetryState};
+use crate::protocol::{
+    ActivityCancellationType, ActivityOptions, Command, Resolution, ScheduleActivity,
+};
 use crate::retry::RetryPolicy;
 
 /// An activity (or local activity) to schedule: set options, then `.await`.
@@ -125,6 +134,41 @@ impl<O> ActivityCall<O> {
         self
     }
 
+    /// What cancelling this activity does: when the workflow's cancellation
+    /// reaches its future, or the future is dropped before it resolves.
+    ///
+    /// - [`ActivityCancellationType::TryCancel`] (the default): ask for the
+    ///   cancellation and resolve at once with an [`ActivityError`] whose
+    ///   cause is a [`CanceledError`]; the activity learns it on its next
+    ///   heartbeat (or at once if no worker had started it).
+    /// - [`ActivityCancellationType::WaitCancellationCompleted`]: ask, and
+    ///   keep waiting until the activity stops: the future resolves with the
+    ///   canceled error once the activity acknowledges, or with its result
+    ///   if it completes or fails first.
+    /// - [`ActivityCancellationType::Abandon`]: ask nothing; the future
+    ///   resolves with the canceled error at once and the activity runs on,
+    ///   its result ignored.
+    ///
+    /// Local activities ignore it: a cancellation resolves their future at
+    /// once and the activity runs to its end, its result ignored.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use weft::workflow::ActivityCancellationType;
+    /// # fn f<W, F>(ctx: &weft::WorkflowContext<W>, charge: weft::Activity<F, u32, String>) {
+    /// let call = ctx
+    ///     .activity(charge, 42)
+    ///     .start_to_close_timeout(Duration::from_secs(300))
+    ///     .heartbeat_timeout(Duration::from_secs(10))
+    ///     .cancellation_type(ActivityCancellationType::WaitCancellationCompleted);
+    /// # let _ = call;
+    /// # }
+    /// ```
+    pub fn cancellation_type(mut self, cancellation_type: ActivityCancellationType) -> Self {
+        self.options.cancellation_type = cancellation_type;
+        self
+    }
+
     /// Why these options cannot be scheduled, if they cannot.
     fn invalid(&self) -> Option<String> {
         if self.options.start_to_close_timeout.is_none()
@@ -205,7 +249,10 @@ impl<O: DeserializeOwned> Future for ActivityFuture<O> {
         let resolution = {
             let mut c = core.borrow_mut();
             match c.slots.remove(&(*kind, *seq)) {
-                Some(Slot::Resolved(r)) => r,
+                Some(Slot::Resolved(r)) => {
+                    c.activity_done(*kind, *seq);
+                    r
+                }
                 Some(other) => {
                     let slot = match other {
                         Slot::Waiting(_) => Slot::Waiting(Some(cx.waker().clone())),
@@ -246,7 +293,7 @@ fn schedule<O>(call: &ActivityCall<O>, cx: &Context<'_>) -> u32 {
     let seq = core.next_seq(call.kind);
     let command = ScheduleActivity {
         seq,
-        activity_id: call.activity_id.clone().unwrap_or_else(|| seq.to_string()),
+        activity_id: command_activity_id(call, seq),
         activity_type: call.activity_type.to_string(),
         task_queue: call.task_queue.clone(),
         input: call.input.clone().unwrap_or_default(),
@@ -258,10 +305,40 @@ fn schedule<O>(call: &ActivityCall<O>, cx: &Context<'_>) -> u32 {
     });
     core.slots
         .insert((call.kind, seq), Slot::Waiting(Some(cx.waker().clone())));
+    core.track_activity(
+        call.kind,
+        seq,
+        ActivityMeta {
+            cancellation_type: call.options.cancellation_type,
+            activity_type: call.activity_type.to_string(),
+            activity_id: command_activity_id(call, seq),
+            cancel_sent: false,
+        },
+    );
     seq
 }
 
-/// A durable timer.
+fn command_activity_id<O>(call: &ActivityCall<O>, seq: u32) -> String {
+    call.activity_id.clone().unwrap_or_else(|| seq.to_string())
+}
+
+impl<O> Drop for ActivityFuture<O> {
+    fn drop(&mut self) {
+        let Some((core, kind, seq)) = &self.seq else {
+            return;
+        };
+        // The executor never drops workflow futures while it holds the core.
+        if let Ok(mut core) = core.try_borrow_mut() {
+            core.drop_activity(*kind, *seq);
+        }
+    }
+}
+
+/// A durable timer; see
+/// [`WorkflowContext::sleep`](super::WorkflowContext::sleep). Resolves with
+/// `Ok(())` when it fires, or with a [`CanceledError`] when the workflow's
+/// cancellation reaches it. Dropping it started and unfired cancels the
+/// timer (`TimerCanceled` in history).
 #[must_use = "a timer starts only when awaited"]
 pub struct TimerFuture {
     core: SharedCore,
@@ -280,9 +357,9 @@ impl TimerFuture {
 }
 
 impl Future for TimerFuture {
-    type Output = ();
+    type Output = Result<(), CanceledError>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         let mut core = this.core.borrow_mut();
         let Some(seq) = this.seq else {
@@ -301,13 +378,32 @@ impl Future for TimerFuture {
         match core.slots.get_mut(&(SeqKind::Timer, seq)) {
             Some(Slot::Fired) => {
                 core.slots.remove(&(SeqKind::Timer, seq));
-                Poll::Ready(())
+                Poll::Ready(Ok(()))
+            }
+            Some(Slot::Canceled) => {
+                core.slots.remove(&(SeqKind::Timer, seq));
+                Poll::Ready(Err(CanceledError {
+                    message: TIMER_CANCELED.to_string(),
+                    details: Vec::new(),
+                }))
             }
             Some(Slot::Waiting(w)) => {
                 *w = Some(cx.waker().clone());
                 Poll::Pending
             }
             _ => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for TimerFuture {
+    fn drop(&mut self) {
+        let Some(seq) = self.seq else {
+            return;
+        };
+        // The executor never drops workflow futures while it holds the core.
+        if let Ok(mut core) = self.core.try_borrow_mut() {
+            core.drop_timer(seq);
         }
     }
 }

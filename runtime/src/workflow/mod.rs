@@ -4,6 +4,75 @@
 //! Everything here is single-threaded and deterministic: the same activations
 //! produce the same commands. It sees only [`crate::protocol`] types, never
 //! history, the backend or a store.
+//!
+//! # Concurrency
+//!
+//! Workflow code runs on one thread, and everything that runs concurrently
+//! is polled in a fixed order, so replay repeats it:
+//!
+//! - [`WorkflowContext::spawn`] runs a future as a task of the run (Python's
+//!   `asyncio.create_task`); its [`JoinHandle`] is awaited for the output.
+//! - [`join`] and [`join_all`] wait for every future (`asyncio.gather`).
+//! - [`select!`](crate::select) is biased: the first ready branch in
+//!   written order wins. [`select_first`] returns the index and output of
+//!   the first future to finish (`workflow.wait(.., FIRST_COMPLETED)`); given
+//!   `&mut` futures it leaves the others running.
+//!
+//! # Dropping a future gives it up
+//!
+//! Dropping an unresolved timer or activity future emits its cancel
+//! command: a started timer is cancelled (`CancelTimer`, `TimerCanceled` in
+//! history), an activity's cancellation is requested (`RequestCancelActivity`,
+//! `ActivityTaskCancelRequested`; `ActivityTaskCanceled` follows at once when
+//! no worker had started it, else the activity learns it when it
+//! heartbeats), unless its cancellation type is `Abandon`. A local activity
+//! runs to its end; its result is recorded and ignored. So the timer of a
+//! `select!` timeout that lost is cleaned up, and an activity that lost the
+//! race is stopped. Drops happen at the same points on replay, so the same
+//! commands come out; once the run has returned, the futures it leaves
+//! behind are dropped without a word.
+//!
+//! # Cancellation
+//!
+//! `handle.cancel()` asks a workflow to stop; what that means is up to its
+//! code. Cancellation is one-shot, as in Python's SDK: the request reaches
+//! the timer and activity futures waiting at that moment, once, and
+//! resolves them with a cancellation error:
+//!
+//! - a timer resolves with `Err(CanceledError)` and is cancelled;
+//! - an activity behaves as its
+//!   [`cancellation_type`](ActivityCall::cancellation_type) says: by default
+//!   ([`ActivityCancellationType::TryCancel`]) its cancellation is requested
+//!   and its future resolves at once with an [`ActivityError`](crate::ActivityError)
+//!   whose cause is a `CanceledError`; `WaitCancellationCompleted` resolves
+//!   when the activity has stopped (with its result if it finished first);
+//!   `Abandon` resolves at once and asks nothing;
+//! - a local activity resolves at once with the canceled error.
+//!
+//! The request is delivered once the code has run on the rest of its
+//! workflow task's jobs (as Python's SDK defers it to the next turn of its
+//! event loop), so a workflow cancelled before its first task runs to its
+//! first await and is cancelled there.
+//!
+//! Futures created after the request run normally, so cleanup after the
+//! error is ordinary code (a cleanup activity, a final timer). Conditions
+//! ([`WorkflowContext::wait_condition`]) are not resolved by a
+//! cancellation: check [`WorkflowContext::cancelled`], or race the
+//! condition against [`WorkflowContext::cancellation`] in a `select!`.
+//!
+//! The run closes as canceled (`WorkflowExecutionCanceled`) when
+//! cancellation was requested and it returns a `CanceledError`, or an
+//! activity error caused by one (`?` on the awaited future does that);
+//! otherwise it completes or fails as its code says, so a workflow that
+//! catches the cancellation and returns a value completes.
+//!
+//! ```ignore
+//! let outcome = ctx.activity(never_complete, ()).heartbeat_timeout(secs(2))
+//!     .start_to_close_timeout(secs(1000)).await;
+//! // Runs whether or not the activity was cancelled: it is created after.
+//! ctx.activity(cleanup, ()).start_to_close_timeout(secs(5)).await?;
+//! outcome?;   // a canceled activity ends the run canceled
+//! ```
 
 mod condition;
 mod context;
@@ -16,8 +85,10 @@ mod random;
 pub(crate) mod select;
 mod spawn;
 
+pub use crate::protocol::ActivityCancellationType;
 pub use condition::Condition;
 pub use context::WorkflowContext;
+pub(crate) use context::{ACTIVITY_CANCELED, canceled_activity};
 pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};
 pub use effects::{SideEffectFuture, WorkflowLogger};
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};

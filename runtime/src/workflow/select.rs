@@ -10,10 +10,32 @@ use super::deterministic::{Deterministic, sealed::Sealed};
 
 /// Waits for the first of `futures` to finish and returns its index and
 /// output. Futures are polled in order, so when several are ready the lowest
-/// index wins. The others are dropped: an activity or timer already
-/// scheduled keeps running in the backend, its result is just not read.
+/// index wins.
 ///
-/// Mirrors Python's `workflow.wait(..., return_when=FIRST_COMPLETED)`.
+/// Mirrors Python's `workflow.wait(..., return_when=FIRST_COMPLETED)`. What
+/// happens to the others depends on what is passed:
+///
+/// - futures by value are dropped when the select finishes, and dropping a
+///   started timer or activity cancels it (`TimerCanceled`,
+///   `ActivityTaskCancelRequested` in history);
+/// - `&mut` references leave the futures with the caller, still running,
+///   to await again, or to drop (which cancels them). This is
+///   `asyncio.wait`'s shape: the one that finished is done (replace it), the
+///   rest go on.
+///
+/// ```ignore
+/// let mut oil = ctx.sleep(Duration::from_secs(90 * 86_400));
+/// let mut inspection = ctx.sleep(Duration::from_secs(365 * 86_400));
+/// loop {
+///     let (index, fired) = select_first([&mut oil, &mut inspection]).await;
+///     fired?;
+///     match index {
+///         0 => oil = ctx.sleep(Duration::from_secs(90 * 86_400)),
+///         _ => inspection = ctx.sleep(Duration::from_secs(365 * 86_400)),
+///     }
+/// }
+/// ```
+///
 /// Awaiting an empty list never finishes.
 pub fn select_first<I>(futures: I) -> SelectFirst<<I::Item as IntoFuture>::IntoFuture>
 where
@@ -76,8 +98,13 @@ where
 /// Branches are `pattern = future => expression`, separated by commas; the
 /// pattern must be irrefutable (match inside the expression instead). Every
 /// future must be [`Deterministic`](crate::workflow::Deterministic). The
-/// macro awaits, so use it inside workflow code's `async` context. The
-/// futures of the branches that lose are dropped.
+/// macro awaits, so use it inside workflow code's `async` context.
+///
+/// The futures of the branches that lose are dropped, and dropping a
+/// started timer or activity cancels it (`TimerCanceled`,
+/// `ActivityTaskCancelRequested` in history): a timeout written as a
+/// `select!` against `ctx.sleep(..)` cleans its timer up. To keep a future
+/// running past the select, give the branch `&mut fut` and hold `fut`.
 #[macro_export]
 macro_rules! select {
     ($($pat:pat = $fut:expr => $handler:expr),+ $(,)?) => {

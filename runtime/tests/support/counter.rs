@@ -146,7 +146,7 @@ impl Workflow for Counter {
             "slow_add" => Some(decode::<i64>(input).map(|x| {
                 let ctx = ctx.clone();
                 UpdateHandler::Async(Box::pin(async move {
-                    ctx.sleep(Duration::from_millis(20)).await;
+                    ctx.sleep(Duration::from_millis(20)).await?;
                     let total = ctx.state_mut(|s| {
                         s.total += x;
                         s.applied += 1;

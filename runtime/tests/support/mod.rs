@@ -151,3 +151,20 @@ pub fn start_worker<W: weft::Workflow>(
     w.register_workflow::<W>();
     w.start().unwrap()
 }
+
+/// The run's history once it holds an event `pred` accepts: for facts with
+/// no client call to await (a cancel request the workflow's task recorded).
+/// Reads the history until then, for at most 10 s.
+pub async fn history_until<W: weft::Workflow>(
+    h: &weft::WorkflowHandle<W>,
+    pred: impl Fn(&Event) -> bool,
+) -> Vec<Event> {
+    for _ in 0..2000 {
+        let events = h.history().await.unwrap();
+        if events.iter().any(&pred) {
+            return events;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    panic!("the history never held the awaited event");
+}
