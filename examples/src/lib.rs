@@ -5,6 +5,8 @@
 //! call these, and so do the tests.
 
 pub mod activity_choice;
+pub mod cancellation;
+pub mod concurrent_timers;
 pub mod continue_as_new;
 pub mod crash;
 pub mod determinism;
@@ -54,6 +56,11 @@ pub fn patterns() -> Vec<Pattern> {
             run: |c| Box::pin(parallel_activity::run(c)),
         },
         Pattern {
+            name: "Cancellation",
+            worker: cancellation::worker,
+            run: |c| Box::pin(cancellation::run(c)),
+        },
+        Pattern {
             name: "Continue-as-New",
             worker: continue_as_new::worker,
             run: |c| Box::pin(continue_as_new::run(c)),
@@ -62,6 +69,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Long-running Entity",
             worker: long_running_entity::worker,
             run: |c| Box::pin(long_running_entity::run(c)),
+        },
+        Pattern {
+            name: "Concurrent Timers",
+            worker: concurrent_timers::worker,
+            run: |c| Box::pin(concurrent_timers::run(c)),
         },
         Pattern {
             name: "Exceptions",

@@ -5,12 +5,12 @@ use weft::Client;
 use weft::engine::Engine;
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
-    parallel_activity, polling_frequent, polling_infrequent,
+    activity_choice, cancellation, concurrent_timers, continue_as_new, exceptions, local_activity,
+    long_running_entity, parallel_activity, polling_frequent, polling_infrequent,
 };
 
 /// Workflow ids each example starts.
-const RUNS: [&str; 9] = [
+const RUNS: [&str; 11] = [
     "long-running",
     "activity-choice-1",
     "activity-choice-2",
@@ -20,6 +20,8 @@ const RUNS: [&str; 9] = [
     "local-activity",
     polling_frequent::WORKFLOW_ID,
     polling_infrequent::WORKFLOW_ID,
+    cancellation::WORKFLOW_ID,
+    concurrent_timers::WORKFLOW_ID,
 ];
 
 fn replayer() -> Replayer {
@@ -31,7 +33,9 @@ fn replayer() -> Replayer {
         .register_workflow::<exceptions::DataProcessing>()
         .register_workflow::<local_activity::LocalActivityWorkflow>()
         .register_workflow::<polling_frequent::FrequentPolling>()
-        .register_workflow::<polling_infrequent::InfrequentPolling>();
+        .register_workflow::<polling_infrequent::InfrequentPolling>()
+        .register_workflow::<cancellation::CancellationWorkflow>()
+        .register_workflow::<concurrent_timers::MaintenanceWorkflow>();
     r
 }
 

@@ -340,6 +340,8 @@ async fn rerun_on_the_same_file_reads_stored_results_without_running_again() {
         "activity-choice-1",
         polling_frequent::WORKFLOW_ID,
         polling_infrequent::WORKFLOW_ID,
+        weft_examples::cancellation::WORKFLOW_ID,
+        weft_examples::concurrent_timers::WORKFLOW_ID,
     ];
     let mut lengths_before = Vec::new();
     for id in ids {
