@@ -209,7 +209,9 @@ pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
     }
     let status = account.query_reward_status().await?;
     lines.push(format!("query: {}", show(&status)));
-    let status = account.with_update_id("cancel").cancel().await?;
+    // The update is named `cancel`, like the handle's own `cancel()`
+    // (cancellation of the run): call the generated stub through its trait.
+    let status = CustomerRewardAccountHandle::cancel(&account.with_update_id("cancel")).await?;
     lines.push(format!("cancel: {}", show(&status)));
     let status = account.result().await?;
     lines.push(format!("final: {}", show(&status)));
