@@ -9,6 +9,20 @@
 //! patches, signals, resolutions, local activity resolutions) both live and
 //! on replay. The engine uses [`command_matches`]' twin rules
 //! when it turns commands into events.
+//!
+//! Cancellation: `WorkflowExecutionCancelRequested` becomes a
+//! [`Job::CancelWorkflow`] (in arrival order with signals), and
+//! `ActivityTaskCanceled` resolves its activity with an `ActivityError`
+//! caused by a `CanceledError` (retry state `CancelRequested`); the engine
+//! writes an activity cancelled at once right after its
+//! `ActivityTaskCancelRequested`, among the task's command events, and it is
+//! read as an incoming event after them. `CancelTimer` matches
+//! `TimerCanceled`, `RequestCancelActivity` matches the
+//! `ActivityTaskCancelRequested` of the activity with its seq, and
+//! `CancelWorkflow` matches `WorkflowExecutionCanceled`. A cancel command
+//! with no event is accepted only when the events after its task show the
+//! timer fired or the activity ended while the task ran (the engine then had
+//! nothing to cancel). `WorkflowExecutionTerminated` ends the history.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};

@@ -12,7 +12,7 @@
 //!
 //! - [`WorkflowContext::spawn`] runs a future as a task of the run (Python's
 //!   `asyncio.create_task`); its [`JoinHandle`] is awaited for the output.
-//! - [`join`] and [`join_all`] wait for every future (`asyncio.gather`).
+//! - [`join`](fn@join) and [`join_all`] wait for every future (`asyncio.gather`).
 //! - [`select!`](crate::select) is biased: the first ready branch in
 //!   written order wins. [`select_first`] returns the index and output of
 //!   the first future to finish (`workflow.wait(.., FIRST_COMPLETED)`); given

@@ -26,7 +26,7 @@ impl Batch {
                 .map(|d| d.as_secs())
                 .unwrap_or(0)
         });
-        ctx.sleep(Duration::from_millis(10)).await;
+        ctx.sleep(Duration::from_millis(10)).await?;
         let calls = items.iter().map(|&n| {
             ctx.activity(double, n)
                 .start_to_close_timeout(Duration::from_secs(5))
@@ -41,7 +41,7 @@ impl Batch {
                     .await
             },
             async {
-                ctx.sleep(Duration::from_millis(5)).await;
+                let _ = ctx.sleep(Duration::from_millis(5)).await;
             },
         )
         .await;

@@ -24,7 +24,7 @@ mod shadowed {
 
     #[::weft::deterministic]
     pub async fn wait(ctx: &WorkflowContext<Shadowed>, millis: u64) -> u64 {
-        ctx.sleep(Duration::from_millis(millis)).await;
+        let _ = ctx.sleep(Duration::from_millis(millis)).await;
         millis
     }
 

@@ -23,7 +23,7 @@ async fn priced(ctx: &WorkflowContext<Cart>, item: String) -> WorkflowResult<u64
 
 #[weft::deterministic]
 async fn pause<W>(ctx: &WorkflowContext<W>, millis: u64) {
-    ctx.sleep(Duration::from_millis(millis)).await;
+    let _ = ctx.sleep(Duration::from_millis(millis)).await;
 }
 
 struct Pricing {

@@ -28,7 +28,7 @@ pub struct Cart {
 impl Cart {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, budget: u64) -> WorkflowResult<u64> {
-        ctx.sleep(Duration::from_secs(1)).await;
+        ctx.sleep(Duration::from_secs(1)).await?;
         Ok(budget)
     }
 
@@ -44,9 +44,9 @@ impl Cart {
 
     #[weft::signal]
     async fn remind(ctx: WorkflowContext<Self>, after: u64) {
-        ctx.sleep(Duration::from_secs(after)).await;
+        let _ = ctx.sleep(Duration::from_secs(after)).await;
         let both = async { ctx.sleep(Duration::from_secs(1)).await };
-        both.await;
+        let _ = both.await;
     }
 
     #[signal]
@@ -89,7 +89,7 @@ impl Cart {
 
     #[update(name = "Checkout")]
     async fn checkout(ctx: WorkflowContext<Self>, note: String) -> Result<u64, ApplicationError> {
-        ctx.sleep(Duration::from_secs(1)).await;
+        let _ = ctx.sleep(Duration::from_secs(1)).await;
         let total = ctx.state(|s| s.items.iter().map(|i| i.cents).sum::<u64>());
         Ok(total + note.len() as u64)
     }

@@ -13,7 +13,7 @@ impl Nested {
     async fn run(ctx: WorkflowContext<Self>, n: u64) -> WorkflowResult<u64> {
         #[weft::deterministic]
         async fn wait(ctx: &WorkflowContext<Nested>, millis: u64) -> u64 {
-            ctx.sleep(Duration::from_millis(millis)).await;
+            let _ = ctx.sleep(Duration::from_millis(millis)).await;
             millis
         }
 

@@ -22,12 +22,12 @@ impl Raffle {
         let started: u64 = ctx.side_effect(|| 7).await;
         let spawned = ctx.clone();
         let handle = ctx.spawn(async move {
-            spawned.sleep(Duration::from_millis(5)).await;
+            let _ = spawned.sleep(Duration::from_millis(5)).await;
             3_u64
         });
         let winner = weft::select! {
             n = handle => n,
-            _ = ctx.sleep(Duration::from_secs(60)) => { ctx.sleep(Duration::from_millis(1)).await; 0 },
+            _ = ctx.sleep(Duration::from_secs(60)) => { ctx.sleep(Duration::from_millis(1)).await?; 0 },
         };
         let mut counts: collections::HashMap<String, u64> = collections::hash_map();
         for name in &names {

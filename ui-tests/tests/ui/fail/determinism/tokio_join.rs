@@ -8,7 +8,7 @@ struct Flow;
 impl Flow {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
-        let ((), ()) = tokio::join!(ctx.sleep(Duration::from_secs(1)), ctx.sleep(Duration::from_secs(2)));
+        let (_, _) = tokio::join!(ctx.sleep(Duration::from_secs(1)), ctx.sleep(Duration::from_secs(2)));
         Ok(())
     }
 }
