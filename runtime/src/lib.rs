@@ -31,6 +31,7 @@ pub use failure::{
     ActivityError, ApplicationError, CanceledError, Failure, RetryState, TimeoutError, TimeoutType,
     WorkflowFailureError,
 };
+pub use protocol::ActivityCancellationType;
 pub use retry::RetryPolicy;
 pub use worker::{Worker, WorkerOptions};
 pub use workflow::{Workflow, WorkflowContext, WorkflowResult, i_promise_this_is_deterministic};

@@ -157,7 +157,7 @@ impl RunDriver {
     /// Name and input of the updates delivered live, and the events of the
     /// run's activities and timers: what the events of this task's commands
     /// refer to.
-    pub fn delivered_updates(&self) -> &CommandContext {
+    pub fn command_context(&self) -> &CommandContext {
         &self.context
     }
 

@@ -355,7 +355,7 @@ impl State {
         let delivered = self
             .in_flight
             .get(run_id)
-            .map(|(_, d)| d.delivered_updates().clone())
+            .map(|(_, d)| d.command_context().clone())
             .unwrap_or_default();
         let mut driver = RunDriver::new(factory(), &self.namespace, &check.workflow_id, run_id);
         let last = check.history.last().map_or(0, |e| e.event_id);
