@@ -88,6 +88,15 @@ pub struct EngineOptions {
     /// ... or once history is this many bytes (serialized events; default
     /// 4 MiB, Temporal's default).
     pub continue_as_new_suggested_bytes: u64,
+    /// Completed update outcomes kept per workflow (continue-as-new chain),
+    /// so a retried update id returns its first outcome (default 1,000).
+    /// The oldest completed are dropped first; a retry of a dropped id is
+    /// a new update, validated and applied again.
+    pub update_outcomes_kept: usize,
+    /// Signal request ids kept per workflow (continue-as-new chain), so a
+    /// retried signal is applied once (default 1,000). The oldest are
+    /// dropped first; a retry of a dropped id is a new signal.
+    pub signal_request_ids_kept: usize,
 }
 
 impl Default for EngineOptions {
@@ -99,6 +108,8 @@ impl Default for EngineOptions {
             clock: Arc::new(SystemClock),
             continue_as_new_suggested_events: 4096,
             continue_as_new_suggested_bytes: 4 * 1024 * 1024,
+            update_outcomes_kept: 1000,
+            signal_request_ids_kept: 1000,
         }
     }
 }
@@ -116,6 +127,8 @@ impl std::fmt::Debug for EngineOptions {
                 "continue_as_new_suggested_bytes",
                 &self.continue_as_new_suggested_bytes,
             )
+            .field("update_outcomes_kept", &self.update_outcomes_kept)
+            .field("signal_request_ids_kept", &self.signal_request_ids_kept)
             .finish_non_exhaustive()
     }
 }

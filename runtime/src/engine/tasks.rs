@@ -23,7 +23,7 @@ use super::state::{
 };
 use super::updates::{
     apply_update_response, check_update_commands, deliver_updates, has_admitted, is_speculative,
-    undeliver_updates,
+    trim_outcomes, undeliver_updates,
 };
 
 /// Backoff before retrying a failed workflow task: 100 ms doubling, at most 10 s.
@@ -706,6 +706,7 @@ impl Core {
         }
         // Delivered and not answered (a worker bug): deliver them again.
         undeliver_updates(&mut run.state);
+        trim_outcomes(&mut run.state, self.options.update_outcomes_kept);
         self.answer_updates(&key, answers);
         if let Some(outcome) = outcome {
             self.close_run(&key, outcome, now);

@@ -9,7 +9,11 @@
 //! (completed outcomes, and updates not yet accepted, whose callers keep
 //! waiting), so a retry after a boundary returns the first outcome and
 //! nothing runs twice. Completed outcomes stay in the run's state, closed
-//! runs included.
+//! runs included, for a bounded window: the latest
+//! `EngineOptions::update_outcomes_kept` (1,000 by default) of a chain,
+//! the oldest completed dropped first. An update id whose outcome was
+//! dropped is unknown again: a retry of it is a new update, validated and
+//! applied once more. Updates not yet completed are never dropped.
 
 use std::time::SystemTime;
 
@@ -50,6 +54,38 @@ pub(crate) struct UpdateRecord {
     /// Dropped once accepted (history holds it then).
     pub input: Vec<Payload>,
     pub status: UpdateStatus,
+    /// Completion order (0 until completed, and for records written
+    /// before it was counted): the oldest completed are dropped first.
+    #[serde(default)]
+    pub completed: u64,
+}
+
+/// Marks an update completed with `result`, numbered in completion order.
+pub(crate) fn mark_completed(
+    record: &mut UpdateRecord,
+    completions: &mut u64,
+    result: Result<Payload, Failure>,
+) {
+    *completions += 1;
+    record.completed = *completions;
+    record.status = UpdateStatus::Completed(result);
+}
+
+/// Drops the oldest completed outcomes past `limit` (see the module doc).
+pub(crate) fn trim_outcomes(state: &mut RunState, limit: usize) {
+    let mut completed: Vec<(u64, u64, String)> = state
+        .updates
+        .iter()
+        .filter(|(_, r)| matches!(r.status, UpdateStatus::Completed(_)))
+        .map(|(id, r)| (r.completed, r.seq, id.clone()))
+        .collect();
+    let Some(excess) = completed.len().checked_sub(limit).filter(|n| *n > 0) else {
+        return;
+    };
+    completed.sort_unstable();
+    for (_, _, id) in completed.into_iter().take(excess) {
+        state.updates.remove(&id);
+    }
 }
 
 /// The failure callers of an update get when the run closes before it completed.
@@ -223,7 +259,7 @@ pub(crate) fn apply_update_response(
         UpdateResponse::Completed(result) => {
             let result = result.map_err(Failure::truncated);
             let record = run.state.updates.get_mut(&id)?;
-            record.status = UpdateStatus::Completed(result.clone());
+            mark_completed(record, &mut run.state.update_completions, result.clone());
             record.name.clear();
             if let Some(completed) = completed_event_id {
                 append(
@@ -289,6 +325,7 @@ impl Core {
                         name: req.name,
                         input: req.input,
                         status: UpdateStatus::Admitted,
+                        completed: 0,
                     },
                 );
                 self.batch.dirty.insert(key.clone());
@@ -328,11 +365,12 @@ impl Core {
     /// callers; accepted ones keep it as their outcome.
     pub(super) fn close_updates(&mut self, key: &RunKey, state: &mut RunState) {
         let mut answers = Vec::new();
+        let completions = &mut state.update_completions;
         state.updates.retain(|id, record| match record.status {
             UpdateStatus::Completed(_) => true,
             UpdateStatus::Accepted => {
                 let failure = run_closed(id, true);
-                record.status = UpdateStatus::Completed(Err(failure.clone()));
+                mark_completed(record, completions, Err(failure.clone()));
                 answers.push((id.clone(), Err(BackendError::UpdateFailed(failure))));
                 true
             }
@@ -344,6 +382,7 @@ impl Core {
                 false
             }
         });
+        trim_outcomes(state, self.options.update_outcomes_kept);
         self.answer_updates(key, answers);
         // Waiters of ids the run no longer knows (none expected).
         let stale: Vec<_> = self
