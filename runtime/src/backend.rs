@@ -167,6 +167,11 @@ pub struct UpdateDelivery {
     pub name: String,
     /// Encoded arguments.
     pub input: Vec<Payload>,
+    /// The last history event when the update arrived: the workflow gets
+    /// the update right after that event's job, so signals and updates
+    /// keep their arrival order (recorded on the update's
+    /// `WorkflowExecutionUpdateAccepted` for replay).
+    pub sequencing_event_id: i64,
 }
 
 /// The run a start request led to.
@@ -269,7 +274,8 @@ pub struct WorkflowTask {
     /// workflow and the engine records it on `WorkflowTaskStarted`.
     pub suggest_continue_as_new: bool,
     /// Updates not yet accepted, in arrival order: the task delivers them
-    /// (after its signals) and answers each with an `UpdateResponse`.
+    /// among its signals, each after the event it arrived after (its
+    /// `sequencing_event_id`), and answers each with an `UpdateResponse`.
     pub updates: Vec<UpdateDelivery>,
     /// When set, this is a query task, not a workflow task: answer it with
     /// [`Backend::respond_query`] from the run's committed state (the cached

@@ -806,6 +806,7 @@ impl Core {
     }
 
     fn undo_wft(&mut self, key: &RunKey, task_id: i64) {
+        let now = self.now();
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };
@@ -822,6 +823,9 @@ impl Core {
         }
         run.state.wft = WftState::Ready { scheduled_time };
         super::updates::undeliver_updates(&mut run.state);
+        // What arrived meanwhile was buffered for that task: write it now,
+        // so later arrivals (written at once) cannot overtake it.
+        super::tasks::append_buffered(run, &mut self.batch, now);
         let queue = (key.namespace.clone(), run.state.task_queue.clone());
         self.wft_queues
             .entry(queue.clone())

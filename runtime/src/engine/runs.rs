@@ -15,7 +15,9 @@ use super::core::{Core, Deadline, Effect, Latest, Lookup, Run, append, later, ra
 use super::state::{ActivityPhase, RunKey, RunState, WftState};
 use super::store::{Loaded, Store, StoreOp};
 use super::tasks::append_buffered;
-use super::updates::{UpdateRecord, UpdateStatus, mark_completed, run_closed, trim_outcomes};
+use super::updates::{
+    Arrival, UpdateRecord, UpdateStatus, mark_completed, run_closed, trim_outcomes,
+};
 
 pub(super) fn check_id(what: &str, value: &str) -> Result<(), BackendError> {
     if value.is_empty() {
@@ -325,10 +327,12 @@ impl Core {
         for (id, record) in std::mem::take(&mut run.state.updates) {
             match record.status {
                 UpdateStatus::Admitted | UpdateStatus::Delivered { .. } => {
+                    // It arrived before anything the new run receives.
                     moved.insert(
                         id,
                         UpdateRecord {
                             status: UpdateStatus::Admitted,
+                            arrived: Arrival::After(0),
                             ..record
                         },
                     );

@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use crate::backend::{BackendError, UpdateDelivery, UpdateRequest};
 use crate::converter::Payload;
 use crate::failure::{ApplicationError, Failure};
-use crate::history::EventAttributes;
+use crate::history::{EventAttributes, UNSEQUENCED};
 use crate::protocol::{Command, UpdateResponse};
 
 use super::core::{Batch, Core, Effect, Lookup, Resolved, Run, Target, append};
@@ -54,10 +54,72 @@ pub(crate) struct UpdateRecord {
     /// Dropped once accepted (history holds it then).
     pub input: Vec<Payload>,
     pub status: UpdateStatus,
+    /// Where the update arrived among the run's incoming events.
+    #[serde(default)]
+    pub arrived: Arrival,
     /// Completion order (0 until completed, and for records written
     /// before it was counted): the oldest completed are dropped first.
     #[serde(default)]
     pub completed: u64,
+}
+
+/// Where an update arrived among the run's incoming events (signals,
+/// cancel requests, activity results, timers), which decides where the
+/// workflow gets it among them, live and on replay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Arrival {
+    /// After history's event with this id (the last event when it arrived;
+    /// 0: before all of them).
+    After(i64),
+    /// While a workflow task ran, after the first `n` facts buffered then:
+    /// the event it follows is known once the buffer is written (the task
+    /// ends before another can deliver the update).
+    Buffered(usize),
+}
+
+impl Default for Arrival {
+    /// Records from before arrivals were kept: after every event.
+    fn default() -> Self {
+        Arrival::After(UNSEQUENCED)
+    }
+}
+
+impl Arrival {
+    /// The update's sequencing event id (the event it follows).
+    pub fn event_id(self) -> i64 {
+        match self {
+            Arrival::After(id) => id,
+            // Not expected at delivery; after everything, as before.
+            Arrival::Buffered(_) => UNSEQUENCED,
+        }
+    }
+}
+
+/// Where an update arriving now stands: after the last event, or, while a
+/// workflow task runs, after the facts buffered so far (incoming facts go
+/// to the buffer then).
+pub(crate) fn arrival_now(state: &RunState) -> Arrival {
+    if matches!(state.wft, WftState::Started { .. }) {
+        Arrival::Buffered(state.buffered.len())
+    } else {
+        Arrival::After(state.next_event_id - 1)
+    }
+}
+
+/// The buffer was written: `base` is the last event id before it, `ends[i]`
+/// the last event id of buffered fact `i`. Updates that arrived while it
+/// filled now follow a known event.
+pub(crate) fn place_buffered_arrivals(state: &mut RunState, base: i64, ends: &[i64]) {
+    for record in state.updates.values_mut() {
+        if let Arrival::Buffered(n) = record.arrived {
+            let after = n
+                .checked_sub(1)
+                .and_then(|i| ends.get(i))
+                .copied()
+                .unwrap_or(base);
+            record.arrived = Arrival::After(after);
+        }
+    }
 }
 
 /// Marks an update completed with `result`, numbered in completion order.
@@ -148,6 +210,7 @@ pub(crate) fn deliver_updates(state: &mut RunState, task_id: i64) -> Vec<UpdateD
                 update_id: id.clone(),
                 name: r.name.clone(),
                 input: r.input.clone(),
+                sequencing_event_id: r.arrived.event_id(),
             }
         })
         .collect()
@@ -241,6 +304,7 @@ pub(crate) fn apply_update_response(
             record.status = UpdateStatus::Accepted;
             let name = record.name.clone();
             let input = std::mem::take(&mut record.input);
+            let sequencing = record.arrived.event_id();
             if let Some(completed) = completed_event_id {
                 append(
                     run,
@@ -251,6 +315,7 @@ pub(crate) fn apply_update_response(
                         name,
                         input,
                         workflow_task_completed_event_id: completed,
+                        accepted_request_sequencing_event_id: sequencing,
                     },
                 );
             }
@@ -318,6 +383,7 @@ impl Core {
             None => {
                 run.state.update_seq += 1;
                 let seq = run.state.update_seq;
+                let arrived = arrival_now(&run.state);
                 run.state.updates.insert(
                     req.update_id.clone(),
                     UpdateRecord {
@@ -325,6 +391,7 @@ impl Core {
                         name: req.name,
                         input: req.input,
                         status: UpdateStatus::Admitted,
+                        arrived,
                         completed: 0,
                     },
                 );
