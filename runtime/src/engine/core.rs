@@ -76,6 +76,10 @@ pub(crate) enum Request {
     QueryClosed(Box<QueryItem>, Tx<AnswerRx>),
     RespondQuery(TaskToken, Box<Result<Payload, Failure>>, Tx<()>),
     Update(Box<UpdateRequest>, Tx<Lookup<AnswerRx>>),
+    UpdateWithStart(
+        Box<(StartWorkflowRequest, UpdateRequest)>,
+        Tx<(StartWorkflowResponse, Lookup<AnswerRx>)>,
+    ),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -476,6 +480,7 @@ impl Core {
                 Request::History(_, tx) => drop(tx.send(Err(err))),
                 Request::WaitResult(_, tx) => drop(tx.send(Err(err))),
                 Request::Query(_, tx) | Request::Update(_, tx) => drop(tx.send(Err(err))),
+                Request::UpdateWithStart(_, tx) => drop(tx.send(Err(err))),
                 Request::QueryClosed(_, tx) => drop(tx.send(Err(err))),
                 Request::RespondQuery(_, _, tx) => drop(tx.send(Err(err))),
                 Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
@@ -615,6 +620,11 @@ impl Core {
             }
             Request::Update(request, tx) => {
                 let result = self.update(*request);
+                self.reply(tx, result);
+            }
+            Request::UpdateWithStart(request, tx) => {
+                let (start, update) = *request;
+                let result = self.update_with_start(start, update);
                 self.reply(tx, result);
             }
             Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),

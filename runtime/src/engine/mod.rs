@@ -34,8 +34,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::backend::{
     ActivityTask, ActivityTaskResult, Backend, BackendError, CancelRequest, Description,
     HeartbeatResponse, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest,
-    StartWorkflowResponse, TaskToken, TerminateRequest, UpdateRequest, WorkflowTask,
-    WorkflowTaskCompletion,
+    StartWorkflowResponse, TaskToken, TerminateRequest, UpdateRequest, UpdateWithStartResponse,
+    WorkflowTask, WorkflowTaskCompletion,
 };
 use crate::converter::{Payload, PayloadLimits};
 use crate::failure::Failure;
@@ -338,6 +338,36 @@ impl Backend for Engine {
                     updates::closed_run_update(&state, &update_id)
                 }
             }
+        })
+    }
+
+    fn update_with_start(
+        &self,
+        start: StartWorkflowRequest,
+        update: UpdateRequest,
+    ) -> BoxFuture<'_, Result<UpdateWithStartResponse, BackendError>> {
+        Box::pin(async move {
+            let namespace = update.namespace.clone();
+            let workflow_id = update.workflow_id.clone();
+            let update_id = update.update_id.clone();
+            let (started, lookup) = self
+                .call(|tx| Request::UpdateWithStart(Box::new((start, update)), tx))
+                .await?;
+            let outcome = match lookup {
+                Lookup::Now(answer) => answer.await.unwrap_or_else(|_| Err(shut_down())),
+                Lookup::Stored(rx) => {
+                    // The request id named a run that has closed since.
+                    let target = target(&namespace, &workflow_id, Some(&started.run_id));
+                    let run = stored(&target, rx).await?;
+                    let state = RunState::from_row(&run.row)?;
+                    updates::closed_run_update(&state, &update_id)
+                }
+            };
+            Ok(UpdateWithStartResponse {
+                run_id: started.run_id,
+                started: started.started,
+                outcome,
+            })
         })
     }
 

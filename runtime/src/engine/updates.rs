@@ -3,6 +3,8 @@
 //! (`WorkflowExecutionUpdateAccepted`) or rejected (nothing written) and
 //! completed (`WorkflowExecutionUpdateCompleted`) by the task's commands.
 //! Callers get the outcome once the completion is durable.
+//! Update-with-start admits the update in the batch that starts the run
+//! (or finds it), so both commit together.
 //!
 //! Dedup is per chain: (namespace, workflow id, first execution run id,
 //! update id). Continue-as-new carries every record to the new run
@@ -20,7 +22,9 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::backend::{BackendError, UpdateDelivery, UpdateRequest};
+use crate::backend::{
+    BackendError, StartWorkflowRequest, StartWorkflowResponse, UpdateDelivery, UpdateRequest,
+};
 use crate::converter::Payload;
 use crate::failure::{ApplicationError, Failure};
 use crate::history::{EventAttributes, UNSEQUENCED};
@@ -344,7 +348,7 @@ pub(crate) fn apply_update_response(
 }
 
 impl Core {
-    pub(super) fn update(&mut self, req: UpdateRequest) -> Result<Lookup<AnswerRx>, BackendError> {
+    fn check_update(&self, req: &UpdateRequest) -> Result<(), BackendError> {
         check_id("namespace", &req.namespace)?;
         check_id("workflow id", &req.workflow_id)?;
         check_id("update id", &req.update_id)?;
@@ -355,6 +359,42 @@ impl Core {
         self.options
             .payload_limits
             .check(&format!("input of update {:?}", req.name), &req.input)?;
+        Ok(())
+    }
+
+    /// Update-with-start: the start (or the run found) and the admitted
+    /// update land in the same batch, so they commit together. Everything
+    /// that could refuse the update is checked before the start.
+    pub(super) fn update_with_start(
+        &mut self,
+        start: StartWorkflowRequest,
+        update: UpdateRequest,
+    ) -> Result<(StartWorkflowResponse, Lookup<AnswerRx>), BackendError> {
+        if update.namespace != start.namespace || update.workflow_id != start.workflow_id {
+            return Err(BackendError::InvalidArgument(
+                "update-with-start: the update must name the started workflow's namespace \
+                 and workflow id"
+                    .into(),
+            ));
+        }
+        if update.run_id.is_some() {
+            return Err(BackendError::InvalidArgument(
+                "update-with-start: the update names no run id (it goes to the run started \
+                 or found)"
+                    .into(),
+            ));
+        }
+        self.check_update(&update)?;
+        let started = self.start(start)?;
+        let lookup = self.update(UpdateRequest {
+            run_id: Some(started.run_id.clone()),
+            ..update
+        })?;
+        Ok((started, lookup))
+    }
+
+    pub(super) fn update(&mut self, req: UpdateRequest) -> Result<Lookup<AnswerRx>, BackendError> {
+        self.check_update(&req)?;
         let target = Target {
             namespace: req.namespace.clone(),
             workflow_id: req.workflow_id.clone(),
