@@ -482,6 +482,72 @@ async fn an_unfinished_update_fails_when_the_run_closes() {
     w.shutdown().await;
 }
 
+/// A `tracing` subscriber that keeps the warnings' messages.
+struct Warnings(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+/// Reads an event's `message` field.
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Warnings {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() == tracing::Level::WARN
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        self.0.lock().unwrap().push(message.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// A run that returns while an update handler is still running is warned
+/// about once, live (the handler's caller gets a "run closed" failure);
+/// replaying its history warns no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finishing_while_a_handler_runs_logs_one_warning() {
+    let warnings = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let _scope = tracing::subscriber::set_default(Warnings(warnings.clone()));
+    let about_handlers = || {
+        warnings
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.contains("finished while signal or update handlers were still running"))
+            .count()
+    };
+    let env = env(false).await;
+    let h = start(&env.client, "cut-off").await;
+    // Both reach the first workflow task: the update's async handler
+    // starts (a timer), then `finish_now` makes the run return at once.
+    let mut slow =
+        Box::pin(h.update_payloads("slow_add", vec![converter::encode(&1).unwrap()], None));
+    assert!(futures::poll!(&mut slow).is_pending());
+    h.signal("finish_now", &()).await.unwrap();
+    // Started here, so its workflow thread logs to this subscriber.
+    let w = worker(&env.client, WorkerOptions::default());
+    assert_eq!(within(h.result()).await.unwrap().applied, 0);
+    assert!(matches!(within(slow).await, Err(ClientError::Update(_))));
+    assert_eq!(about_handlers(), 1);
+    let events = h.history().await.unwrap();
+    replay("cut-off", &events);
+    assert_eq!(about_handlers(), 1);
+    w.shutdown().await;
+}
+
 mod engine_level {
     //! The engine alone, driven through `Backend`: delivery, events and
     //! refused responses.
