@@ -167,6 +167,11 @@ pub struct UpdateDelivery {
     pub name: String,
     /// Encoded arguments.
     pub input: Vec<Payload>,
+    /// The last history event when the update arrived: the workflow gets
+    /// the update right after that event's job, so signals and updates
+    /// keep their arrival order (recorded on the update's
+    /// `WorkflowExecutionUpdateAccepted` for replay).
+    pub sequencing_event_id: i64,
 }
 
 /// The run a start request led to.
@@ -176,6 +181,19 @@ pub struct StartWorkflowResponse {
     pub run_id: String,
     /// False when an existing run was returned (same request id, or `UseExisting`).
     pub started: bool,
+}
+
+/// What update-with-start answers once the update has an outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateWithStartResponse {
+    /// The run the update went to: the one this call started, or the open
+    /// run it found (same request id, or `UseExisting`).
+    pub run_id: String,
+    /// Whether this call started the run.
+    pub started: bool,
+    /// The update's result, or why it has none (`UpdateFailed`: rejected,
+    /// its handler failed, or the run closed before it completed).
+    pub outcome: Result<Payload, BackendError>,
 }
 
 /// Where a run stands.
@@ -269,7 +287,8 @@ pub struct WorkflowTask {
     /// workflow and the engine records it on `WorkflowTaskStarted`.
     pub suggest_continue_as_new: bool,
     /// Updates not yet accepted, in arrival order: the task delivers them
-    /// (after its signals) and answers each with an `UpdateResponse`.
+    /// among its signals, each after the event it arrived after (its
+    /// `sequencing_event_id`), and answers each with an `UpdateResponse`.
     pub updates: Vec<UpdateDelivery>,
     /// When set, this is a query task, not a workflow task: answer it with
     /// [`Backend::respond_query`] from the run's committed state (the cached
@@ -510,6 +529,22 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         request: UpdateRequest,
     ) -> BoxFuture<'_, Result<Payload, BackendError>>;
+
+    /// Temporal's update-with-start: starts the run per `start`'s policies
+    /// (or finds it: the same request id, or an open run under
+    /// `IdConflictPolicy::UseExisting`) and sends it `update`, in one
+    /// commit, so the run never starts without the update; then waits for
+    /// the update's outcome as [`Backend::update_workflow`] does. The
+    /// update names `start`'s namespace and workflow id and no run id. A
+    /// refused start (an open run under `Fail`, a reuse policy) or an
+    /// invalid update is an error and changes nothing. Retried with the
+    /// same request id and update id, it neither starts twice nor applies
+    /// the update twice; the first run's workflow task carries the update.
+    fn update_with_start(
+        &self,
+        start: StartWorkflowRequest,
+        update: UpdateRequest,
+    ) -> BoxFuture<'_, Result<UpdateWithStartResponse, BackendError>>;
 
     /// Waits for a workflow task on a task queue.
     fn poll_workflow_task<'a>(

@@ -5,7 +5,7 @@
 //! input and result types are checked by the compiler.
 
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -177,6 +177,50 @@ impl Client {
         Ok(self.workflow_handle(id, Some(response.run_id)))
     }
 
+    /// A handle whose updates are Temporal's update-with-start: each
+    /// starts the workflow if it is not running and sends the update to it
+    /// in one step (the run never starts without the update), then returns
+    /// the update's result. The first workflow task of a run it starts
+    /// carries the update.
+    ///
+    /// An open run is updated only under
+    /// `options.id_conflict_policy(IdConflictPolicy::UseExisting)`, as in
+    /// Temporal; with the default `Fail` an open run refuses the call
+    /// (`WorkflowAlreadyStarted`, nothing applied). The request id
+    /// (`options.request_id`, else one fresh id for this handle) and the
+    /// update id (`with_update_id`) make a retry safe: it neither starts
+    /// twice nor applies the update twice. Once the run started through
+    /// this request id has closed, updates through the handle reach that
+    /// closed run (a known update id still returns its outcome); a new run
+    /// needs a new request id. Signals, queries and `result()` go to the
+    /// workflow id's latest run; `run_id()` names the run the first update
+    /// went to.
+    ///
+    /// ```ignore
+    /// let cart = client.update_with_start(
+    ///     ShoppingCart::run,
+    ///     CartInput::default(),
+    ///     WorkflowOptions::new("cart-7", "carts")
+    ///         .id_conflict_policy(IdConflictPolicy::UseExisting),
+    /// )?;
+    /// let total = cart.with_update_id("add-apples").add_item(apples).await?;
+    /// ```
+    pub fn update_with_start<W: Workflow>(
+        &self,
+        _run: impl RunFn<W>,
+        input: W::Input,
+        options: WorkflowOptions,
+    ) -> Result<WorkflowHandle<W>, ClientError> {
+        let id = options.id.clone();
+        let request = self.start_request::<W>(&input, options)?;
+        let mut handle = self.workflow_handle(id, None);
+        handle.with_start = Some(Arc::new(WithStart {
+            request,
+            run_id: OnceLock::new(),
+        }));
+        Ok(handle)
+    }
+
     fn start_request<W: Workflow>(
         &self,
         input: &W::Input,
@@ -221,9 +265,18 @@ impl Client {
             workflow_id: workflow_id.into(),
             run_id,
             update_id: None,
+            with_start: None,
             _workflow: PhantomData,
         }
     }
+}
+
+/// The start half of an update-with-start handle.
+#[derive(Debug)]
+struct WithStart {
+    request: StartWorkflowRequest,
+    /// The run the first update went to.
+    run_id: OnceLock<String>,
 }
 
 /// A signal's arguments: none for `()` (a handler without an argument),
@@ -244,6 +297,8 @@ pub struct WorkflowHandle<W> {
     run_id: Option<String>,
     /// Update id the next updates through this handle use (default: fresh).
     update_id: Option<String>,
+    /// Set by [`Client::update_with_start`]: updates start the workflow.
+    with_start: Option<Arc<WithStart>>,
     _workflow: PhantomData<fn() -> W>,
 }
 
@@ -254,6 +309,7 @@ impl<W> Clone for WorkflowHandle<W> {
             workflow_id: self.workflow_id.clone(),
             run_id: self.run_id.clone(),
             update_id: self.update_id.clone(),
+            with_start: self.with_start.clone(),
             _workflow: PhantomData,
         }
     }
@@ -265,9 +321,15 @@ impl<W: Workflow> WorkflowHandle<W> {
         &self.workflow_id
     }
 
-    /// The run id, when the handle names one.
+    /// The run id, when the handle names one (for an update-with-start
+    /// handle: the run its first update went to, once it has gone).
     pub fn run_id(&self) -> Option<&str> {
-        self.run_id.as_deref()
+        self.run_id.as_deref().or_else(|| {
+            self.with_start
+                .as_ref()
+                .and_then(|w| w.run_id.get())
+                .map(String::as_str)
+        })
     }
 
     /// Waits for the run to close and returns its value, or the
@@ -432,7 +494,9 @@ impl<W: Workflow> WorkflowHandle<W> {
 
     /// Sends an update whose arguments are already encoded. With
     /// `update_id` given, a retry returns the first outcome and the
-    /// handler runs once; `None` takes a fresh id.
+    /// handler runs once; `None` takes a fresh id. Through a handle from
+    /// [`Client::update_with_start`], the workflow is started first if it
+    /// is not running.
     pub async fn update_payloads(
         &self,
         name: &str,
@@ -449,11 +513,23 @@ impl<W: Workflow> WorkflowHandle<W> {
             name: name.to_string(),
             input,
         };
-        self.client
+        let Some(with_start) = &self.with_start else {
+            return self
+                .client
+                .backend
+                .update_workflow(request)
+                .await
+                .map_err(ClientError::from_backend);
+        };
+        let response = self
+            .client
             .backend
-            .update_workflow(request)
+            .update_with_start(with_start.request.clone(), request)
             .await
-            .map_err(ClientError::from_backend)
+            .map_err(ClientError::from_backend)?;
+        // The first run wins; a later call finds the same run anyway.
+        let _ = with_start.run_id.set(response.run_id);
+        response.outcome.map_err(ClientError::from_backend)
     }
 
     /// The same handle, whose updates use `update_id` (typed stubs

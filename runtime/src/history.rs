@@ -203,6 +203,13 @@ pub enum EventAttributes {
         name: String,
         input: Vec<Payload>,
         workflow_task_completed_event_id: i64,
+        /// The last event of history when the update arrived (Temporal's
+        /// sequencing event id): replay delivers the update right after
+        /// that event's job, so updates and signals keep their arrival
+        /// order. Histories without it deliver the update after the
+        /// task's signals ([`UNSEQUENCED`]).
+        #[serde(default = "unsequenced")]
+        accepted_request_sequencing_event_id: i64,
     },
     /// An update's handler finished (a command event).
     WorkflowExecutionUpdateCompleted {
@@ -244,6 +251,14 @@ pub enum EventAttributes {
         input: Vec<Payload>,
         workflow_task_completed_event_id: i64,
     },
+}
+
+/// The sequencing event id of an update accepted before updates recorded
+/// one: after every event of its workflow task.
+pub const UNSEQUENCED: i64 = i64::MAX;
+
+fn unsequenced() -> i64 {
+    UNSEQUENCED
 }
 
 impl EventAttributes {

@@ -63,8 +63,9 @@ pub enum Job {
         randomness_seed: u64,
     },
     /// A signal arrived: run the workflow's handler for `name`. Signals are
-    /// applied in the order history received them, after the start job and
-    /// patch notifications and before resolutions.
+    /// applied in the order history received them, interleaved with updates
+    /// and cancel requests by arrival, after the start job and patch
+    /// notifications and before resolutions.
     Signal {
         /// The signal's name.
         name: String,
@@ -74,8 +75,9 @@ pub enum Job {
     /// An update arrived: validate it (when `run_validator`), then accept
     /// and run its handler, or reject it. On replay the update is
     /// delivered with `run_validator: false` in the task whose commands
-    /// accepted it: validators do not run again. Updates come after the
-    /// signals of the same activation, in arrival order.
+    /// accepted it: validators do not run again. Updates come among the
+    /// signals of the same activation in exact arrival order (see
+    /// [`Job::rank`]).
     Update {
         /// The update's id.
         id: String,
@@ -134,9 +136,17 @@ pub enum Job {
 
 impl Job {
     /// Where the job goes in an activation, as Temporal core orders jobs:
-    /// start, then patch notifications, then signals (in arrival order),
-    /// then resolutions (activities, timers, side effect values), then local
-    /// activity resolutions. Jobs of one rank keep their order.
+    /// start, then patch notifications, then signals, updates and cancel
+    /// requests (one rank, in exact arrival order), then resolutions
+    /// (activities, timers, side effect values), then local activity
+    /// resolutions. Jobs of one rank keep their order.
+    ///
+    /// The arrival order of rank 2 is the same live and on replay: a signal
+    /// arrives at its event id; an update arrives right after its
+    /// sequencing event id, the last history event when the engine
+    /// received it, which the worker gets with the update and replay reads
+    /// from `WorkflowExecutionUpdateAccepted` (the driver in `translate`
+    /// places the jobs; [`order_jobs`] alone sorts by rank only).
     pub fn rank(&self) -> u8 {
         match self {
             Job::Start { .. } => 0,
@@ -150,8 +160,9 @@ impl Job {
     }
 }
 
-/// Puts an activation's jobs in the order they must be applied (a stable
-/// sort by [`Job::rank`]).
+/// Puts an activation's jobs in rank order (a stable sort by
+/// [`Job::rank`]), keeping the order of jobs within a rank: give it jobs of
+/// one rank in arrival order.
 pub fn order_jobs(jobs: &mut [Job]) {
     jobs.sort_by_key(Job::rank);
 }

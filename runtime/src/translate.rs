@@ -23,6 +23,18 @@
 //! with no event is accepted only when the events after its task show the
 //! timer fired or the activity ended while the task ran (the engine then had
 //! nothing to cancel). `WorkflowExecutionTerminated` ends the history.
+//!
+//! Signals, updates and cancel requests share a rank and keep their arrival
+//! order. A signal's arrival is its event id. An update is not in history
+//! until accepted, and its `WorkflowExecutionUpdateAccepted` is written
+//! among the accepting task's command events, after the buffered signals
+//! that arrived before it; so the engine gives each update the id of the
+//! last event when it arrived (its sequencing event id: live on
+//! [`UpdateDelivery`], recorded on the accepted event for replay), and
+//! both live and on replay the update's job goes right after that event's
+//! job ([`Place`]). An update that arrived while a workflow task ran
+//! follows the signals buffered before it: the engine fixes its sequencing
+//! id when the buffer is written, before any task delivers the update.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -38,7 +50,6 @@ use crate::history::{
 };
 use crate::protocol::{
     Activation, Command, Job, Resolution, ScheduleActivity, UpdateResponse, WorkflowInfo,
-    order_jobs,
 };
 use crate::workflow::executor::{Instance, TaskError};
 use crate::workflow::{ACTIVITY_CANCELED, canceled_activity};
@@ -69,6 +80,8 @@ pub(crate) struct RunDriver {
     /// What the events of a live task's commands refer to.
     context: CommandContext,
     jobs: Vec<Job>,
+    /// Where each of `jobs` arrived (same index).
+    places: Vec<Place>,
     /// Commands of the last live task, waiting to meet their events.
     awaiting: Option<Vec<Command>>,
     last_event_id: i64,
@@ -84,14 +97,62 @@ pub(crate) struct RunDriver {
 /// not carry; strict replay rebuilds those events with it.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CommandContext {
-    /// Name and input of the updates delivered live, by id (what the
-    /// engine records when it accepts one).
-    pub updates: HashMap<String, (String, Vec<Payload>)>,
+    /// The updates delivered live, by id (what the engine records when it
+    /// accepts one).
+    pub updates: DeliveredUpdates,
     /// The `ActivityTaskScheduled` event of each activity, by seq (what an
     /// `ActivityTaskCancelRequested` names).
     pub activities: HashMap<u32, i64>,
     /// The `TimerStarted` event of each timer, by seq.
     pub timers: HashMap<u32, i64>,
+}
+
+/// Delivered updates, by update id.
+pub(crate) type DeliveredUpdates = HashMap<String, UpdateDelivery>;
+
+/// Where a job goes among the jobs of its [`Job::rank`]: an incoming
+/// event's job at its event id, an update right after the event it arrived
+/// after (its sequencing event id), a replayed task's marker jobs first.
+/// Jobs in the same place keep the order they were added in (arrival order
+/// for updates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    after_event: i64,
+    update: bool,
+}
+
+impl Place {
+    const FIRST: Place = Place {
+        after_event: i64::MIN,
+        update: false,
+    };
+    const LAST: Place = Place {
+        after_event: i64::MAX,
+        update: false,
+    };
+
+    fn event(event_id: i64) -> Place {
+        Place {
+            after_event: event_id,
+            update: false,
+        }
+    }
+
+    fn update(sequencing_event_id: i64) -> Place {
+        Place {
+            after_event: sequencing_event_id,
+            update: true,
+        }
+    }
+}
+
+/// Puts jobs in the order they must be applied: by rank, then by place (a
+/// stable sort). A job without a place goes last in its rank.
+fn arrange(jobs: Vec<Job>, places: Vec<Place>) -> Vec<Job> {
+    let places = places.into_iter().chain(std::iter::repeat(Place::LAST));
+    let mut placed: Vec<(Job, Place)> = jobs.into_iter().zip(places).collect();
+    placed.sort_by_key(|(job, place)| (job.rank(), *place));
+    placed.into_iter().map(|(job, _)| job).collect()
 }
 
 struct LiveTask {
@@ -128,6 +189,7 @@ impl RunDriver {
             attempts: HashMap::new(),
             timers: HashMap::new(),
             jobs: Vec::new(),
+            places: Vec::new(),
             awaiting: None,
             last_event_id: 0,
             started_time: None,
@@ -139,24 +201,31 @@ impl RunDriver {
     }
 
     /// Adds the updates a live task delivers to its activation's jobs,
-    /// after the jobs its events made (so after its signals).
+    /// each right after the event it arrived after.
     pub fn deliver_updates(&mut self, updates: &[UpdateDelivery]) {
         for u in updates {
-            self.context
-                .updates
-                .insert(u.update_id.clone(), (u.name.clone(), u.input.clone()));
-            self.jobs.push(Job::Update {
-                id: u.update_id.clone(),
-                name: u.name.clone(),
-                input: u.input.clone(),
-                run_validator: true,
-            });
+            self.context.updates.insert(u.update_id.clone(), u.clone());
+            self.push_job(
+                Job::Update {
+                    id: u.update_id.clone(),
+                    name: u.name.clone(),
+                    input: u.input.clone(),
+                    run_validator: true,
+                },
+                Place::update(u.sequencing_event_id),
+            );
         }
     }
 
-    /// Name and input of the updates delivered live, and the events of the
-    /// run's activities and timers: what the events of this task's commands
-    /// refer to.
+    fn push_job(&mut self, job: Job, place: Place) {
+        // Jobs added without a place (none expected) go last in their rank.
+        self.places.resize(self.jobs.len(), Place::LAST);
+        self.jobs.push(job);
+        self.places.push(place);
+    }
+
+    /// The updates delivered live, and the events of the run's activities
+    /// and timers: what the events of this task's commands refer to.
     pub fn command_context(&self) -> &CommandContext {
         &self.context
     }
@@ -210,10 +279,18 @@ impl RunDriver {
                     // Activities the task's requests cancelled at once: their
                     // outcome is for the next activation.
                     for e in at_once {
+                        self.places.resize(self.jobs.len(), Place::LAST);
                         self.apply_incoming(e, &e.attributes)?;
+                        self.places
+                            .resize(self.jobs.len(), Place::event(e.event_id));
                     }
                 }
-                other => self.apply_incoming(event, other)?,
+                other => {
+                    self.places.resize(self.jobs.len(), Place::LAST);
+                    self.apply_incoming(event, other)?;
+                    self.places
+                        .resize(self.jobs.len(), Place::event(event.event_id));
+                }
             }
         }
         Ok(())
@@ -373,8 +450,10 @@ impl RunDriver {
         history_length: u64,
         hint: TaskHint,
     ) -> Activation {
-        let mut jobs = std::mem::take(&mut self.jobs);
-        order_jobs(&mut jobs);
+        let jobs = arrange(
+            std::mem::take(&mut self.jobs),
+            std::mem::take(&mut self.places),
+        );
         Activation {
             timestamp,
             is_replaying: replaying,
@@ -401,16 +480,16 @@ impl RunDriver {
             .first()
             .map_or(self.last_event_id, |e| e.event_id - 1);
         let hint = self.hint;
-        let mut activation = self.activation(timestamp, true, length as u64, hint);
-        let mut jobs = marker_jobs(command_events);
-        jobs.append(&mut activation.jobs);
-        // Updates this task accepted, after its signals as live: the
-        // validator does not run again.
-        jobs.extend(accepted_update_jobs(command_events));
-        // The same order as the live activation: markers' jobs go to their
-        // rank (patches after start, side effect values with resolutions).
-        order_jobs(&mut jobs);
-        activation.jobs = jobs;
+        // Markers' jobs go to their rank (patches after start, side effect
+        // values first among resolutions); the updates this task accepted
+        // go where they arrived, as live, and skip the validator.
+        for job in marker_jobs(command_events) {
+            self.push_job(job, Place::FIRST);
+        }
+        for (job, sequencing_event_id) in accepted_update_jobs(command_events) {
+            self.push_job(job, Place::update(sequencing_event_id));
+        }
+        let activation = self.activation(timestamp, true, length as u64, hint);
         let mut commands = self.instance.activate(activation)?;
         let mut expected = command_events.iter().peekable();
         let mut pending_local = HashSet::new();
@@ -832,8 +911,9 @@ fn is_rejection(command: &Command) -> bool {
     )
 }
 
-/// The updates a replayed task accepted, as jobs that skip the validator.
-fn accepted_update_jobs(command_events: &[Event]) -> Vec<Job> {
+/// The updates a replayed task accepted, as jobs that skip the validator,
+/// with their sequencing event ids.
+fn accepted_update_jobs(command_events: &[Event]) -> Vec<(Job, i64)> {
     command_events
         .iter()
         .filter_map(|e| match &e.attributes {
@@ -841,13 +921,17 @@ fn accepted_update_jobs(command_events: &[Event]) -> Vec<Job> {
                 update_id,
                 name,
                 input,
+                accepted_request_sequencing_event_id,
                 ..
-            } => Some(Job::Update {
-                id: update_id.clone(),
-                name: name.clone(),
-                input: input.clone(),
-                run_validator: false,
-            }),
+            } => Some((
+                Job::Update {
+                    id: update_id.clone(),
+                    name: name.clone(),
+                    input: input.clone(),
+                    run_validator: false,
+                },
+                *accepted_request_sequencing_event_id,
+            )),
             _ => None,
         })
         .collect()
@@ -1225,12 +1309,14 @@ pub(crate) fn task_events(
             Command::UpdateResponse { id, response } => match response {
                 UpdateResponse::Rejected(_) => continue,
                 UpdateResponse::Accepted => {
-                    let (name, input) = context.updates.get(id).cloned().unwrap_or_default();
+                    let delivery = context.updates.get(id);
                     EventAttributes::WorkflowExecutionUpdateAccepted {
                         update_id: id.clone(),
-                        name,
-                        input,
+                        name: delivery.map(|d| d.name.clone()).unwrap_or_default(),
+                        input: delivery.map(|d| d.input.clone()).unwrap_or_default(),
                         workflow_task_completed_event_id: completed,
+                        accepted_request_sequencing_event_id: delivery
+                            .map_or(crate::history::UNSEQUENCED, |d| d.sequencing_event_id),
                     }
                 }
                 UpdateResponse::Completed(outcome) => {

@@ -566,6 +566,83 @@ both_stores! {
     }
 }
 
+both_stores! {
+    dedup_memory_is_bounded_and_spans_the_chain(sqlite) {
+        // Small windows: the latest 150 update outcomes, the latest 8
+        // signal request ids, per chain.
+        let options = EngineOptions {
+            update_outcomes_kept: 150,
+            signal_request_ids_kept: 8,
+            ..EngineOptions::default()
+        };
+        let env = env_with(sqlite, options);
+        let w = worker(&env.client);
+        let h = env
+            .client
+            .start_workflow(
+                Tally::run,
+                TallyInput { total: 0, applied: 0, runs: 0 },
+                WorkflowOptions::new("bounded-tally", QUEUE),
+            )
+            .await
+            .unwrap();
+        let add = |id: String| {
+            let h = h.clone();
+            async move {
+                let p = h
+                    .update_payloads("add", vec![converter::encode(&1i64).unwrap()], Some(id))
+                    .await
+                    .unwrap();
+                converter::decode::<i64>(&p).unwrap()
+            }
+        };
+        // 250 updates: three runs of the chain (100 per run).
+        for i in 1..=250i64 {
+            assert_eq!(within(add(format!("u-{i}"))).await, i);
+        }
+        // Kept (one of the latest 150), from an earlier run: the first
+        // outcome, nothing applied.
+        assert_eq!(within(add("u-120".into())).await, 120);
+        assert_eq!(within(add("u-250".into())).await, 250);
+        // Dropped (older than the latest 150): a new update, applied again.
+        assert_eq!(within(add("u-50".into())).await, 251);
+
+        let c = env
+            .client
+            .start_workflow(Collector::run, Collected::default(), WorkflowOptions::new("bounded-collect", QUEUE))
+            .await
+            .unwrap();
+        // 15 signals in waves of 5: each wave ends a run (three runs).
+        for wave in 0..3u32 {
+            for i in wave * 5..wave * 5 + 5 {
+                c.signal_with_request_id("item", &i, format!("s-{i}")).await.unwrap();
+            }
+            within(async {
+                while c.describe().await.unwrap().run_chain.len() < wave as usize + 2 {
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+            })
+            .await;
+        }
+        // Kept (one of the latest 8), from an earlier run: not applied again.
+        c.signal_with_request_id("item", &9u32, "s-9").await.unwrap();
+        // Forgotten: a new signal, applied again.
+        c.signal_with_request_id("item", &1u32, "s-1").await.unwrap();
+        c.signal("finish", &()).await.unwrap();
+        let out = within(c.result()).await.unwrap();
+        let mut items = out.items.clone();
+        items.sort();
+        let mut expected: Vec<u32> = (0..15).collect();
+        expected.push(1);
+        expected.sort();
+        assert_eq!(items, expected);
+        h.signal("finish", &()).await.unwrap();
+        let out = within(h.result()).await.unwrap();
+        assert_eq!((out.total, out.applied), (251, 251));
+        w.shutdown().await;
+    }
+}
+
 /// Chain state survives a restart: the first run id still addresses the
 /// chain, and a completed update id from an earlier run returns its first
 /// result without running again.

@@ -1,6 +1,6 @@
 //! Signals end to end: a hand-written `Workflow::signal`, the engine's
-//! signal and signal-with-start, ordering, buffering, dedup, replay and
-//! restart, on both stores.
+//! signal and signal-with-start, ordering (with updates too), buffering,
+//! dedup, replay and restart, on both stores.
 
 mod support;
 
@@ -19,7 +19,7 @@ use weft::converter::{self, Payload};
 use weft::engine::Engine;
 use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
-use weft::workflow::Handler;
+use weft::workflow::{Handler, UpdateHandler};
 use weft::{
     Client, ClientError, Failure, WorkerOptions, Workflow, WorkflowContext, WorkflowOptions,
     WorkflowResult,
@@ -74,7 +74,8 @@ async fn entered(rx: std_mpsc::Receiver<()>) {
 }
 
 /// Collects `add` signals until `finish`; `slow_add` adds after a timer
-/// (an async handler); anything else has no handler.
+/// (an async handler); anything else has no handler. The `add` update adds
+/// too and returns what was collected so far.
 #[derive(Default)]
 struct Collector {
     values: Vec<String>,
@@ -148,6 +149,32 @@ impl Workflow for Collector {
             }
             _ => None,
         }
+    }
+
+    fn validate(_: &Self, name: &str, input: &[Payload]) -> Option<Result<(), Failure>> {
+        (name == "add").then(|| {
+            converter::decode_single::<String>(input)
+                .map(drop)
+                .map_err(Failure::from)
+        })
+    }
+
+    fn update(
+        ctx: &WorkflowContext<Self>,
+        name: &str,
+        input: &[Payload],
+    ) -> Option<Result<UpdateHandler, Failure>> {
+        (name == "add").then(|| {
+            converter::decode_single::<String>(input)
+                .map_err(Failure::from)
+                .map(|v| {
+                    let values = ctx.state_mut(|s| {
+                        s.values.push(v);
+                        s.values.clone()
+                    });
+                    UpdateHandler::Done(converter::encode(&values).map_err(Failure::from))
+                })
+        })
     }
 }
 
@@ -370,6 +397,99 @@ both_stores! {
 
 /// Signals recorded, and signals buffered behind a task in flight, survive
 /// the engine going away and the SQLite file being reopened.
+/// Sends the update `add` far enough that the engine has its request (in
+/// the engine's queue, ahead of whatever is sent next), and returns the
+/// call, which waits for the update's result.
+async fn send_update<'a>(
+    h: &'a weft::WorkflowHandle<Collector>,
+    value: &'static &'static str,
+) -> std::pin::Pin<Box<impl std::future::Future<Output = Result<Vec<String>, ClientError>> + 'a>> {
+    let mut call = Box::pin(h.update::<Vec<String>>("add", value));
+    assert!(futures::poll!(&mut call).is_pending());
+    call
+}
+
+/// The sequencing event id each accepted update recorded, by update name
+/// argument, and the event id of each signal, by argument.
+fn arrivals(events: &[Event]) -> Vec<(String, i64)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.attributes {
+            EventAttributes::WorkflowExecutionSignaled { input, .. } => Some((
+                converter::decode::<String>(input.first()?).ok()?,
+                e.event_id,
+            )),
+            EventAttributes::WorkflowExecutionUpdateAccepted {
+                input,
+                accepted_request_sequencing_event_id,
+                ..
+            } => Some((
+                converter::decode::<String>(input.first()?).ok()?,
+                *accepted_request_sequencing_event_id,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+both_stores! {
+    signals_and_updates_apply_in_arrival_order(sqlite) {
+        let env = env(sqlite).await;
+        let tag = format!("interleaved-{sqlite}");
+        let h = env.client.start_workflow(Collector::run, input(&tag), options(&tag)).await.unwrap();
+        // No worker yet: all five arrive before the first workflow task.
+        h.signal("add", &"s1").await.unwrap();
+        let u1 = send_update(&h, &"u1").await;
+        h.signal("add", &"s2").await.unwrap();
+        let u2 = send_update(&h, &"u2").await;
+        h.signal("add", &"s3").await.unwrap();
+        // No cache: every task replays the run first, so the result
+        // shows the replayed order too.
+        let w = worker(&env.client, strict(0));
+        assert_eq!(within(u1).await.unwrap(), ["s1", "u1"]);
+        assert_eq!(within(u2).await.unwrap(), ["s1", "u1", "s2", "u2"]);
+        h.signal("finish", &()).await.unwrap();
+        let expected = seen(&["s1", "u1", "s2", "u2", "s3"], 0);
+        assert_eq!(within(h.result()).await.unwrap(), expected);
+        let events = h.history().await.unwrap();
+        // Each update records the event it arrived after: its signal.
+        let arrived = arrivals(&events);
+        let at = |v: &str| arrived.iter().filter(|(x, _)| x == v).map(|(_, id)| *id).collect::<Vec<_>>();
+        assert_eq!(at("u1"), at("s1"));
+        assert_eq!(at("u2"), at("s2"));
+        assert_eq!(replay(&tag, &events), expected);
+        w.shutdown().await;
+    }
+
+    updates_sent_while_a_task_runs_keep_their_place_among_buffered_signals(sqlite) {
+        let env = env(sqlite).await;
+        let tag = format!("interleaved-buffered-{sqlite}");
+        let (entered_rx, release) = install_gate(&tag);
+        let w = worker(&env.client, strict(0));
+        let mut inp = input(&tag);
+        inp.gated = true;
+        let h = env.client.start_workflow(Collector::run, inp, options(&tag)).await.unwrap();
+        entered(entered_rx).await;
+        // The first task is running: the signals are buffered, the
+        // updates wait for the next task.
+        let u0 = send_update(&h, &"u0").await;
+        h.signal("add", &"s1").await.unwrap();
+        let u1 = send_update(&h, &"u1").await;
+        h.signal("add", &"s2").await.unwrap();
+        let u2 = send_update(&h, &"u2").await;
+        release.send(()).unwrap();
+        assert_eq!(within(u0).await.unwrap(), ["u0"]);
+        assert_eq!(within(u1).await.unwrap(), ["u0", "s1", "u1"]);
+        assert_eq!(within(u2).await.unwrap(), ["u0", "s1", "u1", "s2", "u2"]);
+        h.signal("finish", &()).await.unwrap();
+        let expected = seen(&["u0", "s1", "u1", "s2", "u2"], 0);
+        assert_eq!(within(h.result()).await.unwrap(), expected);
+        let events = h.history().await.unwrap();
+        assert_eq!(replay(&tag, &events), expected);
+        w.shutdown().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signals_survive_a_restart() {
     let dir = tempfile::tempdir().unwrap();

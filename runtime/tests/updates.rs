@@ -9,7 +9,7 @@ use support::{env, names, strict, within};
 
 use std::time::Duration;
 
-use weft::backend::BackendError;
+use weft::backend::{BackendError, IdConflictPolicy};
 use weft::converter;
 use weft::engine::Engine;
 use weft::history::{Event, EventAttributes};
@@ -215,6 +215,147 @@ both_stores! {
     }
 }
 
+fn uws_options(id: &str) -> WorkflowOptions {
+    WorkflowOptions::new(id, QUEUE).id_conflict_policy(IdConflictPolicy::UseExisting)
+}
+
+both_stores! {
+    update_with_start_starts_the_run_with_its_update_then_updates_the_open_run(sqlite) {
+        let env = env(sqlite).await;
+        let w = worker(&env.client, strict(1000));
+        let h = env
+            .client
+            .update_with_start(Counter::run, "uws".to_string(), uws_options("uws").request_id("uws-1"))
+            .unwrap();
+        assert_eq!(h.run_id(), None);
+        assert_eq!(within(h.with_update_id("u-1").update::<i64>("add", &5)).await.unwrap(), 5);
+        let run_id = h.run_id().expect("the run the update went to").to_string();
+        let d = h.describe().await.unwrap();
+        assert_eq!(d.run_id, run_id);
+        // The first workflow task accepted and completed the update.
+        let events = h.history().await.unwrap();
+        assert_eq!(
+            &names(&events)[..6],
+            [
+                "WorkflowExecutionStarted",
+                "WorkflowTaskScheduled",
+                "WorkflowTaskStarted",
+                "WorkflowTaskCompleted",
+                "WorkflowExecutionUpdateAccepted",
+                "WorkflowExecutionUpdateCompleted",
+            ]
+        );
+        // Retried (same request id, same update id): the first outcome,
+        // no second run, nothing applied again.
+        let retry = env
+            .client
+            .update_with_start(Counter::run, "uws".to_string(), uws_options("uws").request_id("uws-1"))
+            .unwrap();
+        assert_eq!(within(retry.with_update_id("u-1").update::<i64>("add", &5)).await.unwrap(), 5);
+        assert_eq!(h.history().await.unwrap(), events);
+        // Another caller's update-with-start reaches the open run.
+        let other = env.client.update_with_start(Counter::run, "uws".to_string(), uws_options("uws")).unwrap();
+        assert_eq!(within(other.update::<i64>("add", &2)).await.unwrap(), 7);
+        assert_eq!(other.run_id(), Some(run_id.as_str()));
+        // Under the default conflict policy an open run refuses the call,
+        // and the update is not applied.
+        let refused = env
+            .client
+            .update_with_start(Counter::run, "uws".to_string(), WorkflowOptions::new("uws", QUEUE))
+            .unwrap();
+        assert!(matches!(
+            within(refused.update::<i64>("add", &100)).await,
+            Err(ClientError::Backend(BackendError::WorkflowAlreadyStarted { .. }))
+        ));
+        assert_eq!(within(h.query::<i64>("total", &())).await.unwrap(), 7);
+        assert_eq!(h.describe().await.unwrap().run_chain.len(), 1);
+        h.signal("finish", &()).await.unwrap();
+        assert_eq!(within(h.result()).await.unwrap(), Totals { total: 7, applied: 2 });
+        // The run has closed: the same request id finds it, and a known
+        // update id still returns its outcome.
+        assert_eq!(within(h.with_update_id("u-1").update::<i64>("add", &5)).await.unwrap(), 5);
+        assert_eq!(replay("uws", &h.history().await.unwrap()), Totals { total: 7, applied: 2 });
+        w.shutdown().await;
+    }
+
+    update_with_start_starts_nothing_for_an_invalid_update_and_starts_for_a_rejected_one(sqlite) {
+        let env = env(sqlite).await;
+        let w = worker(&env.client, WorkerOptions::default());
+        // Invalid (no name): refused before anything starts.
+        let h = env.client.update_with_start(Counter::run, "x".to_string(), uws_options("uws-invalid")).unwrap();
+        assert!(matches!(
+            within(h.update_payloads("", vec![], None)).await,
+            Err(ClientError::Backend(BackendError::InvalidArgument(_)))
+        ));
+        assert!(matches!(
+            h.describe().await,
+            Err(ClientError::Backend(BackendError::NotFound { .. }))
+        ));
+        // Rejected by the validator: the run started, the update did not apply.
+        let h = env.client.update_with_start(Counter::run, "x".to_string(), uws_options("uws-rejected")).unwrap();
+        let m = update_failure(within(h.update::<i64>("add", &-1)).await);
+        assert!(m.contains("negative amount -1"), "{m}");
+        assert_eq!(h.describe().await.unwrap().status, weft::backend::RunStatus::Running);
+        assert_eq!(within(h.update::<i64>("add", &3)).await.unwrap(), 3);
+        h.signal("finish", &()).await.unwrap();
+        assert_eq!(within(h.result()).await.unwrap(), Totals { total: 3, applied: 1 });
+        w.shutdown().await;
+    }
+}
+
+/// Update-with-start commits the start and the update together: the update
+/// sent with no worker is in the run after a restart, and a retry with the
+/// same request id and update id neither starts a second run nor applies
+/// the update twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_with_start_survives_a_restart_and_a_retry_applies_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weft.db");
+    let call = |client: &Client| {
+        client
+            .update_with_start(
+                Counter::run,
+                "uws-restart".to_string(),
+                uws_options("uws-restart").request_id("start-1"),
+            )
+            .unwrap()
+            .with_update_id("add-4")
+    };
+    {
+        let engine = Engine::sqlite(&path).await.unwrap();
+        let client = Client::new(engine.clone());
+        // No worker: the call waits for the update's outcome. Once the
+        // engine has the request, shutting down makes it durable.
+        let h = call(&client);
+        let mut waiting = Box::pin(h.update::<i64>("add", &4));
+        assert!(futures::poll!(&mut waiting).is_pending());
+        engine.shutdown().await;
+        drop(waiting);
+    }
+    let engine = Engine::sqlite(&path).await.unwrap();
+    let client = Client::new(engine.clone());
+    let w = worker(&client, WorkerOptions::default());
+    let h = call(&client);
+    // The run and its update were durable together: its first workflow
+    // task (which a query waits for) applied the update, with no retry.
+    assert_eq!(within(h.query::<u32>("applied", &())).await.unwrap(), 1);
+    assert_eq!(within(h.update::<i64>("add", &4)).await.unwrap(), 4);
+    assert_eq!(within(h.update::<i64>("add", &4)).await.unwrap(), 4);
+    h.signal("finish", &()).await.unwrap();
+    assert_eq!(
+        within(h.result()).await.unwrap(),
+        Totals {
+            total: 4,
+            applied: 1
+        }
+    );
+    let events = h.history().await.unwrap();
+    assert_eq!(update_ids(&events, true), ["add-4"]);
+    assert_eq!(h.describe().await.unwrap().run_chain.len(), 1);
+    w.shutdown().await;
+    engine.shutdown().await;
+}
+
 /// An update id completed before a restart returns its first outcome
 /// after the SQLite file is reopened, and its handler does not run again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -338,6 +479,72 @@ async fn an_unfinished_update_fails_when_the_run_closes() {
     };
     closed(within(pending).await.unwrap());
     closed(within(h.update_payloads("slow_add", slow, Some("slow".into()))).await);
+    w.shutdown().await;
+}
+
+/// A `tracing` subscriber that keeps the warnings' messages.
+struct Warnings(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+/// Reads an event's `message` field.
+struct Message(String);
+
+impl tracing::field::Visit for Message {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.0 = format!("{value:?}");
+        }
+    }
+}
+
+impl tracing::Subscriber for Warnings {
+    fn enabled(&self, metadata: &tracing::Metadata<'_>) -> bool {
+        *metadata.level() == tracing::Level::WARN
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        self.0.lock().unwrap().push(message.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// A run that returns while an update handler is still running is warned
+/// about once, live (the handler's caller gets a "run closed" failure);
+/// replaying its history warns no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finishing_while_a_handler_runs_logs_one_warning() {
+    let warnings = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let _scope = tracing::subscriber::set_default(Warnings(warnings.clone()));
+    let about_handlers = || {
+        warnings
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.contains("finished while signal or update handlers were still running"))
+            .count()
+    };
+    let env = env(false).await;
+    let h = start(&env.client, "cut-off").await;
+    // Both reach the first workflow task: the update's async handler
+    // starts (a timer), then `finish_now` makes the run return at once.
+    let mut slow =
+        Box::pin(h.update_payloads("slow_add", vec![converter::encode(&1).unwrap()], None));
+    assert!(futures::poll!(&mut slow).is_pending());
+    h.signal("finish_now", &()).await.unwrap();
+    // Started here, so its workflow thread logs to this subscriber.
+    let w = worker(&env.client, WorkerOptions::default());
+    assert_eq!(within(h.result()).await.unwrap().applied, 0);
+    assert!(matches!(within(slow).await, Err(ClientError::Update(_))));
+    assert_eq!(about_handlers(), 1);
+    let events = h.history().await.unwrap();
+    replay("cut-off", &events);
+    assert_eq!(about_handlers(), 1);
     w.shutdown().await;
 }
 

@@ -76,6 +76,10 @@ pub(crate) enum Request {
     QueryClosed(Box<QueryItem>, Tx<AnswerRx>),
     RespondQuery(TaskToken, Box<Result<Payload, Failure>>, Tx<()>),
     Update(Box<UpdateRequest>, Tx<Lookup<AnswerRx>>),
+    UpdateWithStart(
+        Box<(StartWorkflowRequest, UpdateRequest)>,
+        Tx<(StartWorkflowResponse, Lookup<AnswerRx>)>,
+    ),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -502,6 +506,7 @@ impl Core {
                 Request::History(_, tx) => drop(tx.send(Err(err))),
                 Request::WaitResult(_, tx) => drop(tx.send(Err(err))),
                 Request::Query(_, tx) | Request::Update(_, tx) => drop(tx.send(Err(err))),
+                Request::UpdateWithStart(_, tx) => drop(tx.send(Err(err))),
                 Request::QueryClosed(_, tx) => drop(tx.send(Err(err))),
                 Request::RespondQuery(_, _, tx) => drop(tx.send(Err(err))),
                 Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
@@ -641,6 +646,11 @@ impl Core {
             }
             Request::Update(request, tx) => {
                 let result = self.update(*request);
+                self.reply(tx, result);
+            }
+            Request::UpdateWithStart(request, tx) => {
+                let (start, update) = *request;
+                let result = self.update_with_start(start, update);
                 self.reply(tx, result);
             }
             Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
@@ -832,6 +842,7 @@ impl Core {
     }
 
     fn undo_wft(&mut self, key: &RunKey, task_id: i64) {
+        let now = self.now();
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };
@@ -848,6 +859,9 @@ impl Core {
         }
         run.state.wft = WftState::Ready { scheduled_time };
         super::updates::undeliver_updates(&mut run.state);
+        // What arrived meanwhile was buffered for that task: write it now,
+        // so later arrivals (written at once) cannot overtake it.
+        super::tasks::append_buffered(run, &mut self.batch, now);
         let queue = (key.namespace.clone(), run.state.task_queue.clone());
         self.wft_queues
             .entry(queue.clone())

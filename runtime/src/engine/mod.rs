@@ -35,8 +35,8 @@ use tokio::sync::{mpsc, oneshot};
 use crate::backend::{
     ActivityTask, ActivityTaskResult, Backend, BackendError, CancelRequest, Description,
     HeartbeatResponse, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest,
-    StartWorkflowResponse, TaskToken, TerminateRequest, UpdateRequest, WorkflowTask,
-    WorkflowTaskCompletion,
+    StartWorkflowResponse, TaskToken, TerminateRequest, UpdateRequest, UpdateWithStartResponse,
+    WorkflowTask, WorkflowTaskCompletion,
 };
 use crate::converter::{Payload, PayloadLimits};
 use crate::failure::Failure;
@@ -102,6 +102,15 @@ pub struct EngineOptions {
     /// ... or once history is this many bytes (serialized events; default
     /// 4 MiB, Temporal's default).
     pub continue_as_new_suggested_bytes: u64,
+    /// Completed update outcomes kept per workflow (continue-as-new chain),
+    /// so a retried update id returns its first outcome (default 1,000).
+    /// The oldest completed are dropped first; a retry of a dropped id is
+    /// a new update, validated and applied again.
+    pub update_outcomes_kept: usize,
+    /// Signal request ids kept per workflow (continue-as-new chain), so a
+    /// retried signal is applied once (default 1,000). The oldest are
+    /// dropped first; a retry of a dropped id is a new signal.
+    pub signal_request_ids_kept: usize,
 }
 
 impl Default for EngineOptions {
@@ -113,6 +122,8 @@ impl Default for EngineOptions {
             clock: Arc::new(SystemClock),
             continue_as_new_suggested_events: 4096,
             continue_as_new_suggested_bytes: 4 * 1024 * 1024,
+            update_outcomes_kept: 1000,
+            signal_request_ids_kept: 1000,
         }
     }
 }
@@ -130,6 +141,8 @@ impl std::fmt::Debug for EngineOptions {
                 "continue_as_new_suggested_bytes",
                 &self.continue_as_new_suggested_bytes,
             )
+            .field("update_outcomes_kept", &self.update_outcomes_kept)
+            .field("signal_request_ids_kept", &self.signal_request_ids_kept)
             .finish_non_exhaustive()
     }
 }
@@ -339,6 +352,36 @@ impl Backend for Engine {
                     updates::closed_run_update(&state, &update_id)
                 }
             }
+        })
+    }
+
+    fn update_with_start(
+        &self,
+        start: StartWorkflowRequest,
+        update: UpdateRequest,
+    ) -> BoxFuture<'_, Result<UpdateWithStartResponse, BackendError>> {
+        Box::pin(async move {
+            let namespace = update.namespace.clone();
+            let workflow_id = update.workflow_id.clone();
+            let update_id = update.update_id.clone();
+            let (started, lookup) = self
+                .call(|tx| Request::UpdateWithStart(Box::new((start, update)), tx))
+                .await?;
+            let outcome = match lookup {
+                Lookup::Now(answer) => answer.await.unwrap_or_else(|_| Err(shut_down())),
+                Lookup::Stored(rx) => {
+                    // The request id named a run that has closed since.
+                    let target = target(&namespace, &workflow_id, Some(&started.run_id));
+                    let run = stored(&target, rx).await?;
+                    let state = RunState::from_row(&run.row)?;
+                    updates::closed_run_update(&state, &update_id)
+                }
+            };
+            Ok(UpdateWithStartResponse {
+                run_id: started.run_id,
+                started: started.started,
+                outcome,
+            })
         })
     }
 

@@ -1,7 +1,7 @@
 //! Run lifecycle: starting a run (with the id policies), closing it, and
 //! rebuilding open runs from the store when the engine starts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::backend::{
@@ -15,7 +15,9 @@ use super::core::{Core, Deadline, Effect, Latest, Lookup, Run, append, later, ra
 use super::state::{ActivityPhase, RunKey, RunState, WftState};
 use super::store::{Loaded, Store, StoreOp};
 use super::tasks::append_buffered;
-use super::updates::{UpdateRecord, UpdateStatus, run_closed};
+use super::updates::{
+    Arrival, UpdateRecord, UpdateStatus, mark_completed, run_closed, trim_outcomes,
+};
 
 pub(super) fn check_id(what: &str, value: &str) -> Result<(), BackendError> {
     if value.is_empty() {
@@ -243,9 +245,10 @@ impl Core {
             buffered: Vec::new(),
             activities: BTreeMap::new(),
             timers: BTreeMap::new(),
-            signal_request_ids: BTreeSet::new(),
+            signal_request_ids: Default::default(),
             updates: BTreeMap::new(),
             update_seq: 0,
+            update_completions: 0,
             new_events: true,
             first_run_id: first_run_id.clone(),
             previous_runs: new.previous_runs,
@@ -320,13 +323,16 @@ impl Core {
         let mut moved: BTreeMap<String, UpdateRecord> = BTreeMap::new();
         let mut carried: BTreeMap<String, UpdateRecord> = BTreeMap::new();
         let mut closed_answers = Vec::new();
+        let mut completions = run.state.update_completions;
         for (id, record) in std::mem::take(&mut run.state.updates) {
             match record.status {
                 UpdateStatus::Admitted | UpdateStatus::Delivered { .. } => {
+                    // It arrived before anything the new run receives.
                     moved.insert(
                         id,
                         UpdateRecord {
                             status: UpdateStatus::Admitted,
+                            arrived: Arrival::After(0),
                             ..record
                         },
                     );
@@ -336,21 +342,20 @@ impl Core {
                     let failure = run_closed(&id, true);
                     closed_answers
                         .push((id.clone(), Err(BackendError::UpdateFailed(failure.clone()))));
-                    carried.insert(
-                        id,
-                        UpdateRecord {
-                            status: UpdateStatus::Completed(Err(failure)),
-                            ..record
-                        },
-                    );
+                    let mut record = record;
+                    mark_completed(&mut record, &mut completions, Err(failure));
+                    carried.insert(id, record);
                 }
                 UpdateStatus::Completed(_) => {
                     carried.insert(id, record);
                 }
             }
         }
-        // The closed run keeps every outcome (stored lookups read them).
-        run.state.updates = carried.clone();
+        // The closed run keeps the kept outcomes (stored lookups read them).
+        run.state.updates = carried;
+        run.state.update_completions = completions;
+        trim_outcomes(&mut run.state, self.options.update_outcomes_kept);
+        let mut carried = run.state.updates.clone();
         let signal_request_ids = run.state.signal_request_ids.clone();
         let update_seq = run.state.update_seq;
         let new = NewRun {
@@ -395,6 +400,7 @@ impl Core {
             carried.extend(moved);
             run.state.updates = carried;
             run.state.update_seq = update_seq;
+            run.state.update_completions = completions;
             run.state.signal_request_ids = signal_request_ids;
             self.batch.dirty.insert(opened);
         }

@@ -1,6 +1,11 @@
 //! Signals: a signal becomes a `WorkflowExecutionSignaled` event (buffered
 //! while a workflow task runs, like activity results), applied once per
 //! request id; signal-with-start signals the open run or starts one.
+//!
+//! Request ids are remembered per continue-as-new chain, the latest
+//! `EngineOptions::signal_request_ids_kept` (1,000 by default), the oldest
+//! forgotten first. A retry whose request id was forgotten is a new signal:
+//! it is recorded and applied again.
 
 use crate::backend::{BackendError, MAX_ID_BYTES, SignalRequest, StartWorkflowResponse};
 use crate::converter::Payload;
@@ -31,13 +36,14 @@ impl Core {
         request_id: &str,
     ) -> Result<bool, BackendError> {
         let now = self.now();
+        let kept = self.options.signal_request_ids_kept;
         let Some(run) = self.runs.get_mut(key) else {
             return Err(BackendError::Store(format!(
                 "run {} vanished while being signaled",
                 key.run_id
             )));
         };
-        if !run.state.signal_request_ids.insert(request_id.to_string()) {
+        if !run.state.signal_request_ids.insert(request_id, kept) {
             return Ok(false);
         }
         self.batch.dirty.insert(key.clone());

@@ -1,7 +1,7 @@
 //! The engine's per-run state: what a run's row stores (serialized) so the
 //! engine can resume it after a restart, and how it reads as a description.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -166,17 +166,24 @@ pub(crate) struct RunState {
     pub activities: BTreeMap<i64, PendingActivity>,
     /// By started event id.
     pub timers: BTreeMap<i64, PendingTimer>,
-    /// Request ids of the signals applied to this run (buffered ones
-    /// included), so a retried signal is applied once.
+    /// Request ids of the latest signals applied to the run's chain
+    /// (buffered ones included), so a retried signal is applied once; at
+    /// most `EngineOptions::signal_request_ids_kept`, oldest dropped first.
     #[serde(default)]
-    pub signal_request_ids: BTreeSet<String>,
-    /// Updates by update id: waiting, accepted, or completed (outcomes are
-    /// kept, closed runs included, so a retried update id gets the first one).
+    pub signal_request_ids: IdWindow,
+    /// Updates by update id: waiting, accepted, or completed. Completed
+    /// outcomes are kept (closed runs included) so a retried update id gets
+    /// the first one, the latest `EngineOptions::update_outcomes_kept` of
+    /// them; the oldest completed are dropped first.
     #[serde(default)]
     pub updates: BTreeMap<String, super::updates::UpdateRecord>,
     /// Counts updates admitted (their arrival order).
     #[serde(default)]
     pub update_seq: u64,
+    /// Counts updates completed (their completion order, which decides
+    /// which outcomes are dropped first).
+    #[serde(default)]
+    pub update_completions: u64,
     /// Whether events the workflow has not seen arrived since its last
     /// completed workflow task (a task with nothing new whose only
     /// commands reject updates writes nothing).
@@ -199,6 +206,60 @@ pub(crate) struct RunState {
 
 fn yes() -> bool {
     true
+}
+
+/// The latest ids seen, at most a given number, oldest dropped first.
+/// Stored as a list, oldest first (state written when it was a set reads
+/// as that set, in id order).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "Vec<String>", into = "Vec<String>")]
+pub(crate) struct IdWindow {
+    order: VecDeque<String>,
+    known: HashSet<String>,
+}
+
+impl IdWindow {
+    /// Adds `id` unless known, then drops the oldest ids past `limit`;
+    /// false when `id` was known (nothing changes).
+    pub fn insert(&mut self, id: &str, limit: usize) -> bool {
+        if self.known.contains(id) {
+            return false;
+        }
+        self.known.insert(id.to_string());
+        self.order.push_back(id.to_string());
+        self.trim(limit);
+        true
+    }
+
+    /// Drops the oldest ids past `limit`.
+    pub fn trim(&mut self, limit: usize) {
+        while self.order.len() > limit {
+            if let Some(old) = self.order.pop_front() {
+                self.known.remove(&old);
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        self.order.clear();
+        self.known.clear();
+    }
+}
+
+impl From<Vec<String>> for IdWindow {
+    fn from(ids: Vec<String>) -> Self {
+        let mut window = IdWindow::default();
+        for id in ids {
+            window.insert(&id, usize::MAX);
+        }
+        window
+    }
+}
+
+impl From<IdWindow> for Vec<String> {
+    fn from(window: IdWindow) -> Self {
+        window.order.into()
+    }
 }
 
 impl RunState {
@@ -278,4 +339,32 @@ pub(crate) fn failure_payloads(failure: &Failure) -> Vec<&Payload> {
         next = f.cause();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IdWindow;
+
+    #[test]
+    fn an_id_window_keeps_the_latest_ids_and_forgets_the_oldest_first() {
+        let mut w = IdWindow::default();
+        assert!(w.insert("a", 2));
+        assert!(w.insert("b", 2));
+        assert!(!w.insert("a", 2), "a known id is not added twice");
+        assert!(w.insert("c", 2));
+        // "a" was the oldest: forgotten, so it counts as new again.
+        assert!(!w.insert("b", 2));
+        assert!(w.insert("a", 2));
+        assert_eq!(Vec::<String>::from(w), ["c", "a"]);
+    }
+
+    /// State written when the ids were a set (a JSON list in id order)
+    /// still reads.
+    #[test]
+    fn an_id_window_reads_the_old_set_format() {
+        let w: IdWindow = serde_json::from_str(r#"["x","y"]"#).unwrap();
+        assert_eq!(serde_json::to_string(&w).unwrap(), r#"["x","y"]"#);
+        let mut w = w;
+        assert!(!w.insert("y", 10));
+    }
 }

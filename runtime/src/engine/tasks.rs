@@ -23,7 +23,7 @@ use super::state::{
 };
 use super::updates::{
     apply_update_response, check_update_commands, deliver_updates, has_admitted, is_speculative,
-    undeliver_updates,
+    place_buffered_arrivals, trim_outcomes, undeliver_updates,
 };
 
 /// Backoff before retrying a failed workflow task: 100 ms doubling, at most 10 s.
@@ -169,12 +169,18 @@ pub(super) fn append_incoming(
 }
 
 /// Appends everything buffered; returns whether there was anything.
+/// Updates that arrived while the buffer filled learn the event they
+/// follow.
 pub(super) fn append_buffered(run: &mut Run, batch: &mut Batch, now: SystemTime) -> bool {
     let buffered = std::mem::take(&mut run.state.buffered);
     let any = !buffered.is_empty();
+    let base = run.state.next_event_id - 1;
+    let mut ends = Vec::with_capacity(buffered.len());
     for incoming in buffered {
         append_incoming(run, batch, now, incoming);
+        ends.push(run.state.next_event_id - 1);
     }
+    place_buffered_arrivals(&mut run.state, base, &ends);
     any
 }
 
@@ -706,6 +712,7 @@ impl Core {
         }
         // Delivered and not answered (a worker bug): deliver them again.
         undeliver_updates(&mut run.state);
+        trim_outcomes(&mut run.state, self.options.update_outcomes_kept);
         self.answer_updates(&key, answers);
         if let Some(outcome) = outcome {
             self.close_run(&key, outcome, now);

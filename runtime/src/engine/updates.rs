@@ -3,23 +3,31 @@
 //! (`WorkflowExecutionUpdateAccepted`) or rejected (nothing written) and
 //! completed (`WorkflowExecutionUpdateCompleted`) by the task's commands.
 //! Callers get the outcome once the completion is durable.
+//! Update-with-start admits the update in the batch that starts the run
+//! (or finds it), so both commit together.
 //!
 //! Dedup is per chain: (namespace, workflow id, first execution run id,
 //! update id). Continue-as-new carries every record to the new run
 //! (completed outcomes, and updates not yet accepted, whose callers keep
 //! waiting), so a retry after a boundary returns the first outcome and
 //! nothing runs twice. Completed outcomes stay in the run's state, closed
-//! runs included.
+//! runs included, for a bounded window: the latest
+//! `EngineOptions::update_outcomes_kept` (1,000 by default) of a chain,
+//! the oldest completed dropped first. An update id whose outcome was
+//! dropped is unknown again: a retry of it is a new update, validated and
+//! applied once more. Updates not yet completed are never dropped.
 
 use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::backend::{BackendError, UpdateDelivery, UpdateRequest};
+use crate::backend::{
+    BackendError, StartWorkflowRequest, StartWorkflowResponse, UpdateDelivery, UpdateRequest,
+};
 use crate::converter::Payload;
 use crate::failure::{ApplicationError, Failure};
-use crate::history::EventAttributes;
+use crate::history::{EventAttributes, UNSEQUENCED};
 use crate::protocol::{Command, UpdateResponse};
 
 use super::core::{Batch, Core, Effect, Lookup, Resolved, Run, Target, append};
@@ -50,6 +58,100 @@ pub(crate) struct UpdateRecord {
     /// Dropped once accepted (history holds it then).
     pub input: Vec<Payload>,
     pub status: UpdateStatus,
+    /// Where the update arrived among the run's incoming events.
+    #[serde(default)]
+    pub arrived: Arrival,
+    /// Completion order (0 until completed, and for records written
+    /// before it was counted): the oldest completed are dropped first.
+    #[serde(default)]
+    pub completed: u64,
+}
+
+/// Where an update arrived among the run's incoming events (signals,
+/// cancel requests, activity results, timers), which decides where the
+/// workflow gets it among them, live and on replay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum Arrival {
+    /// After history's event with this id (the last event when it arrived;
+    /// 0: before all of them).
+    After(i64),
+    /// While a workflow task ran, after the first `n` facts buffered then:
+    /// the event it follows is known once the buffer is written (the task
+    /// ends before another can deliver the update).
+    Buffered(usize),
+}
+
+impl Default for Arrival {
+    /// Records from before arrivals were kept: after every event.
+    fn default() -> Self {
+        Arrival::After(UNSEQUENCED)
+    }
+}
+
+impl Arrival {
+    /// The update's sequencing event id (the event it follows).
+    pub fn event_id(self) -> i64 {
+        match self {
+            Arrival::After(id) => id,
+            // Not expected at delivery; after everything, as before.
+            Arrival::Buffered(_) => UNSEQUENCED,
+        }
+    }
+}
+
+/// Where an update arriving now stands: after the last event, or, while a
+/// workflow task runs, after the facts buffered so far (incoming facts go
+/// to the buffer then).
+pub(crate) fn arrival_now(state: &RunState) -> Arrival {
+    if matches!(state.wft, WftState::Started { .. }) {
+        Arrival::Buffered(state.buffered.len())
+    } else {
+        Arrival::After(state.next_event_id - 1)
+    }
+}
+
+/// The buffer was written: `base` is the last event id before it, `ends[i]`
+/// the last event id of buffered fact `i`. Updates that arrived while it
+/// filled now follow a known event.
+pub(crate) fn place_buffered_arrivals(state: &mut RunState, base: i64, ends: &[i64]) {
+    for record in state.updates.values_mut() {
+        if let Arrival::Buffered(n) = record.arrived {
+            let after = n
+                .checked_sub(1)
+                .and_then(|i| ends.get(i))
+                .copied()
+                .unwrap_or(base);
+            record.arrived = Arrival::After(after);
+        }
+    }
+}
+
+/// Marks an update completed with `result`, numbered in completion order.
+pub(crate) fn mark_completed(
+    record: &mut UpdateRecord,
+    completions: &mut u64,
+    result: Result<Payload, Failure>,
+) {
+    *completions += 1;
+    record.completed = *completions;
+    record.status = UpdateStatus::Completed(result);
+}
+
+/// Drops the oldest completed outcomes past `limit` (see the module doc).
+pub(crate) fn trim_outcomes(state: &mut RunState, limit: usize) {
+    let mut completed: Vec<(u64, u64, String)> = state
+        .updates
+        .iter()
+        .filter(|(_, r)| matches!(r.status, UpdateStatus::Completed(_)))
+        .map(|(id, r)| (r.completed, r.seq, id.clone()))
+        .collect();
+    let Some(excess) = completed.len().checked_sub(limit).filter(|n| *n > 0) else {
+        return;
+    };
+    completed.sort_unstable();
+    for (_, _, id) in completed.into_iter().take(excess) {
+        state.updates.remove(&id);
+    }
 }
 
 /// The failure callers of an update get when the run closes before it completed.
@@ -112,6 +214,7 @@ pub(crate) fn deliver_updates(state: &mut RunState, task_id: i64) -> Vec<UpdateD
                 update_id: id.clone(),
                 name: r.name.clone(),
                 input: r.input.clone(),
+                sequencing_event_id: r.arrived.event_id(),
             }
         })
         .collect()
@@ -205,6 +308,7 @@ pub(crate) fn apply_update_response(
             record.status = UpdateStatus::Accepted;
             let name = record.name.clone();
             let input = std::mem::take(&mut record.input);
+            let sequencing = record.arrived.event_id();
             if let Some(completed) = completed_event_id {
                 append(
                     run,
@@ -215,6 +319,7 @@ pub(crate) fn apply_update_response(
                         name,
                         input,
                         workflow_task_completed_event_id: completed,
+                        accepted_request_sequencing_event_id: sequencing,
                     },
                 );
             }
@@ -223,7 +328,7 @@ pub(crate) fn apply_update_response(
         UpdateResponse::Completed(result) => {
             let result = result.map_err(Failure::truncated);
             let record = run.state.updates.get_mut(&id)?;
-            record.status = UpdateStatus::Completed(result.clone());
+            mark_completed(record, &mut run.state.update_completions, result.clone());
             record.name.clear();
             if let Some(completed) = completed_event_id {
                 append(
@@ -243,7 +348,7 @@ pub(crate) fn apply_update_response(
 }
 
 impl Core {
-    pub(super) fn update(&mut self, req: UpdateRequest) -> Result<Lookup<AnswerRx>, BackendError> {
+    fn check_update(&self, req: &UpdateRequest) -> Result<(), BackendError> {
         check_id("namespace", &req.namespace)?;
         check_id("workflow id", &req.workflow_id)?;
         check_id("update id", &req.update_id)?;
@@ -254,6 +359,42 @@ impl Core {
         self.options
             .payload_limits
             .check(&format!("input of update {:?}", req.name), &req.input)?;
+        Ok(())
+    }
+
+    /// Update-with-start: the start (or the run found) and the admitted
+    /// update land in the same batch, so they commit together. Everything
+    /// that could refuse the update is checked before the start.
+    pub(super) fn update_with_start(
+        &mut self,
+        start: StartWorkflowRequest,
+        update: UpdateRequest,
+    ) -> Result<(StartWorkflowResponse, Lookup<AnswerRx>), BackendError> {
+        if update.namespace != start.namespace || update.workflow_id != start.workflow_id {
+            return Err(BackendError::InvalidArgument(
+                "update-with-start: the update must name the started workflow's namespace \
+                 and workflow id"
+                    .into(),
+            ));
+        }
+        if update.run_id.is_some() {
+            return Err(BackendError::InvalidArgument(
+                "update-with-start: the update names no run id (it goes to the run started \
+                 or found)"
+                    .into(),
+            ));
+        }
+        self.check_update(&update)?;
+        let started = self.start(start)?;
+        let lookup = self.update(UpdateRequest {
+            run_id: Some(started.run_id.clone()),
+            ..update
+        })?;
+        Ok((started, lookup))
+    }
+
+    pub(super) fn update(&mut self, req: UpdateRequest) -> Result<Lookup<AnswerRx>, BackendError> {
+        self.check_update(&req)?;
         let target = Target {
             namespace: req.namespace.clone(),
             workflow_id: req.workflow_id.clone(),
@@ -282,6 +423,7 @@ impl Core {
             None => {
                 run.state.update_seq += 1;
                 let seq = run.state.update_seq;
+                let arrived = arrival_now(&run.state);
                 run.state.updates.insert(
                     req.update_id.clone(),
                     UpdateRecord {
@@ -289,6 +431,8 @@ impl Core {
                         name: req.name,
                         input: req.input,
                         status: UpdateStatus::Admitted,
+                        arrived,
+                        completed: 0,
                     },
                 );
                 self.batch.dirty.insert(key.clone());
@@ -328,11 +472,12 @@ impl Core {
     /// callers; accepted ones keep it as their outcome.
     pub(super) fn close_updates(&mut self, key: &RunKey, state: &mut RunState) {
         let mut answers = Vec::new();
+        let completions = &mut state.update_completions;
         state.updates.retain(|id, record| match record.status {
             UpdateStatus::Completed(_) => true,
             UpdateStatus::Accepted => {
                 let failure = run_closed(id, true);
-                record.status = UpdateStatus::Completed(Err(failure.clone()));
+                mark_completed(record, completions, Err(failure.clone()));
                 answers.push((id.clone(), Err(BackendError::UpdateFailed(failure))));
                 true
             }
@@ -344,6 +489,7 @@ impl Core {
                 false
             }
         });
+        trim_outcomes(state, self.options.update_outcomes_kept);
         self.answer_updates(key, answers);
         // Waiters of ids the run no longer knows (none expected).
         let stale: Vec<_> = self

@@ -107,15 +107,23 @@ fn hint_of(task: &WorkflowTask) -> TaskHint {
 }
 
 /// Spawns the workflow thread.
+///
+/// Workflow code logs (`tracing`) to the subscriber in effect where the
+/// worker was started, a scoped one (`tracing::subscriber::set_default`)
+/// included, as code on the starting thread would; with none, to the
+/// global default of the moment it logs.
 pub(crate) fn spawn(
     namespace: String,
     factories: HashMap<String, Factory>,
     capacity: usize,
 ) -> std::io::Result<mpsc::Sender<Request>> {
     let (tx, rx) = mpsc::channel();
+    let dispatch = tracing::dispatcher::get_default(|d| d.clone());
+    let inherit = !dispatch.is::<tracing::subscriber::NoSubscriber>();
     std::thread::Builder::new()
         .name("weft-workflows".into())
         .spawn(move || {
+            let _scope = inherit.then(|| tracing::dispatcher::set_default(&dispatch));
             let mut state = State {
                 namespace,
                 factories,
