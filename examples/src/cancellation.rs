@@ -192,7 +192,7 @@ pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
     run_with(client, &shared_steps()).await
 }
 
-/// [`run`], for a worker whose activities share `steps`.
+/// [`run()`], for a worker whose activities share `steps`.
 pub async fn run_with(client: &Client, steps: &Steps) -> Result<Vec<String>, ExampleError> {
     let heartbeat = steps.next_heartbeat();
     // ANCHOR: client
