@@ -150,11 +150,13 @@ impl Heart {
         });
     }
 
-    /// The attempt ended: pending heartbeats are dropped.
-    pub(crate) fn stop(&self) {
+    /// The attempt ended: no more heartbeats go out. Returns the details
+    /// still waiting for the throttle, for the worker to send before it
+    /// reports the attempt's end (so a retry resumes from the latest).
+    pub(crate) fn stop(&self) -> Option<Vec<Payload>> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.done = true;
-        state.pending = None;
+        state.pending.take()
     }
 }
 
@@ -442,7 +444,10 @@ mod tests {
         ctx.cancelled().await;
         assert!(ctx.is_cancelled());
         assert!(matches!(ctx.heartbeat(&20u32), Err(Failure::Canceled(_))));
-        heart.stop();
+        // The beat after the cancellation waits for the throttle; stopping
+        // hands it back instead of sending it.
+        let pending = heart.stop().expect("a pending heartbeat");
+        assert_eq!(crate::converter::decode::<u32>(&pending[0]).unwrap(), 20);
         assert!(rx.try_recv().is_err());
     }
 

@@ -271,7 +271,20 @@ impl RunDriver {
                     if let Some(last) = events[..i].last() {
                         self.last_event_id = self.last_event_id.max(last.event_id);
                     }
-                    let later = &events[i..];
+                    // What arrived while the task ran: the events up to the
+                    // next workflow task (all the live path ever sees).
+                    let rest = &events[i..];
+                    let next_task = rest
+                        .iter()
+                        .position(|e| {
+                            matches!(
+                                e.attributes,
+                                EventAttributes::WorkflowTaskScheduled { .. }
+                                    | EventAttributes::WorkflowTaskStarted { .. }
+                            )
+                        })
+                        .unwrap_or(rest.len());
+                    let later = &rest[..next_task];
                     match self.awaiting.take() {
                         Some(commands) => self.match_all(commands, &command_events, later)?,
                         None => self.replay_task(&command_events, later)?,

@@ -25,6 +25,7 @@ both!(
     cancel_of_an_unstarted_activity_is_immediate,
     cancel_request_is_recorded_once,
     terminate_closes_the_run_at_once,
+    a_cancel_requested_activity_is_not_retried,
 );
 
 /// An activity with a heartbeat timeout and quick retries.
@@ -354,4 +355,86 @@ async fn terminate_closes_the_run_at_once(kind: Kind) {
         Err(BackendError::NotFound { .. })
     ));
     e.shutdown().await;
+}
+
+async fn a_cancel_requested_activity_is_not_retried(kind: Kind) {
+    let h = Harness::new(kind, EngineOptions::default());
+    let e = &h.engine;
+    start(e, "w").await;
+    let t = poll_wft(e).await;
+    complete(e, &t, vec![heartbeating(1, Duration::from_secs(30))])
+        .await
+        .unwrap();
+    let a = poll_act(e).await;
+    e.signal_workflow(weft::backend::SignalRequest {
+        namespace: NS.into(),
+        workflow_id: "w".into(),
+        run_id: None,
+        signal_name: "stop".into(),
+        input: Vec::new(),
+        request_id: "s1".into(),
+    })
+    .await
+    .unwrap();
+    let t = poll_wft(e).await;
+    complete(e, &t, vec![Command::RequestCancelActivity { seq: 1 }])
+        .await
+        .unwrap();
+    // The attempt fails instead of acknowledging the cancellation: with
+    // quick unlimited retries it would run again, but its cancellation was
+    // asked, so it closes with this failure.
+    e.complete_activity_task(a.token, ActivityTaskResult::Failed(app_failure("gave up")))
+        .await
+        .unwrap();
+    let t = poll_wft(e).await;
+    match t.events.last().map(|e| &e.attributes) {
+        Some(EventAttributes::ActivityTaskFailed { retry_state, .. }) => {
+            assert_eq!(*retry_state, weft::failure::RetryState::CancelRequested)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        e.describe(NS, "w", None).await.unwrap().pending_activities,
+        0
+    );
+    e.shutdown().await;
+}
+
+/// An attempt running when the engine stopped, whose cancellation was
+/// asked: after the restart no worker holds it, so it is cancelled, not
+/// handed out again.
+#[tokio::test]
+async fn a_cancel_requested_attempt_lost_in_a_restart_is_cancelled() {
+    let h = Harness::new(Kind::Sqlite, EngineOptions::default());
+    {
+        let e = &h.engine;
+        start(e, "w").await;
+        let t = poll_wft(e).await;
+        complete(e, &t, vec![heartbeating(1, Duration::from_secs(30))])
+            .await
+            .unwrap();
+        let _running = poll_act(e).await;
+        e.request_cancel_workflow(cancel_request("w"))
+            .await
+            .unwrap();
+        let t = poll_wft(e).await;
+        complete(e, &t, vec![Command::RequestCancelActivity { seq: 1 }])
+            .await
+            .unwrap();
+        e.shutdown().await;
+    }
+    let e = weft::engine::Engine::sqlite(h.db()).await.unwrap();
+    // A worker polls the activity queue: the lost attempt is not given to it.
+    let poller = {
+        let e = e.clone();
+        tokio::spawn(async move { e.poll_activity_task(NS, TQ).await })
+    };
+    let t = poll_wft(&e).await;
+    match t.events.last().map(|e| &e.attributes) {
+        Some(EventAttributes::ActivityTaskCanceled { .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    e.shutdown().await;
+    // The poll ends with the engine, empty-handed.
+    assert!(matches!(poller.await.unwrap(), Ok(None)));
 }

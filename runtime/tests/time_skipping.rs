@@ -161,3 +161,62 @@ async fn time_does_not_skip_while_an_activity_runs() {
     worker.shutdown().await;
     engine.shutdown().await;
 }
+
+/// Runs an activity with a one-year schedule-to-close timeout, then waits
+/// for ever (the test terminates it).
+async fn long_budget(ctx: WorkflowContext<LongBudget>, _: u32) -> Result<u64, Failure> {
+    let start = ctx.now();
+    ctx.activity(stamp, 0)
+        .schedule_to_close_timeout(365 * DAY)
+        .await?;
+    let finished = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = finished.clone();
+    ctx.wait_condition(move |_| flag.get()).await;
+    let _ = finished;
+    Ok(ctx
+        .now()
+        .duration_since(start)
+        .unwrap_or_default()
+        .as_secs()
+        / DAY.as_secs())
+}
+workflow!(LongBudget, u32, u64, long_budget);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn time_skips_only_to_deadlines_that_still_matter() {
+    let clock = VirtualClock::new();
+    let engine = Engine::start(
+        MemoryStore::new(),
+        EngineOptions {
+            clock: Arc::new(clock.clone()),
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap();
+    let client = Client::new(engine.clone());
+    let mut worker = Worker::new(&client, QUEUE);
+    worker.register_workflow::<LongBudget>();
+    worker.register_activity(stamp);
+    let worker = worker.start().unwrap();
+    let h = client
+        .start_workflow(long_budget, 0, WorkflowOptions::new("budget", QUEUE))
+        .await
+        .unwrap();
+    // The activity is done and the run waits: its year-long
+    // schedule-to-close deadline ended with it, so nothing is due.
+    support::history_until(&h, |e| {
+        matches!(e.attributes, EventAttributes::ActivityTaskCompleted { .. })
+    })
+    .await;
+    // Two round trips: the engine has looped (and would have skipped) since.
+    h.describe().await.unwrap();
+    h.describe().await.unwrap();
+    assert!(
+        clock.skipped() < Duration::from_secs(1),
+        "skipped {:?}",
+        clock.skipped()
+    );
+    h.terminate("done").await.unwrap();
+    worker.shutdown().await;
+    engine.shutdown().await;
+}

@@ -29,6 +29,15 @@ fn schedule_to_start_outcome(details: Vec<Payload>) -> ActivityOutcome {
     }
 }
 
+/// An activity stopped on its cancellation request with no worker's word.
+pub(super) fn canceled_outcome(latest_cancel_requested_event_id: i64) -> ActivityOutcome {
+    ActivityOutcome::Canceled {
+        details: Vec::new(),
+        latest_cancel_requested_event_id,
+        identity: String::new(),
+    }
+}
+
 impl Core {
     /// Hands a ready activity attempt out (memory only).
     pub(super) fn start_activity(
@@ -43,6 +52,13 @@ impl Core {
         let workflow_id = run.state.workflow_id.clone();
         let act = run.state.activities.get_mut(&id)?;
         if act.attempt != attempt || act.phase != ActivityPhase::Scheduled {
+            return None;
+        }
+        if let Some(requested) = act.cancel_requested {
+            // Its cancellation was asked while an attempt ran, and that
+            // attempt was lost (an engine restart, a poller gone): no worker
+            // holds it now, so it stops here.
+            self.close_activity(key, id, canceled_outcome(requested), now);
             return None;
         }
         if act
@@ -211,8 +227,9 @@ impl Core {
         Ok(())
     }
 
-    /// An attempt failed or timed out (start-to-close): retry per policy, or
-    /// close the activity with the retry state.
+    /// An attempt failed or timed out: retry per policy (unless its
+    /// cancellation was requested), or close the activity with the retry
+    /// state.
     fn attempt_failed(
         &mut self,
         key: &RunKey,
@@ -228,7 +245,14 @@ impl Core {
         else {
             return;
         };
-        let retry_state = match act.retry_policy.next_delay(act.attempt, &failure) {
+        // Once the workflow asked for its cancellation, an activity is not
+        // retried: it closes with this attempt's failure (as Temporal does).
+        let next = if act.cancel_requested.is_some() {
+            Err(RetryState::CancelRequested)
+        } else {
+            act.retry_policy.next_delay(act.attempt, &failure)
+        };
+        let retry_state = match next {
             Ok(delay) => {
                 let until = later(now, delay);
                 let in_time = act
@@ -279,6 +303,7 @@ impl Core {
         else {
             return;
         };
+        self.deadlines.disarm_activity(key, id);
         let started = matches!(act.phase, ActivityPhase::Started { .. }) || act.attempt > 1;
         self.deliver(
             key,
@@ -310,6 +335,52 @@ impl Core {
                 scheduled_time: now,
             };
             self.effects.push(Effect::EnqueueWft(key.clone()));
+        }
+    }
+
+    /// Whether a deadline still means something: what it would act on is
+    /// still there, in the state it was armed for (the checks of
+    /// [`Core::on_deadline`], without acting).
+    pub(super) fn is_live(&self, deadline: &Deadline) -> bool {
+        let activity =
+            |run: &RunKey, id: &i64| self.runs.get(run).and_then(|r| r.state.activities.get(id));
+        match deadline {
+            Deadline::QueryTimeout { id, .. } => self.queries.contains_key(id),
+            Deadline::WftTimeout { run, task_id } => self.runs.get(run).is_some_and(
+                |r| matches!(r.state.wft, WftState::Started { task_id: t, .. } if t == *task_id),
+            ),
+            Deadline::WftBackoff { run } => self
+                .runs
+                .get(run)
+                .is_some_and(|r| matches!(r.state.wft, WftState::Backoff { .. })),
+            Deadline::ActivityRetry { run, id, attempt } => activity(run, id).is_some_and(|a| {
+                a.attempt == *attempt && matches!(a.phase, ActivityPhase::Backoff { .. })
+            }),
+            Deadline::ActivityStartToClose {
+                run,
+                id,
+                attempt,
+                started,
+            }
+            | Deadline::ActivityHeartbeat {
+                run,
+                id,
+                attempt,
+                started,
+            } => activity(run, id).is_some_and(|a| {
+                a.attempt == *attempt
+                    && matches!(a.phase, ActivityPhase::Started { started_time } if started_time == *started)
+            }),
+            Deadline::ActivityScheduleToStart { run, id, attempt } => activity(run, id)
+                .is_some_and(|a| a.attempt == *attempt && a.phase == ActivityPhase::Scheduled),
+            Deadline::ActivityScheduleToClose { run, id } => activity(run, id).is_some(),
+            Deadline::Timer {
+                run,
+                started_event_id,
+            } => self
+                .runs
+                .get(run)
+                .is_some_and(|r| r.state.timers.contains_key(started_event_id)),
         }
     }
 

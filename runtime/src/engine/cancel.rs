@@ -10,6 +10,7 @@ use crate::history::EventAttributes;
 
 use super::core::{Core, append};
 use super::runs::check_id;
+use super::signals::check_run_id;
 use super::state::Incoming;
 use super::tasks::append_buffered;
 
@@ -18,9 +19,35 @@ use super::tasks::append_buffered;
 const REQUEST_IDENTITY: &str = "";
 
 impl Core {
+    /// The checks both requests share: ids, and a reason no larger than a
+    /// payload may be (it goes into history).
+    fn check_stop_request(
+        &self,
+        namespace: &str,
+        workflow_id: &str,
+        run_id: Option<&str>,
+        reason: &str,
+    ) -> Result<(), BackendError> {
+        check_id("namespace", namespace)?;
+        check_id("workflow id", workflow_id)?;
+        check_run_id(run_id)?;
+        let max = self.options.payload_limits.max_bytes;
+        if reason.len() > max {
+            return Err(BackendError::InvalidArgument(format!(
+                "the reason is {} bytes, over the limit of {max}",
+                reason.len()
+            )));
+        }
+        Ok(())
+    }
+
     pub(super) fn request_cancel(&mut self, req: CancelRequest) -> Result<(), BackendError> {
-        check_id("namespace", &req.namespace)?;
-        check_id("workflow id", &req.workflow_id)?;
+        self.check_stop_request(
+            &req.namespace,
+            &req.workflow_id,
+            req.run_id.as_deref(),
+            &req.reason,
+        )?;
         let key = self.signal_target(&req.namespace, &req.workflow_id, req.run_id.as_deref())?;
         let now = self.now();
         let Some(run) = self.runs.get_mut(&key) else {
@@ -46,8 +73,12 @@ impl Core {
     }
 
     pub(super) fn terminate(&mut self, req: TerminateRequest) -> Result<(), BackendError> {
-        check_id("namespace", &req.namespace)?;
-        check_id("workflow id", &req.workflow_id)?;
+        self.check_stop_request(
+            &req.namespace,
+            &req.workflow_id,
+            req.run_id.as_deref(),
+            &req.reason,
+        )?;
         self.options
             .payload_limits
             .check("termination details", &req.details)?;
@@ -60,7 +91,9 @@ impl Core {
             )));
         };
         // Facts that waited for a running workflow task stay in history;
-        // that task's completion is refused once the run is closed.
+        // that task's completion is refused once the run is closed. (Its
+        // task events are written only at completion, so none are written:
+        // Temporal records a force-closed `WorkflowTaskFailed` here.)
         append_buffered(run, &mut self.batch, now);
         append(
             run,

@@ -178,24 +178,82 @@ pub(crate) enum Deadline {
 pub(crate) struct Deadlines {
     map: BTreeMap<(SystemTime, u64), Deadline>,
     seq: u64,
+    owned: HashMap<Owner, (SystemTime, u64)>,
+}
+
+/// What a long-lived deadline belongs to, so it can be dropped when that
+/// ends early (a cancelled timer, a closed activity) instead of lingering
+/// until it falls due.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Owner {
+    Timer(RunKey, i64),
+    ScheduleToClose(RunKey, i64),
+}
+
+impl Deadline {
+    fn owner(&self) -> Option<Owner> {
+        match self {
+            Deadline::Timer {
+                run,
+                started_event_id,
+            } => Some(Owner::Timer(run.clone(), *started_event_id)),
+            Deadline::ActivityScheduleToClose { run, id } => {
+                Some(Owner::ScheduleToClose(run.clone(), *id))
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Deadlines {
     pub fn arm(&mut self, at: SystemTime, deadline: Deadline) {
         self.seq += 1;
+        if let Some(owner) = deadline.owner()
+            && let Some(old) = self.owned.insert(owner, (at, self.seq))
+        {
+            self.map.remove(&old);
+        }
         self.map.insert((at, self.seq), deadline);
     }
 
+    /// Drops a timer's deadline (it was cancelled, or its run closed).
+    pub fn disarm_timer(&mut self, run: &RunKey, started_event_id: i64) {
+        if let Some(key) = self
+            .owned
+            .remove(&Owner::Timer(run.clone(), started_event_id))
+        {
+            self.map.remove(&key);
+        }
+    }
+
+    /// Drops an activity's schedule-to-close deadline (it closed).
+    pub fn disarm_activity(&mut self, run: &RunKey, id: i64) {
+        if let Some(key) = self.owned.remove(&Owner::ScheduleToClose(run.clone(), id)) {
+            self.map.remove(&key);
+        }
+    }
+
+    fn first(&self) -> Option<(SystemTime, &Deadline)> {
+        self.map.first_key_value().map(|(k, d)| (k.0, d))
+    }
+
+    fn pop_first(&mut self) -> Option<Deadline> {
+        let deadline = self.map.pop_first()?.1;
+        if let Some(owner) = deadline.owner() {
+            self.owned.remove(&owner);
+        }
+        Some(deadline)
+    }
+
     fn next(&self) -> Option<SystemTime> {
-        self.map.first_key_value().map(|(k, _)| k.0)
+        self.first().map(|(at, _)| at)
     }
 
     fn pop_due(&mut self, now: SystemTime) -> Option<Deadline> {
-        let entry = self.map.first_entry()?;
-        if entry.key().0 > now {
+        if self.next()? > now {
             return None;
         }
-        Some(entry.remove())
+        self.pop_first()
     }
 }
 
@@ -416,13 +474,23 @@ impl Core {
     pub async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
         self.flush();
         while !self.finished {
-            if let Some(at) = self.deadlines.next()
-                && !self.closing
+            if !self.closing
                 && self.stopped.is_none()
                 && self.clock.skips_time()
+                && requests.is_empty()
                 && self.is_idle()
             {
-                self.clock.skip_to(at);
+                // Deadlines of work that ended are dropped first: time
+                // jumps only to one that still means something.
+                while let Some((_, deadline)) = self.deadlines.first() {
+                    if self.is_live(deadline) {
+                        break;
+                    }
+                    self.deadlines.pop_first();
+                }
+                if let Some(at) = self.deadlines.next() {
+                    self.clock.skip_to(at);
+                }
             }
             let sleep: BoxFuture<'static, ()> = match self.deadlines.next() {
                 Some(at) if !self.closing && self.stopped.is_none() => self.clock.sleep_until(at),
@@ -883,6 +951,8 @@ impl Core {
             return;
         }
         act.phase = ActivityPhase::Scheduled;
+        // (A cancel-requested activity is closed when it is next handed
+        // out: see `start_activity`.)
         let queue = (key.namespace.clone(), act.task_queue.clone());
         self.act_queues
             .entry(queue.clone())

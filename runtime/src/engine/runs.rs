@@ -91,6 +91,11 @@ impl Core {
                     .arm(until, Deadline::WftBackoff { run: key.clone() }),
             }
             for (&id, act) in state.activities.iter_mut() {
+                if act.seq == 0 {
+                    // Stored before activities kept their command's seq
+                    // (seqs start at 1): the default activity id is the seq.
+                    act.seq = act.activity_id.parse().unwrap_or(0);
+                }
                 if let ActivityPhase::Started { .. } = act.phase {
                     // The attempt was running when the engine stopped: run
                     // it again, same attempt, from now.
@@ -438,6 +443,12 @@ impl Core {
         run.state.close_time = Some(now);
         run.state.outcome = Some(outcome.clone());
         run.state.wft = WftState::Idle;
+        for id in run.state.activities.keys() {
+            self.deadlines.disarm_activity(key, *id);
+        }
+        for id in run.state.timers.keys() {
+            self.deadlines.disarm_timer(key, *id);
+        }
         run.state.activities.clear();
         run.state.timers.clear();
         run.state.signal_request_ids.clear();

@@ -17,6 +17,17 @@ use super::state::{Incoming, RunKey};
 /// The identity recorded on signal events (requests do not carry one yet).
 const SIGNAL_IDENTITY: &str = "";
 
+/// Refuses a run id over the identifier limit.
+pub(super) fn check_run_id(run_id: Option<&str>) -> Result<(), BackendError> {
+    match run_id {
+        Some(run_id) if run_id.len() > MAX_ID_BYTES => Err(BackendError::InvalidArgument(format!(
+            "run id is {} bytes, over the limit of {MAX_ID_BYTES}",
+            run_id.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 impl Core {
     fn check_signal(&self, signal_name: &str, input: &[Payload]) -> Result<(), BackendError> {
         check_id("signal name", signal_name)?;
@@ -101,14 +112,7 @@ impl Core {
         check_id("namespace", &req.namespace)?;
         check_id("workflow id", &req.workflow_id)?;
         check_id("request id", &req.request_id)?;
-        if let Some(run_id) = &req.run_id
-            && run_id.len() > MAX_ID_BYTES
-        {
-            return Err(BackendError::InvalidArgument(format!(
-                "run id is {} bytes, over the limit of {MAX_ID_BYTES}",
-                run_id.len()
-            )));
-        }
+        check_run_id(req.run_id.as_deref())?;
         self.check_signal(&req.signal_name, &req.input)?;
         let key = self.signal_target(&req.namespace, &req.workflow_id, req.run_id.as_deref())?;
         self.signal_open_run(&key, req.signal_name, req.input, &req.request_id)?;

@@ -640,6 +640,7 @@ impl Core {
                         continue;
                     };
                     run.state.timers.remove(&started_event_id);
+                    self.deadlines.disarm_timer(&key, started_event_id);
                     append(
                         run,
                         &mut self.batch,
@@ -680,6 +681,7 @@ impl Core {
                     } else {
                         // No worker holds it: it stops here.
                         run.state.activities.remove(&scheduled_event_id);
+                        self.deadlines.disarm_activity(&key, scheduled_event_id);
                         append(
                             run,
                             &mut self.batch,

@@ -542,7 +542,17 @@ async fn run_activity_task(shared: &Shared, task: ActivityTask) {
     let (ctx, heart) =
         ActivityContext::with_heartbeat(info, sink, task.heartbeat_timeout, task.heartbeat_details);
     let result = run_activity(&shared.activities, ctx, task.input, limit).await;
-    heart.stop();
+    if let Some(details) = heart.stop() {
+        // The latest details were held back by the throttle: record them
+        // before the attempt's end, so a retry resumes from them.
+        if let Err(e) = shared
+            .backend
+            .record_activity_heartbeat(task.token.clone(), details)
+            .await
+        {
+            tracing::warn!(activity = task.activity_type, error = %e, "last heartbeat not recorded");
+        }
+    }
     let result = match result {
         Ok(p) => ActivityTaskResult::Completed(p),
         Err(Failure::Canceled(e)) => ActivityTaskResult::Canceled(e.details),

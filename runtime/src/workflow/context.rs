@@ -92,9 +92,9 @@ pub(crate) struct Core {
     /// is being dropped: futures dropped from then on emit nothing.
     pub closing: bool,
     /// Timers and activities the code stopped waiting for (dropped, or
-    /// resolved by a cancellation): a resolution that arrives for one later
-    /// is ignored.
-    given_up: HashSet<(SeqKind, u32)>,
+    /// resolved by a cancellation), with the history length when it did: a
+    /// resolution that arrives for one later is ignored.
+    given_up: HashMap<(SeqKind, u32), u64>,
     /// Activities scheduled whose futures are not done yet.
     activities: HashMap<(SeqKind, u32), ActivityMeta>,
     /// Whether cancellation of the workflow was requested.
@@ -128,7 +128,7 @@ impl Core {
             history_length: 0,
             continue_as_new: None,
             closing: false,
-            given_up: HashSet::new(),
+            given_up: HashMap::new(),
             activities: HashMap::new(),
             cancel_requested: false,
             cancel_due: false,
@@ -175,14 +175,28 @@ impl Core {
     /// Whether a resolution for `(kind, seq)` is one the code gave up on
     /// (then it is ignored, once).
     pub fn take_given_up(&mut self, kind: SeqKind, seq: u32) -> bool {
-        self.given_up.remove(&(kind, seq))
+        self.given_up.remove(&(kind, seq)).is_some()
+    }
+
+    fn give_up(&mut self, kind: SeqKind, seq: u32) {
+        self.given_up.insert((kind, seq), self.history_length);
+    }
+
+    /// Forgets cancelled timers once a later workflow task's events were
+    /// applied: a timer that fired while its cancellation was on the way is
+    /// delivered in the very next task, and one that did not never fires
+    /// (`TimerCanceled`). Given-up activities are kept until their outcome
+    /// comes, which it always does while the run is open.
+    pub fn forget_cancelled_timers(&mut self, history_length: u64) {
+        self.given_up
+            .retain(|(kind, _), at| *kind != SeqKind::Timer || *at >= history_length);
     }
 
     /// A started timer's future was dropped: if it still waited, the timer
     /// is cancelled (`CancelTimer`), unless the run is closing.
     pub fn drop_timer(&mut self, seq: u32) {
         if let Some(Slot::Waiting(_)) = self.slots.remove(&(SeqKind::Timer, seq)) {
-            self.given_up.insert((SeqKind::Timer, seq));
+            self.give_up(SeqKind::Timer, seq);
             if !self.closing {
                 self.commands.push(Command::CancelTimer { seq });
             }
@@ -197,7 +211,7 @@ impl Core {
     pub fn drop_activity(&mut self, kind: SeqKind, seq: u32) {
         let meta = self.activities.remove(&(kind, seq));
         if let Some(Slot::Waiting(_)) = self.slots.remove(&(kind, seq)) {
-            self.given_up.insert((kind, seq));
+            self.give_up(kind, seq);
             let request = kind == SeqKind::Activity
                 && meta.is_some_and(|m| {
                     m.cancellation_type != ActivityCancellationType::Abandon && !m.cancel_sent
@@ -237,7 +251,7 @@ impl Core {
             let Some(resolved) = resolved else {
                 continue;
             };
-            self.given_up.insert((kind, seq));
+            self.give_up(kind, seq);
             if let Some(Slot::Waiting(Some(waker))) = self.slots.insert((kind, seq), resolved) {
                 waker.wake();
             }

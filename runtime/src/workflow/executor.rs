@@ -406,9 +406,13 @@ impl<W: Workflow> Instance for Machine<W> {
         if self.finished {
             return Ok(Vec::new());
         }
+        let history_length = activation.history_length;
         for job in activation.jobs {
             self.apply(job)?;
         }
+        self.core
+            .borrow_mut()
+            .forget_cancelled_timers(history_length);
         self.poll_run()?;
         Ok(std::mem::take(&mut self.core.borrow_mut().commands))
     }
