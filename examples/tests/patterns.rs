@@ -1,37 +1,18 @@
 //! Each pattern example's behaviour, on SQLite and on memory, with its
 //! history pinned by a snapshot.
 
+mod common;
+
 use weft::Client;
 use weft::engine::Engine;
+
+use common::env;
 use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft_examples::{
     activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
     parallel_activity, polling_frequent, polling_infrequent,
 };
-
-struct Env {
-    engine: Engine,
-    client: Client,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn env(sqlite: bool) -> Env {
-    let (engine, dir) = if sqlite {
-        let dir = tempfile::tempdir().unwrap();
-        (
-            Engine::sqlite(&dir.path().join("t.db")).await.unwrap(),
-            Some(dir),
-        )
-    } else {
-        (Engine::memory().await.unwrap(), None)
-    };
-    Env {
-        client: Client::new(engine.clone()),
-        engine,
-        _dir: dir,
-    }
-}
 
 async fn history(client: &Client, id: &str) -> Vec<Event> {
     client
@@ -74,19 +55,6 @@ fn render(events: &[Event]) -> String {
 
 fn names(events: &[Event]) -> Vec<&'static str> {
     events.iter().map(|e| e.attributes.name()).collect()
-}
-
-macro_rules! both_stores {
-    ($($name:ident($sqlite:ident) $body:block)*) => {$(
-        mod $name {
-            use super::*;
-            async fn case($sqlite: bool) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() { case(false).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { case(true).await }
-        }
-    )*};
 }
 
 both_stores! {

@@ -2,6 +2,8 @@
 //! stores, the maintenance plan in real days on the time-skipping clock, and
 //! a cancellation arriving at each await point of the cancellation workflow.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,30 +17,9 @@ use weft_examples::cancellation::{self, CancellationWorkflow, Steps};
 use weft_examples::concurrent_timers::{self, MaintenancePlan, MaintenanceWorkflow};
 use weft_examples::support::options;
 
+use common::env;
+
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
-
-struct Env {
-    engine: Engine,
-    client: Client,
-    _dir: Option<tempfile::TempDir>,
-}
-
-async fn env(sqlite: bool) -> Env {
-    let (engine, dir) = if sqlite {
-        let dir = tempfile::tempdir().unwrap();
-        (
-            Engine::sqlite(&dir.path().join("t.db")).await.unwrap(),
-            Some(dir),
-        )
-    } else {
-        (Engine::memory().await.unwrap(), None)
-    };
-    Env {
-        client: Client::new(engine.clone()),
-        engine,
-        _dir: dir,
-    }
-}
 
 fn count(events: &[Event], name: &str) -> usize {
     events
@@ -53,17 +34,24 @@ async fn within<F: std::future::Future>(f: F) -> F::Output {
         .expect("timed out")
 }
 
-macro_rules! both_stores {
-    ($($name:ident($sqlite:ident) $body:block)*) => {$(
-        mod $name {
-            use super::*;
-            async fn case($sqlite: bool) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() { case(false).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { case(true).await }
-        }
-    )*};
+/// Starts the cancellation workflow as `id` and waits until its activity
+/// has heartbeated (it runs, and its heartbeat can be answered).
+async fn start_heartbeating(
+    client: &Client,
+    steps: &Steps,
+    id: &str,
+) -> WorkflowHandle<CancellationWorkflow> {
+    let heartbeat = steps.next_heartbeat();
+    let h = client
+        .start_workflow(
+            CancellationWorkflow::run,
+            (),
+            options(id, cancellation::TASK_QUEUE),
+        )
+        .await
+        .unwrap();
+    within(heartbeat).await;
+    h
 }
 
 /// Asserts the run closed canceled: its status, and `result()`'s cause.
@@ -153,13 +141,7 @@ both_stores! {
         let env = env(sqlite).await;
         let steps = Arc::new(Steps::new());
         let w = cancellation::worker_with(&env.client, steps.clone()).start().unwrap();
-        let heartbeat = steps.next_heartbeat();
-        let h = env
-            .client
-            .start_workflow(CancellationWorkflow::run, (), options("midway", cancellation::TASK_QUEUE))
-            .await
-            .unwrap();
-        within(heartbeat).await;
+        let h = start_heartbeating(&env.client, &steps, "midway").await;
         h.cancel().await.unwrap();
         within(assert_canceled(&h)).await;
         within(steps.stopped()).await;
@@ -173,13 +155,7 @@ both_stores! {
         let gate = Arc::new(Notify::new());
         let steps = Arc::new(Steps::with_cleanup_gate(gate.clone()));
         let w = cancellation::worker_with(&env.client, steps.clone()).start().unwrap();
-        let heartbeat = steps.next_heartbeat();
-        let h = env
-            .client
-            .start_workflow(CancellationWorkflow::run, (), options("twice", cancellation::TASK_QUEUE))
-            .await
-            .unwrap();
-        within(heartbeat).await;
+        let h = start_heartbeating(&env.client, &steps, "twice").await;
         h.cancel().await.unwrap();
         within(steps.cleanup_started()).await;
         // A second request while the cleanup runs changes nothing: the
@@ -198,13 +174,7 @@ both_stores! {
         let env = env(sqlite).await;
         let steps = Arc::new(Steps::new());
         let w = cancellation::worker_with(&env.client, steps.clone()).start().unwrap();
-        let heartbeat = steps.next_heartbeat();
-        let h = env
-            .client
-            .start_workflow(CancellationWorkflow::run, (), options("terminated", cancellation::TASK_QUEUE))
-            .await
-            .unwrap();
-        within(heartbeat).await;
+        let h = start_heartbeating(&env.client, &steps, "terminated").await;
         h.terminate("operator").await.unwrap();
         match h.result().await {
             Err(ClientError::Workflow(e)) => {

@@ -6,11 +6,11 @@ mod support;
 use std::time::Duration;
 
 use weft::backend::{
-    ActivityTaskResult, Backend, BackendError, CancelRequest, RunOutcome, RunStatus,
+    ActivityTask, ActivityTaskResult, Backend, BackendError, CancelRequest, RunOutcome, RunStatus,
     TerminateRequest,
 };
 use weft::converter::{Payload, decode, encode};
-use weft::engine::EngineOptions;
+use weft::engine::{Engine, EngineOptions};
 use weft::failure::{Failure, TimeoutType};
 use weft::history::EventAttributes;
 use weft::protocol::{Command, ScheduleActivity};
@@ -35,6 +35,36 @@ fn heartbeating(seq: u32, heartbeat: Duration) -> Command {
     };
     sa.options.heartbeat_timeout = Some(heartbeat);
     Command::ScheduleActivity(ScheduleActivity { ..sa })
+}
+
+/// Starts run "w" with one heartbeating activity (seq 1, 30 s heartbeat
+/// timeout) and hands its first attempt out.
+async fn running_activity(e: &Engine) -> ActivityTask {
+    start(e, "w").await;
+    let t = poll_wft(e).await;
+    complete(e, &t, vec![heartbeating(1, Duration::from_secs(30))])
+        .await
+        .unwrap();
+    poll_act(e).await
+}
+
+/// Wakes run "w" with a signal, and its next task asks for the
+/// cancellation of activity 1.
+async fn cancel_activity_in_next_task(e: &Engine) {
+    e.signal_workflow(weft::backend::SignalRequest {
+        namespace: NS.into(),
+        workflow_id: "w".into(),
+        run_id: None,
+        signal_name: "stop".into(),
+        input: Vec::new(),
+        request_id: "s1".into(),
+    })
+    .await
+    .unwrap();
+    let t = poll_wft(e).await;
+    complete(e, &t, vec![Command::RequestCancelActivity { seq: 1 }])
+        .await
+        .unwrap();
 }
 
 fn cancel_request(workflow_id: &str) -> CancelRequest {
@@ -163,27 +193,8 @@ async fn heartbeats_keep_an_attempt_alive(kind: Kind) {
 async fn cancel_reaches_a_running_activity_through_its_heartbeat(kind: Kind) {
     let h = Harness::new(kind, EngineOptions::default());
     let e = &h.engine;
-    start(e, "w").await;
-    let t = poll_wft(e).await;
-    complete(e, &t, vec![heartbeating(1, Duration::from_secs(30))])
-        .await
-        .unwrap();
-    let a = poll_act(e).await;
-    // The workflow's next task asks for the activity's cancellation.
-    e.signal_workflow(weft::backend::SignalRequest {
-        namespace: NS.into(),
-        workflow_id: "w".into(),
-        run_id: None,
-        signal_name: "stop".into(),
-        input: Vec::new(),
-        request_id: "s1".into(),
-    })
-    .await
-    .unwrap();
-    let t = poll_wft(e).await;
-    complete(e, &t, vec![Command::RequestCancelActivity { seq: 1 }])
-        .await
-        .unwrap();
+    let a = running_activity(e).await;
+    cancel_activity_in_next_task(e).await;
     let answer = e
         .record_activity_heartbeat(a.token.clone(), vec![encode(&7u32).unwrap()])
         .await
@@ -313,12 +324,7 @@ async fn cancel_request_is_recorded_once(kind: Kind) {
 async fn terminate_closes_the_run_at_once(kind: Kind) {
     let h = Harness::new(kind, EngineOptions::default());
     let e = &h.engine;
-    start(e, "w").await;
-    let t = poll_wft(e).await;
-    complete(e, &t, vec![heartbeating(1, Duration::from_secs(30))])
-        .await
-        .unwrap();
-    let a = poll_act(e).await;
+    let a = running_activity(e).await;
     let terminate = TerminateRequest {
         namespace: NS.into(),
         workflow_id: "w".into(),
@@ -360,26 +366,8 @@ async fn terminate_closes_the_run_at_once(kind: Kind) {
 async fn a_cancel_requested_activity_is_not_retried(kind: Kind) {
     let h = Harness::new(kind, EngineOptions::default());
     let e = &h.engine;
-    start(e, "w").await;
-    let t = poll_wft(e).await;
-    complete(e, &t, vec![heartbeating(1, Duration::from_secs(30))])
-        .await
-        .unwrap();
-    let a = poll_act(e).await;
-    e.signal_workflow(weft::backend::SignalRequest {
-        namespace: NS.into(),
-        workflow_id: "w".into(),
-        run_id: None,
-        signal_name: "stop".into(),
-        input: Vec::new(),
-        request_id: "s1".into(),
-    })
-    .await
-    .unwrap();
-    let t = poll_wft(e).await;
-    complete(e, &t, vec![Command::RequestCancelActivity { seq: 1 }])
-        .await
-        .unwrap();
+    let a = running_activity(e).await;
+    cancel_activity_in_next_task(e).await;
     // The attempt fails instead of acknowledging the cancellation: with
     // quick unlimited retries it would run again, but its cancellation was
     // asked, so it closes with this failure.
@@ -408,19 +396,8 @@ async fn a_cancel_requested_attempt_lost_in_a_restart_is_cancelled() {
     let h = Harness::new(Kind::Sqlite, EngineOptions::default());
     {
         let e = &h.engine;
-        start(e, "w").await;
-        let t = poll_wft(e).await;
-        complete(e, &t, vec![heartbeating(1, Duration::from_secs(30))])
-            .await
-            .unwrap();
-        let _running = poll_act(e).await;
-        e.request_cancel_workflow(cancel_request("w"))
-            .await
-            .unwrap();
-        let t = poll_wft(e).await;
-        complete(e, &t, vec![Command::RequestCancelActivity { seq: 1 }])
-            .await
-            .unwrap();
+        let _running = running_activity(e).await;
+        cancel_activity_in_next_task(e).await;
         e.shutdown().await;
     }
     let e = weft::engine::Engine::sqlite(h.db()).await.unwrap();

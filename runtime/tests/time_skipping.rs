@@ -11,9 +11,29 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::Notify;
 use weft::engine::{Engine, EngineOptions, MemoryStore, VirtualClock};
 use weft::history::EventAttributes;
+use weft::worker::WorkerHandle;
 use weft::{Client, Failure, Worker, WorkflowContext, WorkflowOptions};
 
 use support::{names, within};
+
+/// An engine on the time-skipping clock, a client, and a worker set up by
+/// `register`.
+fn skipping(register: impl FnOnce(&mut Worker)) -> (VirtualClock, Engine, Client, WorkerHandle) {
+    let clock = VirtualClock::new();
+    let engine = Engine::start(
+        MemoryStore::new(),
+        EngineOptions {
+            clock: Arc::new(clock.clone()),
+            ..EngineOptions::default()
+        },
+    )
+    .unwrap();
+    let client = Client::new(engine.clone());
+    let mut worker = Worker::new(&client, QUEUE);
+    register(&mut worker);
+    let worker = worker.start().unwrap();
+    (clock, engine, client, worker)
+}
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 const QUEUE: &str = "skip";
@@ -45,20 +65,9 @@ workflow!(Monthly, u32, Vec<u64>, monthly);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_year_of_monthly_timers_passes_at_once() {
-    let clock = VirtualClock::new();
-    let engine = Engine::start(
-        MemoryStore::new(),
-        EngineOptions {
-            clock: Arc::new(clock.clone()),
-            ..EngineOptions::default()
-        },
-    )
-    .unwrap();
-    let client = Client::new(engine.clone());
-    let mut worker = Worker::new(&client, QUEUE);
-    worker.register_workflow::<Monthly>();
-    worker.register_activity(stamp);
-    let worker = worker.start().unwrap();
+    let (clock, engine, client, worker) = skipping(|w| {
+        w.register_workflow::<Monthly>().register_activity(stamp);
+    });
     let started = std::time::Instant::now();
     let h = client
         .start_workflow(monthly, 12, WorkflowOptions::new("year", QUEUE))
@@ -126,20 +135,9 @@ workflow!(Beside, u32, u64, timer_beside_work);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_does_not_skip_while_an_activity_runs() {
-    let clock = VirtualClock::new();
-    let engine = Engine::start(
-        MemoryStore::new(),
-        EngineOptions {
-            clock: Arc::new(clock.clone()),
-            ..EngineOptions::default()
-        },
-    )
-    .unwrap();
-    let client = Client::new(engine.clone());
-    let mut worker = Worker::new(&client, QUEUE);
-    worker.register_workflow::<Beside>();
-    worker.register_activity(hold);
-    let worker = worker.start().unwrap();
+    let (clock, engine, client, worker) = skipping(|w| {
+        w.register_workflow::<Beside>().register_activity(hold);
+    });
     let h = client
         .start_workflow(timer_beside_work, 0, WorkflowOptions::new("beside", QUEUE))
         .await
@@ -184,20 +182,9 @@ workflow!(LongBudget, u32, u64, long_budget);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_skips_only_to_deadlines_that_still_matter() {
-    let clock = VirtualClock::new();
-    let engine = Engine::start(
-        MemoryStore::new(),
-        EngineOptions {
-            clock: Arc::new(clock.clone()),
-            ..EngineOptions::default()
-        },
-    )
-    .unwrap();
-    let client = Client::new(engine.clone());
-    let mut worker = Worker::new(&client, QUEUE);
-    worker.register_workflow::<LongBudget>();
-    worker.register_activity(stamp);
-    let worker = worker.start().unwrap();
+    let (clock, engine, client, worker) = skipping(|w| {
+        w.register_workflow::<LongBudget>().register_activity(stamp);
+    });
     let h = client
         .start_workflow(long_budget, 0, WorkflowOptions::new("budget", QUEUE))
         .await
