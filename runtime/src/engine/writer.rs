@@ -2,7 +2,8 @@
 //!
 //! It takes batches and reads in the order the engine sent them. Batches
 //! queued together are committed in one transaction (group commit: one
-//! fsync for many steps); a read first commits what precedes it, so reads
+//! fsync for many steps; with group commit off, each batch gets its own
+//! transaction); a read first commits what precedes it, so reads
 //! see committed data only and everything sent before them. After each
 //! commit it tells the engine "committed up to batch N". A failed commit
 //! ends all writing: the engine is told, later reads get `Stopped`.
@@ -51,12 +52,13 @@ pub(crate) enum WriterEvent {
 pub(crate) fn spawn(
     mut store: Box<dyn Store>,
     events: mpsc::UnboundedSender<WriterEvent>,
+    group_commit: bool,
 ) -> Result<(std_mpsc::Sender<WriterMsg>, JoinHandle<()>), BackendError> {
     let (tx, rx) = std_mpsc::channel::<WriterMsg>();
     let handle = std::thread::Builder::new()
         .name("weft-writer".into())
         .spawn(move || {
-            run(&mut *store, &rx, &events);
+            run(&mut *store, &rx, &events, group_commit);
             drop(store);
             // The engine may be gone already; nothing to do then.
             let _ = events.send(WriterEvent::Closed);
@@ -69,6 +71,7 @@ fn run(
     store: &mut dyn Store,
     rx: &std_mpsc::Receiver<WriterMsg>,
     events: &mpsc::UnboundedSender<WriterEvent>,
+    group_commit: bool,
 ) {
     let mut failed: Option<String> = None;
     let mut ops: Vec<StoreOp> = Vec::new();
@@ -82,6 +85,9 @@ fn run(
                     if failed.is_none() {
                         ops.extend(batch);
                         last_id = Some(id);
+                        if !group_commit {
+                            flush(store, &mut ops, &mut last_id, &mut failed, events);
+                        }
                     }
                 }
                 WriterMsg::Read {
