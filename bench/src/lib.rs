@@ -58,15 +58,23 @@ from_error! {
 }
 
 /// Runs the configured scenario and returns its report.
+///
+/// The machine's load average before and after is recorded with the
+/// settings: other work on the machine shows in every figure.
 pub async fn run(config: &Config) -> Result<Report, BenchError> {
-    match config.scenario {
+    let load_before = report::load_average();
+    let mut report = match config.scenario {
         Scenario::Hello => scenarios::hello::run(config).await,
         Scenario::Sequential => scenarios::sequential::run(config).await,
         Scenario::Fanout => scenarios::fanout::run(config).await,
         Scenario::Replay => scenarios::replay::run(config).await,
         Scenario::Timers => scenarios::timers::run(config).await,
         Scenario::Updates => scenarios::updates::run(config).await,
+    }?;
+    if let (Some(before), Some(after)) = (load_before, report::load_average()) {
+        report.setting("load_average", format!("{before} before, {after} after"));
     }
+    Ok(report)
 }
 
 /// Runs the scenario, prints its settings and figures, and writes the JSON

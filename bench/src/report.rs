@@ -156,6 +156,13 @@ pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
     sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
 }
 
+/// The 1, 5 and 15 minute load averages, from /proc/loadavg.
+pub fn load_average() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let fields: Vec<&str> = text.split_whitespace().take(3).collect();
+    (fields.len() == 3).then(|| fields.join(" "))
+}
+
 /// This process's memory, from /proc/self/status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Memory {
