@@ -98,7 +98,7 @@ print(f"hello, N={n} C={c}, both on a SQLite file in the same directory")
 print(f"fsync rate: {before}/s before, {after}/s after (4 KiB append + fsync)")
 print()
 print(f"| {'figure':<26} | {'Temporal dev server':>19} | {'weft':>10} | {'weft / Temporal':>15} |")
-print(f"|{'-' * 28}|{'-' * 21}:|{'-' * 11}:|{'-' * 16}:|")
+print(f"|{'-' * 28}|{'-' * 20}:|{'-' * 11}:|{'-' * 16}:|")
 for label, key, higher_better in rows:
     t, w = temporal[key], weft[key]
     ratio = w / t if t else float("inf")

@@ -1,7 +1,9 @@
 //! Starting the engine, client and worker a scenario runs on, and recording
 //! the settings that shape its numbers.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use weft::engine::{Engine, EngineOptions, MemoryStore, SqliteStore};
 use weft::prelude::*;
@@ -79,6 +81,17 @@ pub async fn start(
                 "store",
                 format!("sqlite {} (WAL, synchronous=FULL)", path.display()),
             );
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            report.setting(
+                "fsync_rate",
+                format!(
+                    "{:.0}/s (4 KiB append + fsync for 1 s beside the file)",
+                    fsync_rate(dir, Duration::from_secs(1))?
+                ),
+            );
             Engine::start(SqliteStore::open(&path)?, options.clone())?
         }
     };
@@ -138,4 +151,32 @@ fn remove_if_there(path: &Path) -> Result<(), BenchError> {
             path.display()
         ))),
     }
+}
+
+/// How many 4 KiB append + fsync rounds a file in `dir` takes per second,
+/// measured for `probe`: what bounds a store that fsyncs every commit.
+pub fn fsync_rate(dir: &Path, probe: Duration) -> Result<f64, BenchError> {
+    let path = dir.join(format!(".fsync-probe-{}", std::process::id()));
+    let fail =
+        |e: std::io::Error| BenchError::new(format!("fsync probe in {}: {e}", dir.display()));
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(fail)?;
+    let block = [0u8; 4096];
+    let start = Instant::now();
+    let mut rounds = 0u32;
+    let result = loop {
+        if let Err(e) = file.write_all(&block).and_then(|()| file.sync_all()) {
+            break Err(fail(e));
+        }
+        rounds += 1;
+        if start.elapsed() >= probe {
+            break Ok(f64::from(rounds) / start.elapsed().as_secs_f64());
+        }
+    };
+    drop(file);
+    remove_if_there(&path)?;
+    result
 }
