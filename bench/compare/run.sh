@@ -96,6 +96,7 @@ rows = [
 ]
 print(f"hello, N={n} C={c}, both on a SQLite file in the same directory")
 print(f"fsync rate: {before}/s before, {after}/s after (4 KiB append + fsync)")
+print(f"Temporal calls timed out and retried: {temporal.get('timeouts_retried', 0)}")
 print()
 print(f"| {'figure':<26} | {'Temporal dev server':>19} | {'weft':>10} | {'weft / Temporal':>15} |")
 print(f"|{'-' * 28}|{'-' * 20}:|{'-' * 11}:|{'-' * 16}:|")

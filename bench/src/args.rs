@@ -24,9 +24,9 @@ options:
                         replaced)
   --json PATH           JSON output (default target/bench/<scenario>.json)
   --no-group-commit     one transaction (one fsync) per step
-  --cache N             workflows cached by the worker (default 1000)
-  --wft-slots N         workflow tasks a worker holds at once (default: C, 4..=1000)
-  --activity-slots N    activities a worker runs at once (default: C, 100..=2000)
+  --cache N             workflows cached by the worker (default: 2 C, at least 1000)
+  --wft-slots N         workflow tasks a worker holds at once (default: C, 4..=64)
+  --activity-slots N    activities a worker runs at once (default: C, 100..=200)
   --delay SECS          timers: first firing this long after the start (default 10)
   --window SECS         timers: firings spread over this long (default 10)
   --quiet               no progress lines";
@@ -123,8 +123,8 @@ pub struct Config {
     pub json: Option<PathBuf>,
     /// Group commit in the engine's writer.
     pub group_commit: bool,
-    /// Workflows cached by the worker.
-    pub cache: usize,
+    /// Workflows cached by the worker (`None`: from C).
+    pub cache: Option<usize>,
     /// Workflow task slots of the worker (`None`: from C).
     pub wft_slots: Option<usize>,
     /// Activity slots of the worker (`None`: from C).
@@ -148,7 +148,7 @@ impl Config {
             db: None,
             json: None,
             group_commit: true,
-            cache: 1000,
+            cache: None,
             wft_slots: None,
             activity_slots: None,
             delay: Duration::from_secs(10),
@@ -185,7 +185,7 @@ impl Config {
                 "--db" => config.db = Some(PathBuf::from(value(&flag)?)),
                 "--json" => config.json = Some(PathBuf::from(value(&flag)?)),
                 "--no-group-commit" => config.group_commit = false,
-                "--cache" => config.cache = number(&flag, &value(&flag)?)?,
+                "--cache" => config.cache = Some(number(&flag, &value(&flag)?)?),
                 "--wft-slots" => config.wft_slots = Some(number(&flag, &value(&flag)?)?),
                 "--activity-slots" => {
                     config.activity_slots = Some(number(&flag, &value(&flag)?)?);
@@ -202,16 +202,22 @@ impl Config {
         Ok(Some(config))
     }
 
-    /// Workflow task slots: the flag, else C within 4..=1000.
-    pub fn wft_slots(&self) -> usize {
-        self.wft_slots.unwrap_or(self.c.clamp(4, 1000)).max(1)
+    /// Workflows cached: the flag, else room for twice C runs (closed
+    /// runs stay cached too) and at least weft's default, 1,000.
+    pub fn cache(&self) -> usize {
+        self.cache.unwrap_or(self.c.saturating_mul(2).max(1000))
     }
 
-    /// Activity slots: the flag, else C within 100..=2000.
+    /// Workflow task slots: the flag, else C within 4..=64. Each slot is a
+    /// poll parked in the engine, and the engine scans its parked polls on
+    /// every dispatch, so more slots than this cost more than they give.
+    pub fn wft_slots(&self) -> usize {
+        self.wft_slots.unwrap_or(self.c.clamp(4, 64)).max(1)
+    }
+
+    /// Activity slots: the flag, else C within 100..=200.
     pub fn activity_slots(&self) -> usize {
-        self.activity_slots
-            .unwrap_or(self.c.clamp(100, 2000))
-            .max(1)
+        self.activity_slots.unwrap_or(self.c.clamp(100, 200)).max(1)
     }
 
     /// Where results go: `$CARGO_TARGET_DIR/bench`, else `target/bench`.

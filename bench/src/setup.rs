@@ -43,7 +43,7 @@ pub fn engine_options(config: &Config) -> EngineOptions {
 /// Worker options from the command line.
 pub fn worker_options(config: &Config) -> WorkerOptions {
     WorkerOptions {
-        max_cached_workflows: config.cache,
+        max_cached_workflows: config.cache(),
         max_concurrent_workflow_tasks: config.wft_slots(),
         max_concurrent_activities: config.activity_slots(),
         ..WorkerOptions::default()
