@@ -230,6 +230,16 @@ impl RunDriver {
         &self.context
     }
 
+    /// Whether the run has closed: history says so, or the last live
+    /// task's commands close it.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+            || self
+                .awaiting
+                .as_ref()
+                .is_some_and(|commands| commands.iter().any(Command::is_terminal))
+    }
+
     /// Whether no live task is half done (waiting for local activities):
     /// the state is that of the last task run.
     pub fn is_settled(&self) -> bool {

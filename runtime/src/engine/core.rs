@@ -364,6 +364,9 @@ pub(crate) struct Latest {
 struct TaskQueue<T, P> {
     ready: VecDeque<T>,
     pollers: VecDeque<P>,
+    /// Parked pollers are swept of ones that left when there are this many
+    /// (doubling), so a poll costs amortized O(1) however many are parked.
+    sweep_at: usize,
 }
 
 impl<T, P> Default for TaskQueue<T, P> {
@@ -371,7 +374,30 @@ impl<T, P> Default for TaskQueue<T, P> {
         TaskQueue {
             ready: VecDeque::new(),
             pollers: VecDeque::new(),
+            sweep_at: MIN_SWEEP,
         }
+    }
+}
+
+const MIN_SWEEP: usize = 64;
+
+impl<T, X> TaskQueue<T, oneshot::Sender<X>> {
+    /// Parks a poller until a task is ready for it.
+    fn park(&mut self, poller: oneshot::Sender<X>) {
+        if self.pollers.len() >= self.sweep_at {
+            self.pollers.retain(|p| !p.is_closed());
+            self.sweep_at = (self.pollers.len() * 2).max(MIN_SWEEP);
+        }
+        self.pollers.push_back(poller);
+    }
+
+    /// Whether a poller is waiting; ones that left are dropped from the
+    /// front (those further back are skipped when they get there).
+    fn has_poller(&mut self) -> bool {
+        while self.pollers.front().is_some_and(oneshot::Sender::is_closed) {
+            self.pollers.pop_front();
+        }
+        !self.pollers.is_empty()
     }
 }
 
@@ -608,8 +634,7 @@ impl Core {
             }
             Request::PollWorkflowTask(queue, tx) => {
                 let q = self.wft_queues.entry(queue.clone()).or_default();
-                q.pollers.retain(|p| !p.is_closed());
-                q.pollers.push_back(tx);
+                q.park(tx);
                 self.match_wft(&queue);
             }
             Request::CompleteWorkflowTask(completion, tx) => {
@@ -627,8 +652,7 @@ impl Core {
             }
             Request::PollActivityTask(queue, tx) => {
                 let q = self.act_queues.entry(queue.clone()).or_default();
-                q.pollers.retain(|p| !p.is_closed());
-                q.pollers.push_back(tx);
+                q.park(tx);
                 self.match_activities(&queue);
             }
             Request::CompleteActivityTask(token, result, tx) => {
@@ -785,8 +809,7 @@ impl Core {
             let Some(q) = self.wft_queues.get_mut(queue) else {
                 return;
             };
-            q.pollers.retain(|p| !p.is_closed());
-            if q.pollers.is_empty() {
+            if !q.has_poller() {
                 return;
             }
             // Queries first: they are short and change nothing.
@@ -831,8 +854,7 @@ impl Core {
             let Some(q) = self.act_queues.get_mut(queue) else {
                 return;
             };
-            q.pollers.retain(|p| !p.is_closed());
-            if q.pollers.is_empty() {
+            if !q.has_poller() {
                 return;
             }
             let Some((key, id, attempt)) = q.ready.pop_front() else {

@@ -3,7 +3,7 @@
 //! I/O that slipped into workflow code fails the task instead of working by
 //! accident.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc;
 use std::time::SystemTime;
@@ -81,6 +81,8 @@ struct State {
     factories: HashMap<String, Factory>,
     capacity: usize,
     cache: HashMap<String, Cached>,
+    /// The cached runs by last use, oldest first (eviction order).
+    lru: BTreeMap<u64, String>,
     /// Runs with a task in progress; they enter the cache only when the
     /// engine accepts the completion.
     in_flight: HashMap<String, (i64, RunDriver)>,
@@ -129,6 +131,7 @@ pub(crate) fn spawn(
                 factories,
                 capacity,
                 cache: HashMap::new(),
+                lru: BTreeMap::new(),
                 in_flight: HashMap::new(),
                 strict: HashMap::new(),
                 clock: 0,
@@ -231,9 +234,7 @@ impl State {
         // went (accepted: the completion's own events come next; refused:
         // the task starts earlier, and the run is rebuilt from history).
         let cached = self
-            .cache
-            .remove(&run_id)
-            .map(|c| c.driver)
+            .take_cached(&run_id)
             .or_else(|| self.in_flight.remove(&run_id).map(|(_, d)| d));
         let (mut driver, events) = match (cached, history) {
             (_, Some(full)) => match self.fresh(task) {
@@ -384,20 +385,23 @@ impl State {
         })
     }
 
+    /// Caches a run whose completion the engine accepted, evicting the
+    /// least recently used past capacity. A closed run is not cached: no
+    /// task will come for it, and it would push out runs that are alive
+    /// (a query on it replays its history).
     fn insert(&mut self, run_id: String, driver: RunDriver) {
-        if self.capacity == 0 {
+        if self.capacity == 0 || driver.is_closed() {
             return;
         }
-        self.clock += 1;
-        if self.cache.len() >= self.capacity
-            && let Some(oldest) = self
-                .cache
-                .iter()
-                .min_by_key(|(_, c)| c.last_used)
-                .map(|(k, _)| k.clone())
-        {
+        self.take_cached(&run_id);
+        while self.cache.len() >= self.capacity {
+            let Some((_, oldest)) = self.lru.pop_first() else {
+                break;
+            };
             self.cache.remove(&oldest);
         }
+        self.clock += 1;
+        self.lru.insert(self.clock, run_id.clone());
         self.cache.insert(
             run_id,
             Cached {
@@ -405,6 +409,13 @@ impl State {
                 last_used: self.clock,
             },
         );
+    }
+
+    /// Takes a run out of the cache.
+    fn take_cached(&mut self, run_id: &str) -> Option<RunDriver> {
+        let cached = self.cache.remove(run_id)?;
+        self.lru.remove(&cached.last_used);
+        Some(cached.driver)
     }
 }
 
