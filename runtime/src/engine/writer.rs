@@ -3,8 +3,9 @@
 //! It takes batches and reads in the order the engine sent them. Batches
 //! queued together are committed in one transaction (group commit: one
 //! fsync for many steps; with group commit off, each batch gets its own
-//! transaction); a read first commits what precedes it, so reads
-//! see committed data only and everything sent before them. After each
+//! transaction); reads are served after the commit of everything queued
+//! with them, so they see committed data only and everything sent before
+//! them, and reads queued together share that one commit. After each
 //! commit it tells the engine "committed up to batch N". A failed commit
 //! ends all writing: the engine is told, later reads get `Stopped`.
 
@@ -76,6 +77,7 @@ fn run(
     let mut failed: Option<String> = None;
     let mut ops: Vec<StoreOp> = Vec::new();
     let mut last_id: Option<u64> = None;
+    let mut reads = Vec::new();
     while let Ok(first) = rx.recv() {
         let mut queued = vec![first];
         queued.extend(rx.try_iter());
@@ -90,23 +92,31 @@ fn run(
                         }
                     }
                 }
-                WriterMsg::Read {
-                    namespace,
-                    run_id,
-                    with_events,
-                    reply,
-                } => {
-                    flush(store, &mut ops, &mut last_id, &mut failed, events);
-                    let result = match &failed {
-                        Some(reason) => Err(BackendError::Stopped(reason.clone())),
-                        None => read(store, &namespace, &run_id, with_events),
-                    };
-                    // The reader may have given up waiting; that is fine.
-                    let _ = reply.send(result);
-                }
+                // Served once what was queued with it is committed: the read
+                // sees everything sent before it (and perhaps more, all of
+                // it committed), and many reads share one commit instead of
+                // forcing one each.
+                read @ WriterMsg::Read { .. } => reads.push(read),
             }
         }
         flush(store, &mut ops, &mut last_id, &mut failed, events);
+        for msg in reads.drain(..) {
+            let WriterMsg::Read {
+                namespace,
+                run_id,
+                with_events,
+                reply,
+            } = msg
+            else {
+                continue;
+            };
+            let result = match &failed {
+                Some(reason) => Err(BackendError::Stopped(reason.clone())),
+                None => read(store, &namespace, &run_id, with_events),
+            };
+            // The reader may have given up waiting; that is fine.
+            let _ = reply.send(result);
+        }
     }
 }
 
@@ -200,6 +210,12 @@ mod tests {
     /// Ops per commit when batch 1 is committed alone and batches 2 to 4
     /// queue up behind it.
     fn commits(group_commit: bool) -> Vec<usize> {
+        commits_with(group_commit, (2..=4).map(batch).collect())
+    }
+
+    /// Ops per commit when batch 1 is committed alone and `queued` waits
+    /// behind it; the last batch queued must be batch 4.
+    fn commits_with(group_commit: bool, queued: Vec<WriterMsg>) -> Vec<usize> {
         let commits = Arc::new(Mutex::new(Vec::new()));
         let (began, first_began) = std_mpsc::channel();
         let (release, hold) = std_mpsc::channel();
@@ -211,8 +227,8 @@ mod tests {
         let (tx, thread) = spawn(Box::new(store), events, group_commit).unwrap();
         tx.send(batch(1)).unwrap();
         first_began.recv().unwrap();
-        for id in 2..=4 {
-            tx.send(batch(id)).unwrap();
+        for msg in queued {
+            tx.send(msg).unwrap();
         }
         release.send(()).unwrap();
         drop(tx);
@@ -230,6 +246,28 @@ mod tests {
     #[test]
     fn group_commit_takes_every_queued_batch_in_one_commit() {
         assert_eq!(commits(true), vec![1, 3]);
+    }
+
+    #[test]
+    fn reads_queued_between_batches_share_their_commit() {
+        let read = || {
+            let (reply, rx) = oneshot::channel();
+            let msg = WriterMsg::Read {
+                namespace: "default".into(),
+                run_id: "r".into(),
+                with_events: true,
+                reply,
+            };
+            (msg, rx)
+        };
+        let (r1, rx1) = read();
+        let (r2, rx2) = read();
+        let queued = vec![batch(2), r1, batch(3), r2, batch(4)];
+        // Batches 2 to 4 share one commit although reads sit between them,
+        // and each read is answered (after that commit).
+        assert_eq!(commits_with(true, queued), vec![1, 3]);
+        assert!(rx1.blocking_recv().unwrap().unwrap().is_none());
+        assert!(rx2.blocking_recv().unwrap().unwrap().is_none());
     }
 
     #[test]
