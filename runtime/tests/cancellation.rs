@@ -55,6 +55,25 @@ fn on_start(tag: &str) -> tokio::sync::mpsc::UnboundedReceiver<()> {
     rx
 }
 
+/// Starts `run` as `tag`, waits until its first task has run, and asks
+/// for its cancellation.
+async fn start_then_cancel<W: weft::Workflow<Input = String>>(
+    client: &Client,
+    run: impl weft::workflow::RunFn<W>,
+    tag: &str,
+) -> WorkflowHandle<W> {
+    let mut on_start = on_start(tag);
+    let h = client
+        .start_workflow(run, tag.to_string(), options(tag))
+        .await
+        .unwrap();
+    within(on_start.recv())
+        .await
+        .expect("the first task is done");
+    h.cancel().await.unwrap();
+    h
+}
+
 fn started(tag: &str) {
     with(&STARTED, |m| m.get(tag).map(|tx| tx.send(())));
 }
@@ -253,16 +272,7 @@ async fn cancel_while_awaiting_a_timer(sqlite: bool, worker_options: WorkerOptio
     let env = env(sqlite).await;
     let w = worker(&env.client, worker_options);
     let tag = format!("timer-{sqlite}-{}", unique());
-    let mut on_start = on_start(&tag);
-    let h = env
-        .client
-        .start_workflow(await_timer, tag.clone(), options(&tag))
-        .await
-        .unwrap();
-    within(on_start.recv())
-        .await
-        .expect("the first task is done");
-    h.cancel().await.unwrap();
+    let h = start_then_cancel(&env.client, await_timer, &tag).await;
     let events = assert_canceled(&h).await;
     assert_eq!(cleanups(&tag), 1, "the cleanup activity ran once");
     let slept = seen(&tag).unwrap_or_default();
@@ -400,14 +410,7 @@ both_stores! {
         let env = env(sqlite).await;
         let w = worker(&env.client, strict(0));
         let tag = format!("catch-{sqlite}");
-        let mut on_start = on_start(&tag);
-        let h = env
-            .client
-            .start_workflow(catches, tag.clone(), options(&tag))
-            .await
-            .unwrap();
-        within(on_start.recv()).await.expect("the first task is done");
-        h.cancel().await.unwrap();
+        let h = start_then_cancel(&env.client, catches, &tag).await;
         let result = within(h.result()).await.unwrap();
         assert!(result.starts_with("caught \"timer canceled"), "{result}");
         assert!(result.ends_with("cancelled() = true"), "{result}");
@@ -469,14 +472,7 @@ both_stores! {
         let env = env(sqlite).await;
         let w = worker(&env.client, strict(0));
         let tag = format!("condition-{sqlite}");
-        let mut on_start = on_start(&tag);
-        let h = env
-            .client
-            .start_workflow(condition, tag.clone(), options(&tag))
-            .await
-            .unwrap();
-        within(on_start.recv()).await.expect("the first task is done");
-        h.cancel().await.unwrap();
+        let h = start_then_cancel(&env.client, condition, &tag).await;
         assert_eq!(within(h.result()).await.unwrap(), "cancellation");
         assert_eq!(h.describe().await.unwrap().status, RunStatus::Completed);
         replay(&h.history().await.unwrap());
