@@ -13,7 +13,7 @@ use weft::converter::{Payload, decode, encode};
 use weft::engine::{Engine, EngineOptions};
 use weft::failure::{Failure, TimeoutType};
 use weft::history::EventAttributes;
-use weft::protocol::{Command, ScheduleActivity};
+use weft::protocol::Command;
 use weft::retry::RetryPolicy;
 
 use support::backend::*;
@@ -30,11 +30,9 @@ both!(
 
 /// An activity with a heartbeat timeout and quick retries.
 fn heartbeating(seq: u32, heartbeat: Duration) -> Command {
-    let Command::ScheduleActivity(mut sa) = activity(seq, quick_retries()) else {
-        unreachable!("activity() builds a ScheduleActivity")
-    };
+    let mut sa = schedule_activity(seq, quick_retries());
     sa.options.heartbeat_timeout = Some(heartbeat);
-    Command::ScheduleActivity(ScheduleActivity { ..sa })
+    Command::ScheduleActivity(sa)
 }
 
 /// Starts run "w" with one heartbeating activity (seq 1, 30 s heartbeat
@@ -157,9 +155,7 @@ async fn heartbeats_keep_an_attempt_alive(kind: Kind) {
     start(e, "w").await;
     let t = poll_wft(e).await;
     let policy = RetryPolicy::default().with_maximum_attempts(1);
-    let Command::ScheduleActivity(mut sa) = activity(1, policy) else {
-        unreachable!("activity() builds a ScheduleActivity")
-    };
+    let mut sa = schedule_activity(1, policy);
     sa.options.heartbeat_timeout = Some(Duration::from_millis(200));
     complete(e, &t, vec![Command::ScheduleActivity(sa)])
         .await
@@ -240,9 +236,7 @@ async fn cancel_of_an_unstarted_activity_is_immediate(kind: Kind) {
     start(e, "w").await;
     let t = poll_wft(e).await;
     // Scheduled on a queue nobody polls, then cancelled in the same task.
-    let Command::ScheduleActivity(mut sa) = activity(1, quick_retries()) else {
-        unreachable!("activity() builds a ScheduleActivity")
-    };
+    let mut sa = schedule_activity(1, quick_retries());
     sa.task_queue = "nobody".into();
     complete(
         e,

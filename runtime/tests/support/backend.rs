@@ -123,8 +123,10 @@ pub async fn complete(
         .await
 }
 
-pub fn activity(seq: u32, policy: RetryPolicy) -> Command {
-    Command::ScheduleActivity(ScheduleActivity {
+/// Activity `seq` of type "Charge" on the test queue: 30 s start-to-close,
+/// retried by `policy`.
+pub fn schedule_activity(seq: u32, policy: RetryPolicy) -> ScheduleActivity {
+    ScheduleActivity {
         seq,
         activity_id: seq.to_string(),
         activity_type: "Charge".into(),
@@ -138,7 +140,12 @@ pub fn activity(seq: u32, policy: RetryPolicy) -> Command {
             retry_policy: Some(policy),
             cancellation_type: Default::default(),
         },
-    })
+    }
+}
+
+/// The command scheduling [`schedule_activity`]'s activity.
+pub fn activity(seq: u32, policy: RetryPolicy) -> Command {
+    Command::ScheduleActivity(schedule_activity(seq, policy))
 }
 
 pub fn quick_retries() -> RetryPolicy {
