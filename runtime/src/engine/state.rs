@@ -211,8 +211,8 @@ fn yes() -> bool {
 /// The latest ids seen, at most a given number, oldest dropped first.
 /// Stored as a list, oldest first (state written when it was a set reads
 /// as that set, in id order).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(from = "Vec<String>", into = "Vec<String>")]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(from = "Vec<String>")]
 pub(crate) struct IdWindow {
     order: VecDeque<String>,
     known: HashSet<String>,
@@ -259,6 +259,14 @@ impl From<Vec<String>> for IdWindow {
 impl From<IdWindow> for Vec<String> {
     fn from(window: IdWindow) -> Self {
         window.order.into()
+    }
+}
+
+/// Written as the list, oldest first, without copying it (the run's state,
+/// this included, is written at every step).
+impl Serialize for IdWindow {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.order.serialize(serializer)
     }
 }
 
