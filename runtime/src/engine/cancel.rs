@@ -9,8 +9,7 @@ use crate::failure::{Failure, TerminatedError};
 use crate::history::EventAttributes;
 
 use super::core::{Core, append};
-use super::runs::check_id;
-use super::signals::check_run_id;
+use super::runs::{check_id, check_run_id};
 use super::state::Incoming;
 use super::tasks::append_buffered;
 

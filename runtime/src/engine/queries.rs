@@ -11,7 +11,7 @@ use crate::converter::Payload;
 use crate::failure::Failure;
 
 use super::core::{Core, Deadline, Effect, later};
-use super::runs::check_id;
+use super::runs::{check_id, check_run_id};
 use super::state::{RunKey, WftState};
 
 /// Where the worker's answer goes.
@@ -43,9 +43,7 @@ impl Core {
         check_id("namespace", &request.namespace)?;
         check_id("workflow id", &request.workflow_id)?;
         check_id("query name", &request.query_name)?;
-        if let Some(run_id) = &request.run_id {
-            check_id("run id", run_id)?;
-        }
+        check_run_id(request.run_id.as_deref())?;
         self.options.payload_limits.check(
             &format!("input of query {:?}", request.query_name),
             &request.input,

@@ -34,6 +34,11 @@ pub(super) fn check_id(what: &str, value: &str) -> Result<(), BackendError> {
     Ok(())
 }
 
+/// Checks a run id, when one is given.
+pub(super) fn check_run_id(run_id: Option<&str>) -> Result<(), BackendError> {
+    run_id.map_or(Ok(()), |id| check_id("run id", id))
+}
+
 impl Core {
     /// Rebuilds memory from the store: open runs (tasks in flight are made
     /// ready again, deadlines re-armed) and the latest run per workflow id.

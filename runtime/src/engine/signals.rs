@@ -7,26 +7,15 @@
 //! forgotten first. A retry whose request id was forgotten is a new signal:
 //! it is recorded and applied again.
 
-use crate::backend::{BackendError, MAX_ID_BYTES, SignalRequest, StartWorkflowResponse};
+use crate::backend::{BackendError, SignalRequest, StartWorkflowResponse};
 use crate::converter::Payload;
 
 use super::core::{Core, SignalWithStart};
-use super::runs::check_id;
+use super::runs::{check_id, check_run_id};
 use super::state::{Incoming, RunKey};
 
 /// The identity recorded on signal events (requests do not carry one yet).
 const SIGNAL_IDENTITY: &str = "";
-
-/// Refuses a run id over the identifier limit.
-pub(super) fn check_run_id(run_id: Option<&str>) -> Result<(), BackendError> {
-    match run_id {
-        Some(run_id) if run_id.len() > MAX_ID_BYTES => Err(BackendError::InvalidArgument(format!(
-            "run id is {} bytes, over the limit of {MAX_ID_BYTES}",
-            run_id.len()
-        ))),
-        _ => Ok(()),
-    }
-}
 
 impl Core {
     fn check_signal(&self, signal_name: &str, input: &[Payload]) -> Result<(), BackendError> {

@@ -32,7 +32,7 @@ use crate::protocol::{Command, UpdateResponse};
 
 use super::core::{Batch, Core, Effect, Lookup, Resolved, Run, Target, append};
 use super::queries::AnswerRx;
-use super::runs::check_id;
+use super::runs::{check_id, check_run_id};
 use super::state::{RunKey, RunState, WftState, failure_payloads};
 
 /// Where an update stands in its run.
@@ -357,9 +357,7 @@ impl Core {
         check_id("workflow id", &req.workflow_id)?;
         check_id("update id", &req.update_id)?;
         check_id("update name", &req.name)?;
-        if let Some(run_id) = &req.run_id {
-            check_id("run id", run_id)?;
-        }
+        check_run_id(req.run_id.as_deref())?;
         self.options
             .payload_limits
             .check(&format!("input of update {:?}", req.name), &req.input)?;
