@@ -302,25 +302,29 @@ impl RunDriver {
                     // Activities the task's requests cancelled at once: their
                     // outcome is for the next activation.
                     for e in at_once {
-                        self.places.resize(self.jobs.len(), Place::LAST);
-                        self.apply_incoming(e, &e.attributes)?;
-                        self.places
-                            .resize(self.jobs.len(), Place::event(e.event_id));
+                        self.apply_incoming_placed(e)?;
                     }
                 }
-                other => {
-                    self.places.resize(self.jobs.len(), Place::LAST);
-                    self.apply_incoming(event, other)?;
-                    self.places
-                        .resize(self.jobs.len(), Place::event(event.event_id));
+                _ => {
+                    self.apply_incoming_placed(event)?;
                 }
             }
         }
         Ok(())
     }
 
-    fn apply_incoming(&mut self, event: &Event, attrs: &EventAttributes) -> Result<(), TaskError> {
-        match attrs {
+    /// Applies an incoming event; the jobs it adds take its place (its
+    /// event id).
+    fn apply_incoming_placed(&mut self, event: &Event) -> Result<(), TaskError> {
+        self.places.resize(self.jobs.len(), Place::LAST);
+        self.apply_incoming(event)?;
+        self.places
+            .resize(self.jobs.len(), Place::event(event.event_id));
+        Ok(())
+    }
+
+    fn apply_incoming(&mut self, event: &Event) -> Result<(), TaskError> {
+        match &event.attributes {
             EventAttributes::WorkflowExecutionStarted {
                 workflow_type,
                 task_queue,
