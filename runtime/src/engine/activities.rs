@@ -339,8 +339,8 @@ impl Core {
     }
 
     /// Whether a deadline still means something: what it would act on is
-    /// still there, in the state it was armed for (the checks of
-    /// [`Core::on_deadline`], without acting).
+    /// still there, in the state it was armed for. `on_deadline` acts only
+    /// on these; time skipping skips only to these.
     pub(super) fn is_live(&self, deadline: &Deadline) -> bool {
         let activity =
             |run: &RunKey, id: &i64| self.runs.get(run).and_then(|r| r.state.activities.get(id));
@@ -384,16 +384,24 @@ impl Core {
         }
     }
 
+    /// The last heartbeat details of an activity (empty if none or gone).
+    fn heartbeat_details(&self, run: &RunKey, id: i64) -> Vec<Payload> {
+        self.runs
+            .get(run)
+            .and_then(|r| r.state.activities.get(&id))
+            .map(|a| a.heartbeat_details.clone())
+            .unwrap_or_default()
+    }
+
+    /// Acts on a deadline that fell due, if it still means something
+    /// ([`Core::is_live`]).
     pub(super) fn on_deadline(&mut self, deadline: Deadline, now: SystemTime) {
+        if !self.is_live(&deadline) {
+            return;
+        }
         match deadline {
             Deadline::QueryTimeout { id, delivery } => self.query_timed_out(id, delivery),
-            Deadline::WftTimeout { run, task_id } => {
-                let current = self.runs.get(&run).is_some_and(
-                    |r| matches!(r.state.wft, WftState::Started { task_id: t, .. } if t == task_id),
-                );
-                if !current {
-                    return;
-                }
+            Deadline::WftTimeout { run, .. } => {
                 let message = format!(
                     "workflow task timed out after {:?}",
                     self.options.workflow_task_timeout
@@ -421,9 +429,6 @@ impl Core {
                 else {
                     return;
                 };
-                if act.attempt != attempt || !matches!(act.phase, ActivityPhase::Backoff { .. }) {
-                    return;
-                }
                 act.phase = ActivityPhase::Scheduled;
                 act.attempt_scheduled_time = now;
                 if let Some(s2s) = act.schedule_to_start {
@@ -438,25 +443,10 @@ impl Core {
                 }
                 self.effects.push(Effect::EnqueueActivity(run, id, attempt));
             }
-            Deadline::ActivityStartToClose {
-                run,
-                id,
-                attempt,
-                started,
-            } => {
-                let current = self
-                    .runs
-                    .get(&run)
-                    .and_then(|r| r.state.activities.get(&id))
-                    .filter(|a| {
-                        a.attempt == attempt
-                            && matches!(a.phase, ActivityPhase::Started { started_time } if started_time == started)
-                    })
-                    .map(|a| a.heartbeat_details.clone());
-                if let Some(details) = current {
-                    let failure = timeout_failure(TimeoutType::StartToClose, details);
-                    self.attempt_failed(&run, id, failure, true, now);
-                }
+            Deadline::ActivityStartToClose { run, id, .. } => {
+                let details = self.heartbeat_details(&run, id);
+                let failure = timeout_failure(TimeoutType::StartToClose, details);
+                self.attempt_failed(&run, id, failure, true, now);
             }
             Deadline::ActivityHeartbeat {
                 run,
@@ -471,9 +461,7 @@ impl Core {
                 else {
                     return;
                 };
-                let current = act.attempt == attempt
-                    && matches!(act.phase, ActivityPhase::Started { started_time } if started_time == started);
-                let Some(hb) = act.heartbeat.filter(|_| current) else {
+                let Some(hb) = act.heartbeat else {
                     return;
                 };
                 let due = later(act.last_heartbeat.unwrap_or(started), hb);
@@ -493,30 +481,19 @@ impl Core {
                     timeout_failure(TimeoutType::Heartbeat, act.heartbeat_details.clone());
                 self.attempt_failed(&run, id, failure, true, now);
             }
-            Deadline::ActivityScheduleToStart { run, id, attempt } => {
-                let current = self
-                    .runs
-                    .get(&run)
-                    .and_then(|r| r.state.activities.get(&id))
-                    .filter(|a| a.attempt == attempt && a.phase == ActivityPhase::Scheduled)
-                    .map(|a| a.heartbeat_details.clone());
-                if let Some(details) = current {
-                    self.close_activity(&run, id, schedule_to_start_outcome(details), now);
-                }
+            Deadline::ActivityScheduleToStart { run, id, .. } => {
+                let details = self.heartbeat_details(&run, id);
+                self.close_activity(&run, id, schedule_to_start_outcome(details), now);
             }
             Deadline::ActivityScheduleToClose { run, id } => {
-                let details = self
-                    .runs
-                    .get(&run)
-                    .and_then(|r| r.state.activities.get(&id))
-                    .map(|a| a.heartbeat_details.clone());
-                if let Some(details) = details {
-                    let outcome = ActivityOutcome::TimedOut {
-                        failure: timeout_failure(TimeoutType::ScheduleToClose, details),
-                        retry_state: RetryState::Timeout,
-                    };
-                    self.close_activity(&run, id, outcome, now);
-                }
+                let outcome = ActivityOutcome::TimedOut {
+                    failure: timeout_failure(
+                        TimeoutType::ScheduleToClose,
+                        self.heartbeat_details(&run, id),
+                    ),
+                    retry_state: RetryState::Timeout,
+                };
+                self.close_activity(&run, id, outcome, now);
             }
             Deadline::Timer {
                 run,
