@@ -25,13 +25,52 @@ pub enum ExampleError {
     Usage(String),
 }
 
+/// Where an example's database lives.
+#[derive(Debug, Clone)]
+pub struct DbPath {
+    /// The SQLite file.
+    pub path: PathBuf,
+    /// True when no `--db` was given and the file is a fresh one in the
+    /// temporary directory.
+    pub temporary: bool,
+}
+
+impl DbPath {
+    /// Removes a temporary database once the example has finished well. A
+    /// database the user named, or one left by a failed run (which a rerun
+    /// with `--db` resumes), is kept.
+    pub fn finish(&self, succeeded: bool) {
+        if !self.temporary {
+            return;
+        }
+        if !succeeded {
+            println!(
+                "database kept: rerun with --db {} to resume",
+                self.path.display()
+            );
+            return;
+        }
+        for suffix in ["", "-wal", "-shm", ".lock"] {
+            let mut file = self.path.clone().into_os_string();
+            file.push(suffix);
+            // A file SQLite never created is not an error.
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
 /// Where the example's database lives: `--db PATH`, or a fresh file in the
-/// temporary directory.
-pub fn db_path_from_args() -> Result<PathBuf, ExampleError> {
+/// temporary directory that is removed after a run that succeeded.
+pub fn db_path_from_args() -> Result<DbPath, ExampleError> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.as_slice() {
         [] => {}
-        [flag, path] if flag == "--db" => return Ok(PathBuf::from(path)),
+        [flag, path] if flag == "--db" => {
+            return Ok(DbPath {
+                path: PathBuf::from(path),
+                temporary: false,
+            });
+        }
         [flag] if flag == "--db" => return Err(ExampleError::Usage("--db needs a path".into())),
         other => {
             return Err(ExampleError::Usage(format!(
@@ -43,7 +82,10 @@ pub fn db_path_from_args() -> Result<PathBuf, ExampleError> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or(0);
-    Ok(std::env::temp_dir().join(format!("weft-example-{}-{stamp}.db", std::process::id())))
+    Ok(DbPath {
+        path: std::env::temp_dir().join(format!("weft-example-{}-{stamp}.db", std::process::id())),
+        temporary: true,
+    })
 }
 
 /// Options for an example's workflow: a fixed id that is also the request
@@ -58,17 +100,18 @@ pub fn options(id: &str, task_queue: &str) -> WorkflowOptions {
 /// Runs one pattern as a standalone example: opens the database, starts its
 /// worker, prints its lines.
 pub async fn main_for(pattern: &str) -> Result<(), ExampleError> {
-    let path = db_path_from_args()?;
-    println!("database: {}", path.display());
-    let engine = Engine::sqlite(&path).await?;
-    let client = Client::new(engine.clone());
     let Some(p) = crate::patterns().into_iter().find(|p| p.name == pattern) else {
         return Err(ExampleError::Usage(format!("no pattern {pattern:?}")));
     };
+    let db = db_path_from_args()?;
+    println!("database: {}", db.path.display());
+    let engine = Engine::sqlite(&db.path).await?;
+    let client = Client::new(engine.clone());
     let worker = (p.worker)(&client).start()?;
     let lines = (p.run)(&client).await;
     worker.shutdown().await;
     engine.shutdown().await;
+    db.finish(lines.is_ok());
     for line in lines? {
         println!("{line}");
     }
