@@ -600,6 +600,12 @@ pub trait Backend: Send + Sync + 'static {
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Vec<Event>, BackendError>>;
 
+    /// Returns once everything this backend accepted before the call is
+    /// durable. A worker calls it before a workflow task's first local
+    /// activity: the task may have been handed out before the events it
+    /// carries were committed, and a local activity reaches the outside.
+    fn wait_durable(&self) -> BoxFuture<'_, Result<(), BackendError>>;
+
     /// Waits until the run closes and returns how it ended. A run that
     /// continued as new is followed to the next run of its chain, so the
     /// outcome is the last run's (never [`RunOutcome::ContinuedAsNew`]).

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use weft::backend::{
     ActivityTask, ActivityTaskResult, Backend, BackendError, IdConflictPolicy, IdReusePolicy,
-    RunOutcome, RunStatus, WorkflowTask,
+    RunOutcome, RunStatus, WorkflowTask, WorkflowTaskCompletion,
 };
 use weft::converter::{Payload, PayloadLimits, encode};
 use weft::engine::{
@@ -869,5 +869,114 @@ async fn failed_commit_stops_the_engine() {
         parked.await.unwrap(),
         Err(BackendError::Stopped(_))
     ));
+    e.shutdown().await;
+}
+
+/// A store whose commits wait until the test lets them through.
+struct GatedStore {
+    inner: MemoryStore,
+    open: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+}
+
+impl Store for GatedStore {
+    fn load(&mut self) -> Result<Loaded, BackendError> {
+        self.inner.load()
+    }
+    fn events(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+        from: i64,
+    ) -> Result<Vec<Vec<u8>>, BackendError> {
+        self.inner.events(namespace, run_id, from)
+    }
+    fn execution(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Option<ExecutionRow>, BackendError> {
+        self.inner.execution(namespace, run_id)
+    }
+    fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
+        let (lock, changed) = &*self.open;
+        let mut open = lock.lock().unwrap();
+        while !*open {
+            open = changed.wait(open).unwrap();
+        }
+        drop(open);
+        self.inner.commit(ops)
+    }
+}
+
+/// A workflow task only computes, so it is handed out while the commit that
+/// scheduled it is still on its way; the start's acknowledgement, the
+/// completion's, the activity it schedules and `wait_durable` wait for
+/// their commits.
+#[tokio::test]
+async fn workflow_tasks_are_handed_out_before_their_commit_but_activities_wait() {
+    use futures::poll;
+
+    let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let store = GatedStore {
+        inner: MemoryStore::new(),
+        open: gate.clone(),
+    };
+    let e = Engine::start(store, EngineOptions::default()).unwrap();
+    let mut started = Box::pin(e.start_workflow(request("w", "r")));
+    assert!(poll!(&mut started).is_pending());
+    // Nothing is durable yet, and the task is out.
+    let task = poll_wft(&e).await;
+    assert_eq!(names(&task.events), ["WorkflowExecutionStarted"]);
+    assert!(
+        poll!(&mut started).is_pending(),
+        "acknowledged before durable"
+    );
+
+    let completion = WorkflowTaskCompletion {
+        token: task.token.clone(),
+        commands: vec![activity(1, quick_retries())],
+        sdk_flags: vec![1],
+        identity: "test-worker".into(),
+    };
+    let mut completed = Box::pin(e.complete_workflow_task(completion));
+    assert!(poll!(&mut completed).is_pending());
+    let mut act = Box::pin(e.poll_activity_task(NS, TQ));
+    assert!(poll!(&mut act).is_pending());
+    let mut durable = Box::pin(e.wait_durable());
+    assert!(poll!(&mut durable).is_pending());
+    // The engine handles requests in order: once a later start's task is
+    // out, the activity poll has been handled, and its task must still be
+    // held back.
+    let mut later = Box::pin(e.start_workflow(request("w2", "r2")));
+    assert!(poll!(&mut later).is_pending());
+    let second = poll_wft(&e).await;
+    assert_eq!(second.workflow_id, "w2");
+    assert!(
+        poll!(&mut act).is_pending(),
+        "activity dispatched before its schedule was durable"
+    );
+    assert!(
+        poll!(&mut completed).is_pending(),
+        "completion acknowledged before durable"
+    );
+    assert!(
+        poll!(&mut durable).is_pending(),
+        "wait_durable returned early"
+    );
+
+    {
+        let (lock, changed) = &*gate;
+        *lock.lock().unwrap() = true;
+        changed.notify_all();
+    }
+    durable.await.unwrap();
+    assert!(started.await.unwrap().started);
+    completed.await.unwrap();
+    let act = match act.await {
+        Ok(Some(act)) => act,
+        other => panic!("expected the activity task, got {other:?}"),
+    };
+    assert_eq!(act.activity_type, "Charge");
+    assert!(later.await.unwrap().started);
     e.shutdown().await;
 }

@@ -80,6 +80,7 @@ pub(crate) enum Request {
         Box<(StartWorkflowRequest, UpdateRequest)>,
         Tx<(StartWorkflowResponse, Lookup<AnswerRx>)>,
     ),
+    WaitDurable(Tx<()>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -121,6 +122,17 @@ pub(crate) enum Effect {
     EnqueueQuery(i64),
     DeliverWft(Tx<Option<WorkflowTask>>, Box<WorkflowTask>, RunKey),
     DeliverActivity(Tx<Option<ActivityTask>>, Box<ActivityTask>, RunKey),
+}
+
+impl Effect {
+    /// Whether the effect may happen before the batch it came with is
+    /// durable (see `Core::execute_unheld`).
+    fn is_unheld(&self) -> bool {
+        matches!(
+            self,
+            Effect::EnqueueWft(_) | Effect::DeliverWft(..) | Effect::DeliverActivity(..)
+        )
+    }
 }
 
 /// Something the engine must do at a time; checked against the current
@@ -602,7 +614,9 @@ impl Core {
                 Request::Query(_, tx) | Request::Update(_, tx) => drop(tx.send(Err(err))),
                 Request::UpdateWithStart(_, tx) => drop(tx.send(Err(err))),
                 Request::QueryClosed(_, tx) => drop(tx.send(Err(err))),
-                Request::RespondQuery(_, _, tx) => drop(tx.send(Err(err))),
+                Request::RespondQuery(_, _, tx) | Request::WaitDurable(tx) => {
+                    drop(tx.send(Err(err)))
+                }
                 Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
             }
             return;
@@ -745,6 +759,8 @@ impl Core {
                 let result = self.update_with_start(start, update);
                 self.reply(tx, result);
             }
+            // Held like any reply: it goes out with the newest batch.
+            Request::WaitDurable(tx) => self.reply(tx, Ok(())),
             Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
         }
     }
@@ -1009,6 +1025,7 @@ impl Core {
                 }
                 break;
             }
+            self.execute_unheld();
             for key in std::mem::take(&mut self.batch.dirty) {
                 if let Some(run) = self.runs.get(&key) {
                     match run.state.to_row() {
@@ -1049,6 +1066,27 @@ impl Core {
         if self.closing && self.in_flight.is_empty() {
             // Everything is durable: ending the writer closes the store.
             self.writer = None;
+        }
+    }
+
+    /// Carries out at once the effects that need not wait for a commit:
+    /// handing out workflow tasks and activity tasks whose scheduling is
+    /// already durable. A workflow task only computes; its completion is
+    /// committed after everything it read, and the engine's order of
+    /// commits keeps it so if the process dies in between. What leaves the
+    /// process (a reply, an activity first dispatched) still waits.
+    fn execute_unheld(&mut self) {
+        loop {
+            let (now, held): (Vec<Effect>, Vec<Effect>) = std::mem::take(&mut self.effects)
+                .into_iter()
+                .partition(Effect::is_unheld);
+            self.effects = held;
+            if now.is_empty() {
+                return;
+            }
+            for effect in now {
+                self.execute(effect);
+            }
         }
     }
 

@@ -4,8 +4,10 @@
 //! Owns runs, their histories, task queues, timers, activity attempts and
 //! retries, and the stores that keep them ([`SqliteStore`], [`MemoryStore`]).
 //! One engine task holds the authoritative state; a writer thread commits
-//! its changes in order with group commit, and nothing is acknowledged or
-//! dispatched before the commit that holds it is durable. If a commit fails
+//! its changes in order with group commit. Nothing is acknowledged, and no
+//! activity dispatched, before the commit that holds it is durable;
+//! workflow tasks, which only compute, are handed out at once, and their
+//! completions commit after what they read. If a commit fails
 //! the engine stops (every pending and later call gets
 //! [`BackendError::Stopped`]). Time comes only from the [`Clock`].
 //!
@@ -494,6 +496,10 @@ impl Backend for Engine {
                 })
                 .collect()
         })
+    }
+
+    fn wait_durable(&self) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.call(Request::WaitDurable))
     }
 
     fn wait_result<'a>(

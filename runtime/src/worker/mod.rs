@@ -384,6 +384,7 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
     let local_budget = task.timeout.mul_f64(0.8);
     let local_deadline = tokio::time::Instant::now() + local_budget;
     let mut locals = local::Runner::new(shared, &task);
+    let mut durable = false;
     loop {
         match step {
             TaskStep::NeedHistory => {
@@ -392,6 +393,18 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
                 ));
             }
             TaskStep::RunLocal(requests) => {
+                if !durable {
+                    // The task may have been handed out before the events
+                    // it carries were committed; a local activity acts on
+                    // the outside, so it waits until they are.
+                    if let Err(e) = shared.backend.wait_durable().await {
+                        step = TaskStep::Fail(executor::TaskError::new(format!(
+                            "waiting for the task's events to be durable: {e}"
+                        )));
+                        continue;
+                    }
+                    durable = true;
+                }
                 for request in requests {
                     locals.start(request);
                 }
