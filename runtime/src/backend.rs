@@ -604,7 +604,12 @@ pub trait Backend: Send + Sync + 'static {
     /// durable. A worker calls it before a workflow task's first local
     /// activity: the task may have been handed out before the events it
     /// carries were committed, and a local activity reaches the outside.
-    fn wait_durable(&self) -> BoxFuture<'_, Result<(), BackendError>>;
+    /// The default returns at once, which is right for a backend that hands
+    /// out a task only after its events are durable (as a Temporal server
+    /// does).
+    fn wait_durable(&self) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(async { Ok(()) })
+    }
 
     /// Waits until the run closes and returns how it ended. A run that
     /// continued as new is followed to the next run of its chain, so the

@@ -15,7 +15,7 @@ use weft::backend::{
     WorkflowTask, WorkflowTaskCompletion,
 };
 use weft::converter::Payload;
-use weft::engine::Engine;
+use weft::engine::{Engine, EngineOptions, SqliteStore};
 use weft::failure::Failure;
 use weft::history::Event;
 use weft::{Client, Worker, WorkflowContext, WorkflowOptions, WorkflowResult};
@@ -47,18 +47,23 @@ async fn shouting(ctx: WorkflowContext<Shouting>, s: String) -> WorkflowResult<S
 }
 workflow!(Shouting, String, String, shouting);
 
-/// The engine, with `wait_durable` logged when it returns.
-struct Logged(Engine);
+/// The engine, with `wait_durable` logged when it returns (or never
+/// returning, with `stall`), and workflow task failures reported.
+struct Logged {
+    engine: Engine,
+    stall: bool,
+    failures: tokio::sync::mpsc::UnboundedSender<String>,
+}
 
 impl Backend for Logged {
     fn start_workflow(
         &self,
         request: StartWorkflowRequest,
     ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>> {
-        self.0.start_workflow(request)
+        self.engine.start_workflow(request)
     }
     fn signal_workflow(&self, request: SignalRequest) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.0.signal_workflow(request)
+        self.engine.signal_workflow(request)
     }
     fn signal_with_start(
         &self,
@@ -66,65 +71,65 @@ impl Backend for Logged {
         signal_name: String,
         input: Vec<Payload>,
     ) -> BoxFuture<'_, Result<StartWorkflowResponse, BackendError>> {
-        self.0.signal_with_start(start, signal_name, input)
+        self.engine.signal_with_start(start, signal_name, input)
     }
     fn request_cancel_workflow(
         &self,
         request: CancelRequest,
     ) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.0.request_cancel_workflow(request)
+        self.engine.request_cancel_workflow(request)
     }
     fn terminate_workflow(
         &self,
         request: TerminateRequest,
     ) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.0.terminate_workflow(request)
+        self.engine.terminate_workflow(request)
     }
     fn record_activity_heartbeat(
         &self,
         token: TaskToken,
         details: Vec<Payload>,
     ) -> BoxFuture<'_, Result<HeartbeatResponse, BackendError>> {
-        self.0.record_activity_heartbeat(token, details)
+        self.engine.record_activity_heartbeat(token, details)
     }
     fn query_workflow(
         &self,
         request: QueryRequest,
     ) -> BoxFuture<'_, Result<Payload, BackendError>> {
-        self.0.query_workflow(request)
+        self.engine.query_workflow(request)
     }
     fn respond_query(
         &self,
         token: TaskToken,
         result: Result<Payload, Failure>,
     ) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.0.respond_query(token, result)
+        self.engine.respond_query(token, result)
     }
     fn update_workflow(
         &self,
         request: UpdateRequest,
     ) -> BoxFuture<'_, Result<Payload, BackendError>> {
-        self.0.update_workflow(request)
+        self.engine.update_workflow(request)
     }
     fn update_with_start(
         &self,
         start: StartWorkflowRequest,
         update: UpdateRequest,
     ) -> BoxFuture<'_, Result<UpdateWithStartResponse, BackendError>> {
-        self.0.update_with_start(start, update)
+        self.engine.update_with_start(start, update)
     }
     fn poll_workflow_task<'a>(
         &'a self,
         namespace: &'a str,
         task_queue: &'a str,
     ) -> BoxFuture<'a, Result<Option<WorkflowTask>, BackendError>> {
-        self.0.poll_workflow_task(namespace, task_queue)
+        self.engine.poll_workflow_task(namespace, task_queue)
     }
     fn complete_workflow_task(
         &self,
         completion: WorkflowTaskCompletion,
     ) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.0.complete_workflow_task(completion)
+        self.engine.complete_workflow_task(completion)
     }
     fn fail_workflow_task(
         &self,
@@ -132,21 +137,23 @@ impl Backend for Logged {
         failure: Failure,
         nondeterminism: bool,
     ) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.0.fail_workflow_task(token, failure, nondeterminism)
+        let _ = self.failures.send(failure.to_string());
+        self.engine
+            .fail_workflow_task(token, failure, nondeterminism)
     }
     fn poll_activity_task<'a>(
         &'a self,
         namespace: &'a str,
         task_queue: &'a str,
     ) -> BoxFuture<'a, Result<Option<ActivityTask>, BackendError>> {
-        self.0.poll_activity_task(namespace, task_queue)
+        self.engine.poll_activity_task(namespace, task_queue)
     }
     fn complete_activity_task(
         &self,
         token: TaskToken,
         result: ActivityTaskResult,
     ) -> BoxFuture<'_, Result<(), BackendError>> {
-        self.0.complete_activity_task(token, result)
+        self.engine.complete_activity_task(token, result)
     }
     fn describe<'a>(
         &'a self,
@@ -154,7 +161,7 @@ impl Backend for Logged {
         workflow_id: &'a str,
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Description, BackendError>> {
-        self.0.describe(namespace, workflow_id, run_id)
+        self.engine.describe(namespace, workflow_id, run_id)
     }
     fn history<'a>(
         &'a self,
@@ -162,11 +169,14 @@ impl Backend for Logged {
         workflow_id: &'a str,
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Vec<Event>, BackendError>> {
-        self.0.history(namespace, workflow_id, run_id)
+        self.engine.history(namespace, workflow_id, run_id)
     }
     fn wait_durable(&self) -> BoxFuture<'_, Result<(), BackendError>> {
         Box::pin(async move {
-            let result = self.0.wait_durable().await;
+            if self.stall {
+                return futures::future::pending().await;
+            }
+            let result = self.engine.wait_durable().await;
             log("durable");
             result
         })
@@ -177,8 +187,32 @@ impl Backend for Logged {
         workflow_id: &'a str,
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<RunOutcome, BackendError>> {
-        self.0.wait_result(namespace, workflow_id, run_id)
+        self.engine.wait_result(namespace, workflow_id, run_id)
     }
+}
+
+/// Serializes the tests, which share `LOG`.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn setup(
+    engine: &Engine,
+    stall: bool,
+) -> (
+    Client,
+    weft::worker::WorkerHandle,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+) {
+    let (failures, failed) = tokio::sync::mpsc::unbounded_channel();
+    let client = Client::new(Logged {
+        engine: engine.clone(),
+        stall,
+        failures,
+    });
+    let mut worker = Worker::new(&client, "q");
+    worker
+        .register_workflow::<Shouting>()
+        .register_activity(shout);
+    (client, worker.start().unwrap(), failed)
 }
 
 /// A workflow task's first local activity starts only after the worker has
@@ -186,14 +220,11 @@ impl Backend for Logged {
 /// do not wait again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_activities_wait_until_their_task_is_durable() {
+    let _serial = SERIAL.lock().await;
+    LOG.lock().unwrap().clear();
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::sqlite(dir.path().join("weft.db")).await.unwrap();
-    let client = Client::new(Logged(engine.clone()));
-    let mut worker = Worker::new(&client, "q");
-    worker
-        .register_workflow::<Shouting>()
-        .register_activity(shout);
-    let worker = worker.start().unwrap();
+    let (client, worker, _failed) = setup(&engine, false);
     let out = client
         .execute_workflow(shouting, "hey".to_string(), WorkflowOptions::new("wf", "q"))
         .await
@@ -201,6 +232,32 @@ async fn local_activities_wait_until_their_task_is_durable() {
     assert_eq!(out, "HEY");
     let log = LOG.lock().unwrap().clone();
     assert_eq!(log, ["durable", "local activity", "local activity"]);
+    worker.shutdown().await;
+    engine.shutdown().await;
+}
+
+/// If the task's events are not durable within the local activities'
+/// budget (4/5 of the workflow task timeout), the task fails with a message
+/// that says so, and no local activity runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_not_durable_in_time_fails_without_running_local_activities() {
+    let _serial = SERIAL.lock().await;
+    LOG.lock().unwrap().clear();
+    let dir = tempfile::tempdir().unwrap();
+    let options = EngineOptions {
+        workflow_task_timeout: Duration::from_millis(250),
+        ..EngineOptions::default()
+    };
+    let store = SqliteStore::open(dir.path().join("weft.db")).unwrap();
+    let engine = Engine::start(store, options).unwrap();
+    let (client, worker, mut failed) = setup(&engine, true);
+    client
+        .start_workflow(shouting, "hey".to_string(), WorkflowOptions::new("wf", "q"))
+        .await
+        .unwrap();
+    let failure = failed.recv().await.expect("a workflow task failure");
+    assert!(failure.contains("not durable within 200ms"), "{failure}");
+    assert!(LOG.lock().unwrap().is_empty(), "{:?}", LOG.lock().unwrap());
     worker.shutdown().await;
     engine.shutdown().await;
 }

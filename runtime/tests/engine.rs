@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use weft::backend::{
     ActivityTask, ActivityTaskResult, Backend, BackendError, IdConflictPolicy, IdReusePolicy,
-    RunOutcome, RunStatus, WorkflowTask, WorkflowTaskCompletion,
+    QueryRequest, RunOutcome, RunStatus, SignalRequest, WorkflowTask, WorkflowTaskCompletion,
 };
 use weft::converter::{Payload, PayloadLimits, encode};
 use weft::engine::{
@@ -872,10 +872,28 @@ async fn failed_commit_stops_the_engine() {
     e.shutdown().await;
 }
 
-/// A store whose commits wait until the test lets them through.
+/// A store whose commits wait for permits the test hands out.
 struct GatedStore {
     inner: MemoryStore,
-    open: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    permits: Permits,
+}
+
+/// Commits allowed (`usize::MAX`: all), and a signal when that changes.
+type Permits = Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>;
+
+fn gated() -> (GatedStore, Permits) {
+    let permits = Arc::new((std::sync::Mutex::new(0), std::sync::Condvar::new()));
+    let store = GatedStore {
+        inner: MemoryStore::new(),
+        permits: permits.clone(),
+    };
+    (store, permits)
+}
+
+fn allow(permits: &Permits, commits: usize) {
+    let (lock, changed) = &**permits;
+    *lock.lock().unwrap() = commits;
+    changed.notify_all();
 }
 
 impl Store for GatedStore {
@@ -898,12 +916,15 @@ impl Store for GatedStore {
         self.inner.execution(namespace, run_id)
     }
     fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
-        let (lock, changed) = &*self.open;
-        let mut open = lock.lock().unwrap();
-        while !*open {
-            open = changed.wait(open).unwrap();
+        let (lock, changed) = &*self.permits;
+        let mut left = lock.lock().unwrap();
+        while *left == 0 {
+            left = changed.wait(left).unwrap();
         }
-        drop(open);
+        if *left != usize::MAX {
+            *left -= 1;
+        }
+        drop(left);
         self.inner.commit(ops)
     }
 }
@@ -916,11 +937,7 @@ impl Store for GatedStore {
 async fn workflow_tasks_are_handed_out_before_their_commit_but_activities_wait() {
     use futures::poll;
 
-    let gate = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
-    let store = GatedStore {
-        inner: MemoryStore::new(),
-        open: gate.clone(),
-    };
+    let (store, permits) = gated();
     let e = Engine::start(store, EngineOptions::default()).unwrap();
     let mut started = Box::pin(e.start_workflow(request("w", "r")));
     assert!(poll!(&mut started).is_pending());
@@ -964,11 +981,7 @@ async fn workflow_tasks_are_handed_out_before_their_commit_but_activities_wait()
         "wait_durable returned early"
     );
 
-    {
-        let (lock, changed) = &*gate;
-        *lock.lock().unwrap() = true;
-        changed.notify_all();
-    }
+    allow(&permits, usize::MAX);
     durable.await.unwrap();
     assert!(started.await.unwrap().started);
     completed.await.unwrap();
@@ -978,5 +991,86 @@ async fn workflow_tasks_are_handed_out_before_their_commit_but_activities_wait()
     };
     assert_eq!(act.activity_type, "Charge");
     assert!(later.await.unwrap().started);
+    e.shutdown().await;
+}
+
+/// A query is answered from what the worker has seen; the query task waits
+/// until that is durable, so no client reads a signal or a completion that
+/// a crash could still take back.
+#[tokio::test]
+async fn query_tasks_wait_for_the_commit_of_what_they_could_see() {
+    use futures::poll;
+
+    let (store, permits) = gated();
+    allow(&permits, usize::MAX);
+    let options = EngineOptions {
+        group_commit: false,
+        ..EngineOptions::default()
+    };
+    let e = Engine::start(store, options).unwrap();
+    start(&e, "w").await;
+    let t0 = poll_wft(&e).await;
+    complete(&e, &t0, vec![]).await.unwrap();
+
+    allow(&permits, 0);
+    // A batch in flight that has nothing to do with the run.
+    let mut other = request("w2", "r2");
+    other.task_queue = "elsewhere".into();
+    let mut other = Box::pin(e.start_workflow(other));
+    assert!(poll!(&mut other).is_pending());
+    // The query waits for that batch before it joins the run's queue.
+    let mut answer = Box::pin(e.query_workflow(QueryRequest {
+        namespace: NS.into(),
+        workflow_id: "w".into(),
+        run_id: None,
+        query_name: "state".into(),
+        input: vec![],
+    }));
+    assert!(poll!(&mut answer).is_pending());
+    // A signal, not durable yet; its workflow task goes out at once.
+    let mut signaled = Box::pin(e.signal_workflow(SignalRequest {
+        namespace: NS.into(),
+        workflow_id: "w".into(),
+        run_id: None,
+        signal_name: "s".into(),
+        input: vec![],
+        request_id: "sig-1".into(),
+    }));
+    assert!(poll!(&mut signaled).is_pending());
+    let t1 = poll_wft(&e).await;
+    assert!(t1.query.is_none());
+    // Only the unrelated batch commits: the query joins the queue.
+    allow(&permits, 1);
+    assert!(other.await.unwrap().started);
+    // The workflow task that saw the signal completes, not durable yet.
+    let mut completed = Box::pin(complete(&e, &t1, vec![]));
+    assert!(poll!(&mut completed).is_pending());
+    let mut query_task = Box::pin(e.poll_workflow_task(NS, TQ));
+    assert!(poll!(&mut query_task).is_pending());
+    // Requests are handled in order: once a later start's task is out on
+    // another queue, the poll has been handled.
+    let mut barrier = request("w3", "r3");
+    barrier.task_queue = "barrier".into();
+    let mut barrier = Box::pin(e.start_workflow(barrier));
+    assert!(poll!(&mut barrier).is_pending());
+    poll_wft_on(&e, "barrier").await;
+    assert!(
+        poll!(&mut query_task).is_pending(),
+        "query task handed out before the signal it sees was durable"
+    );
+
+    allow(&permits, usize::MAX);
+    let task = match query_task.await {
+        Ok(Some(task)) => task,
+        other => panic!("expected the query task, got {other:?}"),
+    };
+    assert!(task.query.is_some());
+    signaled.await.unwrap();
+    completed.await.unwrap();
+    e.respond_query(task.token.clone(), Ok(encode(&"seen").unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(answer.await.unwrap(), encode(&"seen").unwrap());
+    assert!(barrier.await.unwrap().started);
     e.shutdown().await;
 }

@@ -5,8 +5,11 @@
 //! Each request becomes store ops plus effects (replies, task dispatch).
 //! Ops go to the writer thread as numbered batches; effects wait for their
 //! batch's commit (or, when they have no ops of their own, for the newest
-//! batch in flight), so nothing is acknowledged or handed out before it is
-//! durable. A failed commit stops the engine for good (fail-stop).
+//! batch in flight), so nothing is acknowledged, and no activity or query
+//! handed out, before it is durable. Workflow tasks are the exception
+//! (`Effect::is_unheld`): they only compute, and their completions commit
+//! after what they read. A failed commit stops the engine for good
+//! (fail-stop).
 //! Run start/close/restore live in `runs.rs`, workflow task rules in
 //! `tasks.rs`, activities, timers and deadlines in `activities.rs`.
 
@@ -126,12 +129,18 @@ pub(crate) enum Effect {
 
 impl Effect {
     /// Whether the effect may happen before the batch it came with is
-    /// durable (see `Core::execute_unheld`).
+    /// durable (see `Core::execute_unheld`). A query task waits: its answer
+    /// goes to a client, and the worker may answer from events and
+    /// completions still on their way to disk. An activity task reaches the
+    /// ready queue only through `EnqueueActivity`, which waits for the
+    /// commit of its schedule (or is an attempt already handed out once), so
+    /// handing it to a poller need not wait again.
     fn is_unheld(&self) -> bool {
-        matches!(
-            self,
-            Effect::EnqueueWft(_) | Effect::DeliverWft(..) | Effect::DeliverActivity(..)
-        )
+        match self {
+            Effect::EnqueueWft(_) | Effect::DeliverActivity(..) => true,
+            Effect::DeliverWft(_, task, _) => task.query.is_none(),
+            Effect::Reply(_) | Effect::EnqueueActivity(..) | Effect::EnqueueQuery(_) => false,
+        }
     }
 }
 
@@ -1007,8 +1016,9 @@ impl Core {
         }
     }
 
-    /// Sends the gathered ops as a batch and places the gathered effects:
-    /// on that batch, else on the newest batch in flight, else run now.
+    /// Carries out the effects that need not wait (workflow tasks), then
+    /// sends the gathered ops as a batch and places the other effects: on
+    /// that batch, else on the newest batch in flight, else run now.
     fn flush(&mut self) {
         if self.stopped.is_none() {
             self.release_parked_queries();

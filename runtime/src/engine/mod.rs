@@ -5,9 +5,9 @@
 //! retries, and the stores that keep them ([`SqliteStore`], [`MemoryStore`]).
 //! One engine task holds the authoritative state; a writer thread commits
 //! its changes in order with group commit. Nothing is acknowledged, and no
-//! activity dispatched, before the commit that holds it is durable;
-//! workflow tasks, which only compute, are handed out at once, and their
-//! completions commit after what they read. If a commit fails
+//! activity or query task handed out, before the commit that holds it is
+//! durable; workflow tasks, which only compute, are handed out at once, and
+//! their completions commit after what they read. If a commit fails
 //! the engine stops (every pending and later call gets
 //! [`BackendError::Stopped`]). Time comes only from the [`Clock`].
 //!

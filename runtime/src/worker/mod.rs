@@ -396,11 +396,23 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
                 if !durable {
                     // The task may have been handed out before the events
                     // it carries were committed; a local activity acts on
-                    // the outside, so it waits until they are.
-                    if let Err(e) = shared.backend.wait_durable().await {
-                        step = TaskStep::Fail(executor::TaskError::new(format!(
-                            "waiting for the task's events to be durable: {e}"
-                        )));
+                    // the outside, so it waits until they are, within the
+                    // local activities' budget.
+                    let waited =
+                        tokio::time::timeout_at(local_deadline, shared.backend.wait_durable())
+                            .await;
+                    let failed = match waited {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => {
+                            Some(format!("waiting for the task's events to be durable: {e}"))
+                        }
+                        Err(_) => Some(format!(
+                            "the task's events were not durable within {local_budget:?}, 4/5 of \
+                             the workflow task timeout; its local activities did not start"
+                        )),
+                    };
+                    if let Some(message) = failed {
+                        step = TaskStep::Fail(executor::TaskError::new(message));
                         continue;
                     }
                     durable = true;
