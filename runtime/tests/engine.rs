@@ -824,6 +824,13 @@ impl Store for FailingStore {
     ) -> Result<Vec<Vec<u8>>, BackendError> {
         self.inner.events(namespace, run_id, from)
     }
+    fn activities(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
+        self.inner.activities(namespace, run_id)
+    }
     fn execution(
         &mut self,
         namespace: &str,
@@ -907,6 +914,13 @@ impl Store for GatedStore {
         from: i64,
     ) -> Result<Vec<Vec<u8>>, BackendError> {
         self.inner.events(namespace, run_id, from)
+    }
+    fn activities(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
+        self.inner.activities(namespace, run_id)
     }
     fn execution(
         &mut self,
@@ -1072,5 +1086,187 @@ async fn query_tasks_wait_for_the_commit_of_what_they_could_see() {
         .unwrap();
     assert_eq!(answer.await.unwrap(), encode(&"seen").unwrap());
     assert!(barrier.await.unwrap().started);
+    e.shutdown().await;
+}
+
+/// A file written by format version 1 kept a run's pending activities in
+/// its state; opened by this version, the activity resumes, and the next
+/// write moves it to a row of its own.
+#[tokio::test]
+async fn version_1_state_with_activities_is_read_and_moved() {
+    let h = Harness::new(Kind::Sqlite, EngineOptions::default());
+    let e = &h.engine;
+    start(e, "w").await;
+    let t = poll_wft(e).await;
+    complete(e, &t, vec![activity(1, quick_retries())])
+        .await
+        .unwrap();
+    e.shutdown().await;
+    // Turn the file into what version 1 wrote: the activities inside the
+    // state, no activities table.
+    {
+        let conn = rusqlite::Connection::open(h.db()).unwrap();
+        let (run_id, state): (String, Vec<u8>) = conn
+            .query_row("SELECT run_id, state FROM executions", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        let mut state: serde_json::Value = serde_json::from_slice(&state).unwrap();
+        assert!(state.get("activities").is_none(), "{state}");
+        let mut activities = serde_json::Map::new();
+        let mut stmt = conn
+            .prepare("SELECT id, data FROM activities WHERE run_id = ?1")
+            .unwrap();
+        let rows = stmt
+            .query_map([&run_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .unwrap();
+        for row in rows {
+            let (id, data) = row.unwrap();
+            activities.insert(id.to_string(), serde_json::from_slice(&data).unwrap());
+        }
+        assert_eq!(activities.len(), 1);
+        state["activities"] = serde_json::Value::Object(activities);
+        drop(stmt);
+        conn.execute(
+            "UPDATE executions SET state = ?1",
+            [serde_json::to_vec(&state).unwrap()],
+        )
+        .unwrap();
+        conn.execute_batch("DROP TABLE activities; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+
+    let e = Engine::start(SqliteStore::open(h.db()).unwrap(), EngineOptions::default()).unwrap();
+    let a = poll_act(&e).await;
+    assert_eq!(a.activity_type, "Charge");
+    // A failed attempt rewrites the run: the activity moves to its row.
+    e.complete_activity_task(a.token, ActivityTaskResult::Failed(app_failure("once")))
+        .await
+        .unwrap();
+    let a2 = poll_act(&e).await;
+    assert_eq!(a2.attempt, 2);
+    {
+        let conn = rusqlite::Connection::open(h.db()).unwrap();
+        let state: Vec<u8> = conn
+            .query_row("SELECT state FROM executions", [], |r| r.get(0))
+            .unwrap();
+        let state: serde_json::Value = serde_json::from_slice(&state).unwrap();
+        assert!(state.get("activities").is_none(), "{state}");
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM activities", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 1);
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+    }
+    e.complete_activity_task(
+        a2.token,
+        ActivityTaskResult::Completed(encode(&"ok").unwrap()),
+    )
+    .await
+    .unwrap();
+    let t = poll_wft(&e).await;
+    complete(&e, &t, vec![done("fine")]).await.unwrap();
+    assert!(matches!(
+        e.wait_result(NS, "w", None).await.unwrap(),
+        RunOutcome::Completed(_)
+    ));
+    e.shutdown().await;
+}
+
+/// A store that keeps every batch it commits.
+struct Recording {
+    inner: MemoryStore,
+    batches: Arc<std::sync::Mutex<Vec<Vec<StoreOp>>>>,
+}
+
+impl Store for Recording {
+    fn load(&mut self) -> Result<Loaded, BackendError> {
+        self.inner.load()
+    }
+    fn events(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+        from: i64,
+    ) -> Result<Vec<Vec<u8>>, BackendError> {
+        self.inner.events(namespace, run_id, from)
+    }
+    fn activities(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
+        self.inner.activities(namespace, run_id)
+    }
+    fn execution(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Option<ExecutionRow>, BackendError> {
+        self.inner.execution(namespace, run_id)
+    }
+    fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
+        self.inner.commit(ops)?;
+        self.batches.lock().unwrap().push(ops.to_vec());
+        Ok(())
+    }
+}
+
+/// The activity writes in `batches`: (ids put, ids deleted).
+fn activity_writes(batches: &[Vec<StoreOp>]) -> (Vec<i64>, Vec<i64>) {
+    let (mut puts, mut deletes) = (Vec::new(), Vec::new());
+    for op in batches.iter().flatten() {
+        match op {
+            StoreOp::PutActivity { id, .. } => puts.push(*id),
+            StoreOp::DeleteActivity { id, .. } => deletes.push(*id),
+            _ => {}
+        }
+    }
+    (puts, deletes)
+}
+
+/// A step writes the activities it changed, not every pending one; a
+/// closed run leaves no activity rows behind.
+#[tokio::test]
+async fn a_step_writes_only_the_activities_it_changed() {
+    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = Recording {
+        inner: MemoryStore::new(),
+        batches: batches.clone(),
+    };
+    let e = Engine::start(store, EngineOptions::default()).unwrap();
+    start(&e, "w").await;
+    let t = poll_wft(&e).await;
+    let three = (1..=3).map(|seq| activity(seq, quick_retries())).collect();
+    complete(&e, &t, three).await.unwrap();
+    let (puts, deletes) = activity_writes(&batches.lock().unwrap());
+    assert_eq!((puts.len(), deletes.len()), (3, 0), "{puts:?}");
+
+    let a = poll_act(&e).await;
+    let seen = batches.lock().unwrap().len();
+    e.complete_activity_task(
+        a.token.clone(),
+        ActivityTaskResult::Completed(encode(&1).unwrap()),
+    )
+    .await
+    .unwrap();
+    let (puts, deletes) = activity_writes(&batches.lock().unwrap()[seen..]);
+    assert_eq!(puts, Vec::<i64>::new());
+    assert_eq!(deletes, [a.token.task_id]);
+
+    // The run closes with two activities pending: their rows go with it.
+    let t = poll_wft(&e).await;
+    let seen = batches.lock().unwrap().len();
+    complete(&e, &t, vec![done("early")]).await.unwrap();
+    let (puts, mut deletes) = activity_writes(&batches.lock().unwrap()[seen..]);
+    deletes.sort_unstable();
+    assert_eq!(puts, Vec::<i64>::new());
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    assert!(!deletes.contains(&a.token.task_id));
     e.shutdown().await;
 }

@@ -32,7 +32,7 @@ use crate::failure::Failure;
 use crate::history::{Event, EventAttributes};
 
 use super::queries::{AnswerRx, PendingQuery, QueryItem};
-use super::state::{ActivityPhase, RunKey, RunState, WftState};
+use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState};
 use super::store::StoreOp;
 use super::writer::{ReadReply, StoredRun, WriterEvent, WriterMsg};
 use super::{Clock, EngineOptions};
@@ -333,6 +333,54 @@ pub(crate) struct Run {
     /// Events with id >= `state.events_since`: the next workflow task's events.
     pub recent: Vec<Event>,
     pub waiters: Vec<Tx<Lookup<RunOutcome>>>,
+    /// The pending activities as last sent to the store: a write sends only
+    /// the ones that differ.
+    pub stored_activities: BTreeMap<i64, PendingActivity>,
+}
+
+impl Run {
+    pub fn new(state: RunState, recent: Vec<Event>) -> Run {
+        Run {
+            state,
+            recent,
+            waiters: Vec::new(),
+            stored_activities: BTreeMap::new(),
+        }
+    }
+
+    /// The run's row and the activity writes that bring the store up to
+    /// date with memory.
+    pub fn writes(&mut self, ops: &mut Vec<StoreOp>) -> Result<(), String> {
+        ops.push(StoreOp::PutExecution(self.state.to_row()?));
+        let namespace = &self.state.namespace;
+        let run_id = &self.state.run_id;
+        self.stored_activities.retain(|id, _| {
+            let kept = self.state.activities.contains_key(id);
+            if !kept {
+                ops.push(StoreOp::DeleteActivity {
+                    namespace: namespace.clone(),
+                    run_id: run_id.clone(),
+                    id: *id,
+                });
+            }
+            kept
+        });
+        for (id, act) in &self.state.activities {
+            if self.stored_activities.get(id) == Some(act) {
+                continue;
+            }
+            let data = serde_json::to_vec(act)
+                .map_err(|e| format!("cannot serialize activity {id} of run {run_id}: {e}"))?;
+            ops.push(StoreOp::PutActivity {
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                id: *id,
+                data,
+            });
+            self.stored_activities.insert(*id, act.clone());
+        }
+        Ok(())
+    }
 }
 
 /// Appends an event to a run's history (in the batch and in memory).
@@ -1037,13 +1085,10 @@ impl Core {
             }
             self.execute_unheld();
             for key in std::mem::take(&mut self.batch.dirty) {
-                if let Some(run) = self.runs.get(&key) {
-                    match run.state.to_row() {
-                        Ok(row) => self.batch.ops.push(StoreOp::PutExecution(row)),
-                        Err(e) => {
-                            self.batch.fatal.get_or_insert(e);
-                        }
-                    }
+                if let Some(run) = self.runs.get_mut(&key)
+                    && let Err(e) = run.writes(&mut self.batch.ops)
+                {
+                    self.batch.fatal.get_or_insert(e);
                 }
             }
             if self.batch.fatal.is_some() {

@@ -12,8 +12,8 @@ use crate::converter::Payload;
 use crate::history::{Event, EventAttributes};
 
 use super::core::{Core, Deadline, Effect, Latest, Lookup, Run, append, later, random_u64};
-use super::state::{ActivityPhase, RunKey, RunState, WftState};
-use super::store::{Loaded, Store, StoreOp};
+use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState};
+use super::store::{Loaded, Store};
 use super::tasks::append_buffered;
 use super::updates::{
     Arrival, UpdateRecord, UpdateStatus, mark_completed, run_closed, trim_outcomes,
@@ -76,6 +76,21 @@ impl Core {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            // Activities in rows of their own; a state written before they
+            // had rows holds them itself, and they move at the next write.
+            let mut stored_activities = BTreeMap::new();
+            for (id, data) in store.activities(&state.namespace, &state.run_id)? {
+                let act: PendingActivity = serde_json::from_slice(&data).map_err(|e| {
+                    BackendError::Store(format!(
+                        "undecodable activity {id} of run {}: {e}",
+                        key.run_id
+                    ))
+                })?;
+                stored_activities.insert(id, act);
+            }
+            for (id, act) in &stored_activities {
+                state.activities.insert(*id, act.clone());
+            }
             // Updates delivered with a task that was in flight: the task
             // handed out again delivers them.
             super::updates::undeliver_updates(&mut state);
@@ -150,11 +165,8 @@ impl Core {
                     },
                 );
             }
-            let mut run = Run {
-                state,
-                recent,
-                waiters: Vec::new(),
-            };
+            let mut run = Run::new(state, recent);
+            run.stored_activities = stored_activities;
             // Facts buffered for a task that was in flight (signals, activity
             // results): that task is lost, so they go to history now and the
             // task handed out again carries them.
@@ -266,11 +278,7 @@ impl Core {
             cancel_requested: false,
         };
         let key = state.key();
-        let mut run = Run {
-            state,
-            recent: Vec::new(),
-            waiters: Vec::new(),
-        };
+        let mut run = Run::new(state, Vec::new());
         append(
             &mut run,
             &mut self.batch,
@@ -458,11 +466,9 @@ impl Core {
         run.state.timers.clear();
         run.state.signal_request_ids.clear();
         self.close_updates(key, &mut run.state);
-        match run.state.to_row() {
-            Ok(row) => self.batch.ops.push(StoreOp::PutExecution(row)),
-            Err(e) => {
-                self.batch.fatal.get_or_insert(e);
-            }
+        // The final row, and the removal of the activities' rows.
+        if let Err(e) = run.writes(&mut self.batch.ops) {
+            self.batch.fatal.get_or_insert(e);
         }
         self.batch.dirty.remove(key);
         if let Some(latest) = self

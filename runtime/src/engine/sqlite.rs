@@ -16,10 +16,11 @@ use crate::history::Event;
 use super::store::{ExecutionRow, ExecutionSummary, Loaded, Store, StoreOp};
 
 /// The file format version this code writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Migrations, in order: entry `i` takes a file from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE executions (
         namespace   TEXT NOT NULL,
         run_id      TEXT NOT NULL,
@@ -38,7 +39,20 @@ const MIGRATIONS: &[&str] = &["
         data      BLOB NOT NULL,
         PRIMARY KEY (namespace, run_id, event_id)
     ) WITHOUT ROWID;
-"];
+",
+    "
+    -- Version 2: pending activities have rows of their own. A run's state
+    -- written by version 1 still holds its activities; they move here the
+    -- next time the run is written.
+    CREATE TABLE activities (
+        namespace TEXT NOT NULL,
+        run_id    TEXT NOT NULL,
+        id        INTEGER NOT NULL,
+        data      BLOB NOT NULL,
+        PRIMARY KEY (namespace, run_id, id)
+    ) WITHOUT ROWID;
+",
+];
 
 /// A SQLite file holding executions and histories.
 pub struct SqliteStore {
@@ -318,6 +332,25 @@ impl Store for SqliteStore {
         self.read_events(namespace, run_id, from)
     }
 
+    fn activities(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, data FROM activities WHERE namespace = ?1 AND run_id = ?2
+                 ORDER BY id",
+            )
+            .map_err(store_err("reading activities"))?;
+        let rows = stmt
+            .query_map(params![namespace, run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(store_err("reading activities"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(store_err("reading activities"))
+    }
+
     fn execution(
         &mut self,
         namespace: &str,
@@ -357,6 +390,17 @@ impl Store for SqliteStore {
                     "INSERT INTO events (namespace, run_id, event_id, data) VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(store_err("preparing a write"))?;
+            let mut put_activity = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO activities (namespace, run_id, id, data)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(store_err("preparing a write"))?;
+            let mut delete_activity = tx
+                .prepare_cached(
+                    "DELETE FROM activities WHERE namespace = ?1 AND run_id = ?2 AND id = ?3",
+                )
+                .map_err(store_err("preparing a write"))?;
             for op in ops {
                 match op {
                     StoreOp::PutExecution(row) => put
@@ -377,6 +421,21 @@ impl Store for SqliteStore {
                     } => append
                         .execute(params![namespace, run_id, event_id, data])
                         .map_err(store_err("appending an event"))?,
+                    StoreOp::PutActivity {
+                        namespace,
+                        run_id,
+                        id,
+                        data,
+                    } => put_activity
+                        .execute(params![namespace, run_id, id, data])
+                        .map_err(store_err("writing an activity"))?,
+                    StoreOp::DeleteActivity {
+                        namespace,
+                        run_id,
+                        id,
+                    } => delete_activity
+                        .execute(params![namespace, run_id, id])
+                        .map_err(store_err("removing an activity"))?,
                 };
             }
         }

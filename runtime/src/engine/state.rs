@@ -162,7 +162,10 @@ pub(crate) struct RunState {
     pub wft_seq: i64,
     /// Facts that arrived while a workflow task was started.
     pub buffered: Vec<Incoming>,
-    /// By scheduled event id.
+    /// By scheduled event id. Stored in rows of their own, not with the
+    /// state (`StoreOp::PutActivity`); read here only from state written
+    /// before that.
+    #[serde(default, skip_serializing)]
     pub activities: BTreeMap<i64, PendingActivity>,
     /// By started event id.
     pub timers: BTreeMap<i64, PendingTimer>,

@@ -1,9 +1,10 @@
 //! The storage interface the engine's writer thread uses, and the in-memory
 //! store.
 //!
-//! A store keeps two things, both as opaque bytes: one row per run
-//! (identity, status and the engine's serialized per-run state) and each
-//! run's history events. It never sees user types or engine logic; it only
+//! A store keeps three things, all as opaque bytes: one row per run
+//! (identity, status and the engine's serialized per-run state), each run's
+//! history events, and a row per pending activity of a run (kept apart from
+//! the run's row so that a step rewrites only the activities it changed). It never sees user types or engine logic; it only
 //! has to apply a batch of writes atomically and durably, and read back.
 
 use std::collections::{BTreeMap, HashMap};
@@ -72,6 +73,26 @@ pub enum StoreOp {
         /// The serialized event.
         data: Vec<u8>,
     },
+    /// Inserts or replaces one pending activity of a run.
+    PutActivity {
+        /// Namespace of the run.
+        namespace: String,
+        /// The run.
+        run_id: String,
+        /// The activity's scheduled event id.
+        id: i64,
+        /// The serialized activity.
+        data: Vec<u8>,
+    },
+    /// Removes one pending activity of a run (it closed, or the run did).
+    DeleteActivity {
+        /// Namespace of the run.
+        namespace: String,
+        /// The run.
+        run_id: String,
+        /// The activity's scheduled event id.
+        id: i64,
+    },
 }
 
 /// What the engine needs to resume after a start.
@@ -97,6 +118,14 @@ pub trait Store: Send + 'static {
         from: i64,
     ) -> Result<Vec<Vec<u8>>, BackendError>;
 
+    /// A run's pending activities: (scheduled event id, serialized
+    /// activity), by id.
+    fn activities(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError>;
+
     /// One run's row.
     fn execution(
         &mut self,
@@ -116,6 +145,7 @@ pub struct MemoryStore {
     rows: Vec<ExecutionRow>,
     index: HashMap<(String, String), usize>,
     events: HashMap<(String, String), BTreeMap<i64, Vec<u8>>>,
+    activities: HashMap<(String, String), BTreeMap<i64, Vec<u8>>>,
 }
 
 impl MemoryStore {
@@ -157,6 +187,18 @@ impl Store for MemoryStore {
             .events
             .get(&(namespace.to_string(), run_id.to_string()))
             .map(|evs| evs.range(from..).map(|(_, d)| d.clone()).collect())
+            .unwrap_or_default())
+    }
+
+    fn activities(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
+        Ok(self
+            .activities
+            .get(&(namespace.to_string(), run_id.to_string()))
+            .map(|acts| acts.iter().map(|(id, d)| (*id, d.clone())).collect())
             .unwrap_or_default())
     }
 
@@ -213,6 +255,30 @@ impl Store for MemoryStore {
                         .entry((namespace.clone(), run_id.clone()))
                         .or_default()
                         .insert(*event_id, data.clone());
+                }
+                StoreOp::PutActivity {
+                    namespace,
+                    run_id,
+                    id,
+                    data,
+                } => {
+                    self.activities
+                        .entry((namespace.clone(), run_id.clone()))
+                        .or_default()
+                        .insert(*id, data.clone());
+                }
+                StoreOp::DeleteActivity {
+                    namespace,
+                    run_id,
+                    id,
+                } => {
+                    let key = (namespace.clone(), run_id.clone());
+                    if let Some(acts) = self.activities.get_mut(&key) {
+                        acts.remove(id);
+                        if acts.is_empty() {
+                            self.activities.remove(&key);
+                        }
+                    }
                 }
             }
         }

@@ -182,6 +182,9 @@ mod tests {
         fn events(&mut self, _: &str, _: &str, _: i64) -> Result<Vec<Vec<u8>>, BackendError> {
             Ok(Vec::new())
         }
+        fn activities(&mut self, _: &str, _: &str) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
+            Ok(Vec::new())
+        }
         fn execution(&mut self, _: &str, _: &str) -> Result<Option<ExecutionRow>, BackendError> {
             Ok(None)
         }
