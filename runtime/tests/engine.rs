@@ -1098,9 +1098,13 @@ async fn version_1_state_with_activities_is_read_and_moved() {
     let e = &h.engine;
     start(e, "w").await;
     let t = poll_wft(e).await;
-    complete(e, &t, vec![activity(1, quick_retries())])
-        .await
-        .unwrap();
+    complete(
+        e,
+        &t,
+        vec![activity(1, quick_retries()), activity(2, quick_retries())],
+    )
+    .await
+    .unwrap();
     e.shutdown().await;
     // Turn the file into what version 1 wrote: the activities inside the
     // state, no activities table.
@@ -1126,7 +1130,7 @@ async fn version_1_state_with_activities_is_read_and_moved() {
             let (id, data) = row.unwrap();
             activities.insert(id.to_string(), serde_json::from_slice(&data).unwrap());
         }
-        assert_eq!(activities.len(), 1);
+        assert_eq!(activities.len(), 2);
         state["activities"] = serde_json::Value::Object(activities);
         drop(stmt);
         conn.execute(
@@ -1141,12 +1145,21 @@ async fn version_1_state_with_activities_is_read_and_moved() {
     let e = Engine::start(SqliteStore::open(h.db()).unwrap(), EngineOptions::default()).unwrap();
     let a = poll_act(&e).await;
     assert_eq!(a.activity_type, "Charge");
-    // A failed attempt rewrites the run: the activity moves to its row.
-    e.complete_activity_task(a.token, ActivityTaskResult::Failed(app_failure("once")))
-        .await
-        .unwrap();
-    let a2 = poll_act(&e).await;
-    assert_eq!(a2.attempt, 2);
+    // A failed attempt rewrites the run: both activities move to their
+    // rows, the one the step did not touch included.
+    e.complete_activity_task(
+        a.token.clone(),
+        ActivityTaskResult::Failed(app_failure("once")),
+    )
+    .await
+    .unwrap();
+    // The other activity, and the failed one's second attempt.
+    let mut tasks = [poll_act(&e).await, poll_act(&e).await];
+    tasks.sort_by_key(|t| t.attempt);
+    let attempts = tasks
+        .each_ref()
+        .map(|t| (t.token.task_id == a.token.task_id, t.attempt));
+    assert_eq!(attempts, [(false, 1), (true, 2)]);
     {
         let conn = rusqlite::Connection::open(h.db()).unwrap();
         let state: Vec<u8> = conn
@@ -1157,18 +1170,20 @@ async fn version_1_state_with_activities_is_read_and_moved() {
         let rows: i64 = conn
             .query_row("SELECT count(*) FROM activities", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(rows, 1);
+        assert_eq!(rows, 2);
         let version: u32 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, 2);
     }
-    e.complete_activity_task(
-        a2.token,
-        ActivityTaskResult::Completed(encode(&"ok").unwrap()),
-    )
-    .await
-    .unwrap();
+    for task in tasks {
+        e.complete_activity_task(
+            task.token,
+            ActivityTaskResult::Completed(encode(&"ok").unwrap()),
+        )
+        .await
+        .unwrap();
+    }
     let t = poll_wft(&e).await;
     complete(&e, &t, vec![done("fine")]).await.unwrap();
     assert!(matches!(
@@ -1176,6 +1191,12 @@ async fn version_1_state_with_activities_is_read_and_moved() {
         RunOutcome::Completed(_)
     ));
     e.shutdown().await;
+    // Closed activities leave no rows.
+    let conn = rusqlite::Connection::open(h.db()).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM activities", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
 }
 
 /// A store that keeps every batch it commits.
@@ -1258,6 +1279,29 @@ async fn a_step_writes_only_the_activities_it_changed() {
     let (puts, deletes) = activity_writes(&batches.lock().unwrap()[seen..]);
     assert_eq!(puts, Vec::<i64>::new());
     assert_eq!(deletes, [a.token.task_id]);
+
+    // Handing an attempt out is stored with the run's next write; a
+    // heartbeat that changes no details is not.
+    let b = poll_act(&e).await;
+    let signal = |id: &str| SignalRequest {
+        namespace: NS.into(),
+        workflow_id: "w".into(),
+        run_id: None,
+        signal_name: "poke".into(),
+        input: vec![],
+        request_id: id.into(),
+    };
+    let seen = batches.lock().unwrap().len();
+    e.signal_workflow(signal("s1")).await.unwrap();
+    let (puts, _) = activity_writes(&batches.lock().unwrap()[seen..]);
+    assert_eq!(puts, [b.token.task_id]);
+    e.record_activity_heartbeat(b.token.clone(), vec![])
+        .await
+        .unwrap();
+    let seen = batches.lock().unwrap().len();
+    e.signal_workflow(signal("s2")).await.unwrap();
+    let (puts, deletes) = activity_writes(&batches.lock().unwrap()[seen..]);
+    assert_eq!((puts.len(), deletes.len()), (0, 0), "{puts:?}");
 
     // The run closes with two activities pending: their rows go with it.
     let t = poll_wft(&e).await;

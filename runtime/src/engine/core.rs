@@ -366,7 +366,11 @@ impl Run {
             kept
         });
         for (id, act) in &self.state.activities {
-            if self.stored_activities.get(id) == Some(act) {
+            if self
+                .stored_activities
+                .get(id)
+                .is_some_and(|stored| act.same_when_stored(stored))
+            {
                 continue;
             }
             let data = serde_json::to_vec(act)

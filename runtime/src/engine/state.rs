@@ -83,6 +83,51 @@ pub(crate) struct PendingActivity {
     pub last_heartbeat: Option<SystemTime>,
 }
 
+impl PendingActivity {
+    /// Whether writing `self` would store nothing new over `stored`: the
+    /// same but for what is never stored (the time of the last heartbeat).
+    pub fn same_when_stored(&self, stored: &PendingActivity) -> bool {
+        // Spelled out field by field, so a new field must be placed here.
+        let PendingActivity {
+            activity_id,
+            activity_type,
+            task_queue,
+            input,
+            schedule_to_close,
+            schedule_to_start,
+            start_to_close,
+            heartbeat,
+            retry_policy,
+            scheduled_time,
+            attempt,
+            attempt_scheduled_time,
+            last_failure,
+            phase,
+            seq,
+            cancel_requested,
+            heartbeat_details,
+            last_heartbeat: _,
+        } = self;
+        *activity_id == stored.activity_id
+            && *activity_type == stored.activity_type
+            && *task_queue == stored.task_queue
+            && *input == stored.input
+            && *schedule_to_close == stored.schedule_to_close
+            && *schedule_to_start == stored.schedule_to_start
+            && *start_to_close == stored.start_to_close
+            && *heartbeat == stored.heartbeat
+            && *retry_policy == stored.retry_policy
+            && *scheduled_time == stored.scheduled_time
+            && *attempt == stored.attempt
+            && *attempt_scheduled_time == stored.attempt_scheduled_time
+            && *last_failure == stored.last_failure
+            && *phase == stored.phase
+            && *seq == stored.seq
+            && *cancel_requested == stored.cancel_requested
+            && *heartbeat_details == stored.heartbeat_details
+    }
+}
+
 /// A timer waiting to fire.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PendingTimer {
