@@ -806,13 +806,25 @@ async fn sqlite_file_is_owned_and_versioned() {
     assert!(SqliteStore::open_read_only(&path).is_err());
 }
 
-/// A store whose commits fail once `fail` is set.
-struct FailingStore {
+/// The memory store, with a hook that sees each batch before it commits
+/// and can hold it or refuse it.
+struct Hooked {
     inner: MemoryStore,
-    fail: Arc<AtomicBool>,
+    hook: Hook,
 }
 
-impl Store for FailingStore {
+type Hook = Box<dyn FnMut(&[StoreOp]) -> Result<(), BackendError> + Send>;
+
+impl Hooked {
+    fn new(hook: impl FnMut(&[StoreOp]) -> Result<(), BackendError> + Send + 'static) -> Hooked {
+        Hooked {
+            inner: MemoryStore::new(),
+            hook: Box::new(hook),
+        }
+    }
+}
+
+impl Store for Hooked {
     fn load(&mut self) -> Result<Loaded, BackendError> {
         self.inner.load()
     }
@@ -839,9 +851,7 @@ impl Store for FailingStore {
         self.inner.execution(namespace, run_id)
     }
     fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
-        if self.fail.load(Ordering::SeqCst) {
-            return Err(BackendError::Store("disk full".into()));
-        }
+        (self.hook)(ops)?;
         self.inner.commit(ops)
     }
 }
@@ -849,10 +859,13 @@ impl Store for FailingStore {
 #[tokio::test]
 async fn failed_commit_stops_the_engine() {
     let fail = Arc::new(AtomicBool::new(false));
-    let store = FailingStore {
-        inner: MemoryStore::new(),
-        fail: fail.clone(),
-    };
+    let failing = fail.clone();
+    let store = Hooked::new(move |_| {
+        if failing.load(Ordering::SeqCst) {
+            return Err(BackendError::Store("disk full".into()));
+        }
+        Ok(())
+    });
     let e = Engine::start(store, EngineOptions::default()).unwrap();
     start(&e, "w").await;
     let e2 = e.clone();
@@ -879,58 +892,16 @@ async fn failed_commit_stops_the_engine() {
     e.shutdown().await;
 }
 
-/// A store whose commits wait for permits the test hands out.
-struct GatedStore {
-    inner: MemoryStore,
-    permits: Permits,
-}
-
 /// Commits allowed (`usize::MAX`: all), and a signal when that changes.
 type Permits = Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>;
 
-fn gated() -> (GatedStore, Permits) {
-    let permits = Arc::new((std::sync::Mutex::new(0), std::sync::Condvar::new()));
-    let store = GatedStore {
-        inner: MemoryStore::new(),
-        permits: permits.clone(),
-    };
-    (store, permits)
-}
-
-fn allow(permits: &Permits, commits: usize) {
-    let (lock, changed) = &**permits;
-    *lock.lock().unwrap() = commits;
-    changed.notify_all();
-}
-
-impl Store for GatedStore {
-    fn load(&mut self) -> Result<Loaded, BackendError> {
-        self.inner.load()
-    }
-    fn events(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-        from: i64,
-    ) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.inner.events(namespace, run_id, from)
-    }
-    fn activities(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
-        self.inner.activities(namespace, run_id)
-    }
-    fn execution(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Option<ExecutionRow>, BackendError> {
-        self.inner.execution(namespace, run_id)
-    }
-    fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
-        let (lock, changed) = &*self.permits;
+/// A store whose commits wait for permits the test hands out (none at
+/// first).
+fn gated() -> (Hooked, Permits) {
+    let permits: Permits = Arc::new((std::sync::Mutex::new(0), std::sync::Condvar::new()));
+    let held = permits.clone();
+    let store = Hooked::new(move |_| {
+        let (lock, changed) = &*held;
         let mut left = lock.lock().unwrap();
         while *left == 0 {
             left = changed.wait(left).unwrap();
@@ -938,9 +909,15 @@ impl Store for GatedStore {
         if *left != usize::MAX {
             *left -= 1;
         }
-        drop(left);
-        self.inner.commit(ops)
-    }
+        Ok(())
+    });
+    (store, permits)
+}
+
+fn allow(permits: &Permits, commits: usize) {
+    let (lock, changed) = &**permits;
+    *lock.lock().unwrap() = commits;
+    changed.notify_all();
 }
 
 /// A workflow task only computes, so it is handed out while the commit that
@@ -1199,45 +1176,6 @@ async fn version_1_state_with_activities_is_read_and_moved() {
     assert_eq!(rows, 0);
 }
 
-/// A store that keeps every batch it commits.
-struct Recording {
-    inner: MemoryStore,
-    batches: Arc<std::sync::Mutex<Vec<Vec<StoreOp>>>>,
-}
-
-impl Store for Recording {
-    fn load(&mut self) -> Result<Loaded, BackendError> {
-        self.inner.load()
-    }
-    fn events(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-        from: i64,
-    ) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.inner.events(namespace, run_id, from)
-    }
-    fn activities(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
-        self.inner.activities(namespace, run_id)
-    }
-    fn execution(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Option<ExecutionRow>, BackendError> {
-        self.inner.execution(namespace, run_id)
-    }
-    fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
-        self.inner.commit(ops)?;
-        self.batches.lock().unwrap().push(ops.to_vec());
-        Ok(())
-    }
-}
-
 /// The activity writes in `batches`: (ids put, ids deleted).
 fn activity_writes(batches: &[Vec<StoreOp>]) -> (Vec<i64>, Vec<i64>) {
     let (mut puts, mut deletes) = (Vec::new(), Vec::new());
@@ -1256,10 +1194,11 @@ fn activity_writes(batches: &[Vec<StoreOp>]) -> (Vec<i64>, Vec<i64>) {
 #[tokio::test]
 async fn a_step_writes_only_the_activities_it_changed() {
     let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let store = Recording {
-        inner: MemoryStore::new(),
-        batches: batches.clone(),
-    };
+    let recorded = batches.clone();
+    let store = Hooked::new(move |ops| {
+        recorded.lock().unwrap().push(ops.to_vec());
+        Ok(())
+    });
     let e = Engine::start(store, EngineOptions::default()).unwrap();
     start(&e, "w").await;
     let t = poll_wft(&e).await;
