@@ -200,6 +200,34 @@ async fn first_await(ctx: WorkflowContext<FirstAwait>, tag: String) -> WorkflowR
 }
 workflow!(FirstAwait, String, String, first_await);
 
+/// Awaits a local activity (the tag's cleanup, which counts its runs), and
+/// notes how the call ended.
+async fn local_first(ctx: WorkflowContext<LocalFirst>, tag: String) -> WorkflowResult<String> {
+    let call = ctx
+        .local_activity(cleanup, tag.clone())
+        .start_to_close_timeout(secs(30))
+        .await;
+    saw(&tag, format!("{call:?}"));
+    Ok(call?)
+}
+workflow!(LocalFirst, String, String, local_first);
+
+/// Runs a local activity that waits for the test, notes how it ended, then
+/// sleeps.
+async fn local_then_sleep(
+    ctx: WorkflowContext<LocalThenSleep>,
+    tag: String,
+) -> WorkflowResult<String> {
+    let call = ctx
+        .local_activity(blocker, tag.clone())
+        .start_to_close_timeout(secs(30))
+        .await;
+    saw(&tag, format!("{call:?}"));
+    ctx.sleep(secs(3600)).await?;
+    Ok(call?)
+}
+workflow!(LocalThenSleep, String, String, local_then_sleep);
+
 /// Waits on a condition, which a cancellation does not resolve, beside
 /// `ctx.cancellation()`, which it does.
 async fn condition(ctx: WorkflowContext<ConditionOrCancel>, tag: String) -> WorkflowResult<String> {
@@ -219,6 +247,8 @@ fn worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle
         .register_workflow::<Catches>()
         .register_workflow::<FirstAwait>()
         .register_workflow::<ConditionOrCancel>()
+        .register_workflow::<LocalFirst>()
+        .register_workflow::<LocalThenSleep>()
         .register_activity(notify_started)
         .register_activity(blocker)
         .register_activity(cleanup);
@@ -231,7 +261,9 @@ fn replay(events: &[Event]) {
         .register_workflow::<AwaitActivity>()
         .register_workflow::<Catches>()
         .register_workflow::<FirstAwait>()
-        .register_workflow::<ConditionOrCancel>();
+        .register_workflow::<ConditionOrCancel>()
+        .register_workflow::<LocalFirst>()
+        .register_workflow::<LocalThenSleep>();
     r.replay(events).expect("the history replays cleanly");
 }
 
@@ -432,6 +464,54 @@ both_stores! {
             timers,
             [("canceled", "1".to_string()), ("fired", "2".to_string())]
         );
+        replay(&events);
+        w.shutdown().await;
+    }
+
+    // A local activity not yet started when the request reaches the code
+    // does not run: its call resolves with the canceled error.
+    local_activity_awaited_when_cancellation_arrives(sqlite) {
+        let env = env(sqlite).await;
+        let tag = format!("local-{sqlite}");
+        let h = env
+            .client
+            .start_workflow(local_first, tag.clone(), options(&tag))
+            .await
+            .unwrap();
+        h.cancel().await.unwrap();
+        let w = worker(&env.client, strict(0));
+        let events = assert_canceled(&h).await;
+        let saw = seen(&tag).unwrap_or_default();
+        assert!(
+            saw.starts_with("Err(ActivityError") && saw.contains("Canceled(CanceledError"),
+            "{saw}"
+        );
+        assert_eq!(cleanups(&tag), 0, "the local activity never ran");
+        assert_eq!(count(&events, "MarkerRecorded"), 0);
+        replay(&events);
+        w.shutdown().await;
+    }
+
+    // A local activity running when the request arrives finishes and is
+    // recorded: the worker holds the task meanwhile, so the request reaches
+    // the code with the next task, at its next await.
+    local_activity_running_when_cancellation_arrives(sqlite) {
+        let env = env(sqlite).await;
+        let tag = format!("local-running-{sqlite}");
+        let mut on_start = on_start(&tag);
+        let w = worker(&env.client, strict(0));
+        let h = env
+            .client
+            .start_workflow(local_then_sleep, tag.clone(), options(&tag))
+            .await
+            .unwrap();
+        within(on_start.recv()).await.expect("the local activity started");
+        h.cancel().await.unwrap();
+        latch(&tag).notify_one();
+        let events = assert_canceled(&h).await;
+        assert_eq!(seen(&tag).as_deref(), Some(&*format!("Ok(\"{tag} released\")")));
+        assert_eq!(count(&events, "MarkerRecorded"), 1);
+        assert_eq!(count(&events, "TimerCanceled"), 1);
         replay(&events);
         w.shutdown().await;
     }

@@ -149,8 +149,10 @@ impl<O> ActivityCall<O> {
     ///   resolves with the canceled error at once and the activity runs on,
     ///   its result ignored.
     ///
-    /// Local activities ignore it: a cancellation resolves their future at
-    /// once and the activity runs to its end, its result ignored.
+    /// Local activities ignore it. One runs while the worker holds the
+    /// workflow task, so a cancellation reaches the code either before it
+    /// starts (it then never runs, and its future resolves with the
+    /// canceled error) or after it finished (its result stands).
     ///
     /// ```
     /// # use std::time::Duration;
