@@ -74,6 +74,21 @@ async fn start_then_cancel<W: weft::Workflow<Input = String>>(
     h
 }
 
+/// Starts `run` as `tag` with no worker, asks for its cancellation (so the
+/// request is in history before the first task), then starts the worker.
+async fn cancel_before_the_first_task<W: weft::Workflow<Input = String>>(
+    client: &Client,
+    run: impl weft::workflow::RunFn<W>,
+    tag: &str,
+) -> (WorkflowHandle<W>, weft::worker::WorkerHandle) {
+    let h = client
+        .start_workflow(run, tag.to_string(), options(tag))
+        .await
+        .unwrap();
+    h.cancel().await.unwrap();
+    (h, worker(client, strict(0)))
+}
+
 fn started(tag: &str) {
     with(&STARTED, |m| m.get(tag).map(|tx| tx.send(())));
 }
@@ -473,13 +488,7 @@ both_stores! {
     local_activity_awaited_when_cancellation_arrives(sqlite) {
         let env = env(sqlite).await;
         let tag = format!("local-{sqlite}");
-        let h = env
-            .client
-            .start_workflow(local_first, tag.clone(), options(&tag))
-            .await
-            .unwrap();
-        h.cancel().await.unwrap();
-        let w = worker(&env.client, strict(0));
+        let (h, w) = cancel_before_the_first_task(&env.client, local_first, &tag).await;
         let events = assert_canceled(&h).await;
         let saw = seen(&tag).unwrap_or_default();
         assert!(
@@ -519,14 +528,7 @@ both_stores! {
     cancellation_requested_before_the_first_task(sqlite) {
         let env = env(sqlite).await;
         let tag = format!("early-{sqlite}");
-        let h = env
-            .client
-            .start_workflow(first_await, tag.clone(), options(&tag))
-            .await
-            .unwrap();
-        // No worker yet: the request is in history before the first task.
-        h.cancel().await.unwrap();
-        let w = worker(&env.client, strict(0));
+        let (h, w) = cancel_before_the_first_task(&env.client, first_await, &tag).await;
         let events = assert_canceled(&h).await;
         assert_eq!(seen(&tag).as_deref(), Some("cancelled() at start = true"));
         // The code ran to its first await, which the request then reached,
