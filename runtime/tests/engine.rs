@@ -12,9 +12,7 @@ use weft::backend::{
     QueryRequest, RunOutcome, RunStatus, SignalRequest, WorkflowTask, WorkflowTaskCompletion,
 };
 use weft::converter::{Payload, PayloadLimits, encode};
-use weft::engine::{
-    Engine, EngineOptions, ExecutionRow, Loaded, MemoryStore, SqliteStore, Store, StoreOp,
-};
+use weft::engine::{Engine, EngineOptions, SqliteStore, StoreOp};
 use weft::failure::{ApplicationError, Failure, RetryState, TimeoutType};
 use weft::history::{Event, EventAttributes, LOCAL_ACTIVITY_MARKER};
 use weft::protocol::{Command, Resolution};
@@ -806,56 +804,6 @@ async fn sqlite_file_is_owned_and_versioned() {
     assert!(SqliteStore::open_read_only(&path).is_err());
 }
 
-/// The memory store, with a hook that sees each batch before it commits
-/// and can hold it or refuse it.
-struct Hooked {
-    inner: MemoryStore,
-    hook: Hook,
-}
-
-type Hook = Box<dyn FnMut(&[StoreOp]) -> Result<(), BackendError> + Send>;
-
-impl Hooked {
-    fn new(hook: impl FnMut(&[StoreOp]) -> Result<(), BackendError> + Send + 'static) -> Hooked {
-        Hooked {
-            inner: MemoryStore::new(),
-            hook: Box::new(hook),
-        }
-    }
-}
-
-impl Store for Hooked {
-    fn load(&mut self) -> Result<Loaded, BackendError> {
-        self.inner.load()
-    }
-    fn events(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-        from: i64,
-    ) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.inner.events(namespace, run_id, from)
-    }
-    fn activities(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
-        self.inner.activities(namespace, run_id)
-    }
-    fn execution(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Option<ExecutionRow>, BackendError> {
-        self.inner.execution(namespace, run_id)
-    }
-    fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
-        (self.hook)(ops)?;
-        self.inner.commit(ops)
-    }
-}
-
 #[tokio::test]
 async fn failed_commit_stops_the_engine() {
     let fail = Arc::new(AtomicBool::new(false));
@@ -1115,7 +1063,7 @@ async fn version_1_state_with_activities_is_read_and_moved() {
             [serde_json::to_vec(&state).unwrap()],
         )
         .unwrap();
-        conn.execute_batch("DROP TABLE activities; PRAGMA user_version = 1;")
+        conn.execute_batch("DROP TABLE activities; DROP TABLE updates; PRAGMA user_version = 1;")
             .unwrap();
     }
 

@@ -700,3 +700,60 @@ mod engine_level {
         engine.shutdown().await;
     }
 }
+
+/// Updates have rows of their own: a step writes the rows of the updates it
+/// changed, not every kept outcome, and the run's state holds none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_writes_only_the_updates_it_changed() {
+    use std::sync::{Arc, Mutex};
+    use weft::engine::{EngineOptions, StoreOp};
+
+    let batches: Arc<Mutex<Vec<Vec<StoreOp>>>> = Arc::default();
+    let recorded = batches.clone();
+    let store = support::backend::Hooked::new(move |ops| {
+        if let Ok(mut batches) = recorded.lock() {
+            batches.push(ops.to_vec());
+        }
+        Ok(())
+    });
+    let engine = Engine::start(store, EngineOptions::default()).unwrap();
+    let client = Client::new(engine.clone());
+    let w = worker(&client, WorkerOptions::default());
+    let h = start(&client, "rows").await;
+    for n in 1..=3 {
+        within(h.with_update_id(format!("u-{n}")).update::<i64>("add", &n))
+            .await
+            .unwrap();
+    }
+    let seen = batches.lock().unwrap().len();
+    within(h.with_update_id("u-4").update::<i64>("add", &4))
+        .await
+        .unwrap();
+    let batches = batches.lock().unwrap()[seen..].to_vec();
+    let mut written = Vec::new();
+    for op in batches.iter().flatten() {
+        match op {
+            StoreOp::PutUpdate { update_id, .. } | StoreOp::DeleteUpdate { update_id, .. } => {
+                written.push(update_id.clone())
+            }
+            StoreOp::PutExecution(row) => {
+                let state: serde_json::Value = serde_json::from_slice(&row.state).unwrap();
+                assert!(state.get("updates").is_none(), "{state}");
+            }
+            _ => {}
+        }
+    }
+    written.dedup();
+    assert_eq!(written, ["u-4"]);
+    h.signal("finish", &()).await.unwrap();
+    within(h.result()).await.unwrap();
+    // Closed, the run still answers a known id from its rows.
+    assert_eq!(
+        within(h.with_update_id("u-2").update::<i64>("add", &2))
+            .await
+            .unwrap(),
+        3
+    );
+    w.shutdown().await;
+    engine.shutdown().await;
+}

@@ -15,6 +15,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
+
+use serde::Serialize;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -34,6 +36,7 @@ use crate::history::{Event, EventAttributes};
 use super::queries::{AnswerRx, PendingQuery, QueryItem};
 use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState};
 use super::store::StoreOp;
+use super::updates::UpdateRecord;
 use super::writer::{ReadReply, StoredRun, WriterEvent, WriterMsg};
 use super::{Clock, EngineOptions};
 
@@ -336,6 +339,8 @@ pub(crate) struct Run {
     /// The pending activities as last sent to the store: a write sends only
     /// the ones that differ.
     pub stored_activities: BTreeMap<i64, PendingActivity>,
+    /// The updates as last sent to the store, likewise.
+    pub stored_updates: BTreeMap<String, UpdateRecord>,
 }
 
 impl Run {
@@ -345,46 +350,81 @@ impl Run {
             recent,
             waiters: Vec::new(),
             stored_activities: BTreeMap::new(),
+            stored_updates: BTreeMap::new(),
         }
     }
 
-    /// The run's row and the activity writes that bring the store up to
-    /// date with memory.
+    /// The run's row, and the activity and update writes that bring the
+    /// store up to date with memory.
     pub fn writes(&mut self, ops: &mut Vec<StoreOp>) -> Result<(), String> {
         ops.push(StoreOp::PutExecution(self.state.to_row()?));
         let namespace = &self.state.namespace;
         let run_id = &self.state.run_id;
-        self.stored_activities.retain(|id, _| {
-            let kept = self.state.activities.contains_key(id);
-            if !kept {
-                ops.push(StoreOp::DeleteActivity {
-                    namespace: namespace.clone(),
-                    run_id: run_id.clone(),
-                    id: *id,
-                });
-            }
-            kept
-        });
-        for (id, act) in &self.state.activities {
-            if self
-                .stored_activities
-                .get(id)
-                .is_some_and(|stored| act.same_when_stored(stored))
-            {
-                continue;
-            }
-            let data = serde_json::to_vec(act)
-                .map_err(|e| format!("cannot serialize activity {id} of run {run_id}: {e}"))?;
-            ops.push(StoreOp::PutActivity {
+        sync_rows(
+            &mut self.stored_activities,
+            &self.state.activities,
+            PendingActivity::same_when_stored,
+            |id, data| StoreOp::PutActivity {
                 namespace: namespace.clone(),
                 run_id: run_id.clone(),
                 id: *id,
                 data,
-            });
-            self.stored_activities.insert(*id, act.clone());
-        }
-        Ok(())
+            },
+            |id| StoreOp::DeleteActivity {
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                id: *id,
+            },
+            ops,
+        )
+        .map_err(|e| format!("cannot serialize an activity of run {run_id}: {e}"))?;
+        sync_rows(
+            &mut self.stored_updates,
+            &self.state.updates,
+            UpdateRecord::eq,
+            |update_id, data| StoreOp::PutUpdate {
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                update_id: update_id.clone(),
+                data,
+            },
+            |update_id| StoreOp::DeleteUpdate {
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                update_id: update_id.clone(),
+            },
+            ops,
+        )
+        .map_err(|e| format!("cannot serialize an update of run {run_id}: {e}"))
     }
+}
+
+/// Brings `stored` (what the store holds) to `current`: a put for each
+/// entry that is new or not `same` as its stored one, a delete for each
+/// entry gone.
+fn sync_rows<K: Ord + Clone, V: Clone + Serialize>(
+    stored: &mut BTreeMap<K, V>,
+    current: &BTreeMap<K, V>,
+    same: impl Fn(&V, &V) -> bool,
+    put: impl Fn(&K, Vec<u8>) -> StoreOp,
+    delete: impl Fn(&K) -> StoreOp,
+    ops: &mut Vec<StoreOp>,
+) -> Result<(), serde_json::Error> {
+    stored.retain(|key, _| {
+        let kept = current.contains_key(key);
+        if !kept {
+            ops.push(delete(key));
+        }
+        kept
+    });
+    for (key, value) in current {
+        if stored.get(key).is_some_and(|old| same(value, old)) {
+            continue;
+        }
+        ops.push(put(key, serde_json::to_vec(value)?));
+        stored.insert(key.clone(), value.clone());
+    }
+    Ok(())
 }
 
 /// Appends an event to a run's history (in the batch and in memory).

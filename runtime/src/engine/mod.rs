@@ -319,7 +319,7 @@ impl Backend for Engine {
                 Lookup::Stored(rx) => {
                     // A closed run: its task queue and type come from its row.
                     let run = stored(&target, rx).await?;
-                    let state = RunState::from_row(&run.row)?;
+                    let state = RunState::from_stored(&run)?;
                     let item = queries::QueryItem {
                         key: state.key(),
                         workflow_id: state.workflow_id,
@@ -361,7 +361,7 @@ impl Backend for Engine {
                 Lookup::Now(answer) => answer.await.map_err(|_| shut_down())?,
                 Lookup::Stored(rx) => {
                     let run = stored(&target, rx).await?;
-                    let state = RunState::from_row(&run.row)?;
+                    let state = RunState::from_stored(&run)?;
                     updates::closed_run_update(&state, &update_id)
                 }
             }
@@ -386,7 +386,7 @@ impl Backend for Engine {
                     // The request id named a run that has closed since.
                     let target = target(&namespace, &workflow_id, Some(&started.run_id));
                     let run = stored(&target, rx).await?;
-                    let state = RunState::from_row(&run.row)?;
+                    let state = RunState::from_stored(&run)?;
                     updates::closed_run_update(&state, &update_id)
                 }
             };
@@ -464,7 +464,7 @@ impl Backend for Engine {
                     Lookup::Now(description) => return Ok(description),
                     Lookup::Stored(rx) => {
                         let run = stored(&target, rx).await?;
-                        RunState::from_row(&run.row)?
+                        RunState::from_stored(&run)?
                     }
                 };
                 follow = follow || target.run_id.as_deref() == Some(state.first_run_id());
@@ -519,7 +519,7 @@ impl Backend for Engine {
                     Lookup::Now(outcome) => outcome,
                     Lookup::Stored(rx) => {
                         let run = stored(&target, rx).await?;
-                        RunState::from_row(&run.row)?.outcome.ok_or_else(|| {
+                        RunState::from_stored(&run)?.outcome.ok_or_else(|| {
                             BackendError::Store(format!(
                                 "closed run {} has no outcome",
                                 run.row.run_id

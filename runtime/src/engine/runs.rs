@@ -12,7 +12,7 @@ use crate::converter::Payload;
 use crate::history::{Event, EventAttributes};
 
 use super::core::{Core, Deadline, Effect, Latest, Lookup, Run, append, later, random_u64};
-use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState};
+use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState, decode_rows};
 use super::store::{Loaded, Store};
 use super::tasks::append_buffered;
 use super::updates::{
@@ -76,21 +76,17 @@ impl Core {
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            // Activities in rows of their own; a state written before they
-            // had rows holds them itself, and they move at the next write.
-            let mut stored_activities = BTreeMap::new();
-            for (id, data) in store.activities(&state.namespace, &state.run_id)? {
-                let act: PendingActivity = serde_json::from_slice(&data).map_err(|e| {
-                    BackendError::Store(format!(
-                        "undecodable activity {id} of run {}: {e}",
-                        key.run_id
-                    ))
-                })?;
-                stored_activities.insert(id, act);
-            }
-            for (id, act) in &stored_activities {
-                state.activities.insert(*id, act.clone());
-            }
+            // Activities and updates in rows of their own; a state written
+            // before they had rows holds them itself, and they move at the
+            // next write.
+            let rows = store.activities(&state.namespace, &state.run_id)?;
+            let stored_activities: BTreeMap<i64, PendingActivity> =
+                decode_rows(&rows, "activity", &key.run_id)?;
+            state.activities.extend(stored_activities.clone());
+            let rows = store.updates(&state.namespace, &state.run_id)?;
+            let stored_updates: BTreeMap<String, UpdateRecord> =
+                decode_rows(&rows, "update", &key.run_id)?;
+            state.updates.extend(stored_updates.clone());
             // Updates delivered with a task that was in flight: the task
             // handed out again delivers them.
             super::updates::undeliver_updates(&mut state);
@@ -167,6 +163,7 @@ impl Core {
             }
             let mut run = Run::new(state, recent);
             run.stored_activities = stored_activities;
+            run.stored_updates = stored_updates;
             // Facts buffered for a task that was in flight (signals, activity
             // results): that task is lost, so they go to history now and the
             // task handed out again carries them.

@@ -41,8 +41,8 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
 ",
     "
-    -- Version 2: pending activities have rows of their own. A run's state
-    -- written by version 1 still holds its activities; they move here the
+    -- Version 2: pending activities and updates have rows of their own. A
+    -- run's state written by version 1 still holds them; they move here the
     -- next time the run is written.
     CREATE TABLE activities (
         namespace TEXT NOT NULL,
@@ -50,6 +50,13 @@ const MIGRATIONS: &[&str] = &[
         id        INTEGER NOT NULL,
         data      BLOB NOT NULL,
         PRIMARY KEY (namespace, run_id, id)
+    ) WITHOUT ROWID;
+    CREATE TABLE updates (
+        namespace TEXT NOT NULL,
+        run_id    TEXT NOT NULL,
+        update_id TEXT NOT NULL,
+        data      BLOB NOT NULL,
+        PRIMARY KEY (namespace, run_id, update_id)
     ) WITHOUT ROWID;
 ",
 ];
@@ -351,6 +358,25 @@ impl Store for SqliteStore {
             .map_err(store_err("reading activities"))
     }
 
+    fn updates(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, BackendError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT update_id, data FROM updates WHERE namespace = ?1 AND run_id = ?2
+                 ORDER BY update_id",
+            )
+            .map_err(store_err("reading updates"))?;
+        let rows = stmt
+            .query_map(params![namespace, run_id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(store_err("reading updates"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(store_err("reading updates"))
+    }
+
     fn execution(
         &mut self,
         namespace: &str,
@@ -401,6 +427,17 @@ impl Store for SqliteStore {
                     "DELETE FROM activities WHERE namespace = ?1 AND run_id = ?2 AND id = ?3",
                 )
                 .map_err(store_err("preparing a write"))?;
+            let mut put_update = tx
+                .prepare_cached(
+                    "INSERT OR REPLACE INTO updates (namespace, run_id, update_id, data)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(store_err("preparing a write"))?;
+            let mut delete_update = tx
+                .prepare_cached(
+                    "DELETE FROM updates WHERE namespace = ?1 AND run_id = ?2 AND update_id = ?3",
+                )
+                .map_err(store_err("preparing a write"))?;
             for op in ops {
                 match op {
                     StoreOp::PutExecution(row) => put
@@ -436,6 +473,21 @@ impl Store for SqliteStore {
                     } => delete_activity
                         .execute(params![namespace, run_id, id])
                         .map_err(store_err("removing an activity"))?,
+                    StoreOp::PutUpdate {
+                        namespace,
+                        run_id,
+                        update_id,
+                        data,
+                    } => put_update
+                        .execute(params![namespace, run_id, update_id, data])
+                        .map_err(store_err("writing an update"))?,
+                    StoreOp::DeleteUpdate {
+                        namespace,
+                        run_id,
+                        update_id,
+                    } => delete_update
+                        .execute(params![namespace, run_id, update_id])
+                        .map_err(store_err("removing an update"))?,
                 };
             }
         }

@@ -12,6 +12,7 @@ use crate::failure::{Failure, RetryState};
 use crate::retry::RetryPolicy;
 
 use super::store::ExecutionRow;
+use super::writer::StoredRun;
 
 /// Identifies a run inside the engine: every key carries the namespace.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -222,8 +223,10 @@ pub(crate) struct RunState {
     /// Updates by update id: waiting, accepted, or completed. Completed
     /// outcomes are kept (closed runs included) so a retried update id gets
     /// the first one, the latest `EngineOptions::update_outcomes_kept` of
-    /// them; the oldest completed are dropped first.
-    #[serde(default)]
+    /// them; the oldest completed are dropped first. Stored in rows of
+    /// their own (`StoreOp::PutUpdate`); read here only from state written
+    /// before that.
+    #[serde(default, skip_serializing)]
     pub updates: BTreeMap<String, super::updates::UpdateRecord>,
     /// Counts updates admitted (their arrival order).
     #[serde(default)]
@@ -379,6 +382,30 @@ impl RunState {
             BackendError::Store(format!("undecodable state of run {}: {e}", row.run_id))
         })
     }
+
+    /// A stored run's state with its updates' rows.
+    pub fn from_stored(run: &StoredRun) -> Result<RunState, BackendError> {
+        let mut state = RunState::from_row(&run.row)?;
+        let rows = decode_rows(&run.updates, "update", &state.run_id)?;
+        state.updates.extend(rows);
+        Ok(state)
+    }
+}
+
+/// Decodes a run's activity or update rows.
+pub(crate) fn decode_rows<K: Ord + Clone + std::fmt::Display, V: serde::de::DeserializeOwned>(
+    rows: &[(K, Vec<u8>)],
+    what: &str,
+    run_id: &str,
+) -> Result<BTreeMap<K, V>, BackendError> {
+    rows.iter()
+        .map(|(key, data)| {
+            let value = serde_json::from_slice(data).map_err(|e| {
+                BackendError::Store(format!("undecodable {what} {key} of run {run_id}: {e}"))
+            })?;
+            Ok((key.clone(), value))
+        })
+        .collect()
 }
 
 /// Every payload inside a failure's cause chain, for the size limits.

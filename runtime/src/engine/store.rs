@@ -1,10 +1,12 @@
 //! The storage interface the engine's writer thread uses, and the in-memory
 //! store.
 //!
-//! A store keeps three things, all as opaque bytes: one row per run
+//! A store keeps four things, all as opaque bytes: one row per run
 //! (identity, status and the engine's serialized per-run state), each run's
-//! history events, and a row per pending activity of a run (kept apart from
-//! the run's row so that a step rewrites only the activities it changed). It never sees user types or engine logic; it only
+//! history events, a row per pending activity of a run, and a row per
+//! update a run knows (in progress, or its kept outcome). Activities and
+//! updates are kept apart from the run's row so that a step rewrites only
+//! the ones it changed. It never sees user types or engine logic; it only
 //! has to apply a batch of writes atomically and durably, and read back.
 
 use std::collections::{BTreeMap, HashMap};
@@ -93,6 +95,26 @@ pub enum StoreOp {
         /// The activity's scheduled event id.
         id: i64,
     },
+    /// Inserts or replaces one update of a run.
+    PutUpdate {
+        /// Namespace of the run.
+        namespace: String,
+        /// The run.
+        run_id: String,
+        /// The update's id.
+        update_id: String,
+        /// The serialized update record.
+        data: Vec<u8>,
+    },
+    /// Removes one update of a run (its outcome is no longer kept).
+    DeleteUpdate {
+        /// Namespace of the run.
+        namespace: String,
+        /// The run.
+        run_id: String,
+        /// The update's id.
+        update_id: String,
+    },
 }
 
 /// What the engine needs to resume after a start.
@@ -126,6 +148,13 @@ pub trait Store: Send + 'static {
         run_id: &str,
     ) -> Result<Vec<(i64, Vec<u8>)>, BackendError>;
 
+    /// A run's updates: (update id, serialized record), by id.
+    fn updates(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, BackendError>;
+
     /// One run's row.
     fn execution(
         &mut self,
@@ -146,6 +175,7 @@ pub struct MemoryStore {
     index: HashMap<(String, String), usize>,
     events: HashMap<(String, String), BTreeMap<i64, Vec<u8>>>,
     activities: HashMap<(String, String), BTreeMap<i64, Vec<u8>>>,
+    updates: HashMap<(String, String), BTreeMap<String, Vec<u8>>>,
 }
 
 impl MemoryStore {
@@ -199,6 +229,18 @@ impl Store for MemoryStore {
             .activities
             .get(&(namespace.to_string(), run_id.to_string()))
             .map(|acts| acts.iter().map(|(id, d)| (*id, d.clone())).collect())
+            .unwrap_or_default())
+    }
+
+    fn updates(
+        &mut self,
+        namespace: &str,
+        run_id: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, BackendError> {
+        Ok(self
+            .updates
+            .get(&(namespace.to_string(), run_id.to_string()))
+            .map(|ups| ups.iter().map(|(id, d)| (id.clone(), d.clone())).collect())
             .unwrap_or_default())
     }
 
@@ -277,6 +319,30 @@ impl Store for MemoryStore {
                         acts.remove(id);
                         if acts.is_empty() {
                             self.activities.remove(&key);
+                        }
+                    }
+                }
+                StoreOp::PutUpdate {
+                    namespace,
+                    run_id,
+                    update_id,
+                    data,
+                } => {
+                    self.updates
+                        .entry((namespace.clone(), run_id.clone()))
+                        .or_default()
+                        .insert(update_id.clone(), data.clone());
+                }
+                StoreOp::DeleteUpdate {
+                    namespace,
+                    run_id,
+                    update_id,
+                } => {
+                    let key = (namespace.clone(), run_id.clone());
+                    if let Some(ups) = self.updates.get_mut(&key) {
+                        ups.remove(update_id);
+                        if ups.is_empty() {
+                            self.updates.remove(&key);
                         }
                     }
                 }

@@ -18,9 +18,10 @@ use crate::backend::BackendError;
 
 use super::store::{ExecutionRow, Store, StoreOp};
 
-/// A run's row and (when asked) its serialized events.
+/// A run's row, its updates' rows and (when asked) its serialized events.
 pub(crate) struct StoredRun {
     pub row: ExecutionRow,
+    pub updates: Vec<(String, Vec<u8>)>,
     pub events: Vec<Vec<u8>>,
 }
 
@@ -158,7 +159,12 @@ fn read(
     } else {
         Vec::new()
     };
-    Ok(Some(StoredRun { row, events }))
+    let updates = store.updates(namespace, run_id)?;
+    Ok(Some(StoredRun {
+        row,
+        updates,
+        events,
+    }))
 }
 
 #[cfg(test)]
@@ -183,6 +189,9 @@ mod tests {
             Ok(Vec::new())
         }
         fn activities(&mut self, _: &str, _: &str) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
+            Ok(Vec::new())
+        }
+        fn updates(&mut self, _: &str, _: &str) -> Result<Vec<(String, Vec<u8>)>, BackendError> {
             Ok(Vec::new())
         }
         fn execution(&mut self, _: &str, _: &str) -> Result<Option<ExecutionRow>, BackendError> {
