@@ -15,12 +15,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
-
-use serde::Serialize;
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::future::BoxFuture;
+use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::{
@@ -37,7 +36,7 @@ use super::queries::{AnswerRx, PendingQuery, QueryItem};
 use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState};
 use super::store::StoreOp;
 use super::updates::UpdateRecord;
-use super::writer::{ReadReply, StoredRun, WriterEvent, WriterMsg};
+use super::writer::{ReadReply, Reading, StoredRun, WriterEvent, WriterMsg};
 use super::{Clock, EngineOptions};
 
 pub(crate) type Tx<T> = oneshot::Sender<Result<T, BackendError>>;
@@ -781,7 +780,7 @@ impl Core {
                         None => Err(not_found(&target)),
                     },
                     Ok(Resolved::Stored(run_id)) => self
-                        .read(&target.namespace, run_id, false)
+                        .read(&target.namespace, run_id, Reading::Row)
                         .map(Lookup::Stored),
                     Err(e) => Err(e),
                 };
@@ -792,10 +791,14 @@ impl Core {
                 // only. A run id names exactly that run (the first run of
                 // a chain included): each run has its own history.
                 let result = match target.run_id.clone() {
-                    Some(run_id) => self.read(&target.namespace, run_id, true),
+                    Some(run_id) => self.read(&target.namespace, run_id, Reading::History),
                     None => self.resolve(&target).and_then(|resolved| match resolved {
-                        Resolved::Open(key) => self.read(&target.namespace, key.run_id, true),
-                        Resolved::Stored(run_id) => self.read(&target.namespace, run_id, true),
+                        Resolved::Open(key) => {
+                            self.read(&target.namespace, key.run_id, Reading::History)
+                        }
+                        Resolved::Stored(run_id) => {
+                            self.read(&target.namespace, run_id, Reading::History)
+                        }
                     }),
                 };
                 // The read is queued behind every batch sent so far, so
@@ -809,7 +812,7 @@ impl Core {
                 },
                 Ok(Resolved::Stored(run_id)) => {
                     let result = self
-                        .read(&target.namespace, run_id, false)
+                        .read(&target.namespace, run_id, Reading::Row)
                         .map(Lookup::Stored);
                     let _ = tx.send(result);
                 }
@@ -837,7 +840,7 @@ impl Core {
                             Ok(Lookup::Now(self.add_query(item)))
                         }
                         Resolved::Stored(run_id) => self
-                            .read(&target.namespace, run_id, false)
+                            .read(&target.namespace, run_id, Reading::Row)
                             .map(Lookup::Stored),
                     }
                 });
@@ -870,13 +873,13 @@ impl Core {
         &mut self,
         namespace: &str,
         run_id: String,
-        with_events: bool,
+        reading: Reading,
     ) -> Result<StoredRx, BackendError> {
         let (reply, rx): (ReadReply, StoredRx) = oneshot::channel();
         let msg = WriterMsg::Read {
             namespace: namespace.to_string(),
             run_id,
-            with_events,
+            reading,
             reply,
         };
         match &self.writer {

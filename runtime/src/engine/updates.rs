@@ -406,7 +406,7 @@ impl Core {
             Resolved::Open(key) => key,
             Resolved::Stored(run_id) => {
                 return self
-                    .read(&target.namespace, run_id, false)
+                    .read(&target.namespace, run_id, super::writer::Reading::Updates)
                     .map(Lookup::Stored);
             }
         };

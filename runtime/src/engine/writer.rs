@@ -18,7 +18,18 @@ use crate::backend::BackendError;
 
 use super::store::{ExecutionRow, Store, StoreOp};
 
-/// A run's row, its updates' rows and (when asked) its serialized events.
+/// What a read of a stored run brings besides its row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// The row alone.
+    Row,
+    /// The row and the run's serialized events.
+    History,
+    /// The row and the run's update rows (an update id's kept outcome).
+    Updates,
+}
+
+/// A run's row and what the read asked for besides (else empty).
 pub(crate) struct StoredRun {
     pub row: ExecutionRow,
     pub updates: Vec<(String, Vec<u8>)>,
@@ -35,7 +46,7 @@ pub(crate) enum WriterMsg {
     Read {
         namespace: String,
         run_id: String,
-        with_events: bool,
+        reading: Reading,
         reply: ReadReply,
     },
 }
@@ -105,7 +116,7 @@ fn run(
             let WriterMsg::Read {
                 namespace,
                 run_id,
-                with_events,
+                reading,
                 reply,
             } = msg
             else {
@@ -113,7 +124,7 @@ fn run(
             };
             let result = match &failed {
                 Some(reason) => Err(BackendError::Stopped(reason.clone())),
-                None => read(store, &namespace, &run_id, with_events),
+                None => read(store, &namespace, &run_id, reading),
             };
             // The reader may have given up waiting; that is fine.
             let _ = reply.send(result);
@@ -149,17 +160,19 @@ fn read(
     store: &mut dyn Store,
     namespace: &str,
     run_id: &str,
-    with_events: bool,
+    reading: Reading,
 ) -> Result<Option<StoredRun>, BackendError> {
     let Some(row) = store.execution(namespace, run_id)? else {
         return Ok(None);
     };
-    let events = if with_events {
-        store.events(namespace, run_id, 1)?
-    } else {
-        Vec::new()
+    let events = match reading {
+        Reading::History => store.events(namespace, run_id, 1)?,
+        Reading::Row | Reading::Updates => Vec::new(),
     };
-    let updates = store.updates(namespace, run_id)?;
+    let updates = match reading {
+        Reading::Updates => store.updates(namespace, run_id)?,
+        Reading::Row | Reading::History => Vec::new(),
+    };
     Ok(Some(StoredRun {
         row,
         updates,
@@ -267,7 +280,7 @@ mod tests {
             let msg = WriterMsg::Read {
                 namespace: "default".into(),
                 run_id: "r".into(),
-                with_events: true,
+                reading: Reading::History,
                 reply,
             };
             (msg, rx)
