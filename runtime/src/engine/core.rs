@@ -1179,10 +1179,9 @@ impl Core {
     /// process (a reply, an activity first dispatched) still waits.
     fn execute_unheld(&mut self) {
         loop {
-            let (now, held): (Vec<Effect>, Vec<Effect>) = std::mem::take(&mut self.effects)
-                .into_iter()
-                .partition(Effect::is_unheld);
-            self.effects = held;
+            // Taken out in place: the held ones keep their order and their
+            // vector, and nothing is allocated when none may go now.
+            let now: Vec<Effect> = self.effects.extract_if(.., |e| e.is_unheld()).collect();
             if now.is_empty() {
                 return;
             }
