@@ -199,6 +199,33 @@ pub struct ActivityError {
     pub cause: Box<Failure>,
 }
 
+/// The message of an activity's cancellation.
+pub(crate) const ACTIVITY_CANCELED: &str = "activity canceled";
+
+impl ActivityError {
+    /// An activity stopped by a cancellation request: its cause is a
+    /// [`CanceledError`] with the activity's cancellation details, as the
+    /// engine's `ActivityTaskCanceled` is read and as a workflow's
+    /// cancellation resolves an activity it does not wait for.
+    pub(crate) fn canceled(
+        activity_type: &str,
+        activity_id: &str,
+        attempt: u32,
+        details: Vec<crate::converter::Payload>,
+    ) -> ActivityError {
+        ActivityError {
+            activity_type: activity_type.to_string(),
+            activity_id: activity_id.to_string(),
+            retry_state: RetryState::CancelRequested,
+            attempt,
+            cause: Box::new(Failure::Canceled(CanceledError {
+                message: ACTIVITY_CANCELED.to_string(),
+                details,
+            })),
+        }
+    }
+}
+
 /// Which timeout fired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimeoutType {

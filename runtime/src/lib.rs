@@ -18,8 +18,6 @@ pub mod retry;
 pub mod worker;
 pub mod workflow;
 
-mod translate;
-
 pub use weft_macros::{
     activity, deterministic, init, query, run, signal, update, validator, workflow,
 };

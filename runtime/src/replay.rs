@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use crate::history::{Event, EventAttributes};
-use crate::translate::RunDriver;
+use crate::worker::driver::RunDriver;
 use crate::workflow::Workflow;
 use crate::workflow::executor::{self, Factory};
 

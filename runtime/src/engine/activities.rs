@@ -9,9 +9,12 @@ use crate::backend::{
 };
 use crate::converter::Payload;
 use crate::failure::{CanceledError, Failure, RetryState, TimeoutError, TimeoutType};
+use crate::history::EventAttributes;
 
 use super::core::{Core, Deadline, Effect, later};
-use super::state::{ActivityOutcome, ActivityPhase, Incoming, RunKey, WftState, failure_payloads};
+use super::state::{
+    ActivityOutcome, ActivityPhase, Incoming, PendingActivity, RunKey, WftState, failure_payloads,
+};
 use super::tasks::{append_incoming, task_not_found};
 
 fn timeout_failure(timeout_type: TimeoutType, last_heartbeat_details: Vec<Payload>) -> Failure {
@@ -38,7 +41,110 @@ pub(super) fn canceled_outcome(latest_cancel_requested_event_id: i64) -> Activit
     }
 }
 
+/// The pending activity an `ActivityTaskScheduled` event starts, its first
+/// attempt waiting for a worker (`None` for other events).
+pub(super) fn scheduled_activity(
+    seq: u32,
+    event: &EventAttributes,
+    now: SystemTime,
+) -> Option<PendingActivity> {
+    let EventAttributes::ActivityTaskScheduled {
+        activity_id,
+        activity_type,
+        task_queue,
+        input,
+        schedule_to_close_timeout,
+        schedule_to_start_timeout,
+        start_to_close_timeout,
+        heartbeat_timeout,
+        retry_policy,
+        ..
+    } = event
+    else {
+        return None;
+    };
+    Some(PendingActivity {
+        activity_id: activity_id.clone(),
+        activity_type: activity_type.clone(),
+        task_queue: task_queue.clone(),
+        input: input.clone(),
+        schedule_to_close: *schedule_to_close_timeout,
+        schedule_to_start: *schedule_to_start_timeout,
+        start_to_close: *start_to_close_timeout,
+        heartbeat: *heartbeat_timeout,
+        retry_policy: retry_policy.clone(),
+        scheduled_time: now,
+        attempt: 1,
+        attempt_scheduled_time: now,
+        last_failure: None,
+        phase: ActivityPhase::Scheduled,
+        seq,
+        cancel_requested: None,
+        heartbeat_details: Vec::new(),
+        last_heartbeat: None,
+    })
+}
+
 impl Core {
+    /// Keeps an activity a workflow task scheduled (event `id`), arms its
+    /// schedule deadlines and queues its first attempt once the schedule
+    /// is durable.
+    pub(super) fn track_activity(
+        &mut self,
+        key: &RunKey,
+        id: i64,
+        activity: PendingActivity,
+        now: SystemTime,
+    ) {
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        if let Some(s2c) = activity.schedule_to_close {
+            self.deadlines.arm(
+                later(now, s2c),
+                Deadline::ActivityScheduleToClose {
+                    run: key.clone(),
+                    id,
+                },
+            );
+        }
+        if let Some(s2s) = activity.schedule_to_start {
+            self.deadlines.arm(
+                later(now, s2s),
+                Deadline::ActivityScheduleToStart {
+                    run: key.clone(),
+                    id,
+                    attempt: 1,
+                },
+            );
+        }
+        run.state.activities.insert(id, activity);
+        self.effects
+            .push(Effect::EnqueueActivity(key.clone(), id, 1));
+    }
+
+    /// The workflow asked (event `requested`) to cancel activity `id`: its
+    /// worker learns it on the next heartbeat, or, when no worker held it
+    /// (`at_once`: its `ActivityTaskCanceled` is written), it is gone.
+    pub(super) fn request_activity_cancel(
+        &mut self,
+        key: &RunKey,
+        id: i64,
+        requested: i64,
+        at_once: bool,
+    ) {
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        if at_once {
+            run.state.activities.remove(&id);
+            run.state.new_events = true;
+            self.deadlines.disarm_activity(key, id);
+        } else if let Some(act) = run.state.activities.get_mut(&id) {
+            act.cancel_requested = Some(requested);
+        }
+    }
+
     /// Hands a ready activity attempt out (memory only).
     pub(super) fn start_activity(
         &mut self,
@@ -498,23 +604,7 @@ impl Core {
             Deadline::Timer {
                 run,
                 started_event_id,
-            } => {
-                let Some(timer) = self
-                    .runs
-                    .get_mut(&run)
-                    .and_then(|r| r.state.timers.remove(&started_event_id))
-                else {
-                    return;
-                };
-                self.deliver(
-                    &run,
-                    Incoming::TimerFired {
-                        timer_id: timer.timer_id,
-                        started_event_id,
-                    },
-                    now,
-                );
-            }
+            } => self.fire_timer(&run, started_event_id, now),
         }
     }
 }

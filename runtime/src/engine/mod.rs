@@ -16,6 +16,7 @@
 mod activities;
 mod cancel;
 mod clock;
+mod completion;
 mod core;
 mod queries;
 mod runs;
@@ -24,6 +25,7 @@ mod sqlite;
 mod state;
 mod store;
 mod tasks;
+mod timers;
 mod updates;
 mod writer;
 

@@ -314,26 +314,13 @@ impl Core {
     pub(super) fn continue_as_new(
         &mut self,
         key: &RunKey,
+        new_run_id: String,
         input: Vec<Payload>,
-        completed_event_id: i64,
         now: SystemTime,
     ) {
-        let new_run_id = new_run_id();
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };
-        append(
-            run,
-            &mut self.batch,
-            now,
-            EventAttributes::WorkflowExecutionContinuedAsNew {
-                new_execution_run_id: new_run_id.clone(),
-                workflow_type: run.state.workflow_type.clone(),
-                task_queue: run.state.task_queue.clone(),
-                input: input.clone(),
-                workflow_task_completed_event_id: completed_event_id,
-            },
-        );
         // What moves to the new run.
         let mut moved: BTreeMap<String, UpdateRecord> = BTreeMap::new();
         let mut carried: BTreeMap<String, UpdateRecord> = BTreeMap::new();
@@ -484,6 +471,6 @@ impl Core {
 /// A new run id: a UUID in the time-ordered layout (version 7). Runs started
 /// close together get neighbouring ids, so their rows and events land on the
 /// same few pages of the store's indexes instead of one random page each.
-fn new_run_id() -> String {
+pub(super) fn new_run_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }

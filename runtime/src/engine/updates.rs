@@ -17,8 +17,6 @@
 //! dropped is unknown again: a retry of it is a new update, validated and
 //! applied once more. Updates not yet completed are never dropped.
 
-use std::time::SystemTime;
-
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
@@ -27,10 +25,10 @@ use crate::backend::{
 };
 use crate::converter::Payload;
 use crate::failure::{ApplicationError, Failure};
-use crate::history::{EventAttributes, UNSEQUENCED};
+use crate::history::UNSEQUENCED;
 use crate::protocol::{Command, UpdateResponse};
 
-use super::core::{Batch, Core, Effect, Lookup, Resolved, Run, Target, append};
+use super::core::{Core, Effect, Lookup, Resolved, Target};
 use super::queries::AnswerRx;
 use super::runs::{check_id, check_run_id};
 use super::state::{RunKey, RunState, WftState, failure_payloads};
@@ -292,60 +290,31 @@ pub(crate) fn is_speculative(state: &RunState, commands: &[Command]) -> bool {
         })
 }
 
-/// Applies one update response of a completion: its event (if any) and
-/// the outcome for the callers, returned as (update id, answer).
+/// Applies one update response of a completion to the run's updates (its
+/// event, if any, is the command mapping's); returns the outcome for the
+/// callers as (update id, answer).
 pub(crate) fn apply_update_response(
-    run: &mut Run,
-    batch: &mut Batch,
-    now: SystemTime,
-    completed_event_id: Option<i64>,
+    state: &mut RunState,
     id: String,
     response: UpdateResponse,
 ) -> Option<(String, Result<Payload, BackendError>)> {
     match response {
         UpdateResponse::Rejected(failure) => {
-            run.state.updates.remove(&id);
+            state.updates.remove(&id);
             Some((id, Err(BackendError::UpdateFailed(failure.truncated()))))
         }
         UpdateResponse::Accepted => {
-            let record = run.state.updates.get_mut(&id)?;
+            let record = state.updates.get_mut(&id)?;
             record.status = UpdateStatus::Accepted;
-            let name = record.name.clone();
-            let input = std::mem::take(&mut record.input);
-            let sequencing = record.arrived.event_id();
-            if let Some(completed) = completed_event_id {
-                append(
-                    run,
-                    batch,
-                    now,
-                    EventAttributes::WorkflowExecutionUpdateAccepted {
-                        update_id: id,
-                        name,
-                        input,
-                        workflow_task_completed_event_id: completed,
-                        accepted_request_sequencing_event_id: sequencing,
-                    },
-                );
-            }
+            // History holds the input now.
+            record.input = Vec::new();
             None
         }
         UpdateResponse::Completed(result) => {
             let result = result.map_err(Failure::truncated);
-            let record = run.state.updates.get_mut(&id)?;
-            mark_completed(record, &mut run.state.update_completions, result.clone());
+            let record = state.updates.get_mut(&id)?;
+            mark_completed(record, &mut state.update_completions, result.clone());
             record.name.clear();
-            if let Some(completed) = completed_event_id {
-                append(
-                    run,
-                    batch,
-                    now,
-                    EventAttributes::WorkflowExecutionUpdateCompleted {
-                        update_id: id.clone(),
-                        outcome: result.clone(),
-                        workflow_task_completed_event_id: completed,
-                    },
-                );
-            }
             Some((id, answer(result)))
         }
     }

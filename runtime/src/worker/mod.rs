@@ -5,6 +5,7 @@
 //! runtime (sync ones on its blocking pool) under a concurrency cap. A worker
 //! talks to the backend only through the [`Backend`] trait.
 
+pub(crate) mod driver;
 mod local;
 mod thread;
 

@@ -10,12 +10,13 @@ use std::time::SystemTime;
 
 use tokio::sync::oneshot;
 
+use super::driver::{LiveStep, RunDriver};
 use crate::backend::WorkflowTask;
 use crate::converter::Payload;
 use crate::failure::{ApplicationError, Failure};
 use crate::history::Event;
+use crate::history::commands::{TaskHint, task_events};
 use crate::protocol::{Command, Resolution, ScheduleActivity};
-use crate::translate::{LiveStep, RunDriver, TaskHint, task_events};
 use crate::workflow::executor::{Factory, TaskError};
 
 /// A step of a workflow task, as the thread reports it.
@@ -361,21 +362,17 @@ impl State {
                 check.workflow_type
             )));
         };
-        let delivered = self
+        let mut known = self
             .in_flight
             .get(run_id)
-            .map(|(_, d)| d.command_context().clone())
+            .map(|(_, d)| d.known().clone())
             .unwrap_or_default();
         let mut driver = RunDriver::new(factory(), &self.namespace, &check.workflow_id, run_id);
         let last = check.history.last().map_or(0, |e| e.event_id);
         let mut events = check.history;
-        events.extend(task_events(
-            commands,
-            &delivered,
-            last,
-            check.started_time,
-            check.hint,
-        )?);
+        let task = task_events(commands, &mut known, last, check.started_time, check.hint)
+            .map_err(|e| TaskError::new(format!("strict replay: {e}")))?;
+        events.extend(task);
         guarded(|| driver.apply_events(&events)).map_err(|e| {
             TaskError::nondeterminism(format!(
                 "strict replay: a fresh replay of this run disagrees with the live code \

@@ -19,7 +19,7 @@ use super::random::{Rng, WorkflowRandom};
 use super::spawn::{self, JoinHandle};
 use crate::activity::Activity;
 use crate::converter::Payload;
-use crate::failure::{ActivityError, CanceledError, Failure, RetryState};
+use crate::failure::{ActivityError, Failure};
 use crate::protocol::{ActivityCancellationType, Command, Resolution, WorkflowInfo};
 
 /// Kinds of commands that carry their own `seq` numbering.
@@ -272,10 +272,9 @@ impl Core {
             && !meta.cancel_sent;
         meta.cancel_sent |= request;
         let resolved = (!waits).then(|| {
-            Slot::Resolved(Resolution::Failed(Failure::Activity(canceled_activity(
-                &meta.activity_type,
-                &meta.activity_id,
-            ))))
+            Slot::Resolved(Resolution::Failed(Failure::Activity(
+                ActivityError::canceled(&meta.activity_type, &meta.activity_id, 1, Vec::new()),
+            )))
         });
         if request {
             self.commands.push(Command::RequestCancelActivity { seq });
@@ -302,26 +301,6 @@ impl SeqKind {
         }
     }
 }
-
-/// The error an activity's future resolves with when the workflow's
-/// cancellation reaches it without waiting for the activity: an
-/// [`ActivityError`] whose cause is a [`CanceledError`], as the engine's
-/// `ActivityTaskCanceled` is read.
-pub(crate) fn canceled_activity(activity_type: &str, activity_id: &str) -> ActivityError {
-    ActivityError {
-        activity_type: activity_type.to_string(),
-        activity_id: activity_id.to_string(),
-        retry_state: RetryState::CancelRequested,
-        attempt: 1,
-        cause: Box::new(Failure::Canceled(CanceledError {
-            message: ACTIVITY_CANCELED.to_string(),
-            details: Vec::new(),
-        })),
-    }
-}
-
-/// The message of an activity's cancellation.
-pub(crate) const ACTIVITY_CANCELED: &str = "activity canceled";
 
 /// The message of a timer's cancellation.
 pub(crate) const TIMER_CANCELED: &str =

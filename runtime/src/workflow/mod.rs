@@ -88,7 +88,6 @@ mod spawn;
 pub use crate::protocol::ActivityCancellationType;
 pub use condition::Condition;
 pub use context::WorkflowContext;
-pub(crate) use context::{ACTIVITY_CANCELED, canceled_activity};
 pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};
 pub use effects::{SideEffectFuture, WorkflowLogger};
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};

@@ -6,6 +6,10 @@
 //! the code first saw. `sdk_flags` on a completed workflow task leave room to
 //! version internal behaviour later.
 
+pub(crate) mod commands;
+pub(crate) mod describe;
+pub(crate) mod markers;
+
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 

@@ -1,0 +1,503 @@
+//! Completing a workflow task: the completion is checked, then written as
+//! the task's own events followed by its commands' events (from
+//! `history::commands`, the mapping replay checks against), and each
+//! command's effect on the run is applied (an activity to dispatch, a timer
+//! to arm, an update to answer, the run to close).
+//!
+//! A completion that closes the run while something the workflow has not
+//! seen is waiting is refused, and a new task carries what arrived; one
+//! whose only commands reject updates, with nothing new, writes nothing.
+
+use crate::backend::{BackendError, RunOutcome, WorkflowTaskCompletion};
+use crate::converter::Payload;
+use crate::failure::{ApplicationError, CanceledError, Failure};
+use crate::history::commands::{self, At, DeliveredUpdate, OpenActivity, RunView};
+use crate::history::{EventAttributes, WorkflowTaskFailedCause};
+use crate::protocol::{Command, Resolution};
+
+use super::core::{Core, Effect, append};
+use super::state::{ActivityPhase, RunKey, RunState, WftState, failure_payloads};
+use super::tasks::{append_buffered, can_hint, task_not_found};
+use super::updates::{
+    apply_update_response, check_update_commands, has_admitted, is_speculative, undeliver_updates,
+};
+
+/// The engine's run state, as the command mapping asks about it.
+struct EngineView<'a> {
+    state: &'a RunState,
+    continued_run_id: &'a str,
+}
+
+impl RunView for EngineView<'_> {
+    fn task_queue(&self) -> &str {
+        &self.state.task_queue
+    }
+
+    fn workflow_type(&self) -> &str {
+        &self.state.workflow_type
+    }
+
+    fn activity(&self, seq: u32) -> Option<OpenActivity> {
+        self.state
+            .activities
+            .iter()
+            .find(|(_, a)| a.seq == seq)
+            .map(|(id, a)| OpenActivity {
+                scheduled_event_id: *id,
+                started: matches!(a.phase, ActivityPhase::Started { .. }),
+            })
+    }
+
+    fn timer(&self, seq: u32) -> Option<i64> {
+        let timer_id = commands::timer_id(seq);
+        self.state
+            .timers
+            .iter()
+            .find(|(_, t)| t.timer_id == timer_id)
+            .map(|(id, _)| *id)
+    }
+
+    fn update(&self, id: &str) -> Option<DeliveredUpdate<'_>> {
+        self.state.updates.get(id).map(|r| DeliveredUpdate {
+            name: &r.name,
+            input: &r.input,
+            sequencing_event_id: r.arrived.event_id(),
+        })
+    }
+
+    fn continued_run_id(&self) -> &str {
+        self.continued_run_id
+    }
+}
+
+/// What applying a completion's commands left to do.
+#[derive(Default)]
+struct Applied {
+    /// The run closes this way.
+    outcome: Option<RunOutcome>,
+    /// The run continues as new: (new run id, its input).
+    continued: Option<(String, Vec<Payload>)>,
+    /// A command wrote an event the workflow must see (an activity
+    /// cancelled at once).
+    wake: bool,
+    /// Update callers to answer: (update id, answer).
+    answers: Vec<(String, Result<Payload, BackendError>)>,
+}
+
+impl Core {
+    pub(super) fn complete_wft(&mut self, c: WorkflowTaskCompletion) -> Result<(), BackendError> {
+        let key = self.check_wft_token(&c.token)?;
+        if let Err(refusal) = self.validate_commands(&c.commands) {
+            return Err(self.refuse_completion(&key, refusal));
+        }
+        let Some(run) = self.runs.get(&key) else {
+            return Err(task_not_found("the run is not open"));
+        };
+        check_update_commands(&run.state, &c.commands, &self.options.payload_limits)?;
+        if c.commands.iter().any(Command::is_terminal) && has_unseen(&run.state) {
+            return Err(self.retry_with_new_events(&key));
+        }
+        if is_speculative(&run.state, &c.commands) {
+            self.complete_speculative(&key, c.commands);
+            return Ok(());
+        }
+        let completed = self.append_task_events(&key, c.identity, c.sdk_flags)?;
+        let applied = self.apply_commands(&key, c.commands, completed);
+        self.finish_completion(&key, applied);
+        Ok(())
+    }
+
+    /// A completion whose commands cannot be written: the task fails with
+    /// the reason (recorded, retried with backoff), rather than staying
+    /// started until it times out.
+    fn refuse_completion(&mut self, key: &RunKey, refusal: BackendError) -> BackendError {
+        let failure: Failure = ApplicationError::new(refusal.to_string())
+            .with_type("BadCommand")
+            .into();
+        let message = failure.to_string();
+        self.wft_failed(
+            key,
+            Some((WorkflowTaskFailedCause::BadCommand, failure)),
+            message,
+        );
+        refusal
+    }
+
+    /// The workflow decided to finish without seeing what arrived: nothing
+    /// is written for its task, and a new task carries the events.
+    fn retry_with_new_events(&mut self, key: &RunKey) -> BackendError {
+        let now = self.now();
+        if let Some(run) = self.runs.get_mut(key) {
+            append_buffered(run, &mut self.batch, now);
+            undeliver_updates(&mut run.state);
+            run.state.wft = WftState::Ready {
+                scheduled_time: now,
+            };
+            self.batch.dirty.insert(key.clone());
+            self.effects.push(Effect::EnqueueWft(key.clone()));
+        }
+        BackendError::UnhandledCommand(
+            "new events arrived while the workflow task ran; a new workflow task carries them"
+                .into(),
+        )
+    }
+
+    /// A task that only rejected updates and saw nothing new: history
+    /// stays as it was; the callers get their rejections.
+    fn complete_speculative(&mut self, key: &RunKey, commands: Vec<Command>) {
+        let now = self.now();
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        let mut answers = Vec::new();
+        for command in commands {
+            if let Command::UpdateResponse { id, response } = command {
+                answers.extend(apply_update_response(&mut run.state, id, response));
+            }
+        }
+        run.state.wft = WftState::Idle;
+        run.state.wft_attempt = 1;
+        run.state.last_wft_failure = None;
+        undeliver_updates(&mut run.state);
+        if append_buffered(run, &mut self.batch, now) || has_admitted(&run.state) {
+            run.state.wft = WftState::Ready {
+                scheduled_time: now,
+            };
+            self.effects.push(Effect::EnqueueWft(key.clone()));
+        }
+        self.batch.dirty.insert(key.clone());
+        self.answer_updates(key, answers);
+    }
+
+    /// Writes the task's scheduled, started and completed events (nothing
+    /// was written while it ran: what arrived was buffered, so this is
+    /// what the task was handed) and settles the run's task state; returns
+    /// the completed event's id.
+    fn append_task_events(
+        &mut self,
+        key: &RunKey,
+        identity: String,
+        sdk_flags: Vec<u32>,
+    ) -> Result<i64, BackendError> {
+        let now = self.now();
+        let wft_timeout = self.options.workflow_task_timeout;
+        let Some(run) = self.runs.get_mut(key) else {
+            return Err(task_not_found("the run is not open"));
+        };
+        let WftState::Started {
+            attempt,
+            scheduled_time,
+            started_time,
+            ..
+        } = run.state.wft
+        else {
+            return Err(task_not_found("the workflow task is not started"));
+        };
+        let hint = can_hint(&self.options, &run.state);
+        let scheduled = append(
+            run,
+            &mut self.batch,
+            scheduled_time,
+            EventAttributes::WorkflowTaskScheduled {
+                task_queue: run.state.task_queue.clone(),
+                start_to_close_timeout: wft_timeout,
+                attempt,
+            },
+        );
+        let started = append(
+            run,
+            &mut self.batch,
+            started_time,
+            EventAttributes::WorkflowTaskStarted {
+                scheduled_event_id: scheduled,
+                identity: identity.clone(),
+                suggest_continue_as_new: hint.suggested,
+                history_size_bytes: hint.size_bytes,
+            },
+        );
+        let completed = append(
+            run,
+            &mut self.batch,
+            now,
+            EventAttributes::WorkflowTaskCompleted {
+                scheduled_event_id: scheduled,
+                started_event_id: started,
+                identity,
+                sdk_flags,
+            },
+        );
+        run.state.events_since = scheduled;
+        run.recent.retain(|e| e.event_id >= scheduled);
+        run.state.wft = WftState::Idle;
+        run.state.wft_attempt = 1;
+        run.state.last_wft_failure = None;
+        run.state.new_events = false;
+        Ok(completed)
+    }
+
+    /// Writes each command's events and applies its effect, up to the
+    /// command that closes the run.
+    fn apply_commands(&mut self, key: &RunKey, commands: Vec<Command>, completed: i64) -> Applied {
+        let continued_run_id = if commands
+            .iter()
+            .any(|c| matches!(c, Command::ContinueAsNew { .. }))
+        {
+            super::runs::new_run_id()
+        } else {
+            String::new()
+        };
+        let mut applied = Applied::default();
+        for command in commands {
+            let Some(events) = self.record(key, &command, completed, &continued_run_id) else {
+                continue;
+            };
+            self.apply_command(key, command, events, &continued_run_id, &mut applied);
+            if applied.outcome.is_some() || applied.continued.is_some() {
+                break;
+            }
+        }
+        applied
+    }
+
+    /// The events a command writes, from the command mapping; `None` (and
+    /// the engine stops) when they cannot be encoded.
+    fn record(
+        &mut self,
+        key: &RunKey,
+        command: &Command,
+        completed: i64,
+        continued_run_id: &str,
+    ) -> Option<Vec<EventAttributes>> {
+        let run = self.runs.get(key)?;
+        let view = EngineView {
+            state: &run.state,
+            continued_run_id,
+        };
+        let at = At {
+            completed,
+            next_event_id: run.state.next_event_id,
+        };
+        match commands::record(command, &view, at) {
+            Ok(events) => Some(events),
+            Err(e) => {
+                // Encoding a u32, a bool or a string cannot fail; if it
+                // ever does, stop rather than write a wrong event.
+                self.batch
+                    .fatal
+                    .get_or_insert(format!("cannot record a command's events: {e}"));
+                None
+            }
+        }
+    }
+
+    /// Appends a command's events and applies what it does to the run.
+    fn apply_command(
+        &mut self,
+        key: &RunKey,
+        command: Command,
+        events: Vec<EventAttributes>,
+        continued_run_id: &str,
+        applied: &mut Applied,
+    ) {
+        let now = self.now();
+        let scheduled = match (&command, events.first()) {
+            (Command::ScheduleActivity(sa), Some(event)) => {
+                super::activities::scheduled_activity(sa.seq, event, now)
+            }
+            _ => None,
+        };
+        // What a cancel names: the timer's started event, the activity's
+        // scheduled event.
+        let target = events.first().and_then(cancel_target);
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        let ids: Vec<i64> = events
+            .into_iter()
+            .map(|event| append(run, &mut self.batch, now, event))
+            .collect();
+        let Some(&first) = ids.first() else {
+            // Nothing written: a rejection answers its caller all the same.
+            if let Command::UpdateResponse { id, response } = command {
+                applied
+                    .answers
+                    .extend(apply_update_response(&mut run.state, id, response));
+            }
+            return;
+        };
+        match command {
+            Command::ScheduleActivity(_) => {
+                if let Some(activity) = scheduled {
+                    self.track_activity(key, first, activity, now);
+                }
+            }
+            Command::StartTimer { duration, seq } => {
+                self.track_timer(key, first, commands::timer_id(seq), duration, now)
+            }
+            Command::CancelTimer { .. } => {
+                if let Some(started_event_id) = target {
+                    self.forget_timer(key, started_event_id);
+                }
+            }
+            Command::RequestCancelActivity { .. } => {
+                if let Some(scheduled_event_id) = target {
+                    let at_once = ids.len() > 1;
+                    self.request_activity_cancel(key, scheduled_event_id, first, at_once);
+                    applied.wake |= at_once;
+                }
+            }
+            Command::UpdateResponse { id, response } => {
+                if let Some(run) = self.runs.get_mut(key) {
+                    applied
+                        .answers
+                        .extend(apply_update_response(&mut run.state, id, response));
+                }
+            }
+            Command::CompleteWorkflow { result } => {
+                applied.outcome = Some(RunOutcome::Completed(result));
+            }
+            Command::FailWorkflow { failure } => {
+                applied.outcome = Some(RunOutcome::Failed(failure.truncated()));
+            }
+            Command::CancelWorkflow { details } => {
+                applied.outcome = Some(RunOutcome::Canceled(Failure::Canceled(CanceledError {
+                    message: "workflow canceled".into(),
+                    details,
+                })));
+            }
+            Command::ContinueAsNew { input } => {
+                applied.continued = Some((continued_run_id.to_string(), input));
+            }
+            Command::RecordLocalActivityMarker { .. }
+            | Command::RecordSideEffect { .. }
+            | Command::SetPatchMarker { .. }
+            | Command::ScheduleLocalActivity(_) => {}
+        }
+    }
+
+    /// After the commands: answers updates, closes or continues the run,
+    /// or writes what arrived meanwhile and schedules the next task when
+    /// the workflow has something to see.
+    fn finish_completion(&mut self, key: &RunKey, applied: Applied) {
+        let now = self.now();
+        if let Some(run) = self.runs.get_mut(key) {
+            // Delivered and not answered (a worker bug): deliver them again.
+            undeliver_updates(&mut run.state);
+            super::updates::trim_outcomes(&mut run.state, self.options.update_outcomes_kept);
+        }
+        self.answer_updates(key, applied.answers);
+        if let Some(outcome) = applied.outcome {
+            self.close_run(key, outcome, now);
+            return;
+        }
+        if let Some((new_run_id, input)) = applied.continued {
+            self.continue_as_new(key, new_run_id, input, now);
+            return;
+        }
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        if append_buffered(run, &mut self.batch, now) || has_admitted(&run.state) || applied.wake {
+            run.state.wft = WftState::Ready {
+                scheduled_time: now,
+            };
+            self.effects.push(Effect::EnqueueWft(key.clone()));
+        }
+    }
+
+    /// Checks a completion's commands before anything changes.
+    fn validate_commands(&self, commands: &[Command]) -> Result<(), BackendError> {
+        let mut terminal = false;
+        for command in commands {
+            if terminal {
+                return Err(BackendError::InvalidArgument(
+                    "a command follows the workflow's completion".into(),
+                ));
+            }
+            terminal = command.is_terminal();
+            self.validate_command(command)?;
+        }
+        Ok(())
+    }
+
+    fn validate_command(&self, command: &Command) -> Result<(), BackendError> {
+        let limits = &self.options.payload_limits;
+        match command {
+            Command::ScheduleLocalActivity(sa) => Err(BackendError::InvalidArgument(format!(
+                "local activity {} ({}) must run in the worker; \
+                 ScheduleLocalActivity never reaches the engine",
+                sa.activity_id, sa.activity_type
+            ))),
+            Command::ScheduleActivity(sa) => validate_activity(sa, limits),
+            Command::RecordLocalActivityMarker { result, .. } => match result {
+                Resolution::Completed(p) => Ok(limits.check("local activity result", [p])?),
+                Resolution::Failed(f) => {
+                    Ok(limits.check("local activity failure details", failure_payloads(f))?)
+                }
+            },
+            Command::RecordSideEffect { value, .. } => {
+                Ok(limits.check("side effect value", [value])?)
+            }
+            Command::SetPatchMarker { patch_id, .. } if patch_id.is_empty() => Err(
+                BackendError::InvalidArgument("a patch id must not be empty".into()),
+            ),
+            Command::SetPatchMarker { .. }
+            | Command::StartTimer { .. }
+            | Command::UpdateResponse { .. }
+            | Command::CancelTimer { .. }
+            | Command::RequestCancelActivity { .. } => Ok(()),
+            Command::CancelWorkflow { details } => {
+                Ok(limits.check("workflow cancellation details", details)?)
+            }
+            Command::CompleteWorkflow { result } => Ok(limits.check("workflow result", [result])?),
+            Command::FailWorkflow { failure } => {
+                Ok(limits.check("workflow failure details", failure_payloads(failure))?)
+            }
+            Command::ContinueAsNew { input } => Ok(limits.check("continue-as-new input", input)?),
+        }
+    }
+}
+
+/// The event a cancel command's event names: a timer's started event, an
+/// activity's scheduled event.
+fn cancel_target(event: &EventAttributes) -> Option<i64> {
+    match event {
+        EventAttributes::TimerCanceled {
+            started_event_id, ..
+        } => Some(*started_event_id),
+        EventAttributes::ActivityTaskCancelRequested {
+            scheduled_event_id, ..
+        } => Some(*scheduled_event_id),
+        _ => None,
+    }
+}
+
+/// Whether something the workflow has not seen waits: facts that arrived
+/// while its task ran, or updates not yet delivered.
+fn has_unseen(state: &RunState) -> bool {
+    !state.buffered.is_empty() || has_admitted(state)
+}
+
+fn validate_activity(
+    sa: &crate::protocol::ScheduleActivity,
+    limits: &crate::converter::PayloadLimits,
+) -> Result<(), BackendError> {
+    let what = format!("activity {} ({})", sa.activity_id, sa.activity_type);
+    if sa.activity_id.is_empty() || sa.activity_type.is_empty() {
+        return Err(BackendError::InvalidArgument(format!(
+            "{what}: activity id and type must not be empty"
+        )));
+    }
+    if sa.options.start_to_close_timeout.is_none() && sa.options.schedule_to_close_timeout.is_none()
+    {
+        return Err(BackendError::InvalidArgument(format!(
+            "{what}: one of start_to_close_timeout or schedule_to_close_timeout is required"
+        )));
+    }
+    if let Some(policy) = &sa.options.retry_policy {
+        policy
+            .validate()
+            .map_err(|e| BackendError::InvalidArgument(format!("{what}: retry policy: {e}")))?;
+    }
+    Ok(limits.check(&format!("input of {what}"), &sa.input)?)
+}

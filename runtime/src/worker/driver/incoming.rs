@@ -1,0 +1,146 @@
+//! Incoming events: what arrived between workflow tasks (the start, signals,
+//! cancel requests, activity outcomes, timers firing) becomes the jobs of
+//! the next activation, each in the place of its event.
+
+use super::RunDriver;
+use super::order::Place;
+use crate::history::commands::{self, ScheduledActivity, TaskHint};
+use crate::history::{Event, EventAttributes};
+use crate::protocol::{Job, WorkflowInfo};
+use crate::workflow::executor::TaskError;
+
+impl RunDriver {
+    /// Applies one event that is not a workflow task's command: a job for
+    /// the next activation, or what later events need to be read.
+    pub(super) fn apply_incoming(&mut self, event: &Event) -> Result<(), TaskError> {
+        let place = Place::event(event.event_id);
+        match &event.attributes {
+            EventAttributes::WorkflowExecutionStarted { .. } => {
+                if let Some(job) = self.start_job(event) {
+                    self.jobs.push(job, place);
+                }
+            }
+            EventAttributes::WorkflowTaskStarted {
+                suggest_continue_as_new,
+                history_size_bytes,
+                ..
+            } => {
+                self.started_time = Some(event.event_time);
+                self.hint = TaskHint {
+                    suggest_continue_as_new: *suggest_continue_as_new,
+                    history_size_bytes: *history_size_bytes,
+                };
+            }
+            EventAttributes::WorkflowTaskScheduled { .. }
+            | EventAttributes::WorkflowTaskFailed { .. }
+            | EventAttributes::WorkflowTaskTimedOut { .. } => {}
+            EventAttributes::ActivityTaskStarted {
+                scheduled_event_id,
+                attempt,
+                ..
+            } => {
+                self.attempts.insert(*scheduled_event_id, *attempt);
+            }
+            EventAttributes::ActivityTaskCompleted {
+                scheduled_event_id, ..
+            }
+            | EventAttributes::ActivityTaskFailed {
+                scheduled_event_id, ..
+            }
+            | EventAttributes::ActivityTaskTimedOut {
+                scheduled_event_id, ..
+            }
+            | EventAttributes::ActivityTaskCanceled {
+                scheduled_event_id, ..
+            } => {
+                let attempt = self.attempts.get(scheduled_event_id).copied().unwrap_or(1);
+                let activity = self.activity(*scheduled_event_id, event)?;
+                let seq = activity.seq;
+                if let Some(result) = commands::resolution(&event.attributes, activity, attempt) {
+                    self.jobs.push(Job::ResolveActivity { seq, result }, place);
+                }
+            }
+            EventAttributes::WorkflowExecutionSignaled {
+                signal_name, input, ..
+            } => self.jobs.push(
+                Job::Signal {
+                    name: signal_name.clone(),
+                    input: input.clone(),
+                },
+                place,
+            ),
+            EventAttributes::WorkflowExecutionCancelRequested { cause, .. } => self.jobs.push(
+                Job::CancelWorkflow {
+                    reason: cause.clone(),
+                },
+                place,
+            ),
+            // The run ended without its code: nothing for the workflow.
+            EventAttributes::WorkflowExecutionTerminated { .. } => self.closed = true,
+            EventAttributes::TimerFired { timer_id, .. } => {
+                let seq = *self.timers.get(timer_id).ok_or_else(|| {
+                    TaskError::nondeterminism(format!(
+                        "event {}: timer {timer_id} fired but this code never started it",
+                        event.event_id
+                    ))
+                })?;
+                self.jobs.push(Job::FireTimer { seq }, place);
+            }
+            other => {
+                return Err(TaskError::new(format!(
+                    "event {}: {} outside a workflow task's commands",
+                    event.event_id,
+                    other.name()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The start job, with the run's facts; remembers the run's task queue
+    /// and type, which its commands' events refer to.
+    fn start_job(&mut self, event: &Event) -> Option<Job> {
+        let EventAttributes::WorkflowExecutionStarted {
+            workflow_type,
+            task_queue,
+            input,
+            attempt,
+            randomness_seed,
+            ..
+        } = &event.attributes
+        else {
+            return None;
+        };
+        self.known.task_queue = task_queue.clone();
+        self.known.workflow_type = workflow_type.clone();
+        Some(Job::Start {
+            info: WorkflowInfo {
+                namespace: self.namespace.clone(),
+                workflow_id: self.workflow_id.clone(),
+                run_id: self.run_id.clone(),
+                workflow_type: workflow_type.clone(),
+                task_queue: task_queue.clone(),
+                attempt: *attempt,
+                start_time: event.event_time,
+            },
+            input: input.clone(),
+            randomness_seed: *randomness_seed,
+        })
+    }
+
+    /// The activity an outcome event names, or a nondeterminism error when
+    /// this code never scheduled it.
+    pub(super) fn activity(
+        &self,
+        scheduled_event_id: i64,
+        event: &Event,
+    ) -> Result<&ScheduledActivity, TaskError> {
+        self.activities.get(&scheduled_event_id).ok_or_else(|| {
+            TaskError::nondeterminism(format!(
+                "event {}: {} for scheduled event {scheduled_event_id}, which this code never scheduled",
+                event.event_id,
+                event.attributes.name()
+            ))
+        })
+    }
+}
