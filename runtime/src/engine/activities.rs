@@ -11,7 +11,9 @@ use crate::converter::Payload;
 use crate::failure::{CanceledError, Failure, RetryState, TimeoutError, TimeoutType};
 use crate::history::EventAttributes;
 
-use super::core::{Core, Deadline, Effect, later};
+use super::deadlines::{Deadline, later};
+use super::effects::Effect;
+use super::engine_task::EngineTask;
 use super::state::{
     ActivityOutcome, ActivityPhase, Incoming, PendingActivity, RunKey, WftState, failure_payloads,
 };
@@ -85,7 +87,7 @@ pub(super) fn scheduled_activity(
     })
 }
 
-impl Core {
+impl EngineTask {
     /// Keeps an activity a workflow task scheduled (event `id`), arms its
     /// schedule deadlines and queues its first attempt once the schedule
     /// is durable.
@@ -444,52 +446,6 @@ impl Core {
         }
     }
 
-    /// Whether a deadline still means something: what it would act on is
-    /// still there, in the state it was armed for. `on_deadline` acts only
-    /// on these; time skipping skips only to these.
-    pub(super) fn is_live(&self, deadline: &Deadline) -> bool {
-        let activity =
-            |run: &RunKey, id: &i64| self.runs.get(run).and_then(|r| r.state.activities.get(id));
-        match deadline {
-            Deadline::QueryTimeout { id, .. } => self.queries.contains_key(id),
-            Deadline::WftTimeout { run, task_id } => self.runs.get(run).is_some_and(
-                |r| matches!(r.state.wft, WftState::Started { task_id: t, .. } if t == *task_id),
-            ),
-            Deadline::WftBackoff { run } => self
-                .runs
-                .get(run)
-                .is_some_and(|r| matches!(r.state.wft, WftState::Backoff { .. })),
-            Deadline::ActivityRetry { run, id, attempt } => activity(run, id).is_some_and(|a| {
-                a.attempt == *attempt && matches!(a.phase, ActivityPhase::Backoff { .. })
-            }),
-            Deadline::ActivityStartToClose {
-                run,
-                id,
-                attempt,
-                started,
-            }
-            | Deadline::ActivityHeartbeat {
-                run,
-                id,
-                attempt,
-                started,
-            } => activity(run, id).is_some_and(|a| {
-                a.attempt == *attempt
-                    && matches!(a.phase, ActivityPhase::Started { started_time } if started_time == *started)
-            }),
-            Deadline::ActivityScheduleToStart { run, id, attempt } => activity(run, id)
-                .is_some_and(|a| a.attempt == *attempt && a.phase == ActivityPhase::Scheduled),
-            Deadline::ActivityScheduleToClose { run, id } => activity(run, id).is_some(),
-            Deadline::Timer {
-                run,
-                started_event_id,
-            } => self
-                .runs
-                .get(run)
-                .is_some_and(|r| r.state.timers.contains_key(started_event_id)),
-        }
-    }
-
     /// The last heartbeat details of an activity (empty if none or gone).
     fn heartbeat_details(&self, run: &RunKey, id: i64) -> Vec<Payload> {
         self.runs
@@ -499,112 +455,92 @@ impl Core {
             .unwrap_or_default()
     }
 
-    /// Acts on a deadline that fell due, if it still means something
-    /// ([`Core::is_live`]).
-    pub(super) fn on_deadline(&mut self, deadline: Deadline, now: SystemTime) {
-        if !self.is_live(&deadline) {
+    /// A retry's backoff is over: the next attempt waits for a worker.
+    pub(super) fn retry_activity(&mut self, run: RunKey, id: i64, attempt: u32, now: SystemTime) {
+        let Some(act) = self
+            .runs
+            .get_mut(&run)
+            .and_then(|r| r.state.activities.get_mut(&id))
+        else {
+            return;
+        };
+        act.phase = ActivityPhase::Scheduled;
+        act.attempt_scheduled_time = now;
+        if let Some(s2s) = act.schedule_to_start {
+            self.deadlines.arm(
+                later(now, s2s),
+                Deadline::ActivityScheduleToStart {
+                    run: run.clone(),
+                    id,
+                    attempt,
+                },
+            );
+        }
+        self.effects.push(Effect::EnqueueActivity(run, id, attempt));
+    }
+
+    /// An attempt's heartbeat deadline: it timed out unless it heartbeated
+    /// since, in which case the check moves to the new due time.
+    pub(super) fn check_heartbeat(
+        &mut self,
+        run: RunKey,
+        id: i64,
+        attempt: u32,
+        started: SystemTime,
+        now: SystemTime,
+    ) {
+        let Some(act) = self
+            .runs
+            .get(&run)
+            .and_then(|r| r.state.activities.get(&id))
+        else {
+            return;
+        };
+        let Some(hb) = act.heartbeat else {
+            return;
+        };
+        let due = later(act.last_heartbeat.unwrap_or(started), hb);
+        if due > now {
+            self.deadlines.arm(
+                due,
+                Deadline::ActivityHeartbeat {
+                    run,
+                    id,
+                    attempt,
+                    started,
+                },
+            );
             return;
         }
-        match deadline {
-            Deadline::QueryTimeout { id, delivery } => self.query_timed_out(id, delivery),
-            Deadline::WftTimeout { run, .. } => {
-                let message = format!(
-                    "workflow task timed out after {:?}",
-                    self.options.workflow_task_timeout
-                );
-                self.wft_failed(&run, None, message);
+        self.activity_timed_out(&run, id, TimeoutType::Heartbeat, now);
+    }
+
+    /// One of an activity's timeouts fired: an attempt's (start-to-close,
+    /// heartbeat) is retried as its policy allows; schedule-to-start is
+    /// not retried; schedule-to-close ends the activity.
+    pub(super) fn activity_timed_out(
+        &mut self,
+        run: &RunKey,
+        id: i64,
+        timeout_type: TimeoutType,
+        now: SystemTime,
+    ) {
+        let details = self.heartbeat_details(run, id);
+        match timeout_type {
+            TimeoutType::StartToClose | TimeoutType::Heartbeat => {
+                let failure = timeout_failure(timeout_type, details);
+                self.attempt_failed(run, id, failure, true, now);
             }
-            Deadline::WftBackoff { run } => {
-                let Some(r) = self.runs.get_mut(&run) else {
-                    return;
-                };
-                if let WftState::Backoff { until } = r.state.wft
-                    && until <= now
-                {
-                    r.state.wft = WftState::Ready {
-                        scheduled_time: now,
-                    };
-                    self.effects.push(Effect::EnqueueWft(run));
-                }
+            TimeoutType::ScheduleToStart => {
+                self.close_activity(run, id, schedule_to_start_outcome(details), now);
             }
-            Deadline::ActivityRetry { run, id, attempt } => {
-                let Some(act) = self
-                    .runs
-                    .get_mut(&run)
-                    .and_then(|r| r.state.activities.get_mut(&id))
-                else {
-                    return;
-                };
-                act.phase = ActivityPhase::Scheduled;
-                act.attempt_scheduled_time = now;
-                if let Some(s2s) = act.schedule_to_start {
-                    self.deadlines.arm(
-                        later(now, s2s),
-                        Deadline::ActivityScheduleToStart {
-                            run: run.clone(),
-                            id,
-                            attempt,
-                        },
-                    );
-                }
-                self.effects.push(Effect::EnqueueActivity(run, id, attempt));
-            }
-            Deadline::ActivityStartToClose { run, id, .. } => {
-                let details = self.heartbeat_details(&run, id);
-                let failure = timeout_failure(TimeoutType::StartToClose, details);
-                self.attempt_failed(&run, id, failure, true, now);
-            }
-            Deadline::ActivityHeartbeat {
-                run,
-                id,
-                attempt,
-                started,
-            } => {
-                let Some(act) = self
-                    .runs
-                    .get(&run)
-                    .and_then(|r| r.state.activities.get(&id))
-                else {
-                    return;
-                };
-                let Some(hb) = act.heartbeat else {
-                    return;
-                };
-                let due = later(act.last_heartbeat.unwrap_or(started), hb);
-                if due > now {
-                    self.deadlines.arm(
-                        due,
-                        Deadline::ActivityHeartbeat {
-                            run,
-                            id,
-                            attempt,
-                            started,
-                        },
-                    );
-                    return;
-                }
-                let failure =
-                    timeout_failure(TimeoutType::Heartbeat, act.heartbeat_details.clone());
-                self.attempt_failed(&run, id, failure, true, now);
-            }
-            Deadline::ActivityScheduleToStart { run, id, .. } => {
-                let details = self.heartbeat_details(&run, id);
-                self.close_activity(&run, id, schedule_to_start_outcome(details), now);
-            }
-            Deadline::ActivityScheduleToClose { run, id } => {
+            TimeoutType::ScheduleToClose => {
                 let outcome = ActivityOutcome::TimedOut {
-                    failure: timeout_failure(
-                        TimeoutType::ScheduleToClose,
-                        self.heartbeat_details(&run, id),
-                    ),
+                    failure: timeout_failure(TimeoutType::ScheduleToClose, details),
                     retry_state: RetryState::Timeout,
                 };
-                self.close_activity(&run, id, outcome, now);
+                self.close_activity(run, id, outcome, now);
             }
-            Deadline::Timer {
-                run,
-                started_event_id,
-            } => self.fire_timer(&run, started_event_id, now),
         }
     }
 }

@@ -8,7 +8,8 @@ use crate::backend::{BackendError, CancelRequest, RunOutcome, TerminateRequest};
 use crate::failure::{Failure, TerminatedError};
 use crate::history::EventAttributes;
 
-use super::core::{Core, append};
+use super::engine_task::EngineTask;
+use super::open_run::append;
 use super::runs::{check_id, check_run_id};
 use super::state::Incoming;
 use super::tasks::append_buffered;
@@ -17,7 +18,7 @@ use super::tasks::append_buffered;
 /// carry one yet).
 const REQUEST_IDENTITY: &str = "";
 
-impl Core {
+impl EngineTask {
     /// The checks both requests share: ids, and a reason no larger than a
     /// payload may be (it goes into history).
     fn check_stop_request(

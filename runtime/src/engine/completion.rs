@@ -15,7 +15,9 @@ use crate::history::commands::{self, At, DeliveredUpdate, OpenActivity, RunView}
 use crate::history::{EventAttributes, WorkflowTaskFailedCause};
 use crate::protocol::{Command, Resolution};
 
-use super::core::{Core, Effect, append};
+use super::effects::Effect;
+use super::engine_task::EngineTask;
+use super::open_run::append;
 use super::state::{ActivityPhase, RunKey, RunState, WftState, failure_payloads};
 use super::tasks::{append_buffered, can_hint, task_not_found};
 use super::updates::{
@@ -84,7 +86,7 @@ struct Applied {
     answers: Vec<(String, Result<Payload, BackendError>)>,
 }
 
-impl Core {
+impl EngineTask {
     pub(super) fn complete_wft(&mut self, c: WorkflowTaskCompletion) -> Result<(), BackendError> {
         let key = self.check_wft_token(&c.token)?;
         if let Err(refusal) = self.validate_commands(&c.commands) {

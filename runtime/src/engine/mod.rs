@@ -17,8 +17,14 @@ mod activities;
 mod cancel;
 mod clock;
 mod completion;
-mod core;
+mod deadlines;
+mod effects;
+mod engine_task;
+mod open_run;
 mod queries;
+mod queues;
+mod reads;
+mod requests;
 mod runs;
 mod signals;
 mod sqlite;
@@ -46,7 +52,8 @@ use crate::converter::{Payload, PayloadLimits};
 use crate::failure::Failure;
 use crate::history::Event;
 
-use self::core::{Core, Lookup, Request, SignalWithStart, StoredRx, Target, Tx, not_found};
+use self::engine_task::EngineTask;
+use self::requests::{Lookup, Request, SignalWithStart, StoredRx, Target, Tx, not_found};
 use self::state::RunState;
 use self::writer::StoredRun;
 
@@ -187,7 +194,7 @@ impl Engine {
         let loaded = store.load()?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let group_commit = options.group_commit;
-        let mut core = Core::new(options, events_rx);
+        let mut core = EngineTask::new(options, events_rx);
         core.restore(&mut *store, loaded)?;
         let (writer, _thread) = writer::spawn(store, events_tx, group_commit)?;
         core.set_writer(writer);

@@ -10,9 +10,14 @@ use crate::backend::{BackendError, QueryRequest, TaskToken, WorkflowTask};
 use crate::converter::Payload;
 use crate::failure::Failure;
 
-use super::core::{Core, Deadline, Effect, later};
+use super::deadlines::{Deadline, later};
+use super::effects::Effect;
+use super::engine_task::EngineTask;
+use super::reads::Resolved;
+use super::requests::{Lookup, Target, Tx, not_found};
 use super::runs::{check_id, check_run_id};
 use super::state::{RunKey, WftState};
+use super::writer::Reading;
 
 /// Where the worker's answer goes.
 pub(crate) type AnswerTx = oneshot::Sender<Result<Payload, BackendError>>;
@@ -38,7 +43,38 @@ pub(crate) struct PendingQuery {
     pub deliveries: u32,
 }
 
-impl Core {
+impl EngineTask {
+    /// A query of a run: a query task for an open run, or the stored row of
+    /// a closed one (the caller replays its history to answer).
+    pub(super) fn query(&mut self, request: QueryRequest, tx: Tx<Lookup<AnswerRx>>) {
+        let result = self.check_query(&request).and_then(|()| {
+            let target = Target {
+                namespace: request.namespace.clone(),
+                workflow_id: request.workflow_id.clone(),
+                run_id: request.run_id.clone(),
+            };
+            match self.resolve(&target)? {
+                Resolved::Open(key) => {
+                    let Some(run) = self.runs.get(&key) else {
+                        return Err(not_found(&target));
+                    };
+                    let item = QueryItem {
+                        key,
+                        workflow_id: run.state.workflow_id.clone(),
+                        workflow_type: run.state.workflow_type.clone(),
+                        task_queue: run.state.task_queue.clone(),
+                        request,
+                    };
+                    Ok(Lookup::Now(self.add_query(item)))
+                }
+                Resolved::Stored(run_id) => self
+                    .read(&target.namespace, run_id, Reading::Row)
+                    .map(Lookup::Stored),
+            }
+        });
+        self.reply(tx, result);
+    }
+
     pub(super) fn check_query(&self, request: &QueryRequest) -> Result<(), BackendError> {
         check_id("namespace", &request.namespace)?;
         check_id("workflow id", &request.workflow_id)?;

@@ -11,7 +11,11 @@ use crate::backend::{
 use crate::converter::Payload;
 use crate::history::{Event, EventAttributes};
 
-use super::core::{Core, Deadline, Effect, Latest, Lookup, Run, append, later, random_u64};
+use super::deadlines::{Deadline, later};
+use super::effects::Effect;
+use super::engine_task::{EngineTask, Latest, random_u64};
+use super::open_run::{Run, append};
+use super::requests::Lookup;
 use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState, decode_rows};
 use super::store::{Loaded, Store};
 use super::tasks::append_buffered;
@@ -39,7 +43,7 @@ pub(super) fn check_run_id(run_id: Option<&str>) -> Result<(), BackendError> {
     run_id.map_or(Ok(()), |id| check_id("run id", id))
 }
 
-impl Core {
+impl EngineTask {
     /// Rebuilds memory from the store: open runs (tasks in flight are made
     /// ready again, deadlines re-armed) and the latest run per workflow id.
     pub fn restore(&mut self, store: &mut dyn Store, loaded: Loaded) -> Result<(), BackendError> {
@@ -422,7 +426,7 @@ struct NewRun {
     previous_runs: Vec<String>,
 }
 
-impl Core {
+impl EngineTask {
     /// Closes a run: its final row goes into the batch, waiters get the
     /// outcome once that commits, and it leaves memory.
     pub fn close_run(&mut self, key: &RunKey, outcome: RunOutcome, now: SystemTime) {

@@ -10,14 +10,15 @@
 use crate::backend::{BackendError, SignalRequest, StartWorkflowResponse};
 use crate::converter::Payload;
 
-use super::core::{Core, SignalWithStart};
+use super::engine_task::EngineTask;
+use super::requests::SignalWithStart;
 use super::runs::{check_id, check_run_id};
 use super::state::{Incoming, RunKey};
 
 /// The identity recorded on signal events (requests do not carry one yet).
 const SIGNAL_IDENTITY: &str = "";
 
-impl Core {
+impl EngineTask {
     fn check_signal(&self, signal_name: &str, input: &[Payload]) -> Result<(), BackendError> {
         check_id("signal name", signal_name)?;
         self.options

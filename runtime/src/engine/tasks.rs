@@ -14,7 +14,10 @@ use crate::backend::{BackendError, TaskToken, WorkflowTask};
 use crate::failure::Failure;
 use crate::history::{EventAttributes, WorkflowTaskFailedCause};
 
-use super::core::{Batch, Core, Deadline, Effect, Run, append, later};
+use super::deadlines::{Deadline, later};
+use super::effects::Effect;
+use super::engine_task::EngineTask;
+use super::open_run::{Batch, Run, append};
 use super::state::{ActivityOutcome, Incoming, RunKey, WftState, failure_payloads};
 use super::updates::{deliver_updates, place_buffered_arrivals, undeliver_updates};
 
@@ -176,7 +179,7 @@ pub(super) fn append_buffered(run: &mut Run, batch: &mut Batch, now: SystemTime)
     any
 }
 
-impl Core {
+impl EngineTask {
     /// Hands a ready workflow task out (memory only; nothing is written).
     pub(super) fn start_wft(&mut self, key: &RunKey) -> Option<WorkflowTask> {
         let now = self.now();
@@ -349,6 +352,21 @@ impl Core {
             run.state.wft = WftState::Backoff { until };
             self.deadlines
                 .arm(until, Deadline::WftBackoff { run: key.clone() });
+        }
+    }
+
+    /// A failed workflow task's backoff is over: it is handed out again.
+    pub(super) fn wft_backoff_over(&mut self, run: RunKey, now: SystemTime) {
+        let Some(r) = self.runs.get_mut(&run) else {
+            return;
+        };
+        if let WftState::Backoff { until } = r.state.wft
+            && until <= now
+        {
+            r.state.wft = WftState::Ready {
+                scheduled_time: now,
+            };
+            self.effects.push(Effect::EnqueueWft(run));
         }
     }
 }

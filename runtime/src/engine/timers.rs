@@ -4,10 +4,11 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::core::{Core, Deadline, later};
+use super::deadlines::{Deadline, later};
+use super::engine_task::EngineTask;
 use super::state::{Incoming, PendingTimer, RunKey};
 
-impl Core {
+impl EngineTask {
     /// Keeps a timer a workflow task started (event `started_event_id`)
     /// and arms its deadline.
     pub(super) fn track_timer(

@@ -28,8 +28,11 @@ use crate::failure::{ApplicationError, Failure};
 use crate::history::UNSEQUENCED;
 use crate::protocol::{Command, UpdateResponse};
 
-use super::core::{Core, Effect, Lookup, Resolved, Target};
+use super::effects::Effect;
+use super::engine_task::EngineTask;
 use super::queries::AnswerRx;
+use super::reads::Resolved;
+use super::requests::{Lookup, Target};
 use super::runs::{check_id, check_run_id};
 use super::state::{RunKey, RunState, WftState, failure_payloads};
 
@@ -320,7 +323,7 @@ pub(crate) fn apply_update_response(
     }
 }
 
-impl Core {
+impl EngineTask {
     fn check_update(&self, req: &UpdateRequest) -> Result<(), BackendError> {
         check_id("namespace", &req.namespace)?;
         check_id("workflow id", &req.workflow_id)?;
@@ -381,7 +384,7 @@ impl Core {
         };
         let now = self.now();
         let Some(run) = self.runs.get_mut(&key) else {
-            return Err(super::core::not_found(&target));
+            return Err(super::requests::not_found(&target));
         };
         let (tx, rx) = oneshot::channel();
         match run.state.updates.get(&req.update_id).map(|r| &r.status) {

@@ -1,0 +1,217 @@
+//! Effects and flushing: what a request makes happen outside the engine's
+//! state (replies, task dispatch) waits for the commit of the batch it
+//! came with, or of the newest batch in flight; workflow tasks, which only
+//! compute, go at once (`Effect::is_unheld`). A flush sends the gathered
+//! store ops as the next batch and files the effects behind it.
+
+use crate::backend::{ActivityTask, BackendError, WorkflowTask};
+
+use super::engine_task::EngineTask;
+use super::open_run::Batch;
+use super::requests::{Held, Reply, Tx};
+use super::state::{ActivityPhase, RunKey, WftState};
+use super::writer::{WriterEvent, WriterMsg};
+
+pub(crate) enum Effect {
+    Reply(Box<dyn Reply>),
+    EnqueueWft(RunKey),
+    EnqueueActivity(RunKey, i64, u32),
+    EnqueueQuery(i64),
+    DeliverWft(Tx<Option<WorkflowTask>>, Box<WorkflowTask>, RunKey),
+    DeliverActivity(Tx<Option<ActivityTask>>, Box<ActivityTask>, RunKey),
+}
+
+impl Effect {
+    /// Whether the effect may happen before the batch it came with is
+    /// durable (see `EngineTask::execute_unheld`). A query task waits: its answer
+    /// goes to a client, and the worker may answer from events and
+    /// completions still on their way to disk. An activity task reaches the
+    /// ready queue only through `EnqueueActivity`, which waits for the
+    /// commit of its schedule (or is an attempt already handed out once), so
+    /// handing it to a poller need not wait again.
+    fn is_unheld(&self) -> bool {
+        match self {
+            Effect::EnqueueWft(_) | Effect::DeliverActivity(..) => true,
+            Effect::DeliverWft(_, task, _) => task.query.is_none(),
+            Effect::Reply(_) | Effect::EnqueueActivity(..) | Effect::EnqueueQuery(_) => false,
+        }
+    }
+}
+
+impl EngineTask {
+    pub(super) fn reply<T: Send + 'static>(&mut self, tx: Tx<T>, value: Result<T, BackendError>) {
+        self.effects
+            .push(Effect::Reply(Box::new(Held { tx, value })));
+    }
+
+    pub(super) fn execute(&mut self, effect: Effect) {
+        match effect {
+            Effect::Reply(reply) => reply.send(),
+            Effect::EnqueueWft(key) => {
+                let Some(run) = self.runs.get(&key) else {
+                    return;
+                };
+                if !matches!(run.state.wft, WftState::Ready { .. }) {
+                    return;
+                }
+                let queue = (key.namespace.clone(), run.state.task_queue.clone());
+                self.wft_queues
+                    .entry(queue.clone())
+                    .or_default()
+                    .ready
+                    .push_back(key);
+                self.match_wft(&queue);
+            }
+            Effect::EnqueueActivity(key, id, attempt) => {
+                let Some(act) = self
+                    .runs
+                    .get(&key)
+                    .and_then(|r| r.state.activities.get(&id))
+                else {
+                    return;
+                };
+                if act.attempt != attempt || act.phase != ActivityPhase::Scheduled {
+                    return;
+                }
+                let queue = (key.namespace.clone(), act.task_queue.clone());
+                self.act_queues
+                    .entry(queue.clone())
+                    .or_default()
+                    .ready
+                    .push_back((key, id, attempt));
+                self.match_activities(&queue);
+            }
+            Effect::EnqueueQuery(id) => self.enqueue_query(id, false),
+            Effect::DeliverWft(tx, task, key) => {
+                if let Err(Ok(Some(task))) = tx.send(Ok(Some(*task))) {
+                    // The poller left before the task reached it: hand the
+                    // task to the next one.
+                    if task.query.is_some() {
+                        self.requeue_query(task.token.task_id);
+                    } else {
+                        self.undo_wft(&key, task.token.task_id);
+                    }
+                }
+            }
+            Effect::DeliverActivity(tx, task, key) => {
+                if let Err(Ok(Some(task))) = tx.send(Ok(Some(*task))) {
+                    self.undo_activity(&key, task.token.task_id, task.attempt);
+                }
+            }
+        }
+    }
+
+    /// Carries out the effects that need not wait (workflow tasks), then
+    /// sends the gathered ops as a batch and places the other effects: on
+    /// that batch, else on the newest batch in flight, else run now.
+    pub(super) fn flush(&mut self) {
+        if self.stopped.is_none() {
+            self.release_parked_queries();
+        }
+        loop {
+            if let Some(reason) = self.batch.fatal.take() {
+                self.stop(reason);
+            }
+            if self.stopped.is_some() {
+                let reason = self.stopped.clone().unwrap_or_default();
+                self.batch = Batch::default();
+                for effect in std::mem::take(&mut self.effects) {
+                    fail_effect(effect, &reason);
+                }
+                break;
+            }
+            self.execute_unheld();
+            for key in std::mem::take(&mut self.batch.dirty) {
+                if let Some(run) = self.runs.get_mut(&key)
+                    && let Err(e) = run.writes(&mut self.batch.ops)
+                {
+                    self.batch.fatal.get_or_insert(e);
+                }
+            }
+            if self.batch.fatal.is_some() {
+                continue;
+            }
+            let ops = std::mem::take(&mut self.batch.ops);
+            let effects = std::mem::take(&mut self.effects);
+            if ops.is_empty() && effects.is_empty() {
+                break;
+            }
+            if !ops.is_empty() {
+                self.next_batch += 1;
+                let id = self.next_batch;
+                let sent = self
+                    .writer
+                    .as_ref()
+                    .is_some_and(|w| w.send(WriterMsg::Batch { id, ops }).is_ok());
+                self.in_flight.push_back((id, effects));
+                if !sent {
+                    self.stop("the writer thread is gone".into());
+                }
+            } else if let Some((_, last)) = self.in_flight.back_mut() {
+                last.extend(effects);
+            } else {
+                for effect in effects {
+                    self.execute(effect);
+                }
+            }
+        }
+        if self.closing && self.in_flight.is_empty() {
+            // Everything is durable: ending the writer closes the store.
+            self.writer = None;
+        }
+    }
+
+    /// Carries out at once the effects that need not wait for a commit:
+    /// handing out workflow tasks and activity tasks whose scheduling is
+    /// already durable. A workflow task only computes; its completion is
+    /// committed after everything it read, and the engine's order of
+    /// commits keeps it so if the process dies in between. What leaves the
+    /// process (a reply, an activity first dispatched) still waits.
+    fn execute_unheld(&mut self) {
+        loop {
+            // Taken out in place: the held ones keep their order and their
+            // vector, and nothing is allocated when none may go now.
+            let now: Vec<Effect> = self.effects.extract_if(.., |e| e.is_unheld()).collect();
+            if now.is_empty() {
+                return;
+            }
+            for effect in now {
+                self.execute(effect);
+            }
+        }
+    }
+
+    pub(super) fn on_writer_event(&mut self, event: Option<WriterEvent>) {
+        match event {
+            Some(WriterEvent::Committed(id)) => {
+                while self.in_flight.front().is_some_and(|(b, _)| *b <= id) {
+                    if let Some((_, effects)) = self.in_flight.pop_front() {
+                        for effect in effects {
+                            self.execute(effect);
+                        }
+                    }
+                }
+            }
+            Some(WriterEvent::Failed(reason)) => self.stop(reason),
+            Some(WriterEvent::Closed) | None => {
+                if !self.closing {
+                    self.stop("the writer thread ended".into());
+                }
+                self.finished = true;
+                for reply in self.shutdown_replies.drain(..) {
+                    let _ = reply.send(());
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn fail_effect(effect: Effect, reason: &str) {
+    let err = BackendError::Stopped(reason.to_string());
+    match effect {
+        Effect::Reply(reply) => reply.fail(err),
+        Effect::DeliverWft(tx, _, _) => drop(tx.send(Err(err))),
+        Effect::DeliverActivity(tx, _, _) => drop(tx.send(Err(err))),
+        Effect::EnqueueWft(_) | Effect::EnqueueActivity(..) | Effect::EnqueueQuery(_) => {}
+    }
+}

@@ -1,0 +1,160 @@
+//! An open run in memory: its state, the events of its next workflow
+//! task, who waits for its result, and how its changes become store ops
+//! (only the activity and update rows that changed are written).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::backend::RunOutcome;
+use crate::history::{Event, EventAttributes};
+
+use super::requests::{Lookup, Tx};
+use super::state::{PendingActivity, RunKey, RunState};
+use super::store::StoreOp;
+use super::updates::UpdateRecord;
+
+/// Store ops and dirty runs gathered while handling requests.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub ops: Vec<StoreOp>,
+    pub dirty: BTreeSet<RunKey>,
+    /// Set when something could not be serialized: the engine must stop.
+    pub fatal: Option<String>,
+}
+
+/// An open run in memory.
+pub(crate) struct Run {
+    pub state: RunState,
+    /// Events with id >= `state.events_since`: the next workflow task's events.
+    pub recent: Vec<Event>,
+    pub waiters: Vec<Tx<Lookup<RunOutcome>>>,
+    /// The pending activities as last sent to the store: a write sends only
+    /// the ones that differ.
+    pub stored_activities: BTreeMap<i64, PendingActivity>,
+    /// The updates as last sent to the store, likewise.
+    pub stored_updates: BTreeMap<String, UpdateRecord>,
+}
+
+impl Run {
+    pub fn new(state: RunState, recent: Vec<Event>) -> Run {
+        Run {
+            state,
+            recent,
+            waiters: Vec::new(),
+            stored_activities: BTreeMap::new(),
+            stored_updates: BTreeMap::new(),
+        }
+    }
+
+    /// The run's row, and the activity and update writes that bring the
+    /// store up to date with memory.
+    pub fn writes(&mut self, ops: &mut Vec<StoreOp>) -> Result<(), String> {
+        ops.push(StoreOp::PutExecution(self.state.to_row()?));
+        let namespace = &self.state.namespace;
+        let run_id = &self.state.run_id;
+        sync_rows(
+            &mut self.stored_activities,
+            &self.state.activities,
+            PendingActivity::same_when_stored,
+            |id, data| StoreOp::PutActivity {
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                id: *id,
+                data,
+            },
+            |id| StoreOp::DeleteActivity {
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                id: *id,
+            },
+            ops,
+        )
+        .map_err(|e| format!("cannot serialize an activity of run {run_id}: {e}"))?;
+        sync_rows(
+            &mut self.stored_updates,
+            &self.state.updates,
+            UpdateRecord::eq,
+            |update_id, data| StoreOp::PutUpdate {
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                update_id: update_id.clone(),
+                data,
+            },
+            |update_id| StoreOp::DeleteUpdate {
+                namespace: namespace.clone(),
+                run_id: run_id.clone(),
+                update_id: update_id.clone(),
+            },
+            ops,
+        )
+        .map_err(|e| format!("cannot serialize an update of run {run_id}: {e}"))
+    }
+}
+
+/// Brings `stored` (what the store holds) to `current`: a put for each
+/// entry that is new or not `same` as its stored one, a delete for each
+/// entry gone.
+fn sync_rows<K: Ord + Clone, V: Clone + Serialize>(
+    stored: &mut BTreeMap<K, V>,
+    current: &BTreeMap<K, V>,
+    same: impl Fn(&V, &V) -> bool,
+    put: impl Fn(&K, Vec<u8>) -> StoreOp,
+    delete: impl Fn(&K) -> StoreOp,
+    ops: &mut Vec<StoreOp>,
+) -> Result<(), serde_json::Error> {
+    stored.retain(|key, _| {
+        let kept = current.contains_key(key);
+        if !kept {
+            ops.push(delete(key));
+        }
+        kept
+    });
+    for (key, value) in current {
+        if stored.get(key).is_some_and(|old| same(value, old)) {
+            continue;
+        }
+        ops.push(put(key, serde_json::to_vec(value)?));
+        stored.insert(key.clone(), value.clone());
+    }
+    Ok(())
+}
+
+/// Appends an event to a run's history (in the batch and in memory).
+pub(crate) fn append(
+    run: &mut Run,
+    batch: &mut Batch,
+    time: SystemTime,
+    attributes: EventAttributes,
+) -> i64 {
+    let event_id = run.state.next_event_id;
+    let event = Event {
+        event_id,
+        event_time: time,
+        attributes,
+    };
+    match serde_json::to_vec(&event) {
+        Ok(data) => {
+            run.state.history_size_bytes = run
+                .state
+                .history_size_bytes
+                .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
+            batch.ops.push(StoreOp::AppendEvent {
+                namespace: run.state.namespace.clone(),
+                run_id: run.state.run_id.clone(),
+                event_id,
+                data,
+            })
+        }
+        Err(e) => {
+            batch
+                .fatal
+                .get_or_insert(format!("cannot serialize event {event_id}: {e}"));
+        }
+    }
+    run.state.next_event_id += 1;
+    run.recent.push(event);
+    batch.dirty.insert(run.state.key());
+    event_id
+}

@@ -1,0 +1,124 @@
+//! Reads of a run: its description, history and result, and which run a
+//! target names (the latest of a workflow id, a chain's current run, or
+//! exactly the run given). Open runs answer from memory; closed runs and
+//! histories are read from the store, behind every batch sent so far.
+
+use tokio::sync::oneshot;
+
+use crate::backend::{BackendError, Description, RunOutcome};
+
+use super::engine_task::EngineTask;
+use super::requests::{Lookup, StoredRx, Target, Tx, not_found};
+use super::state::RunKey;
+use super::writer::{ReadReply, Reading, WriterMsg};
+
+pub(super) enum Resolved {
+    Open(RunKey),
+    Stored(String),
+}
+
+impl EngineTask {
+    pub(super) fn describe(&mut self, target: Target, tx: Tx<Lookup<Description>>) {
+        let result = match self.resolve(&target) {
+            Ok(Resolved::Open(key)) => match self.runs.get(&key) {
+                Some(run) => Ok(Lookup::Now(run.state.describe())),
+                None => Err(not_found(&target)),
+            },
+            Ok(Resolved::Stored(run_id)) => self
+                .read(&target.namespace, run_id, Reading::Row)
+                .map(Lookup::Stored),
+            Err(e) => Err(e),
+        };
+        self.reply(tx, result);
+    }
+
+    /// Histories are always read from the store: committed data only. A
+    /// run id names exactly that run (the first run of a chain included):
+    /// each run has its own history.
+    pub(super) fn history(&mut self, target: Target, tx: Tx<StoredRx>) {
+        let result = match target.run_id.clone() {
+            Some(run_id) => self.read(&target.namespace, run_id, Reading::History),
+            None => self.resolve(&target).and_then(|resolved| {
+                let run_id = match resolved {
+                    Resolved::Open(key) => key.run_id,
+                    Resolved::Stored(run_id) => run_id,
+                };
+                self.read(&target.namespace, run_id, Reading::History)
+            }),
+        };
+        // The read is queued behind every batch sent so far, so the reply
+        // need not wait for them.
+        let _ = tx.send(result);
+    }
+
+    pub(super) fn wait_result(&mut self, target: Target, tx: Tx<Lookup<RunOutcome>>) {
+        match self.resolve(&target) {
+            Ok(Resolved::Open(key)) => match self.runs.get_mut(&key) {
+                Some(run) => run.waiters.push(tx),
+                None => self.reply(tx, Err(not_found(&target))),
+            },
+            Ok(Resolved::Stored(run_id)) => {
+                let result = self
+                    .read(&target.namespace, run_id, Reading::Row)
+                    .map(Lookup::Stored);
+                let _ = tx.send(result);
+            }
+            Err(e) => self.reply(tx, Err(e)),
+        }
+    }
+
+    pub(super) fn read(
+        &mut self,
+        namespace: &str,
+        run_id: String,
+        reading: Reading,
+    ) -> Result<StoredRx, BackendError> {
+        let (reply, rx): (ReadReply, StoredRx) = oneshot::channel();
+        let msg = WriterMsg::Read {
+            namespace: namespace.to_string(),
+            run_id,
+            reading,
+            reply,
+        };
+        match &self.writer {
+            Some(writer) if writer.send(msg).is_ok() => Ok(rx),
+            _ => Err(BackendError::Stopped("the writer thread is gone".into())),
+        }
+    }
+
+    /// The run a run id stands for: the current run of the workflow's
+    /// chain when `run_id` is that chain's first run, else `run_id`.
+    pub(super) fn chain_run(&self, namespace: &str, workflow_id: &str, run_id: &str) -> String {
+        match self
+            .latest
+            .get(&(namespace.to_string(), workflow_id.to_string()))
+        {
+            Some(latest) if !latest.first_run_id.is_empty() && latest.first_run_id == run_id => {
+                latest.run_id.clone()
+            }
+            _ => run_id.to_string(),
+        }
+    }
+
+    pub(super) fn resolve(&self, target: &Target) -> Result<Resolved, BackendError> {
+        let run_id = match &target.run_id {
+            Some(id) => self.chain_run(&target.namespace, &target.workflow_id, id),
+            None => match self
+                .latest
+                .get(&(target.namespace.clone(), target.workflow_id.clone()))
+            {
+                Some(latest) => latest.run_id.clone(),
+                None => return Err(not_found(target)),
+            },
+        };
+        let key = RunKey {
+            namespace: target.namespace.clone(),
+            run_id,
+        };
+        match self.runs.get(&key) {
+            Some(run) if run.state.workflow_id == target.workflow_id => Ok(Resolved::Open(key)),
+            Some(_) => Err(not_found(target)),
+            None => Ok(Resolved::Stored(key.run_id)),
+        }
+    }
+}
