@@ -271,7 +271,7 @@ impl ActivityContext {
             activity_id: "1".into(),
             activity_type: activity_type.into(),
             workflow_id: "test-workflow".into(),
-            namespace: crate::backend::DEFAULT_NAMESPACE.into(),
+            namespace: crate::protocol::DEFAULT_NAMESPACE.into(),
             attempt: 1,
             is_local: false,
         })
@@ -383,7 +383,7 @@ pub(crate) fn erase(invoke: Invoke) -> Option<ErasedActivity> {
                     Ok(result) => result,
                     Err(e) => Err(crate::failure::ApplicationError::new(format!(
                         "activity panicked: {}",
-                        crate::join_error_message(e)
+                        crate::panic::join_error(e)
                     ))
                     .with_type("Panic")
                     .into()),

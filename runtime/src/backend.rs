@@ -4,6 +4,7 @@
 //! The embedded [`crate::engine`] implements it. Workers and clients use only
 //! this trait, never the engine, so another backend can take its place.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
@@ -14,8 +15,35 @@ use crate::failure::Failure;
 use crate::history::Event;
 use crate::protocol::Command;
 
-/// The namespace used when none is given.
-pub const DEFAULT_NAMESPACE: &str = "default";
+pub use crate::protocol::DEFAULT_NAMESPACE;
+
+/// A backend and the namespace to work in: what clients and workers are
+/// built on. `Worker::new(&client, ..)` takes the client's.
+#[derive(Clone)]
+pub struct Connection {
+    backend: Arc<dyn Backend>,
+    namespace: String,
+}
+
+impl Connection {
+    /// A connection to `backend` in `namespace`.
+    pub fn new(backend: Arc<dyn Backend>, namespace: impl Into<String>) -> Self {
+        Connection {
+            backend,
+            namespace: namespace.into(),
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> Arc<dyn Backend> {
+        self.backend.clone()
+    }
+
+    /// The namespace.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+}
 
 /// Longest workflow id, run id, request id or task queue name accepted, in bytes.
 pub const MAX_ID_BYTES: usize = 1000;

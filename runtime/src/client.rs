@@ -11,9 +11,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::backend::{
-    Backend, BackendError, CancelRequest, DEFAULT_NAMESPACE, Description, IdConflictPolicy,
-    IdReusePolicy, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest, TerminateRequest,
-    UpdateRequest,
+    Backend, BackendError, CancelRequest, Connection, DEFAULT_NAMESPACE, Description,
+    IdConflictPolicy, IdReusePolicy, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest,
+    TerminateRequest, UpdateRequest,
 };
 use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{Failure, WorkflowFailureError};
@@ -101,6 +101,12 @@ impl WorkflowOptions {
     pub fn id_conflict_policy(mut self, policy: IdConflictPolicy) -> Self {
         self.id_conflict_policy = policy;
         self
+    }
+}
+
+impl From<&Client> for Connection {
+    fn from(client: &Client) -> Connection {
+        Connection::new(client.backend.clone(), client.namespace.clone())
     }
 }
 

@@ -4,6 +4,8 @@
 //! workflow deterministically against an event history, so a crash at any
 //! point loses nothing and the workflow resumes where it stopped.
 
+#![forbid(unsafe_code)]
+
 pub mod activity;
 pub mod backend;
 pub mod client;
@@ -17,6 +19,8 @@ pub mod replay;
 pub mod retry;
 pub mod worker;
 pub mod workflow;
+
+mod panic;
 
 pub use weft_macros::{
     activity, deterministic, init, query, run, signal, update, validator, workflow,
@@ -51,72 +55,8 @@ pub mod prelude {
 
 /// What the macros' generated code needs. Not a public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::activity::{Activity, ActivityGroup, ErasedActivity, Invoke};
-    pub use crate::converter::{ConverterError, Payload, decode, encode};
-    pub use crate::failure::Failure;
-    pub use crate::workflow::deterministic::{checked, vouched};
-    pub use crate::workflow::select::select_branch;
-    pub use crate::workflow::{
-        Deterministic, Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult,
-    };
-    pub use futures::future::{BoxFuture, LocalBoxFuture};
-    pub use serde;
-
-    /// Checks that an activity received one payload per argument.
-    pub fn arity(payloads: &[Payload], count: usize) -> Result<(), Failure> {
-        if payloads.len() == count {
-            Ok(())
-        } else {
-            Err(ConverterError::Arity {
-                expected: count,
-                got: payloads.len(),
-            }
-            .into())
-        }
-    }
-
-    /// Decodes argument `index` (after [`arity`] checked the count).
-    pub fn arg<T: serde::de::DeserializeOwned>(
-        payloads: &[Payload],
-        index: usize,
-    ) -> Result<T, Failure> {
-        let payload = payloads.get(index).ok_or(ConverterError::Arity {
-            expected: index + 1,
-            got: payloads.len(),
-        })?;
-        Ok(decode(payload)?)
-    }
-
-    /// Encodes an activity's result, or turns its error into a failure.
-    pub fn output<T: serde::Serialize, E: Into<Failure>>(
-        result: Result<T, E>,
-    ) -> Result<Payload, Failure> {
-        match result {
-            Ok(v) => Ok(encode(&v)?),
-            Err(e) => Err(e.into()),
-        }
-    }
-}
-
-/// The message of a caught panic.
-pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "(non-string panic payload)".to_string()
-    }
-}
-
-/// Why a spawned task ended without a value.
-pub(crate) fn join_error_message(e: tokio::task::JoinError) -> String {
-    match e.try_into_panic() {
-        Ok(panic) => panic_message(panic.as_ref()),
-        Err(e) => e.to_string(),
-    }
-}
+#[path = "private.rs"]
+pub mod __private;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -4,6 +4,11 @@
 //! [`Job`]s into a workflow, and the workflow answers with [`Command`]s, each
 //! numbered per command type (`seq`). The executor sees only these types, never
 //! history, stores or the engine; that is what lets another backend drive it.
+//!
+//! Applications do not need this module (workflows see it through
+//! [`WorkflowContext`](crate::WorkflowContext)); it is public because the
+//! [`Backend`](crate::backend::Backend) trait, the seam another backend
+//! implements, carries its commands.
 
 use std::time::{Duration, SystemTime};
 
@@ -12,6 +17,9 @@ use serde::{Deserialize, Serialize};
 use crate::converter::Payload;
 use crate::failure::Failure;
 use crate::retry::RetryPolicy;
+
+/// The namespace used when none is given.
+pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// One batch of work for a workflow run.
 #[derive(Clone, Debug)]

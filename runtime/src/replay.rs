@@ -73,7 +73,7 @@ impl Replayer {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) if e.nondeterminism => Err(ReplayError::Nondeterminism(e.message)),
             Ok(Err(e)) => Err(ReplayError::TaskFailed(e.message)),
-            Err(panic) => Err(ReplayError::TaskFailed(crate::panic_message(
+            Err(panic) => Err(ReplayError::TaskFailed(crate::panic::message(
                 panic.as_ref(),
             ))),
         }

@@ -12,7 +12,8 @@ use weft::backend::{
     QueryRequest, RunOutcome, RunStatus, SignalRequest, WorkflowTask, WorkflowTaskCompletion,
 };
 use weft::converter::{Payload, PayloadLimits, encode};
-use weft::engine::{Engine, EngineOptions, SqliteStore, StoreOp};
+use weft::engine::store::StoreOp;
+use weft::engine::{Engine, EngineOptions, SqliteStore};
 use weft::failure::{ApplicationError, Failure, RetryState, TimeoutType};
 use weft::history::{Event, EventAttributes, LOCAL_ACTIVITY_MARKER};
 use weft::protocol::{Command, Resolution};

@@ -706,7 +706,8 @@ mod engine_level {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_step_writes_only_the_updates_it_changed() {
     use std::sync::{Arc, Mutex};
-    use weft::engine::{EngineOptions, StoreOp};
+    use weft::engine::EngineOptions;
+    use weft::engine::store::StoreOp;
 
     let batches: Arc<Mutex<Vec<Vec<StoreOp>>>> = Arc::default();
     let recorded = batches.clone();

@@ -29,7 +29,7 @@ mod runs;
 mod signals;
 mod sqlite;
 mod state;
-mod store;
+pub mod store;
 mod tasks;
 mod timers;
 mod updates;
@@ -59,7 +59,7 @@ use self::writer::StoredRun;
 
 pub use self::clock::VirtualClock;
 pub use self::sqlite::{FORMAT_VERSION, SqliteStore};
-pub use self::store::{ExecutionRow, ExecutionSummary, Loaded, MemoryStore, Store, StoreOp};
+pub use self::store::{MemoryStore, Store};
 
 /// Where the engine reads time and waits for it. Tests swap in a virtual clock.
 pub trait Clock: Send + Sync + 'static {

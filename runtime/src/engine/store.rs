@@ -8,6 +8,12 @@
 //! updates are kept apart from the run's row so that a step rewrites only
 //! the ones it changed. It never sees user types or engine logic; it only
 //! has to apply a batch of writes atomically and durably, and read back.
+//!
+//! Applications do not need this module: [`Engine::sqlite`](super::Engine::sqlite)
+//! and [`Engine::memory`](super::Engine::memory) pick a store. It is public
+//! for implementing one (another database, or a store that injects faults
+//! in tests), and its row types are opaque bytes plus identity: they say
+//! nothing of how the engine encodes a run.
 
 use std::collections::{BTreeMap, HashMap};
 

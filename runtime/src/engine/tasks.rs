@@ -55,7 +55,8 @@ pub(super) fn append_incoming(
     now: SystemTime,
     incoming: Incoming,
 ) {
-    match incoming {
+    run.state.new_events = true;
+    let attributes = match incoming {
         Incoming::ActivityClosed {
             scheduled_event_id,
             attempt,
@@ -63,103 +64,87 @@ pub(super) fn append_incoming(
             last_failure,
             outcome,
         } => {
-            run.state.new_events = true;
+            // Retries add no events: the attempt that closed it is
+            // recorded as started only now.
             let started_event_id = if started {
-                append(
-                    run,
-                    batch,
-                    now,
-                    EventAttributes::ActivityTaskStarted {
-                        scheduled_event_id,
-                        attempt,
-                        identity: String::new(),
-                        last_failure,
-                    },
-                )
+                let started = EventAttributes::ActivityTaskStarted {
+                    scheduled_event_id,
+                    attempt,
+                    identity: String::new(),
+                    last_failure,
+                };
+                append(run, batch, now, started)
             } else {
                 0
             };
-            let attributes = match outcome {
-                ActivityOutcome::Completed(result) => EventAttributes::ActivityTaskCompleted {
-                    scheduled_event_id,
-                    started_event_id,
-                    result,
-                    identity: String::new(),
-                },
-                ActivityOutcome::Failed {
-                    failure,
-                    retry_state,
-                } => EventAttributes::ActivityTaskFailed {
-                    scheduled_event_id,
-                    started_event_id,
-                    failure,
-                    retry_state,
-                    identity: String::new(),
-                },
-                ActivityOutcome::TimedOut {
-                    failure,
-                    retry_state,
-                } => EventAttributes::ActivityTaskTimedOut {
-                    scheduled_event_id,
-                    started_event_id,
-                    failure,
-                    retry_state,
-                },
-                ActivityOutcome::Canceled {
-                    details,
-                    latest_cancel_requested_event_id,
-                    identity,
-                } => EventAttributes::ActivityTaskCanceled {
-                    scheduled_event_id,
-                    started_event_id,
-                    latest_cancel_requested_event_id,
-                    details,
-                    identity,
-                },
-            };
-            append(run, batch, now, attributes);
+            activity_closed(scheduled_event_id, started_event_id, outcome)
         }
         Incoming::Signaled {
             signal_name,
             input,
             identity,
-        } => {
-            run.state.new_events = true;
-            append(
-                run,
-                batch,
-                now,
-                EventAttributes::WorkflowExecutionSignaled {
-                    signal_name,
-                    input,
-                    identity,
-                },
-            );
-        }
+        } => EventAttributes::WorkflowExecutionSignaled {
+            signal_name,
+            input,
+            identity,
+        },
         Incoming::TimerFired {
             timer_id,
             started_event_id,
-        } => {
-            run.state.new_events = true;
-            append(
-                run,
-                batch,
-                now,
-                EventAttributes::TimerFired {
-                    timer_id,
-                    started_event_id,
-                },
-            );
-        }
+        } => EventAttributes::TimerFired {
+            timer_id,
+            started_event_id,
+        },
         Incoming::CancelRequested { cause, identity } => {
-            run.state.new_events = true;
-            append(
-                run,
-                batch,
-                now,
-                EventAttributes::WorkflowExecutionCancelRequested { cause, identity },
-            );
+            EventAttributes::WorkflowExecutionCancelRequested { cause, identity }
         }
+    };
+    append(run, batch, now, attributes);
+}
+
+/// The event that closes an activity.
+fn activity_closed(
+    scheduled_event_id: i64,
+    started_event_id: i64,
+    outcome: ActivityOutcome,
+) -> EventAttributes {
+    match outcome {
+        ActivityOutcome::Completed(result) => EventAttributes::ActivityTaskCompleted {
+            scheduled_event_id,
+            started_event_id,
+            result,
+            identity: String::new(),
+        },
+        ActivityOutcome::Failed {
+            failure,
+            retry_state,
+        } => EventAttributes::ActivityTaskFailed {
+            scheduled_event_id,
+            started_event_id,
+            failure,
+            retry_state,
+            identity: String::new(),
+        },
+        ActivityOutcome::TimedOut {
+            failure,
+            retry_state,
+        } => EventAttributes::ActivityTaskTimedOut {
+            scheduled_event_id,
+            started_event_id,
+            failure,
+            retry_state,
+        },
+        ActivityOutcome::Canceled {
+            details,
+            latest_cancel_requested_event_id,
+            identity,
+        } => EventAttributes::ActivityTaskCanceled {
+            scheduled_event_id,
+            started_event_id,
+            latest_cancel_requested_event_id,
+            details,
+            identity,
+        },
     }
 }
 

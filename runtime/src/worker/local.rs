@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use tokio::task::JoinSet;
 
-use super::{Shared, run_activity};
+use super::Shared;
+use super::activity_tasks::run_activity;
 use crate::activity::{ActivityContext, ActivityInfo};
 use crate::backend::WorkflowTask;
 use crate::failure::{ActivityError, Failure, RetryState};

@@ -17,7 +17,8 @@ use crate::failure::{ApplicationError, Failure};
 use crate::history::Event;
 use crate::history::commands::{TaskHint, task_events};
 use crate::protocol::{Command, Resolution, ScheduleActivity};
-use crate::workflow::executor::{Factory, TaskError};
+use crate::workflow::error::TaskError;
+use crate::workflow::executor::Factory;
 
 /// A step of a workflow task, as the thread reports it.
 pub(crate) enum TaskStep {
@@ -421,7 +422,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, TaskError>) -> Result<T, TaskError> 
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(result) => result,
         Err(panic) => {
-            let message = crate::panic_message(panic.as_ref());
+            let message = crate::panic::message(panic.as_ref());
             // A tokio future awaited in workflow code (through the escape
             // hatch) panics here, since no runtime is entered on this thread.
             let hint = if message.contains("Tokio") || message.contains("reactor") {

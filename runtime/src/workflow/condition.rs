@@ -9,22 +9,11 @@
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
 
-use super::context::SharedCore;
+use std::task::{Context, Poll};
+
 use super::deterministic::sealed::Sealed;
-
-/// The check a condition runs: true once it holds.
-pub(crate) type Check = Rc<dyn Fn() -> bool>;
-
-/// A condition waiting in the executor.
-pub(crate) struct Pending {
-    pub check: Check,
-    pub waker: Option<Waker>,
-    /// Set by the executor when the check held; the future then resolves.
-    pub fired: bool,
-}
+use super::run_core::{Check, Pending, SharedCore};
 
 /// Resolves once its check holds; see
 /// [`WorkflowContext::wait_condition`](super::WorkflowContext::wait_condition).
@@ -95,7 +84,7 @@ impl Sealed for Condition {}
 
 /// Evaluates the pending conditions in creation order and wakes those that
 /// hold; returns whether any did.
-pub(crate) fn check_conditions(core: &RefCell<super::context::Core>) -> bool {
+pub(crate) fn check_conditions(core: &RefCell<super::run_core::RunCore>) -> bool {
     let waiting: Vec<(u64, Check)> = core
         .borrow()
         .conditions

@@ -1,312 +1,22 @@
 //! The handle workflow code uses: state access, time, activities, timers.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
-use std::task::Waker;
 use std::time::{Duration, SystemTime};
 
-use ::futures::future::LocalBoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::condition::{self, Condition};
+use super::condition::Condition;
 use super::deterministic::Deterministic;
 use super::effects::{SideEffectFuture, WorkflowLogger};
-use super::executor::TaskError;
 use super::futures::{ActivityCall, LocalActivityCall, TimerFuture};
-use super::random::{Rng, WorkflowRandom};
+use super::random::WorkflowRandom;
+use super::run_core::{Check, SharedCore};
 use super::spawn::{self, JoinHandle};
 use crate::activity::Activity;
-use crate::converter::Payload;
-use crate::failure::{ActivityError, Failure};
-use crate::protocol::{ActivityCancellationType, Command, Resolution, WorkflowInfo};
 
-/// Kinds of commands that carry their own `seq` numbering.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum SeqKind {
-    Activity,
-    LocalActivity,
-    Timer,
-    SideEffect,
-}
-
-/// What a pending runtime future is waiting for.
-pub(crate) enum Slot {
-    Waiting(Option<Waker>),
-    Resolved(Resolution),
-    Fired,
-    /// A timer the workflow's cancellation resolved.
-    Canceled,
-}
-
-/// What the core keeps about a scheduled activity until its future is done:
-/// what a cancellation needs to answer for it.
-pub(crate) struct ActivityMeta {
-    pub cancellation_type: ActivityCancellationType,
-    pub activity_type: String,
-    pub activity_id: String,
-    /// `RequestCancelActivity` was sent (a cancellation that waits).
-    pub cancel_sent: bool,
-}
-
-/// Per-run state shared by the context, the futures and the executor.
-pub(crate) struct Core {
-    pub now: SystemTime,
-    pub replaying: bool,
-    next_seq: HashMap<SeqKind, u32>,
-    pub commands: Vec<Command>,
-    pub slots: HashMap<(SeqKind, u32), Slot>,
-    /// Set when workflow code hit an error that must fail the workflow task
-    /// (not the workflow), such as an undecodable activity result.
-    pub task_failure: Option<TaskError>,
-    /// The run's deterministic random generator (seeded by the start job).
-    pub rng: Rng,
-    /// On replay: side effect values recorded in the task being replayed.
-    pub side_effects: HashMap<u32, Option<Payload>>,
-    /// On replay: patches whose marker the task being replayed holds.
-    pub known_patches: HashSet<String>,
-    /// What `patched(id)` answered first in this run; later calls repeat it.
-    pub patch_decisions: HashMap<String, bool>,
-    /// Patch ids whose marker command this run has emitted.
-    pub sent_patches: HashSet<String>,
-    /// Tasks spawned since the executor last took them, in spawn order.
-    pub spawned: Vec<LocalBoxFuture<'static, ()>>,
-    /// Conditions waiting, by creation number (so checked in creation order).
-    pub conditions: BTreeMap<u64, condition::Pending>,
-    next_condition: u64,
-    /// Signals that found no handler or whose input did not decode.
-    pub unhandled_signals: u64,
-    /// Async signal handlers started and not yet finished.
-    pub handlers_running: usize,
-    /// What the current workflow task said about continue-as-new.
-    pub continue_as_new_suggested: bool,
-    /// History size in bytes the current workflow task reported.
-    pub history_size_bytes: u64,
-    /// Events in history when the current workflow task started.
-    pub history_length: u64,
-    /// The input `continue_as_new` encoded, waiting for the run to return
-    /// the failure it handed out.
-    pub continue_as_new: Option<Vec<Payload>>,
-    /// Set once the run has produced its terminal command, or its instance
-    /// is being dropped: futures dropped from then on emit nothing.
-    pub closing: bool,
-    /// Timers and activities the code stopped waiting for (dropped, or
-    /// resolved by a cancellation), with the history length when it did: a
-    /// resolution that arrives for one later is ignored.
-    given_up: HashMap<(SeqKind, u32), u64>,
-    /// Activities scheduled whose futures are not done yet.
-    activities: HashMap<(SeqKind, u32), ActivityMeta>,
-    /// Whether cancellation of the workflow was requested.
-    pub cancel_requested: bool,
-    /// A cancellation request waiting to reach the futures pending after
-    /// the current poll pass.
-    pub cancel_due: bool,
-}
-
-impl Core {
-    pub fn new() -> Self {
-        Core {
-            now: SystemTime::UNIX_EPOCH,
-            replaying: false,
-            next_seq: HashMap::new(),
-            commands: Vec::new(),
-            slots: HashMap::new(),
-            task_failure: None,
-            rng: Rng::new(0),
-            side_effects: HashMap::new(),
-            known_patches: HashSet::new(),
-            patch_decisions: HashMap::new(),
-            sent_patches: HashSet::new(),
-            spawned: Vec::new(),
-            conditions: BTreeMap::new(),
-            next_condition: 0,
-            unhandled_signals: 0,
-            handlers_running: 0,
-            continue_as_new_suggested: false,
-            history_size_bytes: 0,
-            history_length: 0,
-            continue_as_new: None,
-            closing: false,
-            given_up: HashMap::new(),
-            activities: HashMap::new(),
-            cancel_requested: false,
-            cancel_due: false,
-        }
-    }
-
-    /// The creation number of a new condition.
-    pub fn next_condition_id(&mut self) -> u64 {
-        self.next_condition += 1;
-        self.next_condition
-    }
-
-    /// Records that workflow code hit an error that fails the task; the
-    /// first error wins.
-    pub fn fail_task(&mut self, error: TaskError) {
-        self.task_failure.get_or_insert(error);
-    }
-
-    fn patch(&mut self, patch_id: &str, deprecated: bool) -> bool {
-        if let Some(decided) = self.patch_decisions.get(patch_id) {
-            return *decided;
-        }
-        let use_patch = !self.replaying || self.known_patches.contains(patch_id);
-        self.patch_decisions.insert(patch_id.to_string(), use_patch);
-        if use_patch && self.sent_patches.insert(patch_id.to_string()) {
-            self.commands.push(Command::SetPatchMarker {
-                patch_id: patch_id.to_string(),
-                deprecated,
-            });
-        }
-        use_patch
-    }
-
-    /// Records a scheduled activity until its future is done.
-    pub fn track_activity(&mut self, kind: SeqKind, seq: u32, meta: ActivityMeta) {
-        self.activities.insert((kind, seq), meta);
-    }
-
-    /// Forgets an activity whose future has its outcome.
-    pub fn activity_done(&mut self, kind: SeqKind, seq: u32) {
-        self.activities.remove(&(kind, seq));
-    }
-
-    /// Whether a resolution for `(kind, seq)` is one the code gave up on
-    /// (then it is ignored, once).
-    pub fn take_given_up(&mut self, kind: SeqKind, seq: u32) -> bool {
-        self.given_up.remove(&(kind, seq)).is_some()
-    }
-
-    fn give_up(&mut self, kind: SeqKind, seq: u32) {
-        self.given_up.insert((kind, seq), self.history_length);
-    }
-
-    /// Forgets cancelled timers once a later workflow task's events were
-    /// applied: a timer that fired while its cancellation was on the way is
-    /// delivered in the very next task, and one that did not never fires
-    /// (`TimerCanceled`). Given-up activities are kept until their outcome
-    /// comes, which it always does while the run is open.
-    pub fn forget_cancelled_timers(&mut self, history_length: u64) {
-        self.given_up
-            .retain(|(kind, _), at| *kind != SeqKind::Timer || *at >= history_length);
-    }
-
-    /// A started timer's future was dropped: if it still waited, the timer
-    /// is cancelled (`CancelTimer`), unless the run is closing.
-    pub fn drop_timer(&mut self, seq: u32) {
-        if let Some(Slot::Waiting(_)) = self.slots.remove(&(SeqKind::Timer, seq)) {
-            self.give_up(SeqKind::Timer, seq);
-            if !self.closing {
-                self.commands.push(Command::CancelTimer { seq });
-            }
-        }
-    }
-
-    /// A scheduled activity's future was dropped: if it still waited, the
-    /// activity's cancellation is requested (`RequestCancelActivity`),
-    /// unless its cancellation type is `Abandon`, it is a local activity
-    /// (its result is recorded when it ends, and ignored), the request was
-    /// already sent, or the run is closing.
-    pub fn drop_activity(&mut self, kind: SeqKind, seq: u32) {
-        let meta = self.activities.remove(&(kind, seq));
-        if let Some(Slot::Waiting(_)) = self.slots.remove(&(kind, seq)) {
-            self.give_up(kind, seq);
-            let request = kind == SeqKind::Activity
-                && meta.is_some_and(|m| {
-                    m.cancellation_type != ActivityCancellationType::Abandon && !m.cancel_sent
-                });
-            if request && !self.closing {
-                self.commands.push(Command::RequestCancelActivity { seq });
-            }
-        }
-    }
-
-    /// Delivers a cancellation request to every timer and activity future
-    /// waiting now, once: timers are cancelled and resolve with a
-    /// [`CanceledError`]; activities are cancelled as their cancellation
-    /// type says (see [`ActivityCancellationType`]); local activities
-    /// resolve with the canceled error at once. Returns whether any future
-    /// was resolved.
-    pub fn deliver_cancel(&mut self) -> bool {
-        let mut waiting: Vec<(SeqKind, u32)> = self
-            .slots
-            .iter()
-            .filter(|(_, slot)| matches!(slot, Slot::Waiting(_)))
-            .map(|(key, _)| *key)
-            .collect();
-        // Slots live in a hash map: sort so the commands come out in the
-        // same order on every replay.
-        waiting.sort_by_key(|(kind, seq)| (kind.rank(), *seq));
-        let mut woke = false;
-        for (kind, seq) in waiting {
-            let resolved = match kind {
-                SeqKind::Timer => {
-                    self.commands.push(Command::CancelTimer { seq });
-                    Some(Slot::Canceled)
-                }
-                SeqKind::Activity | SeqKind::LocalActivity => self.cancel_activity(kind, seq),
-                SeqKind::SideEffect => None,
-            };
-            let Some(resolved) = resolved else {
-                continue;
-            };
-            self.give_up(kind, seq);
-            if let Some(Slot::Waiting(Some(waker))) = self.slots.insert((kind, seq), resolved) {
-                waker.wake();
-            }
-            woke = true;
-        }
-        woke
-    }
-
-    /// What a cancellation does to one waiting activity: the slot to put in
-    /// its place, or `None` when it keeps waiting.
-    fn cancel_activity(&mut self, kind: SeqKind, seq: u32) -> Option<Slot> {
-        let meta = self.activities.get_mut(&(kind, seq))?;
-        let remote = kind == SeqKind::Activity;
-        let waits =
-            remote && meta.cancellation_type == ActivityCancellationType::WaitCancellationCompleted;
-        let request = remote
-            && meta.cancellation_type != ActivityCancellationType::Abandon
-            && !meta.cancel_sent;
-        meta.cancel_sent |= request;
-        let resolved = (!waits).then(|| {
-            Slot::Resolved(Resolution::Failed(Failure::Activity(
-                ActivityError::canceled(&meta.activity_type, &meta.activity_id, 1, Vec::new()),
-            )))
-        });
-        if request {
-            self.commands.push(Command::RequestCancelActivity { seq });
-        }
-        resolved
-    }
-
-    /// The next sequence number for a command kind, starting at 1.
-    pub fn next_seq(&mut self, kind: SeqKind) -> u32 {
-        let n = self.next_seq.entry(kind).or_insert(0);
-        *n += 1;
-        *n
-    }
-}
-
-impl SeqKind {
-    /// Order of kinds when a cancellation walks the pending futures.
-    fn rank(self) -> u8 {
-        match self {
-            SeqKind::Timer => 0,
-            SeqKind::Activity => 1,
-            SeqKind::LocalActivity => 2,
-            SeqKind::SideEffect => 3,
-        }
-    }
-}
-
-/// The message of a timer's cancellation.
-pub(crate) const TIMER_CANCELED: &str =
-    "timer canceled: cancellation of the workflow was requested";
-
-pub(crate) type SharedCore = Rc<RefCell<Core>>;
+use crate::protocol::WorkflowInfo;
 
 /// The workflow's view of its run: state, time, activities and timers.
 ///
@@ -534,7 +244,7 @@ impl<W> WorkflowContext<W> {
         let inner = Rc::downgrade(&self.inner);
         // A weak reference: the core holds the check while it waits, and
         // the core must not keep the state alive.
-        let check: condition::Check = Rc::new(move || {
+        let check: Check = Rc::new(move || {
             inner
                 .upgrade()
                 .is_some_and(|inner| f(&inner.state.borrow()))
@@ -547,7 +257,7 @@ impl<W> WorkflowContext<W> {
     /// run's end stops its unfinished handlers).
     pub fn all_handlers_finished(&self) -> Condition {
         let core = Rc::downgrade(&self.inner.core);
-        let check: condition::Check = Rc::new(move || {
+        let check: Check = Rc::new(move || {
             core.upgrade()
                 .is_none_or(|core| core.borrow().handlers_running == 0)
         });
@@ -559,7 +269,7 @@ impl<W> WorkflowContext<W> {
     /// it beside other conditions with `weft::select!`.
     pub fn continue_as_new_suggested(&self) -> Condition {
         let core = Rc::downgrade(&self.inner.core);
-        let check: condition::Check = Rc::new(move || {
+        let check: Check = Rc::new(move || {
             core.upgrade()
                 .is_some_and(|core| core.borrow().continue_as_new_suggested)
         });
@@ -600,7 +310,7 @@ impl<W> WorkflowContext<W> {
     /// after the request closes the run as canceled.
     pub fn cancellation(&self) -> Condition {
         let core = Rc::downgrade(&self.inner.core);
-        let check: condition::Check = Rc::new(move || {
+        let check: Check = Rc::new(move || {
             core.upgrade()
                 .is_some_and(|core| core.borrow().cancel_requested)
         });

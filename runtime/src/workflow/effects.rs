@@ -10,8 +10,8 @@ use std::task::{Context, Poll};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::context::{SeqKind, SharedCore};
-use super::executor::TaskError;
+use super::error::TaskError;
+use super::run_core::{SeqKind, SharedCore};
 use crate::converter;
 use crate::protocol::Command;
 

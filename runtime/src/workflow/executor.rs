@@ -10,36 +10,13 @@ use std::task::{Context, Poll, Wake, Waker};
 use futures::future::LocalBoxFuture;
 
 use super::condition::check_conditions;
-use super::context::{Core, SeqKind, SharedCore, Slot};
-use super::random::Rng;
+use super::error::TaskError;
+use super::rng::Rng;
+use super::run_core::{RunCore, SeqKind, SharedCore, Slot};
 use super::{Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult};
 use crate::converter::{self, Payload};
 use crate::failure::{ApplicationError, Failure};
 use crate::protocol::{Activation, Command, Job, UpdateResponse};
-
-/// Why a workflow task could not be completed. It fails the task (which is
-/// retried), never the workflow.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct TaskError {
-    pub message: String,
-    pub nondeterminism: bool,
-}
-
-impl TaskError {
-    pub fn new(message: impl Into<String>) -> Self {
-        TaskError {
-            message: message.into(),
-            nondeterminism: false,
-        }
-    }
-
-    pub fn nondeterminism(message: impl Into<String>) -> Self {
-        TaskError {
-            message: message.into(),
-            nondeterminism: true,
-        }
-    }
-}
 
 /// One run of a workflow, type-erased.
 pub(crate) trait Instance {
@@ -86,7 +63,7 @@ const MAX_POLLS_PER_ACTIVATION: usize = 100_000;
 impl<W: Workflow> Machine<W> {
     fn new() -> Self {
         Machine {
-            core: Rc::new(RefCell::new(Core::new())),
+            core: Rc::new(RefCell::new(RunCore::new())),
             ctx: None,
             run: None,
             tasks: Vec::new(),

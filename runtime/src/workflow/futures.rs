@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::context::{ActivityMeta, SeqKind, SharedCore, Slot, TIMER_CANCELED};
-use super::executor::TaskError;
+use super::error::TaskError;
+use super::run_core::{ActivityMeta, SeqKind, SharedCore, Slot, TIMER_CANCELED};
 use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{ActivityError, ApplicationError, CanceledError, Failure, RetryState};
 use crate::protocol::{

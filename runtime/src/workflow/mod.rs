@@ -5,6 +5,12 @@
 //! produce the same commands. It sees only [`crate::protocol`] types, never
 //! history, the backend or a store.
 //!
+//! Read top-down: `error` and `rng` stand alone; `run_core` is the per-run
+//! state everything shares; the futures (`futures`, `condition`, `effects`,
+//! `spawn`, `random`) and the combinators (`join`, `select`) build on it;
+//! `context` is what workflow code holds; `executor` applies activations
+//! to a run and collects its commands.
+//!
 //! # Concurrency
 //!
 //! Workflow code runs on one thread, and everything that runs concurrently
@@ -78,10 +84,13 @@ mod condition;
 mod context;
 pub(crate) mod deterministic;
 mod effects;
+pub(crate) mod error;
 pub(crate) mod executor;
 mod futures;
 mod join;
 mod random;
+mod rng;
+mod run_core;
 pub(crate) mod select;
 mod spawn;
 

@@ -9,9 +9,8 @@ use weft::backend::{
     WorkflowTask, WorkflowTaskCompletion,
 };
 use weft::converter::encode;
-use weft::engine::{
-    Engine, EngineOptions, ExecutionRow, Loaded, MemoryStore, SqliteStore, Store, StoreOp,
-};
+use weft::engine::store::{ExecutionRow, Loaded, StoreOp};
+use weft::engine::{Engine, EngineOptions, MemoryStore, SqliteStore, Store};
 use weft::failure::{ApplicationError, Failure};
 use weft::history::Event;
 use weft::protocol::{ActivityOptions, Command, ScheduleActivity};

@@ -7,7 +7,7 @@ use super::order::Place;
 use crate::history::commands::{self, ScheduledActivity, TaskHint};
 use crate::history::{Event, EventAttributes};
 use crate::protocol::{Job, WorkflowInfo};
-use crate::workflow::executor::TaskError;
+use crate::workflow::error::TaskError;
 
 impl RunDriver {
     /// Applies one event that is not a workflow task's command: a job for

@@ -35,7 +35,8 @@ use crate::failure::Failure;
 use crate::history::commands::{ScheduledActivity, TaskHint};
 use crate::history::{Event, EventAttributes};
 use crate::protocol::{Activation, Command, Job, Resolution, ScheduleActivity};
-use crate::workflow::executor::{Instance, TaskError};
+use crate::workflow::error::TaskError;
+use crate::workflow::executor::Instance;
 
 pub(crate) use view::Known;
 

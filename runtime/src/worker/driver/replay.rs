@@ -14,7 +14,7 @@ use super::{RunDriver, activation};
 use crate::history::commands::{self, ScheduledActivity, TrackingView, is_rejection, timer_id};
 use crate::history::{Event, EventAttributes, describe, markers};
 use crate::protocol::{Command, Job};
-use crate::workflow::executor::TaskError;
+use crate::workflow::error::TaskError;
 
 /// The commands of a replayed task waiting for their events.
 type Expected<'a> = Peekable<Iter<'a, Event>>;

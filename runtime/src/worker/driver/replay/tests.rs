@@ -10,7 +10,8 @@ use crate::history::commands::TaskHint;
 use crate::history::{Event, EventAttributes};
 use crate::protocol::{Activation, ActivityOptions, Command, Job, Resolution, ScheduleActivity};
 use crate::retry::RetryPolicy;
-use crate::workflow::executor::{Instance, TaskError};
+use crate::workflow::error::TaskError;
+use crate::workflow::executor::Instance;
 
 /// Workflow code that answers each activation with the next scripted
 /// commands and keeps what it was given.

@@ -1,0 +1,153 @@
+//! Activity tasks on a worker: polled from the backend under the worker's
+//! concurrency cap, run on the tokio runtime (sync activities on its
+//! blocking pool) with heartbeats sent back, and reported.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::{Shared, backoff_after, next};
+use crate::activity::{ActivityContext, ActivityInfo, ErasedActivity, HeartbeatSink};
+use crate::backend::{ActivityTask, ActivityTaskResult};
+use crate::converter::Payload;
+use crate::failure::{ApplicationError, Failure, TimeoutError, TimeoutType};
+
+pub(super) async fn activity_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let mut running = JoinSet::new();
+    loop {
+        let permit = tokio::select! {
+            biased;
+            _ = stop.changed() => break,
+            permit = shared.activity_slots.clone().acquire_owned() => permit,
+        };
+        let Ok(permit) = permit else { break };
+        let poll = shared
+            .backend
+            .poll_activity_task(&shared.namespace, &shared.task_queue);
+        match next(&mut stop, poll).await {
+            None => break,
+            Some(Ok(task)) => {
+                let shared = shared.clone();
+                running.spawn(async move {
+                    run_activity_task(&shared, task).await;
+                    drop(permit);
+                });
+            }
+            Some(Err(e)) => {
+                if !backoff_after(&e).await {
+                    break;
+                }
+            }
+        }
+        while running.try_join_next().is_some() {}
+    }
+    while running.join_next().await.is_some() {}
+}
+
+async fn run_activity_task(shared: &Shared, task: ActivityTask) {
+    let info = ActivityInfo {
+        activity_id: task.activity_id.clone(),
+        activity_type: task.activity_type.clone(),
+        workflow_id: task.workflow_id.clone(),
+        namespace: shared.namespace.clone(),
+        attempt: task.attempt,
+        is_local: false,
+    };
+    let limit = task.start_to_close_timeout;
+    let backend = shared.backend.clone();
+    let token = task.token.clone();
+    let activity_type = task.activity_type.clone();
+    let sink: HeartbeatSink = Arc::new(move |details| {
+        let backend = backend.clone();
+        let token = token.clone();
+        let activity_type = activity_type.clone();
+        Box::pin(async move {
+            match backend.record_activity_heartbeat(token, details).await {
+                Ok(response) => Some(response.cancel_requested),
+                Err(e) => {
+                    tracing::warn!(activity = activity_type, error = %e, "heartbeat not recorded");
+                    None
+                }
+            }
+        })
+    });
+    let (ctx, heart) =
+        ActivityContext::with_heartbeat(info, sink, task.heartbeat_timeout, task.heartbeat_details);
+    let result = run_activity(&shared.activities, ctx, task.input, limit).await;
+    if let Some(details) = heart.stop() {
+        // The latest details were held back by the throttle: record them
+        // before the attempt's end, so a retry resumes from them.
+        if let Err(e) = shared
+            .backend
+            .record_activity_heartbeat(task.token.clone(), details)
+            .await
+        {
+            tracing::warn!(activity = task.activity_type, error = %e, "last heartbeat not recorded");
+        }
+    }
+    let result = match result {
+        Ok(p) => ActivityTaskResult::Completed(p),
+        Err(Failure::Canceled(e)) => ActivityTaskResult::Canceled(e.details),
+        Err(f) => ActivityTaskResult::Failed(f),
+    };
+    if let Err(e) = shared
+        .backend
+        .complete_activity_task(task.token, result)
+        .await
+    {
+        tracing::warn!(activity = task.activity_type, error = %e, "activity result refused");
+    }
+}
+
+/// Runs a registered activity, catching panics and unknown types.
+///
+/// Past `limit` (the attempt's start-to-close timeout) an async activity is
+/// stopped and the attempt fails with a start-to-close `TimeoutError`; a
+/// blocking one cannot be stopped and runs on, its result discarded.
+pub(crate) async fn run_activity(
+    activities: &HashMap<String, ErasedActivity>,
+    ctx: ActivityContext,
+    input: Vec<Payload>,
+    limit: Option<Duration>,
+) -> Result<Payload, Failure> {
+    let activity_type = ctx.info().activity_type.clone();
+    let Some(run) = activities.get(&activity_type) else {
+        let mut known: Vec<_> = activities.keys().cloned().collect();
+        known.sort();
+        return Err(ApplicationError::new(format!(
+            "activity type {activity_type:?} is not registered on this worker (registered: {})",
+            known.join(", ")
+        ))
+        .with_type("NotFoundError")
+        .into());
+    };
+    let mut handle = tokio::spawn(run(ctx, input));
+    let joined = match limit {
+        Some(limit) => match tokio::time::timeout(limit, &mut handle).await {
+            Ok(joined) => joined,
+            Err(_) => {
+                handle.abort();
+                // Wait until the activity's future is dropped, so nothing of
+                // this attempt runs on once its failure is reported.
+                let _ = handle.await;
+                return Err(Failure::Timeout(TimeoutError {
+                    timeout_type: TimeoutType::StartToClose,
+                    last_heartbeat_details: Vec::new(),
+                }));
+            }
+        },
+        None => handle.await,
+    };
+    match joined {
+        Ok(result) => result.map_err(Failure::truncated),
+        Err(e) => Err(ApplicationError::new(format!(
+            "activity {activity_type:?} panicked: {}",
+            crate::panic::join_error(e)
+        ))
+        .with_type("Panic")
+        .into()),
+    }
+}
