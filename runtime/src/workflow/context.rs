@@ -306,7 +306,7 @@ impl<W> WorkflowContext<W> {
     /// # }
     /// ```
     ///
-    /// Returning a [`CanceledError`] (or an activity error caused by one)
+    /// Returning a [`CanceledError`](crate::CanceledError) (or an activity error caused by one)
     /// after the request closes the run as canceled.
     pub fn cancellation(&self) -> Condition {
         let core = Rc::downgrade(&self.inner.core);
