@@ -8,6 +8,8 @@
 //! seen is waiting is refused, and a new task carries what arrived; one
 //! whose only commands reject updates, with nothing new, writes nothing.
 
+use std::time::SystemTime;
+
 use crate::backend::{BackendError, RunOutcome, WorkflowTaskCompletion};
 use crate::converter::Payload;
 use crate::failure::{ApplicationError, CanceledError, Failure};
@@ -18,7 +20,7 @@ use crate::protocol::{Command, Resolution};
 use super::effects::Effect;
 use super::engine_task::EngineTask;
 use super::open_run::append;
-use super::state::{ActivityPhase, RunKey, RunState, WftState, failure_payloads};
+use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState, failure_payloads};
 use super::tasks::{append_buffered, can_hint, task_not_found};
 use super::updates::{
     apply_update_response, check_update_commands, has_admitted, is_speculative, undeliver_updates,
@@ -70,6 +72,19 @@ impl RunView for EngineView<'_> {
     fn continued_run_id(&self) -> &str {
         self.continued_run_id
     }
+}
+
+/// What a command's events were, once written.
+struct Written {
+    /// The id of its first event.
+    first: i64,
+    /// How many events it wrote.
+    count: usize,
+    /// What a cancel named (a timer's started event, an activity's
+    /// scheduled event).
+    target: Option<i64>,
+    /// The activity a schedule starts.
+    scheduled: Option<PendingActivity>,
 }
 
 /// What applying a completion's commands left to do.
@@ -327,6 +342,31 @@ impl EngineTask {
             }
             return;
         };
+        let written = Written {
+            first,
+            count: ids.len(),
+            target,
+            scheduled,
+        };
+        self.apply_effect(key, command, written, continued_run_id, applied, now);
+    }
+
+    /// What a command does to the run once its events are written.
+    fn apply_effect(
+        &mut self,
+        key: &RunKey,
+        command: Command,
+        written: Written,
+        continued_run_id: &str,
+        applied: &mut Applied,
+        now: SystemTime,
+    ) {
+        let Written {
+            first,
+            count,
+            target,
+            scheduled,
+        } = written;
         match command {
             Command::ScheduleActivity(_) => {
                 if let Some(activity) = scheduled {
@@ -343,7 +383,7 @@ impl EngineTask {
             }
             Command::RequestCancelActivity { .. } => {
                 if let Some(scheduled_event_id) = target {
-                    let at_once = ids.len() > 1;
+                    let at_once = count > 1;
                     self.request_activity_cancel(key, scheduled_event_id, first, at_once);
                     applied.wake |= at_once;
                 }

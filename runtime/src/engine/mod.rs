@@ -25,6 +25,7 @@ mod queries;
 mod queues;
 mod reads;
 mod requests;
+mod restore;
 mod runs;
 mod signals;
 mod sqlite;

@@ -9,16 +9,13 @@ use crate::backend::{
     StartWorkflowRequest, StartWorkflowResponse,
 };
 use crate::converter::Payload;
-use crate::history::{Event, EventAttributes};
+use crate::history::EventAttributes;
 
-use super::deadlines::{Deadline, later};
 use super::effects::Effect;
 use super::engine_task::{EngineTask, Latest, random_u64};
 use super::open_run::{Run, append};
 use super::requests::Lookup;
-use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState, decode_rows};
-use super::store::{Loaded, Store};
-use super::tasks::append_buffered;
+use super::state::{RunKey, RunState, WftState};
 use super::updates::{
     Arrival, UpdateRecord, UpdateStatus, mark_completed, run_closed, trim_outcomes,
 };
@@ -44,139 +41,6 @@ pub(super) fn check_run_id(run_id: Option<&str>) -> Result<(), BackendError> {
 }
 
 impl EngineTask {
-    /// Rebuilds memory from the store: open runs (tasks in flight are made
-    /// ready again, deadlines re-armed) and the latest run per workflow id.
-    pub fn restore(&mut self, store: &mut dyn Store, loaded: Loaded) -> Result<(), BackendError> {
-        let now = self.now();
-        for summary in loaded.latest {
-            self.latest.insert(
-                (summary.namespace, summary.workflow_id),
-                Latest {
-                    run_id: summary.run_id,
-                    status: summary.status,
-                    request_id: summary.request_id,
-                    // Known for open runs (set below); a closed chain's
-                    // first run id resolves to that run itself.
-                    first_run_id: String::new(),
-                },
-            );
-        }
-        for row in loaded.open {
-            let mut state = RunState::from_row(&row)?;
-            let key = state.key();
-            if let Some(latest) = self
-                .latest
-                .get_mut(&(state.namespace.clone(), state.workflow_id.clone()))
-                && latest.run_id == state.run_id
-            {
-                latest.first_run_id = state.first_run_id().to_string();
-            }
-            let recent = store
-                .events(&state.namespace, &state.run_id, state.events_since)?
-                .iter()
-                .map(|data| {
-                    serde_json::from_slice::<Event>(data).map_err(|e| {
-                        BackendError::Store(format!("undecodable event of run {}: {e}", key.run_id))
-                    })
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            // Activities and updates in rows of their own; a state written
-            // before they had rows holds them itself, and they move at the
-            // next write.
-            let rows = store.activities(&state.namespace, &state.run_id)?;
-            let stored_activities: BTreeMap<i64, PendingActivity> =
-                decode_rows(&rows, "activity", &key.run_id)?;
-            state.activities.extend(stored_activities.clone());
-            let rows = store.updates(&state.namespace, &state.run_id)?;
-            let stored_updates: BTreeMap<String, UpdateRecord> =
-                decode_rows(&rows, "update", &key.run_id)?;
-            state.updates.extend(stored_updates.clone());
-            // Updates delivered with a task that was in flight: the task
-            // handed out again delivers them.
-            super::updates::undeliver_updates(&mut state);
-            if state.wft == WftState::Idle && super::updates::has_admitted(&state) {
-                state.wft = WftState::Ready {
-                    scheduled_time: now,
-                };
-            }
-            match state.wft.clone() {
-                WftState::Idle => {}
-                WftState::Ready { .. } => self.effects.push(Effect::EnqueueWft(key.clone())),
-                WftState::Started { scheduled_time, .. } => {
-                    state.wft = WftState::Ready { scheduled_time };
-                    self.effects.push(Effect::EnqueueWft(key.clone()));
-                }
-                WftState::Backoff { until } => self
-                    .deadlines
-                    .arm(until, Deadline::WftBackoff { run: key.clone() }),
-            }
-            for (&id, act) in state.activities.iter_mut() {
-                if act.seq == 0 {
-                    // Stored before activities kept their command's seq
-                    // (seqs start at 1): the default activity id is the seq.
-                    act.seq = act.activity_id.parse().unwrap_or(0);
-                }
-                if let ActivityPhase::Started { .. } = act.phase {
-                    // The attempt was running when the engine stopped: run
-                    // it again, same attempt, from now.
-                    act.phase = ActivityPhase::Scheduled;
-                    act.attempt_scheduled_time = now;
-                }
-                if let Some(s2c) = act.schedule_to_close {
-                    self.deadlines.arm(
-                        later(act.scheduled_time, s2c),
-                        Deadline::ActivityScheduleToClose {
-                            run: key.clone(),
-                            id,
-                        },
-                    );
-                }
-                match act.phase {
-                    ActivityPhase::Backoff { until } => self.deadlines.arm(
-                        until,
-                        Deadline::ActivityRetry {
-                            run: key.clone(),
-                            id,
-                            attempt: act.attempt,
-                        },
-                    ),
-                    _ => {
-                        if let Some(s2s) = act.schedule_to_start {
-                            self.deadlines.arm(
-                                later(act.attempt_scheduled_time, s2s),
-                                Deadline::ActivityScheduleToStart {
-                                    run: key.clone(),
-                                    id,
-                                    attempt: act.attempt,
-                                },
-                            );
-                        }
-                        self.effects
-                            .push(Effect::EnqueueActivity(key.clone(), id, act.attempt));
-                    }
-                }
-            }
-            for (&started_event_id, timer) in &state.timers {
-                self.deadlines.arm(
-                    timer.fire_at,
-                    Deadline::Timer {
-                        run: key.clone(),
-                        started_event_id,
-                    },
-                );
-            }
-            let mut run = Run::new(state, recent);
-            run.stored_activities = stored_activities;
-            run.stored_updates = stored_updates;
-            // Facts buffered for a task that was in flight (signals, activity
-            // results): that task is lost, so they go to history now and the
-            // task handed out again carries them.
-            append_buffered(&mut run, &mut self.batch, now);
-            self.runs.insert(key, run);
-        }
-        Ok(())
-    }
-
     pub(super) fn start(
         &mut self,
         req: StartWorkflowRequest,
@@ -325,41 +189,10 @@ impl EngineTask {
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };
-        // What moves to the new run.
-        let mut moved: BTreeMap<String, UpdateRecord> = BTreeMap::new();
-        let mut carried: BTreeMap<String, UpdateRecord> = BTreeMap::new();
-        let mut closed_answers = Vec::new();
-        let mut completions = run.state.update_completions;
-        for (id, record) in std::mem::take(&mut run.state.updates) {
-            match record.status {
-                UpdateStatus::Admitted | UpdateStatus::Delivered { .. } => {
-                    // It arrived before anything the new run receives.
-                    moved.insert(
-                        id,
-                        UpdateRecord {
-                            status: UpdateStatus::Admitted,
-                            arrived: Arrival::After(0),
-                            ..record
-                        },
-                    );
-                }
-                UpdateStatus::Accepted => {
-                    // Its handler was running in the run that closed.
-                    let failure = run_closed(&id, true);
-                    closed_answers
-                        .push((id.clone(), Err(BackendError::UpdateFailed(failure.clone()))));
-                    let mut record = record;
-                    mark_completed(&mut record, &mut completions, Err(failure));
-                    carried.insert(id, record);
-                }
-                UpdateStatus::Completed(_) => {
-                    carried.insert(id, record);
-                }
-            }
-        }
+        let (moved, carried, closed_answers) = split_updates(&mut run.state);
         // The closed run keeps the kept outcomes (stored lookups read them).
         run.state.updates = carried;
-        run.state.update_completions = completions;
+        let completions = run.state.update_completions;
         trim_outcomes(&mut run.state, self.options.update_outcomes_kept);
         let mut carried = run.state.updates.clone();
         let signal_request_ids = run.state.signal_request_ids.clone();
@@ -381,19 +214,7 @@ impl EngineTask {
                 .collect(),
         };
         self.answer_updates(key, closed_answers);
-        let new_key = RunKey {
-            namespace: key.namespace.clone(),
-            run_id: new_run_id.clone(),
-        };
-        // Callers of moved updates now wait on the new run.
-        for id in moved.keys() {
-            if let Some(waiters) = self.update_waiters.remove(&(key.clone(), id.clone())) {
-                self.update_waiters
-                    .entry((new_key.clone(), id.clone()))
-                    .or_default()
-                    .extend(waiters);
-            }
-        }
+        self.move_update_waiters(key, &new_run_id, moved.keys());
         self.close_run(
             key,
             RunOutcome::ContinuedAsNew {
@@ -412,6 +233,42 @@ impl EngineTask {
         }
     }
 }
+
+/// How a run's updates part when it continues as new: those not yet
+/// accepted move to the new run (they arrived before anything it
+/// receives); those whose handler was running fail, their outcome kept
+/// with the completed ones; returns (moved, kept, answers for the failed).
+fn split_updates(state: &mut RunState) -> (Updates, Updates, Vec<UpdateAnswer>) {
+    let mut moved = BTreeMap::new();
+    let mut kept = BTreeMap::new();
+    let mut answers = Vec::new();
+    for (id, record) in std::mem::take(&mut state.updates) {
+        match record.status {
+            UpdateStatus::Admitted | UpdateStatus::Delivered { .. } => {
+                let record = UpdateRecord {
+                    status: UpdateStatus::Admitted,
+                    arrived: Arrival::After(0),
+                    ..record
+                };
+                moved.insert(id, record);
+            }
+            UpdateStatus::Accepted => {
+                let failure = run_closed(&id, true);
+                answers.push((id.clone(), Err(BackendError::UpdateFailed(failure.clone()))));
+                let mut record = record;
+                mark_completed(&mut record, &mut state.update_completions, Err(failure));
+                kept.insert(id, record);
+            }
+            UpdateStatus::Completed(_) => {
+                kept.insert(id, record);
+            }
+        }
+    }
+    (moved, kept, answers)
+}
+
+type Updates = BTreeMap<String, UpdateRecord>;
+type UpdateAnswer = (String, Result<Payload, BackendError>);
 
 /// What a new run is started with.
 struct NewRun {

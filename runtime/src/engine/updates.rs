@@ -426,6 +426,27 @@ impl EngineTask {
     }
 
     /// Sends update outcomes to their callers once the batch commits.
+    /// Callers of updates that moved to a run's successor wait on it now.
+    pub(super) fn move_update_waiters<'a>(
+        &mut self,
+        key: &RunKey,
+        new_run_id: &str,
+        moved: impl Iterator<Item = &'a String>,
+    ) {
+        let new_key = RunKey {
+            namespace: key.namespace.clone(),
+            run_id: new_run_id.to_string(),
+        };
+        for id in moved {
+            if let Some(waiters) = self.update_waiters.remove(&(key.clone(), id.clone())) {
+                self.update_waiters
+                    .entry((new_key.clone(), id.clone()))
+                    .or_default()
+                    .extend(waiters);
+            }
+        }
+    }
+
     pub(super) fn answer_updates(
         &mut self,
         key: &RunKey,

@@ -189,25 +189,9 @@ impl State {
                 result,
                 reply,
             } => {
-                let current = self.in_flight.get(&run_id).map(|(id, _)| *id);
-                if current.is_some_and(|id| id != task_id) {
-                    // A later task of the run owns the driver now; this
-                    // result belongs to a task the engine handed out again.
-                    let stale = TaskError::new(
-                        "local activity result for a task that is no longer current",
-                    );
-                    let _ = reply.send(TaskStep::Fail(stale));
-                    return;
-                }
-                let step = match self.in_flight.get_mut(&run_id) {
-                    Some((_, driver)) => {
-                        guarded(|| driver.resolve_local(seq, activity_type, attempt, result))
-                    }
-                    None => Err(TaskError::new(
-                        "local activity result for a run with no task",
-                    )),
-                };
-                let _ = reply.send(self.finish_step(&run_id, step));
+                let step =
+                    self.resolve_local(&run_id, task_id, seq, activity_type, attempt, result);
+                let _ = reply.send(step);
             }
             Request::Ack {
                 run_id,
@@ -226,6 +210,35 @@ impl State {
                 }
             }
         }
+    }
+
+    /// Feeds a local activity's result into the run's live task.
+    fn resolve_local(
+        &mut self,
+        run_id: &str,
+        task_id: i64,
+        seq: u32,
+        activity_type: String,
+        attempt: u32,
+        result: Resolution,
+    ) -> TaskStep {
+        let current = self.in_flight.get(run_id).map(|(id, _)| *id);
+        if current.is_some_and(|id| id != task_id) {
+            // A later task of the run owns the driver now; this result
+            // belongs to a task the engine handed out again.
+            return TaskStep::Fail(TaskError::new(
+                "local activity result for a task that is no longer current",
+            ));
+        }
+        let step = match self.in_flight.get_mut(run_id) {
+            Some((_, driver)) => {
+                guarded(|| driver.resolve_local(seq, activity_type, attempt, result))
+            }
+            None => Err(TaskError::new(
+                "local activity result for a run with no task",
+            )),
+        };
+        self.finish_step(run_id, step)
     }
 
     fn task(&mut self, task: &WorkflowTask, history: Option<Vec<Event>>) -> TaskStep {

@@ -52,14 +52,7 @@ impl RunDriver {
             }
             | EventAttributes::ActivityTaskCanceled {
                 scheduled_event_id, ..
-            } => {
-                let attempt = self.attempts.get(scheduled_event_id).copied().unwrap_or(1);
-                let activity = self.activity(*scheduled_event_id, event)?;
-                let seq = activity.seq;
-                if let Some(result) = commands::resolution(&event.attributes, activity, attempt) {
-                    self.jobs.push(Job::ResolveActivity { seq, result }, place);
-                }
-            }
+            } => self.resolve_activity(event, *scheduled_event_id, place)?,
             EventAttributes::WorkflowExecutionSignaled {
                 signal_name, input, ..
             } => self.jobs.push(
@@ -93,6 +86,22 @@ impl RunDriver {
                     other.name()
                 )));
             }
+        }
+        Ok(())
+    }
+
+    /// An activity's closing event resolves the activity's future.
+    fn resolve_activity(
+        &mut self,
+        event: &Event,
+        scheduled_event_id: i64,
+        place: Place,
+    ) -> Result<(), TaskError> {
+        let attempt = self.attempts.get(&scheduled_event_id).copied().unwrap_or(1);
+        let activity = self.activity(scheduled_event_id, event)?;
+        let seq = activity.seq;
+        if let Some(result) = commands::resolution(&event.attributes, activity, attempt) {
+            self.jobs.push(Job::ResolveActivity { seq, result }, place);
         }
         Ok(())
     }
