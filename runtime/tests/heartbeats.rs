@@ -18,7 +18,7 @@ use weft::retry::RetryPolicy;
 
 use support::backend::*;
 
-both!(
+both_stores!(
     heartbeat_timeout_retries_with_last_details,
     heartbeats_keep_an_attempt_alive,
     cancel_reaches_a_running_activity_through_its_heartbeat,
@@ -74,8 +74,8 @@ fn cancel_request(workflow_id: &str) -> CancelRequest {
     }
 }
 
-async fn heartbeat_timeout_retries_with_last_details(kind: Kind) {
-    let h = Harness::new(kind, EngineOptions::default());
+async fn heartbeat_timeout_retries_with_last_details(sqlite: bool) {
+    let h = Harness::new(sqlite, EngineOptions::default());
     let e = &h.engine;
     start(e, "w").await;
     let t = poll_wft(e).await;
@@ -149,8 +149,8 @@ async fn heartbeat_timeout_retries_with_last_details(kind: Kind) {
     e.shutdown().await;
 }
 
-async fn heartbeats_keep_an_attempt_alive(kind: Kind) {
-    let h = Harness::new(kind, EngineOptions::default());
+async fn heartbeats_keep_an_attempt_alive(sqlite: bool) {
+    let h = Harness::new(sqlite, EngineOptions::default());
     let e = &h.engine;
     start(e, "w").await;
     let t = poll_wft(e).await;
@@ -186,8 +186,8 @@ async fn heartbeats_keep_an_attempt_alive(kind: Kind) {
     e.shutdown().await;
 }
 
-async fn cancel_reaches_a_running_activity_through_its_heartbeat(kind: Kind) {
-    let h = Harness::new(kind, EngineOptions::default());
+async fn cancel_reaches_a_running_activity_through_its_heartbeat(sqlite: bool) {
+    let h = Harness::new(sqlite, EngineOptions::default());
     let e = &h.engine;
     let a = running_activity(e).await;
     cancel_activity_in_next_task(e).await;
@@ -230,8 +230,8 @@ async fn cancel_reaches_a_running_activity_through_its_heartbeat(kind: Kind) {
     e.shutdown().await;
 }
 
-async fn cancel_of_an_unstarted_activity_is_immediate(kind: Kind) {
-    let h = Harness::new(kind, EngineOptions::default());
+async fn cancel_of_an_unstarted_activity_is_immediate(sqlite: bool) {
+    let h = Harness::new(sqlite, EngineOptions::default());
     let e = &h.engine;
     start(e, "w").await;
     let t = poll_wft(e).await;
@@ -267,8 +267,8 @@ async fn cancel_of_an_unstarted_activity_is_immediate(kind: Kind) {
     e.shutdown().await;
 }
 
-async fn cancel_request_is_recorded_once(kind: Kind) {
-    let h = Harness::new(kind, EngineOptions::default());
+async fn cancel_request_is_recorded_once(sqlite: bool) {
+    let h = Harness::new(sqlite, EngineOptions::default());
     let e = &h.engine;
     start(e, "w").await;
     // Asked while the first workflow task runs: buffered, then one event.
@@ -315,8 +315,8 @@ async fn cancel_request_is_recorded_once(kind: Kind) {
     e.shutdown().await;
 }
 
-async fn terminate_closes_the_run_at_once(kind: Kind) {
-    let h = Harness::new(kind, EngineOptions::default());
+async fn terminate_closes_the_run_at_once(sqlite: bool) {
+    let h = Harness::new(sqlite, EngineOptions::default());
     let e = &h.engine;
     let a = running_activity(e).await;
     let terminate = TerminateRequest {
@@ -357,8 +357,8 @@ async fn terminate_closes_the_run_at_once(kind: Kind) {
     e.shutdown().await;
 }
 
-async fn a_cancel_requested_activity_is_not_retried(kind: Kind) {
-    let h = Harness::new(kind, EngineOptions::default());
+async fn a_cancel_requested_activity_is_not_retried(sqlite: bool) {
+    let h = Harness::new(sqlite, EngineOptions::default());
     let e = &h.engine;
     let a = running_activity(e).await;
     cancel_activity_in_next_task(e).await;
@@ -387,7 +387,7 @@ async fn a_cancel_requested_activity_is_not_retried(kind: Kind) {
 /// handed out again.
 #[tokio::test]
 async fn a_cancel_requested_attempt_lost_in_a_restart_is_cancelled() {
-    let h = Harness::new(Kind::Sqlite, EngineOptions::default());
+    let h = Harness::new(true, EngineOptions::default());
     {
         let e = &h.engine;
         let _running = running_activity(e).await;

@@ -16,32 +16,9 @@ use weft::history::Event;
 use weft::protocol::{ActivityOptions, Command, ScheduleActivity};
 use weft::retry::RetryPolicy;
 
-/// Runs a test body once per store.
-#[macro_export]
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test]
-            async fn memory() {
-                super::$name($crate::support::backend::Kind::Memory).await
-            }
-            #[tokio::test]
-            async fn sqlite() {
-                super::$name($crate::support::backend::Kind::Sqlite).await
-            }
-        }
-    )*};
-}
-
 pub const NS: &str = "default";
 pub const TQ: &str = "tq";
 pub const WAIT: Duration = Duration::from_secs(10);
-
-#[derive(Clone, Copy, Debug)]
-pub enum Kind {
-    Memory,
-    Sqlite,
-}
 
 pub struct Harness {
     pub engine: Engine,
@@ -49,15 +26,14 @@ pub struct Harness {
 }
 
 impl Harness {
-    pub fn new(kind: Kind, options: EngineOptions) -> Harness {
+    /// An engine on a fresh SQLite file (`sqlite`), or in memory.
+    pub fn new(sqlite: bool, options: EngineOptions) -> Harness {
         let dir = tempfile::tempdir().unwrap();
-        let engine = match kind {
-            Kind::Memory => Engine::start(MemoryStore::new(), options).unwrap(),
-            Kind::Sqlite => Engine::start(
-                SqliteStore::open(dir.path().join("weft.db")).unwrap(),
-                options,
-            )
-            .unwrap(),
+        let engine = if sqlite {
+            let store = SqliteStore::open(dir.path().join("weft.db")).unwrap();
+            Engine::start(store, options).unwrap()
+        } else {
+            Engine::start(MemoryStore::new(), options).unwrap()
         };
         Harness { engine, dir }
     }

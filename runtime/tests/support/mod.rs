@@ -6,9 +6,12 @@
 
 pub mod backend;
 pub mod counter;
+pub mod stores;
+
+#[allow(unused_imports)]
+pub use stores::{Env, env};
 
 use futures::future::BoxFuture;
-use weft::engine::Engine;
 use weft::history::Event;
 use weft::{ApplicationError, Client};
 
@@ -61,44 +64,6 @@ macro_rules! workflow {
             }
         }
     };
-}
-
-/// Runs each test body on the memory store and on SQLite.
-#[macro_export]
-macro_rules! both_stores {
-    ($($name:ident($sqlite:ident) $body:block)*) => {$(
-        mod $name {
-            use super::*;
-            async fn case($sqlite: bool) $body
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn memory() { case(false).await }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() { case(true).await }
-        }
-    )*};
-}
-
-/// An engine and a client; the SQLite file lives as long as this.
-pub struct Env {
-    pub engine: Engine,
-    pub client: Client,
-    _dir: Option<tempfile::TempDir>,
-}
-
-/// An engine on a fresh SQLite file, or in memory.
-pub async fn env(sqlite: bool) -> Env {
-    let (engine, dir) = if sqlite {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = Engine::sqlite(dir.path().join("weft.db")).await.unwrap();
-        (engine, Some(dir))
-    } else {
-        (Engine::memory().await.unwrap(), None)
-    };
-    Env {
-        client: Client::new(engine.clone()),
-        engine,
-        _dir: dir,
-    }
 }
 
 /// The event type names of a history.

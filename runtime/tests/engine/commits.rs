@@ -1,0 +1,255 @@
+//! What waits for a commit and what does not, and what a step writes.
+
+use super::*;
+
+/// Commits allowed (`usize::MAX`: all), and a signal when that changes.
+type Permits = Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>;
+
+/// A store whose commits wait for permits the test hands out (none at
+/// first).
+fn gated() -> (Hooked, Permits) {
+    let permits: Permits = Arc::new((std::sync::Mutex::new(0), std::sync::Condvar::new()));
+    let held = permits.clone();
+    let store = Hooked::new(move |_| {
+        let (lock, changed) = &*held;
+        let mut left = lock.lock().unwrap();
+        while *left == 0 {
+            left = changed.wait(left).unwrap();
+        }
+        if *left != usize::MAX {
+            *left -= 1;
+        }
+        Ok(())
+    });
+    (store, permits)
+}
+
+fn allow(permits: &Permits, commits: usize) {
+    let (lock, changed) = &**permits;
+    *lock.lock().unwrap() = commits;
+    changed.notify_all();
+}
+
+/// A workflow task only computes, so it is handed out while the commit that
+/// scheduled it is still on its way; the start's acknowledgement, the
+/// completion's, the activity it schedules and `wait_durable` wait for
+/// their commits.
+#[tokio::test]
+async fn workflow_tasks_are_handed_out_before_their_commit_but_activities_wait() {
+    use futures::poll;
+
+    let (store, permits) = gated();
+    let e = Engine::start(store, EngineOptions::default()).unwrap();
+    let mut started = Box::pin(e.start_workflow(request("w", "r")));
+    assert!(poll!(&mut started).is_pending());
+    // Nothing is durable yet, and the task is out.
+    let task = poll_wft(&e).await;
+    assert_eq!(names(&task.events), ["WorkflowExecutionStarted"]);
+    assert!(
+        poll!(&mut started).is_pending(),
+        "acknowledged before durable"
+    );
+
+    let completion = WorkflowTaskCompletion {
+        token: task.token.clone(),
+        commands: vec![activity(1, quick_retries())],
+        sdk_flags: vec![1],
+        identity: "test-worker".into(),
+    };
+    let mut completed = Box::pin(e.complete_workflow_task(completion));
+    assert!(poll!(&mut completed).is_pending());
+    let mut act = Box::pin(e.poll_activity_task(NS, TQ));
+    assert!(poll!(&mut act).is_pending());
+    let mut durable = Box::pin(e.wait_durable());
+    assert!(poll!(&mut durable).is_pending());
+    // The engine handles requests in order: once a later start's task is
+    // out, the activity poll has been handled, and its task must still be
+    // held back.
+    let mut later = Box::pin(e.start_workflow(request("w2", "r2")));
+    assert!(poll!(&mut later).is_pending());
+    let second = poll_wft(&e).await;
+    assert_eq!(second.workflow_id, "w2");
+    assert!(
+        poll!(&mut act).is_pending(),
+        "activity dispatched before its schedule was durable"
+    );
+    assert!(
+        poll!(&mut completed).is_pending(),
+        "completion acknowledged before durable"
+    );
+    assert!(
+        poll!(&mut durable).is_pending(),
+        "wait_durable returned early"
+    );
+
+    allow(&permits, usize::MAX);
+    durable.await.unwrap();
+    assert!(started.await.unwrap().started);
+    completed.await.unwrap();
+    let act = match act.await {
+        Ok(Some(act)) => act,
+        other => panic!("expected the activity task, got {other:?}"),
+    };
+    assert_eq!(act.activity_type, "Charge");
+    assert!(later.await.unwrap().started);
+    e.shutdown().await;
+}
+
+/// A query is answered from what the worker has seen; the query task waits
+/// until that is durable, so no client reads a signal or a completion that
+/// a crash could still take back.
+#[tokio::test]
+async fn query_tasks_wait_for_the_commit_of_what_they_could_see() {
+    use futures::poll;
+
+    let (store, permits) = gated();
+    allow(&permits, usize::MAX);
+    let options = EngineOptions {
+        group_commit: false,
+        ..EngineOptions::default()
+    };
+    let e = Engine::start(store, options).unwrap();
+    start(&e, "w").await;
+    let t0 = poll_wft(&e).await;
+    complete(&e, &t0, vec![]).await.unwrap();
+
+    allow(&permits, 0);
+    // A batch in flight that has nothing to do with the run.
+    let mut other = request("w2", "r2");
+    other.task_queue = "elsewhere".into();
+    let mut other = Box::pin(e.start_workflow(other));
+    assert!(poll!(&mut other).is_pending());
+    // The query waits for that batch before it joins the run's queue.
+    let mut answer = Box::pin(e.query_workflow(QueryRequest {
+        namespace: NS.into(),
+        workflow_id: "w".into(),
+        run_id: None,
+        query_name: "state".into(),
+        input: vec![],
+    }));
+    assert!(poll!(&mut answer).is_pending());
+    // A signal, not durable yet; its workflow task goes out at once.
+    let mut signaled = Box::pin(e.signal_workflow(SignalRequest {
+        namespace: NS.into(),
+        workflow_id: "w".into(),
+        run_id: None,
+        signal_name: "s".into(),
+        input: vec![],
+        request_id: "sig-1".into(),
+    }));
+    assert!(poll!(&mut signaled).is_pending());
+    let t1 = poll_wft(&e).await;
+    assert!(t1.query.is_none());
+    // Only the unrelated batch commits: the query joins the queue.
+    allow(&permits, 1);
+    assert!(other.await.unwrap().started);
+    // The workflow task that saw the signal completes, not durable yet.
+    let mut completed = Box::pin(complete(&e, &t1, vec![]));
+    assert!(poll!(&mut completed).is_pending());
+    let mut query_task = Box::pin(e.poll_workflow_task(NS, TQ));
+    assert!(poll!(&mut query_task).is_pending());
+    // Requests are handled in order: once a later start's task is out on
+    // another queue, the poll has been handled.
+    let mut barrier = request("w3", "r3");
+    barrier.task_queue = "barrier".into();
+    let mut barrier = Box::pin(e.start_workflow(barrier));
+    assert!(poll!(&mut barrier).is_pending());
+    poll_wft_on(&e, "barrier").await;
+    assert!(
+        poll!(&mut query_task).is_pending(),
+        "query task handed out before the signal it sees was durable"
+    );
+
+    allow(&permits, usize::MAX);
+    let task = match query_task.await {
+        Ok(Some(task)) => task,
+        other => panic!("expected the query task, got {other:?}"),
+    };
+    assert!(task.query.is_some());
+    signaled.await.unwrap();
+    completed.await.unwrap();
+    e.respond_query(task.token.clone(), Ok(encode(&"seen").unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(answer.await.unwrap(), encode(&"seen").unwrap());
+    assert!(barrier.await.unwrap().started);
+    e.shutdown().await;
+}
+
+/// The activity writes in `batches`: (ids put, ids deleted).
+fn activity_writes(batches: &[Vec<StoreOp>]) -> (Vec<i64>, Vec<i64>) {
+    let (mut puts, mut deletes) = (Vec::new(), Vec::new());
+    for op in batches.iter().flatten() {
+        match op {
+            StoreOp::PutActivity { id, .. } => puts.push(*id),
+            StoreOp::DeleteActivity { id, .. } => deletes.push(*id),
+            _ => {}
+        }
+    }
+    (puts, deletes)
+}
+
+/// A step writes the activities it changed, not every pending one; a
+/// closed run leaves no activity rows behind.
+#[tokio::test]
+async fn a_step_writes_only_the_activities_it_changed() {
+    let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = batches.clone();
+    let store = Hooked::new(move |ops| {
+        recorded.lock().unwrap().push(ops.to_vec());
+        Ok(())
+    });
+    let e = Engine::start(store, EngineOptions::default()).unwrap();
+    start(&e, "w").await;
+    let t = poll_wft(&e).await;
+    let three = (1..=3).map(|seq| activity(seq, quick_retries())).collect();
+    complete(&e, &t, three).await.unwrap();
+    let (puts, deletes) = activity_writes(&batches.lock().unwrap());
+    assert_eq!((puts.len(), deletes.len()), (3, 0), "{puts:?}");
+
+    let a = poll_act(&e).await;
+    let seen = batches.lock().unwrap().len();
+    e.complete_activity_task(
+        a.token.clone(),
+        ActivityTaskResult::Completed(encode(&1).unwrap()),
+    )
+    .await
+    .unwrap();
+    let (puts, deletes) = activity_writes(&batches.lock().unwrap()[seen..]);
+    assert_eq!(puts, Vec::<i64>::new());
+    assert_eq!(deletes, [a.token.task_id]);
+
+    // Handing an attempt out is stored with the run's next write; a
+    // heartbeat that changes no details is not.
+    let b = poll_act(&e).await;
+    let signal = |id: &str| SignalRequest {
+        namespace: NS.into(),
+        workflow_id: "w".into(),
+        run_id: None,
+        signal_name: "poke".into(),
+        input: vec![],
+        request_id: id.into(),
+    };
+    let seen = batches.lock().unwrap().len();
+    e.signal_workflow(signal("s1")).await.unwrap();
+    let (puts, _) = activity_writes(&batches.lock().unwrap()[seen..]);
+    assert_eq!(puts, [b.token.task_id]);
+    e.record_activity_heartbeat(b.token.clone(), vec![])
+        .await
+        .unwrap();
+    let seen = batches.lock().unwrap().len();
+    e.signal_workflow(signal("s2")).await.unwrap();
+    let (puts, deletes) = activity_writes(&batches.lock().unwrap()[seen..]);
+    assert_eq!((puts.len(), deletes.len()), (0, 0), "{puts:?}");
+
+    // The run closes with two activities pending: their rows go with it.
+    let t = poll_wft(&e).await;
+    let seen = batches.lock().unwrap().len();
+    complete(&e, &t, vec![done("early")]).await.unwrap();
+    let (puts, mut deletes) = activity_writes(&batches.lock().unwrap()[seen..]);
+    deletes.sort_unstable();
+    assert_eq!(puts, Vec::<i64>::new());
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
+    assert!(!deletes.contains(&a.token.task_id));
+    e.shutdown().await;
+}

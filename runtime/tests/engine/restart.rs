@@ -1,0 +1,271 @@
+//! The SQLite file across restarts: runs resume, one engine owns the file, a failed commit stops the engine, older formats are read.
+
+use super::*;
+
+#[tokio::test]
+async fn restart_resumes_runs_activities_and_timers() {
+    let h = Harness::new(true, EngineOptions::default());
+    let e = &h.engine;
+    start(e, "w").await;
+    let t = poll_wft(e).await;
+    complete(
+        e,
+        &t,
+        vec![
+            activity(1, quick_retries()),
+            Command::StartTimer {
+                seq: 1,
+                duration: Duration::from_millis(300),
+            },
+        ],
+    )
+    .await
+    .unwrap();
+    let a = poll_act(e).await;
+    e.complete_activity_task(
+        a.token.clone(),
+        ActivityTaskResult::Failed(app_failure("one")),
+    )
+    .await
+    .unwrap();
+    // A second run whose workflow task is in flight at the restart.
+    let mut other = request("v", "rv");
+    other.task_queue = "tq2".into();
+    e.start_workflow(other).await.unwrap();
+    let in_flight = poll_wft_on(e, "tq2").await;
+    e.shutdown().await;
+
+    let e = Engine::start(SqliteStore::open(h.db()).unwrap(), EngineOptions::default()).unwrap();
+    let a2 = poll_act(&e).await;
+    assert_eq!((a2.token.task_id, a2.attempt), (5, 2));
+    // Tokens from before the restart are refused.
+    assert!(matches!(
+        e.complete_activity_task(a.token, ActivityTaskResult::Completed(Payload::default()))
+            .await,
+        Err(BackendError::TaskNotFound(_))
+    ));
+    assert!(matches!(
+        complete(&e, &in_flight, vec![]).await,
+        Err(BackendError::TaskNotFound(_))
+    ));
+    let again = poll_wft_on(&e, "tq2").await;
+    assert_eq!(again.workflow_id, "v");
+    assert_eq!(again.events.len(), 1);
+    e.complete_activity_task(
+        a2.token,
+        ActivityTaskResult::Completed(encode(&"ok").unwrap()),
+    )
+    .await
+    .unwrap();
+    // Workflow tasks until both the activity result and the timer are in.
+    let mut seen = Vec::new();
+    while !(seen.contains(&"TimerFired") && seen.contains(&"ActivityTaskCompleted")) {
+        let t = poll_wft(&e).await;
+        seen.extend(names(&t.events));
+        complete(&e, &t, vec![]).await.unwrap();
+    }
+    let hist = history(&e, "w").await;
+    let started = hist
+        .iter()
+        .find_map(|ev| match &ev.attributes {
+            EventAttributes::ActivityTaskStarted {
+                attempt,
+                last_failure,
+                ..
+            } => Some((*attempt, last_failure.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(started, (2, Some(app_failure("one"))));
+    e.shutdown().await;
+}
+
+#[tokio::test]
+async fn sqlite_file_is_owned_and_versioned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("weft.db");
+    let e = Engine::sqlite(&path).await.unwrap();
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(err.to_string().contains("already in use"), "{err}");
+    assert!(Engine::sqlite(&path).await.is_err());
+    start(&e, "w").await;
+    let t = poll_wft(&e).await;
+    complete(&e, &t, vec![done("ok")]).await.unwrap();
+    // A read-only open works beside the owning engine, without the lock.
+    let ro = SqliteStore::open_read_only(&path).unwrap();
+    let runs = ro.list_executions().unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(
+        (runs[0].workflow_id.as_str(), runs[0].status),
+        ("w", RunStatus::Completed)
+    );
+    let hist = ro.history(NS, &runs[0].run_id).unwrap();
+    assert_eq!(hist, history(&e, "w").await);
+    assert_eq!(hist.len(), 5);
+    drop(ro);
+    e.shutdown().await;
+    // The lock is released on shutdown; read-only works on a closed file too.
+    drop(SqliteStore::open(&path).unwrap());
+    assert_eq!(
+        SqliteStore::open_read_only(&path)
+            .unwrap()
+            .history(NS, &runs[0].run_id)
+            .unwrap()
+            .len(),
+        5
+    );
+    // A file from a newer weft is refused.
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    let err = SqliteStore::open(&path).unwrap_err();
+    assert!(err.to_string().contains("newer"), "{err}");
+    assert!(SqliteStore::open_read_only(&path).is_err());
+}
+
+#[tokio::test]
+async fn failed_commit_stops_the_engine() {
+    let fail = Arc::new(AtomicBool::new(false));
+    let failing = fail.clone();
+    let store = Hooked::new(move |_| {
+        if failing.load(Ordering::SeqCst) {
+            return Err(BackendError::Store("disk full".into()));
+        }
+        Ok(())
+    });
+    let e = Engine::start(store, EngineOptions::default()).unwrap();
+    start(&e, "w").await;
+    let e2 = e.clone();
+    let parked = tokio::spawn(async move { e2.poll_activity_task(NS, TQ).await });
+    fail.store(true, Ordering::SeqCst);
+    let err = e.start_workflow(request("v", "rv")).await.unwrap_err();
+    match &err {
+        BackendError::Stopped(reason) => assert!(reason.contains("disk full"), "{reason}"),
+        other => panic!("expected Stopped, got {other:?}"),
+    }
+    // Everything after is refused, parked polls included.
+    assert!(matches!(
+        e.describe(NS, "w", None).await,
+        Err(BackendError::Stopped(_))
+    ));
+    assert!(matches!(
+        e.poll_workflow_task(NS, TQ).await,
+        Err(BackendError::Stopped(_))
+    ));
+    assert!(matches!(
+        parked.await.unwrap(),
+        Err(BackendError::Stopped(_))
+    ));
+    e.shutdown().await;
+}
+
+/// A file written by format version 1 kept a run's pending activities in
+/// its state; opened by this version, the activity resumes, and the next
+/// write moves it to a row of its own.
+#[tokio::test]
+async fn version_1_state_with_activities_is_read_and_moved() {
+    let h = Harness::new(true, EngineOptions::default());
+    let e = &h.engine;
+    start(e, "w").await;
+    let t = poll_wft(e).await;
+    complete(
+        e,
+        &t,
+        vec![activity(1, quick_retries()), activity(2, quick_retries())],
+    )
+    .await
+    .unwrap();
+    e.shutdown().await;
+    // Turn the file into what version 1 wrote: the activities inside the
+    // state, no activities table.
+    {
+        let conn = rusqlite::Connection::open(h.db()).unwrap();
+        let (run_id, state): (String, Vec<u8>) = conn
+            .query_row("SELECT run_id, state FROM executions", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        let mut state: serde_json::Value = serde_json::from_slice(&state).unwrap();
+        assert!(state.get("activities").is_none(), "{state}");
+        let mut activities = serde_json::Map::new();
+        let mut stmt = conn
+            .prepare("SELECT id, data FROM activities WHERE run_id = ?1")
+            .unwrap();
+        let rows = stmt
+            .query_map([&run_id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
+            })
+            .unwrap();
+        for row in rows {
+            let (id, data) = row.unwrap();
+            activities.insert(id.to_string(), serde_json::from_slice(&data).unwrap());
+        }
+        assert_eq!(activities.len(), 2);
+        state["activities"] = serde_json::Value::Object(activities);
+        drop(stmt);
+        conn.execute(
+            "UPDATE executions SET state = ?1",
+            [serde_json::to_vec(&state).unwrap()],
+        )
+        .unwrap();
+        conn.execute_batch("DROP TABLE activities; DROP TABLE updates; PRAGMA user_version = 1;")
+            .unwrap();
+    }
+
+    let e = Engine::start(SqliteStore::open(h.db()).unwrap(), EngineOptions::default()).unwrap();
+    let a = poll_act(&e).await;
+    assert_eq!(a.activity_type, "Charge");
+    // A failed attempt rewrites the run: both activities move to their
+    // rows, the one the step did not touch included.
+    e.complete_activity_task(
+        a.token.clone(),
+        ActivityTaskResult::Failed(app_failure("once")),
+    )
+    .await
+    .unwrap();
+    // The other activity, and the failed one's second attempt.
+    let mut tasks = [poll_act(&e).await, poll_act(&e).await];
+    tasks.sort_by_key(|t| t.attempt);
+    let attempts = tasks
+        .each_ref()
+        .map(|t| (t.token.task_id == a.token.task_id, t.attempt));
+    assert_eq!(attempts, [(false, 1), (true, 2)]);
+    {
+        let conn = rusqlite::Connection::open(h.db()).unwrap();
+        let state: Vec<u8> = conn
+            .query_row("SELECT state FROM executions", [], |r| r.get(0))
+            .unwrap();
+        let state: serde_json::Value = serde_json::from_slice(&state).unwrap();
+        assert!(state.get("activities").is_none(), "{state}");
+        let rows: i64 = conn
+            .query_row("SELECT count(*) FROM activities", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 2);
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+    }
+    for task in tasks {
+        e.complete_activity_task(
+            task.token,
+            ActivityTaskResult::Completed(encode(&"ok").unwrap()),
+        )
+        .await
+        .unwrap();
+    }
+    let t = poll_wft(&e).await;
+    complete(&e, &t, vec![done("fine")]).await.unwrap();
+    assert!(matches!(
+        e.wait_result(NS, "w", None).await.unwrap(),
+        RunOutcome::Completed(_)
+    ));
+    e.shutdown().await;
+    // Closed activities leave no rows.
+    let conn = rusqlite::Connection::open(h.db()).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM activities", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
+}
