@@ -401,97 +401,100 @@ impl Store for SqliteStore {
             .conn
             .transaction()
             .map_err(store_err("starting a transaction"))?;
-        {
-            let mut put = tx
-                .prepare_cached(
-                    "INSERT INTO executions (namespace, run_id, workflow_id, status, request_id, state)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (namespace, run_id) DO UPDATE SET
-                       workflow_id = excluded.workflow_id, status = excluded.status,
-                       request_id = excluded.request_id, state = excluded.state",
-                )
-                .map_err(store_err("preparing a write"))?;
-            let mut append = tx
-                .prepare_cached(
-                    "INSERT INTO events (namespace, run_id, event_id, data) VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(store_err("preparing a write"))?;
-            let mut put_activity = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO activities (namespace, run_id, id, data)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(store_err("preparing a write"))?;
-            let mut delete_activity = tx
-                .prepare_cached(
-                    "DELETE FROM activities WHERE namespace = ?1 AND run_id = ?2 AND id = ?3",
-                )
-                .map_err(store_err("preparing a write"))?;
-            let mut put_update = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO updates (namespace, run_id, update_id, data)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(store_err("preparing a write"))?;
-            let mut delete_update = tx
-                .prepare_cached(
-                    "DELETE FROM updates WHERE namespace = ?1 AND run_id = ?2 AND update_id = ?3",
-                )
-                .map_err(store_err("preparing a write"))?;
-            for op in ops {
-                match op {
-                    StoreOp::PutExecution(row) => put
-                        .execute(params![
-                            row.namespace,
-                            row.run_id,
-                            row.workflow_id,
-                            status_text(row.status),
-                            row.request_id,
-                            row.state
-                        ])
-                        .map_err(store_err("writing an execution"))?,
-                    StoreOp::AppendEvent {
-                        namespace,
-                        run_id,
-                        event_id,
-                        data,
-                    } => append
-                        .execute(params![namespace, run_id, event_id, data])
-                        .map_err(store_err("appending an event"))?,
-                    StoreOp::PutActivity {
-                        namespace,
-                        run_id,
-                        id,
-                        data,
-                    } => put_activity
-                        .execute(params![namespace, run_id, id, data])
-                        .map_err(store_err("writing an activity"))?,
-                    StoreOp::DeleteActivity {
-                        namespace,
-                        run_id,
-                        id,
-                    } => delete_activity
-                        .execute(params![namespace, run_id, id])
-                        .map_err(store_err("removing an activity"))?,
-                    StoreOp::PutUpdate {
-                        namespace,
-                        run_id,
-                        update_id,
-                        data,
-                    } => put_update
-                        .execute(params![namespace, run_id, update_id, data])
-                        .map_err(store_err("writing an update"))?,
-                    StoreOp::DeleteUpdate {
-                        namespace,
-                        run_id,
-                        update_id,
-                    } => delete_update
-                        .execute(params![namespace, run_id, update_id])
-                        .map_err(store_err("removing an update"))?,
-                };
-            }
+        for op in ops {
+            write(&tx, op)?;
         }
         // With WAL and synchronous=FULL, commit returns after the fsync.
         tx.commit().map_err(store_err("committing"))
+    }
+}
+
+const PUT_EXECUTION: &str =
+    "INSERT INTO executions (namespace, run_id, workflow_id, status, request_id, state)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+     ON CONFLICT (namespace, run_id) DO UPDATE SET
+       workflow_id = excluded.workflow_id, status = excluded.status,
+       request_id = excluded.request_id, state = excluded.state";
+const APPEND_EVENT: &str =
+    "INSERT INTO events (namespace, run_id, event_id, data) VALUES (?1, ?2, ?3, ?4)";
+const PUT_ACTIVITY: &str = "INSERT OR REPLACE INTO activities (namespace, run_id, id, data)
+     VALUES (?1, ?2, ?3, ?4)";
+const DELETE_ACTIVITY: &str =
+    "DELETE FROM activities WHERE namespace = ?1 AND run_id = ?2 AND id = ?3";
+const PUT_UPDATE: &str = "INSERT OR REPLACE INTO updates (namespace, run_id, update_id, data)
+     VALUES (?1, ?2, ?3, ?4)";
+const DELETE_UPDATE: &str =
+    "DELETE FROM updates WHERE namespace = ?1 AND run_id = ?2 AND update_id = ?3";
+
+/// Applies one op inside a commit's transaction (statements are prepared
+/// once per connection and cached).
+fn write(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> Result<(), BackendError> {
+    let run = |sql: &str, what: &'static str, params: &[&dyn rusqlite::ToSql]| {
+        tx.prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(params))
+            .map(|_| ())
+            .map_err(store_err(what))
+    };
+    match op {
+        StoreOp::PutExecution(row) => run(
+            PUT_EXECUTION,
+            "writing an execution",
+            params![
+                row.namespace,
+                row.run_id,
+                row.workflow_id,
+                status_text(row.status),
+                row.request_id,
+                row.state
+            ],
+        ),
+        StoreOp::AppendEvent {
+            namespace,
+            run_id,
+            event_id,
+            data,
+        } => run(
+            APPEND_EVENT,
+            "appending an event",
+            params![namespace, run_id, event_id, data],
+        ),
+        StoreOp::PutActivity {
+            namespace,
+            run_id,
+            id,
+            data,
+        } => run(
+            PUT_ACTIVITY,
+            "writing an activity",
+            params![namespace, run_id, id, data],
+        ),
+        StoreOp::DeleteActivity {
+            namespace,
+            run_id,
+            id,
+        } => run(
+            DELETE_ACTIVITY,
+            "removing an activity",
+            params![namespace, run_id, id],
+        ),
+        StoreOp::PutUpdate {
+            namespace,
+            run_id,
+            update_id,
+            data,
+        } => run(
+            PUT_UPDATE,
+            "writing an update",
+            params![namespace, run_id, update_id, data],
+        ),
+        StoreOp::DeleteUpdate {
+            namespace,
+            run_id,
+            update_id,
+        } => run(
+            DELETE_UPDATE,
+            "removing an update",
+            params![namespace, run_id, update_id],
+        ),
     }
 }

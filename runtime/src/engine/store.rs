@@ -282,78 +282,85 @@ impl Store for MemoryStore {
             }
         }
         for op in ops {
-            match op {
-                StoreOp::PutExecution(row) => {
-                    let key = (row.namespace.clone(), row.run_id.clone());
-                    match self.index.get(&key).and_then(|&i| self.rows.get_mut(i)) {
-                        Some(existing) => *existing = row.clone(),
-                        None => {
-                            self.index.insert(key, self.rows.len());
-                            self.rows.push(row.clone());
-                        }
+            self.apply(op);
+        }
+        Ok(())
+    }
+}
+
+impl MemoryStore {
+    /// Applies one op of a batch already checked.
+    fn apply(&mut self, op: &StoreOp) {
+        match op {
+            StoreOp::PutExecution(row) => {
+                let key = (row.namespace.clone(), row.run_id.clone());
+                match self.index.get(&key).and_then(|&i| self.rows.get_mut(i)) {
+                    Some(existing) => *existing = row.clone(),
+                    None => {
+                        self.index.insert(key, self.rows.len());
+                        self.rows.push(row.clone());
                     }
                 }
-                StoreOp::AppendEvent {
-                    namespace,
-                    run_id,
-                    event_id,
-                    data,
-                } => {
-                    self.events
-                        .entry((namespace.clone(), run_id.clone()))
-                        .or_default()
-                        .insert(*event_id, data.clone());
-                }
-                StoreOp::PutActivity {
-                    namespace,
-                    run_id,
-                    id,
-                    data,
-                } => {
-                    self.activities
-                        .entry((namespace.clone(), run_id.clone()))
-                        .or_default()
-                        .insert(*id, data.clone());
-                }
-                StoreOp::DeleteActivity {
-                    namespace,
-                    run_id,
-                    id,
-                } => {
-                    let key = (namespace.clone(), run_id.clone());
-                    if let Some(acts) = self.activities.get_mut(&key) {
-                        acts.remove(id);
-                        if acts.is_empty() {
-                            self.activities.remove(&key);
-                        }
+            }
+            StoreOp::AppendEvent {
+                namespace,
+                run_id,
+                event_id,
+                data,
+            } => {
+                self.events
+                    .entry((namespace.clone(), run_id.clone()))
+                    .or_default()
+                    .insert(*event_id, data.clone());
+            }
+            StoreOp::PutActivity {
+                namespace,
+                run_id,
+                id,
+                data,
+            } => {
+                self.activities
+                    .entry((namespace.clone(), run_id.clone()))
+                    .or_default()
+                    .insert(*id, data.clone());
+            }
+            StoreOp::DeleteActivity {
+                namespace,
+                run_id,
+                id,
+            } => {
+                let key = (namespace.clone(), run_id.clone());
+                if let Some(acts) = self.activities.get_mut(&key) {
+                    acts.remove(id);
+                    if acts.is_empty() {
+                        self.activities.remove(&key);
                     }
                 }
-                StoreOp::PutUpdate {
-                    namespace,
-                    run_id,
-                    update_id,
-                    data,
-                } => {
-                    self.updates
-                        .entry((namespace.clone(), run_id.clone()))
-                        .or_default()
-                        .insert(update_id.clone(), data.clone());
-                }
-                StoreOp::DeleteUpdate {
-                    namespace,
-                    run_id,
-                    update_id,
-                } => {
-                    let key = (namespace.clone(), run_id.clone());
-                    if let Some(ups) = self.updates.get_mut(&key) {
-                        ups.remove(update_id);
-                        if ups.is_empty() {
-                            self.updates.remove(&key);
-                        }
+            }
+            StoreOp::PutUpdate {
+                namespace,
+                run_id,
+                update_id,
+                data,
+            } => {
+                self.updates
+                    .entry((namespace.clone(), run_id.clone()))
+                    .or_default()
+                    .insert(update_id.clone(), data.clone());
+            }
+            StoreOp::DeleteUpdate {
+                namespace,
+                run_id,
+                update_id,
+            } => {
+                let key = (namespace.clone(), run_id.clone());
+                if let Some(ups) = self.updates.get_mut(&key) {
+                    ups.remove(update_id);
+                    if ups.is_empty() {
+                        self.updates.remove(&key);
                     }
                 }
             }
         }
-        Ok(())
     }
 }
