@@ -176,6 +176,7 @@ fn threads(segs: &[&str]) -> Option<Denied> {
         ] => Denied::ThreadIdentity,
         [.., "tokio", "spawn" | "spawn_local"]
         | [.., "task", "spawn" | "spawn_local" | "LocalSet"]
+        | [.., "LocalSet", "new"]
         | [.., "spawn_blocking" | "block_in_place"] => Denied::TaskSpawn,
         [.., "block_on"] => Denied::BlockOn,
         [.., "Handle", "current" | "try_current"]
@@ -190,7 +191,7 @@ fn threads(segs: &[&str]) -> Option<Denied> {
 fn io(segs: &[&str], call: bool) -> Option<Denied> {
     let denied = match segs {
         [.., "io", "stdin"] | ["stdin"] if call || segs.len() > 1 => Denied::Stdin,
-        [.., "File", "open" | "create" | "create_new" | "options"] | ["OpenOptions", "new"] => {
+        [.., "File", "open" | "create" | "create_new" | "options"] | [.., "OpenOptions", "new"] => {
             Denied::Fs
         }
         [.., "Path" | "PathBuf", method] if is_fs_method(method) => Denied::Fs,

@@ -228,6 +228,20 @@ impl VisitMut for Rewrite {
         }
     }
 
+    /// `ctx.side_effect(|| ..)` records its closure's value once, so the
+    /// closure may read anything: its awaits are rewritten, nothing probed.
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        if call.method != "side_effect" {
+            return visit_mut::visit_expr_method_call_mut(self, call);
+        }
+        self.visit_expr_mut(&mut call.receiver);
+        let probes = std::mem::replace(&mut self.probes, false);
+        for arg in &mut call.args {
+            self.visit_expr_mut(arg);
+        }
+        self.probes = probes;
+    }
+
     fn visit_block_mut(&mut self, block: &mut Block) {
         let mut stmts = Vec::with_capacity(block.stmts.len());
         for mut stmt in std::mem::take(&mut block.stmts) {

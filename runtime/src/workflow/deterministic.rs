@@ -122,6 +122,29 @@ pub mod probe {
     /// there is global state, where a local one would be the code's own.
     pub struct Static;
 
+    /// The value of a `Type::now()` call: a `SystemTime` there is a wall
+    /// clock read, where elsewhere it may be `ctx.now()`'s.
+    pub struct NowCall;
+
+    /// A probe of a `Type::now()` call's value.
+    pub fn of_now_call<T: ?Sized>(_: &T) -> Probe<T, NowCall> {
+        Probe::new()
+    }
+
+    impl Kind for Probe<std::time::SystemTime, NowCall> {
+        type Kind = WallClock;
+        fn __weft_kind(&self) -> WallClock {
+            WallClock
+        }
+    }
+
+    impl Kind for Probe<std::time::Instant, NowCall> {
+        type Kind = WallClock;
+        fn __weft_kind(&self) -> WallClock {
+            WallClock
+        }
+    }
+
     /// A probe of a static's type.
     pub fn of_static<T: ?Sized>(_: &T) -> Probe<T, Static> {
         Probe::new()
@@ -215,7 +238,7 @@ pub mod probe {
 
     /// Not a [`WallClock`].
     #[diagnostic::on_unimplemented(
-        message = "this value is a `std::time::Instant`, a wall-clock reading that differs on replay; use `ctx.now()`, the time recorded in the workflow's history",
+        message = "this value is a wall-clock reading (`std::time::Instant`, or `SystemTime::now()` under another name) that differs on replay; use `ctx.now()`, the time recorded in the workflow's history",
         label = "wall clock in workflow code"
     )]
     pub trait NotWallClock {}

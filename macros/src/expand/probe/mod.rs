@@ -36,6 +36,7 @@ enum Context {
     Value,
     Static,
     FsReceiver,
+    NowCall,
 }
 
 /// `refuse((&of(&value)).__weft_kind())`. The call's opening tokens carry
@@ -57,6 +58,7 @@ fn probe_spanned(value: &TokenStream, at: &TokenStream, context: Context) -> Tok
         Context::Value => quote_spanned!(first=> ::weft::__private::probe::of),
         Context::Static => quote_spanned!(first=> ::weft::__private::probe::of_static),
         Context::FsReceiver => quote_spanned!(first=> ::weft::__private::probe::of_fs_receiver),
+        Context::NowCall => quote_spanned!(first=> ::weft::__private::probe::of_now_call),
     };
     let mut args = Group::new(Delimiter::Parenthesis, TokenStream::new());
     args.set_span(last);
@@ -149,7 +151,30 @@ const TRAITS: &[&str] = &[
     "Extend",
 ];
 
-/// `Type::assoc(..)`, possibly behind `?`, `.unwrap()` or `.expect(..)`:
+/// Associated fns that return `Self` (or `Result<Self, _>`) by
+/// convention, so the probe never meets a type still to be inferred.
+const CONSTRUCTORS: &[&str] = &[
+    "new",
+    "default",
+    "now",
+    "now_utc",
+    "open",
+    "create",
+    "create_new",
+    "options",
+    "current",
+    "try_current",
+    "connect",
+    "bind",
+    "spawn",
+    "build",
+    "with_capacity",
+    "with_hasher",
+    "from",
+    "from_iter",
+];
+
+/// `Type::new(..)` (see [`CONSTRUCTORS`]), possibly behind `?`, `.unwrap()` or `.expect(..)`:
 /// its type is known once the call is resolved.
 fn constructed(expr: &Expr) -> bool {
     match expr {
@@ -164,6 +189,9 @@ fn constructed(expr: &Expr) -> bool {
             Expr::Path(path) if path.qself.is_none() => {
                 let segs = &path.path.segments;
                 segs.len() >= 2
+                    && segs
+                        .last()
+                        .is_some_and(|f| CONSTRUCTORS.contains(&f.ident.to_string().as_str()))
                     && segs.iter().rev().nth(1).is_some_and(|ty| {
                         let name = ty.ident.to_string();
                         name.starts_with(|c: char| c.is_ascii_uppercase())
@@ -192,7 +220,7 @@ pub fn now_call(call: &ExprCall) -> Option<Expr> {
     }
     let span = call.span();
     let value = quote_spanned!(span=> __weft_value);
-    let probe = probe_spanned(&value, &call.to_token_stream(), Context::Value);
+    let probe = probe_spanned(&value, &call.to_token_stream(), Context::NowCall);
     Some(parse_quote_spanned! {span=> {
         let __weft_value = #call;
         #probe

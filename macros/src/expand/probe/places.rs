@@ -103,6 +103,10 @@ impl<'a> Finder<'a> {
 
 impl<'ast> Visit<'ast> for Finder<'_> {
     fn visit_expr_method_call(&mut self, call: &'ast ExprMethodCall) {
+        if call.method == "side_effect" {
+            // Its closure may read anything: the value is recorded once.
+            return self.visit_expr(&call.receiver);
+        }
         let receiver = peel(&call.receiver);
         if is_place(receiver) {
             match root_expr(receiver) {

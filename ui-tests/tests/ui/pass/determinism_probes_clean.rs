@@ -2,7 +2,8 @@
 //! where `Result`, `Ok`, `Option`, `Box`, `core`, `std` and `weft` mean
 //! something else: plain statics and consts, a user type with a `now()`,
 //! paths that do no I/O, bindings of every shape, `for` loops over places,
-//! a local `macro_rules!`, and probes in sync handlers and helpers.
+//! a local `macro_rules!`, a file-system read inside `ctx.side_effect`,
+//! and probes in sync handlers and helpers.
 
 #![deny(warnings)]
 
@@ -70,10 +71,15 @@ mod shadowed {
             }
             let (a, b) = (1_u64, 2_u64);
             let _ = ctx.sleep(Duration::from_millis(1)).await;
+            // Recorded once: the closure may read the file system.
+            let there: bool = ctx
+                .side_effect(|| ::std::path::Path::new("config.toml").exists())
+                .await;
             let text = label(&words);
             ::core::result::Result::Ok(
                 double!(n) + tick.0 + name + u64::from(limit) + greeting + total + a + b
-                    + text.len() as u64,
+                    + text.len() as u64
+                    + u64::from(there),
             )
         }
 
