@@ -147,7 +147,8 @@ fn clock_or_random(segs: &[&str], call: bool) -> Option<Denied> {
         [.., "new_v4" | "now_v7" | "now_v6" | "now_v1" | "new_v7"]
         | [.., "Ulid", "new" | "generate"]
         | [.., "ObjectId", "new"]
-        | ["cuid" | "cuid2" | "xid" | "ulid", ..] => Denied::Uuid,
+        | ["cuid" | "cuid2", ..]
+        | ["xid", "new"] => Denied::Uuid,
         _ => return None,
     };
     Some(denied)
@@ -180,7 +181,6 @@ fn threads(segs: &[&str]) -> Option<Denied> {
         | [.., "spawn_blocking" | "block_in_place"] => Denied::TaskSpawn,
         [.., "block_on"] => Denied::BlockOn,
         [.., "Handle", "current" | "try_current"]
-        | [.., "Runtime", "new"]
         | [.., "new_multi_thread" | "new_current_thread"]
         | ["tokio", "runtime", ..] => Denied::Runtime,
         _ => return None,
@@ -198,7 +198,16 @@ fn io(segs: &[&str], call: bool) -> Option<Denied> {
         ["TcpStream", "connect"] | ["TcpListener" | "UdpSocket", "bind"] => Denied::Net,
         ["dotenv" | "dotenvy", ..] => Denied::Env,
         ["tempfile", ..] => Denied::Fs,
-        ["reqwest" | "ureq" | "hyper" | "surf", ..] => Denied::Net,
+        [
+            "reqwest",
+            "get" | "Client" | "ClientBuilder" | "blocking",
+            ..,
+        ]
+        | [
+            "ureq",
+            "get" | "post" | "put" | "delete" | "head" | "request" | "agent" | "Agent",
+            ..,
+        ] => Denied::Net,
         _ => return std_module(segs),
     };
     Some(denied)
