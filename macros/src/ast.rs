@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::{
     Attribute, FnArg, GenericArgument, Ident, ImplItem, ImplItemFn, ItemFn, ItemImpl, LitStr, Pat,
-    PathArguments, ReturnType, Signature, Type,
+    PathArguments, ReceiverKind, ReturnType, Safety, Signature, Type,
 };
 
 use crate::attr::{self, Marker, MarkerArgs};
@@ -344,7 +344,7 @@ pub fn fn_header(sig: &Signature, what: &str, errors: &mut Errors) {
     if let Some(token) = &sig.constness {
         errors.spanned(token, format!("{what} cannot be `const`"));
     }
-    if let Some(token) = &sig.unsafety {
+    if let Safety::Unsafe(token) = &sig.safety {
         errors.spanned(token, format!("{what} cannot be `unsafe`"));
     }
     if let Some(abi) = &sig.abi {
@@ -366,7 +366,7 @@ pub fn fn_header(sig: &Signature, what: &str, errors: &mut Errors) {
 
 /// Rejects trait impls and generic impl blocks.
 fn impl_header(item: &ItemImpl, attr: Symbol, errors: &mut Errors) {
-    if let Some((_, path, _)) = &item.trait_ {
+    if let Some((path, _)) = &item.trait_ {
         errors.spanned(
             path,
             format!("#[{attr}] goes on an inherent impl block (`impl MyType {{ .. }}`), not a trait impl"),
@@ -461,8 +461,9 @@ pub fn last_segment_is(ty: &Type, name: Symbol) -> bool {
 
 /// Whether a method's receiver is exactly `&self`.
 pub fn is_ref_self(sig: &Signature) -> bool {
-    sig.receiver()
-        .is_some_and(|r| r.reference.is_some() && r.mutability.is_none() && r.colon_token.is_none())
+    sig.receiver().is_some_and(|r| {
+        r.mutability.is_none() && matches!(r.kind, ReceiverKind::Reference(_, _, None))
+    })
 }
 
 /// Removes the attributes an impl item carries that match `pred`.

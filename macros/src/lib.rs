@@ -197,25 +197,31 @@ pub fn validator(_args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # What workflow code is checked for
 ///
-/// In the `#[run]` fn, in `#[weft::deterministic]` fns and in every `async`
-/// block and closure inside them, each `.await` must await a
-/// `Deterministic` future: weft's activities, timers, `join`/`join_all`,
-/// `select!`, `ctx.spawn(..)`, another marked helper, or a future passed
-/// through the loudly named `weft::i_promise_this_is_deterministic`. Each
-/// `async { .. }` block there is vouched for once its awaits are checked, so
-/// it may be passed to `ctx.spawn(..)` or `join`. The futures of async
-/// *closures* are not vouched for (their bodies' awaits are still checked):
-/// to pass one around, use an async block or a marked helper instead.
+/// In every method of a `#[workflow]` impl block, in
+/// `#[weft::deterministic]` fns and in every `async` block and closure inside
+/// them, each `.await` must await a `Deterministic` future: weft's
+/// activities, timers, `join`/`join_all`, `select!`, `ctx.spawn(..)`,
+/// another marked helper, those pinned (`Box::pin`, `pin!`) or joined by
+/// `futures::future::join_all`, or a future passed through the loudly named
+/// `weft::i_promise_this_is_deterministic`. Each `async { .. }` block there
+/// is vouched for once its awaits are checked, so it may be passed to
+/// `ctx.spawn(..)` or `join`; so is each call of an async closure bound by
+/// `let` in the same fn. An async closure passed elsewhere is not: use an
+/// async block or a marked helper instead.
 ///
-/// A syntax check rejects wall clocks, randomness, UUID v4/v7, threads,
-/// `tokio::spawn`, `block_on`, env, fs, net and process access,
-/// `tokio::select!`/`futures::select!`/`join!`, `HashMap`/`HashSet` with the
-/// default hasher, `static mut`, `thread_local!` and global atomics, each
-/// with the fix in its message. The check matches paths as written: it sees
-/// `SystemTime::now()` after an import, but not a renamed import. Inside
-/// macros it sees the arguments of the formatting, assertion and logging
-/// macros and of weft's own; any other macro containing an `.await` or a
-/// rejected call is an error.
+/// A syntax check rejects wall clocks (and `.elapsed()`), randomness,
+/// `RandomState`, new UUIDs, threads, `tokio::spawn`, runtime handles,
+/// `block_on`, env, fs, net, process and stdin access,
+/// `tokio::select!`/`futures::select!`/`join!`, `std::collections::HashMap`
+/// with the default hasher, `static mut` and `thread_local!`, each with the
+/// fix in its message. It matches paths as written. Type probes, checked
+/// after name resolution, refuse the values that syntax cannot name: state
+/// fields, bindings and method receivers whose type is a randomly hashed
+/// map, an `Instant`, an I/O or thread handle, and statics that are cells
+/// or atomics, through `use` and type aliases. Inside macros the check sees
+/// the arguments of the formatting, assertion and logging macros and of
+/// weft's own, and the definition of a `macro_rules!` written in the fn;
+/// any other macro is an error, since what it expands to cannot be seen.
 #[proc_macro_attribute]
 pub fn deterministic(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::deterministic::attribute(args.into(), item.into()).into()

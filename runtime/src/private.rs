@@ -4,7 +4,7 @@
 pub use crate::activity::{Activity, ActivityGroup, ErasedActivity, Invoke};
 pub use crate::converter::{ConverterError, Payload, decode, encode};
 pub use crate::failure::Failure;
-pub use crate::workflow::deterministic::{checked, vouched};
+pub use crate::workflow::deterministic::{checked, probe, vouched};
 pub use crate::workflow::select::select_branch;
 pub use crate::workflow::{
     Deterministic, Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult,

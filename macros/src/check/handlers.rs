@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use syn::{FnArg, Ident, LitStr, Receiver, ReturnType, Signature, Type};
+use syn::{FnArg, Ident, LitStr, Receiver, ReceiverKind, ReturnType, Signature, Type};
 
 use crate::ast::{self, Handlers, Marked, QueryFn, SignalFn, UpdateFn, ValidatorFn, WorkflowImpl};
 use crate::attr::Marker;
@@ -321,10 +321,14 @@ fn receiver_and_params(
 
 /// `Some(is_mut)` for `&self` / `&mut self` (or `self: &Self` / `self: &mut Self`).
 fn receiver_mutability(receiver: &Receiver) -> Option<bool> {
-    match &*receiver.ty {
-        Type::Reference(reference) if is_self(&reference.elem) => {
-            Some(reference.mutability.is_some())
-        }
+    match &receiver.kind {
+        ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
+        ReceiverKind::Typed(_, ty) => match &**ty {
+            Type::Reference(reference) if is_self(&reference.elem) => {
+                Some(reference.mutability.is_some())
+            }
+            _ => None,
+        },
         _ => None,
     }
 }

@@ -5,6 +5,7 @@
 mod activity;
 pub mod deterministic;
 mod handlers;
+mod probe;
 mod stubs;
 mod workflow;
 
@@ -58,8 +59,12 @@ pub fn workflow(args: TokenStream, input: TokenStream) -> TokenStream {
         Item::Struct(item) => {
             let hint = "put `name = ..` on the #[workflow] impl block";
             attr::no_args(WORKFLOW, args, hint, &mut errors);
+            let before = errors.count();
             determinism::check_fields(&item.fields, &mut errors);
-            finish(errors, item)
+            // A field the syntax check refused is not reported twice.
+            let probes = (errors.count() == before)
+                .then(|| probe::fields(&item.ident, &item.generics, &item.fields));
+            finish(errors, quote!(#item #probes))
         }
         Item::Impl(item) => {
             let name = attr::name_args(WORKFLOW, args, &mut errors);

@@ -6,12 +6,11 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Ident, ItemImpl, LitStr, Type};
+use syn::{ItemImpl, LitStr, Type};
 
 use super::activity::resolve_self_type as resolve_self;
 use super::{deterministic, finish, handlers, payload_check, stubs};
 use crate::ast::{Handlers, InitFn, RunFn, WorkflowImpl};
-use crate::attr::Marker;
 use crate::check;
 use crate::ctxt::Errors;
 
@@ -25,19 +24,9 @@ pub fn impl_block(item: ItemImpl, name: Option<LitStr>, mut errors: Errors) -> T
     let shape = check::workflow(&model, &mut errors);
     let handlers = check::handlers(&model, &mut errors);
     let shape_ok = errors.is_empty();
-    // The run fn and the async handlers are workflow code: their awaits are
-    // checked and their async blocks vouched for.
-    let rewritten: Vec<Ident> = model
-        .marked
-        .iter()
-        .filter(|m| match m.marker {
-            Marker::Run => true,
-            Marker::Signal | Marker::Update => m.sig.asyncness.is_some(),
-            Marker::Init | Marker::Query | Marker::Validator => false,
-        })
-        .map(|m| m.sig.ident.clone())
-        .collect();
-    deterministic::workflow_methods(&mut model.item, &rewritten, &mut errors);
+    // Every method is workflow code: awaits checked, async blocks vouched
+    // for, values probed.
+    deterministic::workflow_methods(&mut model.item, &mut errors);
     match shape {
         Some((run, init)) if shape_ok => {
             let expanded = expand(&model, &run, init.as_ref(), &handlers);

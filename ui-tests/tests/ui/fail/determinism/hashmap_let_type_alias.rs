@@ -1,0 +1,21 @@
+use std::collections::HashMap;
+
+type Counts = HashMap<String, u32>;
+
+use weft::prelude::*;
+
+#[workflow]
+#[derive(Default)]
+struct Flow;
+
+#[workflow]
+impl Flow {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
+        let _ = ctx;
+        let _counts: Counts = Counts::default();
+        Ok(())
+    }
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+use tokio::runtime::Handle as Rt;
+
+use weft::prelude::*;
+
+#[workflow]
+#[derive(Default)]
+struct Flow;
+
+#[workflow]
+impl Flow {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
+        let _ = ctx;
+        let _rt = Rt::current();
+        Ok(())
+    }
+}
+
+fn main() {}

@@ -1,0 +1,19 @@
+use std::thread::Builder as Spawner;
+
+use weft::prelude::*;
+
+#[workflow]
+#[derive(Default)]
+struct Flow;
+
+#[workflow]
+impl Flow {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
+        let _ = ctx;
+        let _builder = Spawner::new();
+        Ok(())
+    }
+}
+
+fn main() {}

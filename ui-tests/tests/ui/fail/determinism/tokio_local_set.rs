@@ -1,0 +1,19 @@
+use tokio::task::LocalSet;
+
+use weft::prelude::*;
+
+#[workflow]
+#[derive(Default)]
+struct Flow;
+
+#[workflow]
+impl Flow {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
+        let _ = ctx;
+        let _set = LocalSet::new();
+        Ok(())
+    }
+}
+
+fn main() {}
