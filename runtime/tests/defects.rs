@@ -5,10 +5,15 @@
 
 mod support;
 
-use support::{env, within};
+use support::{env, names, within};
 
-use weft::ClientError;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use weft::backend::BackendError;
+use weft::failure::{RetryState, WorkflowFailureError};
 use weft::prelude::*;
+use weft::{ClientError, WorkflowHandle};
 
 const QUEUE: &str = "defects";
 
@@ -16,6 +21,20 @@ fn start_worker(client: &Client, build: impl FnOnce(&mut Worker)) -> weft::worke
     let mut w = Worker::new(client, QUEUE);
     build(&mut w);
     w.start().unwrap()
+}
+
+/// The failure a run ended with, as the client prints it (the whole chain).
+async fn run_failure<W: weft::Workflow>(h: &WorkflowHandle<W>) -> (WorkflowFailureError, String)
+where
+    W::Output: std::fmt::Debug,
+{
+    match within(h.result()).await {
+        Err(ClientError::Workflow(e)) => {
+            let text = format!("{e:#}");
+            (e, text)
+        }
+        other => panic!("expected the run to fail, got {other:?}"),
+    }
 }
 
 // ---------------------------------------------------------------------
@@ -120,6 +139,165 @@ both_stores! {
         assert_eq!(within(h.update::<i64>("add", &3)).await.unwrap(), 5);
         h.signal("finish", &()).await.unwrap();
         assert_eq!(within(h.result()).await.unwrap(), 5);
+        w.shutdown().await;
+    }
+}
+
+// ---------------------------------------------------------------------
+// NaN and infinities.
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct Reading {
+    sensor: String,
+    values: Vec<f64>,
+}
+
+#[activity]
+async fn halve(x: f64) -> Result<f64, ApplicationError> {
+    Ok(x / 2.0)
+}
+
+#[activity]
+async fn ratio(parts: (f64, f64)) -> Result<f64, ApplicationError> {
+    Ok(parts.0 / parts.1)
+}
+
+#[workflow]
+#[derive(Default)]
+struct Average;
+
+#[workflow]
+impl Average {
+    #[run]
+    async fn run(_ctx: WorkflowContext<Self>, r: Reading) -> WorkflowResult<f64> {
+        Ok(r.values.iter().sum::<f64>() / r.values.len() as f64)
+    }
+}
+
+/// Halves ten times its input: an infinity for a large enough input.
+#[workflow]
+#[derive(Default)]
+struct Scaling;
+
+#[workflow]
+impl Scaling {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, x: f64) -> WorkflowResult<f64> {
+        Ok(ctx
+            .activity(halve, x * 10.0)
+            .start_to_close_timeout(Duration::from_secs(60))
+            .await?)
+    }
+}
+
+#[workflow]
+#[derive(Default)]
+struct Dividing;
+
+#[workflow]
+impl Dividing {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, parts: (f64, f64)) -> WorkflowResult<f64> {
+        Ok(ctx
+            .activity(ratio, parts)
+            .start_to_close_timeout(Duration::from_secs(60))
+            .await?)
+    }
+}
+
+#[test]
+fn nan_and_infinities_are_refused_at_encoding_with_where_they_are() {
+    let err = weft::converter::encode(&f64::NAN).unwrap_err().to_string();
+    assert!(err.contains("NaN"), "{err}");
+    let reading = Reading {
+        sensor: "t1".into(),
+        values: vec![1.0, f64::NEG_INFINITY],
+    };
+    let err = weft::converter::encode(&reading).unwrap_err().to_string();
+    assert!(err.contains("-inf") && err.contains(".values[1]"), "{err}");
+    let err = weft::converter::encode(&Some(f32::INFINITY))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("inf"), "{err}");
+    // Null and finite values are as before.
+    let p = weft::converter::encode(&(None::<f64>, 1.5f64, "null")).unwrap();
+    assert_eq!(p.data, br#"[null,1.5,"null"]"#);
+    assert_eq!(weft::converter::encode(&()).unwrap().data, b"");
+}
+
+both_stores! {
+    // A NaN in a workflow's input was written as null; the run's first
+    // task then failed to decode it, for ever.
+    a_workflow_input_holding_nan_is_refused_by_the_client(sqlite) {
+        let env = env(sqlite).await;
+        let reading = Reading { sensor: "t1".into(), values: vec![1.0, f64::NAN] };
+        let err = env
+            .client
+            .start_workflow(Average::run, reading, WorkflowOptions::new("nan-input", QUEUE))
+            .await
+            .err()
+            .expect("the start is refused");
+        assert!(matches!(err, ClientError::Converter(_)), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("NaN") && text.contains(".values[1]"), "{text}");
+        // Nothing was started.
+        let described = env
+            .client
+            .workflow_handle::<Average>("nan-input", None)
+            .describe()
+            .await;
+        assert!(
+            matches!(described, Err(ClientError::Backend(BackendError::NotFound { .. }))),
+            "{described:?}"
+        );
+    }
+
+    // An infinite activity input was written as null: the activity was
+    // scheduled with a value nobody sent.
+    an_activity_input_holding_infinity_fails_the_call_unscheduled(sqlite) {
+        let env = env(sqlite).await;
+        let w = start_worker(&env.client, |w| {
+            w.register_workflow::<Scaling>().register_activity(halve);
+        });
+        let h = env
+            .client
+            .start_workflow(Scaling::run, f64::MAX, WorkflowOptions::new("inf-arg", QUEUE))
+            .await
+            .unwrap();
+        let (_, text) = run_failure(&h).await;
+        assert!(text.contains("InvalidActivityInput") && text.contains("inf"), "{text}");
+        let events = h.history().await.unwrap();
+        assert!(!names(&events).contains(&"ActivityTaskScheduled"), "{:?}", names(&events));
+        // A finite one goes through.
+        let h = env
+            .client
+            .start_workflow(Scaling::run, 1.5, WorkflowOptions::new("finite-arg", QUEUE))
+            .await
+            .unwrap();
+        assert_eq!(within(h.result()).await.unwrap(), 7.5);
+        w.shutdown().await;
+    }
+
+    // A NaN activity result was written as null, which the workflow could
+    // not decode: its task failed for ever.
+    an_activity_result_holding_nan_fails_the_activity(sqlite) {
+        let env = env(sqlite).await;
+        let w = start_worker(&env.client, |w| {
+            w.register_workflow::<Dividing>().register_activity(ratio);
+        });
+        let h = env
+            .client
+            .start_workflow(Dividing::run, (0.0, 0.0), WorkflowOptions::new("nan-result", QUEUE))
+            .await
+            .unwrap();
+        let (e, text) = run_failure(&h).await;
+        assert!(text.contains("NaN"), "{text}");
+        match &e.cause {
+            Failure::Activity(a) => {
+                assert_eq!((a.retry_state, a.attempt), (RetryState::NonRetryableFailure, 1), "{text}");
+            }
+            other => panic!("expected an activity error, got {other:?}"),
+        }
         w.shutdown().await;
     }
 }
