@@ -10,8 +10,9 @@ use support::{env, names, within};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use weft::backend::BackendError;
+use weft::backend::{BackendError, RunStatus};
 use weft::failure::{RetryState, WorkflowFailureError};
+use weft::history::EventAttributes;
 use weft::prelude::*;
 use weft::{ClientError, WorkflowHandle};
 
@@ -292,6 +293,132 @@ both_stores! {
             .unwrap();
         let (e, text) = run_failure(&h).await;
         assert!(text.contains("NaN"), "{text}");
+        match &e.cause {
+            Failure::Activity(a) => {
+                assert_eq!((a.retry_state, a.attempt), (RetryState::NonRetryableFailure, 1), "{text}");
+            }
+            other => panic!("expected an activity error, got {other:?}"),
+        }
+        w.shutdown().await;
+    }
+}
+
+// ---------------------------------------------------------------------
+// An activity result over the payload limit.
+
+#[activity]
+async fn big_report(megabytes: usize) -> Result<String, ApplicationError> {
+    Ok("x".repeat(megabytes * 1024 * 1024))
+}
+
+#[workflow]
+#[derive(Default)]
+struct Reporting;
+
+#[workflow]
+impl Reporting {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, megabytes: usize) -> WorkflowResult<usize> {
+        // Unlimited retries and a long attempt timeout: a refused result
+        // used to wait out each attempt, and retry for ever.
+        let report = ctx
+            .activity(big_report, megabytes)
+            .start_to_close_timeout(Duration::from_secs(600))
+            .await?;
+        Ok(report.len())
+    }
+}
+
+both_stores! {
+    // A result over the 2 MB limit was refused with only a worker
+    // warning: the attempt waited out its start-to-close timeout and was
+    // retried, for ever.
+    an_activity_result_over_the_limit_fails_the_attempt_at_once(sqlite) {
+        let env = env(sqlite).await;
+        let w = start_worker(&env.client, |w| {
+            w.register_workflow::<Reporting>().register_activity(big_report);
+        });
+        let h = env
+            .client
+            .start_workflow(Reporting::run, 3usize, WorkflowOptions::new("big", QUEUE))
+            .await
+            .unwrap();
+        let (e, text) = run_failure(&h).await;
+        let limit = 2 * 1024 * 1024;
+        assert!(text.contains("activity result"), "{text}");
+        assert!(text.contains(&format!("over the limit of {limit} bytes")), "{text}");
+        match &e.cause {
+            Failure::Activity(a) => {
+                assert_eq!((a.retry_state, a.attempt), (RetryState::NonRetryableFailure, 1), "{text}");
+                assert!(a.cause.is_non_retryable(), "{text}");
+            }
+            other => panic!("expected an activity error, got {other:?}"),
+        }
+        let events = h.history().await.unwrap();
+        let failed = events.iter().find_map(|ev| match &ev.attributes {
+            EventAttributes::ActivityTaskFailed { failure, retry_state, .. } => {
+                Some((format!("{failure}"), *retry_state))
+            }
+            _ => None,
+        });
+        let (failure, retry_state) = failed.expect("an ActivityTaskFailed event");
+        assert_eq!(retry_state, RetryState::NonRetryableFailure);
+        assert!(failure.contains(&format!("over the limit of {limit} bytes")), "{failure}");
+        assert_eq!(
+            h.describe().await.unwrap().status,
+            RunStatus::Failed
+        );
+        // A result under the limit still goes through.
+        let h = env
+            .client
+            .start_workflow(Reporting::run, 1usize, WorkflowOptions::new("small", QUEUE))
+            .await
+            .unwrap();
+        assert_eq!(within(h.result()).await.unwrap(), 1024 * 1024);
+        w.shutdown().await;
+    }
+}
+
+#[activity]
+async fn heavy_heartbeat(ctx: ActivityContext, megabytes: usize) -> Result<String, Failure> {
+    ctx.heartbeat(&"x".repeat(megabytes * 1024 * 1024))?;
+    // Until the engine answers a heartbeat with "stop".
+    ctx.cancelled().await;
+    Err(ctx.cancellation_error().into())
+}
+
+#[workflow]
+#[derive(Default)]
+struct Beating;
+
+#[workflow]
+impl Beating {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, megabytes: usize) -> WorkflowResult<String> {
+        Ok(ctx
+            .activity(heavy_heartbeat, megabytes)
+            .start_to_close_timeout(Duration::from_secs(600))
+            .heartbeat_timeout(Duration::from_secs(60))
+            .await?)
+    }
+}
+
+both_stores! {
+    // Heartbeat details over the limit were refused and the attempt ran
+    // on without a heartbeat, to time out and be retried.
+    heartbeat_details_over_the_limit_fail_the_attempt_at_once(sqlite) {
+        let env = env(sqlite).await;
+        let w = start_worker(&env.client, |w| {
+            w.register_workflow::<Beating>().register_activity(heavy_heartbeat);
+        });
+        let h = env
+            .client
+            .start_workflow(Beating::run, 3usize, WorkflowOptions::new("heavy", QUEUE))
+            .await
+            .unwrap();
+        let (e, text) = run_failure(&h).await;
+        assert!(text.contains("heartbeat details"), "{text}");
+        assert!(text.contains("over the limit of 2097152 bytes"), "{text}");
         match &e.cause {
             Failure::Activity(a) => {
                 assert_eq!((a.retry_state, a.attempt), (RetryState::NonRetryableFailure, 1), "{text}");
