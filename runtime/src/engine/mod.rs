@@ -49,7 +49,7 @@ use self::state::RunState;
 use self::writer::StoredRun;
 
 pub use self::clock::VirtualClock;
-pub use self::sqlite::{FORMAT_VERSION, SqliteStore};
+pub use self::sqlite::{APPLICATION_ID, FORMAT_VERSION, IntegrityCheck, OpenError, SqliteStore};
 pub use self::store::{ExecutionRow, ExecutionSummary, Loaded, MemoryStore, Store, StoreOp};
 
 /// Where the engine reads time and waits for it. Tests swap in a virtual clock.
