@@ -410,3 +410,30 @@ fn a_read_only_open_of_a_file_left_mid_write_says_it_needs_recovery() {
     let ro = SqliteStore::open_read_only(&left).unwrap();
     assert!(ro.list_executions().unwrap().is_empty());
 }
+
+// A closed store's file, unlinked while open, was still taken as owned for
+// a moment after its descriptor closed, long enough for a new file to get
+// its inode and be refused as "already in use".
+#[test]
+fn a_new_file_reusing_a_closed_stores_inode_is_not_taken_for_it() {
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(|| {
+                for _ in 0..100 {
+                    let dir = tempfile::tempdir().unwrap();
+                    let store = SqliteStore::open_with_check(
+                        dir.path().join("weft.db"),
+                        IntegrityCheck::Skip,
+                    );
+                    // The file goes while the store is open, as a test's
+                    // directory does when an engine outlives it.
+                    drop(dir);
+                    drop(store.unwrap());
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}

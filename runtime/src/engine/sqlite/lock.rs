@@ -105,14 +105,13 @@ impl FileLock {
 
 impl Drop for FileLock {
     fn drop(&mut self) {
-        // Let go of the file before another engine of this process may
-        // open it.
+        // Closing and forgetting the file are one step for `acquire`: once
+        // closed, an unlinked file's inode may be reused by a new file,
+        // which must not be taken for this one.
+        let mut owned = OWNED.lock().unwrap_or_else(PoisonError::into_inner);
         drop(self.file.take());
         if let Some(id) = self.id {
-            OWNED
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&id);
+            owned.remove(&id);
         }
     }
 }
