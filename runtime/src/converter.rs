@@ -114,6 +114,7 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Payload, ConverterErro
     if data.windows(4).any(|w| w == b"null")
         && let Some(found) = finite::find(value)
     {
+        tracing::warn!(type_name, at = %found.path, value = %found.value, "a value holding NaN or an infinity was not encoded");
         return Err(ConverterError::Encode {
             type_name,
             message: found.to_string(),

@@ -194,7 +194,9 @@ impl Engine {
         Ok(Engine { requests })
     }
 
-    /// Starts an engine with default options on the SQLite file at `path`.
+    /// Starts an engine with default options on the SQLite file at `path`
+    /// (which files it opens, and why it refuses others:
+    /// [`SqliteStore::open`]).
     pub async fn sqlite(path: impl AsRef<Path>) -> Result<Engine, BackendError> {
         Engine::start(SqliteStore::open(path)?, EngineOptions::default())
     }
