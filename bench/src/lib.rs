@@ -51,6 +51,7 @@ macro_rules! from_error {
 from_error! {
     weft::ClientError => "client",
     weft::backend::BackendError => "engine",
+    weft::engine::OpenError => "store",
     weft::worker::WorkerError => "worker",
     weft::replay::ReplayError => "replay",
     std::io::Error => "i/o",

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+mod finite;
+
 /// The metadata key that names a payload's encoding.
 pub const ENCODING_KEY: &str = "encoding";
 /// Encoding of a JSON payload.
@@ -98,11 +100,26 @@ pub enum ConverterError {
 }
 
 /// Encodes a value as a payload: `binary/null` for `()` and `None`, JSON otherwise.
+///
+/// A float that JSON cannot hold (NaN, an infinity) anywhere in the value
+/// is an error naming where it is: serde_json would write it as `null`,
+/// and the value would change on its way.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Payload, ConverterError> {
+    let type_name = std::any::type_name::<T>();
     let data = serde_json::to_vec(value).map_err(|e| ConverterError::Encode {
-        type_name: std::any::type_name::<T>(),
+        type_name,
         message: e.to_string(),
     })?;
+    // Only a `null` in the output can stand for a non-finite float.
+    if data.windows(4).any(|w| w == b"null")
+        && let Some(found) = finite::find(value)
+    {
+        tracing::warn!(type_name, at = %found.path, value = %found.value, "a value holding NaN or an infinity was not encoded");
+        return Err(ConverterError::Encode {
+            type_name,
+            message: found.to_string(),
+        });
+    }
     if data == b"null" {
         return Ok(Payload::with_encoding(ENCODING_NULL, Vec::new()));
     }

@@ -7,8 +7,8 @@ use std::time::SystemTime;
 use crate::backend::{
     ActivityTask, ActivityTaskResult, BackendError, HeartbeatResponse, TaskToken,
 };
-use crate::converter::Payload;
-use crate::failure::{CanceledError, Failure, RetryState, TimeoutError, TimeoutType};
+use crate::converter::{Payload, PayloadTooLarge};
+use crate::failure::{CanceledError, Failure, RetryState, ServerError, TimeoutError, TimeoutType};
 use crate::history::EventAttributes;
 
 use super::deadlines::{Deadline, later};
@@ -235,14 +235,24 @@ impl EngineTask {
         if token.incarnation != self.incarnation {
             return Ok(stop);
         }
-        self.options
-            .payload_limits
-            .check("heartbeat details", &details)?;
         let now = self.now();
         let key = RunKey {
             namespace: token.namespace.clone(),
             run_id: token.run_id.clone(),
         };
+        if !self.is_current(&key, token) {
+            return Ok(stop);
+        }
+        if let Err(too_large) = self
+            .options
+            .payload_limits
+            .check("heartbeat details", &details)
+        {
+            // Refusing only the heartbeat would leave the attempt to time
+            // out without one and be retried.
+            self.outcome_too_large(&key, token.task_id, too_large, now);
+            return Ok(stop);
+        }
         let Some(act) = self
             .runs
             .get_mut(&key)
@@ -250,9 +260,6 @@ impl EngineTask {
         else {
             return Ok(stop);
         };
-        if act.attempt != token.attempt || !matches!(act.phase, ActivityPhase::Started { .. }) {
-            return Ok(stop);
-        }
         act.last_heartbeat = Some(now);
         let cancel_requested = act.cancel_requested.is_some();
         if act.heartbeat_details != details {
@@ -274,23 +281,28 @@ impl EngineTask {
             namespace: token.namespace.clone(),
             run_id: token.run_id.clone(),
         };
-        let current = self
-            .runs
-            .get(&key)
-            .and_then(|r| r.state.activities.get(&token.task_id))
-            .is_some_and(|a| {
-                a.attempt == token.attempt && matches!(a.phase, ActivityPhase::Started { .. })
-            });
-        if !current {
+        if !self.is_current(&key, token) {
             return Err(task_not_found(
                 "the activity attempt is not the one started with this token",
             ));
         }
         let limits = self.options.payload_limits;
         let now = self.now();
+        let size = match &result {
+            ActivityTaskResult::Completed(payload) => limits.check("activity result", [payload]),
+            ActivityTaskResult::Failed(failure) => {
+                limits.check("activity failure details", failure_payloads(failure))
+            }
+            ActivityTaskResult::Canceled(details) => {
+                limits.check("activity cancellation details", details)
+            }
+        };
+        if let Err(too_large) = size {
+            self.outcome_too_large(&key, token.task_id, too_large, now);
+            return Ok(());
+        }
         match result {
             ActivityTaskResult::Completed(payload) => {
-                limits.check("activity result", [&payload])?;
                 self.close_activity(
                     &key,
                     token.task_id,
@@ -299,11 +311,9 @@ impl EngineTask {
                 );
             }
             ActivityTaskResult::Failed(failure) => {
-                limits.check("activity failure details", failure_payloads(&failure))?;
                 self.attempt_failed(&key, token.task_id, failure.truncated(), false, now);
             }
             ActivityTaskResult::Canceled(details) => {
-                limits.check("activity cancellation details", &details)?;
                 let requested = self
                     .runs
                     .get(&key)
@@ -333,6 +343,41 @@ impl EngineTask {
             }
         }
         Ok(())
+    }
+
+    /// Whether `token` names the attempt of its activity that is running.
+    fn is_current(&self, key: &RunKey, token: &TaskToken) -> bool {
+        self.runs
+            .get(key)
+            .and_then(|r| r.state.activities.get(&token.task_id))
+            .is_some_and(|a| {
+                a.attempt == token.attempt && matches!(a.phase, ActivityPhase::Started { .. })
+            })
+    }
+
+    /// An attempt reported more than a payload may hold (its result, its
+    /// failure's or cancellation's details, or a heartbeat's): it fails at
+    /// once, not retried, with the sizes in history, as Temporal fails it.
+    /// A retry would most likely report as much, and refusing the report
+    /// alone would leave the attempt to time out and retry for ever.
+    fn outcome_too_large(
+        &mut self,
+        key: &RunKey,
+        id: i64,
+        too_large: PayloadTooLarge,
+        now: SystemTime,
+    ) {
+        tracing::warn!(
+            run_id = %key.run_id,
+            scheduled_event_id = id,
+            error = %too_large,
+            "activity attempt over the payload limit; the activity fails without retries"
+        );
+        let failure = Failure::Server(ServerError {
+            message: format!("{too_large}; the activity fails without retries"),
+            non_retryable: true,
+        });
+        self.attempt_failed(key, id, failure, false, now);
     }
 
     /// An attempt failed or timed out: retry per policy (unless its

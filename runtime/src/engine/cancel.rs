@@ -48,7 +48,12 @@ impl EngineTask {
             req.run_id.as_deref(),
             &req.reason,
         )?;
-        let key = self.signal_target(&req.namespace, &req.workflow_id, req.run_id.as_deref())?;
+        let key = self.open_target(
+            &req.namespace,
+            &req.workflow_id,
+            req.run_id.as_deref(),
+            "cannot be cancelled",
+        )?;
         let now = self.now();
         let Some(run) = self.runs.get_mut(&key) else {
             return Err(BackendError::Store(format!(
@@ -82,7 +87,12 @@ impl EngineTask {
         self.options
             .payload_limits
             .check("termination details", &req.details)?;
-        let key = self.signal_target(&req.namespace, &req.workflow_id, req.run_id.as_deref())?;
+        let key = self.open_target(
+            &req.namespace,
+            &req.workflow_id,
+            req.run_id.as_deref(),
+            "cannot be terminated",
+        )?;
         let now = self.now();
         let Some(run) = self.runs.get_mut(&key) else {
             return Err(BackendError::Store(format!(

@@ -59,7 +59,7 @@ use self::state::RunState;
 use self::writer::StoredRun;
 
 pub use self::clock::VirtualClock;
-pub use self::sqlite::{FORMAT_VERSION, SqliteStore};
+pub use self::sqlite::{APPLICATION_ID, FORMAT_VERSION, IntegrityCheck, OpenError, SqliteStore};
 pub use self::store::{MemoryStore, Store};
 
 /// Where the engine reads time and waits for it. Tests swap in a virtual clock.
@@ -204,7 +204,9 @@ impl Engine {
         Ok(Engine { requests })
     }
 
-    /// Starts an engine with default options on the SQLite file at `path`.
+    /// Starts an engine with default options on the SQLite file at `path`
+    /// (which files it opens, and why it refuses others:
+    /// [`SqliteStore::open`]).
     pub async fn sqlite(path: impl AsRef<Path>) -> Result<Engine, BackendError> {
         Engine::start(SqliteStore::open(path)?, EngineOptions::default())
     }

@@ -67,6 +67,18 @@ impl EngineTask {
         workflow_id: &str,
         run_id: Option<&str>,
     ) -> Result<RunKey, BackendError> {
+        self.open_target(namespace, workflow_id, run_id, "takes no more signals")
+    }
+
+    /// The open run a request goes to, or `NotFound` saying why there is
+    /// none; for a closed run, "run .. is closed and {refusal}".
+    pub(super) fn open_target(
+        &self,
+        namespace: &str,
+        workflow_id: &str,
+        run_id: Option<&str>,
+        refusal: &str,
+    ) -> Result<RunKey, BackendError> {
         let not_found = |detail: Option<String>| BackendError::NotFound {
             workflow_id: workflow_id.to_string(),
             run_id: run_id.map(str::to_string),
@@ -92,7 +104,7 @@ impl EngineTask {
                 // was one of its runs), else unknown.
                 let closed = latest.is_some_and(|l| l.run_id == key.run_id);
                 Err(not_found(closed.then(|| {
-                    format!("run {} is closed and takes no more signals", key.run_id)
+                    format!("run {} is closed and {refusal}", key.run_id)
                 })))
             }
         }

@@ -1,22 +1,34 @@
 //! The SQLite store: the default, durable one.
 //!
-//! Owns the file format: the schema, its version (`PRAGMA user_version`) and
-//! the migrations that bring an older file up to date, plus the lock that
-//! lets only one process own a file. Durability settings are fixed here: WAL
-//! journal, `synchronous=FULL`, one transaction per commit.
+//! Owns the file format: the schema, its version (`PRAGMA user_version`),
+//! weft's `application_id`, and the migrations that bring an older file up
+//! to date; what a file must be to be opened (empty or weft's, undamaged:
+//! `check`); and the lock that lets one engine own a file (`lock`).
+//! Durability settings are fixed here: WAL journal, `synchronous=FULL`, one
+//! transaction per commit.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::path::{Path, PathBuf};
+mod check;
+mod lock;
+
+use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::backend::{BackendError, RunStatus};
 use crate::history::Event;
 
+use self::check::{Kind, check_integrity, classify};
+use self::lock::{FileLock, LockError};
 use super::store::{ExecutionRow, ExecutionSummary, Loaded, Store, StoreOp};
+
+pub use self::check::{IntegrityCheck, OpenError};
 
 /// The file format version this code writes.
 pub const FORMAT_VERSION: u32 = 2;
+
+/// weft's SQLite `application_id` ("weft" in ASCII), set in every file it
+/// writes, so a file is known for weft's before its tables are read.
+pub const APPLICATION_ID: i32 = 0x7765_6674;
 
 /// Migrations, in order: entry `i` takes a file from version `i` to `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -64,8 +76,9 @@ const MIGRATIONS: &[&str] = &[
 /// A SQLite file holding executions and histories.
 pub struct SqliteStore {
     conn: Connection,
-    /// Held for the store's life: the exclusive lock on `<path>.lock`.
-    _lock: Option<File>,
+    /// Held for the store's life; declared after `conn` so it is dropped
+    /// after it (see `lock` for why that order matters).
+    _lock: Option<FileLock>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -80,10 +93,23 @@ fn store_err(context: &str) -> impl Fn(rusqlite::Error) -> BackendError + '_ {
     move |e| BackendError::Store(format!("{context}: {e}"))
 }
 
-fn lock_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".lock");
-    PathBuf::from(name)
+impl From<OpenError> for BackendError {
+    /// The error and its causes, as text.
+    fn from(e: OpenError) -> Self {
+        BackendError::Store(error_chain(&e))
+    }
+}
+
+/// An error's message followed by its causes'.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn status_text(status: RunStatus) -> &'static str {
@@ -109,73 +135,101 @@ fn parse_status(text: &str) -> Result<RunStatus, BackendError> {
     }
 }
 
-fn user_version(conn: &Connection) -> Result<u32, BackendError> {
-    conn.query_row("PRAGMA user_version", [], |r| r.get::<_, u32>(0))
-        .map_err(store_err("reading the format version"))
+/// Logs a refused open: a user can cause it, and an engine's start may
+/// report it far from where it is read.
+fn logged<T>(path: &Path, result: Result<T, OpenError>) -> Result<T, OpenError> {
+    if let Err(e) = &result {
+        tracing::warn!(path = %path.display(), error = %error_chain(e), "database not opened");
+    }
+    result
 }
 
-fn refuse_newer(path: &Path, version: u32) -> Result<(), BackendError> {
-    if version > FORMAT_VERSION {
-        return Err(BackendError::Store(format!(
-            "{} has format version {version}, newer than this weft supports ({FORMAT_VERSION}); \
-             upgrade weft to open it",
-            path.display()
-        )));
+/// Refuses a file with no weft tables to read.
+fn weft_to_read(kind: Kind, path: &Path) -> Result<(), OpenError> {
+    match kind {
+        Kind::Weft { version, .. } if version > 0 => Ok(()),
+        _ => Err(OpenError::NotWeft {
+            path: path.to_path_buf(),
+            reason: "an empty file, with no weft tables yet".into(),
+        }),
     }
-    Ok(())
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the file at `path` for an engine, taking
-    /// the exclusive lock `<path>.lock` and migrating the format.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self, BackendError> {
+    /// Opens the file at `path` for an engine, creating it if there is
+    /// none: takes the file's exclusive lock, checks it for damage
+    /// ([`IntegrityCheck::Quick`]) and migrates its format.
+    ///
+    /// Only an empty file or one weft wrote is opened; anything else is
+    /// refused and left as it was ([`OpenError::NotWeft`]), as is a file
+    /// another engine owns through any path ([`OpenError::InUse`]), a
+    /// damaged one ([`OpenError::Damaged`]) and one of a newer format.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+        Self::open_with_check(path, IntegrityCheck::default())
+    }
+
+    /// [`SqliteStore::open`], checking the file for damage as `check` says.
+    pub fn open_with_check(
+        path: impl AsRef<Path>,
+        check: IntegrityCheck,
+    ) -> Result<Self, OpenError> {
         let path = path.as_ref();
-        let lock_file = lock_path(path);
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&lock_file)
-            .map_err(|e| {
-                BackendError::Store(format!(
-                    "cannot open lock file {}: {e}",
-                    lock_file.display()
-                ))
-            })?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(BackendError::Store(format!(
-                    "{} is already in use by another engine (lock {} is held)",
-                    path.display(),
-                    lock_file.display()
-                )));
-            }
-            Err(TryLockError::Error(e)) => {
-                return Err(BackendError::Store(format!(
-                    "cannot lock {}: {e}",
-                    lock_file.display()
-                )));
-            }
+        logged(path, Self::open_inner(path, check))
+    }
+
+    fn open_inner(path: &Path, check: IntegrityCheck) -> Result<Self, OpenError> {
+        let lock = FileLock::acquire(path).map_err(|e| match e {
+            LockError::InUse => OpenError::InUse {
+                path: path.to_path_buf(),
+            },
+            LockError::Io(path, source) => OpenError::Io { path, source },
+        })?;
+        if let Some(links) = lock::link_count(path).filter(|&n| n > 1) {
+            tracing::warn!(
+                path = %path.display(),
+                links,
+                "the database file has several names (hard links); SQLite keeps its \
+                 write-ahead log beside the name it was opened by, so always open it by one name"
+            );
         }
-        let mut conn = Connection::open(path)
-            .map_err(|e| BackendError::Store(format!("cannot open {}: {e}", path.display())))?;
-        let version = user_version(&conn)?;
-        refuse_newer(path, version)?;
+        let mut conn = Connection::open(path).map_err(OpenError::sqlite(path, "opening"))?;
+        // Nothing is written before the file is known to be empty or weft's.
+        let kind = classify(&conn, path)?;
+        if kind != Kind::Empty {
+            check_integrity(&conn, path, check, lock.database())?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(store_err("setting WAL journal mode"))?;
+            .map_err(OpenError::sqlite(path, "setting WAL journal mode"))?;
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(store_err("setting synchronous=FULL"))?;
+            .map_err(OpenError::sqlite(path, "setting synchronous=FULL"))?;
+        let (version, mut has_id) = match kind {
+            Kind::Empty => (0, false),
+            Kind::Weft { version, has_id } => (version, has_id),
+        };
         for (from, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let to = from + 1;
-            let tx = conn
-                .transaction()
-                .map_err(store_err("starting a migration"))?;
-            tx.execute_batch(sql)
-                .map_err(|e| BackendError::Store(format!("migration to version {to}: {e}")))?;
+            let migrate = |e| OpenError::Sqlite {
+                path: path.to_path_buf(),
+                action: match to {
+                    1 => "creating the tables (format version 1)",
+                    2 => "migrating to format version 2",
+                    _ => "migrating to a newer format version",
+                },
+                source: e,
+            };
+            let tx = conn.transaction().map_err(&migrate)?;
+            tx.execute_batch(sql).map_err(&migrate)?;
             tx.pragma_update(None, "user_version", to)
-                .map_err(store_err("recording the format version"))?;
-            tx.commit().map_err(store_err("committing a migration"))?;
+                .map_err(&migrate)?;
+            tx.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(&migrate)?;
+            tx.commit().map_err(&migrate)?;
+            has_id = true;
+        }
+        if !has_id {
+            // A file from before weft set its application id.
+            conn.pragma_update(None, "application_id", APPLICATION_ID)
+                .map_err(OpenError::sqlite(path, "recording weft's application id"))?;
         }
         Ok(SqliteStore {
             conn,
@@ -184,22 +238,38 @@ impl SqliteStore {
     }
 
     /// Opens the file for reading only, without the lock, for tools that
-    /// inspect a file an engine may be using.
-    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, BackendError> {
+    /// inspect a file an engine may be using. Refuses a file that is not
+    /// weft's (an empty one included), and one a stopped process left in
+    /// need of recovery ([`OpenError::NeedsRecovery`]), which a read-only
+    /// open cannot do.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         let path = path.as_ref();
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| BackendError::Store(format!("cannot open {}: {e}", path.display())))?;
-        let version = user_version(&conn)?;
-        refuse_newer(path, version)?;
-        if version == 0 {
-            return Err(BackendError::Store(format!(
-                "{} is not a weft database (no format version)",
-                path.display()
-            )));
+        logged(path, Self::open_read_only_inner(path))
+    }
+
+    fn open_read_only_inner(path: &Path) -> Result<Self, OpenError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        // A read-only connection to a file in WAL mode creates the log and
+        // its index beside it and leaves them: a file that may not be
+        // weft's is first read as immutable, which creates nothing. That
+        // reads the file alone, right only while no log or journal beside
+        // it holds pages the file lacks.
+        let beside = |suffix: &str| {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            Path::new(&name).exists()
+        };
+        if !beside("-wal")
+            && !beside("-journal")
+            && let Some(uri) = check::immutable_uri(path)
+        {
+            let probe = Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                .map_err(OpenError::sqlite(path, "opening"))?;
+            weft_to_read(classify(&probe, path)?, path)?;
         }
+        let conn =
+            Connection::open_with_flags(path, flags).map_err(OpenError::sqlite(path, "opening"))?;
+        weft_to_read(classify(&conn, path)?, path)?;
         Ok(SqliteStore { conn, _lock: None })
     }
 

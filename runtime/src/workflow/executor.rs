@@ -198,10 +198,17 @@ impl<W: Workflow> Machine<W> {
                 .push(Command::UpdateResponse { id, response });
         };
         if run_validator {
-            let rejection = match ctx.state(|s| W::validate(s, name, input)) {
-                None => Some(unknown_update::<W>(name)),
-                Some(Err(failure)) => Some(failure),
-                Some(Ok(())) => None,
+            // A validator only reads state, so its panic rejects the
+            // update instead of failing the task (which would hold this
+            // and every later update of the run).
+            let validated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                ctx.state(|s| W::validate(s, name, input))
+            }));
+            let rejection = match validated {
+                Err(panic) => Some(validator_panicked::<W>(name, panic.as_ref())),
+                Ok(None) => Some(unknown_update::<W>(name)),
+                Ok(Some(Err(failure))) => Some(failure),
+                Ok(Some(Ok(()))) => None,
             };
             if let Some(failure) = rejection {
                 respond(
@@ -438,6 +445,16 @@ fn is_cancellation(failure: &Failure) -> bool {
 /// Whether a run's error is the marker `ctx.continue_as_new` returned.
 fn is_continue_as_new(failure: &Failure) -> bool {
     matches!(failure, Failure::Application(e) if e.type_name == super::context::CONTINUE_AS_NEW_TYPE)
+}
+
+fn validator_panicked<W: Workflow>(name: &str, panic: &(dyn std::any::Any + Send)) -> Failure {
+    let message = crate::panic::message(panic);
+    tracing::warn!(workflow_type = W::NAME, update = name, %message, "update validator panicked; the update is rejected");
+    ApplicationError::new(format!(
+        "the validator of update {name:?} panicked: {message}"
+    ))
+    .with_type("Panic")
+    .into()
 }
 
 fn unknown_update<W: Workflow>(name: &str) -> Failure {

@@ -101,15 +101,17 @@ async fn payload_limits_refused(sqlite: bool) {
     assert!(err.to_string().contains("workflow input is"), "{err}");
     run_with_activity(e, quick_retries()).await;
     let a = poll_act(e).await;
-    let err = e
-        .complete_activity_task(a.token.clone(), ActivityTaskResult::Completed(big.clone()))
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("activity result"), "{err}");
-    e.complete_activity_task(a.token, ActivityTaskResult::Completed(encode(&1).unwrap()))
+    // An oversized result fails its attempt at once, without retries.
+    e.complete_activity_task(a.token.clone(), ActivityTaskResult::Completed(big.clone()))
         .await
         .unwrap();
+    let err = e
+        .complete_activity_task(a.token, ActivityTaskResult::Completed(encode(&1).unwrap()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, BackendError::TaskNotFound(_)), "{err}");
     let t = poll_wft(e).await;
+    assert!(names(&t.events).contains(&"ActivityTaskFailed"));
     let err = complete(e, &t, vec![Command::CompleteWorkflow { result: big }])
         .await
         .unwrap_err();
