@@ -206,47 +206,98 @@ impl PayloadLimits {
     }
 }
 
+/// Payload bytes: base64 text in human-readable formats (exported JSON
+/// histories, which other tools read), raw bytes in the engine's binary
+/// store encoding.
 mod b64 {
     use base64::Engine as _;
     use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::de::{self, SeqAccess, Visitor};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
+        if s.is_human_readable() {
+            s.serialize_str(&STANDARD.encode(bytes))
+        } else {
+            s.serialize_bytes(bytes)
+        }
     }
 
+    /// Reads either spelling: base64 text or raw bytes. (The format's
+    /// `is_human_readable` does not survive serde's buffering of flattened
+    /// and tagged content, so the value itself decides.)
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let text = String::deserialize(d)?;
-        STANDARD.decode(text).map_err(serde::de::Error::custom)
+        d.deserialize_any(BytesVisitor)
+    }
+
+    /// Bytes as the binary encoding writes them.
+    pub struct Bytes<'a>(pub &'a [u8]);
+
+    impl Serialize for Bytes<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            serialize(self.0, s)
+        }
+    }
+
+    /// Bytes as the binary encoding reads them back.
+    pub struct ByteBuf(pub Vec<u8>);
+
+    impl<'de> Deserialize<'de> for ByteBuf {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            deserialize(d).map(ByteBuf)
+        }
+    }
+
+    struct BytesVisitor;
+
+    impl<'de> Visitor<'de> for BytesVisitor {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("base64 text or bytes")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
+            STANDARD.decode(v).map_err(E::custom)
+        }
+
+        fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+            Ok(v.to_vec())
+        }
+
+        fn visit_byte_buf<E: de::Error>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+            Ok(v)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+            while let Some(b) = seq.next_element::<u8>()? {
+                out.push(b);
+            }
+            Ok(out)
+        }
     }
 }
 
 mod b64_map {
     use std::collections::BTreeMap;
 
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::b64::{ByteBuf, Bytes};
 
     pub fn serialize<S: Serializer>(
         map: &BTreeMap<String, Vec<u8>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {
-        s.collect_map(map.iter().map(|(k, v)| (k, STANDARD.encode(v))))
+        s.collect_map(map.iter().map(|(k, v)| (k, Bytes(v))))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<BTreeMap<String, Vec<u8>>, D::Error> {
-        let raw = BTreeMap::<String, String>::deserialize(d)?;
-        raw.into_iter()
-            .map(|(k, v)| {
-                STANDARD
-                    .decode(v)
-                    .map(|bytes| (k, bytes))
-                    .map_err(serde::de::Error::custom)
-            })
-            .collect()
+        let map = BTreeMap::<String, ByteBuf>::deserialize(d)?;
+        Ok(map.into_iter().map(|(k, v)| (k, v.0)).collect())
     }
 }
 

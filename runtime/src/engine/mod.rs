@@ -19,6 +19,7 @@ mod clock;
 mod completion;
 mod deadlines;
 mod effects;
+mod encoding;
 mod engine_task;
 mod open_run;
 mod queries;
@@ -502,10 +503,7 @@ impl Backend for Engine {
             let run = stored(&target, rx).await?;
             run.events
                 .iter()
-                .map(|data| {
-                    serde_json::from_slice(data)
-                        .map_err(|e| BackendError::Store(format!("undecodable event: {e}")))
-                })
+                .map(|data| encoding::event(data))
                 .collect()
         })
     }

@@ -103,7 +103,7 @@ fn sync_rows<K: Ord + Clone, V: Clone + Serialize>(
     put: impl Fn(&K, Vec<u8>) -> StoreOp,
     delete: impl Fn(&K) -> StoreOp,
     ops: &mut Vec<StoreOp>,
-) -> Result<(), serde_json::Error> {
+) -> Result<(), String> {
     stored.retain(|key, _| {
         let kept = current.contains_key(key);
         if !kept {
@@ -115,7 +115,7 @@ fn sync_rows<K: Ord + Clone, V: Clone + Serialize>(
         if stored.get(key).is_some_and(|old| same(value, old)) {
             continue;
         }
-        ops.push(put(key, serde_json::to_vec(value)?));
+        ops.push(put(key, super::encoding::to_bytes(value)?));
         stored.insert(key.clone(), value.clone());
     }
     Ok(())
@@ -134,7 +134,7 @@ pub(crate) fn append(
         event_time: time,
         attributes,
     };
-    match serde_json::to_vec(&event) {
+    match super::encoding::to_bytes(&event) {
         Ok(data) => {
             run.state.history_size_bytes = run
                 .state

@@ -66,7 +66,7 @@ impl EngineTask {
             .events(&state.namespace, &state.run_id, state.events_since)?
             .iter()
             .map(|data| {
-                serde_json::from_slice::<Event>(data).map_err(|e| {
+                super::encoding::from_bytes::<Event>(data).map_err(|e| {
                     BackendError::Store(format!("undecodable event of run {}: {e}", key.run_id))
                 })
             })

@@ -24,7 +24,7 @@ use super::store::{ExecutionRow, ExecutionSummary, Loaded, Store, StoreOp};
 pub use self::check::{IntegrityCheck, OpenError};
 
 /// The file format version this code writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// weft's SQLite `application_id` ("weft" in ASCII), set in every file it
 /// writes, so a file is known for weft's before its tables are read.
@@ -70,6 +70,11 @@ const MIGRATIONS: &[&str] = &[
         data      BLOB NOT NULL,
         PRIMARY KEY (namespace, run_id, update_id)
     ) WITHOUT ROWID;
+",
+    "
+    -- Version 3: rows are written in MessagePack (see the engine's
+    -- encoding). Rows of older versions, JSON, are read as they are and
+    -- rewritten when their run is next written; the schema is unchanged.
 ",
 ];
 
@@ -213,6 +218,7 @@ impl SqliteStore {
                 action: match to {
                     1 => "creating the tables (format version 1)",
                     2 => "migrating to format version 2",
+                    3 => "migrating to format version 3",
                     _ => "migrating to a newer format version",
                 },
                 source: e,
@@ -312,10 +318,7 @@ impl SqliteStore {
     pub fn history(&self, namespace: &str, run_id: &str) -> Result<Vec<Event>, BackendError> {
         self.read_events(namespace, run_id, 1)?
             .iter()
-            .map(|data| {
-                serde_json::from_slice(data)
-                    .map_err(|e| BackendError::Store(format!("undecodable event: {e}")))
-            })
+            .map(|data| super::encoding::event(data))
             .collect()
     }
 

@@ -365,7 +365,7 @@ impl RunState {
     }
 
     pub fn to_row(&self) -> Result<ExecutionRow, String> {
-        let state = serde_json::to_vec(self)
+        let state = super::encoding::to_bytes(self)
             .map_err(|e| format!("cannot serialize the state of run {}: {e}", self.run_id))?;
         Ok(ExecutionRow {
             namespace: self.namespace.clone(),
@@ -378,7 +378,7 @@ impl RunState {
     }
 
     pub fn from_row(row: &ExecutionRow) -> Result<RunState, BackendError> {
-        serde_json::from_slice(&row.state).map_err(|e| {
+        super::encoding::from_bytes(&row.state).map_err(|e| {
             BackendError::Store(format!("undecodable state of run {}: {e}", row.run_id))
         })
     }
@@ -400,7 +400,7 @@ pub(crate) fn decode_rows<K: Ord + Clone + std::fmt::Display, V: serde::de::Dese
 ) -> Result<BTreeMap<K, V>, BackendError> {
     rows.iter()
         .map(|(key, data)| {
-            let value = serde_json::from_slice(data).map_err(|e| {
+            let value = super::encoding::from_bytes(data).map_err(|e| {
                 BackendError::Store(format!("undecodable {what} {key} of run {run_id}: {e}"))
             })?;
             Ok((key.clone(), value))
