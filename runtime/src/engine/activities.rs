@@ -203,8 +203,8 @@ impl EngineTask {
         }
         Some(ActivityTask {
             token: TaskToken {
-                namespace: key.namespace.clone(),
-                run_id: key.run_id.clone(),
+                namespace: key.namespace.to_string(),
+                run_id: key.run_id.to_string(),
                 task_id: id,
                 attempt,
                 incarnation,
@@ -236,9 +236,8 @@ impl EngineTask {
             return Ok(stop);
         }
         let now = self.now();
-        let key = RunKey {
-            namespace: token.namespace.clone(),
-            run_id: token.run_id.clone(),
+        let Some(key) = self.open_key(&token.namespace, &token.run_id) else {
+            return Ok(stop);
         };
         if !self.is_current(&key, token) {
             return Ok(stop);
@@ -277,9 +276,8 @@ impl EngineTask {
         if token.incarnation != self.incarnation {
             return Err(task_not_found("the token is from an earlier engine start"));
         }
-        let key = RunKey {
-            namespace: token.namespace.clone(),
-            run_id: token.run_id.clone(),
+        let Some(key) = self.open_key(&token.namespace, &token.run_id) else {
+            return Err(task_not_found("the run is not open"));
         };
         if !self.is_current(&key, token) {
             return Err(task_not_found(

@@ -54,7 +54,7 @@ impl EngineTask {
                 if !matches!(run.state.wft, WftState::Ready { .. }) {
                     return;
                 }
-                let queue = (key.namespace.clone(), run.state.task_queue.clone());
+                let queue = run.wft_queue.clone();
                 self.wft_queues
                     .entry(queue.clone())
                     .or_default()
@@ -73,7 +73,7 @@ impl EngineTask {
                 if act.attempt != attempt || act.phase != ActivityPhase::Scheduled {
                     return;
                 }
-                let queue = (key.namespace.clone(), act.task_queue.clone());
+                let queue = (key.namespace.clone(), act.task_queue.as_str().into());
                 self.act_queues
                     .entry(queue.clone())
                     .or_default()

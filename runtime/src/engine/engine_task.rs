@@ -29,7 +29,7 @@ use crate::backend::{BackendError, RunStatus};
 
 use super::deadlines::Deadlines;
 use super::effects::{Effect, fail_effect};
-use super::open_run::{Batch, Run};
+use super::open_run::{Batch, Runs};
 use super::queries::PendingQuery;
 use super::queues::{ActivityQueue, WftQueue};
 use super::requests::{QueueKey, Request};
@@ -50,22 +50,22 @@ pub(crate) struct EngineTask {
     pub(super) options: EngineOptions,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) incarnation: u64,
-    pub(super) runs: HashMap<RunKey, Run>,
-    pub(super) latest: HashMap<(String, String), Latest>,
-    pub(super) wft_queues: HashMap<QueueKey, WftQueue>,
-    pub(super) act_queues: HashMap<QueueKey, ActivityQueue>,
+    pub(super) runs: Runs,
+    pub(super) latest: FastMap<(String, String), Latest>,
+    pub(super) wft_queues: FastMap<QueueKey, WftQueue>,
+    pub(super) act_queues: FastMap<QueueKey, ActivityQueue>,
     pub(super) deadlines: Deadlines,
     pub(super) batch: Batch,
     pub(super) effects: Vec<Effect>,
     /// Queries waiting for an answer, by query id.
-    pub(super) queries: HashMap<i64, PendingQuery>,
+    pub(super) queries: FastMap<i64, PendingQuery>,
     pub(super) next_query_id: i64,
     /// Queries waiting for a run's workflow task in flight to end.
     pub(super) parked_queries: BTreeMap<RunKey, Vec<i64>>,
     /// Queries ready to go out, per task queue (served before workflow tasks).
-    pub(super) query_queues: HashMap<QueueKey, VecDeque<i64>>,
+    pub(super) query_queues: FastMap<QueueKey, VecDeque<i64>>,
     /// Callers waiting for an update's outcome, by (run, update id).
-    pub(super) update_waiters: HashMap<(RunKey, String), Vec<super::queries::AnswerTx>>,
+    pub(super) update_waiters: FastMap<(RunKey, String), Vec<super::queries::AnswerTx>>,
     pub(super) in_flight: VecDeque<(u64, Vec<Effect>)>,
     pub(super) next_batch: u64,
     pub(super) writer: Option<std_mpsc::Sender<WriterMsg>>,
@@ -75,6 +75,10 @@ pub(crate) struct EngineTask {
     pub(super) shutdown_replies: Vec<oneshot::Sender<()>>,
     pub(super) finished: bool,
 }
+
+/// The engine's maps: keys are its own ids or the names requests carry,
+/// hashed with foldhash, which costs a fraction of std's SipHash.
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 pub(crate) fn random_u64() -> u64 {
     uuid::Uuid::new_v4().as_u64_pair().0
@@ -89,18 +93,18 @@ impl EngineTask {
             clock: options.clock.clone(),
             options,
             incarnation: random_u64(),
-            runs: HashMap::new(),
-            latest: HashMap::new(),
-            wft_queues: HashMap::new(),
-            act_queues: HashMap::new(),
+            runs: Runs::default(),
+            latest: FastMap::default(),
+            wft_queues: FastMap::default(),
+            act_queues: FastMap::default(),
             deadlines: Deadlines::default(),
             batch: Batch::default(),
             effects: Vec::new(),
-            queries: HashMap::new(),
+            queries: FastMap::default(),
             next_query_id: 0,
             parked_queries: BTreeMap::new(),
-            query_queues: HashMap::new(),
-            update_waiters: HashMap::new(),
+            query_queues: FastMap::default(),
+            update_waiters: FastMap::default(),
             in_flight: VecDeque::new(),
             next_batch: 0,
             writer: None,
@@ -267,6 +271,11 @@ impl EngineTask {
     }
 
     /// Fail-stop: nothing pending is acknowledged, nothing later is accepted.
+    /// The key of the open run `run_id` of `namespace`.
+    pub(super) fn open_key(&self, namespace: &str, run_id: &str) -> Option<RunKey> {
+        self.runs.find(namespace, run_id).map(|run| run.key.clone())
+    }
+
     pub(super) fn stop(&mut self, reason: String) {
         if self.stopped.is_some() {
             return;
@@ -293,7 +302,7 @@ impl EngineTask {
                 let _ = tx.send(Err(err()));
             }
         }
-        for (_, run) in self.runs.drain() {
+        for run in self.runs.drain() {
             for tx in run.waiters {
                 let _ = tx.send(Err(err()));
             }

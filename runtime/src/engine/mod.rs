@@ -334,7 +334,7 @@ impl Backend for Engine {
                     let run = stored(&target, rx).await?;
                     let state = RunState::from_stored(&run)?;
                     let item = queries::QueryItem {
-                        key: state.key(),
+                        key: state::RunKey::new(&state.namespace, &state.run_id),
                         workflow_id: state.workflow_id,
                         workflow_type: state.workflow_type,
                         task_queue: state.task_queue,
@@ -416,7 +416,7 @@ impl Backend for Engine {
         namespace: &'a str,
         task_queue: &'a str,
     ) -> BoxFuture<'a, Result<Option<WorkflowTask>, BackendError>> {
-        let queue = (namespace.to_string(), task_queue.to_string());
+        let queue = (namespace.into(), task_queue.into());
         Box::pin(self.poll(move |tx| Request::PollWorkflowTask(queue, tx)))
     }
 
@@ -446,7 +446,7 @@ impl Backend for Engine {
         namespace: &'a str,
         task_queue: &'a str,
     ) -> BoxFuture<'a, Result<Option<ActivityTask>, BackendError>> {
-        let queue = (namespace.to_string(), task_queue.to_string());
+        let queue = (namespace.into(), task_queue.into());
         Box::pin(self.poll(move |tx| Request::PollActivityTask(queue, tx)))
     }
 

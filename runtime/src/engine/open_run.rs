@@ -2,7 +2,8 @@
 //! task, who waits for its result, and how its changes become store ops
 //! (only the activity and update rows that changed are written).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -10,7 +11,7 @@ use serde::Serialize;
 use crate::backend::RunOutcome;
 use crate::history::{Event, EventAttributes};
 
-use super::requests::{Lookup, Tx};
+use super::requests::{Lookup, QueueKey, Tx};
 use super::state::{PendingActivity, RunKey, RunState};
 use super::store::StoreOp;
 use super::updates::UpdateRecord;
@@ -26,6 +27,10 @@ pub(crate) struct Batch {
 
 /// An open run in memory.
 pub(crate) struct Run {
+    /// The run's key, made once: every copy of it is a cheap clone.
+    pub key: RunKey,
+    /// The queue its workflow tasks go to, made once likewise.
+    pub wft_queue: QueueKey,
     pub state: RunState,
     /// Events with id >= `state.events_since`: the next workflow task's events.
     pub recent: Vec<Event>,
@@ -40,6 +45,11 @@ pub(crate) struct Run {
 impl Run {
     pub fn new(state: RunState, recent: Vec<Event>) -> Run {
         Run {
+            key: RunKey::new(&state.namespace, &state.run_id),
+            wft_queue: (
+                state.namespace.as_str().into(),
+                state.task_queue.as_str().into(),
+            ),
             state,
             recent,
             waiters: Vec::new(),
@@ -51,9 +61,9 @@ impl Run {
     /// The run's row, and the activity and update writes that bring the
     /// store up to date with memory.
     pub fn writes(&mut self, ops: &mut Vec<StoreOp>) -> Result<(), String> {
-        ops.push(StoreOp::PutExecution(self.state.to_row()?));
-        let namespace = &self.state.namespace;
-        let run_id = &self.state.run_id;
+        ops.push(StoreOp::PutExecution(self.state.to_row(&self.key)?));
+        let namespace = &self.key.namespace;
+        let run_id = &self.key.run_id;
         sync_rows(
             &mut self.stored_activities,
             &self.state.activities,
@@ -90,6 +100,62 @@ impl Run {
             ops,
         )
         .map_err(|e| format!("cannot serialize an update of run {run_id}: {e}"))
+    }
+}
+
+/// The open runs, by run id. Run ids are made by the engine and unique
+/// across namespaces; a lookup checks the namespace as well, so a key of
+/// another namespace finds nothing.
+#[derive(Default)]
+pub(crate) struct Runs {
+    map: HashMap<Arc<str>, Run, foldhash::fast::RandomState>,
+}
+
+impl Runs {
+    pub fn get(&self, key: &RunKey) -> Option<&Run> {
+        self.find(&key.namespace, &key.run_id)
+    }
+
+    pub fn get_mut(&mut self, key: &RunKey) -> Option<&mut Run> {
+        self.find_mut(&key.namespace, &key.run_id)
+    }
+
+    /// The open run `run_id` of `namespace`.
+    pub fn find(&self, namespace: &str, run_id: &str) -> Option<&Run> {
+        self.map
+            .get(run_id)
+            .filter(|r| &*r.key.namespace == namespace)
+    }
+
+    pub fn find_mut(&mut self, namespace: &str, run_id: &str) -> Option<&mut Run> {
+        self.map
+            .get_mut(run_id)
+            .filter(|r| &*r.key.namespace == namespace)
+    }
+
+    pub fn contains_key(&self, key: &RunKey) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn insert(&mut self, run: Run) {
+        self.map.insert(run.key.run_id.clone(), run);
+    }
+
+    pub fn remove(&mut self, key: &RunKey) -> Option<Run> {
+        self.get(key)?;
+        self.map.remove(&*key.run_id)
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Run> {
+        self.map.values()
+    }
+
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Run> {
+        self.map.values_mut()
+    }
+
+    pub fn drain(&mut self) -> impl Iterator<Item = Run> + '_ {
+        self.map.drain().map(|(_, run)| run)
     }
 }
 
@@ -141,8 +207,8 @@ pub(crate) fn append(
                 .history_size_bytes
                 .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
             batch.ops.push(StoreOp::AppendEvent {
-                namespace: run.state.namespace.clone(),
-                run_id: run.state.run_id.clone(),
+                namespace: run.key.namespace.clone(),
+                run_id: run.key.run_id.clone(),
                 event_id,
                 data,
             })
@@ -155,6 +221,6 @@ pub(crate) fn append(
     }
     run.state.next_event_id += 1;
     run.recent.push(event);
-    batch.dirty.insert(run.state.key());
+    batch.dirty.insert(run.key.clone());
     event_id
 }

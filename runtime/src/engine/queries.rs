@@ -151,7 +151,7 @@ impl EngineTask {
         }
         let queue = (
             pending.item.key.namespace.clone(),
-            pending.item.task_queue.clone(),
+            pending.item.task_queue.as_str().into(),
         );
         let line = self.query_queues.entry(queue.clone()).or_default();
         if front {
@@ -197,8 +197,8 @@ impl EngineTask {
             .arm(later(now, timeout), Deadline::QueryTimeout { id, delivery });
         Some(WorkflowTask {
             token: TaskToken {
-                namespace: key.namespace.clone(),
-                run_id: key.run_id.clone(),
+                namespace: key.namespace.to_string(),
+                run_id: key.run_id.to_string(),
                 task_id: id,
                 attempt: 0,
                 incarnation,
@@ -249,8 +249,8 @@ impl EngineTask {
         let known = token.incarnation == self.incarnation
             && self.queries.get(&token.task_id).is_some_and(|p| {
                 p.delivered
-                    && p.item.key.run_id == token.run_id
-                    && p.item.key.namespace == token.namespace
+                    && *p.item.key.run_id == *token.run_id
+                    && *p.item.key.namespace == *token.namespace
             });
         if !known {
             return Err(BackendError::TaskNotFound(

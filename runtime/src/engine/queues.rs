@@ -162,7 +162,7 @@ impl EngineTask {
         // What arrived meanwhile was buffered for that task: write it now,
         // so later arrivals (written at once) cannot overtake it.
         super::tasks::append_buffered(run, &mut self.batch, now);
-        let queue = (key.namespace.clone(), run.state.task_queue.clone());
+        let queue = run.wft_queue.clone();
         self.wft_queues
             .entry(queue.clone())
             .or_default()
@@ -185,7 +185,7 @@ impl EngineTask {
         act.phase = ActivityPhase::Scheduled;
         // (A cancel-requested activity is closed when it is next handed
         // out: see `start_activity`.)
-        let queue = (key.namespace.clone(), act.task_queue.clone());
+        let queue = (key.namespace.clone(), act.task_queue.as_str().into());
         self.act_queues
             .entry(queue.clone())
             .or_default()

@@ -40,7 +40,7 @@ impl EngineTask {
             Some(run_id) => self.read(&target.namespace, run_id, Reading::History),
             None => self.resolve(&target).and_then(|resolved| {
                 let run_id = match resolved {
-                    Resolved::Open(key) => key.run_id,
+                    Resolved::Open(key) => key.run_id.to_string(),
                     Resolved::Stored(run_id) => run_id,
                 };
                 self.read(&target.namespace, run_id, Reading::History)
@@ -111,14 +111,12 @@ impl EngineTask {
                 None => return Err(not_found(target)),
             },
         };
-        let key = RunKey {
-            namespace: target.namespace.clone(),
-            run_id,
-        };
-        match self.runs.get(&key) {
-            Some(run) if run.state.workflow_id == target.workflow_id => Ok(Resolved::Open(key)),
+        match self.runs.find(&target.namespace, &run_id) {
+            Some(run) if run.state.workflow_id == target.workflow_id => {
+                Ok(Resolved::Open(run.key.clone()))
+            }
             Some(_) => Err(not_found(target)),
-            None => Ok(Resolved::Stored(key.run_id)),
+            None => Ok(Resolved::Stored(run_id)),
         }
     }
 }

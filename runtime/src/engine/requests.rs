@@ -2,6 +2,8 @@
 //! with the channel its reply goes back on, and replies held until the
 //! commit that makes them true.
 
+use std::sync::Arc;
+
 use tokio::sync::oneshot;
 
 use crate::backend::{
@@ -73,7 +75,7 @@ pub(crate) struct SignalWithStart {
 }
 
 /// (namespace, task queue).
-pub(crate) type QueueKey = (String, String);
+pub(crate) type QueueKey = (Arc<str>, Arc<str>);
 
 /// A reply held until its batch commits; it can still be turned into an error.
 pub(crate) trait Reply: Send {

@@ -26,7 +26,7 @@ impl EngineTask {
         self.restore_latest(loaded.latest);
         for row in loaded.open {
             let run = self.restore_run(store, &row, now)?;
-            self.runs.insert(run.state.key(), run);
+            self.runs.insert(run);
         }
         Ok(())
     }
@@ -54,7 +54,7 @@ impl EngineTask {
         now: SystemTime,
     ) -> Result<Run, BackendError> {
         let mut state = RunState::from_row(row)?;
-        let key = state.key();
+        let key = RunKey::new(&state.namespace, &state.run_id);
         if let Some(latest) = self
             .latest
             .get_mut(&(state.namespace.clone(), state.workflow_id.clone()))

@@ -142,8 +142,8 @@ impl EngineTask {
             history_size_bytes: 0,
             cancel_requested: false,
         };
-        let key = state.key();
         let mut run = Run::new(state, Vec::new());
+        let key = run.key.clone();
         append(
             &mut run,
             &mut self.batch,
@@ -160,7 +160,7 @@ impl EngineTask {
                 continued_execution_run_id: continued,
             },
         );
-        self.runs.insert(key.clone(), run);
+        self.runs.insert(run);
         self.latest.insert(
             (new.namespace, new.workflow_id),
             Latest {
@@ -318,8 +318,8 @@ impl EngineTask {
         self.batch.dirty.remove(key);
         if let Some(latest) = self
             .latest
-            .get_mut(&(key.namespace.clone(), run.state.workflow_id.clone()))
-            && latest.run_id == key.run_id
+            .get_mut(&(key.namespace.to_string(), run.state.workflow_id.clone()))
+            && *latest.run_id == *key.run_id
         {
             latest.status = status;
         }

@@ -92,20 +92,16 @@ impl EngineTask {
             (None, Some(latest)) => latest.run_id.clone(),
             (None, None) => return Err(not_found(None)),
         };
-        let key = RunKey {
-            namespace: namespace.to_string(),
-            run_id,
-        };
-        match self.runs.get(&key) {
-            Some(run) if run.state.workflow_id == workflow_id => Ok(key),
+        match self.runs.find(namespace, &run_id) {
+            Some(run) if run.state.workflow_id == workflow_id => Ok(run.key.clone()),
             Some(_) => Err(not_found(None)),
             None => {
                 // Not open: closed if it is this workflow's latest run (or
                 // was one of its runs), else unknown.
-                let closed = latest.is_some_and(|l| l.run_id == key.run_id);
-                Err(not_found(closed.then(|| {
-                    format!("run {} is closed and {refusal}", key.run_id)
-                })))
+                let closed = latest.is_some_and(|l| l.run_id == run_id);
+                Err(not_found(
+                    closed.then(|| format!("run {run_id} is closed and {refusal}")),
+                ))
             }
         }
     }
@@ -138,7 +134,7 @@ impl EngineTask {
         if let Ok(key) = self.signal_target(&start.namespace, &start.workflow_id, None) {
             self.signal_open_run(&key, signal_name, input, &request_id)?;
             return Ok(StartWorkflowResponse {
-                run_id: key.run_id,
+                run_id: key.run_id.to_string(),
                 started: false,
             });
         }
@@ -146,10 +142,7 @@ impl EngineTask {
         // in the same batch, so both events commit together.
         let response = self.start(start.clone())?;
         if response.started {
-            let key = RunKey {
-                namespace: start.namespace,
-                run_id: response.run_id.clone(),
-            };
+            let key = RunKey::new(&start.namespace, &response.run_id);
             self.signal_open_run(&key, signal_name, input, &request_id)?;
         }
         Ok(response)

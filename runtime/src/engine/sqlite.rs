@@ -374,8 +374,8 @@ fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
 fn finish_row(raw: RawRow) -> Result<ExecutionRow, BackendError> {
     let (namespace, run_id, workflow_id, status, request_id, state) = raw;
     Ok(ExecutionRow {
-        namespace,
-        run_id,
+        namespace: namespace.into(),
+        run_id: run_id.into(),
         workflow_id,
         status: parse_status(&status)?,
         request_id,

@@ -2,6 +2,7 @@
 //! engine can resume it after a restart, and how it reads as a description.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -15,10 +16,21 @@ use super::store::ExecutionRow;
 use super::writer::StoredRun;
 
 /// Identifies a run inside the engine: every key carries the namespace.
+/// Shared strings, so the many copies the engine keeps (queues, deadlines,
+/// effects, store ops) cost no allocation.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct RunKey {
-    pub namespace: String,
-    pub run_id: String,
+    pub namespace: Arc<str>,
+    pub run_id: Arc<str>,
+}
+
+impl RunKey {
+    pub fn new(namespace: &str, run_id: &str) -> RunKey {
+        RunKey {
+            namespace: namespace.into(),
+            run_id: run_id.into(),
+        }
+    }
 }
 
 /// Where a run's workflow task stands.
@@ -322,13 +334,6 @@ impl Serialize for IdWindow {
 }
 
 impl RunState {
-    pub fn key(&self) -> RunKey {
-        RunKey {
-            namespace: self.namespace.clone(),
-            run_id: self.run_id.clone(),
-        }
-    }
-
     /// The first run of this run's continue-as-new chain.
     pub fn first_run_id(&self) -> &str {
         if self.first_run_id.is_empty() {
@@ -364,12 +369,12 @@ impl RunState {
         }
     }
 
-    pub fn to_row(&self) -> Result<ExecutionRow, String> {
+    pub fn to_row(&self, key: &RunKey) -> Result<ExecutionRow, String> {
         let state = super::encoding::to_bytes(self)
             .map_err(|e| format!("cannot serialize the state of run {}: {e}", self.run_id))?;
         Ok(ExecutionRow {
-            namespace: self.namespace.clone(),
-            run_id: self.run_id.clone(),
+            namespace: key.namespace.clone(),
+            run_id: key.run_id.clone(),
             workflow_id: self.workflow_id.clone(),
             status: self.status,
             request_id: self.request_id.clone(),

@@ -16,6 +16,7 @@
 //! nothing of how the engine encodes a run.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::backend::{BackendError, RunStatus};
 
@@ -23,9 +24,9 @@ use crate::backend::{BackendError, RunStatus};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExecutionRow {
     /// Namespace of the run.
-    pub namespace: String,
+    pub namespace: Arc<str>,
     /// The run's id.
-    pub run_id: String,
+    pub run_id: Arc<str>,
     /// The workflow id it belongs to.
     pub workflow_id: String,
     /// Where it stands.
@@ -55,8 +56,8 @@ impl ExecutionRow {
     /// The row without its state.
     pub fn summary(&self) -> ExecutionSummary {
         ExecutionSummary {
-            namespace: self.namespace.clone(),
-            run_id: self.run_id.clone(),
+            namespace: self.namespace.to_string(),
+            run_id: self.run_id.to_string(),
             workflow_id: self.workflow_id.clone(),
             status: self.status,
             request_id: self.request_id.clone(),
@@ -73,9 +74,9 @@ pub enum StoreOp {
     /// Appends one history event (serialized).
     AppendEvent {
         /// Namespace of the run.
-        namespace: String,
+        namespace: Arc<str>,
         /// The run.
-        run_id: String,
+        run_id: Arc<str>,
         /// The event's id.
         event_id: i64,
         /// The serialized event.
@@ -84,9 +85,9 @@ pub enum StoreOp {
     /// Inserts or replaces one pending activity of a run.
     PutActivity {
         /// Namespace of the run.
-        namespace: String,
+        namespace: Arc<str>,
         /// The run.
-        run_id: String,
+        run_id: Arc<str>,
         /// The activity's scheduled event id.
         id: i64,
         /// The serialized activity.
@@ -95,18 +96,18 @@ pub enum StoreOp {
     /// Removes one pending activity of a run (it closed, or the run did).
     DeleteActivity {
         /// Namespace of the run.
-        namespace: String,
+        namespace: Arc<str>,
         /// The run.
-        run_id: String,
+        run_id: Arc<str>,
         /// The activity's scheduled event id.
         id: i64,
     },
     /// Inserts or replaces one update of a run.
     PutUpdate {
         /// Namespace of the run.
-        namespace: String,
+        namespace: Arc<str>,
         /// The run.
-        run_id: String,
+        run_id: Arc<str>,
         /// The update's id.
         update_id: String,
         /// The serialized update record.
@@ -115,9 +116,9 @@ pub enum StoreOp {
     /// Removes one update of a run (its outcome is no longer kept).
     DeleteUpdate {
         /// Namespace of the run.
-        namespace: String,
+        namespace: Arc<str>,
         /// The run.
-        run_id: String,
+        run_id: Arc<str>,
         /// The update's id.
         update_id: String,
     },
@@ -173,15 +174,22 @@ pub trait Store: Send + 'static {
     fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError>;
 }
 
+/// (namespace, run id).
+type RunIds = (Arc<str>, Arc<str>);
+
+fn ids(namespace: &str, run_id: &str) -> RunIds {
+    (namespace.into(), run_id.into())
+}
+
 /// A store that lives in memory and is lost with the process.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     /// Rows in insertion order; `index` maps a key to its position.
     rows: Vec<ExecutionRow>,
-    index: HashMap<(String, String), usize>,
-    events: HashMap<(String, String), BTreeMap<i64, Vec<u8>>>,
-    activities: HashMap<(String, String), BTreeMap<i64, Vec<u8>>>,
-    updates: HashMap<(String, String), BTreeMap<String, Vec<u8>>>,
+    index: HashMap<RunIds, usize>,
+    events: HashMap<RunIds, BTreeMap<i64, Vec<u8>>>,
+    activities: HashMap<RunIds, BTreeMap<i64, Vec<u8>>>,
+    updates: HashMap<RunIds, BTreeMap<String, Vec<u8>>>,
 }
 
 impl MemoryStore {
@@ -202,7 +210,7 @@ impl Store for MemoryStore {
         // Later rows overwrite earlier ones, so the map ends at the latest run.
         let mut latest: HashMap<(&str, &str), usize> = HashMap::new();
         for (i, r) in self.rows.iter().enumerate() {
-            latest.insert((&r.namespace, &r.workflow_id), i);
+            latest.insert((&*r.namespace, &r.workflow_id), i);
         }
         let mut positions: Vec<usize> = latest.into_values().collect();
         positions.sort_unstable();
@@ -221,7 +229,7 @@ impl Store for MemoryStore {
     ) -> Result<Vec<Vec<u8>>, BackendError> {
         Ok(self
             .events
-            .get(&(namespace.to_string(), run_id.to_string()))
+            .get(&ids(namespace, run_id))
             .map(|evs| evs.range(from..).map(|(_, d)| d.clone()).collect())
             .unwrap_or_default())
     }
@@ -233,7 +241,7 @@ impl Store for MemoryStore {
     ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
         Ok(self
             .activities
-            .get(&(namespace.to_string(), run_id.to_string()))
+            .get(&ids(namespace, run_id))
             .map(|acts| acts.iter().map(|(id, d)| (*id, d.clone())).collect())
             .unwrap_or_default())
     }
@@ -245,7 +253,7 @@ impl Store for MemoryStore {
     ) -> Result<Vec<(String, Vec<u8>)>, BackendError> {
         Ok(self
             .updates
-            .get(&(namespace.to_string(), run_id.to_string()))
+            .get(&ids(namespace, run_id))
             .map(|ups| ups.iter().map(|(id, d)| (id.clone(), d.clone())).collect())
             .unwrap_or_default())
     }
@@ -257,7 +265,7 @@ impl Store for MemoryStore {
     ) -> Result<Option<ExecutionRow>, BackendError> {
         Ok(self
             .index
-            .get(&(namespace.to_string(), run_id.to_string()))
+            .get(&ids(namespace, run_id))
             .and_then(|&i| self.rows.get(i))
             .cloned())
     }

@@ -195,8 +195,8 @@ impl EngineTask {
         let hint = can_hint(&self.options, &run.state);
         Some(WorkflowTask {
             token: TaskToken {
-                namespace: key.namespace.clone(),
-                run_id: key.run_id.clone(),
+                namespace: key.namespace.to_string(),
+                run_id: key.run_id.to_string(),
                 task_id,
                 attempt,
                 incarnation,
@@ -221,18 +221,14 @@ impl EngineTask {
         if token.incarnation != self.incarnation {
             return Err(task_not_found("the token is from an earlier engine start"));
         }
-        let key = RunKey {
-            namespace: token.namespace.clone(),
-            run_id: token.run_id.clone(),
-        };
         let run = self
             .runs
-            .get(&key)
+            .find(&token.namespace, &token.run_id)
             .ok_or_else(|| task_not_found("the run is not open"))?;
         match run.state.wft {
             WftState::Started {
                 task_id, attempt, ..
-            } if task_id == token.task_id && attempt == token.attempt => Ok(key),
+            } if task_id == token.task_id && attempt == token.attempt => Ok(run.key.clone()),
             _ => Err(task_not_found(
                 "the workflow task is not the one started with this token",
             )),

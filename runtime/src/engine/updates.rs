@@ -435,7 +435,7 @@ impl EngineTask {
     ) {
         let new_key = RunKey {
             namespace: key.namespace.clone(),
-            run_id: new_run_id.to_string(),
+            run_id: new_run_id.into(),
         };
         for id in moved {
             if let Some(waiters) = self.update_waiters.remove(&(key.clone(), id.clone())) {

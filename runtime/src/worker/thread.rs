@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::SystemTime;
 
 use tokio::sync::oneshot;
@@ -44,12 +44,12 @@ pub(crate) enum Request {
     /// A query task: answered from the cached run when it is current,
     /// else from a fresh replay of `history`; nothing is cached or changed.
     Query {
-        task: Box<WorkflowTask>,
+        task: Arc<WorkflowTask>,
         history: Option<Vec<Event>>,
         reply: oneshot::Sender<QueryStep>,
     },
     Task {
-        task: Box<WorkflowTask>,
+        task: Arc<WorkflowTask>,
         history: Option<Vec<Event>>,
         /// Strict mode: the run's full history when the task started, to
         /// replay from scratch once the live task is done.
@@ -251,16 +251,16 @@ impl State {
         let cached = self
             .take_cached(&run_id)
             .or_else(|| self.in_flight.remove(&run_id).map(|(_, d)| d));
-        let (mut driver, events) = match (cached, history) {
+        let (mut driver, events) = match (cached, &history) {
             (_, Some(full)) => match self.fresh(task) {
-                Ok(d) => (d, full),
+                Ok(d) => (d, full.as_slice()),
                 Err(step) => return step,
             },
             (Some(d), None) if d.last_event_id() + 1 == task.first_event_id => {
-                (d, task.events.clone())
+                (d, task.events.as_slice())
             }
             (_, None) if task.first_event_id == 1 => match self.fresh(task) {
-                Ok(d) => (d, task.events.clone()),
+                Ok(d) => (d, task.events.as_slice()),
                 Err(step) => return step,
             },
             _ => return TaskStep::NeedHistory,

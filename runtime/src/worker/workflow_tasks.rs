@@ -35,7 +35,7 @@ pub(super) async fn workflow_loop(shared: Arc<Shared>, mut stop: watch::Receiver
 /// Answers a query task: from the workflow thread's cached run if it is
 /// current, else from a replay of the full history.
 async fn run_query_task(shared: &Shared, task: WorkflowTask) {
-    let task = Box::new(task);
+    let task = Arc::new(task);
     let ask = |history: Option<Vec<Event>>| async {
         let (tx, rx) = oneshot::channel();
         let Some(thread) = &shared.thread else {
@@ -109,7 +109,7 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
 /// A workflow task in progress on this worker.
 struct TaskRun<'a> {
     shared: &'a Shared,
-    task: Box<WorkflowTask>,
+    task: Arc<WorkflowTask>,
     run_id: String,
     /// Local activities run within 4/5 of the task's timeout: past it,
     /// the engine would hand the task out again.
@@ -127,7 +127,7 @@ impl<'a> TaskRun<'a> {
         TaskRun {
             shared,
             run_id: task.token.run_id.clone(),
-            task: Box::new(task),
+            task: Arc::new(task),
             local_budget,
             local_deadline: tokio::time::Instant::now() + local_budget,
             locals,
