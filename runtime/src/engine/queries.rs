@@ -129,7 +129,7 @@ impl EngineTask {
         let ready: Vec<RunKey> = self
             .parked_queries
             .keys()
-            .filter(|key| !self.runs.contains_key(*key) || self.run_takes_queries(key))
+            .filter(|key| !self.runs.contains_key(key) || self.run_takes_queries(key))
             .cloned()
             .collect();
         for key in ready {

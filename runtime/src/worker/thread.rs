@@ -266,7 +266,7 @@ impl State {
             _ => return TaskStep::NeedHistory,
         };
         let step = guarded(|| {
-            driver.apply_events(&events)?;
+            driver.apply_events(events)?;
             driver.deliver_updates(&task.updates);
             driver.start_live(task.started_time, task.history_length, hint_of(task))
         });
