@@ -47,7 +47,7 @@ fn application_id(path: &Path) -> i32 {
 /// the store's own interface.
 fn fill(store: &mut SqliteStore, runs: usize, events: usize) {
     for r in 0..runs {
-        let run_id = format!("run-{r:05}");
+        let run_id: std::sync::Arc<str> = format!("run-{r:05}").into();
         let mut ops = vec![StoreOp::PutExecution(ExecutionRow {
             namespace: "default".into(),
             run_id: run_id.clone(),
