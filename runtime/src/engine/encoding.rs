@@ -14,11 +14,47 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::backend::BackendError;
-use crate::history::Event;
+use crate::history::{Event, EventAttributes};
 
-/// Encodes a value for the store.
+/// Encodes a value for the store. The buffer starts at a size that holds
+/// most rows, so writing one does not grow it step by step.
 pub(crate) fn to_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
-    rmp_serde::to_vec_named(value).map_err(|e| e.to_string())
+    let mut buf = Vec::with_capacity(512);
+    value
+        .serialize(&mut rmp_serde::Serializer::new(&mut buf).with_struct_map())
+        .map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
+/// Encodes a history event for the store: its id, time and attributes as
+/// a map of three (the JSON export flattens the attributes into the
+/// event, which MessagePack would have to buffer).
+pub(crate) fn event_to_bytes(event: &Event) -> Result<Vec<u8>, String> {
+    to_bytes(&StoredEvent {
+        event_id: event.event_id,
+        event_time: crate::history::time_ms::to_ms(event.event_time),
+        event: &event.attributes,
+    })
+}
+
+#[derive(Serialize)]
+struct StoredEvent<'a> {
+    #[serde(rename = "i")]
+    event_id: i64,
+    #[serde(rename = "t")]
+    event_time: u64,
+    #[serde(rename = "e")]
+    event: &'a EventAttributes,
+}
+
+#[derive(serde::Deserialize)]
+struct OwnedStoredEvent {
+    #[serde(rename = "i")]
+    event_id: i64,
+    #[serde(rename = "t")]
+    event_time: u64,
+    #[serde(rename = "e")]
+    event: EventAttributes,
 }
 
 /// Decodes a stored value: MessagePack, or JSON from an older file.
@@ -32,7 +68,18 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(data: &[u8]) -> Result<T, String> 
 
 /// Decodes a stored history event.
 pub(crate) fn event(data: &[u8]) -> Result<Event, BackendError> {
-    from_bytes(data).map_err(|e| BackendError::Store(format!("undecodable event: {e}")))
+    let decoded = if data.first() == Some(&b'{') {
+        serde_json::from_slice(data).map_err(|e| e.to_string())
+    } else {
+        rmp_serde::from_slice::<OwnedStoredEvent>(data)
+            .map(|s| Event {
+                event_id: s.event_id,
+                event_time: crate::history::time_ms::from_ms(s.event_time),
+                attributes: s.event,
+            })
+            .map_err(|e| e.to_string())
+    };
+    decoded.map_err(|e| BackendError::Store(format!("undecodable event: {e}")))
 }
 
 #[cfg(test)]
@@ -43,7 +90,6 @@ mod tests {
     use super::*;
     use crate::converter;
     use crate::failure::ApplicationError;
-    use crate::history::EventAttributes;
 
     fn events() -> Vec<Event> {
         let payload = converter::encode(&serde_json::json!({"name": "Ada", "n": [1, 2]})).unwrap();
@@ -88,7 +134,7 @@ mod tests {
     #[test]
     fn events_round_trip_and_are_smaller_than_json() {
         for event in events() {
-            let bytes = to_bytes(&event).unwrap();
+            let bytes = event_to_bytes(&event).unwrap();
             assert_ne!(bytes.first(), Some(&b'{'));
             assert_eq!(super::event(&bytes).unwrap(), event);
             let json = serde_json::to_vec(&event).unwrap();

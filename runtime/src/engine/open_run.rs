@@ -200,7 +200,7 @@ pub(crate) fn append(
         event_time: time,
         attributes,
     };
-    match super::encoding::to_bytes(&event) {
+    match super::encoding::event_to_bytes(&event) {
         Ok(data) => {
             run.state.history_size_bytes = run
                 .state

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use crate::backend::BackendError;
-use crate::history::Event;
 
 use super::deadlines::{Deadline, later};
 use super::effects::Effect;
@@ -66,9 +65,8 @@ impl EngineTask {
             .events(&state.namespace, &state.run_id, state.events_since)?
             .iter()
             .map(|data| {
-                super::encoding::from_bytes::<Event>(data).map_err(|e| {
-                    BackendError::Store(format!("undecodable event of run {}: {e}", key.run_id))
-                })
+                super::encoding::event(data)
+                    .map_err(|e| BackendError::Store(format!("run {}: {e}", key.run_id)))
             })
             .collect::<Result<Vec<_>, _>>()?;
         // Activities and updates in rows of their own; a state written
