@@ -48,27 +48,7 @@ impl Connection {
 /// Longest workflow id, run id, request id or task queue name accepted, in bytes.
 pub const MAX_ID_BYTES: usize = 1000;
 
-/// What to do when a closed run with the same workflow id exists.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum IdReusePolicy {
-    /// Start a new run whatever the last one's outcome.
-    #[default]
-    AllowDuplicate,
-    /// Start a new run only if the last one did not complete successfully.
-    AllowDuplicateFailedOnly,
-    /// Never reuse the id.
-    RejectDuplicate,
-}
-
-/// What to do when a run with the same workflow id is still open.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum IdConflictPolicy {
-    /// Refuse the start (`WorkflowAlreadyStarted`).
-    #[default]
-    Fail,
-    /// Return the open run instead of starting one.
-    UseExisting,
-}
+pub use crate::protocol::{IdConflictPolicy, IdReusePolicy};
 
 /// A request to start a workflow run.
 #[derive(Clone, Debug)]

@@ -288,12 +288,7 @@ struct WithStart {
 /// A signal's arguments: none for `()` (a handler without an argument),
 /// else one payload holding `input`.
 fn signal_payloads<T: Serialize + ?Sized>(input: &T) -> Result<Vec<Payload>, ClientError> {
-    // `type_name` of the unit type is "()"; this only decides between zero
-    // and one payload, and a handler without an argument expects zero.
-    if std::any::type_name::<T>() == "()" {
-        return Ok(Vec::new());
-    }
-    Ok(vec![converter::encode(input)?])
+    Ok(converter::encode_args(input)?)
 }
 
 /// A typed handle to a workflow run.

@@ -126,6 +126,17 @@ pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Payload, ConverterErro
     Ok(Payload::with_encoding(ENCODING_JSON, data))
 }
 
+/// Encodes a handler's argument as the payloads it is sent with: none for
+/// `()` (a handler without an argument expects zero), else one.
+pub fn encode_args<T: Serialize + ?Sized>(input: &T) -> Result<Vec<Payload>, ConverterError> {
+    // `type_name` of the unit type is "()"; this only decides between zero
+    // and one payload.
+    if std::any::type_name::<T>() == "()" {
+        return Ok(Vec::new());
+    }
+    Ok(vec![encode(input)?])
+}
+
 /// Decodes a payload produced by [`encode`] (or by another SDK's JSON converter).
 pub fn decode<T: DeserializeOwned>(payload: &Payload) -> Result<T, ConverterError> {
     let encoding = payload.encoding().unwrap_or("");

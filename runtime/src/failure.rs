@@ -21,6 +21,9 @@ pub enum Failure {
     Application(ApplicationError),
     /// An activity failed for good; the cause says why.
     Activity(ActivityError),
+    /// A child workflow did not complete; the cause says why. (Boxed: it
+    /// names the child, and a `Failure` stays small.)
+    ChildWorkflow(Box<ChildWorkflowError>),
     /// A timeout fired.
     Timeout(TimeoutError),
     /// Something was canceled.
@@ -226,6 +229,25 @@ impl ActivityError {
     }
 }
 
+/// A child workflow did not complete: it failed, was canceled, terminated
+/// or timed out; `cause` is its failure (a `CanceledError` when it was
+/// canceled), as Temporal's `ChildWorkflowError`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChildWorkflowError {
+    /// What happened, as Temporal words it ("Child Workflow execution failed").
+    pub message: String,
+    /// The child's workflow id.
+    pub workflow_id: String,
+    /// The child's run id.
+    pub run_id: String,
+    /// The child's workflow type.
+    pub workflow_type: String,
+    /// Why the child's retries stopped.
+    pub retry_state: RetryState,
+    /// The child's failure.
+    pub cause: Box<Failure>,
+}
+
 /// Which timeout fired.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TimeoutType {
@@ -317,6 +339,7 @@ impl Failure {
         match self {
             Failure::Application(e) => e.cause.as_deref(),
             Failure::Activity(e) => Some(&e.cause),
+            Failure::ChildWorkflow(e) => Some(&e.cause),
             _ => None,
         }
     }
@@ -344,7 +367,7 @@ impl Failure {
             Failure::Application(e) => e.non_retryable,
             Failure::Server(e) => e.non_retryable,
             Failure::Canceled(_) | Failure::Terminated(_) => true,
-            Failure::Activity(_) | Failure::Timeout(_) => false,
+            Failure::Activity(_) | Failure::ChildWorkflow(_) | Failure::Timeout(_) => false,
         }
     }
 
@@ -353,6 +376,7 @@ impl Failure {
         match self {
             Failure::Application(e) => &e.type_name,
             Failure::Activity(_) => "ActivityError",
+            Failure::ChildWorkflow(_) => "ChildWorkflowError",
             Failure::Timeout(_) => "TimeoutError",
             Failure::Canceled(_) => "CanceledError",
             Failure::Terminated(_) => "TerminatedError",
@@ -364,6 +388,7 @@ impl Failure {
         match self {
             Failure::Application(e) => e,
             Failure::Activity(e) => e,
+            Failure::ChildWorkflow(e) => &**e,
             Failure::Timeout(e) => e,
             Failure::Canceled(e) => e,
             Failure::Terminated(e) => e,
@@ -395,6 +420,7 @@ impl fmt::Display for Failure {
         match self {
             Failure::Application(e) => fmt::Display::fmt(e, f),
             Failure::Activity(e) => fmt::Display::fmt(e, f),
+            Failure::ChildWorkflow(e) => fmt::Display::fmt(e, f),
             Failure::Timeout(e) => fmt::Display::fmt(e, f),
             Failure::Canceled(e) => fmt::Display::fmt(e, f),
             Failure::Terminated(e) => fmt::Display::fmt(e, f),
@@ -451,6 +477,25 @@ impl fmt::Display for ActivityError {
 }
 
 impl std::error::Error for ActivityError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.cause)
+    }
+}
+
+impl fmt::Display for ChildWorkflowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_chain(
+            f,
+            format_args!(
+                "ChildWorkflowError: {} (workflow type: {}, id: {}, run: {}, retry state: {})",
+                self.message, self.workflow_type, self.workflow_id, self.run_id, self.retry_state
+            ),
+            Some(&self.cause),
+        )
+    }
+}
+
+impl std::error::Error for ChildWorkflowError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.cause)
     }
@@ -523,6 +568,12 @@ into_failure!(
     ServerError => Server,
 );
 
+impl From<ChildWorkflowError> for Failure {
+    fn from(e: ChildWorkflowError) -> Self {
+        Failure::ChildWorkflow(Box::new(e))
+    }
+}
+
 impl From<ConverterError> for Failure {
     fn from(e: ConverterError) -> Self {
         Failure::Application(e.into())
@@ -539,20 +590,22 @@ impl Failure {
         fn cut(f: &mut Failure, depth: usize) {
             let slot = match f {
                 Failure::Application(e) => &mut e.cause,
-                Failure::Activity(e) => {
-                    if depth + 1 >= MAX_CAUSE_DEPTH {
-                        *e.cause =
-                            Failure::Application(ApplicationError::new("cause chain truncated"));
-                        return;
-                    }
-                    return cut(&mut e.cause, depth + 1);
-                }
+                Failure::Activity(ActivityError { cause, .. }) => return cut_boxed(cause, depth),
+                Failure::ChildWorkflow(child) => return cut_boxed(&mut child.cause, depth),
                 _ => return,
             };
             if depth + 1 >= MAX_CAUSE_DEPTH {
                 *slot = None;
             } else if let Some(next) = slot {
                 cut(next, depth + 1);
+            }
+        }
+        /// A cause that is always there: cut by replacing it.
+        fn cut_boxed(cause: &mut Failure, depth: usize) {
+            if depth + 1 >= MAX_CAUSE_DEPTH {
+                *cause = Failure::Application(ApplicationError::new("cause chain truncated"));
+            } else {
+                cut(cause, depth + 1);
             }
         }
         cut(&mut self, 0);

@@ -30,8 +30,8 @@ pub use activity::{Activity, ActivityContext, ActivityInfo};
 pub use client::{Client, ClientError, WorkflowHandle, WorkflowOptions};
 pub use converter::Payload;
 pub use failure::{
-    ActivityError, ApplicationError, CanceledError, Failure, RetryState, TimeoutError, TimeoutType,
-    WorkflowFailureError,
+    ActivityError, ApplicationError, CanceledError, ChildWorkflowError, Failure, RetryState,
+    TimeoutError, TimeoutType, WorkflowFailureError,
 };
 pub use protocol::ActivityCancellationType;
 pub use retry::RetryPolicy;
@@ -46,7 +46,7 @@ pub mod prelude {
     pub use crate::failure::{ActivityError, ApplicationError, Failure};
     pub use crate::retry::RetryPolicy;
     pub use crate::worker::Worker;
-    pub use crate::workflow::{WorkflowContext, WorkflowResult};
+    pub use crate::workflow::{ChildOptions, ParentClosePolicy, WorkflowContext, WorkflowResult};
     pub use std::time::Duration;
     pub use weft_macros::{
         activity, deterministic, init, query, run, signal, update, validator, workflow,

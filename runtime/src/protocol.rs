@@ -110,6 +110,38 @@ pub enum Job {
         /// Its outcome.
         result: Resolution,
     },
+    /// A child workflow's start ended.
+    ResolveChildStart {
+        /// The child's `seq`.
+        seq: u32,
+        /// How.
+        result: ChildStart,
+    },
+    /// A child workflow closed: its result, or a `ChildWorkflowError`
+    /// naming it with the cause.
+    ResolveChild {
+        /// The child's `seq`.
+        seq: u32,
+        /// Its outcome.
+        result: Resolution,
+    },
+    /// A signal to another workflow was delivered (`None`) or failed.
+    ResolveSignalExternal {
+        /// The signal's `seq`.
+        seq: u32,
+        /// Why it failed.
+        failure: Option<Failure>,
+    },
+    /// A cancel request to another workflow (or a child) was recorded
+    /// (`None`) or failed.
+    ResolveRequestCancelExternal {
+        /// The request's `seq` (a child's `seq` for a child's cancellation).
+        seq: u32,
+        /// Whether it named a child (`CancelChildWorkflow`).
+        child: bool,
+        /// Why it failed.
+        failure: Option<Failure>,
+    },
     /// A timer fired.
     FireTimer {
         /// The timer's `seq`.
@@ -160,9 +192,13 @@ impl Job {
             Job::Start { .. } => 0,
             Job::NotifyHasPatch { .. } => 1,
             Job::Signal { .. } | Job::Update { .. } | Job::CancelWorkflow { .. } => 2,
-            Job::ResolveActivity { .. } | Job::FireTimer { .. } | Job::ResolveSideEffect { .. } => {
-                3
-            }
+            Job::ResolveActivity { .. }
+            | Job::FireTimer { .. }
+            | Job::ResolveSideEffect { .. }
+            | Job::ResolveChildStart { .. }
+            | Job::ResolveChild { .. }
+            | Job::ResolveSignalExternal { .. }
+            | Job::ResolveRequestCancelExternal { .. } => 3,
             Job::ResolveLocalActivity { .. } => 4,
         }
     }
@@ -234,6 +270,99 @@ pub struct ScheduleActivity {
     pub options: ActivityOptions,
 }
 
+/// What to do when a closed run with the same workflow id exists.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdReusePolicy {
+    /// Start a new run whatever the last one's outcome.
+    #[default]
+    AllowDuplicate,
+    /// Start a new run only if the last one did not complete successfully.
+    AllowDuplicateFailedOnly,
+    /// Never reuse the id.
+    RejectDuplicate,
+}
+
+/// What to do when a run with the same workflow id is still open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdConflictPolicy {
+    /// Refuse the start (`WorkflowAlreadyStarted`).
+    #[default]
+    Fail,
+    /// Return the open run instead of starting one.
+    UseExisting,
+}
+
+/// What happens to a running child when its parent closes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ParentClosePolicy {
+    /// The child is terminated (Temporal's default).
+    #[default]
+    Terminate,
+    /// The child is asked to cancel; its code decides.
+    RequestCancel,
+    /// The child runs on, on its own.
+    Abandon,
+}
+
+/// What cancelling a child (dropping its result future, or the parent's
+/// cancellation reaching it) does, as in Temporal's SDKs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChildCancellationType {
+    /// Ask the child to cancel and resolve once it has closed (the default).
+    #[default]
+    WaitCancellationCompleted,
+    /// Ask the child to cancel and resolve once the request is recorded.
+    WaitCancellationRequested,
+    /// Ask the child to cancel and resolve at once.
+    TryCancel,
+    /// Ask nothing: the child runs on (its parent close policy still applies).
+    Abandon,
+}
+
+/// Start a child workflow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StartChild {
+    /// Number of this child among the run's children.
+    pub seq: u32,
+    /// The child's workflow id.
+    pub workflow_id: String,
+    /// The child's registered workflow type.
+    pub workflow_type: String,
+    /// Task queue of the child's tasks (empty: the parent's).
+    pub task_queue: String,
+    /// The child's input.
+    pub input: Vec<Payload>,
+    /// What happens to the child when the parent closes.
+    pub parent_close_policy: ParentClosePolicy,
+    /// Whether a closed run of the same id may be followed by the child.
+    pub id_reuse_policy: IdReusePolicy,
+    /// What cancelling the child waits for (workflow side only).
+    pub cancellation_type: ChildCancellationType,
+}
+
+/// Signal another workflow, or ask it to cancel, from workflow code.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExternalTarget {
+    /// The target's workflow id.
+    pub workflow_id: String,
+    /// The target run (`None`: the workflow id's current run).
+    pub run_id: Option<String>,
+    /// Whether the target must be a child of this workflow.
+    pub child_workflow_only: bool,
+}
+
+/// How a child workflow's start ended, as the parent sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChildStart {
+    /// The child run started.
+    Started {
+        /// The child's run id.
+        run_id: String,
+    },
+    /// A run with the child's id is open (or the reuse policy refused it).
+    AlreadyExists,
+}
+
 /// A workflow's answer to an update.
 #[derive(Clone, Debug, PartialEq)]
 pub enum UpdateResponse {
@@ -298,6 +427,33 @@ pub enum Command {
     RequestCancelActivity {
         /// The activity's `seq`.
         seq: u32,
+    },
+    /// Start a child workflow (`StartChildWorkflowExecutionInitiated`).
+    StartChildWorkflow(StartChild),
+    /// Ask a child to cancel (`RequestCancelExternalWorkflowExecutionInitiated`
+    /// naming the child).
+    CancelChildWorkflow {
+        /// The child's `seq`.
+        seq: u32,
+    },
+    /// Signal another workflow (`SignalExternalWorkflowExecutionInitiated`).
+    SignalExternalWorkflow {
+        /// Number of this signal among the run's external signals.
+        seq: u32,
+        /// Which workflow.
+        target: ExternalTarget,
+        /// The signal's name.
+        signal_name: String,
+        /// Its arguments.
+        input: Vec<Payload>,
+    },
+    /// Ask another workflow to cancel
+    /// (`RequestCancelExternalWorkflowExecutionInitiated`).
+    RequestCancelExternalWorkflow {
+        /// Number of this request among the run's external cancel requests.
+        seq: u32,
+        /// Which workflow.
+        target: ExternalTarget,
     },
     /// Answer an update.
     UpdateResponse {

@@ -5,13 +5,14 @@
 //! decides what it means. Termination closes the run at once without it.
 
 use crate::backend::{BackendError, CancelRequest, RunOutcome, TerminateRequest};
+use crate::converter::Payload;
 use crate::failure::{Failure, TerminatedError};
-use crate::history::EventAttributes;
+use crate::history::{EventAttributes, WorkflowExecution};
 
 use super::engine_task::EngineTask;
 use super::open_run::append;
 use super::runs::{check_id, check_run_id};
-use super::state::Incoming;
+use super::state::{Incoming, RunKey};
 use super::tasks::append_buffered;
 
 /// The identity recorded on cancel and terminate events (requests do not
@@ -54,27 +55,34 @@ impl EngineTask {
             req.run_id.as_deref(),
             "cannot be cancelled",
         )?;
+        self.cancel_run(&key, req.reason, REQUEST_IDENTITY, None);
+        Ok(())
+    }
+
+    /// Asks an open run to cancel (`WorkflowExecutionCancelRequested`); a
+    /// second request is acknowledged and writes nothing.
+    pub(super) fn cancel_run(
+        &mut self,
+        key: &RunKey,
+        cause: String,
+        identity: &str,
+        external: Option<WorkflowExecution>,
+    ) {
         let now = self.now();
-        let Some(run) = self.runs.get_mut(&key) else {
-            return Err(BackendError::Store(format!(
-                "run {} vanished while being cancelled",
-                key.run_id
-            )));
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
         };
         if run.state.cancel_requested {
             // Asked once already: the workflow knows.
-            return Ok(());
+            return;
         }
         run.state.cancel_requested = true;
-        self.deliver(
-            &key,
-            Incoming::CancelRequested {
-                cause: req.reason,
-                identity: REQUEST_IDENTITY.to_string(),
-            },
-            now,
-        );
-        Ok(())
+        let incoming = Incoming::CancelRequested {
+            cause,
+            identity: identity.to_string(),
+            external,
+        };
+        self.deliver(key, incoming, now);
     }
 
     pub(super) fn terminate(&mut self, req: TerminateRequest) -> Result<(), BackendError> {
@@ -93,12 +101,22 @@ impl EngineTask {
             req.run_id.as_deref(),
             "cannot be terminated",
         )?;
+        self.terminate_run(&key, req.reason, req.details, REQUEST_IDENTITY);
+        Ok(())
+    }
+
+    /// Closes an open run at once (`WorkflowExecutionTerminated`), its code
+    /// not consulted.
+    pub(super) fn terminate_run(
+        &mut self,
+        key: &RunKey,
+        reason: String,
+        details: Vec<Payload>,
+        identity: &str,
+    ) {
         let now = self.now();
-        let Some(run) = self.runs.get_mut(&key) else {
-            return Err(BackendError::Store(format!(
-                "run {} vanished while being terminated",
-                key.run_id
-            )));
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
         };
         // Facts that waited for a running workflow task stay in history;
         // that task's completion is refused once the run is closed. (Its
@@ -110,14 +128,12 @@ impl EngineTask {
             &mut self.batch,
             now,
             EventAttributes::WorkflowExecutionTerminated {
-                reason: req.reason.clone(),
-                details: req.details,
-                identity: REQUEST_IDENTITY.to_string(),
+                reason: reason.clone(),
+                details,
+                identity: identity.to_string(),
             },
         );
-        let outcome =
-            RunOutcome::Terminated(Failure::Terminated(TerminatedError { reason: req.reason }));
-        self.close_run(&key, outcome, now);
-        Ok(())
+        let outcome = RunOutcome::Terminated(Failure::Terminated(TerminatedError { reason }));
+        self.close_run(key, outcome, now);
     }
 }

@@ -13,9 +13,9 @@ use std::time::SystemTime;
 use crate::backend::{BackendError, RunOutcome, WorkflowTaskCompletion};
 use crate::converter::Payload;
 use crate::failure::{ApplicationError, CanceledError, Failure};
-use crate::history::commands::{self, At, DeliveredUpdate, OpenActivity, RunView};
+use crate::history::commands::{self, At, DeliveredUpdate, OpenActivity, OpenChild, RunView};
 use crate::history::{EventAttributes, WorkflowTaskFailedCause};
-use crate::protocol::{Command, Resolution};
+use crate::protocol::{Command, Resolution, StartChild};
 
 use super::effects::Effect;
 use super::engine_task::EngineTask;
@@ -67,6 +67,17 @@ impl RunView for EngineView<'_> {
             input: &r.input,
             sequencing_event_id: r.arrived.event_id(),
         })
+    }
+
+    fn child(&self, seq: u32) -> Option<OpenChild> {
+        self.state
+            .children
+            .values()
+            .find(|c| c.seq == seq)
+            .map(|c| OpenChild {
+                workflow_id: c.workflow_id.clone(),
+                run_id: Some(c.run_id.clone()),
+            })
     }
 
     fn continued_run_id(&self) -> &str {
@@ -410,10 +421,36 @@ impl EngineTask {
             Command::ContinueAsNew { input } => {
                 applied.continued = Some((continued_run_id.to_string(), input));
             }
+            Command::StartChildWorkflow(child) => {
+                let task_queue = self.child_queue(key, &child);
+                self.start_child(key, first, child, task_queue, now);
+            }
+            Command::CancelChildWorkflow { seq } => self.cancel_child(key, first, seq, now),
+            Command::SignalExternalWorkflow {
+                target,
+                signal_name,
+                input,
+                ..
+            } => self.signal_external(key, first, target, signal_name, input, now),
+            Command::RequestCancelExternalWorkflow { target, .. } => {
+                self.cancel_external(key, first, target, now)
+            }
             Command::RecordLocalActivityMarker { .. }
             | Command::RecordSideEffect { .. }
             | Command::SetPatchMarker { .. }
             | Command::ScheduleLocalActivity(_) => {}
+        }
+    }
+
+    /// The queue a child's tasks go to: its own, or its parent's.
+    fn child_queue(&self, parent: &RunKey, child: &StartChild) -> String {
+        if child.task_queue.is_empty() {
+            self.runs
+                .get(parent)
+                .map(|r| r.state.task_queue.clone())
+                .unwrap_or_default()
+        } else {
+            child.task_queue.clone()
         }
     }
 
@@ -496,6 +533,21 @@ impl EngineTask {
                 Ok(limits.check("workflow failure details", failure_payloads(failure))?)
             }
             Command::ContinueAsNew { input } => Ok(limits.check("continue-as-new input", input)?),
+            Command::StartChildWorkflow(child) => validate_child(child, limits),
+            Command::SignalExternalWorkflow {
+                target,
+                signal_name,
+                input,
+                ..
+            } => {
+                check_named("target workflow id", &target.workflow_id)?;
+                check_named("signal name", signal_name)?;
+                Ok(limits.check(&format!("input of signal {signal_name:?}"), input)?)
+            }
+            Command::RequestCancelExternalWorkflow { target, .. } => {
+                check_named("target workflow id", &target.workflow_id)
+            }
+            Command::CancelChildWorkflow { .. } => Ok(()),
         }
     }
 }
@@ -518,6 +570,21 @@ fn cancel_target(event: &EventAttributes) -> Option<i64> {
 /// while its task ran, or updates not yet delivered.
 fn has_unseen(state: &RunState) -> bool {
     !state.buffered.is_empty() || has_admitted(state)
+}
+
+fn validate_child(
+    child: &StartChild,
+    limits: &crate::converter::PayloadLimits,
+) -> Result<(), BackendError> {
+    check_named("child workflow id", &child.workflow_id)?;
+    check_named("child workflow type", &child.workflow_type)?;
+    let what = format!("input of child workflow {}", child.workflow_id);
+    Ok(limits.check(&what, &child.input)?)
+}
+
+/// A name a command carries: not empty, at most `MAX_ID_BYTES`.
+fn check_named(what: &str, value: &str) -> Result<(), BackendError> {
+    super::runs::check_id(what, value)
 }
 
 fn validate_activity(

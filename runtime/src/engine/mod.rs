@@ -15,12 +15,14 @@
 
 mod activities;
 mod cancel;
+mod children;
 mod clock;
 mod completion;
 mod deadlines;
 mod effects;
 mod encoding;
 mod engine_task;
+mod external;
 mod open_run;
 mod queries;
 mod queues;

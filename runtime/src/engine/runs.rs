@@ -9,7 +9,7 @@ use crate::backend::{
     StartWorkflowRequest, StartWorkflowResponse,
 };
 use crate::converter::Payload;
-use crate::history::EventAttributes;
+use crate::history::{EventAttributes, ParentExecution};
 
 use super::effects::Effect;
 use super::engine_task::{EngineTask, Latest, random_u64};
@@ -44,6 +44,16 @@ impl EngineTask {
     pub(super) fn start(
         &mut self,
         req: StartWorkflowRequest,
+    ) -> Result<StartWorkflowResponse, BackendError> {
+        self.start_run(req, None)
+    }
+
+    /// Starts a run as [`start`](Self::start) does; a child run names its
+    /// parent.
+    pub(super) fn start_run(
+        &mut self,
+        req: StartWorkflowRequest,
+        parent: Option<ParentExecution>,
     ) -> Result<StartWorkflowResponse, BackendError> {
         check_id("namespace", &req.namespace)?;
         check_id("workflow id", &req.workflow_id)?;
@@ -94,6 +104,7 @@ impl EngineTask {
                 input: req.input,
                 first_run_id: None,
                 previous_runs: Vec::new(),
+                parent,
             },
             run_id.clone(),
             now,
@@ -141,6 +152,8 @@ impl EngineTask {
             previous_runs: new.previous_runs,
             history_size_bytes: 0,
             cancel_requested: false,
+            parent: new.parent.clone(),
+            children: BTreeMap::new(),
         };
         let mut run = Run::new(state, Vec::new());
         let key = run.key.clone();
@@ -158,6 +171,7 @@ impl EngineTask {
                 randomness_seed: random_u64(),
                 request_id: new.request_id.clone(),
                 continued_execution_run_id: continued,
+                parent: new.parent,
             },
         );
         self.runs.insert(run);
@@ -212,6 +226,7 @@ impl EngineTask {
                 .chain([&run.state.run_id])
                 .cloned()
                 .collect(),
+            parent: run.state.parent.clone(),
         };
         self.answer_updates(key, closed_answers);
         self.move_update_waiters(key, &new_run_id, moved.keys());
@@ -281,6 +296,8 @@ struct NewRun {
     /// The chain's first run, when the run continues one.
     first_run_id: Option<String>,
     previous_runs: Vec<String>,
+    /// The parent, when the run is a child (a continued child keeps it).
+    parent: Option<ParentExecution>,
 }
 
 impl EngineTask {
@@ -326,6 +343,11 @@ impl EngineTask {
         for tx in run.waiters {
             self.reply(tx, Ok(Lookup::Now(outcome.clone())));
         }
+        // A child chain's runs keep their parent; only its last run's close
+        // reaches the parent.
+        self.child_closed(key, &run.state, &outcome, now);
+        let children = std::mem::take(&mut run.state.children);
+        self.apply_parent_close_policies(key, &run.state.workflow_id, children);
     }
 }
 

@@ -9,6 +9,7 @@
 
 use crate::backend::{BackendError, SignalRequest, StartWorkflowResponse};
 use crate::converter::Payload;
+use crate::history::WorkflowExecution;
 
 use super::engine_task::EngineTask;
 use super::requests::SignalWithStart;
@@ -17,6 +18,11 @@ use super::state::{Incoming, RunKey};
 
 /// The identity recorded on signal events (requests do not carry one yet).
 const SIGNAL_IDENTITY: &str = "";
+
+/// The identity on what the engine itself records for one workflow about
+/// another (a signal or cancel request from workflow code, a parent close
+/// policy), as Temporal's history service does.
+pub(super) const ENGINE_IDENTITY: &str = "history-service";
 
 impl EngineTask {
     fn check_signal(&self, signal_name: &str, input: &[Payload]) -> Result<(), BackendError> {
@@ -29,12 +35,13 @@ impl EngineTask {
 
     /// Signals an open run; `Ok(false)` when the request id was applied to
     /// it already (nothing is written).
-    fn signal_open_run(
+    pub(super) fn signal_open_run(
         &mut self,
         key: &RunKey,
         signal_name: String,
         input: Vec<Payload>,
         request_id: &str,
+        external: Option<WorkflowExecution>,
     ) -> Result<bool, BackendError> {
         let now = self.now();
         let kept = self.options.signal_request_ids_kept;
@@ -53,7 +60,12 @@ impl EngineTask {
             Incoming::Signaled {
                 signal_name,
                 input,
-                identity: SIGNAL_IDENTITY.to_string(),
+                identity: if external.is_some() {
+                    ENGINE_IDENTITY.to_string()
+                } else {
+                    SIGNAL_IDENTITY.to_string()
+                },
+                external,
             },
             now,
         );
@@ -113,7 +125,7 @@ impl EngineTask {
         check_run_id(req.run_id.as_deref())?;
         self.check_signal(&req.signal_name, &req.input)?;
         let key = self.signal_target(&req.namespace, &req.workflow_id, req.run_id.as_deref())?;
-        self.signal_open_run(&key, req.signal_name, req.input, &req.request_id)?;
+        self.signal_open_run(&key, req.signal_name, req.input, &req.request_id, None)?;
         Ok(())
     }
 
@@ -132,7 +144,7 @@ impl EngineTask {
         self.check_signal(&signal_name, &input)?;
         let request_id = start.request_id.clone();
         if let Ok(key) = self.signal_target(&start.namespace, &start.workflow_id, None) {
-            self.signal_open_run(&key, signal_name, input, &request_id)?;
+            self.signal_open_run(&key, signal_name, input, &request_id, None)?;
             return Ok(StartWorkflowResponse {
                 run_id: key.run_id.to_string(),
                 started: false,
@@ -143,7 +155,7 @@ impl EngineTask {
         let response = self.start(start.clone())?;
         if response.started {
             let key = RunKey::new(&start.namespace, &response.run_id);
-            self.signal_open_run(&key, signal_name, input, &request_id)?;
+            self.signal_open_run(&key, signal_name, input, &request_id, None)?;
         }
         Ok(response)
     }

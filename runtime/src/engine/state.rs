@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{BackendError, Description, RunOutcome, RunStatus};
 use crate::converter::Payload;
 use crate::failure::{Failure, RetryState};
+use crate::history::{ParentExecution, WorkflowExecution};
+use crate::protocol::ParentClosePolicy;
 use crate::retry::RetryPolicy;
 
 use super::store::ExecutionRow;
@@ -188,11 +190,93 @@ pub(crate) enum Incoming {
         signal_name: String,
         input: Vec<Payload>,
         identity: String,
+        /// The workflow that sent it, when workflow code did.
+        #[serde(default)]
+        external: Option<WorkflowExecution>,
     },
     CancelRequested {
         cause: String,
         identity: String,
+        /// The workflow that asked, when workflow code or a parent's close
+        /// policy did.
+        #[serde(default)]
+        external: Option<WorkflowExecution>,
     },
+    /// About a child this run started: its start, or its close.
+    Child(ChildFact),
+    /// How a signal or cancel request this run sent ended.
+    External(ExternalFact),
+}
+
+/// What became of a child workflow, for its parent's history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum ChildFact {
+    Started {
+        initiated_event_id: i64,
+        workflow_id: String,
+        run_id: String,
+        workflow_type: String,
+    },
+    StartFailed {
+        initiated_event_id: i64,
+        workflow_id: String,
+        workflow_type: String,
+    },
+    Closed {
+        initiated_event_id: i64,
+        started_event_id: i64,
+        workflow_id: String,
+        run_id: String,
+        workflow_type: String,
+        outcome: ChildOutcome,
+    },
+}
+
+/// How a child's chain closed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum ChildOutcome {
+    Completed(Payload),
+    Failed(Failure),
+    Canceled(Vec<Payload>),
+    Terminated,
+}
+
+impl ChildOutcome {
+    /// What a run's outcome means to its parent; `None` for a run that
+    /// continued as new (its chain goes on).
+    pub fn of(outcome: &RunOutcome) -> Option<ChildOutcome> {
+        Some(match outcome {
+            RunOutcome::Completed(p) => ChildOutcome::Completed(p.clone()),
+            RunOutcome::Failed(f) => ChildOutcome::Failed(f.clone()),
+            RunOutcome::Canceled(Failure::Canceled(c)) => ChildOutcome::Canceled(c.details.clone()),
+            RunOutcome::Canceled(_) => ChildOutcome::Canceled(Vec::new()),
+            RunOutcome::Terminated(_) => ChildOutcome::Terminated,
+            RunOutcome::ContinuedAsNew { .. } => return None,
+        })
+    }
+}
+
+/// How a signal or cancel request to another workflow ended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ExternalFact {
+    pub initiated_event_id: i64,
+    pub workflow_id: String,
+    /// The run reached; `None` when none was.
+    pub run_id: Option<String>,
+    /// Whether it was a signal (else a cancel request).
+    pub signal: bool,
+}
+
+/// A child this run started that has not closed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PendingChild {
+    pub seq: u32,
+    pub workflow_id: String,
+    pub workflow_type: String,
+    /// The child's first run.
+    pub run_id: String,
+    pub started_event_id: i64,
+    pub parent_close_policy: ParentClosePolicy,
 }
 
 /// Everything needed to resume a run; stored as JSON in its row.
@@ -265,6 +349,12 @@ pub(crate) struct RunState {
     /// Whether cancellation was requested (asked once; later asks write nothing).
     #[serde(default)]
     pub cancel_requested: bool,
+    /// The parent, when this run is a child workflow.
+    #[serde(default)]
+    pub parent: Option<ParentExecution>,
+    /// Children started and not closed, by their initiated event id.
+    #[serde(default)]
+    pub children: BTreeMap<i64, PendingChild>,
 }
 
 fn yes() -> bool {
@@ -422,7 +512,10 @@ pub(crate) fn failure_payloads(failure: &Failure) -> Vec<&Payload> {
             Failure::Application(e) => out.extend(e.details.iter()),
             Failure::Timeout(e) => out.extend(e.last_heartbeat_details.iter()),
             Failure::Canceled(e) => out.extend(e.details.iter()),
-            Failure::Activity(_) | Failure::Terminated(_) | Failure::Server(_) => {}
+            Failure::Activity(_)
+            | Failure::ChildWorkflow(_)
+            | Failure::Terminated(_)
+            | Failure::Server(_) => {}
         }
         next = f.cause();
     }

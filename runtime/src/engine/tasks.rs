@@ -83,10 +83,12 @@ pub(super) fn append_incoming(
             signal_name,
             input,
             identity,
+            external,
         } => EventAttributes::WorkflowExecutionSignaled {
             signal_name,
             input,
             identity,
+            external_workflow_execution: external,
         },
         Incoming::TimerFired {
             timer_id,
@@ -95,9 +97,17 @@ pub(super) fn append_incoming(
             timer_id,
             started_event_id,
         },
-        Incoming::CancelRequested { cause, identity } => {
-            EventAttributes::WorkflowExecutionCancelRequested { cause, identity }
-        }
+        Incoming::CancelRequested {
+            cause,
+            identity,
+            external,
+        } => EventAttributes::WorkflowExecutionCancelRequested {
+            cause,
+            identity,
+            external_workflow_execution: external,
+        },
+        Incoming::Child(fact) => super::children::child_event(fact),
+        Incoming::External(fact) => super::external::external_event(fact),
     };
     append(run, batch, now, attributes);
 }

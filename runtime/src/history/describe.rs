@@ -29,6 +29,23 @@ pub(crate) fn event(event: &Event) -> String {
             format!("WorkflowExecutionUpdateCompleted(id {update_id:?})")
         }
         EventAttributes::MarkerRecorded { marker_name, .. } => marker(event, marker_name),
+        EventAttributes::StartChildWorkflowExecutionInitiated {
+            workflow_type,
+            workflow_id,
+            ..
+        } => {
+            format!("StartChildWorkflowExecutionInitiated(type {workflow_type}, id {workflow_id})")
+        }
+        EventAttributes::SignalExternalWorkflowExecutionInitiated {
+            workflow_id,
+            signal_name,
+            ..
+        } => format!(
+            "SignalExternalWorkflowExecutionInitiated(id {workflow_id}, signal {signal_name:?})"
+        ),
+        EventAttributes::RequestCancelExternalWorkflowExecutionInitiated {
+            workflow_id, ..
+        } => format!("RequestCancelExternalWorkflowExecutionInitiated(id {workflow_id})"),
         other => other.name().to_string(),
     }
 }
@@ -87,6 +104,22 @@ pub(crate) fn command(command: &Command) -> String {
         Command::CompleteWorkflow { .. } => "CompleteWorkflow".to_string(),
         Command::FailWorkflow { .. } => "FailWorkflow".to_string(),
         Command::ContinueAsNew { .. } => "ContinueAsNew".to_string(),
+        Command::StartChildWorkflow(sc) => format!(
+            "StartChildWorkflow(type {}, id {})",
+            sc.workflow_type, sc.workflow_id
+        ),
+        Command::CancelChildWorkflow { seq } => format!("CancelChildWorkflow(seq {seq})"),
+        Command::SignalExternalWorkflow {
+            target,
+            signal_name,
+            ..
+        } => format!(
+            "SignalExternalWorkflow(id {}, signal {signal_name:?})",
+            target.workflow_id
+        ),
+        Command::RequestCancelExternalWorkflow { target, .. } => {
+            format!("RequestCancelExternalWorkflow(id {})", target.workflow_id)
+        }
     }
 }
 
@@ -167,6 +200,7 @@ mod tests {
             signal_name: "s".into(),
             input: Vec::new(),
             identity: String::new(),
+            external_workflow_execution: None,
         });
         assert_eq!(event(&signal), "WorkflowExecutionSignaled");
     }

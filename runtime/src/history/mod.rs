@@ -69,6 +69,9 @@ pub enum EventAttributes {
         /// The run this one continues (continue-as-new), if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         continued_execution_run_id: Option<String>,
+        /// The parent, when this run is a child workflow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parent: Option<ParentExecution>,
     },
     WorkflowTaskScheduled {
         task_queue: String,
@@ -193,6 +196,9 @@ pub enum EventAttributes {
         input: Vec<Payload>,
         #[serde(default)]
         identity: String,
+        /// The workflow that sent it, when workflow code did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_workflow_execution: Option<WorkflowExecution>,
     },
     /// Cancellation of the run was requested (`handle.cancel()`); the
     /// workflow decides what it means.
@@ -200,6 +206,10 @@ pub enum EventAttributes {
         cause: String,
         #[serde(default)]
         identity: String,
+        /// The workflow that asked, when workflow code (or a parent's
+        /// close policy) did.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_workflow_execution: Option<WorkflowExecution>,
     },
     /// An update passed its validator in a workflow task (a command event).
     WorkflowExecutionUpdateAccepted {
@@ -237,6 +247,107 @@ pub enum EventAttributes {
         details: Vec<Payload>,
         workflow_task_completed_event_id: i64,
     },
+    /// The workflow asked for a child to start (a command event).
+    StartChildWorkflowExecutionInitiated {
+        workflow_id: String,
+        workflow_type: String,
+        task_queue: String,
+        input: Vec<Payload>,
+        parent_close_policy: crate::protocol::ParentClosePolicy,
+        workflow_id_reuse_policy: crate::protocol::IdReusePolicy,
+        workflow_task_completed_event_id: i64,
+    },
+    /// The child could not start.
+    StartChildWorkflowExecutionFailed {
+        workflow_id: String,
+        workflow_type: String,
+        cause: ExternalFailureCause,
+        initiated_event_id: i64,
+    },
+    ChildWorkflowExecutionStarted {
+        workflow_id: String,
+        run_id: String,
+        workflow_type: String,
+        initiated_event_id: i64,
+    },
+    ChildWorkflowExecutionCompleted {
+        workflow_id: String,
+        run_id: String,
+        workflow_type: String,
+        result: Payload,
+        initiated_event_id: i64,
+        started_event_id: i64,
+    },
+    ChildWorkflowExecutionFailed {
+        workflow_id: String,
+        run_id: String,
+        workflow_type: String,
+        failure: Failure,
+        retry_state: RetryState,
+        initiated_event_id: i64,
+        started_event_id: i64,
+    },
+    ChildWorkflowExecutionCanceled {
+        workflow_id: String,
+        run_id: String,
+        workflow_type: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        details: Vec<Payload>,
+        initiated_event_id: i64,
+        started_event_id: i64,
+    },
+    ChildWorkflowExecutionTerminated {
+        workflow_id: String,
+        run_id: String,
+        workflow_type: String,
+        initiated_event_id: i64,
+        started_event_id: i64,
+    },
+    /// The workflow signaled another one (a command event).
+    SignalExternalWorkflowExecutionInitiated {
+        workflow_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<String>,
+        signal_name: String,
+        input: Vec<Payload>,
+        #[serde(default)]
+        child_workflow_only: bool,
+        workflow_task_completed_event_id: i64,
+    },
+    SignalExternalWorkflowExecutionFailed {
+        workflow_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<String>,
+        cause: ExternalFailureCause,
+        initiated_event_id: i64,
+    },
+    ExternalWorkflowExecutionSignaled {
+        workflow_id: String,
+        run_id: String,
+        initiated_event_id: i64,
+    },
+    /// The workflow asked another one, or a child, to cancel (a command
+    /// event).
+    RequestCancelExternalWorkflowExecutionInitiated {
+        workflow_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<String>,
+        #[serde(default)]
+        child_workflow_only: bool,
+        workflow_task_completed_event_id: i64,
+    },
+    RequestCancelExternalWorkflowExecutionFailed {
+        workflow_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<String>,
+        cause: ExternalFailureCause,
+        initiated_event_id: i64,
+    },
+    ExternalWorkflowExecutionCancelRequested {
+        workflow_id: String,
+        run_id: String,
+        initiated_event_id: i64,
+    },
     /// The run was terminated (`handle.terminate(reason)`): closed at once,
     /// its code not consulted.
     WorkflowExecutionTerminated {
@@ -255,6 +366,31 @@ pub enum EventAttributes {
         input: Vec<Payload>,
         workflow_task_completed_event_id: i64,
     },
+}
+
+/// A workflow run, as events name another one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowExecution {
+    pub workflow_id: String,
+    pub run_id: String,
+}
+
+/// A child run's parent, on the child's `WorkflowExecutionStarted`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentExecution {
+    pub workflow_id: String,
+    pub run_id: String,
+    /// The parent's `StartChildWorkflowExecutionInitiated` event.
+    pub initiated_event_id: i64,
+}
+
+/// Why a child could not be started, or another workflow not reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExternalFailureCause {
+    /// A run with the child's id is open, or the reuse policy refused it.
+    WorkflowAlreadyExists,
+    /// No such workflow (or it is closed, or not this workflow's child).
+    ExternalWorkflowExecutionNotFound,
 }
 
 /// The sequencing event id of an update accepted before updates recorded
@@ -302,6 +438,43 @@ impl EventAttributes {
             EventAttributes::WorkflowExecutionFailed { .. } => "WorkflowExecutionFailed",
             EventAttributes::WorkflowExecutionContinuedAsNew { .. } => {
                 "WorkflowExecutionContinuedAsNew"
+            }
+            EventAttributes::StartChildWorkflowExecutionInitiated { .. } => {
+                "StartChildWorkflowExecutionInitiated"
+            }
+            EventAttributes::StartChildWorkflowExecutionFailed { .. } => {
+                "StartChildWorkflowExecutionFailed"
+            }
+            EventAttributes::ChildWorkflowExecutionStarted { .. } => {
+                "ChildWorkflowExecutionStarted"
+            }
+            EventAttributes::ChildWorkflowExecutionCompleted { .. } => {
+                "ChildWorkflowExecutionCompleted"
+            }
+            EventAttributes::ChildWorkflowExecutionFailed { .. } => "ChildWorkflowExecutionFailed",
+            EventAttributes::ChildWorkflowExecutionCanceled { .. } => {
+                "ChildWorkflowExecutionCanceled"
+            }
+            EventAttributes::ChildWorkflowExecutionTerminated { .. } => {
+                "ChildWorkflowExecutionTerminated"
+            }
+            EventAttributes::SignalExternalWorkflowExecutionInitiated { .. } => {
+                "SignalExternalWorkflowExecutionInitiated"
+            }
+            EventAttributes::SignalExternalWorkflowExecutionFailed { .. } => {
+                "SignalExternalWorkflowExecutionFailed"
+            }
+            EventAttributes::ExternalWorkflowExecutionSignaled { .. } => {
+                "ExternalWorkflowExecutionSignaled"
+            }
+            EventAttributes::RequestCancelExternalWorkflowExecutionInitiated { .. } => {
+                "RequestCancelExternalWorkflowExecutionInitiated"
+            }
+            EventAttributes::RequestCancelExternalWorkflowExecutionFailed { .. } => {
+                "RequestCancelExternalWorkflowExecutionFailed"
+            }
+            EventAttributes::ExternalWorkflowExecutionCancelRequested { .. } => {
+                "ExternalWorkflowExecutionCancelRequested"
             }
         }
     }
@@ -351,6 +524,18 @@ impl EventAttributes {
                 ..
             }
             | EventAttributes::WorkflowExecutionContinuedAsNew {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::StartChildWorkflowExecutionInitiated {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::SignalExternalWorkflowExecutionInitiated {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::RequestCancelExternalWorkflowExecutionInitiated {
                 workflow_task_completed_event_id: id,
                 ..
             } => Some(*id),

@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::children::{ChildOptions, ExecuteChildFuture, ExternalWorkflowHandle, StartChildFuture};
 use super::condition::Condition;
 use super::deterministic::Deterministic;
 use super::effects::{SideEffectFuture, WorkflowLogger};
@@ -14,6 +15,7 @@ use super::futures::{ActivityCall, LocalActivityCall, TimerFuture};
 use super::random::WorkflowRandom;
 use super::run_core::{Check, SharedCore};
 use super::spawn::{self, JoinHandle};
+use super::{RunFn, Workflow};
 use crate::activity::Activity;
 
 use crate::protocol::WorkflowInfo;
@@ -89,6 +91,52 @@ impl<W> WorkflowContext<W> {
             activity.encode(&input),
             self.inner.info.task_queue.clone(),
         )
+    }
+
+    /// Starts a child workflow, named by its run function with typed input,
+    /// and resolves to its handle once it runs; await the handle for its
+    /// result. Resolves with an error of type `WorkflowAlreadyStartedError`
+    /// when a run with the child's id is open (or its id reuse policy
+    /// refuses it).
+    ///
+    /// ```no_run
+    /// # use weft::prelude::*;
+    /// # use weft::workflow::ChildOptions;
+    /// # #[workflow] #[derive(Default)] struct Child;
+    /// # #[workflow] impl Child { #[run] async fn run(_ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> { Ok(name) } }
+    /// # async fn f<W: 'static>(ctx: WorkflowContext<W>) -> WorkflowResult<String> {
+    /// let child = ctx
+    ///     .start_child(Child::run, "World".to_string(), ChildOptions::new("greeting-child"))
+    ///     .await?;
+    /// let greeting = child.await?;
+    /// # Ok(greeting) }
+    /// ```
+    pub fn start_child<C: Workflow>(
+        &self,
+        _run: impl RunFn<C>,
+        input: C::Input,
+        options: ChildOptions,
+    ) -> StartChildFuture<C> {
+        StartChildFuture::new(self.inner.core.clone(), &input, options)
+    }
+
+    /// Starts a child workflow and waits for its result: a child that
+    /// fails, is canceled or terminated gives a
+    /// [`ChildWorkflowError`](crate::failure::ChildWorkflowError) whose
+    /// cause says why.
+    pub fn execute_child<C: Workflow>(
+        &self,
+        run: impl RunFn<C>,
+        input: C::Input,
+        options: ChildOptions,
+    ) -> ExecuteChildFuture<C> {
+        ExecuteChildFuture::new(self.start_child(run, input, options))
+    }
+
+    /// Another workflow, by id (its current run): signal it or ask it to
+    /// cancel from workflow code.
+    pub fn external_workflow(&self, workflow_id: impl Into<String>) -> ExternalWorkflowHandle {
+        ExternalWorkflowHandle::new(self.inner.core.clone(), workflow_id.into(), None)
     }
 
     /// Runs an activity inside this worker and records its result in history

@@ -104,6 +104,32 @@ impl<W: Workflow> Machine<W> {
                 self.resolve(SeqKind::LocalActivity, seq, Slot::Resolved(result))?
             }
             Job::FireTimer { seq } => self.resolve(SeqKind::Timer, seq, Slot::Fired)?,
+            Job::ResolveChildStart { seq, result } => {
+                self.resolve(SeqKind::ChildStart, seq, Slot::Started(result))?
+            }
+            Job::ResolveChild { seq, result } => {
+                self.core.borrow_mut().child_done(seq);
+                self.resolve(SeqKind::Child, seq, Slot::Resolved(result))?
+            }
+            Job::ResolveSignalExternal { seq, failure } => self.resolve(
+                SeqKind::SignalExternal,
+                seq,
+                Slot::Done(failure.map_or(Ok(()), Err)),
+            )?,
+            Job::ResolveRequestCancelExternal {
+                seq,
+                child: true,
+                failure,
+            } => self.core.borrow_mut().child_cancel_requested(seq, failure),
+            Job::ResolveRequestCancelExternal {
+                seq,
+                child: false,
+                failure,
+            } => self.resolve(
+                SeqKind::CancelExternal,
+                seq,
+                Slot::Done(failure.map_or(Ok(()), Err)),
+            )?,
             Job::ResolveSideEffect { seq, value } => {
                 self.core.borrow_mut().side_effects.insert(seq, value);
             }
@@ -438,6 +464,7 @@ fn is_cancellation(failure: &Failure) -> bool {
     match failure {
         Failure::Canceled(_) => true,
         Failure::Activity(e) => is_cancellation(&e.cause),
+        Failure::ChildWorkflow(e) => is_cancellation(&e.cause),
         _ => false,
     }
 }

@@ -80,6 +80,7 @@
 //! outcome?;   // a canceled activity ends the run canceled
 //! ```
 
+mod children;
 mod condition;
 mod context;
 pub(crate) mod deterministic;
@@ -95,6 +96,11 @@ pub(crate) mod select;
 mod spawn;
 
 pub use crate::protocol::ActivityCancellationType;
+pub use crate::protocol::{ChildCancellationType, ParentClosePolicy};
+pub use children::{
+    CancelExternalFuture, ChildHandle, ChildOptions, ChildResultFuture, ExecuteChildFuture,
+    ExternalWorkflowHandle, SignalExternalFuture, StartChildFuture,
+};
 pub use condition::Condition;
 pub use context::WorkflowContext;
 pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};

@@ -14,6 +14,8 @@
 //! | `timer` | `StartTimer`, `CancelTimer` | `TimerStarted`, `TimerCanceled` |
 //! | `marker` | `RecordLocalActivityMarker`, `RecordSideEffect`, `SetPatchMarker` | `MarkerRecorded` |
 //! | `update` | `UpdateResponse` | `WorkflowExecutionUpdateAccepted`, `WorkflowExecutionUpdateCompleted` (a rejection writes nothing) |
+//! | `child` | `StartChildWorkflow`, `CancelChildWorkflow` | `StartChildWorkflowExecutionInitiated`, `RequestCancelExternalWorkflowExecutionInitiated` (naming the child) |
+//! | `external` | `SignalExternalWorkflow`, `RequestCancelExternalWorkflow` | `SignalExternalWorkflowExecutionInitiated`, `RequestCancelExternalWorkflowExecutionInitiated` |
 //! | `close` | `CompleteWorkflow`, `FailWorkflow`, `CancelWorkflow`, `ContinueAsNew` | the run's closing event |
 //!
 //! `ScheduleLocalActivity` writes nothing: the local activity runs in the
@@ -28,7 +30,9 @@
 //! (timeouts, retry policy, task queue) are not compared.
 
 mod activity;
+mod child;
 mod close;
+mod external;
 mod marker;
 mod timer;
 mod update;
@@ -36,6 +40,15 @@ mod update;
 use std::time::{Duration, SystemTime};
 
 pub(crate) use activity::{OpenActivity, ScheduledActivity, outcome_of, resolution};
+pub(crate) use child::{InitiatedChild, OpenChild};
+
+/// What the events that resolve children and external requests mean.
+pub(crate) mod resolve {
+    pub(crate) use super::child::{
+        closes_child, initiated_event_of, resolution as child, start_resolution as child_start,
+    };
+    pub(crate) use super::external::{failure as external_failure, outcome_of as external};
+}
 pub(crate) use timer::{fired_timer, timer_id};
 
 use super::{Event, EventAttributes};
@@ -57,6 +70,8 @@ pub(crate) trait RunView {
     fn timer(&self, seq: u32) -> Option<i64>;
     /// The update with this id, as it was delivered to the workflow.
     fn update(&self, id: &str) -> Option<DeliveredUpdate<'_>>;
+    /// The child with this seq, while it can still be cancelled.
+    fn child(&self, seq: u32) -> Option<OpenChild>;
     /// The id of the run a continue-as-new starts (empty when not known).
     fn continued_run_id(&self) -> &str;
 }
@@ -102,6 +117,19 @@ pub(crate) fn record(
         | Command::FailWorkflow { .. }
         | Command::CancelWorkflow { .. }
         | Command::ContinueAsNew { .. } => close::closed(command, run, at).into_iter().collect(),
+        Command::StartChildWorkflow(sc) => vec![child::initiated(sc, run, at)],
+        Command::CancelChildWorkflow { seq } => {
+            child::cancel_requested(*seq, run, at).into_iter().collect()
+        }
+        Command::SignalExternalWorkflow {
+            target,
+            signal_name,
+            input,
+            ..
+        } => vec![external::signal_initiated(target, signal_name, input, at)],
+        Command::RequestCancelExternalWorkflow { target, .. } => {
+            vec![external::cancel_initiated(target, at)]
+        }
         Command::ScheduleLocalActivity(_) => Vec::new(),
     })
 }
@@ -123,6 +151,17 @@ pub(crate) fn matches(command: &Command, event: &Event, run: &impl RunView) -> b
         | Command::FailWorkflow { .. }
         | Command::CancelWorkflow { .. }
         | Command::ContinueAsNew { .. } => close::matches(command, event),
+        Command::StartChildWorkflow(sc) => child::matches_initiated(sc, event),
+        Command::CancelChildWorkflow { seq } => child::matches_cancel(*seq, event, run),
+        Command::SignalExternalWorkflow {
+            target,
+            signal_name,
+            input,
+            ..
+        } => external::matches_signal(target, signal_name, input, event),
+        Command::RequestCancelExternalWorkflow { target, .. } => {
+            external::matches_cancel(target, event)
+        }
         Command::ScheduleLocalActivity(_) => false,
     }
 }
@@ -228,8 +267,9 @@ fn push(
     event_id
 }
 
-/// A [`RunView`] that learns the activities and timers a task starts as
-/// its events are written, so later commands of the task can name them.
+/// A [`RunView`] that learns the activities, timers and children a task
+/// starts as its events are written, so later commands of the task can
+/// name them.
 pub(crate) trait TrackingView: RunView {
     /// `command` wrote the event `event_id`.
     fn track(&mut self, command: &Command, event_id: i64);

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 use super::*;
 use crate::converter;
 use crate::failure::{ApplicationError, Failure, RetryState};
-use crate::protocol::{ActivityOptions, Resolution, ScheduleActivity};
+use crate::protocol::{ActivityOptions, ExternalTarget, Resolution, ScheduleActivity, StartChild};
 use crate::retry::RetryPolicy;
 
 /// A run as a test sets it up.
@@ -13,6 +13,7 @@ struct View {
     activities: HashMap<u32, OpenActivity>,
     timers: HashMap<u32, i64>,
     updates: HashMap<String, (String, Vec<Payload>, i64)>,
+    children: HashMap<u32, OpenChild>,
 }
 
 impl RunView for View {
@@ -37,6 +38,10 @@ impl RunView for View {
                 sequencing_event_id: *sequencing,
             })
     }
+    fn child(&self, seq: u32) -> Option<OpenChild> {
+        self.children.get(&seq).cloned()
+    }
+
     fn continued_run_id(&self) -> &str {
         "next-run"
     }
@@ -110,6 +115,13 @@ fn view() -> View {
     view.timers.insert(7, 2);
     view.updates
         .insert("u1".into(), ("add".into(), vec![payload("five")], 3));
+    view.children.insert(
+        4,
+        OpenChild {
+            workflow_id: "kid-4".into(),
+            run_id: Some("run-4".into()),
+        },
+    );
     view
 }
 
@@ -162,6 +174,18 @@ fn one_of_each() -> Vec<Command> {
         Command::ContinueAsNew {
             input: vec![payload("again")],
         },
+        Command::StartChildWorkflow(start_child("Greet", "World")),
+        Command::CancelChildWorkflow { seq: 4 },
+        Command::SignalExternalWorkflow {
+            seq: 1,
+            target: target("other"),
+            signal_name: "poke".into(),
+            input: vec![payload("7")],
+        },
+        Command::RequestCancelExternalWorkflow {
+            seq: 1,
+            target: target("another"),
+        },
     ];
     for command in &commands {
         kind(command);
@@ -184,7 +208,86 @@ fn kind(command: &Command) -> &'static str {
         Command::FailWorkflow { .. } => "fail",
         Command::CancelWorkflow { .. } => "cancel",
         Command::ContinueAsNew { .. } => "continue as new",
+        Command::StartChildWorkflow(_) => "start child",
+        Command::CancelChildWorkflow { .. } => "cancel child",
+        Command::SignalExternalWorkflow { .. } => "signal external",
+        Command::RequestCancelExternalWorkflow { .. } => "cancel external",
     }
+}
+
+fn target(workflow_id: &str) -> ExternalTarget {
+    ExternalTarget {
+        workflow_id: workflow_id.into(),
+        run_id: None,
+        child_workflow_only: false,
+    }
+}
+
+fn start_child(workflow_type: &str, input: &str) -> StartChild {
+    StartChild {
+        seq: 5,
+        workflow_id: "kid-5".into(),
+        workflow_type: workflow_type.into(),
+        task_queue: String::new(),
+        input: vec![payload(input)],
+        parent_close_policy: Default::default(),
+        id_reuse_policy: Default::default(),
+        cancellation_type: Default::default(),
+    }
+}
+
+#[test]
+fn a_child_with_other_input_or_type_does_not_match() {
+    let start = |ty: &str, input: &str| Command::StartChildWorkflow(start_child(ty, input));
+    let recorded = event(
+        record(&start("Greet", "Ada"), &view(), AT)
+            .unwrap()
+            .remove(0),
+    );
+    assert!(matches!(
+        &recorded.attributes,
+        EventAttributes::StartChildWorkflowExecutionInitiated { task_queue, .. } if task_queue == "main-queue"
+    ));
+    assert!(matches(&start("Greet", "Ada"), &recorded, &view()));
+    assert!(!matches(&start("Greet", "Bob"), &recorded, &view()));
+    assert!(!matches(&start("Wave", "Ada"), &recorded, &view()));
+}
+
+#[test]
+fn cancelling_a_child_names_it_and_a_closed_one_writes_nothing() {
+    let events = record(&Command::CancelChildWorkflow { seq: 4 }, &view(), AT).unwrap();
+    assert_eq!(
+        events,
+        vec![
+            EventAttributes::RequestCancelExternalWorkflowExecutionInitiated {
+                workflow_id: "kid-4".into(),
+                run_id: Some("run-4".into()),
+                child_workflow_only: true,
+                workflow_task_completed_event_id: AT.completed,
+            }
+        ]
+    );
+    let closed = record(&Command::CancelChildWorkflow { seq: 9 }, &view(), AT).unwrap();
+    assert!(closed.is_empty());
+}
+
+#[test]
+fn a_signal_to_another_workflow_matches_only_its_name_target_and_input() {
+    let signal = |id: &str, name: &str, input: &str| Command::SignalExternalWorkflow {
+        seq: 1,
+        target: target(id),
+        signal_name: name.into(),
+        input: vec![payload(input)],
+    };
+    let recorded = event(
+        record(&signal("w", "go", "1"), &view(), AT)
+            .unwrap()
+            .remove(0),
+    );
+    assert!(matches(&signal("w", "go", "1"), &recorded, &view()));
+    assert!(!matches(&signal("v", "go", "1"), &recorded, &view()));
+    assert!(!matches(&signal("w", "stop", "1"), &recorded, &view()));
+    assert!(!matches(&signal("w", "go", "2"), &recorded, &view()));
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //! cancel requests, activity outcomes, timers firing) becomes the jobs of
 //! the next activation, each in the place of its event.
 
-use super::RunDriver;
 use super::order::Place;
-use crate::history::commands::{self, ScheduledActivity, TaskHint};
+use super::{ExternalRequest, RunDriver};
+use crate::history::commands::{self, ScheduledActivity, TaskHint, resolve};
 use crate::history::{Event, EventAttributes};
 use crate::protocol::{Job, WorkflowInfo};
 use crate::workflow::error::TaskError;
@@ -79,6 +79,20 @@ impl RunDriver {
                 })?;
                 self.jobs.push(Job::FireTimer { seq }, place);
             }
+            EventAttributes::ChildWorkflowExecutionStarted { .. }
+            | EventAttributes::StartChildWorkflowExecutionFailed { .. }
+            | EventAttributes::ChildWorkflowExecutionCompleted { .. }
+            | EventAttributes::ChildWorkflowExecutionFailed { .. }
+            | EventAttributes::ChildWorkflowExecutionCanceled { .. }
+            | EventAttributes::ChildWorkflowExecutionTerminated { .. } => {
+                self.resolve_child(event, place)?
+            }
+            EventAttributes::ExternalWorkflowExecutionSignaled { .. }
+            | EventAttributes::SignalExternalWorkflowExecutionFailed { .. }
+            | EventAttributes::ExternalWorkflowExecutionCancelRequested { .. }
+            | EventAttributes::RequestCancelExternalWorkflowExecutionFailed { .. } => {
+                self.resolve_external(event, place)?
+            }
             other => {
                 return Err(TaskError::new(format!(
                     "event {}: {} outside a workflow task's commands",
@@ -103,6 +117,55 @@ impl RunDriver {
         if let Some(result) = commands::resolution(&event.attributes, activity, attempt) {
             self.jobs.push(Job::ResolveActivity { seq, result }, place);
         }
+        Ok(())
+    }
+
+    /// A child's start or close resolves the code's child future.
+    fn resolve_child(&mut self, event: &Event, place: Place) -> Result<(), TaskError> {
+        let initiated = resolve::initiated_event_of(event).unwrap_or_default();
+        let Some(child) = self.children.get(&initiated) else {
+            return Err(TaskError::nondeterminism(format!(
+                "event {}: {} for a child this code never started (initiated event {initiated})",
+                event.event_id,
+                event.attributes.name()
+            )));
+        };
+        let seq = child.seq;
+        if let Some(start) = resolve::child_start(&event.attributes) {
+            if let crate::protocol::ChildStart::Started { run_id } = &start
+                && let Some(open) = self.known.children.get_mut(&seq)
+            {
+                open.run_id = Some(run_id.clone());
+            }
+            self.jobs
+                .push(Job::ResolveChildStart { seq, result: start }, place);
+        } else if let Some(result) = resolve::child(&event.attributes) {
+            self.known.children.remove(&seq);
+            self.jobs.push(Job::ResolveChild { seq, result }, place);
+        }
+        Ok(())
+    }
+
+    /// A signal's or cancel request's outcome resolves the code's future.
+    fn resolve_external(&mut self, event: &Event, place: Place) -> Result<(), TaskError> {
+        let (initiated, _) = resolve::external(event).unwrap_or_default();
+        let Some(request) = self.external.get(&initiated).copied() else {
+            return Err(TaskError::nondeterminism(format!(
+                "event {}: {} for a request this code never sent (initiated event {initiated})",
+                event.event_id,
+                event.attributes.name()
+            )));
+        };
+        let failure = resolve::external_failure(&event.attributes);
+        let job = match request {
+            ExternalRequest::Signal(seq) => Job::ResolveSignalExternal { seq, failure },
+            ExternalRequest::Cancel { seq, child } => Job::ResolveRequestCancelExternal {
+                seq,
+                child,
+                failure,
+            },
+        };
+        self.jobs.push(job, place);
         Ok(())
     }
 

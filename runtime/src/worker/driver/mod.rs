@@ -32,7 +32,7 @@ use std::time::SystemTime;
 use crate::backend::UpdateDelivery;
 use crate::converter::Payload;
 use crate::failure::Failure;
-use crate::history::commands::{ScheduledActivity, TaskHint};
+use crate::history::commands::{InitiatedChild, ScheduledActivity, TaskHint};
 use crate::history::{Event, EventAttributes};
 use crate::protocol::{Activation, Command, Job, Resolution, ScheduleActivity};
 use crate::workflow::error::TaskError;
@@ -54,6 +54,11 @@ pub(crate) struct RunDriver {
     attempts: HashMap<i64, u32>,
     /// The timers the code started: seq by timer id.
     timers: HashMap<String, u32>,
+    /// The children the code started, by initiated event.
+    children: HashMap<i64, InitiatedChild>,
+    /// The signals and cancel requests the code sent other workflows, by
+    /// initiated event.
+    external: HashMap<i64, ExternalRequest>,
     /// What the events of the code's commands refer to.
     known: Known,
     jobs: Jobs,
@@ -74,6 +79,14 @@ struct LiveTask {
     hint: TaskHint,
     commands: Vec<Command>,
     pending_local: HashSet<u32>,
+}
+
+/// A signal or cancel request the code sent another workflow: its seq and
+/// kind, which the job resolving it names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ExternalRequest {
+    Signal(u32),
+    Cancel { seq: u32, child: bool },
 }
 
 /// What the live part of a workflow task produced so far.
@@ -101,6 +114,8 @@ impl RunDriver {
             activities: HashMap::new(),
             attempts: HashMap::new(),
             timers: HashMap::new(),
+            children: HashMap::new(),
+            external: HashMap::new(),
             known: Known::default(),
             jobs: Jobs::default(),
             awaiting: None,

@@ -10,8 +10,10 @@ use std::slice::Iter;
 use std::time::SystemTime;
 
 use super::order::Place;
-use super::{RunDriver, activation};
-use crate::history::commands::{self, ScheduledActivity, TrackingView, is_rejection, timer_id};
+use super::{ExternalRequest, RunDriver, activation};
+use crate::history::commands::{
+    self, InitiatedChild, ScheduledActivity, TrackingView, is_rejection, timer_id,
+};
 use crate::history::{Event, EventAttributes, describe, markers};
 use crate::protocol::{Command, Job};
 use crate::workflow::error::TaskError;
@@ -172,6 +174,20 @@ impl RunDriver {
                         .iter()
                         .any(|e| commands::outcome_of(e) == Some(scheduled))
             }
+            Command::CancelChildWorkflow { seq } => {
+                let initiated = self
+                    .children
+                    .iter()
+                    .find(|(_, c)| c.seq == *seq)
+                    .map(|(id, _)| *id);
+                !recorded
+                    && initiated.is_some_and(|id| {
+                        later.iter().any(|e| {
+                            commands::resolve::closes_child(e)
+                                && commands::resolve::initiated_event_of(e) == Some(id)
+                        })
+                    })
+            }
             _ => false,
         }
     }
@@ -204,6 +220,32 @@ impl RunDriver {
             }
             Command::StartTimer { seq, .. } => {
                 self.timers.insert(timer_id(*seq), *seq);
+            }
+            Command::StartChildWorkflow(sc) => {
+                let child = InitiatedChild {
+                    seq: sc.seq,
+                    workflow_id: sc.workflow_id.clone(),
+                    workflow_type: sc.workflow_type.clone(),
+                };
+                self.children.insert(event.event_id, child);
+            }
+            Command::SignalExternalWorkflow { seq, .. } => {
+                self.external
+                    .insert(event.event_id, ExternalRequest::Signal(*seq));
+            }
+            Command::RequestCancelExternalWorkflow { seq, .. } => {
+                let request = ExternalRequest::Cancel {
+                    seq: *seq,
+                    child: false,
+                };
+                self.external.insert(event.event_id, request);
+            }
+            Command::CancelChildWorkflow { seq } => {
+                let request = ExternalRequest::Cancel {
+                    seq: *seq,
+                    child: true,
+                };
+                self.external.insert(event.event_id, request);
             }
             terminal if terminal.is_terminal() => self.closed = true,
             _ => {}

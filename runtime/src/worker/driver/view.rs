@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use crate::backend::UpdateDelivery;
-use crate::history::commands::{DeliveredUpdate, OpenActivity, RunView, TrackingView};
+use crate::history::commands::{DeliveredUpdate, OpenActivity, OpenChild, RunView, TrackingView};
 use crate::protocol::Command;
 
 #[derive(Clone, Debug, Default)]
@@ -20,6 +20,8 @@ pub(crate) struct Known {
     pub timers: HashMap<u32, i64>,
     /// The updates delivered live, by id.
     pub updates: HashMap<String, UpdateDelivery>,
+    /// The children the code started, by seq (their run once started).
+    pub children: HashMap<u32, OpenChild>,
 }
 
 impl RunView for Known {
@@ -56,6 +58,10 @@ impl RunView for Known {
         })
     }
 
+    fn child(&self, seq: u32) -> Option<OpenChild> {
+        self.children.get(&seq).cloned()
+    }
+
     /// A worker does not know the id of the run a continue-as-new starts;
     /// replay does not compare it.
     fn continued_run_id(&self) -> &str {
@@ -71,6 +77,13 @@ impl TrackingView for Known {
             }
             Command::StartTimer { seq, .. } => {
                 self.timers.insert(*seq, event_id);
+            }
+            Command::StartChildWorkflow(sc) => {
+                let child = OpenChild {
+                    workflow_id: sc.workflow_id.clone(),
+                    run_id: None,
+                };
+                self.children.insert(sc.seq, child);
             }
             _ => {}
         }

@@ -86,6 +86,7 @@ fn started() -> EventAttributes {
         randomness_seed: 7,
         request_id: "r".into(),
         continued_execution_run_id: None,
+        parent: None,
     }
 }
 
@@ -250,6 +251,7 @@ fn a_cancel_of_a_timer_that_fired_while_the_task_ran_needs_no_event() {
         signal_name: "go".into(),
         input: Vec::new(),
         identity: String::new(),
+        external_workflow_execution: None,
     });
     events.extend(task(9));
     // The task cancelled the timer, which fired while it ran: the engine

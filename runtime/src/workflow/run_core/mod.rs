@@ -14,7 +14,7 @@ use super::error::TaskError;
 use super::rng::Rng;
 use crate::converter::Payload;
 use crate::failure::{ActivityError, Failure};
-use crate::protocol::{ActivityCancellationType, Command, Resolution};
+use crate::protocol::{ActivityCancellationType, ChildStart, Command, Resolution};
 
 /// The check a condition runs: true once it holds.
 pub(crate) type Check = Rc<dyn Fn() -> bool>;
@@ -34,6 +34,14 @@ pub(crate) enum SeqKind {
     LocalActivity,
     Timer,
     SideEffect,
+    /// A child's result (its seq numbers the run's children).
+    Child,
+    /// A child's start (the child's seq).
+    ChildStart,
+    /// A request that a child cancel (the child's seq).
+    CancelChild,
+    SignalExternal,
+    CancelExternal,
 }
 
 /// What a pending runtime future is waiting for.
@@ -43,6 +51,10 @@ pub(crate) enum Slot {
     Fired,
     /// A timer the workflow's cancellation resolved.
     Canceled,
+    /// A child's start resolved.
+    Started(ChildStart),
+    /// A signal or cancel request to another workflow resolved.
+    Done(Result<(), Failure>),
 }
 
 /// What the core keeps about a scheduled activity until its future is done:
@@ -102,6 +114,8 @@ pub(crate) struct RunCore {
     given_up: HashMap<(SeqKind, u32), u64>,
     /// Activities scheduled whose futures are not done yet.
     activities: HashMap<(SeqKind, u32), ActivityMeta>,
+    /// Children started and not closed, by seq.
+    children: HashMap<u32, ChildMeta>,
     /// Whether cancellation of the workflow was requested.
     pub cancel_requested: bool,
     /// A cancellation request waiting to reach the futures pending after
@@ -135,6 +149,7 @@ impl RunCore {
             closing: false,
             given_up: HashMap::new(),
             activities: HashMap::new(),
+            children: HashMap::new(),
             cancel_requested: false,
             cancel_due: false,
         }
@@ -234,10 +249,15 @@ impl RunCore {
     /// resolve with the canceled error at once. Returns whether any future
     /// was resolved.
     pub fn deliver_cancel(&mut self) -> bool {
+        // A child's result slot waits from its start; the cancellation
+        // reaches it only while code awaits it (it has a waker).
         let mut waiting: Vec<(SeqKind, u32)> = self
             .slots
             .iter()
-            .filter(|(_, slot)| matches!(slot, Slot::Waiting(_)))
+            .filter(|((kind, _), slot)| match slot {
+                Slot::Waiting(waker) => *kind != SeqKind::Child || waker.is_some(),
+                _ => false,
+            })
             .map(|(key, _)| *key)
             .collect();
         // Slots live in a hash map: sort so the commands come out in the
@@ -251,7 +271,12 @@ impl RunCore {
                     Some(Slot::Canceled)
                 }
                 SeqKind::Activity | SeqKind::LocalActivity => self.cancel_activity(kind, seq),
-                SeqKind::SideEffect => None,
+                SeqKind::Child => self.cancel_child(seq),
+                SeqKind::SideEffect
+                | SeqKind::ChildStart
+                | SeqKind::CancelChild
+                | SeqKind::SignalExternal
+                | SeqKind::CancelExternal => None,
             };
             let Some(resolved) = resolved else {
                 continue;
@@ -303,6 +328,11 @@ impl SeqKind {
             SeqKind::Activity => 1,
             SeqKind::LocalActivity => 2,
             SeqKind::SideEffect => 3,
+            SeqKind::Child => 4,
+            SeqKind::ChildStart => 5,
+            SeqKind::CancelChild => 6,
+            SeqKind::SignalExternal => 7,
+            SeqKind::CancelExternal => 8,
         }
     }
 }
@@ -312,3 +342,7 @@ pub(crate) const TIMER_CANCELED: &str =
     "timer canceled: cancellation of the workflow was requested";
 
 pub(crate) type SharedCore = Rc<RefCell<RunCore>>;
+
+mod children;
+
+pub(crate) use children::ChildMeta;
