@@ -6,6 +6,7 @@
 
 pub mod activity_choice;
 pub mod cancellation;
+pub mod child_workflow;
 pub mod concurrent_timers;
 pub mod continue_as_new;
 pub mod crash;
@@ -74,6 +75,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Concurrent Timers",
             worker: concurrent_timers::worker,
             run: |c| Box::pin(concurrent_timers::run(c)),
+        },
+        Pattern {
+            name: "Child Workflow",
+            worker: child_workflow::worker,
+            run: |c| Box::pin(child_workflow::run(c)),
         },
         Pattern {
             name: "Exceptions",

@@ -10,8 +10,8 @@ use common::env;
 use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
-    parallel_activity, polling_frequent, polling_infrequent,
+    activity_choice, child_workflow, continue_as_new, exceptions, local_activity,
+    long_running_entity, parallel_activity, polling_frequent, polling_infrequent,
 };
 
 async fn history(client: &Client, id: &str) -> Vec<Event> {
@@ -42,6 +42,20 @@ fn render(events: &[Event]) -> String {
                     format!(" {retry_state:?}")
                 }
                 EventAttributes::MarkerRecorded { marker_name, .. } => format!(" {marker_name}"),
+                EventAttributes::StartChildWorkflowExecutionInitiated {
+                    workflow_type,
+                    workflow_id,
+                    parent_close_policy,
+                    ..
+                } => format!(" {workflow_type} id={workflow_id} {parent_close_policy:?}"),
+                EventAttributes::ChildWorkflowExecutionStarted {
+                    initiated_event_id, ..
+                }
+                | EventAttributes::ChildWorkflowExecutionCompleted {
+                    initiated_event_id, ..
+                } => {
+                    format!(" initiated={initiated_event_id}")
+                }
                 EventAttributes::WorkflowTaskScheduled { attempt, .. } => {
                     format!(" attempt={attempt}")
                 }
@@ -109,6 +123,27 @@ both_stores! {
         let mut replayer = Replayer::new();
         replayer.register_workflow::<parallel_activity::SayHello>();
         replayer.replay(&events).unwrap();
+        w.shutdown().await;
+    }
+
+    child_workflow_greets_through_two_children(sqlite) {
+        let env = env(sqlite).await;
+        let w = child_workflow::worker(&env.client).start().unwrap();
+        let lines = child_workflow::run(&env.client).await.unwrap();
+        assert_eq!(lines, ["Hello, World!", "Hi, World!"]);
+        let parent = history(&env.client, "greeting-workflow").await;
+        insta::assert_snapshot!("child_workflow_parent", render(&parent));
+        let child = history(&env.client, "greeting-child-workflow-id").await;
+        insta::assert_snapshot!("child_workflow_child", render(&child));
+        let advanced = history(&env.client, "advanced-parent-workflow").await;
+        assert_eq!(render(&advanced).replace("Abandon", "Terminate"), render(&parent).replace("greeting-child-workflow-id", "advanced-child-workflow-id").replace("Abandon", "Terminate"));
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<child_workflow::GreetingWorkflow>();
+        replayer.register_workflow::<child_workflow::AdvancedParentWorkflow>();
+        replayer.register_workflow::<child_workflow::ComposeGreetingWorkflow>();
+        replayer.replay(&parent).unwrap();
+        replayer.replay(&advanced).unwrap();
+        replayer.replay(&child).unwrap();
         w.shutdown().await;
     }
 
