@@ -2,7 +2,9 @@
 //! what identifies them in the run (activity type and id, timer, update,
 //! marker), so a reader finds the line of code that differs.
 
+use super::commands::same_arguments;
 use super::{Event, EventAttributes, markers};
+use crate::converter::Payload;
 use crate::protocol::{Command, UpdateResponse};
 
 /// An event as a nondeterminism message shows it.
@@ -91,7 +93,8 @@ pub(crate) fn command(command: &Command) -> String {
 }
 
 /// Where an activity's input differs between a command and its event,
-/// when that is what differs: nondeterminism messages say so.
+/// when that is what differs: nondeterminism messages say so, each input
+/// cut at [`SHOWN_INPUT`] characters.
 pub(crate) fn input_difference(command: &Command, event: &Event) -> Option<String> {
     let (
         Command::ScheduleActivity(sa),
@@ -105,13 +108,28 @@ pub(crate) fn input_difference(command: &Command, event: &Event) -> Option<Strin
     else {
         return None;
     };
-    if *activity_id != sa.activity_id || *activity_type != sa.activity_type || *input == sa.input {
+    if *activity_id != sa.activity_id
+        || *activity_type != sa.activity_type
+        || same_arguments(input, &sa.input)
+    {
         return None;
     }
     Some(format!(
-        "activity {activity_type} {activity_id} was scheduled with input {input:?} and the code now gives {:?}",
-        sa.input
+        "activity {activity_type} {activity_id} was scheduled with input {} and the code now gives {}",
+        shown(input),
+        shown(&sa.input)
     ))
+}
+
+/// How much of an input a nondeterminism message shows.
+const SHOWN_INPUT: usize = 300;
+
+fn shown(input: &[Payload]) -> String {
+    let text = format!("{input:?}");
+    match text.char_indices().nth(SHOWN_INPUT) {
+        Some((cut, _)) => format!("{}.. ({} characters)", &text[..cut], text.chars().count()),
+        None => text,
+    }
 }
 
 #[cfg(test)]
@@ -208,5 +226,25 @@ mod tests {
             message.contains("apples") && message.contains("pears"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_long_input_is_cut() {
+        let long = Command::ScheduleActivity(schedule(&"x".repeat(5000)));
+        let recorded = at(EventAttributes::ActivityTaskScheduled {
+            activity_id: "1".into(),
+            activity_type: "greet".into(),
+            task_queue: "q".into(),
+            input: schedule("apples").input,
+            schedule_to_close_timeout: None,
+            schedule_to_start_timeout: None,
+            start_to_close_timeout: None,
+            heartbeat_timeout: None,
+            retry_policy: Default::default(),
+            workflow_task_completed_event_id: 4,
+        });
+        let message = input_difference(&long, &recorded).unwrap();
+        assert!(message.len() < 600, "{message}");
+        assert!(message.ends_with("characters)"), "{message}");
     }
 }

@@ -248,9 +248,12 @@ impl State {
         // that completion, and the task's first event tells which way it
         // went (accepted: the completion's own events come next; refused:
         // the task starts earlier, and the run is rebuilt from history).
+        // A cache of 0 promises a replay for every task, so it never
+        // reuses a driver, not even one whose completion is unacknowledged.
+        let in_flight = self.in_flight.remove(&run_id).map(|(_, d)| d);
         let cached = self
             .take_cached(&run_id)
-            .or_else(|| self.in_flight.remove(&run_id).map(|(_, d)| d));
+            .or(in_flight.filter(|_| self.capacity > 0));
         let (mut driver, events) = match (cached, history) {
             (_, Some(full)) => match self.fresh(task) {
                 Ok(d) => (d, full),

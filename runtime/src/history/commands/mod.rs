@@ -21,13 +21,14 @@
 //!
 //! A command matches an event when it is the same kind, names the same
 //! thing (activity id and type, timer, update, patch) and carries the same
-//! arguments (an activity's input, a timer's duration). Temporal compares
-//! kind and id only; comparing arguments as well catches code that, on
-//! replay, schedules the same activity for a different item. Options that
-//! code may change between deployments without changing what it does
-//! (timeouts, retry policy, task queue) are not compared.
+//! arguments (an activity's input, a timer's duration; see `arguments`).
+//! Temporal compares kind and id only; comparing arguments as well catches
+//! code that, on replay, schedules the same activity for a different item.
+//! Options that code may change between deployments without changing what
+//! it does (timeouts, retry policy, task queue) are not compared.
 
 mod activity;
+mod arguments;
 mod close;
 mod marker;
 mod timer;
@@ -36,6 +37,7 @@ mod update;
 use std::time::{Duration, SystemTime};
 
 pub(crate) use activity::{OpenActivity, ScheduledActivity, outcome_of, resolution};
+pub(crate) use arguments::same as same_arguments;
 pub(crate) use timer::{fired_timer, timer_id};
 
 use super::{Event, EventAttributes};
