@@ -123,7 +123,7 @@ pub mod probe {
     pub struct Static;
 
     /// The value of a `Type::now()` call: a `SystemTime` there is a wall
-    /// clock read, where elsewhere it may be `ctx.now()`'s.
+    /// clock read, where elsewhere it may be `ctx.now()` converted.
     pub struct NowCall;
 
     /// A probe of a `Type::now()` call's value.
