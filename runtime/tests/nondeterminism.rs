@@ -105,13 +105,69 @@ impl Relay {
     }
 }
 
+/// Outside the workflow, like `pricing`: reads the wall clock.
+mod stamps {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    /// The wall clock in milliseconds since the Unix epoch.
+    pub fn wall_clock_millis() -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+}
+
+#[activity]
+async fn record(stamp: u64) -> Result<u64, ApplicationError> {
+    Ok(stamp)
+}
+
+/// Stamps an activity's input with the wall clock, through a helper.
+#[workflow]
+#[derive(Default)]
+struct WallStamp;
+
+#[workflow]
+impl WallStamp {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<u64> {
+        Ok(ctx
+            .activity(record, stamps::wall_clock_millis())
+            .start_to_close_timeout(Duration::from_secs(30))
+            .await?)
+    }
+}
+
+/// Stamps an activity's input with workflow time, then waits on a timer
+/// so that a later task replays the stamp.
+#[workflow]
+#[derive(Default)]
+struct TaskStamp;
+
+#[workflow]
+impl TaskStamp {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<u64> {
+        let stamp = u64::try_from(ctx.now().unix_millis()).unwrap_or(0);
+        let recorded = ctx
+            .activity(record, stamp)
+            .start_to_close_timeout(Duration::from_secs(30))
+            .await?;
+        ctx.sleep(Duration::from_millis(1)).await?;
+        Ok(recorded)
+    }
+}
+
 fn start_worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
     let mut w = Worker::new(client, QUEUE).with_options(options);
     w.register_workflow::<PriceList>()
         .register_workflow::<Relay>()
+        .register_workflow::<WallStamp>()
+        .register_workflow::<TaskStamp>()
         .register_activity(load_prices)
         .register_activity(quote)
-        .register_activity(total);
+        .register_activity(total)
+        .register_activity(record);
     w.start().unwrap()
 }
 
@@ -249,6 +305,57 @@ both_stores! {
         assert_eq!(sum, (0..ITEMS).map(|i| 100 + i).sum::<u32>());
         let h = env.client.workflow_handle::<Relay>("relay", None);
         let events = h.history().await.unwrap();
+        assert!(task_failures(&events).is_empty(), "{events:?}");
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    // Strict mode replays each task in a later millisecond of the wall
+    // clock than the live code ran in; started at once, the replay ran in
+    // the same millisecond most of the time and passed.
+    wall_clock_read_through_a_helper_fails_strict_mode_every_time(sqlite) {
+        let env = env(sqlite).await;
+        let options = WorkerOptions { strict_replay: true, ..WorkerOptions::default() };
+        let w = start_worker(&env.client, options);
+        for i in 0..8 {
+            let h = env
+                .client
+                .start_workflow(WallStamp::run, (), WorkflowOptions::new(format!("wall-{i}"), QUEUE))
+                .await
+                .unwrap();
+            let failure = within(task_failure(&h)).await;
+            assert!(failure.contains("NondeterminismError"), "run {i}: {failure}");
+            assert!(failure.contains("strict replay"), "run {i}: {failure}");
+            assert!(failure.contains("activity record 1 was scheduled with input"), "run {i}: {failure}");
+            let events = h.history().await.unwrap();
+            assert!(command_events(&events).is_empty(), "run {i}: {events:?}");
+        }
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    // History is the truth: the fresh replay, shifted in wall-clock time,
+    // reads the same workflow time as the live code, and so does a replay
+    // after the cache.
+    workflow_time_is_the_same_in_strict_mode_and_on_replay(sqlite) {
+        let env = env(sqlite).await;
+        let options = WorkerOptions { max_cached_workflows: 0, strict_replay: true, ..WorkerOptions::default() };
+        let w = start_worker(&env.client, options);
+        let stamp = within(env.client.execute_workflow(
+            TaskStamp::run,
+            (),
+            WorkflowOptions::new("task-stamp", QUEUE),
+        ))
+        .await
+        .unwrap();
+        let h = env.client.workflow_handle::<TaskStamp>("task-stamp", None);
+        let events = h.history().await.unwrap();
+        let first_task = events
+            .iter()
+            .find(|e| matches!(e.attributes, EventAttributes::WorkflowTaskStarted { .. }))
+            .unwrap();
+        let recorded = first_task.event_time.duration_since(std::time::UNIX_EPOCH).unwrap();
+        assert_eq!(u128::from(stamp), recorded.as_millis());
         assert!(task_failures(&events).is_empty(), "{events:?}");
         w.shutdown().await;
         env.engine.shutdown().await;
