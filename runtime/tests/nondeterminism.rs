@@ -77,6 +77,34 @@ impl PriceList {
     }
 }
 
+/// [`PriceList`] with local activities: their markers record each call.
+#[workflow]
+#[derive(Default)]
+struct LocalPriceList;
+
+#[workflow]
+impl LocalPriceList {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, count: u32) -> WorkflowResult<Vec<String>> {
+        let prices = ctx
+            .local_activity(load_prices, count)
+            .start_to_close_timeout(Duration::from_secs(30))
+            .await?;
+        let calls = pricing::lines(prices).into_iter().map(|line| {
+            ctx.local_activity(quote, line)
+                .start_to_close_timeout(Duration::from_secs(30))
+                .into_future()
+        });
+        let quoted = join_all(calls)
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+        // A later task replays the one that ran the quotes.
+        ctx.sleep(Duration::from_millis(1)).await?;
+        Ok(quoted)
+    }
+}
+
 #[activity]
 async fn total(prices: std::collections::HashMap<String, u32>) -> Result<u32, ApplicationError> {
     Ok(prices.values().sum())
@@ -161,6 +189,7 @@ impl TaskStamp {
 fn start_worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
     let mut w = Worker::new(client, QUEUE).with_options(options);
     w.register_workflow::<PriceList>()
+        .register_workflow::<LocalPriceList>()
         .register_workflow::<Relay>()
         .register_workflow::<WallStamp>()
         .register_workflow::<TaskStamp>()
@@ -254,6 +283,29 @@ both_stores! {
         let all: Vec<_> = (0..ITEMS).map(|i| (format!("item-{i:02}"), 100 + i)).collect();
         assert_eq!(quoted, all);
         assert_eq!(h.describe().await.unwrap().status, RunStatus::Running);
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    hash_map_order_of_local_activities_on_replay_fails_the_task(sqlite) {
+        let env = env(sqlite).await;
+        let options = WorkerOptions { max_cached_workflows: 0, ..WorkerOptions::default() };
+        let w = start_worker(&env.client, options);
+        let h = env
+            .client
+            .start_workflow(LocalPriceList::run, ITEMS, WorkflowOptions::new("local-prices", QUEUE))
+            .await
+            .unwrap();
+        let failure = within(task_failure(&h)).await;
+        assert!(failure.contains("NondeterminismError"), "{failure}");
+        assert!(
+            failure.contains("history has MarkerRecorded(local activity")
+                && failure.contains("the code produced ScheduleLocalActivity(type quote")
+                && failure.contains("was scheduled with input"),
+            "{failure}"
+        );
+        let events = h.history().await.unwrap();
+        assert_eq!(task_failures(&events), [WorkflowTaskFailedCause::NonDeterministicError]);
         w.shutdown().await;
         env.engine.shutdown().await;
     }

@@ -37,7 +37,12 @@ pub(crate) fn event(event: &Event) -> String {
 
 fn marker(event: &Event, marker_name: &str) -> String {
     if let Some((seq, _)) = markers::local_activity(event) {
-        format!("MarkerRecorded(local activity {seq})")
+        match markers::local_activity_call(event) {
+            Some((Some(activity_type), _)) => {
+                format!("MarkerRecorded(local activity {seq}, type {activity_type})")
+            }
+            _ => format!("MarkerRecorded(local activity {seq})"),
+        }
     } else if let Some((seq, _)) = markers::side_effect(event) {
         match seq {
             Some(seq) => format!("MarkerRecorded(side effect {seq})"),
@@ -92,31 +97,39 @@ pub(crate) fn command(command: &Command) -> String {
     }
 }
 
-/// Where an activity's input differs between a command and its event,
-/// when that is what differs: nondeterminism messages say so, each input
-/// cut at [`SHOWN_INPUT`] characters.
+/// Where an activity's or local activity's input differs between a
+/// command and its event, when that is what differs: nondeterminism
+/// messages say so, each input cut at [`SHOWN_INPUT`] characters.
 pub(crate) fn input_difference(command: &Command, event: &Event) -> Option<String> {
-    let (
-        Command::ScheduleActivity(sa),
-        EventAttributes::ActivityTaskScheduled {
-            activity_id,
-            activity_type,
-            input,
-            ..
+    let (call, recorded): (String, &[Payload]) = match (command, &event.attributes) {
+        (
+            Command::ScheduleActivity(sa),
+            EventAttributes::ActivityTaskScheduled {
+                activity_id,
+                activity_type,
+                input,
+                ..
+            },
+        ) if *activity_id == sa.activity_id && *activity_type == sa.activity_type => {
+            (format!("activity {activity_type} {activity_id}"), input)
+        }
+        (Command::ScheduleLocalActivity(la), _) => match markers::local_activity_call(event) {
+            Some((Some(activity_type), Some(input))) if activity_type == la.activity_type => {
+                (format!("local activity {activity_type} {}", la.seq), input)
+            }
+            _ => return None,
         },
-    ) = (command, &event.attributes)
-    else {
+        _ => return None,
+    };
+    let (Command::ScheduleActivity(sa) | Command::ScheduleLocalActivity(sa)) = command else {
         return None;
     };
-    if *activity_id != sa.activity_id
-        || *activity_type != sa.activity_type
-        || same_arguments(input, &sa.input)
-    {
+    if same_arguments(recorded, &sa.input) {
         return None;
     }
     Some(format!(
-        "activity {activity_type} {activity_id} was scheduled with input {} and the code now gives {}",
-        shown(input),
+        "{call} was scheduled with input {} and the code now gives {}",
+        shown(recorded),
         shown(&sa.input)
     ))
 }
