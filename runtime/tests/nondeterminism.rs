@@ -186,17 +186,52 @@ impl TaskStamp {
     }
 }
 
+#[activity]
+async fn load_tags(count: u32) -> Result<std::collections::HashSet<String>, ApplicationError> {
+    Ok((0..count).map(|i| format!("tag-{i:02}")).collect())
+}
+
+#[activity]
+async fn count_tags(tags: std::collections::HashSet<String>) -> Result<usize, ApplicationError> {
+    Ok(tags.len())
+}
+
+/// [`Relay`] with a std `HashSet`, which JSON writes as a list.
+#[workflow]
+#[derive(Default)]
+struct SetRelay;
+
+#[workflow]
+impl SetRelay {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, count: u32) -> WorkflowResult<usize> {
+        let tags = ctx
+            .activity(load_tags, count)
+            .start_to_close_timeout(Duration::from_secs(30))
+            .await?;
+        let counted = ctx
+            .activity(count_tags, tags)
+            .start_to_close_timeout(Duration::from_secs(30))
+            .await?;
+        ctx.sleep(Duration::from_millis(1)).await?;
+        Ok(counted)
+    }
+}
+
 fn start_worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
     let mut w = Worker::new(client, QUEUE).with_options(options);
     w.register_workflow::<PriceList>()
         .register_workflow::<LocalPriceList>()
         .register_workflow::<Relay>()
+        .register_workflow::<SetRelay>()
         .register_workflow::<WallStamp>()
         .register_workflow::<TaskStamp>()
         .register_activity(load_prices)
         .register_activity(quote)
         .register_activity(total)
-        .register_activity(record);
+        .register_activity(record)
+        .register_activity(load_tags)
+        .register_activity(count_tags);
     w.start().unwrap()
 }
 
@@ -358,6 +393,25 @@ both_stores! {
         let h = env.client.workflow_handle::<Relay>("relay", None);
         let events = h.history().await.unwrap();
         assert!(task_failures(&events).is_empty(), "{events:?}");
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    // What the book's table says: a set passed on unchanged does not replay,
+    // since JSON writes it as a list in the order of the copy each run
+    // decodes, and a list's order is compared.
+    a_set_passed_on_unchanged_fails_replay(sqlite) {
+        let env = env(sqlite).await;
+        let options = WorkerOptions { max_cached_workflows: 0, ..WorkerOptions::default() };
+        let w = start_worker(&env.client, options);
+        let h = env
+            .client
+            .start_workflow(SetRelay::run, ITEMS, WorkflowOptions::new("set-relay", QUEUE))
+            .await
+            .unwrap();
+        let failure = within(task_failure(&h)).await;
+        assert!(failure.contains("NondeterminismError"), "{failure}");
+        assert!(failure.contains("activity count_tags 2 was scheduled with input"), "{failure}");
         w.shutdown().await;
         env.engine.shutdown().await;
     }
