@@ -184,11 +184,11 @@ pub struct Sleeper;
 impl Sleeper {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, fire_at_ms: u64) -> WorkflowResult<u64> {
-        let now = epoch_ms(ctx.now());
+        let now = epoch_ms(ctx.now().into());
         if fire_at_ms > now {
             ctx.sleep(Duration::from_millis(fire_at_ms - now)).await?;
         }
-        Ok(epoch_ms(ctx.now()).saturating_sub(fire_at_ms))
+        Ok(epoch_ms(ctx.now().into()).saturating_sub(fire_at_ms))
     }
 }
 

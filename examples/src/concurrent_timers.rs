@@ -96,7 +96,7 @@ impl MaintenanceWorkflow {
         // notifications take.
         let mut due: Vec<u32> = SCHEDULES.iter().map(|s| s.every_days).collect();
         let until = |due_day: u32| {
-            let elapsed = ctx.now().duration_since(start).unwrap_or_default();
+            let elapsed = ctx.now().duration_since(start);
             (day * due_day).saturating_sub(elapsed)
         };
         // One timer per schedule still inside the plan.

@@ -143,7 +143,7 @@ impl Nap {
     pub async fn run(ctx: WorkflowContext<Self>, millis: u64) -> WorkflowResult<u64> {
         let start = ctx.now();
         ctx.sleep(Duration::from_millis(millis)).await?;
-        let slept = ctx.now().duration_since(start).unwrap_or_default();
+        let slept = ctx.now().duration_since(start);
         Ok(u64::try_from(slept.as_millis()).unwrap_or(u64::MAX))
     }
 }

@@ -62,7 +62,7 @@ impl Shop {
         let order_id = ctx.uuid(); // not Uuid::new_v4()
         let started = ctx.now(); // not SystemTime::now()
         ctx.logger()
-            .info(format_args!("order {order_id} started at {started:?}")); // silent on replay
+            .info(format_args!("order {order_id} started at {started}")); // silent on replay
         // A value read once, recorded, and read back from history on replay.
         let region = ctx
             .side_effect(|| std::env::var("SHOP_REGION").unwrap_or_else(|_| "eu".to_string()))

@@ -389,6 +389,9 @@ pub enum Command {
         seq: u32,
         /// Its type.
         activity_type: String,
+        /// Its input, recorded so that replay can tell a call with other
+        /// arguments in the same slot.
+        input: Vec<Payload>,
         /// The attempt that ended it.
         attempt: u32,
         /// Its outcome.

@@ -244,7 +244,9 @@ workflow!(Counted, (), String, counted);
 async fn hash_order(ctx: WorkflowContext<HashOrder>, _: ()) -> WorkflowResult<usize> {
     let map: std::collections::HashMap<String, u32> =
         (0..32).map(|i| (format!("k{i}"), i)).collect();
-    // Replay compares activity ids and types, not inputs: name each by key.
+    // Named by key, a different order is a different id in the same slot
+    // (`nondeterminism.rs` has the same case with default ids: a different
+    // input in the same slot).
     let calls = map.keys().map(|k| {
         ctx.activity(greet, k.clone())
             .activity_id(k.clone())

@@ -6,7 +6,7 @@ mod support;
 
 use std::future::IntoFuture;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use tokio::sync::Notify;
 use weft::engine::{Engine, EngineOptions, MemoryStore, VirtualClock};
@@ -48,13 +48,10 @@ async fn monthly(ctx: WorkflowContext<Monthly>, months: u32) -> Result<Vec<u64>,
     for _ in 0..months {
         ctx.sleep(30 * DAY).await?;
         let now = ctx.now();
-        let gap = now.duration_since(last).unwrap_or_default();
+        let gap = now.duration_since(last);
         gaps.push(gap.as_secs() / DAY.as_secs());
         last = now;
-        let millis = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
+        let millis = u64::try_from(now.unix_millis()).unwrap_or_default();
         ctx.activity(stamp, millis)
             .start_to_close_timeout(Duration::from_secs(10))
             .await?;
@@ -125,11 +122,7 @@ async fn timer_beside_work(ctx: WorkflowContext<Beside>, _: u32) -> Result<u64, 
     let (slept, done) = weft::workflow::join(ctx.sleep(DAY), work).await;
     slept?;
     done?;
-    Ok(ctx
-        .now()
-        .duration_since(start)
-        .unwrap_or_default()
-        .as_secs())
+    Ok(ctx.now().duration_since(start).as_secs())
 }
 workflow!(Beside, u32, u64, timer_beside_work);
 
@@ -171,12 +164,7 @@ async fn long_budget(ctx: WorkflowContext<LongBudget>, _: u32) -> Result<u64, Fa
     let flag = finished.clone();
     ctx.wait_condition(move |_| flag.get()).await;
     let _ = finished;
-    Ok(ctx
-        .now()
-        .duration_since(start)
-        .unwrap_or_default()
-        .as_secs()
-        / DAY.as_secs())
+    Ok(ctx.now().duration_since(start).as_secs() / DAY.as_secs())
 }
 workflow!(LongBudget, u32, u64, long_budget);
 

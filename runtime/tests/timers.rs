@@ -75,7 +75,7 @@ activity!(blocker, String, |tag| {
 async fn one_timer(ctx: WorkflowContext<OneTimer>, _: ()) -> WorkflowResult<u64> {
     let before = ctx.now();
     ctx.sleep(ms(10)).await?;
-    let waited = ctx.now().duration_since(before).unwrap_or_default();
+    let waited = ctx.now().duration_since(before);
     Ok(u64::try_from(waited.as_millis()).unwrap_or(u64::MAX))
 }
 workflow!(OneTimer, (), u64, one_timer);

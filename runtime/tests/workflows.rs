@@ -132,7 +132,7 @@ workflow!(Fails, String, String, fails);
 async fn sleeper(ctx: WorkflowContext<Sleeper>, ms: u64) -> WorkflowResult<u64> {
     let before = ctx.now();
     ctx.sleep(Duration::from_millis(ms)).await?;
-    let waited = ctx.now().duration_since(before).unwrap_or_default();
+    let waited = ctx.now().duration_since(before);
     Ok(u64::try_from(waited.as_millis()).unwrap_or(u64::MAX))
 }
 workflow!(Sleeper, u64, u64, sleeper);

@@ -508,12 +508,15 @@ impl EngineTask {
                 sa.activity_id, sa.activity_type
             ))),
             Command::ScheduleActivity(sa) => validate_activity(sa, limits),
-            Command::RecordLocalActivityMarker { result, .. } => match result {
-                Resolution::Completed(p) => Ok(limits.check("local activity result", [p])?),
-                Resolution::Failed(f) => {
-                    Ok(limits.check("local activity failure details", failure_payloads(f))?)
+            Command::RecordLocalActivityMarker { input, result, .. } => {
+                limits.check("local activity input", input)?;
+                match result {
+                    Resolution::Completed(p) => Ok(limits.check("local activity result", [p])?),
+                    Resolution::Failed(f) => {
+                        Ok(limits.check("local activity failure details", failure_payloads(f))?)
+                    }
                 }
-            },
+            }
             Command::RecordSideEffect { value, .. } => {
                 Ok(limits.check("side effect value", [value])?)
             }

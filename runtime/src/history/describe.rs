@@ -2,7 +2,9 @@
 //! what identifies them in the run (activity type and id, timer, update,
 //! marker), so a reader finds the line of code that differs.
 
+use super::commands::same_arguments;
 use super::{Event, EventAttributes, markers};
+use crate::converter::Payload;
 use crate::protocol::{Command, UpdateResponse};
 
 /// An event as a nondeterminism message shows it.
@@ -52,7 +54,12 @@ pub(crate) fn event(event: &Event) -> String {
 
 fn marker(event: &Event, marker_name: &str) -> String {
     if let Some((seq, _)) = markers::local_activity(event) {
-        format!("MarkerRecorded(local activity {seq})")
+        match markers::local_activity_call(event) {
+            Some((Some(activity_type), _)) => {
+                format!("MarkerRecorded(local activity {seq}, type {activity_type})")
+            }
+            _ => format!("MarkerRecorded(local activity {seq})"),
+        }
     } else if let Some((seq, _)) = markers::side_effect(event) {
         match seq {
             Some(seq) => format!("MarkerRecorded(side effect {seq})"),
@@ -123,28 +130,85 @@ pub(crate) fn command(command: &Command) -> String {
     }
 }
 
-/// Where an activity's input differs between a command and its event,
-/// when that is what differs: nondeterminism messages say so.
+/// Where an activity's or local activity's input differs between a
+/// command and its event, when that is what differs: nondeterminism
+/// messages say so, each input cut at [`SHOWN_INPUT`] characters.
 pub(crate) fn input_difference(command: &Command, event: &Event) -> Option<String> {
-    let (
-        Command::ScheduleActivity(sa),
-        EventAttributes::ActivityTaskScheduled {
-            activity_id,
-            activity_type,
-            input,
-            ..
-        },
-    ) = (command, &event.attributes)
-    else {
-        return None;
-    };
-    if *activity_id != sa.activity_id || *activity_type != sa.activity_type || *input == sa.input {
+    let (call, recorded, produced): (String, &[Payload], &[Payload]) =
+        match (command, &event.attributes) {
+            (
+                Command::ScheduleActivity(sa),
+                EventAttributes::ActivityTaskScheduled {
+                    activity_id,
+                    activity_type,
+                    input,
+                    ..
+                },
+            ) if *activity_id == sa.activity_id && *activity_type == sa.activity_type => (
+                format!("activity {activity_type} {activity_id}"),
+                input,
+                &sa.input,
+            ),
+            (Command::ScheduleLocalActivity(la), _) => match markers::local_activity_call(event) {
+                Some((Some(activity_type), Some(input))) if activity_type == la.activity_type => (
+                    format!("local activity {activity_type} {}", la.seq),
+                    input,
+                    &la.input,
+                ),
+                _ => return None,
+            },
+            (
+                Command::StartChildWorkflow(sc),
+                EventAttributes::StartChildWorkflowExecutionInitiated {
+                    workflow_id,
+                    workflow_type,
+                    input,
+                    ..
+                },
+            ) if *workflow_id == sc.workflow_id && *workflow_type == sc.workflow_type => (
+                format!("child workflow {workflow_type} {workflow_id}"),
+                input,
+                &sc.input,
+            ),
+            (
+                Command::SignalExternalWorkflow {
+                    target,
+                    signal_name,
+                    input: produced,
+                    ..
+                },
+                EventAttributes::SignalExternalWorkflowExecutionInitiated {
+                    workflow_id,
+                    signal_name: name,
+                    input,
+                    ..
+                },
+            ) if *workflow_id == target.workflow_id && name == signal_name => (
+                format!("signal {signal_name:?} to {workflow_id}"),
+                input,
+                produced,
+            ),
+            _ => return None,
+        };
+    if same_arguments(recorded, produced) {
         return None;
     }
     Some(format!(
-        "activity {activity_type} {activity_id} was scheduled with input {input:?} and the code now gives {:?}",
-        sa.input
+        "{call} was scheduled with input {} and the code now gives {}",
+        shown(recorded),
+        shown(produced)
     ))
+}
+
+/// How much of an input a nondeterminism message shows.
+const SHOWN_INPUT: usize = 300;
+
+fn shown(input: &[Payload]) -> String {
+    let text = format!("{input:?}");
+    match text.char_indices().nth(SHOWN_INPUT) {
+        Some((cut, _)) => format!("{}.. ({} characters)", &text[..cut], text.chars().count()),
+        None => text,
+    }
 }
 
 #[cfg(test)]
@@ -242,5 +306,25 @@ mod tests {
             message.contains("apples") && message.contains("pears"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_long_input_is_cut() {
+        let long = Command::ScheduleActivity(schedule(&"x".repeat(5000)));
+        let recorded = at(EventAttributes::ActivityTaskScheduled {
+            activity_id: "1".into(),
+            activity_type: "greet".into(),
+            task_queue: "q".into(),
+            input: schedule("apples").input,
+            schedule_to_close_timeout: None,
+            schedule_to_start_timeout: None,
+            start_to_close_timeout: None,
+            heartbeat_timeout: None,
+            retry_policy: Default::default(),
+            workflow_task_completed_event_id: 4,
+        });
+        let message = input_difference(&long, &recorded).unwrap();
+        assert!(message.len() < 600, "{message}");
+        assert!(message.ends_with("characters)"), "{message}");
     }
 }

@@ -38,11 +38,23 @@ pub(crate) fn local_activity(event: &Event) -> Option<(u32, Resolution)> {
     Some((seq, result))
 }
 
+/// The call a local activity marker records: its type and input. Either
+/// may be absent: markers written before weft recorded inputs hold none.
+pub(crate) fn local_activity_call(event: &Event) -> Option<(Option<String>, Option<&[Payload]>)> {
+    let (details, _) = marker(event, LOCAL_ACTIVITY_MARKER)?;
+    let activity_type = details
+        .get("activity_type")
+        .and_then(|p| converter::decode_single(p).ok());
+    Some((activity_type, details.get("input").map(Vec::as_slice)))
+}
+
 /// The details a local activity marker records: the twin of
-/// [`local_activity`]. A failure goes in the event's `failure` field.
+/// [`local_activity`] and [`local_activity_call`]. A failure goes in the
+/// event's `failure` field.
 pub(crate) fn local_activity_details(
     seq: u32,
     activity_type: &str,
+    input: &[Payload],
     attempt: u32,
     result: &Resolution,
 ) -> Result<(MarkerDetails, Option<Failure>), ConverterError> {
@@ -52,6 +64,7 @@ pub(crate) fn local_activity_details(
         "activity_type".to_string(),
         vec![converter::encode(activity_type)?],
     );
+    details.insert("input".to_string(), input.to_vec());
     details.insert("attempt".to_string(), vec![converter::encode(&attempt)?]);
     let failure = match result {
         Resolution::Completed(p) => {
@@ -138,9 +151,14 @@ mod tests {
     fn a_local_activity_result_reads_back() {
         let value = converter::encode("done").unwrap();
         let result = Resolution::Completed(value);
-        let (details, failure) = local_activity_details(3, "greet", 2, &result).unwrap();
+        let input = vec![converter::encode("World").unwrap()];
+        let (details, failure) = local_activity_details(3, "greet", &input, 2, &result).unwrap();
         let event = recorded(LOCAL_ACTIVITY_MARKER, details, failure);
         assert_eq!(local_activity(&event), Some((3, result)));
+        assert_eq!(
+            local_activity_call(&event),
+            Some((Some("greet".to_string()), Some(input.as_slice())))
+        );
         assert_eq!(side_effect(&event), None);
         assert_eq!(patch(&event), None);
     }
@@ -149,7 +167,7 @@ mod tests {
     fn a_local_activity_failure_goes_in_the_failure_field() {
         let failure: Failure = ApplicationError::new("boom").into();
         let result = Resolution::Failed(failure.clone());
-        let (details, stored) = local_activity_details(1, "greet", 5, &result).unwrap();
+        let (details, stored) = local_activity_details(1, "greet", &[], 5, &result).unwrap();
         assert!(!details.contains_key("result"));
         assert_eq!(stored, Some(failure.truncated()));
         let event = recorded(LOCAL_ACTIVITY_MARKER, details, stored);

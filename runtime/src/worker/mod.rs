@@ -6,6 +6,7 @@
 //! talks to the backend only through the [`Backend`] trait.
 
 mod activity_tasks;
+mod clock_shift;
 pub(crate) mod driver;
 mod local;
 mod thread;
@@ -40,8 +41,13 @@ pub struct WorkerOptions {
     /// instance and fail the task with a nondeterminism error if the fresh
     /// replay's commands differ from the live code's. Catches code that
     /// depends on something other than history (a random hasher, a static
-    /// counter) on the first run rather than after a cache eviction. Costs
-    /// a full replay per task: for tests and development.
+    /// counter) on the first run rather than after a cache eviction. The
+    /// replay reads the same workflow time (`ctx.now()`) but runs in a later
+    /// millisecond of the wall clock, so a wall-clock reading at millisecond
+    /// precision or finer that reaches a command differs every time (a
+    /// coarser one only when a boundary falls between the runs). Costs a
+    /// full replay per task, plus under a millisecond of waiting: for tests
+    /// and development.
     pub strict_replay: bool,
 }
 

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use tokio::sync::oneshot;
 
+use super::clock_shift;
 use super::driver::{LiveStep, RunDriver};
 use crate::backend::WorkflowTask;
 use crate::converter::Payload;
@@ -248,9 +249,12 @@ impl State {
         // that completion, and the task's first event tells which way it
         // went (accepted: the completion's own events come next; refused:
         // the task starts earlier, and the run is rebuilt from history).
+        // A cache of 0 promises a replay for every task, so it never
+        // reuses a driver, not even one whose completion is unacknowledged.
+        let in_flight = self.in_flight.remove(&run_id).map(|(_, d)| d);
         let cached = self
             .take_cached(&run_id)
-            .or_else(|| self.in_flight.remove(&run_id).map(|(_, d)| d));
+            .or(in_flight.filter(|_| self.capacity > 0));
         let (mut driver, events) = match (cached, &history) {
             (_, Some(full)) => match self.fresh(task) {
                 Ok(d) => (d, full.as_slice()),
@@ -363,13 +367,16 @@ impl State {
 
     /// Strict mode: replays the run from scratch in a fresh instance (its
     /// history, then this task as the engine would record it) and fails the
-    /// task if the fresh replay does not produce the same commands.
+    /// task if the fresh replay does not produce the same commands. The
+    /// replay runs in a later millisecond of the wall clock than the live
+    /// code (see `clock_shift`).
     fn strict_check(
         &self,
         run_id: &str,
         check: StrictCheck,
         commands: &[Command],
     ) -> Result<(), TaskError> {
+        let live = clock_shift::LiveMillisecond::now();
         let Some(factory) = self.factories.get(&check.workflow_type) else {
             return Err(TaskError::new(format!(
                 "workflow type {:?} is not registered on this worker",
@@ -383,11 +390,20 @@ impl State {
             .unwrap_or_default();
         let mut driver = RunDriver::new(factory(), &self.namespace, &check.workflow_id, run_id);
         let last = check.history.last().map_or(0, |e| e.event_id);
-        let mut events = check.history;
         let task = task_events(commands, &mut known, last, check.started_time, check.hint)
             .map_err(|e| TaskError::new(format!("strict replay: {e}")))?;
+        let mut events = check.history;
+        let earlier = events.len();
         events.extend(task);
-        guarded(|| driver.apply_events(&events)).map_err(|e| {
+        guarded(|| {
+            driver.apply_events(&events[..earlier])?;
+            // The task's own reads of the wall clock must differ from the
+            // live code's; the earlier tasks' replay may have taken the
+            // time already.
+            live.wait_until_past();
+            driver.apply_events(&events[earlier..])
+        })
+        .map_err(|e| {
             TaskError::nondeterminism(format!(
                 "strict replay: a fresh replay of this run disagrees with the live code \
                  (history below is what the live code produced in this task): {}",

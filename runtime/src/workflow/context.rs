@@ -2,7 +2,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,6 +15,7 @@ use super::futures::{ActivityCall, LocalActivityCall, TimerFuture};
 use super::random::WorkflowRandom;
 use super::run_core::{Check, SharedCore};
 use super::spawn::{self, JoinHandle};
+use super::time::WorkflowTime;
 use super::{RunFn, Workflow};
 use crate::activity::Activity;
 
@@ -70,8 +71,11 @@ impl<W> WorkflowContext<W> {
     }
 
     /// Workflow time: the start time of the current workflow task, recorded
-    /// in history, so replay reads the same value.
-    pub fn now(&self) -> SystemTime {
+    /// in history, so replay reads the same value. It does not move while
+    /// the code runs, and it cannot read the wall clock (it has no
+    /// `elapsed()`); convert it with `SystemTime::from` for other date
+    /// types. See [`WorkflowTime`].
+    pub fn now(&self) -> WorkflowTime {
         self.inner.core.borrow().now
     }
 

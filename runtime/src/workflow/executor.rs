@@ -13,6 +13,7 @@ use super::condition::check_conditions;
 use super::error::TaskError;
 use super::rng::Rng;
 use super::run_core::{RunCore, SeqKind, SharedCore, Slot};
+use super::time::WorkflowTime;
 use super::{Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult};
 use crate::converter::{self, Payload};
 use crate::failure::{ApplicationError, Failure};
@@ -407,7 +408,7 @@ impl<W: Workflow> Instance for Machine<W> {
     fn activate(&mut self, activation: Activation) -> Result<Vec<Command>, TaskError> {
         {
             let mut core = self.core.borrow_mut();
-            core.now = activation.timestamp;
+            core.now = WorkflowTime::from_system_time(activation.timestamp);
             core.replaying = activation.is_replaying;
             core.continue_as_new_suggested = activation.continue_as_new_suggested;
             core.history_size_bytes = activation.history_size_bytes;

@@ -5,7 +5,7 @@
 //! produce the same commands. It sees only [`crate::protocol`] types, never
 //! history, the backend or a store.
 //!
-//! Read top-down: `error` and `rng` stand alone; `run_core` is the per-run
+//! Read top-down: `error`, `rng` and `time` stand alone; `run_core` is the per-run
 //! state everything shares; the futures (`futures`, `condition`, `effects`,
 //! `spawn`, `random`) and the combinators (`join`, `select`) build on it;
 //! `context` is what workflow code holds; `executor` applies activations
@@ -94,6 +94,7 @@ mod rng;
 mod run_core;
 pub(crate) mod select;
 mod spawn;
+mod time;
 
 pub use crate::protocol::ActivityCancellationType;
 pub use crate::protocol::{ChildCancellationType, ParentClosePolicy};
@@ -110,6 +111,7 @@ pub use join::{JoinAll, join, join_all};
 pub use random::WorkflowRandom;
 pub use select::{SelectFirst, select_first};
 pub use spawn::JoinHandle;
+pub use time::WorkflowTime;
 
 use ::futures::future::LocalBoxFuture;
 use serde::Serialize;

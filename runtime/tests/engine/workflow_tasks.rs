@@ -33,6 +33,7 @@ async fn completion_layout(sqlite: bool) {
             Command::RecordLocalActivityMarker {
                 seq: 2,
                 activity_type: "Lookup".into(),
+                input: vec![encode(&"k").unwrap()],
                 attempt: 1,
                 result: Resolution::Completed(encode(&42).unwrap()),
             },

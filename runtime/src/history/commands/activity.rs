@@ -3,7 +3,7 @@
 //! at once by `ActivityTaskCanceled` when no worker holds an attempt), and
 //! the activity's closing event resolves it.
 
-use super::{At, RunView};
+use super::{At, RunView, arguments};
 use crate::failure::{ActivityError, Failure, RetryState};
 use crate::history::{Event, EventAttributes};
 use crate::protocol::{Resolution, ScheduleActivity};
@@ -77,14 +77,15 @@ pub(super) fn cancel_requested(seq: u32, run: &impl RunView, at: At) -> Vec<Even
     ]
 }
 
-/// Whether `event` schedules this activity: same id, type and input.
+/// Whether `event` schedules this activity: same id, type and input (the
+/// same values: see [`arguments::same`]).
 pub(super) fn matches_scheduled(sa: &ScheduleActivity, event: &Event) -> bool {
     matches!(
         &event.attributes,
         EventAttributes::ActivityTaskScheduled { activity_id, activity_type, input, .. }
             if *activity_id == sa.activity_id
                 && *activity_type == sa.activity_type
-                && *input == sa.input
+                && arguments::same(input, &sa.input)
     )
 }
 

@@ -51,7 +51,7 @@ pub(super) fn matches_initiated(sc: &StartChild, event: &Event) -> bool {
         EventAttributes::StartChildWorkflowExecutionInitiated { workflow_id, workflow_type, input, .. }
             if *workflow_id == sc.workflow_id
                 && *workflow_type == sc.workflow_type
-                && *input == sc.input
+                && super::arguments::same(input, &sc.input)
     )
 }
 

@@ -46,7 +46,9 @@ pub(super) fn matches_signal(
             signal_name: name,
             input: recorded,
             ..
-        } if *workflow_id == target.workflow_id && name == signal_name && recorded == input
+        } if *workflow_id == target.workflow_id
+            && name == signal_name
+            && super::arguments::same(recorded, input)
     )
 }
 

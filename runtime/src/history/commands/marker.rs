@@ -1,12 +1,14 @@
 //! Markers: a local activity's outcome, a side effect's value and a patch
 //! each become a `MarkerRecorded` event (details in `history::markers`).
+//! A local activity's marker also records its call (type and input), which
+//! replay compares with the `ScheduleLocalActivity` the code produces.
 
-use super::At;
+use super::{At, arguments};
 use crate::converter::ConverterError;
 use crate::history::{
     Event, EventAttributes, LOCAL_ACTIVITY_MARKER, PATCH_MARKER, SIDE_EFFECT_MARKER, markers,
 };
-use crate::protocol::Command;
+use crate::protocol::{Command, ScheduleActivity};
 
 /// The marker event a marker command becomes (`None` for other commands).
 pub(super) fn recorded(
@@ -17,11 +19,12 @@ pub(super) fn recorded(
         Command::RecordLocalActivityMarker {
             seq,
             activity_type,
+            input,
             attempt,
             result,
         } => {
             let (details, failure) =
-                markers::local_activity_details(*seq, activity_type, *attempt, result)?;
+                markers::local_activity_details(*seq, activity_type, input, *attempt, result)?;
             (LOCAL_ACTIVITY_MARKER, details, failure)
         }
         Command::RecordSideEffect { seq, value } => (
@@ -62,4 +65,15 @@ pub(super) fn matches(command: &Command, event: &Event) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether the local activity marker `event` records this call: the same
+/// type and input, as far as the marker holds them (markers written before
+/// weft recorded inputs hold none, and replay as they did).
+pub(crate) fn matches_local_call(la: &ScheduleActivity, event: &Event) -> bool {
+    let Some((activity_type, input)) = markers::local_activity_call(event) else {
+        return false;
+    };
+    activity_type.is_none_or(|t| t == la.activity_type)
+        && input.is_none_or(|i| arguments::same(i, &la.input))
 }

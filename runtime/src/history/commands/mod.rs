@@ -19,17 +19,20 @@
 //! | `close` | `CompleteWorkflow`, `FailWorkflow`, `CancelWorkflow`, `ContinueAsNew` | the run's closing event |
 //!
 //! `ScheduleLocalActivity` writes nothing: the local activity runs in the
-//! worker, whose `RecordLocalActivityMarker` records its outcome.
+//! worker, whose `RecordLocalActivityMarker` records its call and outcome;
+//! replay matches the call with [`matches_local_call`].
 //!
 //! A command matches an event when it is the same kind, names the same
 //! thing (activity id and type, timer, update, patch) and carries the same
-//! arguments (an activity's input, a timer's duration). Temporal compares
-//! kind and id only; comparing arguments as well catches code that, on
-//! replay, schedules the same activity for a different item. Options that
-//! code may change between deployments without changing what it does
-//! (timeouts, retry policy, task queue) are not compared.
+//! arguments (an activity's or local activity's input, a timer's duration;
+//! see `arguments`).
+//! Temporal compares kind and id only; comparing arguments as well catches
+//! code that, on replay, schedules the same activity for a different item.
+//! Options that code may change between deployments without changing what
+//! it does (timeouts, retry policy, task queue) are not compared.
 
 mod activity;
+mod arguments;
 mod child;
 mod close;
 mod external;
@@ -49,6 +52,8 @@ pub(crate) mod resolve {
     };
     pub(crate) use super::external::{failure as external_failure, outcome_of as external};
 }
+pub(crate) use arguments::same as same_arguments;
+pub(crate) use marker::matches_local_call;
 pub(crate) use timer::{fired_timer, timer_id};
 
 use super::{Event, EventAttributes};

@@ -135,6 +135,7 @@ fn one_of_each() -> Vec<Command> {
         Command::RecordLocalActivityMarker {
             seq: 9,
             activity_type: "greet".into(),
+            input: vec![payload("local")],
             attempt: 1,
             result: Resolution::Completed(payload("hi")),
         },

@@ -26,7 +26,7 @@ mod order;
 mod replay;
 mod view;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::SystemTime;
 
 use crate::backend::UpdateDelivery;
@@ -78,7 +78,9 @@ struct LiveTask {
     history_length: u64,
     hint: TaskHint,
     commands: Vec<Command>,
-    pending_local: HashSet<u32>,
+    /// The local activities running, with their input (their markers
+    /// record it).
+    pending_local: HashMap<u32, Vec<Payload>>,
 }
 
 /// A signal or cancel request the code sent another workflow: its seq and
@@ -254,7 +256,7 @@ impl RunDriver {
             history_length,
             hint,
             commands: Vec::new(),
-            pending_local: HashSet::new(),
+            pending_local: HashMap::new(),
         });
         let jobs = self.jobs.take();
         let commands =
@@ -276,14 +278,15 @@ impl RunDriver {
                 "local activity result outside a workflow task",
             ));
         };
-        if !live.pending_local.remove(&seq) {
+        let Some(input) = live.pending_local.remove(&seq) else {
             return Err(TaskError::new(format!(
                 "local activity {seq} is not pending"
             )));
-        }
+        };
         live.commands.push(Command::RecordLocalActivityMarker {
             seq,
             activity_type,
+            input,
             attempt,
             result: result.clone(),
         });
@@ -306,7 +309,7 @@ impl RunDriver {
         for command in commands {
             match command {
                 Command::ScheduleLocalActivity(la) => {
-                    live.pending_local.insert(la.seq);
+                    live.pending_local.insert(la.seq, la.input.clone());
                     local_activities.push(la);
                 }
                 other => live.commands.push(other),

@@ -4,7 +4,7 @@
 //! checks its own commands against the events the engine wrote for them.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::iter::Peekable;
 use std::slice::Iter;
 use std::time::SystemTime;
@@ -15,11 +15,15 @@ use crate::history::commands::{
     self, InitiatedChild, ScheduledActivity, TrackingView, is_rejection, timer_id,
 };
 use crate::history::{Event, EventAttributes, describe, markers};
-use crate::protocol::{Command, Job};
+use crate::protocol::{Command, Job, ScheduleActivity};
 use crate::workflow::error::TaskError;
 
 /// The commands of a replayed task waiting for their events.
 type Expected<'a> = Peekable<Iter<'a, Event>>;
+
+/// The local activities a replayed task scheduled, waiting for their
+/// markers, by seq.
+type PendingLocal = BTreeMap<u32, ScheduleActivity>;
 
 impl RunDriver {
     /// Replays one completed workflow task against its command events.
@@ -56,7 +60,7 @@ impl RunDriver {
             .instance
             .activate(activation(timestamp, true, length, hint, jobs))?;
         let mut expected = command_events.iter().peekable();
-        let mut pending_local = HashSet::new();
+        let mut pending_local = PendingLocal::new();
         loop {
             self.check_replayed(commands, &mut expected, later, &mut pending_local)?;
             if pending_local.is_empty() || self.closed {
@@ -86,11 +90,11 @@ impl RunDriver {
         commands: Vec<Command>,
         expected: &mut Expected<'_>,
         later: &[Event],
-        pending_local: &mut HashSet<u32>,
+        pending_local: &mut PendingLocal,
     ) -> Result<(), TaskError> {
         for command in commands {
-            if let Command::ScheduleLocalActivity(la) = &command {
-                pending_local.insert(la.seq);
+            if let Command::ScheduleLocalActivity(la) = command {
+                pending_local.insert(la.seq, la);
                 continue;
             }
             if is_rejection(&command) {
@@ -289,15 +293,17 @@ impl RunDriver {
 }
 
 /// The job that resolves the next local activity of a replayed task from
-/// its marker.
+/// its marker, which must record the call the code made: same seq, type
+/// and input.
 fn next_local_resolution(
     expected: &mut Expected<'_>,
-    pending_local: &mut HashSet<u32>,
+    pending_local: &mut PendingLocal,
 ) -> Result<Job, TaskError> {
     skip_deprecated_patches(expected, None);
     let Some(event) = expected.next() else {
         return Err(TaskError::nondeterminism(format!(
-            "the code scheduled local activities {pending_local:?} whose results history does not hold"
+            "the code scheduled local activities {:?} whose results history does not hold",
+            pending_local.keys().collect::<Vec<_>>()
         )));
     };
     let (seq, result) = markers::local_activity(event).ok_or_else(|| {
@@ -307,10 +313,22 @@ fn next_local_resolution(
             describe::event(event)
         ))
     })?;
-    if !pending_local.remove(&seq) {
+    let Some(la) = pending_local.remove(&seq) else {
         return Err(TaskError::nondeterminism(format!(
             "event {}: local activity {seq} result, which this code did not schedule",
             event.event_id
+        )));
+    };
+    if !commands::matches_local_call(&la, event) {
+        let command = Command::ScheduleLocalActivity(la);
+        let detail = describe::input_difference(&command, event)
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        return Err(TaskError::nondeterminism(format!(
+            "event {}: history has {}, the code produced {}{detail}",
+            event.event_id,
+            describe::event(event),
+            describe::command(&command)
         )));
     }
     Ok(Job::ResolveLocalActivity { seq, result })

@@ -6,12 +6,12 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use std::task::Waker;
-use std::time::SystemTime;
 
 use ::futures::future::LocalBoxFuture;
 
 use super::error::TaskError;
 use super::rng::Rng;
+use super::time::WorkflowTime;
 use crate::converter::Payload;
 use crate::failure::{ActivityError, Failure};
 use crate::protocol::{ActivityCancellationType, ChildStart, Command, Resolution};
@@ -69,7 +69,7 @@ pub(crate) struct ActivityMeta {
 
 /// Per-run state shared by the context, the futures and the executor.
 pub(crate) struct RunCore {
-    pub now: SystemTime,
+    pub now: WorkflowTime,
     pub replaying: bool,
     next_seq: HashMap<SeqKind, u32>,
     pub commands: Vec<Command>,
@@ -126,7 +126,7 @@ pub(crate) struct RunCore {
 impl RunCore {
     pub fn new() -> Self {
         RunCore {
-            now: SystemTime::UNIX_EPOCH,
+            now: WorkflowTime::UNIX_EPOCH,
             replaying: false,
             next_seq: HashMap::new(),
             commands: Vec::new(),

@@ -21,10 +21,7 @@ impl Batch {
     async fn run(ctx: WorkflowContext<Self>, items: Vec<u32>) -> WorkflowResult<u32> {
         let started = ctx.now();
         ctx.state_mut(|s| {
-            s.started_secs = started
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0)
+            s.started_secs = u64::try_from(started.unix_seconds()).unwrap_or(0)
         });
         ctx.sleep(Duration::from_millis(10)).await?;
         let calls = items.iter().map(|&n| {

@@ -319,3 +319,84 @@ fn a_history_gap_is_refused() {
     let e = error(d.apply_events(&events));
     assert!(e.message.contains("history gap"), "{}", e.message);
 }
+
+fn schedule_local(seq: u32, activity_type: &str, input: &str) -> Command {
+    let Command::ScheduleActivity(mut la) = schedule(seq, input) else {
+        unreachable!("schedule builds a ScheduleActivity");
+    };
+    la.activity_type = activity_type.into();
+    Command::ScheduleLocalActivity(la)
+}
+
+/// Started, one task whose local activity 1 of `activity_type` was called
+/// with `input` (no input recorded when `None`, as older markers are) and
+/// returned "found".
+fn local_history(activity_type: &str, input: Option<&str>) -> Vec<EventAttributes> {
+    let recorded: Vec<Payload> = input.map(payload).into_iter().collect();
+    let result = Resolution::Completed(payload("found"));
+    let (mut details, failure) =
+        crate::history::markers::local_activity_details(1, activity_type, &recorded, 1, &result)
+            .unwrap();
+    if input.is_none() {
+        details.remove("input");
+    }
+    let mut events = vec![started()];
+    events.extend(task(4));
+    events.push(EventAttributes::MarkerRecorded {
+        marker_name: crate::history::LOCAL_ACTIVITY_MARKER.into(),
+        details,
+        failure,
+        workflow_task_completed_event_id: 4,
+    });
+    events
+}
+
+#[test]
+fn a_local_activity_called_as_recorded_replays_from_its_marker() {
+    let (mut d, seen) = driver(vec![vec![schedule_local(1, "lookup", "apples")]]);
+    d.apply_events(&history(local_history("lookup", Some("apples"))))
+        .unwrap();
+    let seen = seen.borrow();
+    assert!(matches!(
+        &seen[1].jobs[..],
+        [Job::ResolveLocalActivity { seq: 1, result: Resolution::Completed(p) }] if *p == payload("found")
+    ));
+}
+
+#[test]
+fn a_local_activity_for_another_item_is_nondeterminism() {
+    let (mut d, _) = driver(vec![vec![schedule_local(1, "lookup", "pears")]]);
+    let e = error(d.apply_events(&history(local_history("lookup", Some("apples")))));
+    assert!(e.nondeterminism, "{e:?}");
+    assert!(
+        e.message
+            .contains("local activity lookup 1 was scheduled with input")
+            && e.message.contains("apples")
+            && e.message.contains("pears"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_local_activity_of_another_type_is_nondeterminism() {
+    let (mut d, _) = driver(vec![vec![schedule_local(1, "fetch", "apples")]]);
+    let e = error(d.apply_events(&history(local_history("lookup", Some("apples")))));
+    assert!(e.nondeterminism, "{e:?}");
+    assert!(
+        e.message
+            .contains("MarkerRecorded(local activity 1, type lookup)")
+            && e.message
+                .contains("ScheduleLocalActivity(type fetch, seq 1)"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn a_local_activity_marker_without_its_input_replays() {
+    // Markers written before weft recorded inputs.
+    let (mut d, _) = driver(vec![vec![schedule_local(1, "lookup", "anything")]]);
+    d.apply_events(&history(local_history("lookup", None)))
+        .unwrap();
+}
