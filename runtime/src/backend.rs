@@ -69,6 +69,8 @@ pub struct StartWorkflowRequest {
     pub id_reuse_policy: IdReusePolicy,
     /// Policy for an open run with the same id.
     pub id_conflict_policy: IdConflictPolicy,
+    /// Timeouts, retries and memo of the run.
+    pub run_options: crate::protocol::RunOptions,
 }
 
 /// A request to signal a workflow run.
@@ -219,6 +221,8 @@ pub enum RunStatus {
     Canceled,
     /// Terminated: closed at once, without the workflow's code.
     Terminated,
+    /// Passed its run timeout or its chain's execution timeout.
+    TimedOut,
 }
 
 impl RunStatus {
@@ -239,6 +243,18 @@ pub enum RunOutcome {
     Canceled(Failure),
     /// The run was terminated (a `TerminatedError` with the reason).
     Terminated(Failure),
+    /// The run timed out (a `TimeoutError` naming which timeout).
+    TimedOut(Failure),
+    /// The run failed or timed out and its retry policy started
+    /// `new_run_id` in its place; [`Backend::wait_result`] follows it.
+    Retried {
+        /// Why this run ended.
+        failure: Failure,
+        /// Whether it timed out (else it failed).
+        timed_out: bool,
+        /// The run that took over.
+        new_run_id: String,
+    },
     /// The run continued as new; `new_run_id` is the run that took over.
     /// [`Backend::wait_result`] follows the chain, so callers see the last
     /// run's outcome instead.
@@ -385,6 +401,12 @@ pub struct Description {
     pub start_time: SystemTime,
     /// When it closed.
     pub close_time: Option<SystemTime>,
+    /// Attempt of the run (above 1 when a retry policy started it again).
+    pub attempt: u32,
+    /// Children started and not closed.
+    pub pending_children: usize,
+    /// The run's memo, as its start gave it.
+    pub memo: std::collections::BTreeMap<String, Payload>,
 }
 
 /// Errors a backend returns.

@@ -6,6 +6,7 @@
 
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,6 +19,8 @@ use crate::backend::{
 use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{Failure, WorkflowFailureError};
 use crate::history::{self, Event};
+use crate::protocol::RunOptions;
+use crate::retry::RetryPolicy;
 use crate::workflow::{RunFn, Workflow};
 
 /// Errors a client call returns.
@@ -71,6 +74,10 @@ pub struct WorkflowOptions {
     pub id_reuse_policy: IdReusePolicy,
     /// Policy for an open run with the same id.
     pub id_conflict_policy: IdConflictPolicy,
+    /// Timeouts, the workflow's retry policy, and its memo.
+    pub run_options: RunOptions,
+    /// A memo value that could not be encoded: the start reports it.
+    memo_error: Option<converter::ConverterError>,
 }
 
 impl WorkflowOptions {
@@ -82,7 +89,50 @@ impl WorkflowOptions {
             request_id: None,
             id_reuse_policy: IdReusePolicy::default(),
             id_conflict_policy: IdConflictPolicy::default(),
+            run_options: RunOptions::default(),
+            memo_error: None,
         }
+    }
+
+    /// Limits the whole workflow: every run of its chain (continue-as-new
+    /// and retries included); past it the run times out (`TimedOut`), not
+    /// retried.
+    pub fn execution_timeout(mut self, timeout: Duration) -> Self {
+        self.run_options.execution_timeout = Some(timeout);
+        self
+    }
+
+    /// Limits each run; a run past it times out, and is retried if a retry
+    /// policy allows.
+    pub fn run_timeout(mut self, timeout: Duration) -> Self {
+        self.run_options.run_timeout = Some(timeout);
+        self
+    }
+
+    /// Limits each workflow task (default 10 s, at most 2 minutes).
+    pub fn task_timeout(mut self, timeout: Duration) -> Self {
+        self.run_options.task_timeout = Some(timeout);
+        self
+    }
+
+    /// Retries a failed or timed-out run as a new run of the same workflow
+    /// id (by default a workflow is not retried). Errors whose type the
+    /// policy lists as non-retryable, and errors marked non-retryable, are
+    /// not retried.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.run_options.retry_policy = Some(policy);
+        self
+    }
+
+    /// Adds a memo entry: kept with the run and shown by `describe`.
+    pub fn memo(mut self, key: impl Into<String>, value: &impl Serialize) -> Self {
+        match converter::encode(value) {
+            Ok(payload) => {
+                self.run_options.memo.insert(key.into(), payload);
+            }
+            Err(e) => self.memo_error = Some(e),
+        }
+        self
     }
 
     /// Sets the request id that makes a retried start idempotent.
@@ -232,6 +282,9 @@ impl Client {
         input: &W::Input,
         options: WorkflowOptions,
     ) -> Result<StartWorkflowRequest, ClientError> {
+        if let Some(e) = options.memo_error {
+            return Err(e.into());
+        }
         let input = vec![converter::encode(input)?];
         Ok(StartWorkflowRequest {
             namespace: self.namespace.clone(),
@@ -244,6 +297,7 @@ impl Client {
                 .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
             id_reuse_policy: options.id_reuse_policy,
             id_conflict_policy: options.id_conflict_policy,
+            run_options: options.run_options,
         })
     }
 
@@ -349,9 +403,10 @@ impl<W: Workflow> WorkflowHandle<W> {
             RunOutcome::Completed(payload) => Ok(converter::decode(&payload)?),
             RunOutcome::Failed(cause)
             | RunOutcome::Canceled(cause)
-            | RunOutcome::Terminated(cause) => Err(WorkflowFailureError { cause }.into()),
+            | RunOutcome::Terminated(cause)
+            | RunOutcome::TimedOut(cause) => Err(WorkflowFailureError { cause }.into()),
             // Backends follow the chain; one that does not is answered plainly.
-            RunOutcome::ContinuedAsNew { new_run_id } => {
+            RunOutcome::ContinuedAsNew { new_run_id } | RunOutcome::Retried { new_run_id, .. } => {
                 Err(ClientError::Backend(BackendError::Store(format!(
                     "the run continued as new (run {new_run_id}) and the backend did not follow it"
                 ))))

@@ -259,6 +259,11 @@ pub enum TimeoutType {
     ScheduleToClose,
     /// The activity stopped heartbeating.
     Heartbeat,
+    /// A workflow run passed its run timeout (Temporal's SDKs report
+    /// `START_TO_CLOSE`).
+    WorkflowRun,
+    /// A workflow's chain of runs passed its execution timeout.
+    WorkflowExecution,
 }
 
 impl fmt::Display for TimeoutType {
@@ -268,6 +273,8 @@ impl fmt::Display for TimeoutType {
             TimeoutType::ScheduleToStart => "schedule-to-start",
             TimeoutType::ScheduleToClose => "schedule-to-close",
             TimeoutType::Heartbeat => "heartbeat",
+            TimeoutType::WorkflowRun => "workflow run",
+            TimeoutType::WorkflowExecution => "workflow execution",
         })
     }
 }

@@ -10,6 +10,7 @@
 //! [`Backend`](crate::backend::Backend) trait, the seam another backend
 //! implements, carries its commands.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -280,6 +281,10 @@ pub enum IdReusePolicy {
     AllowDuplicateFailedOnly,
     /// Never reuse the id.
     RejectDuplicate,
+    /// Terminate an open run with the id, then start (a closed one is
+    /// reused as by `AllowDuplicate`). Cannot be combined with a conflict
+    /// policy other than `Fail`.
+    TerminateIfRunning,
 }
 
 /// What to do when a run with the same workflow id is still open.
@@ -290,6 +295,34 @@ pub enum IdConflictPolicy {
     Fail,
     /// Return the open run instead of starting one.
     UseExisting,
+    /// Terminate the open run, then start a new one.
+    TerminateExisting,
+}
+
+/// How a run is bounded and retried, and the memo it carries: what a start
+/// (or a child's start) holds besides its input. Timeouts as Temporal's:
+/// the execution timeout bounds the whole chain (continue-as-new and
+/// retries included), the run timeout one run, the task timeout each
+/// workflow task (at most 2 minutes).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunOptions {
+    /// Limit on the whole chain of runs (none by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_timeout: Option<Duration>,
+    /// Limit on one run (none by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_timeout: Option<Duration>,
+    /// Limit on a workflow task (default: the engine's, 10 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_timeout: Option<Duration>,
+    /// How a failed or timed-out run is retried as a new run (none by
+    /// default: a workflow is not retried unless it says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_policy: Option<RetryPolicy>,
+    /// Values kept with the run, shown by `describe`, never read by the
+    /// engine.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub memo: BTreeMap<String, Payload>,
 }
 
 /// What happens to a running child when its parent closes.
@@ -338,6 +371,8 @@ pub struct StartChild {
     pub id_reuse_policy: IdReusePolicy,
     /// What cancelling the child waits for (workflow side only).
     pub cancellation_type: ChildCancellationType,
+    /// The child's timeouts, retries and memo.
+    pub run_options: RunOptions,
 }
 
 /// Signal another workflow, or ask it to cancel, from workflow code.

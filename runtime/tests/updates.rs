@@ -628,6 +628,7 @@ mod engine_level {
                 request_id: "r".into(),
                 id_reuse_policy: IdReusePolicy::AllowDuplicate,
                 id_conflict_policy: IdConflictPolicy::Fail,
+                run_options: Default::default(),
             })
             .await
             .unwrap();

@@ -577,7 +577,10 @@ impl EngineTask {
             TimeoutType::ScheduleToStart => {
                 self.close_activity(run, id, schedule_to_start_outcome(details), now);
             }
-            TimeoutType::ScheduleToClose => {
+            // (A workflow's timeouts never reach an activity.)
+            TimeoutType::ScheduleToClose
+            | TimeoutType::WorkflowRun
+            | TimeoutType::WorkflowExecution => {
                 let outcome = ActivityOutcome::TimedOut {
                     failure: timeout_failure(TimeoutType::ScheduleToClose, details),
                     retry_state: RetryState::Timeout,

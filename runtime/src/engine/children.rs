@@ -57,6 +57,7 @@ impl EngineTask {
             request_id: format!("{}-child-{initiated}", parent.run_id),
             id_reuse_policy: child.id_reuse_policy,
             id_conflict_policy: IdConflictPolicy::Fail,
+            run_options: child.run_options.clone(),
         };
         let fact = match self.start_run(request, Some(link)) {
             Ok(started) => {
@@ -277,6 +278,14 @@ fn closed_event(
             workflow_id,
             run_id,
             workflow_type,
+            initiated_event_id,
+            started_event_id,
+        },
+        ChildOutcome::TimedOut => EventAttributes::ChildWorkflowExecutionTimedOut {
+            workflow_id,
+            run_id,
+            workflow_type,
+            retry_state: RetryState::Timeout,
             initiated_event_id,
             started_event_id,
         },

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 
 use crate::backend::{BackendError, RunOutcome, WorkflowTaskCompletion};
 use crate::converter::Payload;
-use crate::failure::{ApplicationError, CanceledError, Failure};
+use crate::failure::{ApplicationError, CanceledError, Failure, RetryState};
 use crate::history::commands::{self, At, DeliveredUpdate, OpenActivity, OpenChild, RunView};
 use crate::history::{EventAttributes, WorkflowTaskFailedCause};
 use crate::protocol::{Command, Resolution, StartChild};
@@ -20,6 +20,7 @@ use crate::protocol::{Command, Resolution, StartChild};
 use super::effects::Effect;
 use super::engine_task::EngineTask;
 use super::open_run::append;
+use super::retries::Retry;
 use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState, failure_payloads};
 use super::tasks::{append_buffered, can_hint, task_not_found};
 use super::updates::{
@@ -29,7 +30,8 @@ use super::updates::{
 /// The engine's run state, as the command mapping asks about it.
 struct EngineView<'a> {
     state: &'a RunState,
-    continued_run_id: &'a str,
+    next_run_id: &'a str,
+    now: SystemTime,
 }
 
 impl RunView for EngineView<'_> {
@@ -69,6 +71,13 @@ impl RunView for EngineView<'_> {
         })
     }
 
+    fn retry_state(&self, failure: &Failure) -> RetryState {
+        match self.state.retry_delay(failure, self.now) {
+            Ok(_) => RetryState::InProgress,
+            Err(state) => state,
+        }
+    }
+
     fn child(&self, seq: u32) -> Option<OpenChild> {
         self.state
             .children
@@ -80,8 +89,8 @@ impl RunView for EngineView<'_> {
             })
     }
 
-    fn continued_run_id(&self) -> &str {
-        self.continued_run_id
+    fn next_run_id(&self) -> &str {
+        self.next_run_id
     }
 }
 
@@ -105,6 +114,8 @@ struct Applied {
     outcome: Option<RunOutcome>,
     /// The run continues as new: (new run id, its input).
     continued: Option<(String, Vec<Payload>)>,
+    /// The run failed and its retry policy retries it.
+    retried: Option<Retry>,
     /// A command wrote an event the workflow must see (an activity
     /// cancelled at once).
     wake: bool,
@@ -208,10 +219,10 @@ impl EngineTask {
         sdk_flags: Vec<u32>,
     ) -> Result<i64, BackendError> {
         let now = self.now();
-        let wft_timeout = self.options.workflow_task_timeout;
         let Some(run) = self.runs.get_mut(key) else {
             return Err(task_not_found("the run is not open"));
         };
+        let wft_timeout = run.state.task_timeout(self.options.workflow_task_timeout);
         let WftState::Started {
             attempt,
             scheduled_time,
@@ -266,21 +277,25 @@ impl EngineTask {
     /// Writes each command's events and applies its effect, up to the
     /// command that closes the run.
     fn apply_commands(&mut self, key: &RunKey, commands: Vec<Command>, completed: i64) -> Applied {
-        let continued_run_id = if commands
-            .iter()
-            .any(|c| matches!(c, Command::ContinueAsNew { .. }))
-        {
+        // The run a continue-as-new or a retry starts.
+        let next_run_id = if commands.iter().any(|c| {
+            matches!(
+                c,
+                Command::ContinueAsNew { .. } | Command::FailWorkflow { .. }
+            )
+        }) {
             super::runs::new_run_id()
         } else {
             String::new()
         };
         let mut applied = Applied::default();
         for command in commands {
-            let Some(events) = self.record(key, &command, completed, &continued_run_id) else {
+            let Some(events) = self.record(key, &command, completed, &next_run_id) else {
                 continue;
             };
-            self.apply_command(key, command, events, &continued_run_id, &mut applied);
-            if applied.outcome.is_some() || applied.continued.is_some() {
+            self.apply_command(key, command, events, &next_run_id, &mut applied);
+            if applied.outcome.is_some() || applied.continued.is_some() || applied.retried.is_some()
+            {
                 break;
             }
         }
@@ -294,12 +309,13 @@ impl EngineTask {
         key: &RunKey,
         command: &Command,
         completed: i64,
-        continued_run_id: &str,
+        next_run_id: &str,
     ) -> Option<Vec<EventAttributes>> {
         let run = self.runs.get(key)?;
         let view = EngineView {
             state: &run.state,
-            continued_run_id,
+            next_run_id,
+            now: self.now(),
         };
         let at = At {
             completed,
@@ -324,7 +340,7 @@ impl EngineTask {
         key: &RunKey,
         command: Command,
         events: Vec<EventAttributes>,
-        continued_run_id: &str,
+        next_run_id: &str,
         applied: &mut Applied,
     ) {
         let now = self.now();
@@ -359,7 +375,7 @@ impl EngineTask {
             target,
             scheduled,
         };
-        self.apply_effect(key, command, written, continued_run_id, applied, now);
+        self.apply_effect(key, command, written, next_run_id, applied, now);
     }
 
     /// What a command does to the run once its events are written.
@@ -368,7 +384,7 @@ impl EngineTask {
         key: &RunKey,
         command: Command,
         written: Written,
-        continued_run_id: &str,
+        next_run_id: &str,
         applied: &mut Applied,
         now: SystemTime,
     ) {
@@ -410,7 +426,22 @@ impl EngineTask {
                 applied.outcome = Some(RunOutcome::Completed(result));
             }
             Command::FailWorkflow { failure } => {
-                applied.outcome = Some(RunOutcome::Failed(failure.truncated()));
+                let failure = failure.truncated();
+                let delay = self
+                    .runs
+                    .get(key)
+                    .map(|r| r.state.retry_delay(&failure, now));
+                match delay {
+                    Some(Ok(delay)) => {
+                        applied.retried = Some(Retry {
+                            new_run_id: next_run_id.to_string(),
+                            failure,
+                            delay,
+                            timed_out: false,
+                        })
+                    }
+                    _ => applied.outcome = Some(RunOutcome::Failed(failure)),
+                }
             }
             Command::CancelWorkflow { details } => {
                 applied.outcome = Some(RunOutcome::Canceled(Failure::Canceled(CanceledError {
@@ -419,7 +450,7 @@ impl EngineTask {
                 })));
             }
             Command::ContinueAsNew { input } => {
-                applied.continued = Some((continued_run_id.to_string(), input));
+                applied.continued = Some((next_run_id.to_string(), input));
             }
             Command::StartChildWorkflow(child) => {
                 let task_queue = self.child_queue(key, &child);
@@ -471,6 +502,10 @@ impl EngineTask {
         }
         if let Some((new_run_id, input)) = applied.continued {
             self.continue_as_new(key, new_run_id, input, now);
+            return;
+        }
+        if let Some(retry) = applied.retried {
+            self.retry_run(key, retry, now);
             return;
         }
         let Some(run) = self.runs.get_mut(key) else {

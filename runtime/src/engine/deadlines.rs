@@ -58,6 +58,10 @@ pub(crate) enum Deadline {
         id: i64,
         delivery: u32,
     },
+    /// The run's run timeout or its chain's execution deadline.
+    RunTimeout {
+        run: RunKey,
+    },
 }
 
 #[derive(Default)]
@@ -74,6 +78,7 @@ pub(crate) struct Deadlines {
 enum Owner {
     Timer(RunKey, i64),
     ScheduleToClose(RunKey, i64),
+    RunTimeout(RunKey),
 }
 
 impl Deadline {
@@ -86,6 +91,7 @@ impl Deadline {
             Deadline::ActivityScheduleToClose { run, id } => {
                 Some(Owner::ScheduleToClose(run.clone(), *id))
             }
+            Deadline::RunTimeout { run } => Some(Owner::RunTimeout(run.clone())),
             _ => None,
         }
     }
@@ -108,6 +114,13 @@ impl Deadlines {
             .owned
             .remove(&Owner::Timer(run.clone(), started_event_id))
         {
+            self.map.remove(&key);
+        }
+    }
+
+    /// Drops a run's timeout (it closed).
+    pub fn disarm_run_timeout(&mut self, run: &RunKey) {
+        if let Some(key) = self.owned.remove(&Owner::RunTimeout(run.clone())) {
             self.map.remove(&key);
         }
     }
@@ -211,6 +224,7 @@ impl EngineTask {
                 .runs
                 .get(run)
                 .is_some_and(|r| r.state.timers.contains_key(started_event_id)),
+            Deadline::RunTimeout { run } => self.runs.contains_key(run),
         }
     }
 
@@ -223,10 +237,12 @@ impl EngineTask {
         match deadline {
             Deadline::QueryTimeout { id, delivery } => self.query_timed_out(id, delivery),
             Deadline::WftTimeout { run, .. } => {
-                let message = format!(
-                    "workflow task timed out after {:?}",
-                    self.options.workflow_task_timeout
-                );
+                let default = self.options.workflow_task_timeout;
+                let timeout = self
+                    .runs
+                    .get(&run)
+                    .map_or(default, |r| r.state.task_timeout(default));
+                let message = format!("workflow task timed out after {timeout:?}");
                 self.wft_failed(&run, None, message);
             }
             Deadline::WftBackoff { run } => self.wft_backoff_over(run, now),
@@ -252,6 +268,7 @@ impl EngineTask {
                 run,
                 started_event_id,
             } => self.fire_timer(&run, started_event_id, now),
+            Deadline::RunTimeout { run } => self.run_timed_out(&run, now),
         }
     }
 }

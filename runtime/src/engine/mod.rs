@@ -29,6 +29,7 @@ mod queues;
 mod reads;
 mod requests;
 mod restore;
+mod retries;
 mod runs;
 mod signals;
 mod sqlite;
@@ -484,7 +485,10 @@ impl Backend for Engine {
                 };
                 follow = follow || target.run_id.as_deref() == Some(state.first_run_id());
                 match &state.outcome {
-                    Some(RunOutcome::ContinuedAsNew { new_run_id }) if follow => {
+                    Some(
+                        RunOutcome::ContinuedAsNew { new_run_id }
+                        | RunOutcome::Retried { new_run_id, .. },
+                    ) if follow => {
                         target.run_id = Some(new_run_id.clone());
                     }
                     _ => return Ok(state.describe()),
@@ -540,7 +544,8 @@ impl Backend for Engine {
                     }
                 };
                 match outcome {
-                    RunOutcome::ContinuedAsNew { new_run_id } => {
+                    RunOutcome::ContinuedAsNew { new_run_id }
+                    | RunOutcome::Retried { new_run_id, .. } => {
                         target.run_id = Some(new_run_id);
                     }
                     other => return Ok(other),

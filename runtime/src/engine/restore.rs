@@ -25,7 +25,9 @@ impl EngineTask {
         self.restore_latest(loaded.latest);
         for row in loaded.open {
             let run = self.restore_run(store, &row, now)?;
+            let key = run.key.clone();
             self.runs.insert(run);
+            self.arm_run_timeout(&key);
         }
         Ok(())
     }

@@ -2,16 +2,16 @@
 //! rebuilding open runs from the store when the engine starts.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use crate::backend::{
     BackendError, IdConflictPolicy, IdReusePolicy, MAX_ID_BYTES, RunOutcome, RunStatus,
     StartWorkflowRequest, StartWorkflowResponse,
 };
 use crate::converter::Payload;
-use crate::history::{EventAttributes, ParentExecution};
+use crate::history::{EventAttributes, ParentExecution, RunInitiator};
+use crate::protocol::RunOptions;
 
-use super::effects::Effect;
 use super::engine_task::{EngineTask, Latest, random_u64};
 use super::open_run::{Run, append};
 use super::requests::Lookup;
@@ -60,6 +60,7 @@ impl EngineTask {
         check_id("workflow type", &req.workflow_type)?;
         check_id("request id", &req.request_id)?;
         check_id("task queue", &req.task_queue)?;
+        check_policies(&req)?;
         self.options
             .payload_limits
             .check("workflow input", &req.input)?;
@@ -77,23 +78,33 @@ impl EngineTask {
                 return Ok(existing());
             }
             if !latest.status.is_closed() {
-                return match req.id_conflict_policy {
-                    IdConflictPolicy::Fail => Err(refused()),
-                    IdConflictPolicy::UseExisting => Ok(existing()),
-                };
-            }
-            match req.id_reuse_policy {
-                IdReusePolicy::AllowDuplicate => {}
-                IdReusePolicy::AllowDuplicateFailedOnly => {
-                    if latest.status == RunStatus::Completed {
-                        return Err(refused());
+                match (req.id_conflict_policy, req.id_reuse_policy) {
+                    (IdConflictPolicy::UseExisting, _) => return Ok(existing()),
+                    (IdConflictPolicy::TerminateExisting, _)
+                    | (IdConflictPolicy::Fail, IdReusePolicy::TerminateIfRunning) => {
+                        let old = latest.run_id.clone();
+                        self.terminate_for_start(&req.namespace, &old);
                     }
+                    (IdConflictPolicy::Fail, _) => return Err(refused()),
                 }
-                IdReusePolicy::RejectDuplicate => return Err(refused()),
+            } else {
+                match req.id_reuse_policy {
+                    IdReusePolicy::AllowDuplicate | IdReusePolicy::TerminateIfRunning => {}
+                    IdReusePolicy::AllowDuplicateFailedOnly => {
+                        if latest.status == RunStatus::Completed {
+                            return Err(refused());
+                        }
+                    }
+                    IdReusePolicy::RejectDuplicate => return Err(refused()),
+                }
             }
         }
         let now = self.now();
         let run_id = new_run_id();
+        let execution_deadline = req
+            .run_options
+            .execution_timeout
+            .map(|t| super::deadlines::later(now, t));
         self.open_run_with_id(
             NewRun {
                 namespace: req.namespace,
@@ -105,6 +116,11 @@ impl EngineTask {
                 first_run_id: None,
                 previous_runs: Vec::new(),
                 parent,
+                run_options: req.run_options,
+                attempt: 1,
+                execution_deadline,
+                initiator: None,
+                backoff: None,
             },
             run_id.clone(),
             now,
@@ -118,7 +134,12 @@ impl EngineTask {
     /// Opens a run (its `WorkflowExecutionStarted` event in the batch, a
     /// workflow task ready) and makes it the workflow id's latest run.
     /// Returns the new run's key.
-    fn open_run_with_id(&mut self, new: NewRun, run_id: String, now: SystemTime) -> RunKey {
+    pub(super) fn open_run_with_id(
+        &mut self,
+        new: NewRun,
+        run_id: String,
+        now: SystemTime,
+    ) -> RunKey {
         let first_run_id = new.first_run_id.clone().unwrap_or_else(|| run_id.clone());
         let continued = new.previous_runs.last().cloned();
         let state = RunState {
@@ -154,6 +175,15 @@ impl EngineTask {
             cancel_requested: false,
             parent: new.parent.clone(),
             children: BTreeMap::new(),
+            run_options: new.run_options.clone(),
+            attempt: new.attempt,
+            execution_deadline: new.execution_deadline,
+            first_task_backoff: new.backoff,
+            retry_input: new
+                .run_options
+                .retry_policy
+                .is_some()
+                .then(|| new.input.clone()),
         };
         let mut run = Run::new(state, Vec::new());
         let key = run.key.clone();
@@ -165,13 +195,20 @@ impl EngineTask {
                 workflow_type: new.workflow_type,
                 task_queue: new.task_queue,
                 input: new.input,
-                attempt: 1,
+                attempt: new.attempt,
                 original_execution_run_id: run_id.clone(),
                 first_execution_run_id: first_run_id.clone(),
                 randomness_seed: random_u64(),
                 request_id: new.request_id.clone(),
                 continued_execution_run_id: continued,
                 parent: new.parent,
+                workflow_execution_timeout: new.run_options.execution_timeout,
+                workflow_run_timeout: new.run_options.run_timeout,
+                workflow_task_timeout: new.run_options.task_timeout,
+                retry_policy: new.run_options.retry_policy,
+                memo: new.run_options.memo,
+                initiator: new.initiator,
+                first_workflow_task_backoff: new.backoff,
             },
         );
         self.runs.insert(run);
@@ -184,7 +221,8 @@ impl EngineTask {
                 first_run_id,
             },
         );
-        self.effects.push(Effect::EnqueueWft(key.clone()));
+        self.first_task(&key, new.backoff, now);
+        self.arm_run_timeout(&key);
         key
     }
 
@@ -211,23 +249,7 @@ impl EngineTask {
         let mut carried = run.state.updates.clone();
         let signal_request_ids = run.state.signal_request_ids.clone();
         let update_seq = run.state.update_seq;
-        let new = NewRun {
-            namespace: run.state.namespace.clone(),
-            workflow_id: run.state.workflow_id.clone(),
-            workflow_type: run.state.workflow_type.clone(),
-            task_queue: run.state.task_queue.clone(),
-            request_id: run.state.request_id.clone(),
-            input,
-            first_run_id: Some(run.state.first_run_id().to_string()),
-            previous_runs: run
-                .state
-                .previous_runs
-                .iter()
-                .chain([&run.state.run_id])
-                .cloned()
-                .collect(),
-            parent: run.state.parent.clone(),
-        };
+        let new = NewRun::next_of(&run.state, input, 1, RunInitiator::ContinueAsNew, None);
         self.answer_updates(key, closed_answers);
         self.move_update_waiters(key, &new_run_id, moved.keys());
         self.close_run(
@@ -286,7 +308,7 @@ type Updates = BTreeMap<String, UpdateRecord>;
 type UpdateAnswer = (String, Result<Payload, BackendError>);
 
 /// What a new run is started with.
-struct NewRun {
+pub(super) struct NewRun {
     namespace: String,
     workflow_id: String,
     workflow_type: String,
@@ -298,6 +320,67 @@ struct NewRun {
     previous_runs: Vec<String>,
     /// The parent, when the run is a child (a continued child keeps it).
     parent: Option<ParentExecution>,
+    run_options: RunOptions,
+    attempt: u32,
+    /// The chain's execution deadline, carried from its first run.
+    execution_deadline: Option<SystemTime>,
+    initiator: Option<RunInitiator>,
+    /// How long the first workflow task waits (a retry's backoff).
+    backoff: Option<Duration>,
+}
+
+impl NewRun {
+    /// The next run of `state`'s chain, with `input`: same workflow id,
+    /// type, task queue, parent, options and execution deadline.
+    pub(super) fn next_of(
+        state: &RunState,
+        input: Vec<Payload>,
+        attempt: u32,
+        initiator: RunInitiator,
+        backoff: Option<Duration>,
+    ) -> NewRun {
+        NewRun {
+            namespace: state.namespace.clone(),
+            workflow_id: state.workflow_id.clone(),
+            workflow_type: state.workflow_type.clone(),
+            task_queue: state.task_queue.clone(),
+            request_id: state.request_id.clone(),
+            input,
+            first_run_id: Some(state.first_run_id().to_string()),
+            previous_runs: state
+                .previous_runs
+                .iter()
+                .chain([&state.run_id])
+                .cloned()
+                .collect(),
+            parent: state.parent.clone(),
+            run_options: state.run_options.clone(),
+            attempt,
+            execution_deadline: state.execution_deadline,
+            initiator: Some(initiator),
+            backoff,
+        }
+    }
+}
+
+/// Refuses policies that cannot go together, as Temporal does.
+fn check_policies(req: &StartWorkflowRequest) -> Result<(), BackendError> {
+    if req.id_reuse_policy == IdReusePolicy::TerminateIfRunning
+        && req.id_conflict_policy != IdConflictPolicy::Fail
+    {
+        return Err(BackendError::InvalidArgument(
+            "the id reuse policy TerminateIfRunning cannot be used together with an id \
+             conflict policy: leave the conflict policy at Fail, or use \
+             IdConflictPolicy::TerminateExisting instead"
+                .into(),
+        ));
+    }
+    if let Some(policy) = &req.run_options.retry_policy {
+        policy
+            .validate()
+            .map_err(|e| BackendError::InvalidArgument(format!("retry policy: {e}")))?;
+    }
+    Ok(())
 }
 
 impl EngineTask {
@@ -313,6 +396,11 @@ impl EngineTask {
             RunOutcome::ContinuedAsNew { .. } => RunStatus::ContinuedAsNew,
             RunOutcome::Canceled(_) => RunStatus::Canceled,
             RunOutcome::Terminated(_) => RunStatus::Terminated,
+            RunOutcome::TimedOut(_) => RunStatus::TimedOut,
+            RunOutcome::Retried {
+                timed_out: true, ..
+            } => RunStatus::TimedOut,
+            RunOutcome::Retried { .. } => RunStatus::Failed,
         };
         run.state.status = status;
         run.state.close_time = Some(now);
@@ -324,6 +412,7 @@ impl EngineTask {
         for id in run.state.timers.keys() {
             self.deadlines.disarm_timer(key, *id);
         }
+        self.deadlines.disarm_run_timeout(key);
         run.state.activities.clear();
         run.state.timers.clear();
         run.state.signal_request_ids.clear();

@@ -123,6 +123,7 @@ fn status_text(status: RunStatus) -> &'static str {
         RunStatus::Completed => "Completed",
         RunStatus::Failed => "Failed",
         RunStatus::ContinuedAsNew => "ContinuedAsNew",
+        RunStatus::TimedOut => "TimedOut",
         RunStatus::Canceled => "Canceled",
         RunStatus::Terminated => "Terminated",
     }
@@ -134,6 +135,7 @@ fn parse_status(text: &str) -> Result<RunStatus, BackendError> {
         "Completed" => Ok(RunStatus::Completed),
         "Failed" => Ok(RunStatus::Failed),
         "ContinuedAsNew" => Ok(RunStatus::ContinuedAsNew),
+        "TimedOut" => Ok(RunStatus::TimedOut),
         "Canceled" => Ok(RunStatus::Canceled),
         "Terminated" => Ok(RunStatus::Terminated),
         other => Err(BackendError::Store(format!("unknown run status {other:?}"))),

@@ -11,7 +11,7 @@ use crate::backend::{BackendError, Description, RunOutcome, RunStatus};
 use crate::converter::Payload;
 use crate::failure::{Failure, RetryState};
 use crate::history::{ParentExecution, WorkflowExecution};
-use crate::protocol::ParentClosePolicy;
+use crate::protocol::{ParentClosePolicy, RunOptions};
 use crate::retry::RetryPolicy;
 
 use super::store::ExecutionRow;
@@ -239,6 +239,7 @@ pub(crate) enum ChildOutcome {
     Failed(Failure),
     Canceled(Vec<Payload>),
     Terminated,
+    TimedOut,
 }
 
 impl ChildOutcome {
@@ -251,7 +252,8 @@ impl ChildOutcome {
             RunOutcome::Canceled(Failure::Canceled(c)) => ChildOutcome::Canceled(c.details.clone()),
             RunOutcome::Canceled(_) => ChildOutcome::Canceled(Vec::new()),
             RunOutcome::Terminated(_) => ChildOutcome::Terminated,
-            RunOutcome::ContinuedAsNew { .. } => return None,
+            RunOutcome::TimedOut(_) => ChildOutcome::TimedOut,
+            RunOutcome::ContinuedAsNew { .. } | RunOutcome::Retried { .. } => return None,
         })
     }
 }
@@ -355,10 +357,75 @@ pub(crate) struct RunState {
     /// Children started and not closed, by their initiated event id.
     #[serde(default)]
     pub children: BTreeMap<i64, PendingChild>,
+    /// Timeouts, retry policy and memo, as the chain's start gave them.
+    #[serde(default)]
+    pub run_options: RunOptions,
+    /// Attempt of the run: 1, or more for a retry's run.
+    #[serde(default = "first_attempt")]
+    pub attempt: u32,
+    /// When the chain's execution timeout ends it.
+    #[serde(default)]
+    pub execution_deadline: Option<SystemTime>,
+    /// How long the run's first workflow task waited (a retry's backoff);
+    /// its run timeout counts from the end of it.
+    #[serde(default)]
+    pub first_task_backoff: Option<Duration>,
+    /// The run's input, kept when a retry policy may need it for the next
+    /// run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_input: Option<Vec<Payload>>,
 }
 
 fn yes() -> bool {
     true
+}
+
+fn first_attempt() -> u32 {
+    1
+}
+
+/// Longest workflow task timeout (Temporal caps it the same).
+const MAX_TASK_TIMEOUT: Duration = Duration::from_secs(120);
+
+impl RunState {
+    /// The delay before a retry of this run after `failure`, or why it is
+    /// not retried.
+    pub fn retry_delay(&self, failure: &Failure, now: SystemTime) -> Result<Duration, RetryState> {
+        let Some(policy) = &self.run_options.retry_policy else {
+            return Err(RetryState::RetryPolicyNotSet);
+        };
+        let delay = policy.next_delay(self.attempt, failure)?;
+        if self
+            .execution_deadline
+            .is_some_and(|deadline| super::deadlines::later(now, delay) >= deadline)
+        {
+            return Err(RetryState::Timeout);
+        }
+        Ok(delay)
+    }
+
+    /// The run's workflow task timeout.
+    pub fn task_timeout(&self, default: Duration) -> Duration {
+        self.run_options
+            .task_timeout
+            .unwrap_or(default)
+            .min(MAX_TASK_TIMEOUT)
+    }
+
+    /// When the run times out: its run timeout, or its chain's execution
+    /// deadline, whichever first.
+    pub fn timeout_at(&self) -> Option<SystemTime> {
+        let begun =
+            super::deadlines::later(self.start_time, self.first_task_backoff.unwrap_or_default());
+        let run = self
+            .run_options
+            .run_timeout
+            .map(|t| super::deadlines::later(begun, t));
+        match (run, self.execution_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// The latest ids seen, at most a given number, oldest dropped first.
@@ -456,6 +523,9 @@ impl RunState {
                 .collect(),
             start_time: self.start_time,
             close_time: self.close_time,
+            attempt: self.attempt,
+            pending_children: self.children.len(),
+            memo: self.run_options.memo.clone(),
         }
     }
 

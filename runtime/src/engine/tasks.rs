@@ -178,9 +178,9 @@ impl EngineTask {
     /// Hands a ready workflow task out (memory only; nothing is written).
     pub(super) fn start_wft(&mut self, key: &RunKey) -> Option<WorkflowTask> {
         let now = self.now();
-        let timeout = self.options.workflow_task_timeout;
         let incarnation = self.incarnation;
         let run = self.runs.get_mut(key)?;
+        let timeout = run.state.task_timeout(self.options.workflow_task_timeout);
         let WftState::Ready { scheduled_time } = run.state.wft else {
             return None;
         };
@@ -275,11 +275,11 @@ impl EngineTask {
         message: String,
     ) {
         let now = self.now();
-        let wft_timeout = self.options.workflow_task_timeout;
         let timed_out = failure.is_none();
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };
+        let wft_timeout = run.state.task_timeout(self.options.workflow_task_timeout);
         let WftState::Started {
             attempt,
             scheduled_time,

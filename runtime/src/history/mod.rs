@@ -72,6 +72,44 @@ pub enum EventAttributes {
         /// The parent, when this run is a child workflow.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         parent: Option<ParentExecution>,
+        /// Limit on the whole chain of runs.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "opt_duration_ms"
+        )]
+        workflow_execution_timeout: Option<Duration>,
+        /// Limit on this run.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "opt_duration_ms"
+        )]
+        workflow_run_timeout: Option<Duration>,
+        /// Limit on each workflow task.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "opt_duration_ms"
+        )]
+        workflow_task_timeout: Option<Duration>,
+        /// How a failed or timed-out run is retried.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_policy: Option<RetryPolicy>,
+        /// The run's memo.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        memo: BTreeMap<String, Payload>,
+        /// What started this run of the chain, when not a client.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        initiator: Option<RunInitiator>,
+        /// How long the run waited before its first workflow task (a retry's
+        /// backoff).
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "opt_duration_ms"
+        )]
+        first_workflow_task_backoff: Option<Duration>,
     },
     WorkflowTaskScheduled {
         task_queue: String,
@@ -240,6 +278,16 @@ pub enum EventAttributes {
         failure: Failure,
         retry_state: RetryState,
         workflow_task_completed_event_id: i64,
+        /// The run that retries this one, when the retry policy does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_execution_run_id: Option<String>,
+    },
+    /// The run passed its run timeout or its chain's execution timeout.
+    WorkflowExecutionTimedOut {
+        retry_state: RetryState,
+        /// The run that retries this one, when the retry policy does.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        new_execution_run_id: Option<String>,
     },
     /// The workflow returned its cancellation error after a cancel request.
     WorkflowExecutionCanceled {
@@ -300,6 +348,14 @@ pub enum EventAttributes {
         workflow_id: String,
         run_id: String,
         workflow_type: String,
+        initiated_event_id: i64,
+        started_event_id: i64,
+    },
+    ChildWorkflowExecutionTimedOut {
+        workflow_id: String,
+        run_id: String,
+        workflow_type: String,
+        retry_state: RetryState,
         initiated_event_id: i64,
         started_event_id: i64,
     },
@@ -384,6 +440,15 @@ pub struct ParentExecution {
     pub initiated_event_id: i64,
 }
 
+/// What started a run of a chain other than a client's start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RunInitiator {
+    /// The previous run continued as new.
+    ContinueAsNew,
+    /// The previous run failed or timed out and its retry policy retried it.
+    Retry,
+}
+
 /// Why a child could not be started, or another workflow not reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExternalFailureCause {
@@ -436,6 +501,7 @@ impl EventAttributes {
             }
             EventAttributes::WorkflowExecutionCompleted { .. } => "WorkflowExecutionCompleted",
             EventAttributes::WorkflowExecutionFailed { .. } => "WorkflowExecutionFailed",
+            EventAttributes::WorkflowExecutionTimedOut { .. } => "WorkflowExecutionTimedOut",
             EventAttributes::WorkflowExecutionContinuedAsNew { .. } => {
                 "WorkflowExecutionContinuedAsNew"
             }
@@ -457,6 +523,9 @@ impl EventAttributes {
             }
             EventAttributes::ChildWorkflowExecutionTerminated { .. } => {
                 "ChildWorkflowExecutionTerminated"
+            }
+            EventAttributes::ChildWorkflowExecutionTimedOut { .. } => {
+                "ChildWorkflowExecutionTimedOut"
             }
             EventAttributes::SignalExternalWorkflowExecutionInitiated { .. } => {
                 "SignalExternalWorkflowExecutionInitiated"

@@ -29,7 +29,7 @@ use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{ApplicationError, Failure};
 use crate::protocol::{
     ChildCancellationType, ChildStart, Command, ExternalTarget, IdReusePolicy, ParentClosePolicy,
-    Resolution, StartChild,
+    Resolution, RunOptions, StartChild,
 };
 
 /// How a child workflow is started.
@@ -40,6 +40,7 @@ pub struct ChildOptions {
     parent_close_policy: ParentClosePolicy,
     id_reuse_policy: IdReusePolicy,
     cancellation_type: ChildCancellationType,
+    run_options: RunOptions,
 }
 
 impl ChildOptions {
@@ -71,6 +72,24 @@ impl ChildOptions {
     /// Whether the child may reuse the id of a closed run (default: any).
     pub fn id_reuse_policy(mut self, policy: IdReusePolicy) -> Self {
         self.id_reuse_policy = policy;
+        self
+    }
+
+    /// Limits every run of the child's chain.
+    pub fn execution_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.run_options.execution_timeout = Some(timeout);
+        self
+    }
+
+    /// Limits each run of the child.
+    pub fn run_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.run_options.run_timeout = Some(timeout);
+        self
+    }
+
+    /// Retries the child's failed or timed-out runs as new runs.
+    pub fn retry_policy(mut self, policy: crate::retry::RetryPolicy) -> Self {
+        self.run_options.retry_policy = Some(policy);
         self
     }
 
@@ -130,6 +149,7 @@ impl<C: Workflow> StartChildFuture<C> {
             parent_close_policy: self.options.parent_close_policy,
             id_reuse_policy: self.options.id_reuse_policy,
             cancellation_type: self.options.cancellation_type,
+            run_options: self.options.run_options.clone(),
         }));
         core.slots.insert(
             (SeqKind::ChildStart, seq),

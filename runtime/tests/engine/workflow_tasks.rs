@@ -9,6 +9,7 @@ both_stores!(
     stale_tokens_refused,
     wft_failure_written_once,
     wft_timeout_redelivers,
+    a_run_sets_its_own_task_timeout,
 );
 
 async fn completion_layout(sqlite: bool) {
@@ -374,5 +375,28 @@ async fn wft_timeout_redelivers(sqlite: bool) {
         ]
     );
     complete(e, &t3, vec![done("late")]).await.unwrap();
+    e.shutdown().await;
+}
+
+/// A start's task timeout overrides the engine's: the task is handed out
+/// again after it, and the scheduled event records it.
+async fn a_run_sets_its_own_task_timeout(sqlite: bool) {
+    let h = Harness::new(sqlite, EngineOptions::default());
+    let e = &h.engine;
+    let mut req = request("own-timeout", "r");
+    req.run_options.task_timeout = Some(Duration::from_millis(200));
+    e.start_workflow(req).await.unwrap();
+    let t1 = poll_wft(e).await;
+    assert_eq!(t1.timeout, Duration::from_millis(200));
+    let t2 = poll_wft(e).await;
+    assert_eq!(t2.attempt, 2);
+    complete(e, &t2, vec![done("late")]).await.unwrap();
+    let hist = history(e, "own-timeout").await;
+    assert!(names(&hist).contains(&"WorkflowTaskTimedOut"));
+    assert!(matches!(
+        hist[1].attributes,
+        EventAttributes::WorkflowTaskScheduled { start_to_close_timeout, .. }
+            if start_to_close_timeout == Duration::from_millis(200)
+    ));
     e.shutdown().await;
 }

@@ -53,6 +53,7 @@ pub fn request(workflow_id: &str, request_id: &str) -> StartWorkflowRequest {
         request_id: request_id.into(),
         id_reuse_policy: IdReusePolicy::AllowDuplicate,
         id_conflict_policy: IdConflictPolicy::Fail,
+        run_options: Default::default(),
     }
 }
 

@@ -103,6 +103,9 @@ pub(crate) fn initiated_event_of(event: &Event) -> Option<i64> {
         }
         | EventAttributes::ChildWorkflowExecutionTerminated {
             initiated_event_id, ..
+        }
+        | EventAttributes::ChildWorkflowExecutionTimedOut {
+            initiated_event_id, ..
         } => Some(*initiated_event_id),
         _ => None,
     }
@@ -184,6 +187,23 @@ pub(crate) fn resolution(attributes: &EventAttributes) -> Option<Resolution> {
             RetryState::NonRetryableFailure,
             Failure::Terminated(TerminatedError {
                 reason: "Terminated".into(),
+            }),
+        ),
+        EventAttributes::ChildWorkflowExecutionTimedOut {
+            workflow_id,
+            run_id,
+            workflow_type,
+            retry_state,
+            ..
+        } => (
+            workflow_id,
+            run_id,
+            workflow_type,
+            "Child Workflow execution timed out",
+            *retry_state,
+            Failure::Timeout(crate::failure::TimeoutError {
+                timeout_type: crate::failure::TimeoutType::WorkflowRun,
+                last_heartbeat_details: Vec::new(),
             }),
         ),
         _ => return None,

@@ -12,17 +12,22 @@ pub(super) fn closed(command: &Command, run: &impl RunView, at: At) -> Option<Ev
             result: result.clone(),
             workflow_task_completed_event_id: completed,
         },
-        Command::FailWorkflow { failure } => EventAttributes::WorkflowExecutionFailed {
-            failure: failure.clone().truncated(),
-            retry_state: RetryState::RetryPolicyNotSet,
-            workflow_task_completed_event_id: completed,
-        },
+        Command::FailWorkflow { failure } => {
+            let retry_state = run.retry_state(failure);
+            let retried = retry_state == RetryState::InProgress;
+            EventAttributes::WorkflowExecutionFailed {
+                failure: failure.clone().truncated(),
+                retry_state,
+                workflow_task_completed_event_id: completed,
+                new_execution_run_id: retried.then(|| run.next_run_id().to_string()),
+            }
+        }
         Command::CancelWorkflow { details } => EventAttributes::WorkflowExecutionCanceled {
             details: details.clone(),
             workflow_task_completed_event_id: completed,
         },
         Command::ContinueAsNew { input } => EventAttributes::WorkflowExecutionContinuedAsNew {
-            new_execution_run_id: run.continued_run_id().to_string(),
+            new_execution_run_id: run.next_run_id().to_string(),
             workflow_type: run.workflow_type().to_string(),
             task_queue: run.task_queue().to_string(),
             input: input.clone(),

@@ -77,8 +77,14 @@ pub(crate) trait RunView {
     fn update(&self, id: &str) -> Option<DeliveredUpdate<'_>>;
     /// The child with this seq, while it can still be cancelled.
     fn child(&self, seq: u32) -> Option<OpenChild>;
-    /// The id of the run a continue-as-new starts (empty when not known).
-    fn continued_run_id(&self) -> &str;
+    /// The id of the run a continue-as-new or a retry starts (empty when
+    /// not known).
+    fn next_run_id(&self) -> &str;
+    /// Whether the run's retry policy retries this failure: `InProgress`
+    /// when it does (the next run is [`next_run_id`](Self::next_run_id)),
+    /// else why not. Replay does not compare it (a run's close is compared
+    /// by kind), so a worker may answer `RetryPolicyNotSet`.
+    fn retry_state(&self, failure: &crate::failure::Failure) -> crate::failure::RetryState;
 }
 
 /// An update as the workflow received it.

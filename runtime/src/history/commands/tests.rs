@@ -38,11 +38,15 @@ impl RunView for View {
                 sequencing_event_id: *sequencing,
             })
     }
+    fn retry_state(&self, _: &Failure) -> RetryState {
+        RetryState::RetryPolicyNotSet
+    }
+
     fn child(&self, seq: u32) -> Option<OpenChild> {
         self.children.get(&seq).cloned()
     }
 
-    fn continued_run_id(&self) -> &str {
+    fn next_run_id(&self) -> &str {
         "next-run"
     }
 }
@@ -234,6 +238,7 @@ fn start_child(workflow_type: &str, input: &str) -> StartChild {
         parent_close_policy: Default::default(),
         id_reuse_policy: Default::default(),
         cancellation_type: Default::default(),
+        run_options: Default::default(),
     }
 }
 
@@ -467,6 +472,7 @@ fn closing_events_carry_the_run_and_truncated_failures() {
             failure: long.truncated(),
             retry_state: RetryState::RetryPolicyNotSet,
             workflow_task_completed_event_id: AT.completed,
+            new_execution_run_id: None,
         }]
     );
     let events = record(

@@ -84,7 +84,8 @@ impl RunDriver {
             | EventAttributes::ChildWorkflowExecutionCompleted { .. }
             | EventAttributes::ChildWorkflowExecutionFailed { .. }
             | EventAttributes::ChildWorkflowExecutionCanceled { .. }
-            | EventAttributes::ChildWorkflowExecutionTerminated { .. } => {
+            | EventAttributes::ChildWorkflowExecutionTerminated { .. }
+            | EventAttributes::ChildWorkflowExecutionTimedOut { .. } => {
                 self.resolve_child(event, place)?
             }
             EventAttributes::ExternalWorkflowExecutionSignaled { .. }

@@ -58,13 +58,17 @@ impl RunView for Known {
         })
     }
 
+    fn retry_state(&self, _: &crate::failure::Failure) -> crate::failure::RetryState {
+        crate::failure::RetryState::RetryPolicyNotSet
+    }
+
     fn child(&self, seq: u32) -> Option<OpenChild> {
         self.children.get(&seq).cloned()
     }
 
     /// A worker does not know the id of the run a continue-as-new starts;
     /// replay does not compare it.
-    fn continued_run_id(&self) -> &str {
+    fn next_run_id(&self) -> &str {
         ""
     }
 }

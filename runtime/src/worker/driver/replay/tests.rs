@@ -87,6 +87,13 @@ fn started() -> EventAttributes {
         request_id: "r".into(),
         continued_execution_run_id: None,
         parent: None,
+        workflow_execution_timeout: None,
+        workflow_run_timeout: None,
+        workflow_task_timeout: None,
+        retry_policy: None,
+        memo: Default::default(),
+        initiator: None,
+        first_workflow_task_backoff: None,
     }
 }
 
