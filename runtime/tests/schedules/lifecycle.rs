@@ -146,6 +146,9 @@ both_stores! {
 
     a_start_that_fails_is_shown_in_describe(sqlite) {
         let s = Skipping::new(sqlite).await;
+        // Held still: the clock would otherwise skip to the clashing run's
+        // timer before the schedule exists.
+        let hold = hold_time(&s).await;
         let hour = Duration::from_secs(3600);
         let first = boundary(&s.clock, Duration::from_secs(1), hour);
         // Someone else holds the id the first action would use.
@@ -156,6 +159,7 @@ both_stores! {
             .unwrap();
         let spec = ScheduleSpec { start_at: Some(first), end_at: Some(first), ..ScheduleSpec::every(hour) };
         let h = s.client.create_schedule("clashing", nap("clash", 0, spec)).await.unwrap();
+        hold.terminate("released").await.unwrap();
         let d = described(&h, |d| !d.info.errors.is_empty()).await;
         let error = &d.info.errors[0];
         assert!(error.contains(&taken) && error.contains("already started"), "{error}");
