@@ -17,6 +17,7 @@ pub mod long_running_entity;
 pub mod parallel_activity;
 pub mod polling_frequent;
 pub mod polling_infrequent;
+pub mod schedule;
 pub mod support;
 pub mod tour;
 
@@ -100,6 +101,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Polling (infrequent)",
             worker: polling_infrequent::worker,
             run: |c| Box::pin(polling_infrequent::run(c)),
+        },
+        Pattern {
+            name: "Schedule",
+            worker: schedule::worker,
+            run: |c| Box::pin(schedule::run(c)),
         },
     ]
 }

@@ -20,6 +20,9 @@ pub enum ExampleError {
     /// The worker failed.
     #[error(transparent)]
     Worker(#[from] weft::worker::WorkerError),
+    /// A value could not be encoded (a schedule action's input).
+    #[error(transparent)]
+    Converter(#[from] weft::converter::ConverterError),
     /// Bad command line.
     #[error("{0}")]
     Usage(String),

@@ -478,3 +478,53 @@ fn a_heartbeating_activity_killed_resumes_from_its_last_heartbeat() {
     let events = &histories(&db)["crash-beats"];
     assert_well_formed("crash-beats", events);
 }
+
+/// A schedule taking an action every second, its process SIGKILLed after
+/// 1 and after 3 actions and run again on the same file: every second from
+/// the first action on has exactly one workflow (none skipped: the outage
+/// is within the catch-up window; none twice: a time and its workflow
+/// commit together).
+#[test]
+fn a_schedule_killed_and_restarted_neither_skips_nor_repeats_an_action() {
+    const ACTIONS: u32 = 7;
+    for kill_after in [1, 3] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("schedule.db");
+        let side = dir.path().join("side.log");
+        kill_after_lines("schedule", &db, &side, ACTIONS, "action ", kill_after);
+        let stdout = rerun("schedule", &db, &side, ACTIONS);
+        let mut nominal: Vec<(u64, String)> = stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix("nominal "))
+            .map(|l| {
+                let (secs, id) = l.split_once(' ').unwrap();
+                (secs.parse().unwrap(), id.to_string())
+            })
+            .collect();
+        nominal.sort();
+        assert!(
+            nominal.len() >= ACTIONS as usize,
+            "kill after {kill_after}:\n{stdout}"
+        );
+        for pair in nominal.windows(2) {
+            assert_eq!(
+                pair[1].0,
+                pair[0].0 + 1,
+                "kill after {kill_after}: a second without its action:\n{stdout}"
+            );
+        }
+        let store = SqliteStore::open_read_only(&db).unwrap();
+        let mut ids: Vec<String> = store
+            .list_executions()
+            .unwrap()
+            .into_iter()
+            .map(|e| e.workflow_id)
+            .collect();
+        ids.sort();
+        let recalled: Vec<String> = nominal.into_iter().map(|(_, id)| id).collect();
+        assert_eq!(
+            ids, recalled,
+            "kill after {kill_after}: one workflow per action, once"
+        );
+    }
+}

@@ -3,6 +3,8 @@
 //!
 //! The embedded [`crate::engine`] implements it. Workers and clients use only
 //! this trait, never the engine, so another backend can take its place.
+//! Schedules are reached through it too; their calls have default bodies
+//! that answer `Unsupported`, so a backend without schedules needs none.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -14,6 +16,7 @@ use crate::converter::{Payload, PayloadTooLarge};
 use crate::failure::Failure;
 use crate::history::Event;
 use crate::protocol::Command;
+use crate::schedule::{Backfill, OverlapPolicy, Schedule, ScheduleDescription, ScheduleListEntry};
 
 pub use crate::protocol::DEFAULT_NAMESPACE;
 
@@ -466,6 +469,33 @@ pub enum BackendError {
     /// before it completed.
     #[error("update failed: {0}")]
     UpdateFailed(Failure),
+    /// This backend does not offer the call.
+    #[error("not supported by this backend: {0}")]
+    Unsupported(String),
+    /// No schedule has this id (in the namespace).
+    #[error("schedule {schedule_id:?} not found")]
+    ScheduleNotFound {
+        /// The schedule id asked for.
+        schedule_id: String,
+    },
+    /// A schedule with this id exists already.
+    #[error("schedule {schedule_id:?} already exists: update it, or delete it first")]
+    ScheduleAlreadyExists {
+        /// The schedule id.
+        schedule_id: String,
+    },
+    /// The schedule changed since the description an update was based on.
+    #[error("schedule {schedule_id:?} changed since it was described: describe it again")]
+    ScheduleConflict {
+        /// The schedule id.
+        schedule_id: String,
+    },
+}
+
+/// What a backend without schedules answers.
+fn no_schedules<'a, T: Send + 'a>(call: &str) -> BoxFuture<'a, Result<T, BackendError>> {
+    let error = BackendError::Unsupported(format!("schedules ({call})"));
+    Box::pin(async move { Err(error) })
 }
 
 /// The calls workers and clients make.
@@ -650,4 +680,100 @@ pub trait Backend: Send + Sync + 'static {
         workflow_id: &'a str,
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<RunOutcome, BackendError>>;
+
+    /// Creates a schedule (see [`crate::schedule`]): checked first
+    /// (`InvalidArgument` names what to change), then durable, then
+    /// answered. `ScheduleAlreadyExists` when the id is taken. Backends
+    /// without schedules answer `Unsupported`, as every schedule call's
+    /// default does.
+    fn create_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        schedule: Schedule,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = (namespace, schedule_id, schedule);
+        no_schedules("create")
+    }
+
+    /// Describes a schedule: itself, what it did, its next action times.
+    fn describe_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+    ) -> BoxFuture<'_, Result<ScheduleDescription, BackendError>> {
+        let _ = (namespace, schedule_id);
+        no_schedules("describe")
+    }
+
+    /// Replaces a schedule's action, spec, policies and state; with a
+    /// `conflict_token` (from a description), only if the schedule has
+    /// not changed since (`ScheduleConflict`). Times before the update
+    /// are not taken by the new spec.
+    fn update_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        schedule: Schedule,
+        conflict_token: Option<u64>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = (namespace, schedule_id, schedule, conflict_token);
+        no_schedules("update")
+    }
+
+    /// Deletes a schedule; the workflows it started run on.
+    fn delete_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = (namespace, schedule_id);
+        no_schedules("delete")
+    }
+
+    /// The namespace's schedules, by id.
+    fn list_schedules(
+        &self,
+        namespace: String,
+    ) -> BoxFuture<'_, Result<Vec<ScheduleListEntry>, BackendError>> {
+        let _ = namespace;
+        no_schedules("list")
+    }
+
+    /// Takes the schedule's action now, under `overlap` (the schedule's
+    /// policy when `None`), paused or not.
+    fn trigger_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        overlap: Option<OverlapPolicy>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = (namespace, schedule_id, overlap);
+        no_schedules("trigger")
+    }
+
+    /// Takes the schedule's action for each of its times in the ranges,
+    /// both ends included.
+    fn backfill_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        backfills: Vec<Backfill>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = (namespace, schedule_id, backfills);
+        no_schedules("backfill")
+    }
+
+    /// Pauses or unpauses a schedule; `note` replaces its note (a default
+    /// one when `None`).
+    fn pause_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        paused: bool,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let _ = (namespace, schedule_id, paused, note);
+        no_schedules("pause")
+    }
 }

@@ -2,7 +2,13 @@
 //!
 //! A client talks to a [`Backend`] only. Workflows are named by their run
 //! function (`client.start_workflow(MyWorkflow::run, input, options)`), so the
-//! input and result types are checked by the compiler.
+//! input and result types are checked by the compiler. Schedules are
+//! created and reached from here too ([`Client::create_schedule`],
+//! [`ScheduleHandle`]).
+
+mod schedule;
+
+pub use self::schedule::ScheduleHandle;
 
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock};

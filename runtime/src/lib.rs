@@ -17,6 +17,7 @@ pub mod history;
 pub mod protocol;
 pub mod replay;
 pub mod retry;
+pub mod schedule;
 pub mod worker;
 pub mod workflow;
 
@@ -27,7 +28,7 @@ pub use weft_macros::{
 };
 
 pub use activity::{Activity, ActivityContext, ActivityInfo};
-pub use client::{Client, ClientError, WorkflowHandle, WorkflowOptions};
+pub use client::{Client, ClientError, ScheduleHandle, WorkflowHandle, WorkflowOptions};
 pub use converter::Payload;
 pub use failure::{
     ActivityError, ApplicationError, CanceledError, ChildWorkflowError, Failure, RetryState,

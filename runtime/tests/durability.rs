@@ -261,3 +261,28 @@ async fn a_task_not_durable_in_time_fails_without_running_local_activities() {
     worker.shutdown().await;
     engine.shutdown().await;
 }
+
+/// A backend that implements only the required calls (here, one that
+/// wraps the engine) answers every schedule call with `Unsupported`, so
+/// backends without schedules compile and say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_without_schedules_says_so() {
+    let engine = Engine::memory().await.unwrap();
+    let (failures, _failed) = tokio::sync::mpsc::unbounded_channel();
+    let client = Client::new(Logged {
+        engine: engine.clone(),
+        stall: false,
+        failures,
+    });
+    let e = client.list_schedules().await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "not supported by this backend: schedules (list)"
+    );
+    let e = client.schedule_handle("s").trigger().await.unwrap_err();
+    assert!(matches!(
+        e,
+        weft::ClientError::Backend(BackendError::Unsupported(_))
+    ));
+    engine.shutdown().await;
+}

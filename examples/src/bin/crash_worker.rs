@@ -4,7 +4,8 @@
 //! sends N updates with fixed ids to a reward account; `crash_worker tour
 //! --db PATH` runs the tour exactly as `cargo run --example tour` does;
 //! `nap --steps MS` sleeps on a durable timer; `beats --steps N` runs a
-//! heartbeating activity.
+//! heartbeating activity; `schedule --steps N` lets a schedule take N
+//! actions, one a second.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -178,6 +179,51 @@ async fn beats(client: &Client, args: &Args) -> Result<(), ExampleError> {
     Ok(())
 }
 
+/// Creates schedule `crash-schedule` (or finds it, after a kill): every
+/// second, `ScheduledWorkflow`s that may overlap. Prints `action <n>` as
+/// its count of actions grows, until `--steps`; then pauses it and prints
+/// `nominal <unix seconds> <workflow id>` for each action it recalls.
+async fn schedule(client: &Client, args: &Args) -> Result<(), ExampleError> {
+    use weft::backend::BackendError;
+    use weft::schedule::{OverlapPolicy, Schedule, ScheduleAction, ScheduleSpec};
+    use weft_examples::schedule::{ScheduledWorkflow, TASK_QUEUE};
+    let worker = weft_examples::schedule::worker(client).start()?;
+    let action = ScheduleAction::start_workflow(
+        ScheduledWorkflow::run,
+        "tick".to_string(),
+        "crash-tick",
+        TASK_QUEUE,
+    )?;
+    let every = ScheduleSpec::every(std::time::Duration::from_secs(1));
+    let schedule = Schedule::new(action, every).overlap(OverlapPolicy::AllowAll);
+    match client.create_schedule("crash-schedule", schedule).await {
+        Ok(_) => {}
+        Err(weft::ClientError::Backend(BackendError::ScheduleAlreadyExists { .. })) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let handle = client.schedule_handle("crash-schedule");
+    let mut seen = 0;
+    while seen < u64::from(args.steps) {
+        let d = handle.describe().await?;
+        while seen < d.info.num_actions {
+            seen += 1;
+            println!("action {seen}");
+        }
+        // A schedule's progress is not something a client call awaits.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    handle.pause(Some("done")).await?;
+    for action in handle.describe().await?.info.recent_actions {
+        let secs = action
+            .nominal_time
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        println!("nominal {secs} {}", action.workflow.workflow_id);
+    }
+    worker.shutdown().await;
+    Ok(())
+}
+
 async fn run() -> Result<(), ExampleError> {
     let args = parse()?;
     let engine = Engine::sqlite(&args.db).await?;
@@ -188,6 +234,7 @@ async fn run() -> Result<(), ExampleError> {
         "stream" => stream(&client, &args).await?,
         "nap" => nap(&client, &args).await?,
         "beats" => beats(&client, &args).await?,
+        "schedule" => schedule(&client, &args).await?,
         "tour" => {
             let rows = tour::run(&client).await?;
             print!("{}", tour::table(&rows));

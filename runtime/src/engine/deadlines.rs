@@ -1,12 +1,13 @@
 //! Deadlines: what the engine must do at a time (a workflow task's
 //! timeout or backoff, an activity's retry and timeouts, a timer, a
-//! query's timeout), kept in time order, checked against the state when
+//! query's timeout, a schedule's next action), kept in time order, checked against the state when
 //! they fall due, so a stale one is simply ignored.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
 
 use super::engine_task::EngineTask;
+use super::schedules::ScheduleKey;
 use super::state::{ActivityPhase, RunKey, WftState};
 use crate::failure::TimeoutType;
 
@@ -61,6 +62,12 @@ pub(crate) enum Deadline {
     /// The run's run timeout or its chain's execution deadline.
     RunTimeout {
         run: RunKey,
+    },
+    /// A schedule's next action is due (`generation` tells the one armed
+    /// last from stale ones).
+    Schedule {
+        key: ScheduleKey,
+        generation: u64,
     },
 }
 
@@ -189,6 +196,9 @@ impl EngineTask {
             |run: &RunKey, id: &i64| self.runs.get(run).and_then(|r| r.state.activities.get(id));
         match deadline {
             Deadline::QueryTimeout { id, .. } => self.queries.contains_key(id),
+            Deadline::Schedule { key, generation } => {
+                self.schedule_deadline_is_live(key, *generation)
+            }
             Deadline::WftTimeout { run, task_id } => self.runs.get(run).is_some_and(
                 |r| matches!(r.state.wft, WftState::Started { task_id: t, .. } if t == *task_id),
             ),
@@ -236,6 +246,7 @@ impl EngineTask {
         }
         match deadline {
             Deadline::QueryTimeout { id, delivery } => self.query_timed_out(id, delivery),
+            Deadline::Schedule { key, .. } => self.schedule_due(&key, now),
             Deadline::WftTimeout { run, .. } => {
                 let default = self.options.workflow_task_timeout;
                 let timeout = self

@@ -33,6 +33,7 @@ use super::open_run::{Batch, Runs};
 use super::queries::PendingQuery;
 use super::queues::{ActivityQueue, WftQueue};
 use super::requests::{QueueKey, Request};
+use super::schedules::Schedules;
 use super::state::{ActivityPhase, RunKey, WftState};
 use super::writer::{WriterEvent, WriterMsg};
 use super::{Clock, EngineOptions};
@@ -74,6 +75,7 @@ pub(crate) struct EngineTask {
     pub(super) closing: bool,
     pub(super) shutdown_replies: Vec<oneshot::Sender<()>>,
     pub(super) finished: bool,
+    pub(super) schedules: Schedules,
 }
 
 /// The engine's maps: keys are its own ids or the names requests carry,
@@ -113,6 +115,7 @@ impl EngineTask {
             closing: false,
             shutdown_replies: Vec::new(),
             finished: false,
+            schedules: Schedules::default(),
         }
     }
 
@@ -266,6 +269,7 @@ impl EngineTask {
             }
             // Held like any reply: it goes out with the newest batch.
             Request::WaitDurable(tx) => self.reply(tx, Ok(())),
+            Request::Schedule(call) => self.schedule_call(*call),
             Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
         }
     }

@@ -31,6 +31,7 @@ mod requests;
 mod restore;
 mod retries;
 mod runs;
+mod schedules;
 mod signals;
 mod sqlite;
 mod state;
@@ -59,8 +60,10 @@ use crate::history::Event;
 
 use self::engine_task::EngineTask;
 use self::requests::{Lookup, Request, SignalWithStart, StoredRx, Target, Tx, not_found};
+use self::schedules::ScheduleCall;
 use self::state::RunState;
 use self::writer::StoredRun;
+use crate::schedule::{Backfill, OverlapPolicy, Schedule, ScheduleDescription, ScheduleListEntry};
 
 pub use self::clock::VirtualClock;
 pub use self::sqlite::{APPLICATION_ID, FORMAT_VERSION, IntegrityCheck, OpenError, SqliteStore};
@@ -237,6 +240,14 @@ impl Engine {
             .await
             .map_err(|_| shut_down())?;
         rx.await.map_err(|_| shut_down())?
+    }
+
+    /// A call about a schedule.
+    fn schedule_call<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(Tx<T>) -> ScheduleCall + Send + 'static,
+    ) -> BoxFuture<'_, Result<T, BackendError>> {
+        Box::pin(self.call(move |tx| Request::Schedule(Box::new(call(tx)))))
     }
 
     /// A long poll: an engine that has ended answers "no task".
@@ -516,6 +527,105 @@ impl Backend for Engine {
 
     fn wait_durable(&self) -> BoxFuture<'_, Result<(), BackendError>> {
         Box::pin(self.call(Request::WaitDurable))
+    }
+
+    fn create_schedule(
+        &self,
+        namespace: String,
+        id: String,
+        schedule: Schedule,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let schedule = Box::new(schedule);
+        self.schedule_call(move |tx| ScheduleCall::Create {
+            namespace,
+            id,
+            schedule,
+            tx,
+        })
+    }
+
+    fn describe_schedule(
+        &self,
+        namespace: String,
+        id: String,
+    ) -> BoxFuture<'_, Result<ScheduleDescription, BackendError>> {
+        self.schedule_call(move |tx| ScheduleCall::Describe { namespace, id, tx })
+    }
+
+    fn update_schedule(
+        &self,
+        namespace: String,
+        id: String,
+        schedule: Schedule,
+        conflict_token: Option<u64>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        let schedule = Box::new(schedule);
+        self.schedule_call(move |tx| ScheduleCall::Update {
+            namespace,
+            id,
+            schedule,
+            conflict_token,
+            tx,
+        })
+    }
+
+    fn delete_schedule(
+        &self,
+        namespace: String,
+        id: String,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.schedule_call(move |tx| ScheduleCall::Delete { namespace, id, tx })
+    }
+
+    fn list_schedules(
+        &self,
+        namespace: String,
+    ) -> BoxFuture<'_, Result<Vec<ScheduleListEntry>, BackendError>> {
+        self.schedule_call(move |tx| ScheduleCall::List { namespace, tx })
+    }
+
+    fn trigger_schedule(
+        &self,
+        namespace: String,
+        id: String,
+        overlap: Option<OverlapPolicy>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.schedule_call(move |tx| ScheduleCall::Trigger {
+            namespace,
+            id,
+            overlap,
+            tx,
+        })
+    }
+
+    fn backfill_schedule(
+        &self,
+        namespace: String,
+        id: String,
+        backfills: Vec<Backfill>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.schedule_call(move |tx| ScheduleCall::Backfill {
+            namespace,
+            id,
+            backfills,
+            tx,
+        })
+    }
+
+    fn pause_schedule(
+        &self,
+        namespace: String,
+        id: String,
+        paused: bool,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        self.schedule_call(move |tx| ScheduleCall::Pause {
+            namespace,
+            id,
+            paused,
+            note,
+            tx,
+        })
     }
 
     fn wait_result<'a>(

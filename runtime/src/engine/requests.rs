@@ -15,6 +15,7 @@ use crate::converter::Payload;
 use crate::failure::Failure;
 
 use super::queries::{AnswerRx, QueryItem};
+use super::schedules::ScheduleCall;
 use super::writer::StoredRun;
 
 pub(crate) type Tx<T> = oneshot::Sender<Result<T, BackendError>>;
@@ -64,6 +65,7 @@ pub(crate) enum Request {
         Tx<(StartWorkflowResponse, Lookup<AnswerRx>)>,
     ),
     WaitDurable(Tx<()>),
+    Schedule(Box<ScheduleCall>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -122,6 +124,7 @@ impl Request {
             Request::Query(_, tx) | Request::Update(_, tx) => drop(tx.send(Err(error))),
             Request::UpdateWithStart(_, tx) => drop(tx.send(Err(error))),
             Request::QueryClosed(_, tx) => drop(tx.send(Err(error))),
+            Request::Schedule(call) => call.reject(error),
             Request::Shutdown(tx) => return Some(tx),
         }
         None

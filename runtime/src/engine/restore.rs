@@ -1,7 +1,9 @@
 //! Restart: the engine's memory rebuilt from the store. Open runs come
 //! back with their recent events, activities and updates; a workflow task
 //! or activity attempt that was in flight is handed out again; deadlines
-//! are armed anew; facts buffered for a lost task go to history.
+//! are armed anew; facts buffered for a lost task go to history; schedules
+//! come back with their deadlines (times missed meanwhile are taken when
+//! those fall due, within the catch-up window).
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -23,6 +25,7 @@ impl EngineTask {
     pub fn restore(&mut self, store: &mut dyn Store, loaded: Loaded) -> Result<(), BackendError> {
         let now = self.now();
         self.restore_latest(loaded.latest);
+        self.restore_schedules(&loaded.schedules)?;
         for row in loaded.open {
             let run = self.restore_run(store, &row, now)?;
             let key = run.key.clone();

@@ -429,6 +429,7 @@ impl EngineTask {
         {
             latest.status = status;
         }
+        self.scheduled_run_closed(&key.namespace, &run.state.workflow_id, &outcome, now);
         for tx in run.waiters {
             self.reply(tx, Ok(Lookup::Now(outcome.clone())));
         }

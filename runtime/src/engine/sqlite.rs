@@ -19,12 +19,12 @@ use crate::history::Event;
 
 use self::check::{Kind, check_integrity, classify};
 use self::lock::{FileLock, LockError};
-use super::store::{ExecutionRow, ExecutionSummary, Loaded, Store, StoreOp};
+use super::store::{ExecutionRow, ExecutionSummary, Loaded, ScheduleRow, Store, StoreOp};
 
 pub use self::check::{IntegrityCheck, OpenError};
 
 /// The file format version this code writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// weft's SQLite `application_id` ("weft" in ASCII), set in every file it
 /// writes, so a file is known for weft's before its tables are read.
@@ -75,6 +75,16 @@ const MIGRATIONS: &[&str] = &[
     -- Version 3: rows are written in MessagePack (see the engine's
     -- encoding). Rows of older versions, JSON, are read as they are and
     -- rewritten when their run is next written; the schema is unchanged.
+",
+    "
+    -- Version 4: schedules, a row each (spec, state and bookkeeping, in
+    -- the engine's encoding).
+    CREATE TABLE schedules (
+        namespace   TEXT NOT NULL,
+        schedule_id TEXT NOT NULL,
+        data        BLOB NOT NULL,
+        PRIMARY KEY (namespace, schedule_id)
+    ) WITHOUT ROWID;
 ",
 ];
 
@@ -221,6 +231,7 @@ impl SqliteStore {
                     1 => "creating the tables (format version 1)",
                     2 => "migrating to format version 2",
                     3 => "migrating to format version 3",
+                    4 => "migrating to format version 4",
                     _ => "migrating to a newer format version",
                 },
                 source: e,
@@ -360,6 +371,28 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    fn read_schedules(&self) -> Result<Vec<ScheduleRow>, BackendError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT namespace, schedule_id, data FROM schedules ORDER BY namespace, schedule_id",
+            )
+            .map_err(store_err("reading schedules"))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(ScheduleRow {
+                    namespace: r.get::<_, String>(0)?.into(),
+                    schedule_id: r.get::<_, String>(1)?.into(),
+                    data: r.get(2)?,
+                })
+            })
+            .map_err(store_err("reading schedules"))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(store_err("reading schedules"))
+    }
+}
+
 type RawRow = (String, String, String, String, String, Vec<u8>);
 
 fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
@@ -402,7 +435,11 @@ impl Store for SqliteStore {
             .iter()
             .map(ExecutionRow::summary)
             .collect();
-        Ok(Loaded { open, latest })
+        Ok(Loaded {
+            open,
+            latest,
+            schedules: self.read_schedules()?,
+        })
     }
 
     fn events(
@@ -500,6 +537,26 @@ const PUT_UPDATE: &str = "INSERT OR REPLACE INTO updates (namespace, run_id, upd
      VALUES (?1, ?2, ?3, ?4)";
 const DELETE_UPDATE: &str =
     "DELETE FROM updates WHERE namespace = ?1 AND run_id = ?2 AND update_id = ?3";
+const PUT_SCHEDULE: &str = "INSERT OR REPLACE INTO schedules (namespace, schedule_id, data)
+     VALUES (?1, ?2, ?3)";
+const DELETE_SCHEDULE: &str = "DELETE FROM schedules WHERE namespace = ?1 AND schedule_id = ?2";
+
+/// Applies a schedule's op inside a commit's transaction.
+fn write_schedule(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> Result<(), BackendError> {
+    let result = match op {
+        StoreOp::PutSchedule(row) => tx
+            .prepare_cached(PUT_SCHEDULE)
+            .and_then(|mut stmt| stmt.execute(params![row.namespace, row.schedule_id, row.data])),
+        StoreOp::DeleteSchedule {
+            namespace,
+            schedule_id,
+        } => tx
+            .prepare_cached(DELETE_SCHEDULE)
+            .and_then(|mut stmt| stmt.execute(params![namespace, schedule_id])),
+        _ => return Ok(()),
+    };
+    result.map(|_| ()).map_err(store_err("writing a schedule"))
+}
 
 /// Applies one op inside a commit's transaction (statements are prepared
 /// once per connection and cached).
@@ -571,5 +628,6 @@ fn write(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> Result<(), BackendErro
             "removing an update",
             params![namespace, run_id, update_id],
         ),
+        StoreOp::PutSchedule(_) | StoreOp::DeleteSchedule { .. } => write_schedule(tx, op),
     }
 }

@@ -1,10 +1,11 @@
 //! The storage interface the engine's writer thread uses, and the in-memory
 //! store.
 //!
-//! A store keeps four things, all as opaque bytes: one row per run
+//! A store keeps five things, all as opaque bytes: one row per run
 //! (identity, status and the engine's serialized per-run state), each run's
-//! history events, a row per pending activity of a run, and a row per
-//! update a run knows (in progress, or its kept outcome). Activities and
+//! history events, a row per pending activity of a run, a row per
+//! update a run knows (in progress, or its kept outcome), and a row per
+//! schedule (its spec, state and bookkeeping). Activities and
 //! updates are kept apart from the run's row so that a step rewrites only
 //! the ones it changed. It never sees user types or engine logic; it only
 //! has to apply a batch of writes atomically and durably, and read back.
@@ -122,6 +123,27 @@ pub enum StoreOp {
         /// The update's id.
         update_id: String,
     },
+    /// Inserts or replaces a schedule's row.
+    PutSchedule(ScheduleRow),
+    /// Removes a schedule's row (it was deleted).
+    DeleteSchedule {
+        /// Namespace of the schedule.
+        namespace: Arc<str>,
+        /// The schedule's id.
+        schedule_id: Arc<str>,
+    },
+}
+
+/// One schedule's row: who it is and the engine's serialized schedule
+/// (spec, state and bookkeeping; opaque to the store).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScheduleRow {
+    /// Namespace of the schedule.
+    pub namespace: Arc<str>,
+    /// The schedule's id.
+    pub schedule_id: Arc<str>,
+    /// The engine's serialized schedule.
+    pub data: Vec<u8>,
 }
 
 /// What the engine needs to resume after a start.
@@ -131,6 +153,8 @@ pub struct Loaded {
     pub open: Vec<ExecutionRow>,
     /// The latest run of every workflow id (open or closed).
     pub latest: Vec<ExecutionSummary>,
+    /// Every schedule.
+    pub schedules: Vec<ScheduleRow>,
 }
 
 /// Where the engine keeps its data. Synchronous: only the writer thread (and
@@ -190,6 +214,7 @@ pub struct MemoryStore {
     events: HashMap<RunIds, BTreeMap<i64, Vec<u8>>>,
     activities: HashMap<RunIds, BTreeMap<i64, Vec<u8>>>,
     updates: HashMap<RunIds, BTreeMap<String, Vec<u8>>>,
+    schedules: BTreeMap<RunIds, ScheduleRow>,
 }
 
 impl MemoryStore {
@@ -218,7 +243,12 @@ impl Store for MemoryStore {
             .into_iter()
             .filter_map(|i| self.rows.get(i).map(ExecutionRow::summary))
             .collect();
-        Ok(Loaded { open, latest })
+        let schedules = self.schedules.values().cloned().collect();
+        Ok(Loaded {
+            open,
+            latest,
+            schedules,
+        })
     }
 
     fn events(
@@ -297,6 +327,23 @@ impl Store for MemoryStore {
 }
 
 impl MemoryStore {
+    fn apply_schedule(&mut self, op: &StoreOp) {
+        match op {
+            StoreOp::PutSchedule(row) => {
+                let key = (row.namespace.clone(), row.schedule_id.clone());
+                self.schedules.insert(key, row.clone());
+            }
+            StoreOp::DeleteSchedule {
+                namespace,
+                schedule_id,
+            } => {
+                self.schedules
+                    .remove(&(namespace.clone(), schedule_id.clone()));
+            }
+            _ => {}
+        }
+    }
+
     /// Applies one op of a batch already checked.
     fn apply(&mut self, op: &StoreOp) {
         match op {
@@ -369,6 +416,7 @@ impl MemoryStore {
                     }
                 }
             }
+            StoreOp::PutSchedule(_) | StoreOp::DeleteSchedule { .. } => self.apply_schedule(op),
         }
     }
 }

@@ -167,11 +167,19 @@ async fn failed_commit_stops_the_engine() {
 /// through the `Backend` trait.
 const FIXTURE_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-v2.db");
 
+/// The same runs, written by format version 3 (MessagePack rows, no
+/// schedules table), through the `Backend` trait.
+const FIXTURE_V3: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-v3.db");
+
 /// A copy of the version-2 fixture in a fresh directory.
 fn fixture_copy() -> (tempfile::TempDir, std::path::PathBuf) {
+    copy_of(FIXTURE_V2)
+}
+
+fn copy_of(fixture: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("weft.db");
-    std::fs::copy(FIXTURE_V2, &path).unwrap();
+    std::fs::copy(fixture, &path).unwrap();
     (dir, path)
 }
 
@@ -253,7 +261,7 @@ async fn a_version_2_file_opens_and_its_runs_resume() {
         all
     };
     e.shutdown().await;
-    assert_eq!(user_version(&path), 3);
+    assert_eq!(user_version(&path), weft::engine::FORMAT_VERSION);
     // Reopened: JSON rows of the fixture and MessagePack rows of this run
     // read back as the same histories.
     let e = Engine::start(SqliteStore::open(&path).unwrap(), options()).unwrap();
@@ -347,7 +355,7 @@ async fn version_1_state_with_activities_is_read_and_moved() {
             .unwrap();
         assert_eq!(rows, 2);
     }
-    assert_eq!(user_version(&path), 3);
+    assert_eq!(user_version(&path), weft::engine::FORMAT_VERSION);
     for task in tasks {
         e.complete_activity_task(
             task.token,
@@ -369,4 +377,53 @@ async fn version_1_state_with_activities_is_read_and_moved() {
         .query_row("SELECT count(*) FROM activities", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rows, 0);
+}
+
+/// A version-3 file opens: it is migrated to the current version (the
+/// schedules table), its runs carry on where they stood, and a schedule
+/// created in it is there, with its actions, after a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_3_file_migrates_and_keeps_its_runs_and_new_schedules() {
+    use weft::schedule::{Schedule, ScheduleAction, ScheduleSpec, StartWorkflowAction};
+    let (_dir, path) = copy_of(FIXTURE_V3);
+    assert_eq!(user_version(&path), 3);
+    let e = Engine::start(SqliteStore::open(&path).unwrap(), EngineOptions::default()).unwrap();
+    assert_eq!(user_version(&path), weft::engine::FORMAT_VERSION);
+    match e.wait_result(NS, "done", None).await.unwrap() {
+        RunOutcome::Completed(p) => {
+            assert_eq!(weft::converter::decode::<String>(&p).unwrap(), "hello")
+        }
+        other => panic!("done: {other:?}"),
+    }
+    let a = poll_act(&e).await;
+    assert_eq!(a.workflow_id, "waiting");
+    let action = ScheduleAction::StartWorkflow(StartWorkflowAction {
+        workflow_type: "Later".into(),
+        workflow_id: "later".into(),
+        task_queue: TQ.into(),
+        input: Vec::new(),
+        options: Default::default(),
+    });
+    let hourly = Schedule::new(action, ScheduleSpec::every(Duration::from_secs(3600)));
+    e.create_schedule(NS.into(), "kept".into(), hourly.clone())
+        .await
+        .unwrap();
+    e.trigger_schedule(NS.into(), "kept".into(), None)
+        .await
+        .unwrap();
+    e.shutdown().await;
+
+    let e = Engine::start(SqliteStore::open(&path).unwrap(), EngineOptions::default()).unwrap();
+    let d = e.describe_schedule(NS.into(), "kept".into()).await.unwrap();
+    assert_eq!(d.schedule, hourly);
+    assert_eq!(d.info.num_actions, 1);
+    assert_eq!(d.info.running_actions.len(), 1);
+    let started = &d.info.running_actions[0].workflow_id;
+    assert!(started.starts_with("later-"), "{started}");
+    // The runs of the fixture are still there, the scheduled one beside them.
+    for id in ["waiting", "sleeping", "signaled", started.as_str()] {
+        let status = e.describe(NS, id, None).await.unwrap().status;
+        assert_eq!(status, RunStatus::Running, "{id}");
+    }
+    e.shutdown().await;
 }
