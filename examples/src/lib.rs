@@ -18,6 +18,7 @@ pub mod polling_frequent;
 pub mod polling_infrequent;
 pub mod support;
 pub mod tour;
+pub mod validated_models;
 
 use weft::{Client, Worker};
 
@@ -94,6 +95,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Polling (infrequent)",
             worker: polling_infrequent::worker,
             run: |c| Box::pin(polling_infrequent::run(c)),
+        },
+        Pattern {
+            name: "Pydantic Converter",
+            worker: validated_models::worker,
+            run: |c| Box::pin(validated_models::run(c)),
         },
     ]
 }

@@ -11,7 +11,7 @@ use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft_examples::{
     activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
-    parallel_activity, polling_frequent, polling_infrequent,
+    parallel_activity, polling_frequent, polling_infrequent, validated_models,
 };
 
 async fn history(client: &Client, id: &str) -> Vec<Event> {
@@ -219,6 +219,26 @@ both_stores! {
         let mut replayer = Replayer::new();
         replayer.register_workflow::<polling_infrequent::InfrequentPolling>();
         replayer.replay(&events).unwrap();
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    validated_models_process_valid_users_and_refuse_an_invalid_one(sqlite) {
+        let env = env(sqlite).await;
+        let w = validated_models::worker(&env.client).start().unwrap();
+        let lines = validated_models::run(&env.client).await.unwrap();
+        assert_eq!(lines[0], "Processed 2 users");
+        assert!(lines[1].starts_with("client refused: "), "{}", lines[1]);
+        assert!(lines[1].contains("user_id must be positive"), "{}", lines[1]);
+        assert!(lines[2].starts_with("worker refused: "), "{}", lines[2]);
+        assert!(lines[2].contains("user_id must be positive"), "{}", lines[2]);
+        assert!(lines[2].contains("ValidationError, non-retryable"), "{}", lines[2]);
+        // The refused run failed in its first workflow task, before any
+        // activity was scheduled.
+        let refused = history(&env.client, "validated-models-3").await;
+        insta::assert_snapshot!("validated_models_refused", render(&refused));
+        let events = history(&env.client, "validated-models-1").await;
+        insta::assert_snapshot!("validated_models", render(&events));
         w.shutdown().await;
         env.engine.shutdown().await;
     }

@@ -10,12 +10,17 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::converter::{Payload, PayloadTooLarge};
+use crate::converter::{CodecError, DataConverter, Payload, PayloadTooLarge};
 use crate::failure::Failure;
 use crate::history::Event;
 use crate::protocol::Command;
 
 pub use crate::protocol::DEFAULT_NAMESPACE;
+pub use encoded::PAYLOAD_CODEC_ERROR;
+pub use payloads::ENCODED_FAILURE_MESSAGE;
+
+mod encoded;
+mod payloads;
 
 /// A backend and the namespace to work in: what clients and workers are
 /// built on. `Worker::new(&client, ..)` takes the client's.
@@ -42,6 +47,16 @@ impl Connection {
     /// The namespace.
     pub fn namespace(&self) -> &str {
         &self.namespace
+    }
+
+    /// The same connection seeing the backend through `converter`: its
+    /// codecs encode every payload on its way to the backend and decode
+    /// it on its way back (see [`DataConverter`]). A client's connection
+    /// ([`Client::with_data_converter`](crate::Client::with_data_converter))
+    /// carries its converter already.
+    pub fn with_data_converter(mut self, converter: &DataConverter) -> Self {
+        self.backend = encoded::wrap(self.backend, converter);
+        self
     }
 }
 
@@ -455,6 +470,9 @@ pub enum BackendError {
     /// The store could not be read.
     #[error("store error: {0}")]
     Store(String),
+    /// A payload codec could not encode or decode a payload.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
     /// The query failed: no such query, undecodable input, or its handler
     /// failed.
     #[error("query failed: {0}")]

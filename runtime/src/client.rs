@@ -15,7 +15,7 @@ use crate::backend::{
     IdConflictPolicy, IdReusePolicy, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest,
     TerminateRequest, UpdateRequest,
 };
-use crate::converter::{self, ConverterError, Payload};
+use crate::converter::{self, ConverterError, DataConverter, Payload};
 use crate::failure::{Failure, WorkflowFailureError};
 use crate::history::{self, Event};
 use crate::workflow::{RunFn, Workflow};
@@ -113,7 +113,11 @@ impl From<&Client> for Connection {
 /// Starts workflows and reaches them.
 #[derive(Clone)]
 pub struct Client {
+    /// What calls go through: `raw` seen through the converter.
     backend: Arc<dyn Backend>,
+    /// The backend as given.
+    raw: Arc<dyn Backend>,
+    converter: DataConverter,
     namespace: String,
 }
 
@@ -126,9 +130,29 @@ impl Client {
     /// A client of a shared backend.
     pub fn from_arc(backend: Arc<dyn Backend>) -> Self {
         Client {
-            backend,
+            backend: backend.clone(),
+            raw: backend,
+            converter: DataConverter::default(),
             namespace: DEFAULT_NAMESPACE.to_string(),
         }
+    }
+
+    /// The same client with `converter`'s codecs between it and the
+    /// backend: every payload it sends is encoded, every payload it
+    /// receives decoded. Workers built from this client
+    /// (`Worker::new(&client, ..)`) use the same converter, as a client
+    /// and its workers must agree on it.
+    pub fn with_data_converter(mut self, converter: DataConverter) -> Self {
+        self.backend = Connection::new(self.raw.clone(), self.namespace.clone())
+            .with_data_converter(&converter)
+            .backend();
+        self.converter = converter;
+        self
+    }
+
+    /// The data converter this client uses.
+    pub fn data_converter(&self) -> &DataConverter {
+        &self.converter
     }
 
     /// The same client in another namespace.
@@ -142,7 +166,8 @@ impl Client {
         &self.namespace
     }
 
-    /// The backend this client talks to.
+    /// The backend this client talks to, seen through its data converter
+    /// (what its workers use).
     pub fn backend(&self) -> Arc<dyn Backend> {
         self.backend.clone()
     }

@@ -28,7 +28,7 @@ pub use weft_macros::{
 
 pub use activity::{Activity, ActivityContext, ActivityInfo};
 pub use client::{Client, ClientError, WorkflowHandle, WorkflowOptions};
-pub use converter::Payload;
+pub use converter::{DataConverter, Invalid, Payload, PayloadCodec, Validate};
 pub use failure::{
     ActivityError, ApplicationError, CanceledError, Failure, RetryState, TimeoutError, TimeoutType,
     WorkflowFailureError,

@@ -83,8 +83,15 @@ impl<W: Workflow> Machine<W> {
                     return Err(TaskError::nondeterminism("the run was started twice"));
                 }
                 self.core.borrow_mut().rng = Rng::new(randomness_seed);
-                let input: W::Input = converter::decode_single(&input)
-                    .map_err(|e| TaskError::new(format!("workflow input: {e}")))?;
+                let input: W::Input = match converter::decode_single(&input) {
+                    Ok(input) => input,
+                    // Bad data, which no code change can fix: the run fails
+                    // before its code runs, as a failed validation should.
+                    Err(e @ converter::ConverterError::Invalid(_)) => {
+                        return self.finish(Err(Failure::Application(e.into())));
+                    }
+                    Err(e) => return Err(TaskError::new(format!("workflow input: {e}"))),
+                };
                 let state = W::init(&input);
                 let ctx = WorkflowContext::new(state, info, self.core.clone());
                 self.ctx = Some(ctx.clone());
@@ -392,6 +399,10 @@ impl<W: Workflow> Instance for Machine<W> {
         }
         let history_length = activation.history_length;
         for job in activation.jobs {
+            // A run that failed on its input takes no further jobs.
+            if self.finished {
+                break;
+            }
             self.apply(job)?;
         }
         self.core
