@@ -10,6 +10,7 @@ pub mod concurrent_timers;
 pub mod continue_as_new;
 pub mod crash;
 pub mod determinism;
+pub mod encryption;
 pub mod exceptions;
 pub mod local_activity;
 pub mod long_running_entity;
@@ -85,6 +86,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Local Activity",
             worker: local_activity::worker,
             run: |c| Box::pin(local_activity::run(c)),
+        },
+        Pattern {
+            name: "Encryption",
+            worker: encryption::worker,
+            run: |c| Box::pin(encryption::run(c)),
         },
         Pattern {
             name: "Polling (frequent)",

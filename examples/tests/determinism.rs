@@ -5,12 +5,13 @@ use weft::Client;
 use weft::engine::Engine;
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, cancellation, concurrent_timers, continue_as_new, exceptions, local_activity,
-    long_running_entity, parallel_activity, polling_frequent, polling_infrequent, validated_models,
+    activity_choice, cancellation, concurrent_timers, continue_as_new, encryption, exceptions,
+    local_activity, long_running_entity, parallel_activity, polling_frequent, polling_infrequent,
+    validated_models,
 };
 
 /// Workflow ids each example starts.
-const RUNS: [&str; 13] = [
+const RUNS: [&str; 14] = [
     "long-running",
     "activity-choice-1",
     "activity-choice-2",
@@ -24,6 +25,7 @@ const RUNS: [&str; 13] = [
     concurrent_timers::WORKFLOW_ID,
     "validated-models-1",
     "validated-models-3",
+    encryption::WORKFLOW_ID,
 ];
 
 fn replayer() -> Replayer {
@@ -38,7 +40,10 @@ fn replayer() -> Replayer {
         .register_workflow::<polling_infrequent::InfrequentPolling>()
         .register_workflow::<cancellation::CancellationWorkflow>()
         .register_workflow::<concurrent_timers::MaintenanceWorkflow>()
-        .register_workflow::<validated_models::ValidatedModelsWorkflow>();
+        .register_workflow::<validated_models::ValidatedModelsWorkflow>()
+        .register_workflow::<encryption::GreetingWorkflow>()
+        // The encryption example's history is stored encrypted.
+        .with_data_converter(encryption::converter().unwrap());
     r
 }
 

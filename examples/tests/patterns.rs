@@ -10,7 +10,7 @@ use common::env;
 use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
+    activity_choice, continue_as_new, encryption, exceptions, local_activity, long_running_entity,
     parallel_activity, polling_frequent, polling_infrequent, validated_models,
 };
 
@@ -219,6 +219,25 @@ both_stores! {
         let mut replayer = Replayer::new();
         replayer.register_workflow::<polling_infrequent::InfrequentPolling>();
         replayer.replay(&events).unwrap();
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    encryption_stores_ciphertext_and_returns_the_plain_result(sqlite) {
+        let env = env(sqlite).await;
+        let w = encryption::worker(&env.client).start().unwrap();
+        let lines = encryption::run(&env.client).await.unwrap();
+        assert!(
+            lines[0].starts_with("stored input: binary/encrypted (key production-key-id, "),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(lines[1], "Result: Hello, encrypted world!");
+        // As stored, no payload reads in plain text.
+        let stored = history(&env.client, encryption::WORKFLOW_ID).await;
+        let text = format!("{stored:?}");
+        assert!(!text.contains("encrypted world"), "{text}");
+        insta::assert_snapshot!("encryption", render(&stored));
         w.shutdown().await;
         env.engine.shutdown().await;
     }

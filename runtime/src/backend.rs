@@ -22,6 +22,19 @@ pub use payloads::ENCODED_FAILURE_MESSAGE;
 mod encoded;
 mod payloads;
 
+/// Decodes every payload of `events` with `converter`'s codecs (what a
+/// connection with that converter does to the history it reads).
+pub(crate) fn decode_events(
+    converter: &DataConverter,
+    events: &mut [Event],
+) -> Result<(), CodecError> {
+    payloads::Coder {
+        converter,
+        encode: false,
+    }
+    .events(events)
+}
+
 /// A backend and the namespace to work in: what clients and workers are
 /// built on. `Worker::new(&client, ..)` takes the client's.
 #[derive(Clone)]
