@@ -9,6 +9,7 @@ pub mod cancellation;
 pub mod concurrent_timers;
 pub mod continue_as_new;
 pub mod crash;
+pub mod custom_metrics;
 pub mod determinism;
 pub mod encryption;
 pub mod exceptions;
@@ -86,6 +87,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Local Activity",
             worker: local_activity::worker,
             run: |c| Box::pin(local_activity::run(c)),
+        },
+        Pattern {
+            name: "Custom Metrics",
+            worker: custom_metrics::worker,
+            run: |c| Box::pin(custom_metrics::run(c)),
         },
         Pattern {
             name: "Encryption",

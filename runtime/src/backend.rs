@@ -14,13 +14,23 @@ use crate::converter::{CodecError, DataConverter, Payload, PayloadTooLarge};
 use crate::failure::Failure;
 use crate::history::Event;
 use crate::protocol::Command;
+use crate::telemetry::{ClientInterceptor, Metrics};
 
 pub use crate::protocol::DEFAULT_NAMESPACE;
 pub use encoded::PAYLOAD_CODEC_ERROR;
 pub use payloads::ENCODED_FAILURE_MESSAGE;
 
 mod encoded;
+mod intercepted;
 mod payloads;
+
+/// `inner` seen through client interceptors, the first outermost.
+pub(crate) fn intercept(
+    inner: Arc<dyn Backend>,
+    interceptors: &[Arc<dyn ClientInterceptor>],
+) -> Arc<dyn Backend> {
+    intercepted::wrap(inner, interceptors)
+}
 
 /// Decodes every payload of `events` with `converter`'s codecs (what a
 /// connection with that converter does to the history it reads).
@@ -41,6 +51,7 @@ pub(crate) fn decode_events(
 pub struct Connection {
     backend: Arc<dyn Backend>,
     namespace: String,
+    metrics: Option<Metrics>,
 }
 
 impl Connection {
@@ -49,7 +60,20 @@ impl Connection {
         Connection {
             backend,
             namespace: namespace.into(),
+            metrics: None,
         }
+    }
+
+    /// The same connection, with `metrics` for the workers built on it to
+    /// record into.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The metrics workers built on this connection record into.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
     }
 
     /// The backend.
@@ -374,6 +398,8 @@ pub struct ActivityTask {
     pub token: TaskToken,
     /// Workflow id of the run that scheduled it.
     pub workflow_id: String,
+    /// Workflow type of that run.
+    pub workflow_type: String,
     /// The activity's id.
     pub activity_id: String,
     /// The activity's type.
@@ -388,6 +414,8 @@ pub struct ActivityTask {
     pub heartbeat_timeout: Option<Duration>,
     /// When this attempt was scheduled.
     pub scheduled_time: SystemTime,
+    /// When this attempt was handed to a worker (the backend's clock).
+    pub started_time: SystemTime,
     /// The last heartbeat's details from an earlier attempt (empty if none),
     /// so a retried attempt can resume where the last one got to.
     pub heartbeat_details: Vec<Payload>,

@@ -18,6 +18,7 @@ use crate::backend::{
 use crate::converter::{self, ConverterError, DataConverter, Payload};
 use crate::failure::{Failure, WorkflowFailureError};
 use crate::history::{self, Event};
+use crate::telemetry::{ClientInterceptor, Metrics};
 use crate::workflow::{RunFn, Workflow};
 
 /// Errors a client call returns.
@@ -106,7 +107,11 @@ impl WorkflowOptions {
 
 impl From<&Client> for Connection {
     fn from(client: &Client) -> Connection {
-        Connection::new(client.backend.clone(), client.namespace.clone())
+        let connection = Connection::new(client.backend.clone(), client.namespace.clone());
+        match &client.metrics {
+            Some(metrics) => connection.with_metrics(metrics.clone()),
+            None => connection,
+        }
     }
 }
 
@@ -118,6 +123,8 @@ pub struct Client {
     /// The backend as given.
     raw: Arc<dyn Backend>,
     converter: DataConverter,
+    interceptors: Vec<Arc<dyn ClientInterceptor>>,
+    metrics: Option<Metrics>,
     namespace: String,
 }
 
@@ -133,6 +140,8 @@ impl Client {
             backend: backend.clone(),
             raw: backend,
             converter: DataConverter::default(),
+            interceptors: Vec::new(),
+            metrics: None,
             namespace: DEFAULT_NAMESPACE.to_string(),
         }
     }
@@ -143,11 +152,39 @@ impl Client {
     /// (`Worker::new(&client, ..)`) use the same converter, as a client
     /// and its workers must agree on it.
     pub fn with_data_converter(mut self, converter: DataConverter) -> Self {
-        self.backend = Connection::new(self.raw.clone(), self.namespace.clone())
-            .with_data_converter(&converter)
-            .backend();
         self.converter = converter;
+        self.compose();
         self
+    }
+
+    /// The same client with `interceptor` around its calls (client
+    /// outbound; see [`ClientInterceptor`]). Interceptors added first are
+    /// outermost; they see payloads before the data converter encodes
+    /// them.
+    pub fn with_interceptor(mut self, interceptor: impl ClientInterceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self.compose();
+        self
+    }
+
+    /// The same client with metrics: workers built from it record into
+    /// them (serve them with [`Metrics::serve`]).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The metrics this client and its workers record into.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
+    }
+
+    /// Calls go through the interceptors, then the converter's codecs.
+    fn compose(&mut self) {
+        let encoded = Connection::new(self.raw.clone(), self.namespace.clone())
+            .with_data_converter(&self.converter)
+            .backend();
+        self.backend = crate::backend::intercept(encoded, &self.interceptors);
     }
 
     /// The data converter this client uses.

@@ -17,6 +17,7 @@ pub mod history;
 pub mod protocol;
 pub mod replay;
 pub mod retry;
+pub mod telemetry;
 pub mod worker;
 pub mod workflow;
 

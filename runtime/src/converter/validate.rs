@@ -1,7 +1,7 @@
 //! Validation: rules a type declares, checked whenever a value of it
 //! becomes a payload or is read from one.
 //!
-//! The rules run inside the type's serde impls ([`validated!`]), so they
+//! The rules run inside the type's serde impls ([`validated!`](crate::validated!)), so they
 //! hold on every path a payload takes (workflow and activity inputs and
 //! results, signals, queries, updates, heartbeat details, failure details)
 //! with no list of call sites to keep up to date, on the client that
@@ -18,7 +18,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Rules a type's values must meet; checked by the impls [`validated!`]
+/// Rules a type's values must meet; checked by the impls [`validated!`](crate::validated!)
 /// writes, before a value is encoded and after it is decoded.
 ///
 /// ```
@@ -144,7 +144,7 @@ fn short_type_name<T: ?Sized>() -> &'static str {
     base.rsplit("::").next().unwrap_or(base)
 }
 
-/// Checks `value` before it is serialized ([`validated!`] calls this).
+/// Checks `value` before it is serialized ([`validated!`](crate::validated!) calls this).
 #[doc(hidden)]
 pub fn check_ser<T: Validate, E: serde::ser::Error>(value: &T) -> Result<(), E> {
     value
@@ -152,7 +152,7 @@ pub fn check_ser<T: Validate, E: serde::ser::Error>(value: &T) -> Result<(), E> 
         .map_err(|invalid| E::custom(record::<T>(invalid)))
 }
 
-/// Checks `value` after it was deserialized ([`validated!`] calls this).
+/// Checks `value` after it was deserialized ([`validated!`](crate::validated!) calls this).
 #[doc(hidden)]
 pub fn check_de<T: Validate, E: serde::de::Error>(value: T) -> Result<T, E> {
     match value.validate() {

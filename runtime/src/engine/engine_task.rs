@@ -262,6 +262,8 @@ impl EngineTask {
             }
             // Held like any reply: it goes out with the newest batch.
             Request::WaitDurable(tx) => self.reply(tx, Ok(())),
+            // Memory only, and a gauge: no commit to wait for.
+            Request::Backlog(tx) => drop(tx.send(Ok(self.backlog()))),
             Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
         }
     }

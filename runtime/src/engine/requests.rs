@@ -62,6 +62,8 @@ pub(crate) enum Request {
         Tx<(StartWorkflowResponse, Lookup<AnswerRx>)>,
     ),
     WaitDurable(Tx<()>),
+    /// Tasks ready per task queue, for the backlog gauge.
+    Backlog(Tx<Vec<super::backlog::Ready>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -120,6 +122,7 @@ impl Request {
             Request::Query(_, tx) | Request::Update(_, tx) => drop(tx.send(Err(error))),
             Request::UpdateWithStart(_, tx) => drop(tx.send(Err(error))),
             Request::QueryClosed(_, tx) => drop(tx.send(Err(error))),
+            Request::Backlog(tx) => drop(tx.send(Err(error))),
             Request::Shutdown(tx) => return Some(tx),
         }
         None
