@@ -55,7 +55,7 @@ pub(super) async fn activity_loop(shared: Arc<Shared>, mut stop: watch::Receiver
     while running.join_next().await.is_some() {}
 }
 
-async fn run_activity_task(shared: &Shared, task: ActivityTask) {
+async fn run_activity_task(shared: &Shared, mut task: ActivityTask) {
     super::telemetry::activity_started(shared, &task);
     let info = super::telemetry::activity_info(shared, &task);
     let limit = task.start_to_close_timeout;
@@ -80,12 +80,12 @@ async fn run_activity_task(shared: &Shared, task: ActivityTask) {
         info,
         sink,
         task.heartbeat_timeout,
-        task.heartbeat_details.clone(),
+        std::mem::take(&mut task.heartbeat_details),
     );
     let ctx = ctx.with_meter(MetricMeter::new(shared.metrics.clone()));
     let started = std::time::Instant::now();
     let interceptors = &shared.activity_interceptors;
-    let input = task.input.clone();
+    let input = std::mem::take(&mut task.input);
     let result = run_activity(&shared.activities, interceptors, ctx, input, limit).await;
     let took = started.elapsed();
     if let Some(details) = heart.stop() {

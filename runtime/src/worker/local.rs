@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use super::Shared;
 use super::activity_tasks::run_activity;
@@ -66,7 +67,8 @@ impl<'a> Runner<'a> {
             },
         };
         self.types.push(request.activity_type.clone());
-        self.running.spawn(attempts.run(request));
+        // In the workflow task's span.
+        self.running.spawn(attempts.run(request).in_current_span());
     }
 
     /// Types of the local activities still running.
