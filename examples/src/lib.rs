@@ -10,7 +10,9 @@ pub mod child_workflow;
 pub mod concurrent_timers;
 pub mod continue_as_new;
 pub mod crash;
+pub mod custom_metrics;
 pub mod determinism;
+pub mod encryption;
 pub mod exceptions;
 pub mod local_activity;
 pub mod long_running_entity;
@@ -20,6 +22,7 @@ pub mod polling_infrequent;
 pub mod schedule;
 pub mod support;
 pub mod tour;
+pub mod validated_models;
 
 use weft::{Client, Worker};
 
@@ -93,6 +96,16 @@ pub fn patterns() -> Vec<Pattern> {
             run: |c| Box::pin(local_activity::run(c)),
         },
         Pattern {
+            name: "Custom Metrics",
+            worker: custom_metrics::worker,
+            run: |c| Box::pin(custom_metrics::run(c)),
+        },
+        Pattern {
+            name: "Encryption",
+            worker: encryption::worker,
+            run: |c| Box::pin(encryption::run(c)),
+        },
+        Pattern {
             name: "Polling (frequent)",
             worker: polling_frequent::worker,
             run: |c| Box::pin(polling_frequent::run(c)),
@@ -106,6 +119,11 @@ pub fn patterns() -> Vec<Pattern> {
             name: "Schedule",
             worker: schedule::worker,
             run: |c| Box::pin(schedule::run(c)),
+        },
+        Pattern {
+            name: "Pydantic Converter",
+            worker: validated_models::worker,
+            run: |c| Box::pin(validated_models::run(c)),
         },
     ]
 }

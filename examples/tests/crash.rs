@@ -137,7 +137,11 @@ fn killed_workers_resume_and_never_rerun_committed_activities() {
         let committed = completed_activities(&histories(&db));
 
         let out = counted(&db, &side, 2).output().unwrap();
-        assert!(out.status.success(), "rerun failed");
+        assert!(
+            out.status.success(),
+            "rerun failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         for n in 0..WORKFLOWS {
             let line = format!("result crash-{n} {}", expected(STEPS));
@@ -298,7 +302,11 @@ fn updates_killed_midstream_and_retried_with_their_ids_apply_once() {
 
         // The rerun sends every update again, with the same ids.
         let out = entity(&db).output().unwrap();
-        assert!(out.status.success(), "rerun failed");
+        assert!(
+            out.status.success(),
+            "rerun failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         for i in 1..=UPDATES {
             // Each update returns the total after it, the first time and when
@@ -346,7 +354,11 @@ fn a_stream_of_updates_and_signals_killed_and_retried_applies_each_once() {
         child.wait().unwrap();
         assert_eq!(seen, kill_after);
         let out = stream(&db).output().unwrap();
-        assert!(out.status.success(), "rerun failed");
+        assert!(
+            out.status.success(),
+            "rerun failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         // Every update (+1) and every signal (+100) counted once.
         let expected = PAIRS * 101;

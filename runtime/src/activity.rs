@@ -12,7 +12,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -21,6 +21,7 @@ use tokio::sync::watch;
 
 use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{ApplicationError, CanceledError, Failure};
+use crate::telemetry::MetricMeter;
 
 /// Facts about the activity attempt being run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,12 +32,24 @@ pub struct ActivityInfo {
     pub activity_type: String,
     /// The workflow that scheduled it.
     pub workflow_id: String,
+    /// That workflow's run.
+    pub workflow_run_id: String,
+    /// That workflow's type.
+    pub workflow_type: String,
     /// Namespace of that workflow.
     pub namespace: String,
+    /// The task queue the attempt was taken from.
+    pub task_queue: String,
     /// Attempt number, 1-based.
     pub attempt: u32,
     /// Whether it runs as a local activity.
     pub is_local: bool,
+    /// When this attempt was scheduled (Temporal's
+    /// `current_attempt_scheduled_time`).
+    pub scheduled_time: SystemTime,
+    /// When this attempt started: handed to the worker, or, for a local
+    /// activity, begun by it.
+    pub started_time: SystemTime,
 }
 
 /// Passed to activities that take it as their first argument.
@@ -52,6 +65,7 @@ pub struct ActivityContext {
     heart: Option<Arc<Heart>>,
     previous_details: Arc<Vec<Payload>>,
     cancel: watch::Receiver<bool>,
+    meter: MetricMeter,
 }
 
 impl fmt::Debug for ActivityContext {
@@ -170,6 +184,7 @@ impl ActivityContext {
             heart: None,
             previous_details: Arc::new(Vec::new()),
             cancel,
+            meter: MetricMeter::noop(),
         }
     }
 
@@ -195,6 +210,7 @@ impl ActivityContext {
             heart: Some(heart.clone()),
             previous_details: Arc::new(previous_details),
             cancel: rx,
+            meter: MetricMeter::noop(),
         };
         (ctx, heart)
     }
@@ -267,19 +283,37 @@ impl ActivityContext {
 
     /// A context for calling an activity directly in a unit test.
     pub fn for_test(activity_type: &str) -> Self {
+        let now = SystemTime::now();
         ActivityContext::new(ActivityInfo {
             activity_id: "1".into(),
             activity_type: activity_type.into(),
             workflow_id: "test-workflow".into(),
+            workflow_run_id: "test-run".into(),
+            workflow_type: "TestWorkflow".into(),
             namespace: crate::protocol::DEFAULT_NAMESPACE.into(),
+            task_queue: "test".into(),
             attempt: 1,
             is_local: false,
+            scheduled_time: now,
+            started_time: now,
         })
     }
 
     /// Facts about this attempt.
     pub fn info(&self) -> &ActivityInfo {
         &self.info
+    }
+
+    /// A meter for custom metrics, recording into the worker's metrics
+    /// (`Client::with_metrics`); without them every instrument is a no-op.
+    pub fn metric_meter(&self) -> &MetricMeter {
+        &self.meter
+    }
+
+    /// The same context recording custom metrics with `meter`.
+    pub(crate) fn with_meter(mut self, meter: MetricMeter) -> Self {
+        self.meter = meter;
+        self
     }
 }
 
@@ -378,8 +412,10 @@ pub(crate) fn erase(invoke: Invoke) -> Option<ErasedActivity> {
     match invoke {
         Invoke::Async(f) => Some(Arc::new(move |ctx, input| f(ctx, input))),
         Invoke::Blocking(f) => Some(Arc::new(move |ctx, input| {
+            // The blocking pool's thread runs in the attempt's span too.
+            let span = tracing::Span::current();
             Box::pin(async move {
-                match tokio::task::spawn_blocking(move || f(ctx, input)).await {
+                match tokio::task::spawn_blocking(move || span.in_scope(|| f(ctx, input))).await {
                     Ok(result) => result,
                     Err(e) => Err(crate::failure::ApplicationError::new(format!(
                         "activity panicked: {}",

@@ -22,11 +22,12 @@ use crate::backend::{
     IdConflictPolicy, IdReusePolicy, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest,
     TerminateRequest, UpdateRequest,
 };
-use crate::converter::{self, ConverterError, Payload};
+use crate::converter::{self, ConverterError, DataConverter, Payload};
 use crate::failure::{Failure, WorkflowFailureError};
 use crate::history::{self, Event};
 use crate::protocol::RunOptions;
 use crate::retry::RetryPolicy;
+use crate::telemetry::{ClientInterceptor, Metrics};
 use crate::workflow::{RunFn, Workflow};
 
 /// Errors a client call returns.
@@ -162,14 +163,24 @@ impl WorkflowOptions {
 
 impl From<&Client> for Connection {
     fn from(client: &Client) -> Connection {
-        Connection::new(client.backend.clone(), client.namespace.clone())
+        let connection = Connection::new(client.backend.clone(), client.namespace.clone());
+        match &client.metrics {
+            Some(metrics) => connection.with_metrics(metrics.clone()),
+            None => connection,
+        }
     }
 }
 
 /// Starts workflows and reaches them.
 #[derive(Clone)]
 pub struct Client {
+    /// What calls go through: `raw` seen through the converter.
     backend: Arc<dyn Backend>,
+    /// The backend as given.
+    raw: Arc<dyn Backend>,
+    converter: DataConverter,
+    interceptors: Vec<Arc<dyn ClientInterceptor>>,
+    metrics: Option<Metrics>,
     namespace: String,
 }
 
@@ -182,9 +193,59 @@ impl Client {
     /// A client of a shared backend.
     pub fn from_arc(backend: Arc<dyn Backend>) -> Self {
         Client {
-            backend,
+            backend: backend.clone(),
+            raw: backend,
+            converter: DataConverter::default(),
+            interceptors: Vec::new(),
+            metrics: None,
             namespace: DEFAULT_NAMESPACE.to_string(),
         }
+    }
+
+    /// The same client with `converter`'s codecs between it and the
+    /// backend: every payload it sends is encoded, every payload it
+    /// receives decoded. Workers built from this client
+    /// (`Worker::new(&client, ..)`) use the same converter, as a client
+    /// and its workers must agree on it.
+    pub fn with_data_converter(mut self, converter: DataConverter) -> Self {
+        self.converter = converter;
+        self.compose();
+        self
+    }
+
+    /// The same client with `interceptor` around its calls (client
+    /// outbound; see [`ClientInterceptor`]). Interceptors added first are
+    /// outermost; they see payloads before the data converter encodes
+    /// them.
+    pub fn with_interceptor(mut self, interceptor: impl ClientInterceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self.compose();
+        self
+    }
+
+    /// The same client with metrics: workers built from it record into
+    /// them (serve them with [`Metrics::serve`]).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The metrics this client and its workers record into.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
+    }
+
+    /// Calls go through the interceptors, then the converter's codecs.
+    fn compose(&mut self) {
+        let encoded = Connection::new(self.raw.clone(), self.namespace.clone())
+            .with_data_converter(&self.converter)
+            .backend();
+        self.backend = crate::backend::intercept(encoded, &self.interceptors);
+    }
+
+    /// The data converter this client uses.
+    pub fn data_converter(&self) -> &DataConverter {
+        &self.converter
     }
 
     /// The same client in another namespace.
@@ -198,7 +259,8 @@ impl Client {
         &self.namespace
     }
 
-    /// The backend this client talks to.
+    /// The backend this client talks to, seen through its data converter
+    /// (what its workers use).
     pub fn backend(&self) -> Arc<dyn Backend> {
         self.backend.clone()
     }

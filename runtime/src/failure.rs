@@ -150,12 +150,32 @@ impl From<std::io::Error> for ApplicationError {
 }
 
 impl From<ConverterError> for ApplicationError {
+    /// A non-retryable error: `ValidationError` (with the broken rule as
+    /// its details) for a value breaking its type's rules, else
+    /// `ConverterError`. Retrying cannot change the value.
     fn from(e: ConverterError) -> Self {
+        if let ConverterError::Invalid(violation) = &e {
+            let error = ApplicationError::new(e.to_string())
+                .with_type(VALIDATION_ERROR)
+                .non_retryable();
+            return match converter::encode(violation) {
+                Ok(details) => ApplicationError {
+                    details: vec![details],
+                    ..error
+                },
+                Err(_) => error,
+            };
+        }
         ApplicationError::new(e.to_string())
             .with_type("ConverterError")
             .non_retryable()
     }
 }
+
+/// The type name of the failure a value breaking its type's validation
+/// rules turns into ([`ConverterError::Invalid`]); its details decode as a
+/// [`Violation`](crate::converter::Violation).
+pub const VALIDATION_ERROR: &str = "ValidationError";
 
 /// How far an activity's retries got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod replay;
 pub mod retry;
 pub mod schedule;
+pub mod telemetry;
 pub mod worker;
 pub mod workflow;
 
@@ -29,7 +30,7 @@ pub use weft_macros::{
 
 pub use activity::{Activity, ActivityContext, ActivityInfo};
 pub use client::{Client, ClientError, ScheduleHandle, WorkflowHandle, WorkflowOptions};
-pub use converter::Payload;
+pub use converter::{DataConverter, Invalid, Payload, PayloadCodec, Validate};
 pub use failure::{
     ActivityError, ApplicationError, CanceledError, ChildWorkflowError, Failure, RetryState,
     TimeoutError, TimeoutType, WorkflowFailureError,

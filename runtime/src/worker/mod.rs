@@ -8,7 +8,9 @@
 mod activity_tasks;
 mod clock_shift;
 pub(crate) mod driver;
+pub(crate) mod intercept;
 mod local;
+mod telemetry;
 mod thread;
 mod workflow_tasks;
 
@@ -21,6 +23,7 @@ use tokio::task::JoinSet;
 
 use crate::activity::{Activity, ActivityGroup, ErasedActivity};
 use crate::backend::{Backend, BackendError, Connection};
+use crate::telemetry::{ActivityInterceptor, Metrics, WorkflowInterceptor};
 use crate::workflow::Workflow;
 use crate::workflow::executor::{self, Factory};
 use thread::{Request, TaskStep};
@@ -84,6 +87,8 @@ pub struct Worker {
     options: WorkerOptions,
     workflows: HashMap<String, Factory>,
     activities: HashMap<String, ErasedActivity>,
+    activity_interceptors: Vec<Arc<dyn ActivityInterceptor>>,
+    workflow_interceptors: Vec<Arc<dyn WorkflowInterceptor>>,
     errors: Vec<String>,
 }
 
@@ -97,8 +102,24 @@ impl Worker {
             options: WorkerOptions::default(),
             workflows: HashMap::new(),
             activities: HashMap::new(),
+            activity_interceptors: Vec::new(),
+            workflow_interceptors: Vec::new(),
             errors: Vec::new(),
         }
+    }
+
+    /// Wraps every activity attempt this worker runs (local activities
+    /// too) in `interceptor`; the first added is outermost.
+    pub fn activity_interceptor(&mut self, interceptor: impl ActivityInterceptor) -> &mut Self {
+        self.activity_interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Passes the jobs, commands and queries of every run this worker
+    /// runs through `interceptor`; the first added is outermost.
+    pub fn workflow_interceptor(&mut self, interceptor: impl WorkflowInterceptor) -> &mut Self {
+        self.workflow_interceptors.push(Arc::new(interceptor));
+        self
     }
 
     /// Replaces the worker's options.
@@ -179,13 +200,27 @@ impl Worker {
     }
 
     fn shared(self) -> Result<Shared, WorkerError> {
+        let metrics = self.connection.metrics().cloned();
         let threads = if self.workflows.is_empty() {
             None
         } else {
+            let cache_size = metrics.clone().map(|m| {
+                let queue = crate::telemetry::sdk::QueueLabels {
+                    namespace: self.connection.namespace().to_string(),
+                    task_queue: self.task_queue.clone(),
+                };
+                (m, queue)
+            });
+            let telemetry = thread::Telemetry {
+                meter: crate::telemetry::MetricMeter::new(metrics.clone()),
+                interceptors: self.workflow_interceptors.into(),
+                cache_size,
+            };
             Some(thread::spawn(
                 self.connection.namespace().to_string(),
                 self.workflows,
                 self.options.max_cached_workflows,
+                telemetry,
             )?)
         };
         Ok(Shared {
@@ -197,6 +232,8 @@ impl Worker {
             )),
             options: self.options,
             activities: self.activities,
+            activity_interceptors: self.activity_interceptors.into(),
+            metrics,
             thread: threads,
         })
     }
@@ -223,6 +260,8 @@ struct Shared {
     task_queue: String,
     options: WorkerOptions,
     activities: HashMap<String, ErasedActivity>,
+    activity_interceptors: Arc<[Arc<dyn ActivityInterceptor>]>,
+    metrics: Option<Metrics>,
     activity_slots: Arc<Semaphore>,
     thread: Option<std::sync::mpsc::Sender<Request>>,
 }

@@ -398,6 +398,14 @@ impl<W> WorkflowContext<W> {
         self.inner.core.borrow().unhandled_signals
     }
 
+    /// A meter for custom metrics whose instruments record only while the
+    /// workflow is not replaying, so each value is counted once. It records
+    /// into the worker's metrics (`Client::with_metrics`); without them
+    /// every instrument is a no-op.
+    pub fn metric_meter(&self) -> super::WorkflowMeter {
+        super::WorkflowMeter::new(self.inner.core.clone(), crate::telemetry::thread_meter())
+    }
+
     /// A logger that tags events with this run's workflow id and run id and
     /// stays silent while replaying, so each line is logged once.
     pub fn logger(&self) -> WorkflowLogger {

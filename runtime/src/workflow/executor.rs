@@ -17,7 +17,7 @@ use super::time::WorkflowTime;
 use super::{Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult};
 use crate::converter::{self, Payload};
 use crate::failure::{ApplicationError, Failure};
-use crate::protocol::{Activation, Command, Job, UpdateResponse};
+use crate::protocol::{Activation, Command, Job, UpdateResponse, WorkflowInfo};
 
 /// One run of a workflow, type-erased.
 pub(crate) trait Instance {
@@ -79,18 +79,7 @@ impl<W: Workflow> Machine<W> {
                 info,
                 input,
                 randomness_seed,
-            } => {
-                if self.run.is_some() {
-                    return Err(TaskError::nondeterminism("the run was started twice"));
-                }
-                self.core.borrow_mut().rng = Rng::new(randomness_seed);
-                let input: W::Input = converter::decode_single(&input)
-                    .map_err(|e| TaskError::new(format!("workflow input: {e}")))?;
-                let state = W::init(&input);
-                let ctx = WorkflowContext::new(state, info, self.core.clone());
-                self.ctx = Some(ctx.clone());
-                self.run = Some(W::run(ctx, input));
-            }
+            } => self.start(info, &input, randomness_seed)?,
             Job::Signal { name, input } => self.signal(&name, &input)?,
             Job::Update {
                 id,
@@ -149,6 +138,34 @@ impl<W: Workflow> Machine<W> {
                 self.core.borrow_mut().known_patches.insert(patch_id);
             }
         }
+        Ok(())
+    }
+
+    /// Starts the run: its randomness, its input decoded, its state and
+    /// the future of its run fn.
+    fn start(
+        &mut self,
+        info: WorkflowInfo,
+        input: &[Payload],
+        randomness_seed: u64,
+    ) -> Result<(), TaskError> {
+        if self.run.is_some() {
+            return Err(TaskError::nondeterminism("the run was started twice"));
+        }
+        self.core.borrow_mut().rng = Rng::new(randomness_seed);
+        let input: W::Input = match converter::decode_single(input) {
+            Ok(input) => input,
+            // Bad data, which no code change can fix: the run fails
+            // before its code runs, as a failed validation should.
+            Err(e @ converter::ConverterError::Invalid(_)) => {
+                return self.finish(Err(Failure::Application(e.into())));
+            }
+            Err(e) => return Err(TaskError::new(format!("workflow input: {e}"))),
+        };
+        let state = W::init(&input);
+        let ctx = WorkflowContext::new(state, info, self.core.clone());
+        self.ctx = Some(ctx.clone());
+        self.run = Some(W::run(ctx, input));
         Ok(())
     }
 
@@ -419,6 +436,10 @@ impl<W: Workflow> Instance for Machine<W> {
         }
         let history_length = activation.history_length;
         for job in activation.jobs {
+            // A run that failed on its input takes no further jobs.
+            if self.finished {
+                break;
+            }
             self.apply(job)?;
         }
         self.core

@@ -196,6 +196,8 @@ impl<O: DeserializeOwned> IntoFuture for ActivityCall<O> {
 
     fn into_future(self) -> ActivityFuture<O> {
         let early = match (&self.input, self.invalid()) {
+            // A broken validation rule keeps its own type, as on the worker.
+            (Err(e @ ConverterError::Invalid(_)), _) => Some(ApplicationError::from(e.clone())),
             (Err(e), _) => {
                 Some(ApplicationError::from(e.clone()).with_type("InvalidActivityInput"))
             }

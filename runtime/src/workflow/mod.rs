@@ -89,6 +89,7 @@ pub(crate) mod error;
 pub(crate) mod executor;
 mod futures;
 mod join;
+mod meter;
 mod random;
 mod rng;
 mod run_core;
@@ -108,6 +109,7 @@ pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic}
 pub use effects::{SideEffectFuture, WorkflowLogger};
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};
 pub use join::{JoinAll, join, join_all};
+pub use meter::{WorkflowCounter, WorkflowGauge, WorkflowHistogram, WorkflowMeter};
 pub use random::WorkflowRandom;
 pub use select::{SelectFirst, select_first};
 pub use spawn::JoinHandle;
