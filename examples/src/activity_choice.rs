@@ -57,8 +57,8 @@ impl PurchaseFruits {
         let mut ordered = String::new();
         for item in list.items {
             let order_function = match item.fruit {
-                Fruit::Apple => order_apples,
-                Fruit::Banana => order_bananas,
+                Fruit::Apple => ORDER_APPLES,
+                Fruit::Banana => ORDER_BANANAS,
                 other => {
                     return Err(
                         ApplicationError::new(format!("Unrecognized fruit: {other:?}"))
@@ -83,8 +83,8 @@ pub fn worker(client: &Client) -> Worker {
     let mut worker = Worker::new(client, TASK_QUEUE);
     worker
         .register_workflow::<PurchaseFruits>()
-        .register_activity(order_apples)
-        .register_activity(order_bananas);
+        .register_activity(ORDER_APPLES)
+        .register_activity(ORDER_BANANAS);
     worker
 }
 

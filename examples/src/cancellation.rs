@@ -145,7 +145,7 @@ impl CancellationWorkflow {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> {
         let outcome = ctx
-            .activity(Steps::never_complete_activity, ())
+            .activity(Steps::NEVER_COMPLETE_ACTIVITY, ())
             .start_to_close_timeout(Duration::from_secs(1000))
             // Cancellation reaches the activity through its heartbeats
             // (the reference's timeout is 2 s; heartbeats go out at most
@@ -154,7 +154,7 @@ impl CancellationWorkflow {
             .await;
         // The reference's `finally`: this runs however the activity ended.
         // It is created after the cancellation, so it is not cancelled.
-        ctx.activity(Steps::cleanup_activity, ())
+        ctx.activity(Steps::CLEANUP_ACTIVITY, ())
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
         // The cancellation error, returned after the request: the run ends

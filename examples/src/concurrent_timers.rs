@@ -116,7 +116,7 @@ impl MaintenanceWorkflow {
             fired?;
             let schedule = SCHEDULES[first];
             ctx.activity(
-                send_notification,
+                SEND_NOTIFICATION,
                 (plan.user_email.clone(), schedule.message.to_string()),
             )
             .start_to_close_timeout(Duration::from_secs(30))
@@ -141,7 +141,7 @@ pub fn worker(client: &Client) -> Worker {
     let mut worker = Worker::new(client, TASK_QUEUE);
     worker
         .register_workflow::<MaintenanceWorkflow>()
-        .register_activity(send_notification);
+        .register_activity(SEND_NOTIFICATION);
     worker
 }
 

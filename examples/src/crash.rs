@@ -64,12 +64,12 @@ impl CrashFlow {
         let mut total = 0;
         for i in 1..=steps {
             total += ctx
-                .activity(step, i)
+                .activity(STEP, i)
                 .start_to_close_timeout(Duration::from_secs(10))
                 .await?;
             if i == steps / 2 {
                 total += ctx
-                    .local_activity(double, i)
+                    .local_activity(DOUBLE, i)
                     .start_to_close_timeout(Duration::from_secs(5))
                     .await?;
                 ctx.sleep(Duration::from_millis(20)).await?;
@@ -89,8 +89,8 @@ pub fn worker(client: &Client) -> Worker {
     let mut worker = Worker::new(client, TASK_QUEUE);
     worker
         .register_workflow::<CrashFlow>()
-        .register_activity(step)
-        .register_activity(double);
+        .register_activity(STEP)
+        .register_activity(DOUBLE);
     worker
 }
 
@@ -175,7 +175,7 @@ impl Beats {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, n: u32) -> WorkflowResult<u32> {
         Ok(ctx
-            .activity(count_beats, n)
+            .activity(COUNT_BEATS, n)
             .start_to_close_timeout(Duration::from_secs(60))
             .heartbeat_timeout(Duration::from_millis(200))
             .retry_policy(RetryPolicy::default().with_initial_interval(Duration::from_millis(50)))
@@ -189,6 +189,6 @@ pub fn timing_worker(client: &Client) -> Worker {
     worker
         .register_workflow::<Nap>()
         .register_workflow::<Beats>()
-        .register_activity(count_beats);
+        .register_activity(COUNT_BEATS);
     worker
 }

@@ -44,7 +44,7 @@ impl DataProcessing {
             should_fail: true,
         };
         let result = ctx
-            .activity(process_data, input)
+            .activity(PROCESS_DATA, input)
             .start_to_close_timeout(Duration::from_secs(10))
             // Short intervals keep the tour quick; the default starts at 1 s.
             .retry_policy(
@@ -63,7 +63,7 @@ pub fn worker(client: &Client) -> Worker {
     let mut worker = Worker::new(client, TASK_QUEUE);
     worker
         .register_workflow::<DataProcessing>()
-        .register_activity(process_data);
+        .register_activity(PROCESS_DATA);
     worker
 }
 

@@ -43,11 +43,11 @@ impl LocalActivityWorkflow {
             name,
         };
         let result = ctx
-            .local_activity(compose_greeting, input)
+            .local_activity(COMPOSE_GREETING, input)
             .start_to_close_timeout(Duration::from_secs(10))
             .await?;
         let is_valid = ctx
-            .local_activity(validate_input, result.clone())
+            .local_activity(VALIDATE_INPUT, result.clone())
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
         Ok(if is_valid {
@@ -64,8 +64,8 @@ pub fn worker(client: &Client) -> Worker {
     let mut worker = Worker::new(client, TASK_QUEUE);
     worker
         .register_workflow::<LocalActivityWorkflow>()
-        .register_activity(compose_greeting)
-        .register_activity(validate_input);
+        .register_activity(COMPOSE_GREETING)
+        .register_activity(VALIDATE_INPUT);
     worker
 }
 

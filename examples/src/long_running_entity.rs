@@ -85,7 +85,7 @@ impl CustomerRewardAccount {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, input: AccountInput) -> WorkflowResult<Status> {
         let user = ctx
-            .activity(get_user, input.user_id)
+            .activity(GET_USER, input.user_id)
             .start_to_close_timeout(Duration::from_secs(1))
             .await?;
         ctx.state_mut(|s| s.user_id = user.id);
@@ -164,7 +164,7 @@ pub fn worker(client: &Client) -> Worker {
     let mut worker = Worker::new(client, TASK_QUEUE);
     worker
         .register_workflow::<CustomerRewardAccount>()
-        .register_activity(get_user);
+        .register_activity(GET_USER);
     worker
 }
 

@@ -29,7 +29,7 @@ impl SayHello {
         names: Vec<String>,
     ) -> WorkflowResult<Vec<String>> {
         let calls = names.into_iter().map(|name| {
-            ctx.activity(say_hello_activity, name)
+            ctx.activity(SAY_HELLO_ACTIVITY, name)
                 .start_to_close_timeout(Duration::from_secs(5))
                 .into_future()
         });
@@ -49,7 +49,7 @@ pub fn worker(client: &Client) -> Worker {
     let mut worker = Worker::new(client, TASK_QUEUE);
     worker
         .register_workflow::<SayHello>()
-        .register_activity(say_hello_activity);
+        .register_activity(SAY_HELLO_ACTIVITY);
     worker
 }
 

@@ -140,7 +140,7 @@ impl FrequentPolling {
         service_url: String,
     ) -> WorkflowResult<PollResult> {
         let result = ctx
-            .activity(ExternalService::poll_external_service, service_url)
+            .activity(ExternalService::POLL_EXTERNAL_SERVICE, service_url)
             // The whole poll may take long...
             .start_to_close_timeout(Duration::from_secs(30 * 60))
             // ...but a silent attempt is noticed within 2 s and retried.

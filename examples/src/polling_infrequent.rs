@@ -95,7 +95,7 @@ impl InfrequentPolling {
         service_url: String,
     ) -> WorkflowResult<PollResult> {
         let result = ctx
-            .activity(StatusService::poll_service_status, service_url)
+            .activity(StatusService::POLL_SERVICE_STATUS, service_url)
             // One poll is short.
             .start_to_close_timeout(Duration::from_secs(5))
             .retry_policy(RetryPolicy {

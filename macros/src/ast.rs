@@ -249,6 +249,7 @@ impl ActivitySig {
     pub fn parse(sig: &Signature, method: bool, errors: &mut Errors) -> Option<Self> {
         let before = errors.count();
         fn_header(sig, "an #[activity] fn", errors);
+        value_name_free(&sig.ident, errors);
         let mut ctx = None;
         let mut args = Vec::new();
         for (position, input) in sig.inputs.iter().enumerate() {
@@ -361,6 +362,21 @@ pub fn fn_header(sig: &Signature, what: &str, errors: &mut Errors) {
     }
     if let Some(variadic) = &sig.variadic {
         errors.spanned(variadic, format!("{what} cannot be variadic"));
+    }
+}
+
+/// An activity's value is named after its fn in capitals; a fn already
+/// named so would clash with it.
+fn value_name_free(ident: &Ident, errors: &mut Errors) {
+    let name = ident.unraw().to_string();
+    if name == name.to_uppercase() {
+        errors.spanned(
+            ident,
+            format!(
+                "#[activity] defines the constant `{name}` (the fn's name in capitals) as the \
+                 activity's value, so the fn cannot have that name too: name it in snake_case"
+            ),
+        );
     }
 }
 

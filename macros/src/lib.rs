@@ -56,22 +56,37 @@ pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Declares an activity.
 ///
 /// On a fn (async, or sync to run on the blocking pool) returning
-/// `Result<T, E>` with `E: Into<weft::Failure>`, it makes a const of the same
-/// name, an `Activity` value that is still called like the fn and that
-/// workflows schedule with `ctx.activity(order, input)`. The fn may take an
-/// `ActivityContext` first. Its type name is the fn's name, or
+/// `Result<T, E>` with `E: Into<weft::Failure>`, it leaves the fn as it is
+/// and defines its activity value: a constant named after the fn in
+/// capitals (`ORDER` for `fn order`), of type `weft::Activity`, which
+/// workflows schedule with `ctx.activity(ORDER, input)` and workers
+/// register with `register_activity(ORDER)`. The value is typed by the
+/// fn's input and output, is called like the fn (`ORDER(3)`), and
+/// activities with the same signature share its type, so one can be
+/// chosen at run time. A constant named like the fn would turn every
+/// binding of that name in scope (`let order = ..`, an `order =>` match
+/// arm) into a pattern comparing with it; capitals keep it apart. The fn
+/// may take an `ActivityContext` first. Its type name is the fn's name, or
 /// `#[activity(name = "..")]`.
 ///
 /// On an inherent impl block, every `async` `&self` method becomes an
-/// activity (a const `Type::method`), and the type implements
-/// `ActivityGroup`, so an instance holding shared dependencies registers them
-/// all with `worker.register_activities(Arc::new(instance))`.
+/// activity (a const `Type::METHOD`, the method itself unchanged), and the
+/// type implements `ActivityGroup`, so an instance holding shared
+/// dependencies registers them all with
+/// `worker.register_activities(Arc::new(instance))`.
 ///
-/// ```ignore
+/// ```
+/// use weft::prelude::*;
+///
 /// #[activity]
 /// async fn order(amount: u32) -> Result<String, ApplicationError> {
 ///     Ok(format!("Ordered {amount}"))
 /// }
+///
+/// # async fn f() {
+/// assert_eq!(ORDER.name(), "order");
+/// assert_eq!(order(3).await.unwrap(), "Ordered 3");
+/// # }
 /// ```
 #[proc_macro_attribute]
 pub fn activity(args: TokenStream, item: TokenStream) -> TokenStream {

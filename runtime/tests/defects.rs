@@ -185,7 +185,7 @@ impl Scaling {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, x: f64) -> WorkflowResult<f64> {
         Ok(ctx
-            .activity(halve, x * 10.0)
+            .activity(HALVE, x * 10.0)
             .start_to_close_timeout(Duration::from_secs(60))
             .await?)
     }
@@ -200,7 +200,7 @@ impl Dividing {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, parts: (f64, f64)) -> WorkflowResult<f64> {
         Ok(ctx
-            .activity(ratio, parts)
+            .activity(RATIO, parts)
             .start_to_close_timeout(Duration::from_secs(60))
             .await?)
     }
@@ -258,7 +258,7 @@ both_stores! {
     an_activity_input_holding_infinity_fails_the_call_unscheduled(sqlite) {
         let env = env(sqlite).await;
         let w = start_worker(&env.client, |w| {
-            w.register_workflow::<Scaling>().register_activity(halve);
+            w.register_workflow::<Scaling>().register_activity(HALVE);
         });
         let h = env
             .client
@@ -284,7 +284,7 @@ both_stores! {
     an_activity_result_holding_nan_fails_the_activity(sqlite) {
         let env = env(sqlite).await;
         let w = start_worker(&env.client, |w| {
-            w.register_workflow::<Dividing>().register_activity(ratio);
+            w.register_workflow::<Dividing>().register_activity(RATIO);
         });
         let h = env
             .client
@@ -322,7 +322,7 @@ impl Reporting {
         // Unlimited retries and a long attempt timeout: a refused result
         // used to wait out each attempt, and retry for ever.
         let report = ctx
-            .activity(big_report, megabytes)
+            .activity(BIG_REPORT, megabytes)
             .start_to_close_timeout(Duration::from_secs(600))
             .await?;
         Ok(report.len())
@@ -336,7 +336,7 @@ both_stores! {
     an_activity_result_over_the_limit_fails_the_attempt_at_once(sqlite) {
         let env = env(sqlite).await;
         let w = start_worker(&env.client, |w| {
-            w.register_workflow::<Reporting>().register_activity(big_report);
+            w.register_workflow::<Reporting>().register_activity(BIG_REPORT);
         });
         let h = env
             .client
@@ -396,7 +396,7 @@ impl Beating {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, megabytes: usize) -> WorkflowResult<String> {
         Ok(ctx
-            .activity(heavy_heartbeat, megabytes)
+            .activity(HEAVY_HEARTBEAT, megabytes)
             .start_to_close_timeout(Duration::from_secs(600))
             .heartbeat_timeout(Duration::from_secs(60))
             .await?)
@@ -409,7 +409,7 @@ both_stores! {
     heartbeat_details_over_the_limit_fail_the_attempt_at_once(sqlite) {
         let env = env(sqlite).await;
         let w = start_worker(&env.client, |w| {
-            w.register_workflow::<Beating>().register_activity(heavy_heartbeat);
+            w.register_workflow::<Beating>().register_activity(HEAVY_HEARTBEAT);
         });
         let h = env
             .client

@@ -9,7 +9,7 @@ use crate::BenchError;
 use crate::args::Config;
 use crate::report::Report;
 use crate::setup::{self, TASK_QUEUE};
-use crate::workflows::{Fanout, branch};
+use crate::workflows::{BRANCH, Fanout};
 
 /// Runs `fanout` and checks the sum of the branches.
 pub async fn run(config: &Config) -> Result<Report, BenchError> {
@@ -19,7 +19,7 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
         Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
     worker
         .register_workflow::<Fanout>()
-        .register_activity(branch);
+        .register_activity(BRANCH);
     let worker = worker.start()?;
 
     let start = Instant::now();

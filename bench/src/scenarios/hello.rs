@@ -11,7 +11,7 @@ use crate::load::fan_out;
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::setup::{self, TASK_QUEUE};
-use crate::workflows::{Hello, say_hello};
+use crate::workflows::{Hello, SAY_HELLO};
 
 /// Runs `hello` and checks every workflow returned its greeting.
 pub async fn run(config: &Config) -> Result<Report, BenchError> {
@@ -21,7 +21,7 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
         Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
     worker
         .register_workflow::<Hello>()
-        .register_activity(say_hello);
+        .register_activity(SAY_HELLO);
     let worker = worker.start()?;
 
     let progress = Progress::start("hello", config.n, config.progress);

@@ -1,16 +1,16 @@
-//! `#[activity]`: a fn (or `&self` method) becomes a const `Activity` value
-//! with the fn's name, wrapping the renamed fn.
+//! `#[activity]`: a fn (or `&self` method) is kept as written, and gets a
+//! const `Activity` value named after it in capitals.
 //!
 //! ```text
 //! async fn order(amount: u32) -> Result<String, E> { .. }
-//! // becomes
-//! #[doc(hidden)] async fn __weft_activity_order(amount: u32) -> Result<String, E> { .. }
-//! const order: Activity<fn(u32) -> BoxFuture<'static, Result<String, E>>, u32, String> =
+//! // is kept, and gets
+//! const ORDER: Activity<fn(u32) -> BoxFuture<'static, Result<String, E>>, u32, String> =
 //!     Activity::__new("order", <call shim>, Invoke::Async(<decode, call, encode>), <encode input>);
 //! ```
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Attribute, Ident, ImplItem, ItemFn, ItemImpl, LitStr, Type, parse_quote};
@@ -42,41 +42,37 @@ pub fn impl_block(item: ItemImpl, mut errors: Errors) -> TokenStream {
 
 fn expand_fn(model: ActivityFn) -> TokenStream {
     let ActivityFn { item, name, sig } = model;
-    let impl_ident = format_ident!("__weft_activity_{}", sig.ident);
+    let ident = &sig.ident;
+    let value = value_ident(ident);
     let parts = Parts::new(&sig);
     let vis = &item.vis;
-    let ident = &sig.ident;
-    let docs = attrs_named(&item.attrs, "doc");
     let cfgs = attrs_named(&item.attrs, "cfg");
     let (types, idents) = (&parts.types, &parts.idents);
     let ret = &sig.ret;
     let (call_ty, call, invoke) = if sig.is_async {
         let span = sig.ident.span();
-        let call = boxed(span, quote!(#impl_ident(#(#idents),*)));
+        let call = boxed(span, quote!(#ident(#(#idents),*)));
         (
             quote!(fn(#(#types),*) -> ::weft::__private::BoxFuture<'static, #ret>),
             quote!(|#(#idents),*| #call),
-            parts.invoke_async(&impl_ident, span),
+            parts.invoke_async(ident, span),
         )
     } else {
         (
             quote!(fn(#(#types),*) -> #ret),
-            quote!(#impl_ident),
-            parts.invoke_blocking(&impl_ident),
+            quote!(#ident),
+            parts.invoke_blocking(ident),
         )
     };
     let (input, ok, encode) = (&parts.input, &sig.ok, parts.encode_input());
     let payloads = payload_check(sig.args.iter().chain([&sig.ok]), false);
-    let mut renamed = item.clone();
-    renamed.sig.ident = impl_ident;
+    let doc = value_doc(&name, &ident.to_string(), &value.to_string());
     quote! {
-        #[doc(hidden)]
-        #renamed
+        #item
 
         #(#cfgs)*
-        #(#docs)*
-        #[allow(non_upper_case_globals)]
-        #vis const #ident: ::weft::__private::Activity<#call_ty, #input, #ok> =
+        #[doc = #doc]
+        #vis const #value: ::weft::__private::Activity<#call_ty, #input, #ok> =
             ::weft::__private::Activity::__new(#name, #call, #invoke, #encode);
 
         const _: () = {
@@ -101,16 +97,12 @@ fn expand_impl(model: ActivityImpl) -> TokenStream {
     let mut consts = Vec::new();
     let mut erased = Vec::new();
     for method in &methods {
-        let impl_ident = format_ident!("__weft_activity_{}", method.sig.ident);
-        let Some(ImplItem::Fn(func)) = item.items.get_mut(method.index) else {
+        let Some(ImplItem::Fn(func)) = item.items.get(method.index) else {
             continue;
         };
-        let docs = attrs_named(&func.attrs, "doc");
         let cfgs = attrs_named(&func.attrs, "cfg");
-        consts.push(method_const(method, &self_ty, &impl_ident, &docs, &cfgs));
-        erased.push(method_erased(method, &impl_ident, &cfgs));
-        func.sig.ident = impl_ident;
-        func.attrs.insert(0, parse_quote!(#[doc(hidden)]));
+        consts.push(method_const(method, &self_ty, &cfgs));
+        erased.push(method_erased(method, &cfgs));
     }
     item.items.extend(consts);
     let activities = if erased.is_empty() {
@@ -139,31 +131,50 @@ fn expand_impl(model: ActivityImpl) -> TokenStream {
     }
 }
 
-/// `pub const <m>: Activity<for<'a> fn(&'a Self, ..) -> BoxFuture<'a, R>, I, O>`.
-fn method_const(
-    method: &ActivityMethod,
-    self_ty: &Type,
-    impl_ident: &Ident,
-    docs: &[&Attribute],
-    cfgs: &[&Attribute],
-) -> ImplItem {
+/// The name of an activity's value: the fn's name in capitals. A constant
+/// named like the fn would make every binding of that name in scope a
+/// constant pattern.
+pub(crate) fn value_ident(ident: &Ident) -> Ident {
+    let upper = ident.unraw().to_string().to_uppercase();
+    Ident::new(&upper, ident.span())
+}
+
+/// The doc of an activity's value (`value`, as workflows write it),
+/// pointing at the fn it runs.
+fn value_doc(name: &LitStr, runs: &str, value: &str) -> String {
+    format!(
+        " The activity `{}`, which runs [`{runs}`]: workflows schedule it with \
+         `ctx.activity({value}, input)`.",
+        name.value()
+    )
+}
+
+/// `pub const <M>: Activity<for<'a> fn(&'a Self, ..) -> BoxFuture<'a, R>, I, O, Method>`.
+fn method_const(method: &ActivityMethod, self_ty: &Type, cfgs: &[&Attribute]) -> ImplItem {
     let sig = resolve_self(&method.sig, self_ty);
     let parts = Parts::new(&sig);
     let (types, idents) = (&parts.types, &parts.idents);
     let (ident, name, ret, ok, input) = (&sig.ident, &method.name, &sig.ret, &sig.ok, &parts.input);
+    let value = value_ident(ident);
+    let ty_name = quote!(#self_ty).to_string().replace(' ', "");
+    let doc = value_doc(
+        name,
+        &format!("Self::{ident}"),
+        &format!("{ty_name}::{value}"),
+    );
     let encode = parts.encode_input();
     let call = boxed(
         sig.ident.span(),
-        quote!(<#self_ty>::#impl_ident(__weft_this, #(#idents),*)),
+        quote!(<#self_ty>::#ident(__weft_this, #(#idents),*)),
     );
     parse_quote! {
         #(#cfgs)*
-        #(#docs)*
-        #[allow(non_upper_case_globals)]
-        pub const #ident: ::weft::__private::Activity<
+        #[doc = #doc]
+        pub const #value: ::weft::__private::Activity<
             for<'__weft_a> fn(&'__weft_a #self_ty, #(#types),*) -> ::weft::__private::BoxFuture<'__weft_a, #ret>,
             #input,
             #ok,
+            ::weft::__private::Method,
         > = {
             // A named fn, not a closure: closures do not infer the
             // higher-ranked lifetime of the receiver.
@@ -185,11 +196,12 @@ fn method_const(
 
 /// One `(name, ErasedActivity)` entry of the `ActivityGroup` impl, holding
 /// a clone of the instance's `Arc`.
-fn method_erased(method: &ActivityMethod, impl_ident: &Ident, cfgs: &[&Attribute]) -> TokenStream {
+fn method_erased(method: &ActivityMethod, cfgs: &[&Attribute]) -> TokenStream {
     let parts = Parts::new(&method.sig);
     let (ctx_pat, payloads_pat) = parts.invoke_patterns();
     let (decode, idents) = (parts.decode(), &parts.idents);
-    let output = parts.output(quote!(__weft_this.#impl_ident(#(#idents),*).await));
+    let ident = &method.sig.ident;
+    let output = parts.output(quote!(__weft_this.#ident(#(#idents),*).await));
     let future = boxed(
         method.sig.ident.span(),
         quote! {

@@ -18,7 +18,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 
-use crate::activity::{Activity, ActivityGroup, ErasedActivity};
+use crate::activity::{ActivityGroup, ErasedActivity, FunctionActivity};
 use crate::backend::{Backend, BackendError, Connection};
 use crate::workflow::Workflow;
 use crate::workflow::executor::{self, Factory};
@@ -108,15 +108,18 @@ impl Worker {
         self
     }
 
-    /// Registers an activity function (from `#[activity]`).
-    pub fn register_activity<F, I, O>(&mut self, activity: Activity<F, I, O>) -> &mut Self {
-        match crate::activity::erase(activity.invoke()) {
+    /// Registers an activity function by the value `#[activity]` defines
+    /// for it (`ORDER_APPLES` for `fn order_apples`). Method activities run
+    /// on an instance: register it with [`Worker::register_activities`].
+    pub fn register_activity<A: FunctionActivity>(&mut self, activity: A) -> &mut Self {
+        match activity.erased() {
             Some(run) => {
-                self.activities.insert(activity.name().to_string(), run);
+                self.activities
+                    .insert(activity.activity_name().to_string(), run);
             }
             None => self.errors.push(format!(
-                "activity {:?} is a method: register its instance with register_activities(Arc::new(..))",
-                activity.name()
+                "activity {:?} has no runner of its own",
+                activity.activity_name()
             )),
         }
         self

@@ -14,7 +14,7 @@ use super::futures::{ActivityCall, LocalActivityCall, TimerFuture};
 use super::random::WorkflowRandom;
 use super::run_core::{Check, SharedCore};
 use super::spawn::{self, JoinHandle};
-use crate::activity::Activity;
+use crate::activity::ActivityValue;
 
 use crate::protocol::WorkflowInfo;
 
@@ -81,12 +81,19 @@ impl<W> WorkflowContext<W> {
 
     /// Schedules an activity; configure it, then `.await` the result.
     ///
-    /// One of `start_to_close_timeout` or `schedule_to_close_timeout` is required.
-    pub fn activity<F, I, O>(&self, activity: Activity<F, I, O>, input: I) -> ActivityCall<O> {
+    /// `activity` is the value `#[activity]` defines (`ORDER_APPLES` for
+    /// `fn order_apples`); `input` its one argument, or a tuple of its
+    /// arguments. One of `start_to_close_timeout` or
+    /// `schedule_to_close_timeout` is required.
+    pub fn activity<A: ActivityValue>(
+        &self,
+        activity: A,
+        input: A::Input,
+    ) -> ActivityCall<A::Output> {
         ActivityCall::new(
             self.inner.core.clone(),
-            activity.name(),
-            activity.encode(&input),
+            activity.activity_name(),
+            activity.encode_input(&input),
             self.inner.info.task_queue.clone(),
         )
     }
@@ -94,15 +101,15 @@ impl<W> WorkflowContext<W> {
     /// Runs an activity inside this worker and records its result in history
     /// as a marker; on replay the marker is read and the activity is not run
     /// again.
-    pub fn local_activity<F, I, O>(
+    pub fn local_activity<A: ActivityValue>(
         &self,
-        activity: Activity<F, I, O>,
-        input: I,
-    ) -> LocalActivityCall<O> {
+        activity: A,
+        input: A::Input,
+    ) -> LocalActivityCall<A::Output> {
         LocalActivityCall::new_local(
             self.inner.core.clone(),
-            activity.name(),
-            activity.encode(&input),
+            activity.activity_name(),
+            activity.encode_input(&input),
             self.inner.info.task_queue.clone(),
         )
     }

@@ -73,10 +73,10 @@
 //! catches the cancellation and returns a value completes.
 //!
 //! ```ignore
-//! let outcome = ctx.activity(never_complete, ()).heartbeat_timeout(secs(2))
+//! let outcome = ctx.activity(NEVER_COMPLETE, ()).heartbeat_timeout(secs(2))
 //!     .start_to_close_timeout(secs(1000)).await;
 //! // Runs whether or not the activity was cancelled: it is created after.
-//! ctx.activity(cleanup, ()).start_to_close_timeout(secs(5)).await?;
+//! ctx.activity(CLEANUP, ()).start_to_close_timeout(secs(5)).await?;
 //! outcome?;   // a canceled activity ends the run canceled
 //! ```
 

@@ -90,7 +90,7 @@ where
 ///
 /// ```ignore
 /// let outcome = weft::select! {
-///     r = ctx.activity(charge, order).start_to_close_timeout(secs(30)) => Some(r),
+///     r = ctx.activity(CHARGE, order).start_to_close_timeout(secs(30)) => Some(r),
 ///     _ = ctx.sleep(Duration::from_secs(60)) => None,
 /// };
 /// ```

@@ -70,24 +70,24 @@ pub struct Shop {
 impl Shop {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, amount: u32) -> WorkflowResult<String> {
-        let pick = if amount > 10 { order } else { order_pears };
+        let pick = if amount > 10 { ORDER } else { ORDER_PEARS };
         let text: String = ctx
             .activity(pick, amount)
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
         let sum: i64 = ctx
-            .activity(add, (1, 2))
+            .activity(ADD, (1, 2))
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
         let user: User = ctx
-            .activity(Deps::get_user, 7)
+            .activity(Deps::GET_USER, 7)
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
         let _greeting: String = ctx
-            .activity(Deps::greet, (user, true))
+            .activity(Deps::GREET, (user, true))
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
-        ctx.activity(ping, ()).start_to_close_timeout(Duration::from_secs(5)).await?;
+        ctx.activity(PING, ()).start_to_close_timeout(Duration::from_secs(5)).await?;
         ctx.state_mut(|s| s.ordered += amount);
         Ok(format!("{text} {sum}"))
     }
@@ -125,10 +125,10 @@ fn worker(client: &Client) -> Worker {
     worker
         .register_workflow::<Shop>()
         .register_workflow::<Counter>()
-        .register_activity(order)
-        .register_activity(order_pears)
-        .register_activity(add)
-        .register_activity(ping)
+        .register_activity(ORDER)
+        .register_activity(ORDER_PEARS)
+        .register_activity(ADD)
+        .register_activity(PING)
         .register_activities(Arc::new(Deps::new("user-")));
     worker
 }
@@ -138,15 +138,18 @@ fn main() {
     let _ = (client_code, worker);
     assert_eq!(<Shop as Workflow>::NAME, "Shop");
     assert_eq!(<Counter as Workflow>::NAME, "CounterV2");
-    assert_eq!(order.name(), "order");
-    assert_eq!(order_pears.name(), "OrderPears");
-    assert_eq!(Deps::greet.name(), "Greet");
+    assert_eq!(ORDER.name(), "order");
+    assert_eq!(ORDER_PEARS.name(), "OrderPears");
+    assert_eq!(Deps::GREET.name(), "Greet");
     assert_eq!(add(ActivityContext::for_test("add"), 2, 3).ok(), Some(5));
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     runtime.block_on(async {
         assert_eq!(order(3).await.unwrap(), "Ordered 3");
         let deps = Deps::new("u");
-        assert_eq!(Deps::get_user(&deps, 7).await.unwrap().name, "u7");
+        // The method stays a method; its activity value calls it too.
+        assert_eq!(deps.get_user(7).await.unwrap().name, "u7");
+        assert_eq!(Deps::GET_USER(&deps, 7).await.unwrap().name, "u7");
+        assert_eq!(ORDER(4).await.unwrap(), "Ordered 4");
         let group = Arc::new(Deps::new("g")).activities_named();
         assert_eq!(group, vec!["get_user", "Greet"]);
     });

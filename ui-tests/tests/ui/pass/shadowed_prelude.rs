@@ -27,15 +27,15 @@ mod user {
     #[weft::deterministic]
     pub async fn tally(ctx: WorkflowContext<super::shadowed::Tally>, input: u32) -> WorkflowResult<u32> {
         let receipt: Receipt = ctx
-            .activity(super::shadowed::order, input)
+            .activity(super::shadowed::ORDER, input)
             .start_to_close_timeout(Duration::from_secs(1))
             .await?;
         let sum: i64 = ctx
-            .activity(super::shadowed::add, (1, 2))
+            .activity(super::shadowed::ADD, (1, 2))
             .start_to_close_timeout(Duration::from_secs(1))
             .await?;
         let _: Receipt = ctx
-            .activity(super::shadowed::Shop::buy, 4)
+            .activity(super::shadowed::Shop::BUY, 4)
             .start_to_close_timeout(Duration::from_secs(1))
             .await?;
         ctx.state_mut(|s| s.seen += 1);
@@ -133,6 +133,6 @@ fn main() {
     use weft::Workflow;
     assert_eq!(shadowed::Tally::NAME, "Tally");
     assert_eq!(shadowed::Counted::NAME, "Counted");
-    assert_eq!(shadowed::order.name(), "order");
-    assert_eq!(shadowed::nothing.name(), "nothing");
+    assert_eq!(shadowed::ORDER.name(), "order");
+    assert_eq!(shadowed::NOTHING.name(), "nothing");
 }
