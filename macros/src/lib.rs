@@ -69,6 +69,16 @@ pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
 /// may take an `ActivityContext` first. Its type name is the fn's name, or
 /// `#[activity(name = "..")]`.
 ///
+/// The attribute may also give options for the calls that do not set them
+/// (a call's own options win): `start_to_close_timeout`,
+/// `schedule_to_close_timeout`, `schedule_to_start_timeout` and
+/// `heartbeat_timeout`, as durations (`"30s"`, `"500ms"`, `"1h30m"`), and
+/// `retry(maximum_attempts = 3, initial_interval = "1s",
+/// backoff_coefficient = 2.0, maximum_interval = "1m",
+/// non_retryable_errors = ["ValueError"])`. A malformed or zero duration,
+/// or a retry policy Temporal would refuse, is a compile error. On an
+/// impl block they apply to each of its activities.
+///
 /// On an inherent impl block, every `async` `&self` method becomes an
 /// activity (a const `Type::METHOD`, the method itself unchanged), and the
 /// type implements `ActivityGroup`, so an instance holding shared
@@ -78,7 +88,7 @@ pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 /// use weft::prelude::*;
 ///
-/// #[activity]
+/// #[activity(start_to_close_timeout = "10s", retry(maximum_attempts = 3))]
 /// async fn order(amount: u32) -> Result<String, ApplicationError> {
 ///     Ok(format!("Ordered {amount}"))
 /// }

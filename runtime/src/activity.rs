@@ -318,6 +318,69 @@ pub enum Function {}
 #[derive(Debug)]
 pub enum Method {}
 
+/// Options an activity carries from its declaration
+/// (`#[activity(start_to_close_timeout = "10s", retry(maximum_attempts = 3))]`),
+/// used where a call does not set them. A call's own options win, and a
+/// worker's default start-to-close timeout applies to calls that have no
+/// timeout from either.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ActivityDefaults {
+    /// Limit on one attempt.
+    pub start_to_close_timeout: Option<Duration>,
+    /// Limit on all attempts together.
+    pub schedule_to_close_timeout: Option<Duration>,
+    /// Limit on the time spent waiting in the queue.
+    pub schedule_to_start_timeout: Option<Duration>,
+    /// Longest gap allowed between heartbeats.
+    pub heartbeat_timeout: Option<Duration>,
+    /// How failures are retried (default: Temporal's default policy).
+    pub retry: Option<RetryDefaults>,
+}
+
+impl ActivityDefaults {
+    /// No defaults.
+    pub const NONE: ActivityDefaults = ActivityDefaults {
+        start_to_close_timeout: None,
+        schedule_to_close_timeout: None,
+        schedule_to_start_timeout: None,
+        heartbeat_timeout: None,
+        retry: None,
+    };
+}
+
+/// A retry policy as an activity's declaration gives it (a constant, so it
+/// holds no `Vec`); see [`RetryPolicy`](crate::RetryPolicy).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryDefaults {
+    /// Delay before the first retry.
+    pub initial_interval: Duration,
+    /// Each retry waits this many times longer than the one before.
+    pub backoff_coefficient: f64,
+    /// Cap on the delay; `None` means 100 x `initial_interval`.
+    pub maximum_interval: Option<Duration>,
+    /// Total attempts allowed, the first included; 0 means unlimited.
+    pub maximum_attempts: u32,
+    /// Failure type names that are never retried.
+    pub non_retryable_error_types: &'static [&'static str],
+}
+
+impl RetryDefaults {
+    /// The retry policy these defaults describe.
+    pub fn policy(&self) -> crate::RetryPolicy {
+        crate::RetryPolicy {
+            initial_interval: self.initial_interval,
+            backoff_coefficient: self.backoff_coefficient,
+            maximum_interval: self.maximum_interval,
+            maximum_attempts: self.maximum_attempts,
+            non_retryable_error_types: self
+                .non_retryable_error_types
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
+        }
+    }
+}
+
 /// A typed activity: its name, its input `I` and output `O`, and the function
 /// it wraps (`F`, a function pointer it dereferences to). `K` says whether
 /// it was made from a free function ([`Function`]) or a method ([`Method`]).
@@ -332,6 +395,7 @@ pub struct Activity<F, I, O, K = Function> {
     call: F,
     invoke: Invoke,
     encode_input: fn(&I) -> Result<Vec<Payload>, ConverterError>,
+    defaults: ActivityDefaults,
     _types: PhantomData<fn(I) -> (O, K)>,
 }
 
@@ -357,13 +421,33 @@ impl<F, I, O, K> Activity<F, I, O, K> {
         invoke: Invoke,
         encode_input: fn(&I) -> Result<Vec<Payload>, ConverterError>,
     ) -> Self {
+        Self::__with_defaults(name, call, invoke, encode_input, ActivityDefaults::NONE)
+    }
+
+    /// Builds an activity value with the options its declaration gives;
+    /// `#[activity(..)]` calls this.
+    #[doc(hidden)]
+    pub const fn __with_defaults(
+        name: &'static str,
+        call: F,
+        invoke: Invoke,
+        encode_input: fn(&I) -> Result<Vec<Payload>, ConverterError>,
+        defaults: ActivityDefaults,
+    ) -> Self {
         Activity {
             name,
             call,
             invoke,
             encode_input,
+            defaults,
             _types: PhantomData,
         }
+    }
+
+    /// The options the activity's declaration gives, used where a call
+    /// does not set them.
+    pub fn defaults(&self) -> &ActivityDefaults {
+        &self.defaults
     }
 
     /// The activity type name workers register and workflows schedule.
@@ -404,6 +488,8 @@ pub trait ActivityValue: sealed::Sealed {
     fn activity_name(&self) -> &'static str;
     /// Encodes the input as the activity's payloads, one per argument.
     fn encode_input(&self, input: &Self::Input) -> Result<Vec<Payload>, ConverterError>;
+    /// The options its declaration gives.
+    fn activity_defaults(&self) -> ActivityDefaults;
 }
 
 impl<F, I, O, K> ActivityValue for Activity<F, I, O, K> {
@@ -416,6 +502,10 @@ impl<F, I, O, K> ActivityValue for Activity<F, I, O, K> {
 
     fn encode_input(&self, input: &I) -> Result<Vec<Payload>, ConverterError> {
         (self.encode_input)(input)
+    }
+
+    fn activity_defaults(&self) -> ActivityDefaults {
+        self.defaults
     }
 }
 

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{env, names, task_failure};
+use support::{env, names, task_failure, within};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -397,15 +397,42 @@ both_stores! {
         w.shutdown().await;
     }
 
-    missing_timeout_is_a_clear_workflow_error(sqlite) {
+    // A call with no timeout is a mistake in the code: it fails the
+    // workflow task (retried), not the workflow, so a fix deployed lets
+    // the run go on.
+    missing_timeout_fails_the_task_until_a_default_is_deployed(sqlite) {
         let env = env(sqlite).await;
         let w = worker(&env.client, "q", 100).start().unwrap();
-        let err = env.client
-            .execute_workflow(no_timeout, "x".to_string(), WorkflowOptions::new("wf-nt", "q"))
+        let h = env.client
+            .start_workflow(no_timeout, "x".to_string(), WorkflowOptions::new("wf-nt", "q"))
             .await
-            .unwrap_err();
-        let text = format!("{err:#}");
-        assert!(text.contains("needs a start_to_close_timeout or a schedule_to_close_timeout"), "{text}");
+            .unwrap();
+        let text = task_failure(&h).await;
+        assert!(text.contains("activity \"greet\" has no timeout"), "{text}");
+        assert!(text.contains("default_start_to_close_timeout"), "{text}");
+        let events = h.history().await.unwrap();
+        assert!(names(&events).contains(&"WorkflowTaskFailed"), "{:?}", names(&events));
+        assert!(!names(&events).contains(&"ActivityTaskScheduled"), "{:?}", names(&events));
+        w.shutdown().await;
+        // The fix: a worker whose default timeout covers the call.
+        let fixed = worker(&env.client, "q", 100).with_options(WorkerOptions {
+            default_start_to_close_timeout: Some(Duration::from_secs(5)),
+            ..WorkerOptions::default()
+        });
+        let w = fixed.start().unwrap();
+        assert_eq!(within(h.result()).await.unwrap(), "Hello, x!");
+        let events = h.history().await.unwrap();
+        let scheduled = events.iter().find_map(|e| match &e.attributes {
+            EventAttributes::ActivityTaskScheduled { start_to_close_timeout, .. } => {
+                Some(*start_to_close_timeout)
+            }
+            _ => None,
+        });
+        assert_eq!(scheduled, Some(Some(Duration::from_secs(5))));
+        // Replay reads the timeout from history: no default needed.
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<NoTimeout>();
+        replayer.replay(&events).unwrap();
         w.shutdown().await;
     }
 

@@ -17,12 +17,13 @@ use syn::{Attribute, Ident, ImplItem, ItemFn, ItemImpl, LitStr, Type, parse_quot
 
 use super::{finish, payload_check};
 use crate::ast::{ActivityFn, ActivityImpl, ActivityMethod, ActivitySig};
+use crate::attr::activity::{ActivityArgs, Defaults, Millis, Retry};
 use crate::check;
 use crate::ctxt::Errors;
 
 /// `#[activity]` on a free fn.
-pub fn free_fn(item: ItemFn, name: Option<LitStr>, mut errors: Errors) -> TokenStream {
-    let model = ActivityFn::parse(item.clone(), name, &mut errors);
+pub fn free_fn(item: ItemFn, args: ActivityArgs, mut errors: Errors) -> TokenStream {
+    let model = ActivityFn::parse(item.clone(), args, &mut errors);
     match model {
         Some(model) if errors.is_empty() => expand_fn(model),
         _ => finish(errors, item),
@@ -30,8 +31,8 @@ pub fn free_fn(item: ItemFn, name: Option<LitStr>, mut errors: Errors) -> TokenS
 }
 
 /// `#[activity]` on an inherent impl block.
-pub fn impl_block(item: ItemImpl, mut errors: Errors) -> TokenStream {
-    let model = ActivityImpl::parse(item, &mut errors);
+pub fn impl_block(item: ItemImpl, defaults: &Defaults, mut errors: Errors) -> TokenStream {
+    let model = ActivityImpl::parse(item, defaults, &mut errors);
     check::activity_names(&model.methods, &mut errors);
     if errors.is_empty() {
         expand_impl(model)
@@ -41,7 +42,12 @@ pub fn impl_block(item: ItemImpl, mut errors: Errors) -> TokenStream {
 }
 
 fn expand_fn(model: ActivityFn) -> TokenStream {
-    let ActivityFn { item, name, sig } = model;
+    let ActivityFn {
+        item,
+        name,
+        defaults,
+        sig,
+    } = model;
     let ident = &sig.ident;
     let value = value_ident(ident);
     let parts = Parts::new(&sig);
@@ -66,6 +72,7 @@ fn expand_fn(model: ActivityFn) -> TokenStream {
     };
     let (input, ok, encode) = (&parts.input, &sig.ok, parts.encode_input());
     let payloads = payload_check(sig.args.iter().chain([&sig.ok]), false);
+    let constructor = constructor(&defaults, quote!(#name, #call, #invoke, #encode));
     let doc = value_doc(&name, &ident.to_string(), &value.to_string());
     quote! {
         #item
@@ -73,7 +80,7 @@ fn expand_fn(model: ActivityFn) -> TokenStream {
         #(#cfgs)*
         #[doc = #doc]
         #vis const #value: ::weft::__private::Activity<#call_ty, #input, #ok> =
-            ::weft::__private::Activity::__new(#name, #call, #invoke, #encode);
+            #constructor;
 
         const _: () = {
             #payloads
@@ -139,6 +146,62 @@ pub(crate) fn value_ident(ident: &Ident) -> Ident {
     Ident::new(&upper, ident.span())
 }
 
+/// The constructor call of an activity value from its name, call shim,
+/// invoker and input encoder (`args`): `Activity::__new`, or
+/// `Activity::__with_defaults` with the options its declaration gives.
+fn constructor(defaults: &Defaults, args: TokenStream) -> TokenStream {
+    if defaults.is_empty() {
+        return quote!(::weft::__private::Activity::__new(#args));
+    }
+    let (start, close, queue, beat) = (
+        millis(defaults.start_to_close_timeout),
+        millis(defaults.schedule_to_close_timeout),
+        millis(defaults.schedule_to_start_timeout),
+        millis(defaults.heartbeat_timeout),
+    );
+    let retry = match &defaults.retry {
+        None => quote!(::core::option::Option::None),
+        Some(retry) => retry_expr(retry),
+    };
+    let defaults = quote! {
+        ::weft::__private::ActivityDefaults {
+            start_to_close_timeout: #start,
+            schedule_to_close_timeout: #close,
+            schedule_to_start_timeout: #queue,
+            heartbeat_timeout: #beat,
+            retry: #retry,
+        }
+    };
+    quote!(::weft::__private::Activity::__with_defaults(#args, #defaults))
+}
+
+fn retry_expr(retry: &Retry) -> TokenStream {
+    let initial = retry.initial_interval.map_or(1_000, |d| d.millis);
+    let coefficient = retry.backoff_coefficient.map_or(2.0, |(c, _)| c);
+    let maximum = millis(retry.maximum_interval);
+    let attempts = retry.maximum_attempts.unwrap_or(0);
+    let types = retry.non_retryable_errors.iter().flatten();
+    quote! {
+        ::core::option::Option::Some(::weft::__private::RetryDefaults {
+            initial_interval: ::core::time::Duration::from_millis(#initial),
+            backoff_coefficient: #coefficient,
+            maximum_interval: #maximum,
+            maximum_attempts: #attempts,
+            non_retryable_error_types: &[#(#types),*],
+        })
+    }
+}
+
+/// `Some(Duration::from_millis(n))` or `None`.
+fn millis(value: Option<Millis>) -> TokenStream {
+    match value {
+        Some(Millis { millis, .. }) => {
+            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
 /// The doc of an activity's value (`value`, as workflows write it),
 /// pointing at the fn it runs.
 fn value_doc(name: &LitStr, runs: &str, value: &str) -> String {
@@ -163,6 +226,10 @@ fn method_const(method: &ActivityMethod, self_ty: &Type, cfgs: &[&Attribute]) ->
         &format!("{ty_name}::{value}"),
     );
     let encode = parts.encode_input();
+    let constructor = constructor(
+        &method.defaults,
+        quote!(#name, __weft_call, ::weft::__private::Invoke::Method, #encode),
+    );
     let call = boxed(
         sig.ident.span(),
         quote!(<#self_ty>::#ident(__weft_this, #(#idents),*)),
@@ -184,12 +251,7 @@ fn method_const(method: &ActivityMethod, self_ty: &Type, cfgs: &[&Attribute]) ->
             ) -> ::weft::__private::BoxFuture<'__weft_a, #ret> {
                 #call
             }
-            ::weft::__private::Activity::__new(
-                #name,
-                __weft_call,
-                ::weft::__private::Invoke::Method,
-                #encode,
-            )
+            #constructor
         };
     }
 }

@@ -21,7 +21,7 @@ use tokio::task::JoinSet;
 use crate::activity::{ActivityGroup, ErasedActivity, FunctionActivity};
 use crate::backend::{Backend, BackendError, Connection};
 use crate::workflow::Workflow;
-use crate::workflow::executor::{self, Factory};
+use crate::workflow::executor::{self, Factory, RunSettings};
 use thread::{Request, TaskStep};
 
 /// Settings of a worker.
@@ -43,6 +43,10 @@ pub struct WorkerOptions {
     /// counter) on the first run rather than after a cache eviction. Costs
     /// a full replay per task: for tests and development.
     pub strict_replay: bool,
+    /// The start-to-close timeout of activities that get none from their
+    /// call or their `#[activity(..)]` declaration. Without one, such a
+    /// call fails its workflow task (retried until a fix is deployed).
+    pub default_start_to_close_timeout: Option<Duration>,
 }
 
 impl Default for WorkerOptions {
@@ -53,6 +57,7 @@ impl Default for WorkerOptions {
             max_cached_workflows: 1000,
             identity: format!("weft-worker@{}", std::process::id()),
             strict_replay: false,
+            default_start_to_close_timeout: None,
         }
     }
 }
@@ -76,7 +81,7 @@ pub struct Worker {
     connection: Connection,
     task_queue: String,
     options: WorkerOptions,
-    workflows: HashMap<String, Factory>,
+    workflows: HashMap<String, fn(RunSettings) -> Factory>,
     activities: HashMap<String, ErasedActivity>,
     errors: Vec<String>,
 }
@@ -104,7 +109,7 @@ impl Worker {
     /// Registers a workflow type.
     pub fn register_workflow<W: Workflow>(&mut self) -> &mut Self {
         self.workflows
-            .insert(W::NAME.to_string(), executor::factory::<W>());
+            .insert(W::NAME.to_string(), executor::factory::<W>);
         self
     }
 
@@ -176,12 +181,20 @@ impl Worker {
     }
 
     fn shared(self) -> Result<Shared, WorkerError> {
-        let threads = if self.workflows.is_empty() {
+        let settings = RunSettings {
+            default_start_to_close_timeout: self.options.default_start_to_close_timeout,
+        };
+        let factories: HashMap<String, Factory> = self
+            .workflows
+            .into_iter()
+            .map(|(name, factory)| (name, factory(settings)))
+            .collect();
+        let threads = if factories.is_empty() {
             None
         } else {
             Some(thread::spawn(
                 self.connection.namespace().to_string(),
-                self.workflows,
+                factories,
                 self.options.max_cached_workflows,
             )?)
         };

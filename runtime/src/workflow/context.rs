@@ -83,8 +83,14 @@ impl<W> WorkflowContext<W> {
     ///
     /// `activity` is the value `#[activity]` defines (`ORDER_APPLES` for
     /// `fn order_apples`); `input` its one argument, or a tuple of its
-    /// arguments. One of `start_to_close_timeout` or
-    /// `schedule_to_close_timeout` is required.
+    /// arguments. The call needs a timeout: `.start_to_close_timeout(..)`
+    /// or `.schedule_to_close_timeout(..)` on it, else the one the
+    /// activity's declaration gives
+    /// (`#[activity(start_to_close_timeout = "10s")]`), else the worker's
+    /// [`default_start_to_close_timeout`](crate::WorkerOptions::default_start_to_close_timeout).
+    /// A call without one, with an invalid retry policy or with an input
+    /// that cannot be encoded fails the workflow task, not the workflow:
+    /// the task is retried, and deploying the fix lets the run go on.
     pub fn activity<A: ActivityValue>(
         &self,
         activity: A,
@@ -92,7 +98,7 @@ impl<W> WorkflowContext<W> {
     ) -> ActivityCall<A::Output> {
         ActivityCall::new(
             self.inner.core.clone(),
-            activity.activity_name(),
+            (activity.activity_name(), activity.activity_defaults()),
             activity.encode_input(&input),
             self.inner.info.task_queue.clone(),
         )
@@ -108,7 +114,7 @@ impl<W> WorkflowContext<W> {
     ) -> LocalActivityCall<A::Output> {
         LocalActivityCall::new_local(
             self.inner.core.clone(),
-            activity.activity_name(),
+            (activity.activity_name(), activity.activity_defaults()),
             activity.encode_input(&input),
             self.inner.info.task_queue.clone(),
         )

@@ -41,13 +41,13 @@ pub struct Deps {
     prefix: String,
 }
 
-#[activity]
+#[activity(start_to_close_timeout = "30s")]
 impl Deps {
     async fn get_user(&self, id: u64) -> Result<User, ApplicationError> {
         Ok(User { id, name: format!("{}{id}", self.prefix) })
     }
 
-    #[activity(name = "Greet")]
+    #[activity(name = "Greet", heartbeat_timeout = "10s", retry(maximum_attempts = 3))]
     async fn greet(&self, ctx: ActivityContext, user: User, loud: bool) -> Result<String, ApplicationError> {
         let _ = ctx.info();
         let text = format!("hi {}", user.name);
@@ -79,14 +79,9 @@ impl Shop {
             .activity(ADD, (1, 2))
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
-        let user: User = ctx
-            .activity(Deps::GET_USER, 7)
-            .start_to_close_timeout(Duration::from_secs(5))
-            .await?;
-        let _greeting: String = ctx
-            .activity(Deps::GREET, (user, true))
-            .start_to_close_timeout(Duration::from_secs(5))
-            .await?;
+        // Their timeouts come from the #[activity(..)] declarations.
+        let user: User = ctx.activity(Deps::GET_USER, 7).await?;
+        let _greeting: String = ctx.activity(Deps::GREET, (user, true)).await?;
         ctx.activity(PING, ()).start_to_close_timeout(Duration::from_secs(5)).await?;
         ctx.state_mut(|s| s.ordered += amount);
         Ok(format!("{text} {sum}"))
@@ -141,6 +136,10 @@ fn main() {
     assert_eq!(ORDER.name(), "order");
     assert_eq!(ORDER_PEARS.name(), "OrderPears");
     assert_eq!(Deps::GREET.name(), "Greet");
+    let greet = Deps::GREET.defaults();
+    assert_eq!(greet.start_to_close_timeout, Some(std::time::Duration::from_secs(30)));
+    assert_eq!(greet.heartbeat_timeout, Some(std::time::Duration::from_secs(10)));
+    assert_eq!(greet.retry.map(|r| r.maximum_attempts), Some(3));
     assert_eq!(add(ActivityContext::for_test("add"), 2, 3).ok(), Some(5));
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     runtime.block_on(async {
