@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
 
 use super::engine_task::EngineTask;
+use super::requests::QueueKey;
 use super::state::{ActivityPhase, RunKey, WftState};
 use crate::failure::TimeoutType;
 
@@ -57,6 +58,14 @@ pub(crate) enum Deadline {
     QueryTimeout {
         id: i64,
         delivery: u32,
+    },
+    /// Logs that a task of `task_type` waits on a queue no worker has
+    /// polled; armed a grace period after it arrived, so a worker started
+    /// a moment later is not reported.
+    Unpolled {
+        queue: QueueKey,
+        activity: bool,
+        task_type: String,
     },
 }
 
@@ -204,6 +213,15 @@ impl EngineTask {
             Deadline::ActivityScheduleToStart { run, id, attempt } => activity(run, id)
                 .is_some_and(|a| a.attempt == *attempt && a.phase == ActivityPhase::Scheduled),
             Deadline::ActivityScheduleToClose { run, id } => activity(run, id).is_some(),
+            Deadline::Unpolled {
+                queue, activity, ..
+            } => {
+                if *activity {
+                    self.act_queues.get(queue).is_some_and(|q| q.waits_unpolled())
+                } else {
+                    self.wft_queues.get(queue).is_some_and(|q| q.waits_unpolled())
+                }
+            }
             Deadline::Timer {
                 run,
                 started_event_id,
@@ -252,6 +270,15 @@ impl EngineTask {
                 run,
                 started_event_id,
             } => self.fire_timer(&run, started_event_id, now),
+            Deadline::Unpolled {
+                queue,
+                activity,
+                task_type,
+            } => {
+                let kind = if activity { "activity" } else { "workflow" };
+                let warning = super::queues::no_worker(kind, &task_type, &queue.1);
+                tracing::warn!(namespace = %queue.0, "{warning}");
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod counter;
+pub mod logs;
 pub mod stores;
 
 #[allow(unused_imports)]
