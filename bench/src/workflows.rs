@@ -122,11 +122,11 @@ impl Sequence {
             }
             i += 1;
             if i < input.total && input.continue_as_new && ctx.is_continue_as_new_suggested() {
-                return Err(ctx.continue_as_new(SequenceInput {
+                return ctx.continue_as_new(SequenceInput {
                     next: i,
                     runs: input.runs + 1,
                     ..input
-                }));
+                });
             }
         }
         Ok(SequenceOutput {
@@ -241,7 +241,7 @@ impl Counter {
         if ctx.state(|s| s.closed) {
             Ok(state)
         } else {
-            Err(ctx.continue_as_new(state))
+            ctx.continue_as_new(state)
         }
     }
 

@@ -80,12 +80,10 @@ impl PurchaseFruits {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<PurchaseFruits>()
         .register_activity(ORDER_APPLES)
-        .register_activity(ORDER_BANANAS);
-    worker
+        .register_activity(ORDER_BANANAS)
 }
 
 fn list(items: &[(Fruit, u32)]) -> ShoppingList {

@@ -167,11 +167,9 @@ impl CancellationWorkflow {
 
 /// A worker for this example whose activities share `steps`.
 pub fn worker_with(client: &Client, steps: Arc<Steps>) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<CancellationWorkflow>()
-        .register_activities(steps);
-    worker
+        .register_activities(steps)
 }
 
 /// The activities' shared state of this process (the tour's worker and

@@ -138,11 +138,9 @@ impl MaintenanceWorkflow {
 
 /// A worker for this example.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<MaintenanceWorkflow>()
-        .register_activity(SEND_NOTIFICATION);
-    worker
+        .register_activity(SEND_NOTIFICATION)
 }
 
 /// The tour's plan: 1,096 days, one millisecond each.

@@ -69,7 +69,7 @@ impl LongRunningWorkflow {
                     state: Some(ctx.state(|s| s.state.clone())),
                     ..input
                 };
-                return Err(ctx.continue_as_new(next));
+                return ctx.continue_as_new(next);
             }
         }
         Ok(ctx.state(|s| s.state.clone()))
@@ -79,9 +79,7 @@ impl LongRunningWorkflow {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker.register_workflow::<LongRunningWorkflow>();
-    worker
+    Worker::new(client, TASK_QUEUE).register_workflow::<LongRunningWorkflow>()
 }
 
 /// Runs 30 iterations, 10 per run.

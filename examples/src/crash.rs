@@ -86,12 +86,10 @@ pub fn expected(steps: u32) -> u32 {
 
 /// A worker for the crash workload.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<CrashFlow>()
         .register_activity(STEP)
-        .register_activity(DOUBLE);
-    worker
+        .register_activity(DOUBLE)
 }
 
 /// A tally changed by signals and updates, for the crash test of messages.
@@ -127,9 +125,7 @@ impl Tally {
 
 /// A worker for the tally.
 pub fn tally_worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker.register_workflow::<Tally>();
-    worker
+    Worker::new(client, TASK_QUEUE).register_workflow::<Tally>()
 }
 
 /// Sleeps `millis` on a durable timer; returns the workflow time it slept, in ms.
@@ -185,10 +181,8 @@ impl Beats {
 
 /// A worker for the timer and heartbeat crash workloads.
 pub fn timing_worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<Nap>()
         .register_workflow::<Beats>()
-        .register_activity(COUNT_BEATS);
-    worker
+        .register_activity(COUNT_BEATS)
 }

@@ -91,12 +91,10 @@ impl Shop {
 
 /// A worker for this module's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<Shop>()
         .register_activity(CHARGE)
-        .register_activity(SEND_RECEIPT);
-    worker
+        .register_activity(SEND_RECEIPT)
 }
 
 /// Runs the workflow once.

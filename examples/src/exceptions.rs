@@ -60,11 +60,9 @@ impl DataProcessing {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<DataProcessing>()
-        .register_activity(PROCESS_DATA);
-    worker
+        .register_activity(PROCESS_DATA)
 }
 
 /// Runs the failing workflow and returns the cause chain it printed.

@@ -61,12 +61,10 @@ impl LocalActivityWorkflow {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<LocalActivityWorkflow>()
         .register_activity(COMPOSE_GREETING)
-        .register_activity(VALIDATE_INPUT);
-    worker
+        .register_activity(VALIDATE_INPUT)
 }
 
 /// Greets one name through two local activities.

@@ -105,7 +105,7 @@ impl CustomerRewardAccount {
                 starting_points: s.points,
                 starting_level: s.level,
             });
-            return Err(ctx.continue_as_new(next));
+            return ctx.continue_as_new(next);
         }
         Ok(ctx.state(|s| s.status()))
     }
@@ -161,11 +161,9 @@ impl CustomerRewardAccount {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<CustomerRewardAccount>()
-        .register_activity(GET_USER);
-    worker
+        .register_activity(GET_USER)
 }
 
 fn show(status: &Status) -> String {

@@ -46,11 +46,9 @@ impl SayHello {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<SayHello>()
-        .register_activity(SAY_HELLO_ACTIVITY);
-    worker
+        .register_activity(SAY_HELLO_ACTIVITY)
 }
 
 /// Greets three users in parallel.

@@ -120,11 +120,9 @@ pub fn worker(client: &Client) -> Worker {
 
 /// A worker for this example's task queue, polling `service`.
 pub fn worker_with(client: &Client, service: Arc<StatusService>) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<InfrequentPolling>()
-        .register_activities(service);
-    worker
+        .register_activities(service)
 }
 
 /// Polls the service until it is ready; returns the result and the count.

@@ -20,11 +20,44 @@ use proc_macro::TokenStream;
 
 /// Declares a workflow.
 ///
-/// On the state struct it is a marker; on the struct's inherent impl block it
+/// A workflow without state is one `async fn` taking its context and its
+/// input. `#[workflow]` checks its body as workflow code and defines the
+/// workflow's type, named after the fn in CamelCase (`say_hello` gives
+/// `SayHello`, which workers register), or as the context names it
+/// (`ctx: WorkflowContext<Greeter>`). Its workflow type name is that
+/// type's name, or `#[workflow(name = "..")]`. Clients start it by its fn:
+///
+/// ```
+/// use weft::prelude::*;
+///
+/// #[activity(start_to_close_timeout = "5s")]
+/// async fn greet(name: String) -> Result<String, ApplicationError> {
+///     Ok(format!("Hello, {name}!"))
+/// }
+///
+/// #[workflow]
+/// async fn say_hello(ctx: WorkflowContext, name: String) -> WorkflowResult<String> {
+///     Ok(ctx.activity(GREET, name).await?)
+/// }
+///
+/// # async fn f(client: &Client) -> Result<(), ClientError> {
+/// let worker = Worker::new(client, "greetings")
+///     .register_workflow::<SayHello>()
+///     .register_activity(GREET);
+/// let greeting = client
+///     .execute_workflow(say_hello, "Ann".into(), WorkflowOptions::new("hi", "greetings"))
+///     .await?;
+/// # let _ = (worker, greeting);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// A workflow with state is a struct and its inherent impl block, both
+/// marked `#[workflow]`. On the struct it is a marker; on the impl block it
 /// implements `weft::Workflow`, from the one `#[run]` fn and the optional
 /// `#[init]` fn (without one, the state starts as `Default::default()`).
-/// The workflow type name is the struct's name, or `#[workflow(name = "..")]`
-/// on the impl block.
+/// The workflow type name is the struct's name, or
+/// `#[workflow(name = "..")]` on the impl block.
 ///
 /// A workflow with handlers also gets typed client stubs: a `pub` trait
 /// named after the struct plus `Handle` (`GreetingHandle`), implemented for
@@ -35,18 +68,33 @@ use proc_macro::TokenStream;
 /// returns a `Send` future; import the trait to call them:
 /// `handle.approve("ann".to_string()).await?`.
 ///
-/// ```ignore
+/// ```
+/// use weft::prelude::*;
+///
 /// #[workflow]
 /// #[derive(Default)]
-/// struct Greeting { greeted: u32 }
+/// struct Greeting {
+///     greeted: u32,
+/// }
 ///
 /// #[workflow]
 /// impl Greeting {
 ///     #[run]
 ///     async fn run(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
+///         ctx.state_mut(|s| s.greeted += 1);
 ///         Ok(format!("Hello, {name}"))
 ///     }
+///
+///     #[query]
+///     fn greeted(&self) -> u32 {
+///         self.greeted
+///     }
 /// }
+///
+/// # async fn f(handle: WorkflowHandle<Greeting>) -> Result<(), ClientError> {
+/// let greeted: u32 = handle.greeted().await?;
+/// # Ok(())
+/// # }
 /// ```
 #[proc_macro_attribute]
 pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {

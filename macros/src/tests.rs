@@ -505,3 +505,40 @@ fn activity_defaults_are_checked() {
         assert!(text.contains(expected), "{expected:?} missing from {text}");
     }
 }
+
+#[test]
+fn workflow_fn() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            /// Greets.
+            pub async fn say_hello(ctx: WorkflowContext, name: String) -> WorkflowResult<String> {
+                let greeting = ctx.activity(GREET, name).await?;
+                Ok(greeting)
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn workflow_fn_errors_are_collected() {
+    let out = expand::workflow(
+        quote!(name = "Named"),
+        quote! {
+            fn order(ctx: WorkflowContext<Self>, items: &str) -> u32 {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                3
+            }
+        },
+    );
+    let text = out.to_string();
+    for expected in [
+        "a #[workflow] fn must be `async`",
+        "the workflow input is decoded from a payload",
+        "a #[workflow] fn returns WorkflowResult<O>",
+        "a #[workflow] fn names the type it defines",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from {text}");
+    }
+}

@@ -96,8 +96,9 @@ fn scheduled(events: &[Event]) -> Vec<(Option<Duration>, Option<Duration>, u32)>
 }
 
 fn worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE).with_options(options);
-    w.register_workflow::<Declared>()
+    let w = Worker::new(client, QUEUE)
+        .with_options(options)
+        .register_workflow::<Declared>()
         .register_workflow::<Undeclared>()
         .register_activity(FLAKY)
         .register_activity(PLAIN);

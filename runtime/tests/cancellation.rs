@@ -256,8 +256,9 @@ async fn condition(ctx: WorkflowContext<ConditionOrCancel>, tag: String) -> Work
 workflow!(ConditionOrCancel, String, String, condition);
 
 fn worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE).with_options(options);
-    w.register_workflow::<AwaitTimer>()
+    let w = Worker::new(client, QUEUE)
+        .with_options(options)
+        .register_workflow::<AwaitTimer>()
         .register_workflow::<AwaitActivity>()
         .register_workflow::<Catches>()
         .register_workflow::<FirstAwait>()

@@ -76,8 +76,7 @@ both_stores! {
         let line = within(logs.wait_for(&[&expected, "\"Shop\""])).await;
         assert!(line.starts_with("WARN"), "{line}");
         // A worker with the workflow but no activities: the activity waits.
-        let mut w = Worker::new(&env.client, queue);
-        w.register_workflow::<Shop>();
+        let w = Worker::new(&env.client, queue).register_workflow::<Shop>();
         let w = w.start().unwrap();
         let expected = format!("no worker polls task queue \"{queue}\" for activity tasks");
         let d = describe_until(&h, |d| d.warnings.iter().any(|w| w.contains(&expected))).await;
@@ -91,8 +90,7 @@ both_stores! {
         let logs = logs();
         let env = env(sqlite).await;
         let queue = if sqlite { "broken-sqlite" } else { "broken-memory" };
-        let mut w = Worker::new(&env.client, queue);
-        w.register_workflow::<Shop>().register_activity(BROKEN);
+        let w = Worker::new(&env.client, queue).register_workflow::<Shop>().register_activity(BROKEN);
         let w = w.start().unwrap();
         let h = env.client
             .start_workflow(Shop::run, 42, WorkflowOptions::new("broken", queue))
@@ -117,8 +115,7 @@ both_stores! {
     a_running_activity_shows_its_last_heartbeat(sqlite) {
         let env = env(sqlite).await;
         let queue = if sqlite { "beating-sqlite" } else { "beating-memory" };
-        let mut w = Worker::new(&env.client, queue);
-        w.register_workflow::<Shop>().register_activity(BEATING);
+        let w = Worker::new(&env.client, queue).register_workflow::<Shop>().register_activity(BEATING);
         let w = w.start().unwrap();
         let h = env.client
             .start_workflow(Shop::run, 0, WorkflowOptions::new("beating", queue))

@@ -12,7 +12,7 @@ use weft::backend::{BackendError, RunStatus};
 use weft::converter::{self, Payload};
 use weft::history::EventAttributes;
 use weft::replay::Replayer;
-use weft::workflow::join_all;
+use weft::workflow::{join_all, try_join_all};
 use weft::{
     ApplicationError, Client, ClientError, Failure, RetryPolicy, Worker, WorkerOptions,
     WorkflowContext, WorkflowOptions, WorkflowResult,
@@ -60,15 +60,32 @@ async fn three_parallel(
     ctx: WorkflowContext<Parallel>,
     names: Vec<String>,
 ) -> WorkflowResult<Vec<String>> {
-    let calls = names.into_iter().map(|n| {
-        ctx.activity(greet, n)
-            .start_to_close_timeout(opts())
-            .into_future()
-    });
-    let results: Result<Vec<_>, _> = join_all(calls).await.into_iter().collect();
-    Ok(results?)
+    let calls = names
+        .into_iter()
+        .map(|n| ctx.activity(greet, n).start_to_close_timeout(opts()));
+    Ok(try_join_all(calls).await?)
 }
 workflow!(Parallel, Vec<String>, Vec<String>, three_parallel);
+
+/// Greets, and fails one activity without retries: `try_join_all` returns
+/// the failure; `join_all` returns every outcome.
+async fn one_fails(ctx: WorkflowContext<OneFails>, all: bool) -> WorkflowResult<String> {
+    let calls = [greet, always_fails].map(|activity| {
+        ctx.activity(activity, "x".to_string())
+            .start_to_close_timeout(opts())
+            .retry_policy(RetryPolicy::no_retries())
+    });
+    if all {
+        let outcomes = join_all(calls).await;
+        return Ok(format!(
+            "{} ok",
+            outcomes.iter().filter(|o| o.is_ok()).count()
+        ));
+    }
+    let greetings = try_join_all(calls).await?;
+    Ok(greetings.join(" "))
+}
+workflow!(OneFails, bool, String, one_fails);
 
 async fn retried(ctx: WorkflowContext<Retried>, fail_times: u32) -> WorkflowResult<String> {
     let policy = RetryPolicy::default().with_initial_interval(Duration::from_millis(10));
@@ -189,12 +206,14 @@ async fn no_timeout(ctx: WorkflowContext<NoTimeout>, name: String) -> WorkflowRe
 workflow!(NoTimeout, String, String, no_timeout);
 
 fn worker(client: &Client, queue: &str, cache: usize) -> Worker {
-    let mut w = Worker::new(client, queue).with_options(WorkerOptions {
-        max_cached_workflows: cache,
-        ..WorkerOptions::default()
-    });
-    w.register_workflow::<OneActivity>()
+    Worker::new(client, queue)
+        .with_options(WorkerOptions {
+            max_cached_workflows: cache,
+            ..WorkerOptions::default()
+        })
+        .register_workflow::<OneActivity>()
         .register_workflow::<Parallel>()
+        .register_workflow::<OneFails>()
         .register_workflow::<Retried>()
         .register_workflow::<Exhausted>()
         .register_workflow::<Locals>()
@@ -208,8 +227,7 @@ fn worker(client: &Client, queue: &str, cache: usize) -> Worker {
         .register_activity(flaky)
         .register_activity(always_fails)
         .register_activity(local_upper)
-        .register_activity(hangs);
-    w
+        .register_activity(hangs)
 }
 
 fn replayer() -> Replayer {
@@ -267,6 +285,22 @@ both_stores! {
             .position(|e| matches!(e.attributes, EventAttributes::ActivityTaskCompleted { .. }))
             .unwrap();
         assert!(first_close > 6, "all three scheduled before any completed");
+        w.shutdown().await;
+    }
+
+    try_join_all_returns_the_failure_and_join_all_every_outcome(sqlite) {
+        let env = env(sqlite).await;
+        let w = worker(&env.client, "q", 100).start().unwrap();
+        let err = env.client
+            .execute_workflow(one_fails, false, WorkflowOptions::new("wf-try", "q"))
+            .await
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("Processing failed for: x"), "{err:#}");
+        let out = env.client
+            .execute_workflow(one_fails, true, WorkflowOptions::new("wf-all", "q"))
+            .await
+            .unwrap();
+        assert_eq!(out, "1 ok");
         w.shutdown().await;
     }
 
@@ -500,9 +534,10 @@ both_stores! {
 
     unknown_workflow_type_fails_the_task_visibly(sqlite) {
         let env = env(sqlite).await;
-        let mut only_activities = Worker::new(&env.client, "q2");
-        only_activities.register_workflow::<Fails>();
-        let w = only_activities.start().unwrap();
+        let w = Worker::new(&env.client, "q2")
+            .register_workflow::<Fails>()
+            .start()
+            .unwrap();
         let h = env.client
             .start_workflow(one_activity, "A".to_string(), WorkflowOptions::new("wf-unknown", "q2"))
             .await
@@ -578,11 +613,12 @@ async fn slow_local_activity_fails_the_task_and_frees_the_worker() {
     };
     let engine = Engine::start(MemoryStore::new(), options).unwrap();
     let client = Client::new(engine.clone());
-    let mut w = Worker::new(&client, "q").with_options(WorkerOptions {
-        max_concurrent_workflow_tasks: 1,
-        ..WorkerOptions::default()
-    });
-    w.register_workflow::<SlowLocal>()
+    let w = Worker::new(&client, "q")
+        .with_options(WorkerOptions {
+            max_concurrent_workflow_tasks: 1,
+            ..WorkerOptions::default()
+        })
+        .register_workflow::<SlowLocal>()
         .register_workflow::<OneActivity>()
         .register_activity(never_ends)
         .register_activity(greet);
@@ -629,8 +665,8 @@ workflow!(IdFromWorkflowId, String, String, id_from_workflow_id);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayer_can_replay_as_the_recorded_workflow_id() {
     let env = env(false).await;
-    let mut w = Worker::new(&env.client, "q");
-    w.register_workflow::<IdFromWorkflowId>()
+    let w = Worker::new(&env.client, "q")
+        .register_workflow::<IdFromWorkflowId>()
         .register_activity(greet);
     let w = w.start().unwrap();
     let h = env

@@ -15,12 +15,11 @@ use crate::workflows::{BRANCH, Fanout};
 pub async fn run(config: &Config) -> Result<Report, BenchError> {
     let mut report = Report::new("fanout");
     let bench = setup::start(config, setup::engine_options(config), &mut report).await?;
-    let mut worker =
-        Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
-    worker
+    let worker = Worker::new(&bench.client, TASK_QUEUE)
+        .with_options(setup::worker_options(config))
         .register_workflow::<Fanout>()
-        .register_activity(BRANCH);
-    let worker = worker.start()?;
+        .register_activity(BRANCH)
+        .start()?;
 
     let start = Instant::now();
     let result = bench

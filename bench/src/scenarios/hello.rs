@@ -17,12 +17,11 @@ use crate::workflows::{Hello, SAY_HELLO};
 pub async fn run(config: &Config) -> Result<Report, BenchError> {
     let mut report = Report::new("hello");
     let bench = setup::start(config, setup::engine_options(config), &mut report).await?;
-    let mut worker =
-        Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
-    worker
+    let worker = Worker::new(&bench.client, TASK_QUEUE)
+        .with_options(setup::worker_options(config))
         .register_workflow::<Hello>()
-        .register_activity(SAY_HELLO);
-    let worker = worker.start()?;
+        .register_activity(SAY_HELLO)
+        .start()?;
 
     let progress = Progress::start("hello", config.n, config.progress);
     let start = Instant::now();

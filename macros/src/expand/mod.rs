@@ -8,6 +8,7 @@ mod handlers;
 mod probe;
 mod stubs;
 mod workflow;
+mod workflow_fn;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
@@ -70,10 +71,15 @@ pub fn workflow(args: TokenStream, input: TokenStream) -> TokenStream {
             let name = attr::name_args(WORKFLOW, args, &mut errors);
             workflow::impl_block(item, name, errors)
         }
+        Item::Fn(item) => {
+            let name = attr::name_args(WORKFLOW, args, &mut errors);
+            workflow_fn::free_fn(item, name, errors)
+        }
         other => {
             errors.spanned(
                 item_keyword(&other),
-                "#[workflow] goes on the workflow's state struct and on its inherent impl block",
+                "#[workflow] goes on an async fn (a stateless workflow), or on a workflow's \
+                 state struct and on its inherent impl block",
             );
             finish(errors, other)
         }

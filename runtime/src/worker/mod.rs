@@ -107,7 +107,26 @@ impl Worker {
     }
 
     /// Registers a workflow type.
-    pub fn register_workflow<W: Workflow>(&mut self) -> &mut Self {
+    ///
+    /// The registrations chain, so a worker is set up in one expression:
+    ///
+    /// ```no_run
+    /// # use weft::prelude::*;
+    /// # #[activity(start_to_close_timeout = "5s")]
+    /// # async fn reserve(item: String) -> Result<String, ApplicationError> { Ok(item) }
+    /// # #[workflow]
+    /// # async fn checkout(ctx: WorkflowContext, item: String) -> WorkflowResult<String> {
+    /// #     Ok(ctx.activity(RESERVE, item).await?)
+    /// # }
+    /// # fn f(client: &Client) -> Result<(), weft::worker::WorkerError> {
+    /// let worker = Worker::new(client, "shop")
+    ///     .register_workflow::<Checkout>()
+    ///     .register_activity(RESERVE)
+    ///     .start()?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use = "registering returns the worker; start it or keep it"]
+    pub fn register_workflow<W: Workflow>(mut self) -> Self {
         self.workflows
             .insert(W::NAME.to_string(), executor::factory::<W>);
         self
@@ -116,7 +135,8 @@ impl Worker {
     /// Registers an activity function by the value `#[activity]` defines
     /// for it (`ORDER_APPLES` for `fn order_apples`). Method activities run
     /// on an instance: register it with [`Worker::register_activities`].
-    pub fn register_activity<A: FunctionActivity>(&mut self, activity: A) -> &mut Self {
+    #[must_use = "registering returns the worker; start it or keep it"]
+    pub fn register_activity<A: FunctionActivity>(mut self, activity: A) -> Self {
         match activity.erased() {
             Some(run) => {
                 self.activities
@@ -131,7 +151,8 @@ impl Worker {
     }
 
     /// Registers every activity method of an instance holding shared dependencies.
-    pub fn register_activities<T: ActivityGroup>(&mut self, instance: Arc<T>) -> &mut Self {
+    #[must_use = "registering returns the worker; start it or keep it"]
+    pub fn register_activities<T: ActivityGroup>(mut self, instance: Arc<T>) -> Self {
         for (name, run) in instance.activities() {
             self.activities.insert(name.to_string(), run);
         }

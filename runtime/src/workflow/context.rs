@@ -376,14 +376,21 @@ pub(crate) const CONTINUE_AS_NEW_TYPE: &str = "weft.ContinueAsNew";
 impl<W: crate::workflow::Workflow> WorkflowContext<W> {
     /// Ends this run by continuing as new: the run closes
     /// (`WorkflowExecutionContinuedAsNew`) and a new run of the same
-    /// workflow id starts with `input`, fresh history and state. Return the
-    /// value it gives as the run's error:
+    /// workflow id starts with `input`, fresh history and state. Return
+    /// what it gives from the run (it is an `Err`, so `?` returns it too):
     ///
-    /// ```ignore
-    /// return Err(ctx.continue_as_new(next_input));
+    /// ```
+    /// # use weft::prelude::*;
+    /// # #[workflow]
+    /// # async fn counter(ctx: WorkflowContext, count: u64) -> WorkflowResult<u64> {
+    /// if ctx.is_continue_as_new_suggested() {
+    ///     return ctx.continue_as_new(count);
+    /// }
+    /// # Ok(count)
+    /// # }
     /// ```
     ///
-    /// The returned [`Failure`](crate::failure::Failure) is a marker the
+    /// The [`Failure`](crate::failure::Failure) in the `Err` is a marker the
     /// executor recognises (an application error of type
     /// `weft.ContinueAsNew`); it never reaches callers or history as a
     /// failure, so there is nothing to match on. Returning anything else
@@ -397,7 +404,11 @@ impl<W: crate::workflow::Workflow> WorkflowContext<W> {
     /// move to the new run; the engine refuses the command (a new workflow
     /// task runs) while signals or updates wait unseen, as it does for
     /// completion.
-    pub fn continue_as_new(&self, input: W::Input) -> crate::failure::Failure {
+    pub fn continue_as_new<T>(&self, input: W::Input) -> super::WorkflowResult<T> {
+        Err(self.continue_as_new_failure(input))
+    }
+
+    fn continue_as_new_failure(&self, input: W::Input) -> crate::failure::Failure {
         match crate::converter::encode(&input) {
             Ok(payload) => {
                 self.inner.core.borrow_mut().continue_as_new = Some(vec![payload]);

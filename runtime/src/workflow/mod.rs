@@ -18,7 +18,8 @@
 //!
 //! - [`WorkflowContext::spawn`] runs a future as a task of the run (Python's
 //!   `asyncio.create_task`); its [`JoinHandle`] is awaited for the output.
-//! - [`join`](fn@join) and [`join_all`] wait for every future (`asyncio.gather`).
+//! - [`join`](fn@join) and [`join_all`] wait for every future (`asyncio.gather`);
+//!   [`try_join_all`] returns their values or the first error.
 //! - [`select!`](crate::select) is biased: the first ready branch in
 //!   written order wins. [`select_first`] returns the index and output of
 //!   the first future to finish (`workflow.wait(.., FIRST_COMPLETED)`); given
@@ -100,7 +101,7 @@ pub use context::WorkflowContext;
 pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};
 pub use effects::{SideEffectFuture, WorkflowLogger};
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};
-pub use join::{JoinAll, join, join_all};
+pub use join::{JoinAll, TryJoinAll, join, join_all, try_join_all};
 pub use random::WorkflowRandom;
 pub use select::{SelectFirst, select_first};
 pub use spawn::JoinHandle;

@@ -116,16 +116,14 @@ async fn client_code(client: &Client) -> Result<String, ClientError> {
 }
 
 fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, "queue");
-    worker
+    Worker::new(client, "queue")
         .register_workflow::<Shop>()
         .register_workflow::<Counter>()
         .register_activity(ORDER)
         .register_activity(ORDER_PEARS)
         .register_activity(ADD)
         .register_activity(PING)
-        .register_activities(Arc::new(Deps::new("user-")));
-    worker
+        .register_activities(Arc::new(Deps::new("user-")))
 }
 
 fn main() {

@@ -10,8 +10,7 @@ impl Deps {
 }
 
 fn worker(client: &Client) {
-    let mut worker = Worker::new(client, "deps");
-    worker.register_activity(Deps::GET);
+    let worker = Worker::new(client, "deps").register_activity(Deps::GET);
 }
 
 fn main() {
