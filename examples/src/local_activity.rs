@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use weft::prelude::*;
 
-use crate::support::{ExampleError, options};
+use crate::support::options;
 
 /// Task queue of this example.
 pub const TASK_QUEUE: &str = "local-activity";
@@ -67,14 +67,15 @@ pub fn worker(client: &Client) -> Worker {
         .register_activity(VALIDATE_INPUT)
 }
 
-/// Greets one name through two local activities.
-pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
-    let greeting = client
+// ANCHOR: client
+/// Greets `name` through two local activities.
+pub async fn greet(client: &Client, name: &str) -> Result<String, ClientError> {
+    client
         .execute_workflow(
             LocalActivityWorkflow::run,
-            "Temporal".to_string(),
+            name.into(),
             options("local-activity", TASK_QUEUE),
         )
-        .await?;
-    Ok(vec![greeting])
+        .await
 }
+// ANCHOR_END: client

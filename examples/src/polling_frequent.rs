@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use weft::prelude::*;
 
-use crate::support::{ExampleError, options};
+use crate::support::options;
 
 /// Task queue of this example.
 pub const TASK_QUEUE: &str = "polling-frequent";
@@ -164,19 +164,15 @@ pub fn worker_with(client: &Client, service: Arc<ExternalService>) -> Worker {
         .register_activities(service)
 }
 
+// ANCHOR: client
 /// Polls the service until it is ready; returns the result and the count.
-pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
-    // ANCHOR: client
-    let result = client
+pub async fn run(client: &Client) -> Result<PollResult, ClientError> {
+    client
         .execute_workflow(
             FrequentPolling::run,
             SERVICE_URL.to_string(),
             options(WORKFLOW_ID, TASK_QUEUE),
         )
-        .await?;
-    // ANCHOR_END: client
-    Ok(vec![
-        format!("result: {}", result.status),
-        format!("polls: {}", result.polls),
-    ])
+        .await
 }
+// ANCHOR_END: client

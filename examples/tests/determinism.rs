@@ -20,8 +20,8 @@ const RUNS: [&str; 11] = [
     "local-activity",
     polling_frequent::WORKFLOW_ID,
     polling_infrequent::WORKFLOW_ID,
-    cancellation::WORKFLOW_ID,
-    concurrent_timers::WORKFLOW_ID,
+    weft_examples::tour::CANCELLATION_ID,
+    weft_examples::tour::MAINTENANCE_ID,
 ];
 
 fn replayer() -> Replayer {

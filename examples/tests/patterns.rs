@@ -11,7 +11,7 @@ use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft_examples::{
     activity_choice, continue_as_new, exceptions, local_activity, long_running_entity,
-    parallel_activity, polling_frequent, polling_infrequent,
+    parallel_activity, polling_frequent, polling_infrequent, tour,
 };
 
 async fn history(client: &Client, id: &str) -> Vec<Event> {
@@ -61,7 +61,7 @@ both_stores! {
     activity_choice_orders_and_rejects_cherries(sqlite) {
         let env = env(sqlite).await;
         let w = activity_choice::worker(&env.client).start().unwrap();
-        let lines = activity_choice::run(&env.client).await.unwrap();
+        let lines = tour::activity_choice_run(&env.client).await.unwrap();
         assert_eq!(lines[0], "Ordered 8 Apples...Ordered 5 Bananas...");
         assert!(lines[1].contains("Unrecognized fruit: Cherry"), "{}", lines[1]);
         let events = history(&env.client, "activity-choice-1").await;
@@ -79,7 +79,7 @@ both_stores! {
     parallel_activity_schedules_all_three_first(sqlite) {
         let env = env(sqlite).await;
         let w = parallel_activity::worker(&env.client).start().unwrap();
-        let lines = parallel_activity::run(&env.client).await.unwrap();
+        let lines = tour::parallel_activity_run(&env.client).await.unwrap();
         assert_eq!(lines, ["Hello, user1!", "Hello, user2!", "Hello, user3!"]);
         let events = history(&env.client, "parallel-activity").await;
         let n = names(&events);
@@ -115,7 +115,7 @@ both_stores! {
     exceptions_prints_the_chain_with_three_attempts(sqlite) {
         let env = env(sqlite).await;
         let w = exceptions::worker(&env.client).start().unwrap();
-        let lines = exceptions::run(&env.client).await.unwrap();
+        let lines = tour::exceptions_run(&env.client).await.unwrap();
         assert_eq!(lines[0], "WorkflowFailureError: Workflow execution failed");
         assert!(lines[1].contains("ActivityError: Activity task failed"), "{lines:?}");
         assert!(lines[1].contains("attempts: 3"), "{lines:?}");
@@ -129,7 +129,7 @@ both_stores! {
     continue_as_new_carries_state_across_runs(sqlite) {
         let env = env(sqlite).await;
         let w = continue_as_new::worker(&env.client).start().unwrap();
-        let lines = continue_as_new::run(&env.client).await.unwrap();
+        let lines = tour::continue_as_new_run(&env.client).await.unwrap();
         assert_eq!(lines, ["3 runs, 30 iterations, processed_items 300"]);
         let handle = env.client.workflow_handle::<continue_as_new::LongRunningWorkflow>("long-running", None);
         assert_eq!(handle.describe().await.unwrap().run_chain.len(), 3);
@@ -139,7 +139,7 @@ both_stores! {
     long_running_entity_updates_queries_and_closes(sqlite) {
         let env = env(sqlite).await;
         let w = long_running_entity::worker(&env.client).start().unwrap();
-        let lines = long_running_entity::run(&env.client).await.unwrap();
+        let lines = tour::long_running_entity_run(&env.client).await.unwrap();
         assert_eq!(lines[0], "after adding 600: level Gold, 600 points, active");
         assert_eq!(lines[1], "after adding 500: level Platinum, 1100 points, active");
         assert!(lines[2].starts_with("rejected: "), "{lines:?}");
@@ -161,7 +161,7 @@ both_stores! {
     local_activity_records_markers_only(sqlite) {
         let env = env(sqlite).await;
         let w = local_activity::worker(&env.client).start().unwrap();
-        let lines = local_activity::run(&env.client).await.unwrap();
+        let lines = tour::local_activity_run(&env.client).await.unwrap();
         assert_eq!(lines, ["Hello, Temporal!"]);
         let events = history(&env.client, "local-activity").await;
         let n = names(&events);
@@ -176,7 +176,7 @@ both_stores! {
         let env = env(sqlite).await;
         let service = std::sync::Arc::new(ExternalService::new(READY_AFTER));
         let w = polling_frequent::worker_with(&env.client, service.clone()).start().unwrap();
-        let lines = polling_frequent::run(&env.client).await.unwrap();
+        let lines = tour::polling_frequent_run(&env.client).await.unwrap();
         assert_eq!(lines, ["result: ready", format!("polls: {READY_AFTER}").as_str()]);
         assert_eq!(service.calls(), READY_AFTER);
         let events = history(&env.client, polling_frequent::WORKFLOW_ID).await;
@@ -194,7 +194,7 @@ both_stores! {
         let env = env(sqlite).await;
         let service = std::sync::Arc::new(StatusService::new(READY_AFTER));
         let w = polling_infrequent::worker_with(&env.client, service.clone()).start().unwrap();
-        let lines = polling_infrequent::run(&env.client).await.unwrap();
+        let lines = tour::polling_infrequent_run(&env.client).await.unwrap();
         assert_eq!(lines, ["result: ready", format!("polls: {READY_AFTER}").as_str()]);
         assert_eq!(service.calls(), READY_AFTER);
         let events = history(&env.client, polling_infrequent::WORKFLOW_ID).await;
@@ -232,7 +232,7 @@ both_stores! {
         // flushed by the throttle after the first one (1) went out at once.
         let service = std::sync::Arc::new(ExternalService::new(READY_AFTER).hanging_on_call(3));
         let w = polling_frequent::worker_with(&env.client, service.clone()).start().unwrap();
-        let lines = polling_frequent::run(&env.client).await.unwrap();
+        let lines = tour::polling_frequent_run(&env.client).await.unwrap();
         // 2 from attempt 1, then calls 4 and 5; the hung call 3 was lost
         // with its attempt.
         assert_eq!(lines, ["result: ready", "polls: 4"]);
@@ -308,8 +308,8 @@ async fn rerun_on_the_same_file_reads_stored_results_without_running_again() {
         "activity-choice-1",
         polling_frequent::WORKFLOW_ID,
         polling_infrequent::WORKFLOW_ID,
-        weft_examples::cancellation::WORKFLOW_ID,
-        weft_examples::concurrent_timers::WORKFLOW_ID,
+        weft_examples::tour::CANCELLATION_ID,
+        weft_examples::tour::MAINTENANCE_ID,
     ];
     let mut lengths_before = Vec::new();
     for id in ids {
@@ -355,7 +355,7 @@ async fn long_running_entity_continues_as_new_and_keeps_the_exact_total() {
     let engine = Engine::start(store, options).unwrap();
     let client = Client::new(engine.clone());
     let w = long_running_entity::worker(&client).start().unwrap();
-    let lines = long_running_entity::run(&client).await.unwrap();
+    let lines = tour::long_running_entity_run(&client).await.unwrap();
     assert_eq!(lines[5], "final: level Platinum, 1100 points, closed");
     let handle = client
         .workflow_handle::<long_running_entity::CustomerRewardAccount>("reward-account-42", None);

@@ -39,14 +39,15 @@ pub use worker::{Worker, WorkerOptions};
 pub use workflow::{Workflow, WorkflowContext, WorkflowResult, i_promise_this_is_deterministic};
 
 /// The names most workflow code needs: `use weft::prelude::*;` is the one
-/// import of the examples.
+/// weft import of the examples. `select!` is not here: workflow code
+/// writes it `weft::select!`, since a bare `select!` could be tokio's or
+/// futures', which the determinism check refuses.
 pub mod prelude {
     pub use crate::activity::{ActivityContext, ActivityInfo};
     pub use crate::backend::{IdConflictPolicy, IdReusePolicy};
     pub use crate::client::{Client, ClientError, WorkflowHandle, WorkflowOptions};
     pub use crate::failure::{ActivityError, ApplicationError, CanceledError, Failure};
     pub use crate::retry::RetryPolicy;
-    pub use crate::select;
     pub use crate::worker::{Worker, WorkerOptions};
     pub use crate::workflow::{
         WorkflowContext, WorkflowResult, join, join_all, select_first, try_join_all,
