@@ -120,6 +120,11 @@ both_stores! {
         assert!(lines[1].contains("ActivityError: Activity task failed"), "{lines:?}");
         assert!(lines[1].contains("attempts: 3"), "{lines:?}");
         assert!(lines[2].contains("ApplicationError: Processing failed for: test-data (type: RuntimeError)"), "{lines:?}");
+        // What `main() -> Result<(), Box<dyn Error>>` prints: the chain.
+        let err = exceptions::run(&env.client).await.unwrap_err();
+        let debug = format!("{err:?}");
+        assert!(debug.starts_with("WorkflowFailureError: Workflow execution failed\n\nCaused by:\n    0: ActivityError"), "{debug}");
+        assert!(debug.ends_with("1: ApplicationError: Processing failed for: test-data (type: RuntimeError)"), "{debug}");
         let events = history(&env.client, "exception-workflow-id").await;
         assert_eq!(events.len(), 11, "retries add no events");
         insta::assert_snapshot!("exceptions", render(&events));

@@ -20,8 +20,10 @@ use crate::failure::{Failure, WorkflowFailureError};
 use crate::history::{self, Event};
 use crate::workflow::{RunFn, Workflow};
 
-/// Errors a client call returns.
-#[derive(Debug, thiserror::Error)]
+/// Errors a client call returns. `{}` prints one line, `{:#}` the cause
+/// chain, and `Debug` the chain as anyhow does, so a `main` returning one
+/// shows why a workflow failed.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
     /// The workflow did not complete: it failed, was canceled or terminated.
@@ -45,6 +47,12 @@ pub enum ClientError {
     /// failed, or the run closed before it completed.
     #[error("update failed: {0}")]
     Update(Failure),
+}
+
+impl std::fmt::Debug for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::failure::debug_chain(self, f)
+    }
 }
 
 impl ClientError {

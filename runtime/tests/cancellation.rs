@@ -493,7 +493,7 @@ both_stores! {
         let events = assert_canceled(&h).await;
         let saw = seen(&tag).unwrap_or_default();
         assert!(
-            saw.starts_with("Err(ActivityError") && saw.contains("Canceled(CanceledError"),
+            saw.starts_with("Err(ActivityError: ") && saw.contains("Caused by:\n    CanceledError"),
             "{saw}"
         );
         assert_eq!(cleanups(&tag), 0, "the local activity never ran");

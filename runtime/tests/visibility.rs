@@ -45,6 +45,16 @@ impl Shop {
     }
 }
 
+/// Panics every time its workflow task runs.
+#[workflow]
+async fn broken_flow(ctx: WorkflowContext, order: u32) -> WorkflowResult<u32> {
+    let _ = ctx;
+    if order > 0 {
+        panic!("order {order} cannot be handled");
+    }
+    Ok(order)
+}
+
 /// Reads `describe` until `pred` holds (there is no event to await for
 /// what it shows), for at most 10 s.
 async fn describe_until(
@@ -108,6 +118,36 @@ both_stores! {
         assert!(matches!(a.state, PendingActivityState::Backoff(_)), "{:?}", a.state);
         assert!(a.last_failure.as_deref().unwrap().contains("the shop is closed (type: Closed)"), "{a:?}");
         assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        h.terminate("done").await.unwrap();
+        w.shutdown().await;
+    }
+
+    a_panic_retried_is_reported_once_then_counted(sqlite) {
+        let env = env(sqlite).await;
+        let queue = if sqlite { "panics-sqlite" } else { "panics-memory" };
+        let w = Worker::new(&env.client, queue)
+            .register_workflow::<BrokenFlow>()
+            .start()
+            .unwrap();
+        let h = env.client
+            .start_workflow(broken_flow, 3, WorkflowOptions::new("panics", queue))
+            .await
+            .unwrap();
+        // Retried with backoff (100, 200 ms, ..): the third attempt's
+        // failure says how often the panic was seen; only the first was
+        // reported by the panic hook.
+        for _ in 0..2000 {
+            let d = h.describe().await.unwrap();
+            if d.workflow_task_attempt >= 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let d = h.describe().await.unwrap();
+        let failure = d.last_workflow_task_failure.unwrap();
+        assert!(failure.contains("order 3 cannot be handled (at "), "{failure}");
+        assert!(failure.contains("visibility.rs"), "{failure}");
+        assert!(failure.contains("times, reported the first)"), "{failure}");
         h.terminate("done").await.unwrap();
         w.shutdown().await;
     }
