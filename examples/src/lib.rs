@@ -5,6 +5,7 @@
 //! and prints what it got; `support` holds what the example binaries share.
 
 pub mod activity_choice;
+pub mod approval;
 pub mod cancellation;
 pub mod concurrent_timers;
 pub mod continue_as_new;

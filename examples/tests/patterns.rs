@@ -163,6 +163,50 @@ both_stores! {
         w.shutdown().await;
     }
 
+    long_running_entity_opens_by_update_with_start(sqlite) {
+        use long_running_entity::{
+            AccountInput, AddPoints, CustomerRewardAccount, CustomerRewardAccountHandle, Level,
+            TASK_QUEUE,
+        };
+        use weft::prelude::{IdConflictPolicy, WorkflowOptions};
+        let env = env(sqlite).await;
+        let client = &env.client;
+        let w = long_running_entity::worker(client).start().unwrap();
+        let input = AccountInput {
+            user_id: "user-7".into(),
+            starting_points: 0,
+            starting_level: Level::Basic,
+        };
+        let steps = async {
+            // ANCHOR: update_with_start
+            let account = client.update_with_start(
+                CustomerRewardAccount::run,
+                input,
+                WorkflowOptions::new("reward-account-7", TASK_QUEUE)
+                    .id_conflict_policy(IdConflictPolicy::UseExisting)
+                    .request_id("open-account-7"),
+            )?;
+            let status = account
+                .with_update_id("welcome-points")
+                .add_points(AddPoints { points: 100 })
+                .await?;
+            // ANCHOR_END: update_with_start
+            assert_eq!(status.points, 100);
+            // Sent again: neither a second run nor the points twice.
+            let again = account
+                .with_update_id("welcome-points")
+                .add_points(AddPoints { points: 100 })
+                .await?;
+            assert_eq!(again.points, 100);
+            let closed = account.with_update_id("close").cancel_account().await?;
+            assert!(!closed.is_active);
+            assert_eq!(account.result().await?.points, 100);
+            Ok::<(), weft::ClientError>(())
+        };
+        steps.await.unwrap();
+        w.shutdown().await;
+    }
+
     local_activity_records_markers_only(sqlite) {
         let env = env(sqlite).await;
         let w = local_activity::worker(&env.client).start().unwrap();

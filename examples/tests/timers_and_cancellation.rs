@@ -279,6 +279,7 @@ both_stores! {
 /// time-skipping clock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_years_of_maintenance_in_simulated_days() {
+    // ANCHOR: three_years
     let clock = VirtualClock::new();
     let engine = Engine::start(
         MemoryStore::new(),
@@ -306,6 +307,7 @@ async fn three_years_of_maintenance_in_simulated_days() {
         .collect();
     expected.sort();
     assert_eq!(days, expected);
+    // ANCHOR_END: three_years
     let oil = sent
         .iter()
         .filter(|(_, m)| m.contains("oil change"))

@@ -175,11 +175,27 @@ pub fn init(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// run fn), `async fn h(ctx: WorkflowContext<Self>, input: T)`; the input is
 /// optional. Senders name it by the fn's name, or `#[signal(name = "..")]`.
 ///
-/// ```ignore
+/// ```
+/// # use weft::prelude::*;
+/// # #[workflow]
+/// # #[derive(Default)]
+/// # struct Order { approved_by: Option<String>, status: String, items: Vec<String> }
+/// # #[workflow]
+/// # impl Order {
+/// #     #[run]
+/// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+/// #     #[update]
+/// #     fn noop(&mut self) -> Result<(), ApplicationError> { Ok(()) }
 /// #[signal]
 /// fn approve(&mut self, by: String) {
 ///     self.approved_by = Some(by);
 /// }
+/// # }
+/// # async fn client(handle: WorkflowHandle<Order>) -> Result<(), ClientError> {
+/// // The sender's typed stub, from the `OrderHandle` trait:
+/// handle.approve("ann".to_string()).await?;
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// `#[workflow]` removes it; used anywhere else it is an error.
@@ -193,11 +209,22 @@ pub fn signal(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// optional; not async). Callers name it by the fn's name, or
 /// `#[query(name = "..")]`.
 ///
-/// ```ignore
+/// ```
+/// # use weft::prelude::*;
+/// # #[workflow]
+/// # #[derive(Default)]
+/// # struct Order { approved_by: Option<String>, status: String, items: Vec<String> }
+/// # #[workflow]
+/// # impl Order {
+/// #     #[run]
+/// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+/// #     #[update]
+/// #     fn noop(&mut self) -> Result<(), ApplicationError> { Ok(()) }
 /// #[query]
 /// fn status(&self) -> String {
 ///     self.status.clone()
 /// }
+/// # }
 /// ```
 ///
 /// `#[workflow]` removes it; used anywhere else it is an error.
@@ -214,12 +241,23 @@ pub fn query(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// fn's name, or `#[update(name = "..")]`. A `#[validator(..)]` may reject
 /// it before it is accepted.
 ///
-/// ```ignore
+/// ```
+/// # use weft::prelude::*;
+/// # #[workflow]
+/// # #[derive(Default)]
+/// # struct Order { approved_by: Option<String>, status: String, items: Vec<String> }
+/// # #[workflow]
+/// # impl Order {
+/// #     #[run]
+/// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+/// #     #[update]
+/// #     fn noop(&mut self) -> Result<(), ApplicationError> { Ok(()) }
 /// #[update]
 /// fn add_item(&mut self, item: String) -> Result<u32, ApplicationError> {
 ///     self.items.push(item);
 ///     Ok(self.items.len() as u32)
 /// }
+/// # }
 /// ```
 ///
 /// `#[workflow]` removes it; used anywhere else it is an error.
@@ -234,7 +272,22 @@ pub fn update(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// takes none). It runs before the update is accepted; an `Err` rejects the
 /// update without recording it in the history. An update has at most one.
 ///
-/// ```ignore
+/// ```
+/// # use weft::prelude::*;
+/// # #[workflow]
+/// # #[derive(Default)]
+/// # struct Order { approved_by: Option<String>, status: String, items: Vec<String> }
+/// # #[workflow]
+/// # impl Order {
+/// #     #[run]
+/// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+/// #     #[update]
+/// #     fn noop(&mut self) -> Result<(), ApplicationError> { Ok(()) }
+/// #     #[update]
+/// #     fn add_item(&mut self, item: String) -> Result<u32, ApplicationError> {
+/// #         self.items.push(item);
+/// #         Ok(self.items.len() as u32)
+/// #     }
 /// #[validator(add_item)]
 /// fn check_item(&self, item: &String) -> Result<(), ApplicationError> {
 ///     if item.is_empty() {
@@ -242,6 +295,7 @@ pub fn update(_args: TokenStream, item: TokenStream) -> TokenStream {
 ///     }
 ///     Ok(())
 /// }
+/// # }
 /// ```
 ///
 /// `#[workflow]` removes it; used anywhere else it is an error.

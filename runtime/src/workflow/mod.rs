@@ -73,12 +73,23 @@
 //! otherwise it completes or fails as its code says, so a workflow that
 //! catches the cancellation and returns a value completes.
 //!
-//! ```ignore
-//! let outcome = ctx.activity(NEVER_COMPLETE, ()).heartbeat_timeout(secs(2))
-//!     .start_to_close_timeout(secs(1000)).await;
+//! ```
+//! # use weft::prelude::*;
+//! # #[activity(start_to_close_timeout = "1000s", heartbeat_timeout = "2s")]
+//! # async fn never_complete(ctx: ActivityContext) -> Result<(), Failure> {
+//! #     ctx.cancelled().await;
+//! #     Err(ctx.cancellation_error().into())
+//! # }
+//! # #[activity(start_to_close_timeout = "5s")]
+//! # async fn cleanup() -> Result<(), ApplicationError> { Ok(()) }
+//! # #[workflow]
+//! # async fn cancellable(ctx: WorkflowContext, _: ()) -> WorkflowResult<()> {
+//! let outcome = ctx.activity(NEVER_COMPLETE, ()).await;
 //! // Runs whether or not the activity was cancelled: it is created after.
-//! ctx.activity(CLEANUP, ()).start_to_close_timeout(secs(5)).await?;
-//! outcome?;   // a canceled activity ends the run canceled
+//! ctx.activity(CLEANUP, ()).await?;
+//! outcome?; // a canceled activity ends the run canceled
+//! # Ok(())
+//! # }
 //! ```
 
 mod condition;
