@@ -95,10 +95,11 @@ where
 /// wall-clock reading, an I/O handle, a global cell), which syntax cannot
 /// see through `use` aliases, type aliases and method receivers.
 ///
-/// `(&Probe::<T>::new()).__weft_kind()` picks [`Kind`]'s method when
-/// `Probe<T>: Kind` (autoref specialization), else [`Fallback`]'s, and
-/// [`refuse`] turns a kind other than [`Fine`] into an error whose message
-/// names the fix.
+/// `(&Probe::<T>::new()).__weft_kind()` picks [`Kind`](probe::Kind)'s
+/// method when `Probe<T>: Kind` (autoref specialization), else
+/// [`Fallback`](probe::Fallback)'s, and [`refuse`](probe::refuse) turns a
+/// kind other than [`Fine`](probe::Fine) into an error whose message names
+/// the fix.
 #[doc(hidden)]
 pub mod probe {
     use std::collections::hash_map::RandomState;
