@@ -46,6 +46,18 @@ mod user {
     pub async fn counted(input: u64) -> Result<u64, ApplicationError> {
         Ok(input)
     }
+
+    #[weft::deterministic]
+    pub async fn stateless(
+        ctx: WorkflowContext<super::shadowed::Stateless>,
+        amount: u32,
+    ) -> Result<u32, ApplicationError> {
+        let receipt = ctx
+            .activity(super::shadowed::TIMED, amount)
+            .await
+            .map_err(|e| ApplicationError::new(e.to_string()))?;
+        Ok(receipt.amount)
+    }
 }
 
 #[allow(dead_code, non_camel_case_types)]
@@ -87,6 +99,16 @@ mod shadowed {
     #[activity]
     pub async fn nothing() -> ::core::result::Result<(), Failure> {
         ::core::result::Result::Ok(())
+    }
+
+    #[activity(start_to_close_timeout = "5s", retry(maximum_attempts = 2, non_retryable_errors = ["Fatal"]))]
+    pub async fn timed(amount: u32) -> ::core::result::Result<super::user::Receipt, ApplicationError> {
+        super::user::order(amount).await
+    }
+
+    #[workflow]
+    pub async fn stateless(ctx: WorkflowContext, amount: u32) -> ::core::result::Result<u32, ApplicationError> {
+        super::user::stateless(ctx, amount).await
     }
 
     pub struct Shop;
@@ -135,4 +157,6 @@ fn main() {
     assert_eq!(shadowed::Counted::NAME, "Counted");
     assert_eq!(shadowed::ORDER.name(), "order");
     assert_eq!(shadowed::NOTHING.name(), "nothing");
+    assert_eq!(shadowed::TIMED.defaults().retry.map(|r| r.maximum_attempts), Some(2));
+    assert_eq!(shadowed::Stateless::NAME, "Stateless");
 }
