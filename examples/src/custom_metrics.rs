@@ -82,7 +82,7 @@ impl MyWorkflow {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
         let greeting = ctx
-            .activity(my_activity, name)
+            .activity(MY_ACTIVITY, name)
             .start_to_close_timeout(Duration::from_secs(10))
             .await?;
         // Counted once, however often this history is replayed.
@@ -104,12 +104,10 @@ pub fn metrics() -> &'static Metrics {
 /// A worker recording into [`metrics`], with the interceptor.
 pub fn worker(client: &Client) -> Worker {
     let client = client.clone().with_metrics(metrics().clone());
-    let mut worker = Worker::new(&client, TASK_QUEUE);
-    worker
+    Worker::new(&client, TASK_QUEUE)
         .register_workflow::<MyWorkflow>()
-        .register_activity(my_activity)
-        .activity_interceptor(ActivityMetricsInterceptor);
-    worker
+        .register_activity(MY_ACTIVITY)
+        .activity_interceptor(ActivityMetricsInterceptor)
 }
 // ANCHOR_END: worker
 

@@ -32,6 +32,14 @@ pub fn converter() -> Result<DataConverter, CodecError> {
 }
 // ANCHOR_END: codec
 
+// ANCHOR: rotation
+/// After a rotation: new payloads use `new_key` (id `key-2026`); payloads
+/// written under `key-2025` still decrypt.
+pub fn rotated(new_key: &[u8; 32], old_key: &[u8; 32]) -> Result<EncryptionCodec, CodecError> {
+    EncryptionCodec::new("key-2026", new_key)?.with_decryption_key("key-2025", old_key)
+}
+// ANCHOR_END: rotation
+
 // ANCHOR: workflow
 #[activity]
 pub async fn compose_greeting(name: String) -> Result<String, ApplicationError> {
@@ -47,7 +55,7 @@ impl GreetingWorkflow {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
         Ok(ctx
-            .activity(compose_greeting, name)
+            .activity(COMPOSE_GREETING, name)
             .start_to_close_timeout(Duration::from_secs(10))
             .await?)
     }
@@ -66,11 +74,9 @@ pub fn worker(client: &Client) -> Worker {
             client.clone()
         }
     };
-    let mut worker = Worker::new(&client, TASK_QUEUE);
-    worker
+    Worker::new(&client, TASK_QUEUE)
         .register_workflow::<GreetingWorkflow>()
-        .register_activity(compose_greeting);
-    worker
+        .register_activity(COMPOSE_GREETING)
 }
 
 /// Runs the workflow through an encrypting client, then reads its history
@@ -115,4 +121,29 @@ pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
     // ANCHOR_END: stored
     lines.push(format!("Result: {result}"));
     Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use weft::PayloadCodec as _;
+    use weft::converter::{decode, encode};
+
+    use super::*;
+
+    #[test]
+    fn a_rotated_codec_reads_the_old_key_and_writes_the_new() {
+        let (old, new) = ([1u8; 32], [2u8; 32]);
+        let before = EncryptionCodec::new("key-2025", &old).unwrap();
+        let written = before.encode(vec![encode(&"kept").unwrap()]).unwrap();
+        let after = rotated(&new, &old).unwrap();
+        let read = after.decode(written).unwrap();
+        assert_eq!(decode::<String>(&read[0]).unwrap(), "kept");
+        let rewritten = after.encode(read).unwrap();
+        let key = &rewritten[0].metadata[KEY_ID_KEY];
+        assert_eq!(key.as_slice(), b"key-2026");
+        assert!(
+            before.decode(rewritten).is_err(),
+            "the old codec lacks the new key"
+        );
+    }
 }

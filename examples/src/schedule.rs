@@ -40,9 +40,7 @@ impl ScheduledWorkflow {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker.register_workflow::<ScheduledWorkflow>();
-    worker
+    Worker::new(client, TASK_QUEUE).register_workflow::<ScheduledWorkflow>()
 }
 
 // ANCHOR: interval

@@ -62,7 +62,7 @@ impl ValidatedModelsWorkflow {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, users: Vec<UserData>) -> WorkflowResult<usize> {
         Ok(ctx
-            .activity(process_users, users)
+            .activity(PROCESS_USERS, users)
             .start_to_close_timeout(Duration::from_secs(60))
             .await?)
     }
@@ -71,11 +71,9 @@ impl ValidatedModelsWorkflow {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<ValidatedModelsWorkflow>()
-        .register_activity(process_users);
-    worker
+        .register_activity(PROCESS_USERS)
 }
 
 fn user(user_id: i64, ip: [u8; 4]) -> UserData {

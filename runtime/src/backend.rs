@@ -450,6 +450,12 @@ pub struct Description {
     pub history_length: u64,
     /// Activities scheduled and not yet closed.
     pub pending_activities: usize,
+    /// Those activities, one by one.
+    pub activities: Vec<PendingActivityDescription>,
+    /// What keeps the run from moving that its owner should know: its
+    /// workflow task or an activity waiting on a task queue no worker
+    /// polls. Empty for a closed run.
+    pub warnings: Vec<String>,
     /// Attempt of the current workflow task (above 1 while it keeps failing).
     pub workflow_task_attempt: u32,
     /// The last workflow task failure's message, while failures continue.
@@ -467,6 +473,37 @@ pub struct Description {
     pub pending_children: usize,
     /// The run's memo, as its start gave it.
     pub memo: std::collections::BTreeMap<String, Payload>,
+}
+
+/// An activity scheduled and not yet closed, as `describe` shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingActivityDescription {
+    /// Its id within the run.
+    pub activity_id: String,
+    /// Its type name.
+    pub activity_type: String,
+    /// The task queue it waits on.
+    pub task_queue: String,
+    /// Where it stands.
+    pub state: PendingActivityState,
+    /// The current attempt, from 1.
+    pub attempt: u32,
+    /// The failure of the previous attempt, as its chain prints.
+    pub last_failure: Option<String>,
+    /// When the current attempt last heartbeated (as far as this process
+    /// saw: a restart forgets it).
+    pub last_heartbeat: Option<SystemTime>,
+}
+
+/// Where a pending activity stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingActivityState {
+    /// Waiting for a worker to take it.
+    Scheduled,
+    /// Waiting out a retry's backoff, until then.
+    Backoff(SystemTime),
+    /// Running on a worker since then.
+    Started(SystemTime),
 }
 
 /// Errors a backend returns.

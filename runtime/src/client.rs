@@ -30,8 +30,10 @@ use crate::retry::RetryPolicy;
 use crate::telemetry::{ClientInterceptor, Metrics};
 use crate::workflow::{RunFn, Workflow};
 
-/// Errors a client call returns.
-#[derive(Debug, thiserror::Error)]
+/// Errors a client call returns. `{}` prints one line, `{:#}` the cause
+/// chain, and `Debug` the chain as anyhow does, so a `main` returning one
+/// shows why a workflow failed.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
     /// The workflow did not complete: it failed, was canceled or terminated.
@@ -55,6 +57,12 @@ pub enum ClientError {
     /// failed, or the run closed before it completed.
     #[error("update failed: {0}")]
     Update(Failure),
+}
+
+impl std::fmt::Debug for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::failure::debug_chain(self, f)
+    }
 }
 
 impl ClientError {
@@ -320,14 +328,32 @@ impl Client {
     /// workflow id's latest run; `run_id()` names the run the first update
     /// went to.
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # use weft::prelude::*;
+    /// # #[workflow]
+    /// # #[derive(Default)]
+    /// # struct ShoppingCart { items: Vec<String> }
+    /// # #[workflow]
+    /// # impl ShoppingCart {
+    /// #     #[run]
+    /// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+    /// #     #[update]
+    /// #     fn add_item(&mut self, item: String) -> Result<usize, ApplicationError> {
+    /// #         self.items.push(item);
+    /// #         Ok(self.items.len())
+    /// #     }
+    /// # }
+    /// # async fn f(client: Client) -> Result<(), ClientError> {
     /// let cart = client.update_with_start(
     ///     ShoppingCart::run,
-    ///     CartInput::default(),
+    ///     (),
     ///     WorkflowOptions::new("cart-7", "carts")
     ///         .id_conflict_policy(IdConflictPolicy::UseExisting),
     /// )?;
-    /// let total = cart.with_update_id("add-apples").add_item(apples).await?;
+    /// let count = cart.with_update_id("add-apples").add_item("apples".into()).await?;
+    /// # let _ = count;
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn update_with_start<W: Workflow>(
         &self,
@@ -662,8 +688,25 @@ impl<W: Workflow> WorkflowHandle<W> {
     /// nothing twice; the id is unique per workflow id across
     /// continue-as-new.
     ///
-    /// ```ignore
-    /// account.with_update_id("order-17-points").add_points(points).await?;
+    /// ```no_run
+    /// # use weft::prelude::*;
+    /// # #[workflow]
+    /// # #[derive(Default)]
+    /// # struct ShoppingCart { items: Vec<String> }
+    /// # #[workflow]
+    /// # impl ShoppingCart {
+    /// #     #[run]
+    /// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+    /// #     #[update]
+    /// #     fn add_item(&mut self, item: String) -> Result<usize, ApplicationError> {
+    /// #         self.items.push(item);
+    /// #         Ok(self.items.len())
+    /// #     }
+    /// # }
+    /// # async fn f(cart: WorkflowHandle<ShoppingCart>) -> Result<(), ClientError> {
+    /// cart.with_update_id("order-17-apples").add_item("apples".into()).await?;
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn with_update_id(&self, update_id: impl Into<String>) -> Self {
         WorkflowHandle {

@@ -39,8 +39,10 @@ impl Replayer {
 
     /// Registers a workflow type.
     pub fn register_workflow<W: Workflow>(&mut self) -> &mut Self {
-        self.factories
-            .insert(W::NAME.to_string(), executor::factory::<W>());
+        self.factories.insert(
+            W::NAME.to_string(),
+            executor::factory::<W>(Default::default()),
+        );
         self
     }
 

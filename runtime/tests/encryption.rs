@@ -65,18 +65,18 @@ impl Vault {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, secret: String) -> WorkflowResult<String> {
         let kept = ctx
-            .activity(keep, secret.clone())
+            .activity(KEEP, secret.clone())
             .start_to_close_timeout(Duration::from_secs(10))
             .await?;
         let refused = ctx
-            .activity(refuse, secret.clone())
+            .activity(REFUSE, secret.clone())
             .start_to_close_timeout(Duration::from_secs(10))
             .await
             .err()
             .map(|e| format!("{e:#}"))
             .unwrap_or_default();
         let local = ctx
-            .local_activity(keep, secret.clone())
+            .local_activity(KEEP, secret.clone())
             .start_to_close_timeout(Duration::from_secs(10))
             .await?;
         let effect = ctx.side_effect(|| format!("effect {secret}")).await;
@@ -145,7 +145,7 @@ impl Failing {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, secret: String) -> WorkflowResult<()> {
         if !secret.starts_with("again") {
-            return Err(ctx.continue_as_new(format!("again {secret}")));
+            return ctx.continue_as_new(format!("again {secret}"));
         }
         Err(ApplicationError::new(format!("failed with {secret}")).into())
     }
@@ -166,13 +166,13 @@ impl Numbers {
 }
 
 fn worker(client: &Client) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE);
-    w.register_workflow::<Vault>()
+    let w = Worker::new(client, QUEUE)
+        .register_workflow::<Vault>()
         .register_workflow::<Echo>()
         .register_workflow::<Failing>()
         .register_workflow::<Numbers>()
-        .register_activity(keep)
-        .register_activity(refuse);
+        .register_activity(KEEP)
+        .register_activity(REFUSE);
     w.start().unwrap()
 }
 

@@ -49,12 +49,12 @@ impl Greeter {
     async fn run(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
         let retry = RetryPolicy::default().with_initial_interval(Duration::from_millis(10));
         let greeting = if name == "flaky" {
-            ctx.activity(flaky, name)
+            ctx.activity(FLAKY, name)
                 .start_to_close_timeout(Duration::from_secs(10))
                 .retry_policy(retry)
                 .await?
         } else {
-            ctx.activity(greet, name)
+            ctx.activity(GREET, name)
                 .start_to_close_timeout(Duration::from_secs(10))
                 .await?
         };
@@ -180,17 +180,19 @@ both_stores! {
         let watching = Watching::default();
         // Strict replay: after each task the run is replayed from scratch,
         // so a meter that counted on replay would count twice.
-        let mut w = Worker::new(&client, QUEUE).with_options(WorkerOptions {
-            max_cached_workflows: 0,
-            strict_replay: true,
-            ..WorkerOptions::default()
-        });
-        w.register_workflow::<Greeter>()
-            .register_activity(greet)
-            .register_activity(flaky)
+        let w = Worker::new(&client, QUEUE)
+            .with_options(WorkerOptions {
+                max_cached_workflows: 0,
+                strict_replay: true,
+                ..WorkerOptions::default()
+            })
+            .register_workflow::<Greeter>()
+            .register_activity(GREET)
+            .register_activity(FLAKY)
             .activity_interceptor(Counting)
-            .workflow_interceptor(watching.clone());
-        let w = w.start().unwrap();
+            .workflow_interceptor(watching.clone())
+            .start()
+            .unwrap();
         let server = metrics.serve("127.0.0.1:0").await.unwrap();
         for name in ["a", "b", "c", "flaky"] {
             let options = WorkflowOptions::new(format!("greet-{name}"), QUEUE);

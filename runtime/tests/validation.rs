@@ -116,17 +116,17 @@ impl Forwarder {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, value: i64) -> WorkflowResult<i64> {
         Ok(ctx
-            .activity(record_unchecked, RawAmount { value })
+            .activity(RECORD_UNCHECKED, RawAmount { value })
             .start_to_close_timeout(Duration::from_secs(10))
             .await?)
     }
 }
 
 fn worker(client: &Client) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE);
-    w.register_workflow::<Ledger>()
+    let w = Worker::new(client, QUEUE)
+        .register_workflow::<Ledger>()
         .register_workflow::<Forwarder>()
-        .register_activity(record);
+        .register_activity(RECORD);
     w.start().unwrap()
 }
 

@@ -114,12 +114,38 @@ async fn run_activity_task(shared: &Shared, mut task: ActivityTask) {
     }
 }
 
-/// Runs a registered activity, catching panics and unknown types.
+/// Runs a registered activity, catching panics and unknown types; a
+/// failed attempt is logged with its attempt number and error.
 ///
 /// Past `limit` (the attempt's start-to-close timeout) an async activity is
 /// stopped and the attempt fails with a start-to-close `TimeoutError`; a
 /// blocking one cannot be stopped and runs on, its result discarded.
 pub(crate) async fn run_activity(
+    activities: &HashMap<String, ErasedActivity>,
+    interceptors: &Arc<[Arc<dyn ActivityInterceptor>]>,
+    ctx: ActivityContext,
+    input: Vec<Payload>,
+    limit: Option<Duration>,
+) -> Result<Payload, Failure> {
+    let info = ctx.info().clone();
+    let result = run_attempt(activities, interceptors, ctx, input, limit).await;
+    if let Err(failure) = &result
+        && !matches!(failure, Failure::Canceled(_))
+    {
+        tracing::warn!(
+            activity = info.activity_type,
+            activity_id = info.activity_id,
+            workflow_id = info.workflow_id,
+            attempt = info.attempt,
+            local = info.is_local,
+            error = format!("{failure:#}"),
+            "activity attempt failed"
+        );
+    }
+    result
+}
+
+async fn run_attempt(
     activities: &HashMap<String, ErasedActivity>,
     interceptors: &Arc<[Arc<dyn ActivityInterceptor>]>,
     ctx: ActivityContext,

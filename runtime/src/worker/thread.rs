@@ -491,10 +491,18 @@ impl State {
 
 /// Runs workflow code, turning a panic into a task failure.
 fn guarded<T>(f: impl FnOnce() -> Result<T, TaskError>) -> Result<T, TaskError> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    match crate::panic::in_workflow_code(|| catch_unwind(AssertUnwindSafe(f))) {
         Ok(result) => result,
         Err(panic) => {
             let message = crate::panic::message(panic.as_ref());
+            // The panic is reported once; its retries are counted here.
+            let message = match crate::panic::last_in_workflow() {
+                Some((place, 1)) => format!("{message} (at {place})"),
+                Some((place, n)) => {
+                    format!("{message} (at {place}; seen {n} times, reported the first)")
+                }
+                None => message,
+            };
             // A tokio future awaited in workflow code (through the escape
             // hatch) panics here, since no runtime is entered on this thread.
             let hint = if message.contains("Tokio") || message.contains("reactor") {

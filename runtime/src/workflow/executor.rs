@@ -29,11 +29,18 @@ pub(crate) trait Instance {
 }
 
 /// Builds a fresh instance of a registered workflow type.
-pub(crate) type Factory = fn() -> Box<dyn Instance>;
+pub(crate) type Factory = Arc<dyn Fn() -> Box<dyn Instance> + Send + Sync>;
 
-/// The factory of workflow type `W`.
-pub(crate) fn factory<W: Workflow>() -> Factory {
-    || Box::new(Machine::<W>::new())
+/// What a worker sets for every run it executes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RunSettings {
+    /// The start-to-close timeout of activities scheduled without one.
+    pub default_start_to_close_timeout: Option<std::time::Duration>,
+}
+
+/// The factory of workflow type `W`, its runs set up by `settings`.
+pub(crate) fn factory<W: Workflow>(settings: RunSettings) -> Factory {
+    Arc::new(move || Box::new(Machine::<W>::new(settings)))
 }
 
 struct Flag(AtomicBool);
@@ -62,9 +69,11 @@ struct Machine<W: Workflow> {
 const MAX_POLLS_PER_ACTIVATION: usize = 100_000;
 
 impl<W: Workflow> Machine<W> {
-    fn new() -> Self {
+    fn new(settings: RunSettings) -> Self {
+        let mut core = RunCore::new();
+        core.default_start_to_close_timeout = settings.default_start_to_close_timeout;
         Machine {
-            core: Rc::new(RefCell::new(RunCore::new())),
+            core: Rc::new(RefCell::new(core)),
             ctx: None,
             run: None,
             tasks: Vec::new(),
