@@ -243,6 +243,42 @@ both_stores! {
         w.shutdown().await;
     }
 
+    long_running_entity_ends_canceled_when_cancelled(sqlite) {
+        use long_running_entity::{
+            AccountInput, AddPoints, CustomerRewardAccount, CustomerRewardAccountHandle, Level,
+            TASK_QUEUE,
+        };
+        use weft::prelude::WorkflowOptions;
+        let env = env(sqlite).await;
+        let w = long_running_entity::worker(&env.client).start().unwrap();
+        let input = AccountInput {
+            user_id: "user-9".into(),
+            starting_points: 0,
+            starting_level: Level::Basic,
+        };
+        let options = WorkflowOptions::new("reward-account-9", TASK_QUEUE);
+        let account = env
+            .client
+            .start_workflow(CustomerRewardAccount::run, input, options)
+            .await
+            .unwrap();
+        // The update's answer means the run waits in its condition.
+        account.add_points(AddPoints { points: 10 }).await.unwrap();
+        account.cancel().await.unwrap();
+        match account.result().await {
+            Err(weft::ClientError::Workflow(e)) => {
+                assert!(matches!(e.cause, weft::Failure::Canceled(_)), "{e:?}")
+            }
+            other => panic!("expected a canceled run, got {other:?}"),
+        }
+        let events = history(&env.client, "reward-account-9").await;
+        assert_eq!(names(&events).last(), Some(&"WorkflowExecutionCanceled"));
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<CustomerRewardAccount>();
+        replayer.replay(&events).unwrap();
+        w.shutdown().await;
+    }
+
     local_activity_records_markers_only(sqlite) {
         let env = env(sqlite).await;
         let w = local_activity::worker(&env.client).start().unwrap();

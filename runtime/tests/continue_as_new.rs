@@ -210,8 +210,9 @@ impl Workflow for Tally {
         input: TallyInput,
     ) -> LocalBoxFuture<'static, WorkflowResult<TallyInput>> {
         Box::pin(async move {
-            ctx.wait_condition(|s| s.done || s.in_run >= PER_RUN).await;
-            ctx.all_handlers_finished().await;
+            ctx.wait_condition(|s| s.done || s.in_run >= PER_RUN)
+                .await?;
+            ctx.all_handlers_finished().await?;
             let (total, applied, done) = ctx.state(|s| (s.total, s.applied, s.done));
             let next = TallyInput {
                 total,
@@ -293,7 +294,7 @@ impl Workflow for Collector {
         input: Collected,
     ) -> LocalBoxFuture<'static, WorkflowResult<Collected>> {
         Box::pin(async move {
-            ctx.wait_condition(|s| s.done || s.new >= 5).await;
+            ctx.wait_condition(|s| s.done || s.new >= 5).await?;
             let (items, done) = ctx.state(|s| (s.items.clone(), s.done));
             let next = Collected {
                 items,
