@@ -97,6 +97,7 @@ mod children;
 mod condition;
 mod context;
 pub(crate) mod deterministic;
+mod dynamic;
 mod effects;
 pub(crate) mod error;
 pub(crate) mod executor;
@@ -119,6 +120,7 @@ pub use children::{
 pub use condition::{Cancellation, Condition, TimedCondition};
 pub use context::WorkflowContext;
 pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};
+pub use dynamic::DynamicCall;
 pub use effects::{SideEffectFuture, WorkflowLogger};
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};
 pub use join::{JoinAll, TryJoinAll, join, join_all, try_join_all};
