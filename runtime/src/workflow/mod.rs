@@ -115,7 +115,7 @@ pub use crate::protocol::ActivityCancellationType;
 pub use crate::protocol::{ChildCancellationType, ParentClosePolicy};
 pub use children::{
     CancelExternalFuture, ChildHandle, ChildOptions, ChildResultFuture, ExecuteChildFuture,
-    ExternalWorkflowHandle, SignalExternalFuture, StartChildFuture,
+    ExternalWorkflowHandle, SignalExternalFuture, SignalTarget, StartChildFuture,
 };
 pub use condition::{Cancellation, Condition, TimedCondition};
 pub use context::WorkflowContext;
