@@ -442,6 +442,11 @@ impl EngineTask {
             Command::RequestCancelExternalWorkflow { target, .. } => {
                 self.cancel_external(key, first, target, now)
             }
+            Command::UpsertSearchAttributes { updates } => {
+                if let Some(run) = self.runs.get_mut(key) {
+                    run.state.run_options.search_attributes.apply(&updates);
+                }
+            }
             Command::RecordLocalActivityMarker { .. }
             | Command::RecordSideEffect { .. }
             | Command::SetPatchMarker { .. }
@@ -607,6 +612,10 @@ impl EngineTask {
                 check_named("target workflow id", &target.workflow_id)
             }
             Command::CancelChildWorkflow { .. } => Ok(()),
+            Command::UpsertSearchAttributes { updates } => crate::visibility::check_attributes(
+                updates.iter().map(|u| (u.name.as_str(), u.value.as_ref())),
+                &self.options.search_attributes,
+            ),
         }
     }
 }
