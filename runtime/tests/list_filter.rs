@@ -574,8 +574,68 @@ async fn an_upsert_survives_a_restart_and_replays() {
         Some(&SearchAttributeValue::Keyword("c3".into()))
     );
     assert_eq!(list(&client, "ExecutionStatus = 'Completed'").await, ["up"]);
+    // The exported history replays; one whose upsert says otherwise than
+    // the code does not.
+    let json = h.history_json().await.unwrap();
+    let mut replayer = weft::replay::Replayer::new();
+    replayer.register_workflow::<VisB>();
+    replayer.replay_json(&json).unwrap();
+    let tampered = json.replace("\"c3\"", "\"c4\"");
+    assert_ne!(tampered, json);
+    match replayer.replay_json(&tampered) {
+        Err(weft::replay::ReplayError::Nondeterminism(m)) => {
+            assert!(
+                m.contains("UpsertSearchAttributes(CustomerId, IsVip)"),
+                "{m}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
     w.shutdown().await;
     engine.shutdown().await;
+}
+
+/// An upsert of an attribute the engine does not know fails the workflow
+/// task, not the workflow: it stays open, and nothing is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upsert_of_an_unregistered_attribute_fails_the_workflow_task() {
+    let logs = support::logs::logs();
+    for sqlite in [false, true] {
+        let options = EngineOptions::default().search_attribute("IsVip", SearchAttributeType::Bool);
+        let env = env_with(sqlite, options);
+        let queue = "unregistered";
+        let w = Worker::new(&env.client, queue)
+            .register_workflow::<VisB>()
+            .start()
+            .unwrap();
+        let opts = WorkflowOptions::new("bad-upsert", queue);
+        let h = env
+            .client
+            .start_workflow(VisB::run, Step::UpsertThenWait, opts)
+            .await
+            .unwrap();
+        let run_id = h.run_id().unwrap().to_string();
+        let line = within(logs.wait_for(&["workflow task completion refused", &run_id])).await;
+        assert!(
+            line.contains("search attribute CustomerId is not registered"),
+            "{line}"
+        );
+        let d = h.describe().await.unwrap();
+        assert!(d.search_attributes.is_empty(), "{:?}", d.search_attributes);
+        let history = h.history().await.unwrap();
+        assert!(
+            history
+                .iter()
+                .all(|e| e.attributes.name() != "UpsertWorkflowSearchAttributes")
+        );
+        assert_eq!(
+            list(&env.client, "IsVip = true").await,
+            Vec::<String>::new()
+        );
+        h.terminate("done").await.unwrap();
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
 }
 
 /// A name the engine cannot register stops it from starting.
@@ -594,4 +654,31 @@ async fn reserved_and_malformed_names_cannot_be_registered() {
             other => panic!("{name}: {other:?}"),
         }
     }
+}
+
+/// Temporal's limits: a Keyword value of at most 2 KB, a run's
+/// attributes at most 40 KB together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_search_attributes_are_refused() {
+    let mut options = EngineOptions::default();
+    for i in 0..21 {
+        options = options.search_attribute(format!("K{i}"), SearchAttributeType::Keyword);
+    }
+    let env = env_with(false, options);
+    let c = &env.client;
+    let big = SearchAttributeKey::<String>::new("K0");
+    let opts = WorkflowOptions::new("big", "nobody").search_attribute(&big, "x".repeat(2049));
+    let message = refused(c.start_workflow(VisA::run, Step::Wait, opts).await);
+    assert!(
+        message.contains("2049 bytes, over the limit of 2048"),
+        "{message}"
+    );
+    let mut opts = WorkflowOptions::new("big", "nobody");
+    for i in 0..21 {
+        let key = SearchAttributeKey::<String>::new(format!("K{i}"));
+        opts = opts.search_attribute(&key, "x".repeat(2000));
+    }
+    let message = refused(c.start_workflow(VisA::run, Step::Wait, opts).await);
+    assert!(message.contains("over the limit of 40960"), "{message}");
+    env.engine.shutdown().await;
 }

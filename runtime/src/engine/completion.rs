@@ -126,7 +126,10 @@ struct Applied {
 impl EngineTask {
     pub(super) fn complete_wft(&mut self, c: WorkflowTaskCompletion) -> Result<(), BackendError> {
         let key = self.check_wft_token(&c.token)?;
-        if let Err(refusal) = self.validate_commands(&c.commands) {
+        if let Err(refusal) = self
+            .validate_commands(&c.commands)
+            .and_then(|()| self.validate_upserts(&key, &c.commands))
+        {
             return Err(self.refuse_completion(&key, refusal));
         }
         let Some(run) = self.runs.get(&key) else {
@@ -543,6 +546,25 @@ impl EngineTask {
             };
             self.effects.push(Effect::EnqueueWft(key.clone()));
         }
+    }
+
+    /// Checks that the run's search attributes stay within their total
+    /// size once the completion's upserts are applied.
+    fn validate_upserts(&self, key: &RunKey, commands: &[Command]) -> Result<(), BackendError> {
+        let mut updates = commands.iter().filter_map(|c| match c {
+            Command::UpsertSearchAttributes { updates } => Some(updates),
+            _ => None,
+        });
+        let Some(first) = updates.next() else {
+            return Ok(());
+        };
+        let Some(run) = self.runs.get(key) else {
+            return Ok(());
+        };
+        let mut attributes = run.state.run_options.search_attributes.clone();
+        attributes.apply(first);
+        updates.for_each(|u| attributes.apply(u));
+        crate::visibility::check_total(&attributes)
     }
 
     /// Checks a completion's commands before anything changes.
