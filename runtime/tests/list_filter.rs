@@ -682,3 +682,29 @@ async fn oversized_search_attributes_are_refused() {
     assert!(message.contains("over the limit of 40960"), "{message}");
     env.engine.shutdown().await;
 }
+
+/// Queries as large as a careless program builds: thousands of terms and
+/// values, nesting at the limit and past it. Answered, or refused with a
+/// message; the engine goes on either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_and_deep_queries_are_answered_or_refused_without_harm() {
+    for sqlite in [false, true] {
+        let env = env_with(sqlite, options());
+        let c = &env.client;
+        let opts = WorkflowOptions::new("w-7", "nobody").search_attribute(&order_count(), 7);
+        c.start_workflow(VisA::run, Step::Wait, opts).await.unwrap();
+        let ids: Vec<String> = (0..3000).map(|i| format!("'w-{i}'")).collect();
+        let many_in = format!("WorkflowId IN ({})", ids.join(", "));
+        assert_eq!(list(c, &many_in).await, ["w-7"]);
+        let chain = vec!["OrderCount IN (1, 2, 3, 4, 5, 6, 7)"; 1000].join(" AND ");
+        assert_eq!(list(c, &chain).await, ["w-7"]);
+        let nested = format!("{}OrderCount = 7{}", "(".repeat(32), ")".repeat(32));
+        assert_eq!(list(c, &nested).await, ["w-7"]);
+        let deeper = format!("{}OrderCount = 7{}", "(".repeat(5000), ")".repeat(5000));
+        assert!(invalid(c.list_workflows(deeper).await).contains("nest more than 32 deep"));
+        let too_long = format!("WorkflowId = '{}'", "x".repeat(70_000));
+        assert!(invalid(c.list_workflows(too_long).await).contains("over the limit"));
+        assert_eq!(list(c, "").await, ["w-7"], "the engine still answers");
+        env.engine.shutdown().await;
+    }
+}

@@ -36,8 +36,10 @@ pub(super) enum Literal {
 
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Every part (two or more), as written.
+    And(Vec<Expr>),
+    /// Some part (two or more), as written.
+    Or(Vec<Expr>),
     Compare {
         name: At<String>,
         op: &'static str,
@@ -77,6 +79,7 @@ pub(super) fn parse(query: &str) -> Result<Parsed, QueryError> {
     let mut p = Parser {
         tokens: tokens(query)?,
         at: 0,
+        depth: 0,
     };
     let mut parsed = Parsed::default();
     if !p.at_keyword("ORDER") && !p.at_keyword("GROUP") && p.peek().tok != Tok::End {
@@ -120,6 +123,21 @@ pub(super) fn parse(query: &str) -> Result<Parsed, QueryError> {
 struct Parser {
     tokens: Vec<Token>,
     at: usize,
+    /// Parentheses open around the current token.
+    depth: usize,
+}
+
+/// Deepest nesting of parentheses read.
+pub(super) const MAX_DEPTH: usize = 32;
+
+/// The one part, or the parts joined.
+fn one_or(mut parts: Vec<Expr>, join: fn(Vec<Expr>) -> Expr) -> Expr {
+    if parts.len() == 1 {
+        if let Some(only) = parts.pop() {
+            return only;
+        }
+    }
+    join(parts)
 }
 
 impl Parser {
@@ -172,28 +190,40 @@ impl Parser {
         )
     }
 
+    /// Long chains of AND and OR are read in loops into flat lists, so
+    /// only parentheses nest (at most [`MAX_DEPTH`] deep): no query can
+    /// exhaust the stack of whoever parses, types or evaluates it.
     fn expr(&mut self) -> Result<Expr, QueryError> {
-        let mut left = self.and()?;
+        let mut parts = vec![self.and()?];
         while self.eat_keyword("OR") {
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+            parts.push(self.and()?);
         }
-        Ok(left)
+        Ok(one_or(parts, Expr::Or))
     }
 
     fn and(&mut self) -> Result<Expr, QueryError> {
-        let mut left = self.term()?;
+        let mut parts = vec![self.term()?];
         while self.eat_keyword("AND") {
-            left = Expr::And(Box::new(left), Box::new(self.term()?));
+            parts.push(self.term()?);
         }
-        Ok(left)
+        Ok(one_or(parts, Expr::And))
     }
 
     fn term(&mut self) -> Result<Expr, QueryError> {
+        let open = self.peek().pos;
         if self.eat(&Tok::LParen) {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(QueryError::syntax(
+                    open,
+                    format!("parentheses nest more than {MAX_DEPTH} deep"),
+                ));
+            }
             let inner = self.expr()?;
             if !self.eat(&Tok::RParen) {
                 return Err(self.expected("')'"));
             }
+            self.depth -= 1;
             return Ok(inner);
         }
         self.predicate()
@@ -344,11 +374,11 @@ mod tests {
     #[test]
     fn and_binds_tighter_than_or_and_parentheses_override_it() {
         let p = parse("A = 1 OR B = 2 AND C = 3").unwrap();
-        let Some(Expr::Or(left, right)) = p.filter else {
+        let Some(Expr::Or(parts)) = p.filter else {
             panic!("OR at the top")
         };
-        assert_eq!(name(&left), "A");
-        assert!(matches!(*right, Expr::And(..)));
+        assert_eq!(name(&parts[0]), "A");
+        assert!(matches!(&parts[1], Expr::And(and) if and.len() == 2));
         let p = parse("(A = 1 OR B = 2) AND C = 3").unwrap();
         assert!(matches!(p.filter, Some(Expr::And(..))));
     }
@@ -368,6 +398,21 @@ mod tests {
                 .is_some()
         );
         assert_eq!(parse("").unwrap(), Parsed::default());
+    }
+
+    #[test]
+    fn long_chains_are_flat_and_deep_nesting_is_refused() {
+        let chain = vec!["A = 1"; 5000].join(" AND ");
+        let Some(Expr::And(parts)) = parse(&chain).unwrap().filter else {
+            panic!("and")
+        };
+        assert_eq!(parts.len(), 5000);
+        let deep = format!("{}A = 1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(parse(&deep).is_ok());
+        let deeper = format!("{}A = 1{}", "(".repeat(10_000), ")".repeat(10_000));
+        let e = parse(&deeper).unwrap_err();
+        assert_eq!(e.position, MAX_DEPTH + 1);
+        assert!(e.to_string().contains("nest more than 32 deep"), "{e}");
     }
 
     #[test]

@@ -207,8 +207,8 @@ impl Typer<'_> {
 
     fn filter(&self, expr: Expr) -> Result<Filter, QueryError> {
         Ok(match expr {
-            Expr::And(a, b) => join(Filter::And, self.filter(*a)?, self.filter(*b)?),
-            Expr::Or(a, b) => join(Filter::Or, self.filter(*a)?, self.filter(*b)?),
+            Expr::And(parts) => Filter::And(self.filters(parts)?),
+            Expr::Or(parts) => Filter::Or(self.filters(parts)?),
             Expr::Compare { name, op, value } => {
                 let field = self.field(&name)?;
                 let op = self.op(&field, op, &name)?;
@@ -250,6 +250,10 @@ impl Typer<'_> {
             }
             Expr::IsNull { name, negated } => Filter::IsNull(self.field(&name)?, !negated),
         })
+    }
+
+    fn filters(&self, parts: Vec<Expr>) -> Result<Vec<Filter>, QueryError> {
+        parts.into_iter().map(|e| self.filter(e)).collect()
     }
 
     fn between(
@@ -325,20 +329,6 @@ fn not_supported(what: &str, field: &Field, pos: usize) -> QueryError {
             field.name()
         ),
     )
-}
-
-/// `a op b`, flattening nested parts of the same kind.
-fn join(make: fn(Vec<Filter>) -> Filter, a: Filter, b: Filter) -> Filter {
-    let mut parts = Vec::new();
-    for f in [a, b] {
-        match (make(Vec::new()), f) {
-            (Filter::And(_), Filter::And(inner)) | (Filter::Or(_), Filter::Or(inner)) => {
-                parts.extend(inner)
-            }
-            (_, f) => parts.push(f),
-        }
-    }
-    make(parts)
 }
 
 /// `literal` as a value of `field`'s type, or Temporal's error.

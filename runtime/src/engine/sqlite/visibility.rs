@@ -200,8 +200,11 @@ fn sql_op(op: Op) -> Option<&'static str> {
     })
 }
 
-/// Most values one `IN` narrows by (SQLite binds at most 32,766).
+/// Most values one `IN` narrows by.
 const MAX_IN: usize = 500;
+
+/// Most values bound in one statement (SQLite binds at most 32,766).
+const MAX_PARAMS: usize = 2000;
 
 /// The conditions of `filter` an index can serve, as SQL over
 /// `visibility` with their parameters (after `?1`, the namespace). Only
@@ -216,6 +219,11 @@ fn narrow(filter: Option<&Filter>, params: &mut Vec<Value>) -> String {
     };
     let mut sql = String::new();
     for part in parts {
+        // A few conditions are all an index needs; the evaluator does the
+        // rest, and SQLite's limit on bound values is never reached.
+        if params.len() + MAX_IN + 2 > MAX_PARAMS {
+            break;
+        }
         if let Some(condition) = condition(part, params) {
             sql.push_str(" AND ");
             sql.push_str(&condition);
