@@ -132,10 +132,10 @@ pub(super) const MAX_DEPTH: usize = 32;
 
 /// The one part, or the parts joined.
 fn one_or(mut parts: Vec<Expr>, join: fn(Vec<Expr>) -> Expr) -> Expr {
-    if parts.len() == 1 {
-        if let Some(only) = parts.pop() {
-            return only;
-        }
+    if parts.len() == 1
+        && let Some(only) = parts.pop()
+    {
+        return only;
     }
     join(parts)
 }
