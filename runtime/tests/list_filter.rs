@@ -47,6 +47,8 @@ enum Step {
     Wait,
     /// Upserts `CustomerId = 'c3'`, `IsVip = true`, then waits.
     UpsertThenWait,
+    /// Runs a `VisB` child with `CustomerId = 'c-kid'` to completion.
+    Parent,
     /// Upserts `OrderCount = n`, continues as new with `n - 1` until 0,
     /// then returns the `CustomerId` it sees.
     Continue(i64),
@@ -76,6 +78,12 @@ where
             ctx.wait_condition(done).await;
             let seen = ctx.search_attribute(&customer()).unwrap_or_default();
             Ok(seen)
+        }
+        Step::Parent => {
+            let options = ChildOptions::new("kid").search_attribute(&customer(), "c-kid".into());
+            Ok(ctx
+                .execute_child(VisB::run, Step::Complete, options)
+                .await?)
         }
         Step::Continue(n) => {
             ctx.upsert_search_attributes([order_count().value_set(n)]);
@@ -412,6 +420,26 @@ both_stores! {
         let message = refused(c.start_workflow(VisA::run, Step::Wait, opts).await);
         assert!(message.contains("not a finite number"), "{message}");
         assert_eq!(list(c, "").await, Vec::<String>::new(), "nothing started");
+        env.engine.shutdown().await;
+    }
+
+    a_child_starts_with_its_own_attributes(sqlite) {
+        let env = env_with(sqlite, options());
+        let queue = "family";
+        let w = Worker::new(&env.client, queue)
+            .register_workflow::<VisA>()
+            .register_workflow::<VisB>()
+            .start()
+            .unwrap();
+        let c = &env.client;
+        let h = c
+            .start_workflow(VisA::run, Step::Parent, WorkflowOptions::new("parent", queue))
+            .await
+            .unwrap();
+        assert_eq!(within(h.result()).await.unwrap(), "done");
+        assert_eq!(list(c, "CustomerId = 'c-kid' AND WorkflowType = 'VisB'").await, ["kid"]);
+        assert_eq!(list(c, "ExecutionStatus = 'Completed'").await, ["parent", "kid"]);
+        w.shutdown().await;
         env.engine.shutdown().await;
     }
 

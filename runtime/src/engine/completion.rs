@@ -619,7 +619,15 @@ impl EngineTask {
                 Ok(limits.check("workflow failure details", failure_payloads(failure))?)
             }
             Command::ContinueAsNew { input } => Ok(limits.check("continue-as-new input", input)?),
-            Command::StartChildWorkflow(child) => validate_child(child, limits),
+            Command::StartChildWorkflow(child) => {
+                let attributes = &child.run_options.search_attributes;
+                crate::visibility::check_attributes(
+                    attributes.iter().map(|(n, v)| (n, Some(v))),
+                    &self.options.search_attributes,
+                )?;
+                crate::visibility::check_total(attributes)?;
+                validate_child(child, limits)
+            }
             Command::SignalExternalWorkflow {
                 target,
                 signal_name,
