@@ -382,3 +382,52 @@ fn attributes_of(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::engine::sqlite::SqliteStore;
+
+    /// SQLite's plan for the candidates of `query`.
+    fn plan_of(store: &SqliteStore, query: &str) -> String {
+        let registered: BTreeMap<String, SearchAttributeType> =
+            [("Priority".to_string(), SearchAttributeType::Int)].into();
+        let plan = crate::visibility::plan_query(query, &registered).unwrap();
+        let mut params = Vec::new();
+        let conditions = narrow(plan.filter.as_ref(), &mut params);
+        let mut all = vec![Value::Text("default".into())];
+        all.extend(params);
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT run_id FROM visibility WHERE namespace = ?1{conditions}"
+        );
+        let mut stmt = store.conn.prepare(&sql).unwrap();
+        let rows = stmt
+            .query_map(params_from_iter(all.iter()), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+    }
+
+    #[test]
+    fn filters_are_served_by_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("weft.db")).unwrap();
+        let by_type = plan_of(&store, "WorkflowType = 'Order' AND WorkflowId != 'x'");
+        assert!(by_type.contains("visibility_by_type"), "{by_type}");
+        let by_status = plan_of(&store, "ExecutionStatus IN ('Running', 'Failed')");
+        assert!(by_status.contains("visibility_by_status"), "{by_status}");
+        let by_start = plan_of(&store, "StartTime > '2026-01-01T00:00:00Z'");
+        assert!(by_start.contains("visibility_by_start"), "{by_start}");
+        let by_attribute = plan_of(&store, "Priority >= 5");
+        assert!(
+            by_attribute.contains("search_attributes_by_int"),
+            "{by_attribute}"
+        );
+        let by_prefix = plan_of(&store, "WorkflowId STARTS_WITH 'order-'");
+        assert!(
+            by_prefix.contains("visibility_by_workflow_id"),
+            "{by_prefix}"
+        );
+    }
+}
