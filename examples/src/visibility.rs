@@ -141,7 +141,9 @@ pub async fn run(db: &Path) -> Result<Vec<String>, ExampleError> {
     result
 }
 
-async fn walk(client: &Client) -> Result<Vec<String>, ExampleError> {
+/// The walk `run` takes, on `client` (whose engine registers
+/// [`engine_options`]'s attributes, with a worker of [`worker`]).
+pub async fn walk(client: &Client) -> Result<Vec<String>, ExampleError> {
     let mut handles = Vec::new();
     for (id, ship, customer, level) in [
         (1, true, "acme-1", 7),
