@@ -111,7 +111,7 @@ pub async fn find_orders(client: &Client) -> Result<Vec<String>, ExampleError> {
     let ids: Vec<&str> = urgent.iter().map(|r| r.workflow_id.as_str()).collect();
     lines.push(format!("urgent: {}", ids.join(", ")));
     let waiting = client
-        .list_workflows("ExecutionStatus = 'Running' AND Stage = 'packing'")
+        .list_workflows("ExecutionStatus = 'Running' AND Stage = 'packing' ORDER BY Priority DESC")
         .await?;
     let ids: Vec<&str> = waiting.iter().map(|r| r.workflow_id.as_str()).collect();
     lines.push(format!("packing: {}", ids.join(", ")));

@@ -14,7 +14,7 @@ async fn the_visibility_example_finds_its_orders() {
         lines,
         [
             "urgent: order-2, order-1",
-            "packing: order-3, order-2",
+            "packing: order-2, order-3",
             "acme: 3 (\"Completed\" 2, \"Running\" 1)",
             "shipped: 4",
         ]

@@ -200,8 +200,10 @@ fn invalid(result: Result<impl std::fmt::Debug, ClientError>) -> String {
 /// Temporal's six runs: a1 VisA completed (custom attributes), a2 VisA
 /// failed, a3 VisA running, b1 VisB completed, b2 VisB running with
 /// upserted attributes, a4 VisA started last. Returns the time between
-/// b2's start and a4's.
-async fn six_runs(client: &Client, queue: &str) -> SystemTime {
+/// b2's start and a4's. The engine keeps times to the millisecond: the
+/// manual `clock` moves a second after each step, so no two share one.
+async fn six_runs(client: &Client, queue: &str, clock: &VirtualClock) -> SystemTime {
+    let tick = || clock.advance(Duration::from_secs(1));
     let due = chrono::DateTime::parse_from_rfc3339("2030-01-02T03:04:05Z").unwrap();
     let a1 = WorkflowOptions::new("a1", queue)
         .search_attribute(&customer(), "c1".into())
@@ -215,22 +217,26 @@ async fn six_runs(client: &Client, queue: &str) -> SystemTime {
         .await
         .unwrap();
     within(h.result()).await.unwrap();
+    tick();
     let h = client
         .start_workflow(VisA::run, Step::Fail, WorkflowOptions::new("a2", queue))
         .await
         .unwrap();
     assert!(within(h.result()).await.is_err());
+    tick();
     let a3 = WorkflowOptions::new("a3", queue).search_attribute(&order_count(), 3);
     let h = client
         .start_workflow(VisA::run, Step::Wait, a3)
         .await
         .unwrap();
     assert!(!within(h.ping()).await.unwrap());
+    tick();
     let h = client
         .start_workflow(VisB::run, Step::Complete, WorkflowOptions::new("b1", queue))
         .await
         .unwrap();
     within(h.result()).await.unwrap();
+    tick();
     let h = client
         .start_workflow(
             VisB::run,
@@ -241,6 +247,7 @@ async fn six_runs(client: &Client, queue: &str) -> SystemTime {
         .unwrap();
     within(h.ping()).await.unwrap();
     let mid = client.list_workflows("WorkflowId = 'b2'").await.unwrap()[0].start_time;
+    tick();
     let h = client
         .start_workflow(VisA::run, Step::Complete, WorkflowOptions::new("a4", queue))
         .await
@@ -255,7 +262,8 @@ fn rfc3339(t: SystemTime) -> String {
 
 both_stores! {
     temporals_queries_find_what_temporal_found(sqlite) {
-        let env = env_with(sqlite, options());
+        let clock = VirtualClock::manual();
+        let env = env_with(sqlite, EngineOptions { clock: Arc::new(clock.clone()), ..options() });
         let queue = "vis";
         let w = Worker::new(&env.client, queue)
             .register_workflow::<VisA>()
@@ -263,7 +271,7 @@ both_stores! {
             .start()
             .unwrap();
         let c = &env.client;
-        let mid = six_runs(c, queue).await;
+        let mid = six_runs(c, queue, &clock).await;
         // Default order: running first, newest start first; then closed,
         // latest close first.
         assert_eq!(list(c, "").await, ["b2", "a3", "a4", "b1", "a2", "a1"]);
@@ -438,7 +446,9 @@ both_stores! {
             .unwrap();
         assert_eq!(within(h.result()).await.unwrap(), "done");
         assert_eq!(list(c, "CustomerId = 'c-kid' AND WorkflowType = 'VisB'").await, ["kid"]);
-        assert_eq!(list(c, "ExecutionStatus = 'Completed'").await, ["parent", "kid"]);
+        // (Times are kept to the millisecond: the two may close in one.)
+        let completed = "ExecutionStatus = 'Completed' ORDER BY WorkflowId";
+        assert_eq!(list(c, completed).await, ["kid", "parent"]);
         w.shutdown().await;
         env.engine.shutdown().await;
     }
