@@ -93,6 +93,17 @@ impl ChildOptions {
         self
     }
 
+    /// Sets a search attribute of the child (registered on the engine with
+    /// the key's type, else the parent's workflow task fails).
+    pub fn search_attribute<T: crate::search_attributes::SearchAttributeKind>(
+        mut self,
+        key: &crate::search_attributes::SearchAttributeKey<T>,
+        value: T,
+    ) -> Self {
+        self.run_options.search_attributes.insert(key, value);
+        self
+    }
+
     /// What the workflow's cancellation does to the child (default:
     /// [`ChildCancellationType::WaitCancellationCompleted`]).
     pub fn cancellation_type(mut self, cancellation_type: ChildCancellationType) -> Self {

@@ -107,6 +107,7 @@ mod meter;
 mod random;
 mod rng;
 mod run_core;
+mod search_attributes;
 pub(crate) mod select;
 mod spawn;
 mod time;
