@@ -191,6 +191,39 @@ impl Elsewhere {
     }
 }
 
+/// Starts three children in one workflow task, signals two other
+/// workflows in the same task, and joins the children's results.
+#[workflow]
+#[derive(Default)]
+struct Fans;
+
+#[workflow]
+impl Fans {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<String> {
+        let id = ctx.info().workflow_id.clone();
+        let names = ["ann", "bo", "cy"];
+        let children = names.map(|name| {
+            ctx.execute_child(
+                Greet::run,
+                name.into(),
+                ChildOptions::new(format!("{id}-{name}")),
+            )
+        });
+        let signals = [
+            ctx.external_workflow("nobody-1"),
+            ctx.external_workflow("nobody-2"),
+        ];
+        let sent = join_all(signals.iter().map(|s| s.signal("hi", &()))).await;
+        let greetings = try_join_all(children).await?;
+        let failed = sent.iter().filter(|r| r.is_err()).count();
+        Ok(format!(
+            "{} ({failed} signals found nobody)",
+            greetings.join(" ")
+        ))
+    }
+}
+
 fn worker(client: &Client, queue: &str) -> weft::worker::WorkerHandle {
     let w = Worker::new(client, queue)
         .with_options(strict(0))
@@ -201,7 +234,8 @@ fn worker(client: &Client, queue: &str) -> weft::worker::WorkerHandle {
         .register_workflow::<Drives>()
         .register_workflow::<AwaitsChild>()
         .register_workflow::<Reaches>()
-        .register_workflow::<Elsewhere>();
+        .register_workflow::<Elsewhere>()
+        .register_workflow::<Fans>();
     w.start().unwrap()
 }
 
@@ -230,6 +264,44 @@ where
 }
 
 both_stores! {
+    // Commands of one task are all recorded before what they lead to, as
+    // Temporal orders them: the initiations, then the starts and the
+    // signals' outcomes; the strict worker replays it on every task.
+    several_children_and_signals_in_one_task(sqlite) {
+        let env = env(sqlite).await;
+        let w = worker(&env.client, QUEUE);
+        let h = env.client.start_workflow(Fans::run, (), options("fans")).await.unwrap();
+        assert_eq!(
+            within(h.result()).await.unwrap(),
+            "Hello, ann! Hello, bo! Hello, cy! (2 signals found nobody)"
+        );
+        let n = names(&h.history().await.unwrap());
+        // The signals go out in the first task (the children's futures are
+        // polled when joined, in the next).
+        let holds = |run: &[&str]| n.windows(run.len()).any(|w| w == run);
+        assert!(
+            holds(&[
+                "SignalExternalWorkflowExecutionInitiated",
+                "SignalExternalWorkflowExecutionInitiated",
+                "SignalExternalWorkflowExecutionFailed",
+                "SignalExternalWorkflowExecutionFailed",
+            ]),
+            "{n:?}"
+        );
+        assert!(
+            holds(&[
+                "StartChildWorkflowExecutionInitiated",
+                "StartChildWorkflowExecutionInitiated",
+                "StartChildWorkflowExecutionInitiated",
+                "ChildWorkflowExecutionStarted",
+                "ChildWorkflowExecutionStarted",
+                "ChildWorkflowExecutionStarted",
+            ]),
+            "{n:?}"
+        );
+        w.shutdown().await;
+    }
+
     // The reference's greeting child; the parent's history is Temporal's
     // 14 events.
     a_child_runs_and_its_result_reaches_the_parent(sqlite) {

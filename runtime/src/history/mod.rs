@@ -51,6 +51,14 @@ pub enum WorkflowTaskFailedCause {
     NonDeterministicError,
     /// A command was refused (too large, invalid).
     BadCommand,
+    /// The task would leave more activities pending than the engine allows.
+    PendingActivitiesLimitExceeded,
+    /// ... more child workflows pending.
+    PendingChildWorkflowsLimitExceeded,
+    /// ... more signals to other workflows pending.
+    PendingSignalsLimitExceeded,
+    /// ... more cancellation requests to other workflows pending.
+    PendingRequestCancelLimitExceeded,
 }
 
 /// The facts, by event type.
