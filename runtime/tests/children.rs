@@ -224,6 +224,13 @@ impl Fans {
     }
 }
 
+/// Awaits one child, on the queue `child-q`.
+#[workflow]
+async fn one_child(ctx: WorkflowContext, _: ()) -> WorkflowResult<String> {
+    let options = ChildOptions::new("quick-child").task_queue("child-q");
+    ctx.execute_child(Greet::run, "ann".into(), options).await
+}
+
 fn worker(client: &Client, queue: &str) -> weft::worker::WorkerHandle {
     let w = Worker::new(client, queue)
         .with_options(strict(0))
@@ -261,6 +268,62 @@ where
         Err(ClientError::Workflow(e)) => e.cause,
         other => panic!("expected the run to fail, got {other:?}"),
     }
+}
+
+/// A child that closes before its parent's next task is handed out: the
+/// parent's task holds the child's start and its close, and the code, which
+/// has not yet polled the start, still gets the result (driven by hand on
+/// the engine, so the order is certain; then replayed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_closed_before_its_start_is_seen_still_resolves() {
+    use support::backend::{NS, TQ, complete, done, poll_wft_on, request};
+    use weft::backend::Backend;
+    use weft::protocol::{Command, StartChild};
+    let env = env(true).await;
+    let e = &env.engine;
+    let mut start = request("quick", "quick-req");
+    start.workflow_type = "OneChild".into();
+    start.input = vec![weft::converter::encode(&()).unwrap()];
+    e.start_workflow(start).await.unwrap();
+    let parent = poll_wft_on(e, TQ).await;
+    let child = StartChild {
+        seq: 1,
+        workflow_id: "quick-child".into(),
+        workflow_type: "Greet".into(),
+        task_queue: "child-q".into(),
+        input: vec![weft::converter::encode(&"ann").unwrap()],
+        parent_close_policy: Default::default(),
+        id_reuse_policy: Default::default(),
+        cancellation_type: Default::default(),
+        run_options: Default::default(),
+    };
+    complete(e, &parent, vec![Command::StartChildWorkflow(child)])
+        .await
+        .unwrap();
+    let child_task = poll_wft_on(e, "child-q").await;
+    complete(e, &child_task, vec![done("Hello, ann!")])
+        .await
+        .unwrap();
+    let parent = poll_wft_on(e, TQ).await;
+    complete(e, &parent, vec![done("Hello, ann!")])
+        .await
+        .unwrap();
+    let events = e.history(NS, "quick", None).await.unwrap();
+    let n = names(&events);
+    assert!(
+        n.windows(3).any(|w| w
+            == [
+                "ChildWorkflowExecutionStarted",
+                "ChildWorkflowExecutionCompleted",
+                "WorkflowTaskScheduled"
+            ]),
+        "{n:?}"
+    );
+    let mut replayer = weft::replay::Replayer::new();
+    replayer.register_workflow::<OneChild>();
+    replayer
+        .replay(&events)
+        .expect("the start and the close in one activation replay");
 }
 
 both_stores! {

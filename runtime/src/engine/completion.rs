@@ -31,6 +31,10 @@ use super::updates::{
     apply_update_response, check_update_commands, has_admitted, is_speculative, undeliver_updates,
 };
 
+/// Why a completion that closes the run is refused while events wait.
+const UNHANDLED_COMMAND: &str =
+    "new events arrived while the workflow task ran; a new workflow task carries them";
+
 /// The engine's run state, as the command mapping asks about it.
 struct EngineView<'a> {
     state: &'a RunState,
@@ -187,11 +191,18 @@ impl EngineTask {
         refusal
     }
 
-    /// The workflow decided to finish without seeing what arrived: nothing
-    /// is written for its task, and a new task carries the events.
+    /// The workflow decided to finish without seeing what arrived: its
+    /// task fails with cause `UnhandledCommand` (as Temporal fails it), and
+    /// a new task, a first attempt, carries the events.
     fn retry_with_new_events(&mut self, key: &RunKey) -> BackendError {
         let now = self.now();
+        let failure: Failure = ApplicationError::new(UNHANDLED_COMMAND)
+            .with_type("UnhandledCommand")
+            .into();
+        let cause = WorkflowTaskFailedCause::UnhandledCommand;
+        self.append_task_failure(key, Some((cause, failure)), now);
         if let Some(run) = self.runs.get_mut(key) {
+            run.state.wft_attempt = 1;
             append_buffered(run, &mut self.batch, now);
             undeliver_updates(&mut run.state);
             run.state.wft = WftState::Ready {
@@ -200,10 +211,7 @@ impl EngineTask {
             self.batch.dirty.insert(key.clone());
             self.effects.push(Effect::EnqueueWft(key.clone()));
         }
-        BackendError::UnhandledCommand(
-            "new events arrived while the workflow task ran; a new workflow task carries them"
-                .into(),
-        )
+        BackendError::UnhandledCommand(UNHANDLED_COMMAND.into())
     }
 
     /// A task that only rejected updates and saw nothing new: history
