@@ -19,8 +19,8 @@ use serde::de::DeserializeOwned;
 
 use crate::backend::{
     Backend, BackendError, CancelRequest, Connection, DEFAULT_NAMESPACE, Description,
-    IdConflictPolicy, IdReusePolicy, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest,
-    TerminateRequest, UpdateRequest,
+    IdConflictPolicy, IdReusePolicy, ListFilter, QueryRequest, RunOutcome, SignalRequest,
+    StartWorkflowRequest, TerminateRequest, UpdateRequest, WorkflowSummary,
 };
 use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{Failure, WorkflowFailureError};
@@ -318,6 +318,18 @@ impl Client {
             .await?
             .result()
             .await
+    }
+
+    /// Runs of this client's namespace that match `filter` (its namespace
+    /// is replaced by the client's), the newest first. A client of a
+    /// server lists the server's store; the embedded engine answers
+    /// `Unsupported` (list its file with `SqliteStore::list_workflows`).
+    pub async fn list_workflows(
+        &self,
+        mut filter: ListFilter,
+    ) -> Result<Vec<WorkflowSummary>, ClientError> {
+        filter.namespace = self.namespace.clone();
+        Ok(self.backend.list_workflows(filter).await?)
     }
 
     /// A handle to an existing workflow (its latest run when `run_id` is `None`).

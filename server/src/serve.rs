@@ -1,0 +1,137 @@
+//! The listener: accepts connections, handshakes TLS when configured, and
+//! serves HTTP/2 or HTTP/1.1 on each (whichever the client speaks).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
+use weft::backend::Backend;
+
+use crate::config::{ServerConfig, ServerError};
+use crate::routes::{AppState, router};
+
+/// How long a client may take to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running server. Dropping it leaves it running until the runtime
+/// ends; [`Server::shutdown`] stops it.
+pub struct Server {
+    local_addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Listens on `config.address` and serves `backend` there. Returns once
+    /// the address is bound (so [`Server::local_addr`] is known and clients
+    /// may connect).
+    pub async fn start(
+        backend: Arc<dyn Backend>,
+        config: ServerConfig,
+    ) -> Result<Server, ServerError> {
+        let acceptor = config.tls.as_ref().map(|tls| tls.acceptor()).transpose()?;
+        let listener = TcpListener::bind(&config.address).await.map_err(|source| {
+            tracing::error!(address = %config.address, error = %source, "cannot listen");
+            ServerError::Bind {
+                address: config.address.clone(),
+                source,
+            }
+        })?;
+        let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            address: config.address.clone(),
+            source,
+        })?;
+        if !local_addr.ip().is_loopback() && acceptor.is_none() {
+            tracing::warn!(%local_addr, "serving other hosts without TLS: anyone who reaches the address can run and read workflows");
+        }
+        let state = Arc::new(AppState {
+            backend,
+            long_poll: config.long_poll,
+            namespaces: config.namespaces.clone(),
+            sqlite_path: config.sqlite_path.clone(),
+        });
+        let app = router(state, config.max_request_bytes);
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(listener, acceptor, app, stopped));
+        tracing::info!(%local_addr, tls = config.tls.is_some(), "weft server listening");
+        Ok(Server {
+            local_addr,
+            stop,
+            task,
+        })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Stops accepting and closes every connection; calls in flight are
+    /// cut (clients see the server as unavailable, and workers retry).
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: Option<TlsAcceptor>,
+    app: axum::Router,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = stopped.changed() => break,
+            accepted = listener.accept() => accepted,
+        };
+        while connections.try_join_next().is_some() {}
+        let (tcp, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(e) => {
+                // Out of file descriptors, say: wait a little, go on.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let acceptor = acceptor.clone();
+        connections.spawn(async move {
+            match acceptor {
+                None => serve_connection(tcp, peer, app).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => serve_connection(tls, peer, app).await,
+                        Ok(Err(e)) => {
+                            tracing::warn!(%peer, error = %e, "TLS handshake refused");
+                        }
+                        Err(_) => tracing::warn!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            }
+        });
+    }
+    connections.shutdown().await;
+}
+
+async fn serve_connection<S>(io: S, peer: SocketAddr, app: axum::Router)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = TowerToHyperService::new(app);
+    let builder = auto::Builder::new(TokioExecutor::new());
+    if let Err(e) = builder.serve_connection(TokioIo::new(io), service).await {
+        tracing::debug!(%peer, error = %e, "connection ended");
+    }
+}
