@@ -17,6 +17,7 @@ pub mod long_running_entity;
 pub mod parallel_activity;
 pub mod polling_frequent;
 pub mod polling_infrequent;
+pub mod remote;
 pub mod schedule;
 pub mod support;
 pub mod tour;
