@@ -52,7 +52,7 @@ impl Shared {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, millis: Vec<u64>) -> WorkflowResult<Vec<String>> {
         let calls = millis.into_iter().map(|ms| {
-            ctx.activity(labour, ms)
+            ctx.activity(LABOUR, ms)
                 .start_to_close_timeout(Duration::from_secs(3))
                 .retry_policy(RetryPolicy {
                     initial_interval: Duration::from_millis(200),
@@ -69,9 +69,7 @@ impl Shared {
 
 /// A worker for the shared queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<Shared>()
-        .register_activity(labour);
-    worker
+        .register_activity(LABOUR)
 }

@@ -106,6 +106,17 @@ impl WorkerProcess {
     }
 }
 
+/// What of a pattern's lines must be the same in process and across
+/// processes.
+fn comparable(pattern: &str, mut lines: Vec<String>) -> Vec<String> {
+    // Metrics are counted where the worker runs: the client's process,
+    // which scrapes its own endpoint, has none when the worker is remote.
+    if pattern == "Custom Metrics" {
+        lines.truncate(1);
+    }
+    lines
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_pattern_runs_with_its_worker_in_another_process() {
     let served = serve().await;
@@ -132,7 +143,12 @@ async fn every_pattern_runs_with_its_worker_in_another_process() {
         let local_lines = (pattern.run)(&local).await;
         match (remote_lines, local_lines) {
             (Ok(remote_lines), Ok(local_lines)) => {
-                assert_eq!(remote_lines, local_lines, "{}", pattern.name);
+                assert_eq!(
+                    comparable(pattern.name, remote_lines),
+                    comparable(pattern.name, local_lines),
+                    "{}",
+                    pattern.name
+                );
             }
             (remote_lines, local_lines) => panic!(
                 "{}: remote {remote_lines:?}, in process {local_lines:?}",

@@ -75,10 +75,19 @@ impl Account {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, owner: String) -> WorkflowResult<String> {
         let greeting = ctx
-            .activity(greet, owner)
+            .activity(GREET, owner)
             .start_to_close_timeout(Duration::from_secs(10))
             .await?;
-        ctx.wait_condition(|s| s.closed).await;
+        weft::select! {
+            _ = ctx.wait_condition(|s| s.closed) => {},
+            _ = ctx.cancellation() => {
+                return Err(weft::CanceledError {
+                    message: "canceled while open".into(),
+                    details: Vec::new(),
+                }
+                .into());
+            }
+        }
         Ok(format!("{greeting} balance {}", ctx.state(|s| s.balance)))
     }
 
@@ -108,9 +117,7 @@ impl Account {
 }
 
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, QUEUE);
-    worker
+    Worker::new(client, QUEUE)
         .register_workflow::<Account>()
-        .register_activity(greet);
-    worker
+        .register_activity(GREET)
 }
