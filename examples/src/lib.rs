@@ -17,6 +17,7 @@ pub mod encryption;
 pub mod exceptions;
 pub mod local_activity;
 pub mod long_running_entity;
+pub mod mtls;
 pub mod parallel_activity;
 pub mod polling_frequent;
 pub mod polling_infrequent;

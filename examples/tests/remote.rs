@@ -264,3 +264,36 @@ async fn a_worker_killed_mid_activity_loses_nothing() {
     served.server.shutdown().await;
     served.engine.shutdown().await;
 }
+
+/// Schedules over the network: the Schedule example's walk through its
+/// five functions (create, trigger, backfill, pause, update, describe,
+/// list, delete) with its client and worker remote, on a server whose
+/// engine runs the time-skipping clock, prints what it prints in process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_schedule_walk_runs_against_a_server() {
+    use weft::engine::{EngineOptions, MemoryStore, VirtualClock};
+    use weft_examples::schedule;
+
+    let clock = VirtualClock::new();
+    let options = EngineOptions {
+        clock: Arc::new(clock.clone()),
+        ..EngineOptions::default()
+    };
+    let engine = Engine::start(MemoryStore::new(), options).unwrap();
+    let server = Server::start(Arc::new(engine.clone()), ServerConfig::new("127.0.0.1:0"))
+        .await
+        .unwrap();
+    let client = Client::connect(&server.local_addr().to_string(), ConnectOptions::new())
+        .await
+        .unwrap();
+    let worker = schedule::worker(&client).start().unwrap();
+    let walk = schedule::walk_through(&client, &clock).await.unwrap();
+    assert!(client.list_schedules().await.unwrap().is_empty());
+    worker.shutdown().await;
+    server.shutdown().await;
+    engine.shutdown().await;
+
+    let unused = Client::new(Engine::memory().await.unwrap());
+    let in_process = schedule::run(&unused).await.unwrap();
+    assert_eq!(walk.lines, in_process);
+}

@@ -28,6 +28,7 @@ mod config;
 mod routes;
 mod serve;
 mod tls;
+mod ui;
 
 pub use config::{ServerConfig, ServerError, ServerTls};
 pub use serve::Server;

@@ -87,8 +87,16 @@ pub(crate) fn decode<C: Call>(body: Result<Bytes, BytesRejection>) -> Result<C, 
         tracing::warn!(path = C::PATH, %status, "{message}");
         error_with(status, BackendError::InvalidArgument(message))
     })?;
-    serde_json::from_slice(&body).map_err(|e| {
-        let message = format!("malformed request to {}: {e}", C::PATH);
+    // The path of the field that failed, so the message says where.
+    let mut json = serde_json::Deserializer::from_slice(&body);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        let at = e.path().to_string();
+        let e = e.into_inner();
+        let message = if at == "." || at.is_empty() {
+            format!("malformed request to {}: {e}", C::PATH)
+        } else {
+            format!("malformed request to {}: at {at}: {e}", C::PATH)
+        };
         tracing::warn!(path = C::PATH, "{message}");
         error_with(
             StatusCode::BAD_REQUEST,
@@ -205,6 +213,7 @@ pub(crate) fn router(state: Arc<AppState>, max_request_bytes: usize) -> Router {
         api::PauseSchedule,
     );
     router
+        .merge(crate::ui::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_request_bytes))
         .with_state(state)

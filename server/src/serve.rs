@@ -21,6 +21,9 @@ use crate::routes::{AppState, router};
 /// How long a client may take to finish its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a refused TLS connection is kept to deliver its alert.
+const LINGER: Duration = Duration::from_secs(2);
+
 /// A running server. Dropping it leaves it running until the runtime
 /// ends; [`Server::shutdown`] stops it.
 pub struct Server {
@@ -111,10 +114,12 @@ async fn accept_loop(
             match acceptor {
                 None => serve_connection(tcp, peer, app).await,
                 Some(acceptor) => {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    let handshake = acceptor.accept(tcp).into_fallible();
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
                         Ok(Ok(tls)) => serve_connection(tls, peer, app).await,
-                        Ok(Err(e)) => {
+                        Ok(Err((e, tcp))) => {
                             tracing::warn!(%peer, error = %e, "TLS handshake refused");
+                            linger(tcp).await;
                         }
                         Err(_) => tracing::warn!(%peer, "TLS handshake timed out"),
                     }
@@ -123,6 +128,27 @@ async fn accept_loop(
         });
     }
     connections.shutdown().await;
+}
+
+/// Closes a refused connection so that the client reads the TLS alert
+/// that says why (a missing or untrusted certificate): with TLS 1.3 the
+/// client has already sent its first request, and closing with that
+/// unread would reset the connection and discard the alert. So: end our
+/// side, and read what the client sends until it closes (briefly).
+async fn linger(mut tcp: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = tcp.shutdown().await;
+    let drain = async {
+        let mut buffer = [0u8; 4096];
+        let mut left = 256 * 1024usize;
+        while left > 0 {
+            match tcp.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 async fn serve_connection<S>(io: S, peer: SocketAddr, app: axum::Router)

@@ -14,13 +14,37 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, watch};
 use tokio_rustls::TlsConnector;
 
 use super::api::{ApiError, Call};
 use crate::backend::BackendError;
 
-type Sender = SendRequest<Full<Bytes>>;
+/// One HTTP/2 connection: where requests go, and how it ended (the
+/// connection task's error, which says more than a failed request can:
+/// a TLS alert, a reset).
+#[derive(Clone)]
+struct Conn {
+    sender: SendRequest<Full<Bytes>>,
+    ended: watch::Receiver<Option<String>>,
+}
+
+impl Conn {
+    fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+
+    /// Why the connection ended, once its task has said so (briefly
+    /// awaited: a request fails as the connection ends).
+    async fn why_ended(&self) -> Option<String> {
+        let mut ended = self.ended.clone();
+        let wait = ended.wait_for(Option::is_some);
+        match tokio::time::timeout(Duration::from_secs(1), wait).await {
+            Ok(Ok(why)) => why.clone().filter(|w| !w.is_empty()),
+            _ => None,
+        }
+    }
+}
 
 /// Largest answer read from a server (a long history export fits).
 const MAX_ANSWER_BYTES: usize = 256 * 1024 * 1024;
@@ -30,7 +54,7 @@ pub(crate) struct Transport {
     address: String,
     tls: Option<(TlsConnector, ServerName<'static>)>,
     connect_timeout: Duration,
-    sender: Mutex<Option<Sender>>,
+    sender: Mutex<Option<Conn>>,
 }
 
 /// The error and its causes, as one line.
@@ -103,7 +127,7 @@ impl Transport {
 
     /// A sender on the current connection, dialing one when there is none
     /// or it has closed.
-    async fn sender(&self) -> Result<Sender, BackendError> {
+    async fn sender(&self) -> Result<Conn, BackendError> {
         let mut current = self.sender.lock().await;
         if let Some(sender) = current.as_ref()
             && !sender.is_closed()
@@ -116,7 +140,7 @@ impl Transport {
         Ok(sender)
     }
 
-    async fn dial(&self) -> Result<Sender, BackendError> {
+    async fn dial(&self) -> Result<Conn, BackendError> {
         let connect = TcpStream::connect(&self.address);
         let tcp = match tokio::time::timeout(self.connect_timeout, connect).await {
             Err(_) => {
@@ -143,7 +167,7 @@ impl Transport {
         }
     }
 
-    async fn handshake<S>(&self, io: S) -> Result<Sender, BackendError>
+    async fn handshake<S>(&self, io: S) -> Result<Conn, BackendError>
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
@@ -158,12 +182,19 @@ impl Transport {
             .await
             .map_err(|e| self.unavailable("HTTP/2 handshake failed with", chain(&e)))?;
         let address = self.address.clone();
+        let (tell, ended) = watch::channel(None);
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(%address, error = %chain(&e), "connection to the server ended");
-            }
+            let why = match connection.await {
+                Ok(()) => String::new(),
+                Err(e) => {
+                    let why = chain(&e);
+                    tracing::debug!(%address, error = %why, "connection to the server ended");
+                    why
+                }
+            };
+            let _ = tell.send(Some(why));
         });
-        Ok(sender)
+        Ok(Conn { sender, ended })
     }
 
     /// Posts a call and decodes its answer.
@@ -172,11 +203,11 @@ impl Transport {
             BackendError::InvalidArgument(format!("cannot encode the request {}: {e}", C::PATH))
         })?;
         let body = Bytes::from(body);
-        let mut sender = self.sender().await?;
-        if sender.ready().await.is_err() {
+        let mut conn = self.sender().await?;
+        if conn.sender.ready().await.is_err() {
             // The connection dropped since it was last used: one new one.
             *self.sender.lock().await = None;
-            sender = self.sender().await?;
+            conn = self.sender().await?;
         }
         let uri = format!("http://{}{}", self.address, C::PATH);
         let mut request = hyper::Request::post(uri)
@@ -185,10 +216,18 @@ impl Transport {
         request
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        let response = sender
-            .send_request(request)
-            .await
-            .map_err(|e| self.unavailable("lost the connection to", chain(&e)))?;
+        let response = match conn.sender.send_request(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                let mut text = chain(&e);
+                if let Some(why) = conn.why_ended().await
+                    && !text.contains(&why)
+                {
+                    text = format!("{why} ({text})");
+                }
+                return Err(self.unavailable("lost the connection to", text));
+            }
+        };
         let status = response.status();
         let limited = http_body_util::Limited::new(response.into_body(), MAX_ANSWER_BYTES);
         let bytes = limited
