@@ -199,3 +199,78 @@ async fn a_remote_handle_addresses_a_workflow_by_id_from_another_client() {
     worker.shutdown().await;
     served.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_poll_again_after_long_polls_answered_empty() {
+    // Every poll ends empty almost at once: the worker must keep polling
+    // (not fail, not stop) and still take the tasks when they come.
+    let config = ServerConfig::default().long_poll(std::time::Duration::from_millis(1));
+    let served = serve(config).await;
+    let client = Client::connect(&served.address(), ConnectOptions::new())
+        .await
+        .unwrap();
+    let worker = worker(&client).start().unwrap();
+    let handle = client
+        .start_workflow(
+            Account::run,
+            "Gus".into(),
+            WorkflowOptions::new("acct-polls", QUEUE),
+        )
+        .await
+        .unwrap();
+    assert_eq!(handle.deposit(Deposit { amount: 2 }).await.unwrap(), 2);
+    handle.close().await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), "Hello, Gus! balance 2");
+    worker.shutdown().await;
+    served.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_and_workers_carry_on_after_the_server_restarts() {
+    let served = serve(ServerConfig::default()).await;
+    let address = served.address();
+    let db = served.db();
+    let client = Client::connect(&address, ConnectOptions::new())
+        .await
+        .unwrap();
+    let worker = worker(&client).start().unwrap();
+    let handle = client
+        .start_workflow(
+            Account::run,
+            "Hal".into(),
+            WorkflowOptions::new("acct-restart", QUEUE),
+        )
+        .await
+        .unwrap();
+    assert_eq!(handle.deposit(Deposit { amount: 1 }).await.unwrap(), 1);
+    let support::Served {
+        engine,
+        server,
+        dir,
+    } = served;
+    server.shutdown().await;
+    engine.shutdown().await;
+    let down = handle.balance().await.unwrap_err();
+    assert!(
+        matches!(
+            &down,
+            weft::ClientError::Backend(weft::backend::BackendError::Unavailable(_))
+        ),
+        "{down:?}"
+    );
+
+    // The same file, the same address: the client redials, the worker
+    // (which kept polling) takes the new tasks.
+    let engine = weft::engine::Engine::sqlite(&db).await.unwrap();
+    let config = ServerConfig::new(address.clone()).sqlite_path(&db);
+    let server = weft_server::Server::start(std::sync::Arc::new(engine.clone()), config)
+        .await
+        .unwrap();
+    assert_eq!(handle.deposit(Deposit { amount: 2 }).await.unwrap(), 3);
+    handle.close().await.unwrap();
+    assert_eq!(handle.result().await.unwrap(), "Hello, Hal! balance 3");
+    worker.shutdown().await;
+    server.shutdown().await;
+    engine.shutdown().await;
+    drop(dir);
+}

@@ -46,13 +46,16 @@ fn parse() -> Result<Args, ExampleError> {
 }
 
 async fn run(args: Args) -> Result<(), ExampleError> {
+    // ANCHOR: connect
     let client = Client::connect(&args.address, ConnectOptions::new()).await?;
     let mut workers = Vec::new();
     if args.patterns {
         for pattern in weft_examples::patterns() {
+            // The same worker code as in process, on the remote client.
             workers.push((pattern.worker)(&client).start()?);
         }
     }
+    // ANCHOR_END: connect
     if args.shared {
         workers.push(weft_examples::remote::worker(&client).start()?);
     }

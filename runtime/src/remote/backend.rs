@@ -45,15 +45,24 @@ impl RemoteBackend {
         Box::pin(async move { self.transport.call(&call).await })
     }
 
-    /// Long-polls until a task comes, the server shuts down (`None`) or
-    /// a call fails.
+    /// Long-polls until a task comes or a call fails (a server shutting
+    /// down is `Unavailable`, never `Ok(None)`: a remote worker stops when
+    /// its owner stops it).
     async fn poll<C, T>(&self, call: C) -> Result<Option<T>, BackendError>
     where
         C: Call<Response = api::Polled<T>> + Clone,
     {
         loop {
             let polled = self.transport.call(&call).await?;
-            if polled.task.is_some() || polled.shutting_down {
+            if polled.shutting_down {
+                // Not the end of this worker: the server may come back (a
+                // restart), and the worker polls on until it is told to
+                // stop, as it does while the server cannot be reached.
+                return Err(BackendError::Unavailable(
+                    "the server is shutting down".into(),
+                ));
+            }
+            if polled.task.is_some() {
                 return Ok(polled.task);
             }
         }

@@ -241,6 +241,12 @@ impl Transport {
             });
         }
         Err(match serde_json::from_slice::<ApiError>(&bytes) {
+            // The server's engine stopped: for this process the server is
+            // unavailable (a worker polls on; a restarted server answers).
+            Ok(ApiError {
+                error: BackendError::Stopped(why),
+                ..
+            }) => self.unavailable("the engine stopped at", why),
             Ok(api) => api.error,
             Err(_) => self.unavailable(
                 "refused by",
