@@ -28,6 +28,10 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 const PING_INTERVAL: Duration = Duration::from_secs(30);
 const PING_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Calls in flight on one HTTP/2 connection: a client waiting on many
+/// results at once holds a stream for each.
+const MAX_STREAMS: u32 = 10_000;
+
 /// How long a refused TLS connection is kept to deliver its alert.
 const LINGER: Duration = Duration::from_secs(2);
 
@@ -175,7 +179,8 @@ where
         .http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(PING_INTERVAL)
-        .keep_alive_timeout(PING_TIMEOUT);
+        .keep_alive_timeout(PING_TIMEOUT)
+        .max_concurrent_streams(MAX_STREAMS);
     if let Err(e) = builder.serve_connection(TokioIo::new(io), service).await {
         tracing::debug!(%peer, error = %e, "connection ended");
     }

@@ -204,6 +204,9 @@ async fn the_cli_lists_inspects_and_drives_workflows_on_a_server_and_reads_its_f
         );
         let shown = ok(&["workflow", "show", "-w", "acct-cli", "--db", &db]);
         assert!(shown.contains("WorkflowExecutionCompleted"), "{shown}");
+        let exported = ok(&["history", "export", "-w", "acct-cli", "--db", &db]);
+        let events: serde_json::Value = serde_json::from_str(&exported).unwrap();
+        assert!(events.to_string().contains("WorkflowExecutionCompleted"));
         let needs_server = fails(&["workflow", "cancel", "-w", "acct-cli", "--db", &db]);
         assert!(needs_server.contains("needs a server"), "{needs_server}");
     })

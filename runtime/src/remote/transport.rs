@@ -54,7 +54,17 @@ pub(crate) struct Transport {
     address: String,
     tls: Option<(TlsConnector, ServerName<'static>)>,
     connect_timeout: Duration,
-    sender: Mutex<Option<Conn>>,
+    /// Two connections: one for workers' task calls (polls, completions,
+    /// heartbeats), one for everything else. A server caps the calls in
+    /// flight on a connection, and a client's waits (results, updates)
+    /// can hold them all for as long as they wait; on a connection of
+    /// their own, the worker calls that end those waits always get through.
+    lanes: [Mutex<Option<Conn>>; 2],
+}
+
+/// The lane of a call: 0 for workers' task calls, 1 for the rest.
+fn lane_of(path: &str) -> usize {
+    usize::from(!path.starts_with("/api/v1/tasks/"))
 }
 
 /// The error and its causes, as one line.
@@ -116,7 +126,7 @@ impl Transport {
             address,
             tls,
             connect_timeout,
-            sender: Mutex::new(None),
+            lanes: [Mutex::new(None), Mutex::new(None)],
         }
     }
 
@@ -127,8 +137,8 @@ impl Transport {
 
     /// A sender on the current connection, dialing one when there is none
     /// or it has closed.
-    async fn sender(&self) -> Result<Conn, BackendError> {
-        let mut current = self.sender.lock().await;
+    async fn sender(&self, lane: usize) -> Result<Conn, BackendError> {
+        let mut current = self.lanes[lane].lock().await;
         if let Some(sender) = current.as_ref()
             && !sender.is_closed()
         {
@@ -203,11 +213,12 @@ impl Transport {
             BackendError::InvalidArgument(format!("cannot encode the request {}: {e}", C::PATH))
         })?;
         let body = Bytes::from(body);
-        let mut conn = self.sender().await?;
+        let lane = lane_of(C::PATH);
+        let mut conn = self.sender(lane).await?;
         if conn.sender.ready().await.is_err() {
             // The connection dropped since it was last used: one new one.
-            *self.sender.lock().await = None;
-            conn = self.sender().await?;
+            *self.lanes[lane].lock().await = None;
+            conn = self.sender(lane).await?;
         }
         let uri = format!("http://{}{}", self.address, C::PATH);
         let mut request = hyper::Request::post(uri)
