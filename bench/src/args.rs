@@ -29,6 +29,8 @@ options:
   --activity-slots N    activities a worker runs at once (default: C, 100..=200)
   --delay SECS          timers: first firing this long after the start (default 10)
   --window SECS         timers: firings spread over this long (default 10)
+  --remote              client and worker reach the engine through a weft server on a
+                        loopback port (HTTP/2, JSON), as remote processes do
   --quiet               no progress lines";
 
 /// The benchmark to run.
@@ -135,6 +137,8 @@ pub struct Config {
     pub window: Duration,
     /// Print progress lines on long runs.
     pub progress: bool,
+    /// Client and worker talk to the engine through a weft server.
+    pub remote: bool,
 }
 
 impl Config {
@@ -154,6 +158,7 @@ impl Config {
             delay: Duration::from_secs(10),
             window: Duration::from_secs(10),
             progress: true,
+            remote: false,
         }
     }
 
@@ -193,6 +198,7 @@ impl Config {
                 "--delay" => config.delay = seconds(&flag, &value(&flag)?)?,
                 "--window" => config.window = seconds(&flag, &value(&flag)?)?,
                 "--quiet" => config.progress = false,
+                "--remote" => config.remote = true,
                 other => return Err(format!("unknown option {other:?}")),
             }
         }
@@ -268,6 +274,8 @@ mod tests {
         );
         let c = parse("fanout").unwrap().unwrap();
         assert_eq!((c.n, c.c), (1_000, 1));
+        assert!(!c.remote);
+        assert!(parse("hello --remote").unwrap().unwrap().remote);
     }
 
     #[test]

@@ -20,15 +20,33 @@ pub const TASK_QUEUE: &str = "bench";
 pub struct Bench {
     /// The engine.
     pub engine: Engine,
-    /// A client of the engine.
+    /// A client of the engine: in process, or through `server` (`--remote`).
     pub client: Client,
+    /// The server the client goes through, with `--remote`.
+    pub server: Option<weft_server::Server>,
 }
 
 impl Bench {
-    /// Shuts the engine down, waiting until everything is durable.
+    /// Shuts the server and the engine down, waiting until everything is
+    /// durable.
     pub async fn shutdown(self) {
+        if let Some(server) = self.server {
+            server.shutdown().await;
+        }
         self.engine.shutdown().await;
     }
+}
+
+/// With `--remote`, a server on a loopback port in front of `engine`, and
+/// a client connected to it.
+async fn remote(engine: &Engine) -> Result<(weft_server::Server, Client), BenchError> {
+    let config = weft_server::ServerConfig::new("127.0.0.1:0");
+    let server = weft_server::Server::start(std::sync::Arc::new(engine.clone()), config)
+        .await
+        .map_err(|e| BenchError::new(format!("server: {e}")))?;
+    let address = server.local_addr().to_string();
+    let client = Client::connect(&address, weft::remote::ConnectOptions::new()).await?;
+    Ok((server, client))
 }
 
 /// Engine options from the command line: weft's defaults plus the group
@@ -110,8 +128,25 @@ pub async fn start(
     report.setting("worker_cache", worker.max_cached_workflows);
     report.setting("worker_wft_slots", worker.max_concurrent_workflow_tasks);
     report.setting("worker_activity_slots", worker.max_concurrent_activities);
+    if config.remote {
+        report.setting(
+            "transport",
+            "remote: a weft server on a loopback port in this process (HTTP/2, JSON)",
+        );
+        let (server, client) = remote(&engine).await?;
+        return Ok(Bench {
+            engine,
+            client,
+            server: Some(server),
+        });
+    }
+    report.setting("transport", "in process");
     let client = Client::new(engine.clone());
-    Ok(Bench { engine, client })
+    Ok(Bench {
+        engine,
+        client,
+        server: None,
+    })
 }
 
 /// The SQLite file: `--db` (which must not exist yet), else the default

@@ -49,6 +49,10 @@ pub(crate) fn decode_events(
     .events(events)
 }
 
+mod list;
+
+pub use self::list::{ListFilter, WorkflowSummary};
+
 /// A backend and the namespace to work in: what clients and workers are
 /// built on. `Worker::new(&client, ..)` takes the client's.
 #[derive(Clone)]
@@ -107,7 +111,7 @@ pub const MAX_ID_BYTES: usize = 1000;
 pub use crate::protocol::{IdConflictPolicy, IdReusePolicy};
 
 /// A request to start a workflow run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StartWorkflowRequest {
     /// Namespace of the run.
     pub namespace: String,
@@ -130,7 +134,7 @@ pub struct StartWorkflowRequest {
 }
 
 /// A request to signal a workflow run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SignalRequest {
     /// Namespace of the run.
     pub namespace: String,
@@ -151,7 +155,7 @@ pub struct SignalRequest {
 /// A request to cancel a workflow run (Temporal's
 /// `RequestCancelWorkflowExecution`): the workflow is told, and its code
 /// decides what cancellation means.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CancelRequest {
     /// Namespace of the run.
     pub namespace: String,
@@ -166,7 +170,7 @@ pub struct CancelRequest {
 
 /// A request to terminate a workflow run: it closes at once, its code not
 /// consulted, nothing of it running on.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TerminateRequest {
     /// Namespace of the run.
     pub namespace: String,
@@ -182,7 +186,7 @@ pub struct TerminateRequest {
 }
 
 /// The answer to an activity heartbeat.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeartbeatResponse {
     /// The activity should stop: its workflow asked for its cancellation,
     /// or the run closed, or the attempt is no longer the current one.
@@ -190,7 +194,7 @@ pub struct HeartbeatResponse {
 }
 
 /// A query to a workflow run: answered from its state, never recorded.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueryRequest {
     /// Namespace of the run.
     pub namespace: String,
@@ -207,7 +211,7 @@ pub struct QueryRequest {
 
 /// An update of a workflow run: validated, then applied by its handler,
 /// once per update id.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UpdateRequest {
     /// Namespace of the run.
     pub namespace: String,
@@ -225,7 +229,7 @@ pub struct UpdateRequest {
 }
 
 /// An update handed to a worker with a workflow task.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UpdateDelivery {
     /// The update's id.
     pub update_id: String,
@@ -241,7 +245,7 @@ pub struct UpdateDelivery {
 }
 
 /// The run a start request led to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StartWorkflowResponse {
     /// The run's id.
     pub run_id: String,
@@ -250,7 +254,7 @@ pub struct StartWorkflowResponse {
 }
 
 /// What update-with-start answers once the update has an outcome.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct UpdateWithStartResponse {
     /// The run the update went to: the one this call started, or the open
     /// run it found (same request id, or `UseExisting`).
@@ -337,7 +341,7 @@ pub struct TaskToken {
 }
 
 /// A workflow task handed to a worker.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WorkflowTask {
     /// Token to complete or fail the task with.
     pub token: TaskToken,
@@ -379,7 +383,7 @@ pub struct WorkflowTask {
 }
 
 /// A worker's answer to a workflow task.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WorkflowTaskCompletion {
     /// The task's token.
     pub token: TaskToken,
@@ -392,7 +396,7 @@ pub struct WorkflowTaskCompletion {
 }
 
 /// An activity attempt handed to a worker.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ActivityTask {
     /// Token to complete the attempt with.
     pub token: TaskToken,
@@ -422,7 +426,7 @@ pub struct ActivityTask {
 }
 
 /// How an activity attempt ended.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum ActivityTaskResult {
     /// It returned a value.
     Completed(Payload),
@@ -434,7 +438,7 @@ pub enum ActivityTaskResult {
 }
 
 /// A run, as `describe` shows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Description {
     /// The workflow id.
     pub workflow_id: String,
@@ -481,7 +485,7 @@ pub struct Description {
 }
 
 /// An activity scheduled and not yet closed, as `describe` shows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PendingActivityDescription {
     /// Its id within the run.
     pub activity_id: String,
@@ -501,7 +505,7 @@ pub struct PendingActivityDescription {
 }
 
 /// Where a pending activity stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PendingActivityState {
     /// Waiting for a worker to take it.
     Scheduled,
@@ -512,7 +516,7 @@ pub enum PendingActivityState {
 }
 
 /// Errors a backend returns.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum BackendError {
     /// A run with this workflow id is open, or the id may not be reused.
@@ -574,6 +578,14 @@ pub enum BackendError {
     /// This backend does not offer the call.
     #[error("not supported by this backend: {0}")]
     Unsupported(String),
+    /// A remote backend could not reach its server, or lost the connection
+    /// before the answer came: the call may or may not have been applied.
+    #[error("server unavailable: {0}")]
+    Unavailable(String),
+    /// The server refused the call: its namespace is not served to this
+    /// client.
+    #[error("permission denied: {0}")]
+    PermissionDenied(String),
     /// No schedule has this id (in the namespace).
     #[error("schedule {schedule_id:?} not found")]
     ScheduleNotFound {
@@ -803,6 +815,20 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<crate::visibility::WorkflowExecutionCount, BackendError>> {
         let _ = (namespace, query);
         Box::pin(async { Err(BackendError::Unsupported("visibility (count)".into())) })
+    }
+
+    /// Lists runs that match `filter` (fields, not a query), the newest
+    /// first: what the CLI and the web UI show. The embedded engine
+    /// answers `Unsupported` (it lists through its store:
+    /// [`crate::engine::SqliteStore::list_runs`]); a weft server
+    /// lists its store for remote clients. For Temporal's list filter, see
+    /// [`Backend::list_workflows`].
+    fn list_runs(
+        &self,
+        filter: ListFilter,
+    ) -> BoxFuture<'_, Result<Vec<WorkflowSummary>, BackendError>> {
+        let _ = filter;
+        Box::pin(async { Err(BackendError::Unsupported("listing workflows".into())) })
     }
 
     /// Creates a schedule (see [`crate::schedule`]): checked first

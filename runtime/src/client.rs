@@ -20,8 +20,8 @@ use serde::de::DeserializeOwned;
 
 use crate::backend::{
     Backend, BackendError, CancelRequest, Connection, DEFAULT_NAMESPACE, Description,
-    IdConflictPolicy, IdReusePolicy, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest,
-    TerminateRequest, UpdateRequest,
+    IdConflictPolicy, IdReusePolicy, ListFilter, QueryRequest, RunOutcome, SignalRequest,
+    StartWorkflowRequest, TerminateRequest, UpdateRequest, WorkflowSummary,
 };
 use crate::converter::{self, ConverterError, DataConverter, Payload};
 use crate::failure::{Failure, WorkflowFailureError};
@@ -421,6 +421,20 @@ impl Client {
             .await?
             .result()
             .await
+    }
+
+    /// Runs of this client's namespace that match `filter`'s fields (its
+    /// namespace is replaced by the client's), the newest first: what the
+    /// CLI and web UI list. A client of a server lists the server's store;
+    /// the embedded engine answers `Unsupported` (list its file with
+    /// `SqliteStore::list_runs`). For Temporal's list filter on any
+    /// backend with visibility, see [`Client::list_workflows`].
+    pub async fn list_runs(
+        &self,
+        mut filter: ListFilter,
+    ) -> Result<Vec<WorkflowSummary>, ClientError> {
+        filter.namespace = self.namespace.clone();
+        Ok(self.backend.list_runs(filter).await?)
     }
 
     /// A handle to an existing workflow: exactly the run `run_id` names,

@@ -193,7 +193,7 @@ impl Default for PayloadLimits {
 }
 
 /// A payload was larger than [`PayloadLimits::max_bytes`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[error("{what} is {size} bytes encoded, over the limit of {limit} bytes")]
 pub struct PayloadTooLarge {
     /// Which value was too large ("workflow input", "activity result", ...).

@@ -15,6 +15,8 @@ pub mod engine;
 pub mod failure;
 pub mod history;
 pub mod protocol;
+#[cfg(feature = "remote")]
+pub mod remote;
 pub mod replay;
 pub mod retry;
 pub mod schedule;

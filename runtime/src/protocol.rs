@@ -218,7 +218,7 @@ pub fn order_jobs(jobs: &mut [Job]) {
 }
 
 /// How an activity ended, as the workflow sees it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Resolution {
     /// It returned a value.
     Completed(Payload),
@@ -260,7 +260,7 @@ pub enum ActivityCancellationType {
 }
 
 /// Ask for an activity to run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleActivity {
     /// Number of this activity among the run's activities.
     pub seq: u32,
@@ -364,7 +364,7 @@ pub enum ChildCancellationType {
 }
 
 /// Start a child workflow.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StartChild {
     /// Number of this child among the run's children.
     pub seq: u32,
@@ -387,7 +387,7 @@ pub struct StartChild {
 }
 
 /// Signal another workflow, or ask it to cancel, from workflow code.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExternalTarget {
     /// The target's workflow id.
     pub workflow_id: String,
@@ -410,7 +410,7 @@ pub enum ChildStart {
 }
 
 /// A workflow's answer to an update.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum UpdateResponse {
     /// The validator passed: the handler runs (`WorkflowExecutionUpdateAccepted`).
     Accepted,
@@ -422,7 +422,7 @@ pub enum UpdateResponse {
 }
 
 /// What a workflow asks for.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     /// Run an activity on a worker.
     ScheduleActivity(ScheduleActivity),

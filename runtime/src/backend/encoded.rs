@@ -434,6 +434,6 @@ impl Backend for EncodedBackend {
         })
     }
 
-    super::forward::forward_schedule_calls!();
+    super::forward::forward_payload_free_calls!();
     super::forward::forward_visibility_calls!();
 }

@@ -1,10 +1,19 @@
-//! Schedule and visibility calls a wrapping backend passes on unchanged:
-//! one definition for every wrapper, so none of them answers
-//! `Unsupported` by the trait's default while its inner backend has them.
+//! Calls a wrapping backend passes on unchanged (listing runs, the
+//! schedule calls without payloads, list and count): one definition for
+//! every wrapper, so none of them answers `Unsupported` by the trait's
+//! default while its inner backend (an engine, a remote server) offers
+//! the call.
 
-/// The schedule calls without payloads, passed to `self.inner`.
-macro_rules! forward_schedule_calls {
+/// The calls without payloads, passed to `self.inner`.
+macro_rules! forward_payload_free_calls {
     () => {
+        fn list_runs(
+            &self,
+            filter: crate::backend::ListFilter,
+        ) -> BoxFuture<'_, Result<Vec<crate::backend::WorkflowSummary>, BackendError>> {
+            self.inner.list_runs(filter)
+        }
+
         fn delete_schedule(
             &self,
             namespace: String,
@@ -52,7 +61,7 @@ macro_rules! forward_schedule_calls {
     };
 }
 
-pub(super) use forward_schedule_calls;
+pub(super) use forward_payload_free_calls;
 
 /// List and count, passed to `self.inner`. What they answer holds no
 /// payloads (search attributes are never encoded), so a codec has

@@ -213,6 +213,6 @@ impl Backend for Intercepted {
             .update_schedule(namespace, schedule_id, schedule, conflict_token)
     }
 
-    super::forward::forward_schedule_calls!();
+    super::forward::forward_payload_free_calls!();
     super::forward::forward_visibility_calls!();
 }

@@ -32,7 +32,7 @@ pub trait PayloadCodec: Send + Sync + 'static {
 }
 
 /// A codec could not encode or decode a payload.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[error("payload codec: {message}")]
 pub struct CodecError {
     /// What went wrong, worded for the person who configures the codec.

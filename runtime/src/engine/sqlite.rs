@@ -8,6 +8,7 @@
 //! transaction per commit.
 
 mod check;
+mod inspect;
 mod lock;
 mod visibility;
 

@@ -18,6 +18,8 @@ mod plan;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
+use serde::{Deserialize, Serialize};
+
 use crate::backend::{BackendError, RunStatus};
 use crate::search_attributes::{
     MAX_TOTAL_BYTES, SearchAttributeType, SearchAttributeValue, SearchAttributes,
@@ -27,7 +29,7 @@ pub use eval::{count, list, matches};
 pub use plan::{Field, Filter, Op, Plan, SYSTEM_ATTRIBUTES, status_name};
 
 /// A run as listings show it: what visibility stores of it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkflowExecutionInfo {
     /// Namespace of the run.
     pub namespace: String,
@@ -50,7 +52,7 @@ pub struct WorkflowExecutionInfo {
 }
 
 /// What `count_workflows` answers.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowExecutionCount {
     /// Runs that match.
     pub count: u64,
@@ -60,7 +62,7 @@ pub struct WorkflowExecutionCount {
 }
 
 /// One group of a grouped count.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CountGroup {
     /// The group's values, one per `GROUP BY` attribute (a status name).
     pub values: Vec<SearchAttributeValue>,

@@ -28,6 +28,9 @@ use crate::workflow::Workflow;
 use crate::workflow::executor::{self, Factory, RunSettings};
 use thread::{Request, TaskStep};
 
+/// Activity polls a worker keeps in flight at most.
+const ACTIVITY_POLLERS: usize = 5;
+
 /// Settings of a worker.
 #[derive(Clone, Debug)]
 pub struct WorkerOptions {
@@ -206,10 +209,19 @@ impl Worker {
             }
         }
         if !shared.activities.is_empty() {
-            tasks.spawn(activity_tasks::activity_loop(
-                shared.clone(),
-                stop_rx.clone(),
-            ));
+            // Several polls in flight (Temporal's default is 5), so a
+            // poll's round trip to a remote server does not bound the
+            // activities started per second; each poll holds a slot.
+            let pollers = shared
+                .options
+                .max_concurrent_activities
+                .clamp(1, ACTIVITY_POLLERS);
+            for _ in 0..pollers {
+                tasks.spawn(activity_tasks::activity_loop(
+                    shared.clone(),
+                    stop_rx.clone(),
+                ));
+            }
         }
         Ok(WorkerHandle {
             stop: stop_tx,

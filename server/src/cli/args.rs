@@ -1,0 +1,225 @@
+//! The command line's grammar (clap's builder API: its derive would bring
+//! a second `syn`).
+
+use clap::{Arg, ArgAction, Command};
+
+fn workflow_id() -> Arg {
+    Arg::new("workflow-id")
+        .short('w')
+        .long("workflow-id")
+        .required(true)
+        .help("The workflow id")
+}
+
+fn run_id() -> Arg {
+    Arg::new("run-id")
+        .short('r')
+        .long("run-id")
+        .help("The run (default: the workflow id's latest)")
+}
+
+fn input() -> Arg {
+    Arg::new("input")
+        .short('i')
+        .long("input")
+        .help("The argument, as JSON (none when omitted)")
+}
+
+fn name(what: &'static str) -> Arg {
+    Arg::new("name")
+        .short('n')
+        .long("name")
+        .required(true)
+        .help(what)
+}
+
+/// Where the commands read and act: a server, or a SQLite file.
+fn target_args(command: Command) -> Command {
+    command
+        .arg(
+            Arg::new("address")
+                .long("address")
+                .global(true)
+                .env("WEFT_ADDRESS")
+                .help("A weft server, host:port [default 127.0.0.1:7233 when no --db]"),
+        )
+        .arg(
+            Arg::new("db")
+                .long("db")
+                .global(true)
+                .conflicts_with("address")
+                .help("Read a SQLite file directly, read-only (no server needed)"),
+        )
+        .arg(
+            Arg::new("namespace")
+                .long("namespace")
+                .global(true)
+                .default_value("default")
+                .help("Namespace"),
+        )
+        .arg(
+            Arg::new("output")
+                .short('o')
+                .long("output")
+                .global(true)
+                .value_parser(["table", "json"])
+                .default_value("table")
+                .help("Tables for people, JSON for scripts"),
+        )
+        .arg(
+            Arg::new("tls-ca")
+                .long("tls-ca")
+                .global(true)
+                .help("PEM CA of the server's certificate (turns TLS on)"),
+        )
+        .arg(
+            Arg::new("tls-cert")
+                .long("tls-cert")
+                .global(true)
+                .help("PEM client certificate, for mutual TLS"),
+        )
+        .arg(
+            Arg::new("tls-key")
+                .long("tls-key")
+                .global(true)
+                .help("PEM key of the client certificate"),
+        )
+        .arg(
+            Arg::new("tls-domain")
+                .long("tls-domain")
+                .global(true)
+                .help("Name on the server's certificate (default: the address's host)"),
+        )
+}
+
+fn workflow_command() -> Command {
+    let id = || Command::new("").arg(workflow_id()).arg(run_id());
+    let with_id = |name: &'static str, about: &'static str| id().name(name).about(about);
+    Command::new("workflow")
+        .about("List, inspect and drive workflows")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("list")
+                .about("List runs, newest first")
+                .arg(Arg::new("status").long("status").help(
+                    "Running, Completed, Failed, Canceled, Terminated, TimedOut or ContinuedAsNew",
+                ))
+                .arg(
+                    Arg::new("type")
+                        .long("type")
+                        .help("Only this workflow type"),
+                )
+                .arg(
+                    Arg::new("since").long("since").help(
+                        "Started at or after: RFC 3339 time, or an age such as 90s, 15m, 2h, 3d",
+                    ),
+                )
+                .arg(
+                    Arg::new("before")
+                        .long("before")
+                        .help("Started before: RFC 3339 time, or an age"),
+                )
+                .arg(
+                    Arg::new("limit")
+                        .long("limit")
+                        .value_parser(clap::value_parser!(usize))
+                        .help("At most this many"),
+                ),
+        )
+        .subcommand(with_id(
+            "describe",
+            "Status, times, pending work and run chain of a run",
+        ))
+        .subcommand(with_id("show", "The run's event history"))
+        .subcommand(with_id(
+            "result",
+            "Wait for the run to close and print its result or failure",
+        ))
+        .subcommand(
+            with_id("signal", "Send a signal")
+                .arg(name("Signal name"))
+                .arg(input()),
+        )
+        .subcommand(
+            with_id("query", "Query a run")
+                .arg(name("Query name"))
+                .arg(input()),
+        )
+        .subcommand(
+            with_id("update", "Send an update and wait for its result")
+                .arg(name("Update name"))
+                .arg(input()),
+        )
+        .subcommand(
+            with_id("cancel", "Ask the run to cancel").arg(
+                Arg::new("reason")
+                    .long("reason")
+                    .default_value("canceled from the weft CLI"),
+            ),
+        )
+        .subcommand(
+            with_id("terminate", "Terminate the run at once").arg(
+                Arg::new("reason")
+                    .long("reason")
+                    .default_value("terminated from the weft CLI"),
+            ),
+        )
+}
+
+fn server_command() -> Command {
+    Command::new("server")
+        .about("Run a weft server")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("start")
+                .about("Serve an engine on a SQLite file (or in memory) to clients, workers, the CLI and the UI")
+                .arg(Arg::new("db").long("db").help("The SQLite file (created if missing)"))
+                .arg(Arg::new("memory").long("memory").action(ArgAction::SetTrue).conflicts_with("db").help("Keep everything in memory (lost on exit)"))
+                .arg(Arg::new("address").long("address").default_value(crate::config::DEFAULT_ADDRESS).help("host:port to listen on"))
+                .arg(Arg::new("tls-cert").long("tls-cert").requires("tls-key").help("PEM certificate chain of the server (turns TLS on)"))
+                .arg(Arg::new("tls-key").long("tls-key").requires("tls-cert").help("PEM private key of the server"))
+                .arg(Arg::new("tls-client-ca").long("tls-client-ca").requires("tls-cert").help("PEM CA that client certificates must chain to (mutual TLS)"))
+                .arg(Arg::new("namespace").long("namespace").action(ArgAction::Append).help("Serve only this namespace (repeatable)"))
+                .arg(Arg::new("long-poll").long("long-poll").value_parser(clap::value_parser!(u64)).default_value("30").help("Seconds a worker's long poll waits for a task")),
+        )
+}
+
+/// The whole command line.
+pub fn command() -> Command {
+    Command::new("weft")
+        .about("weft: durable workflows. A server, and tools to see and drive workflows.")
+        .version(env!("CARGO_PKG_VERSION"))
+        .subcommand_required(true)
+        .arg(
+            Arg::new("log")
+                .long("log")
+                .global(true)
+                .value_parser(["error", "warn", "info", "debug"])
+                .help("How much to log on standard error [default: warn]"),
+        )
+        .subcommand(server_command())
+        .subcommand(target_args(workflow_command()))
+        .subcommand(target_args(
+            Command::new("history")
+                .about("Event histories")
+                .subcommand_required(true)
+                .subcommand(
+                    Command::new("export")
+                        .about("Write a run's history as JSON, the format weft::replay::Replayer reads")
+                        .arg(workflow_id())
+                        .arg(run_id())
+                        .arg(Arg::new("file").short('f').long("file").help("Write here (default: standard output)")),
+                ),
+        ))
+        .subcommand(target_args(
+            Command::new("schedule")
+                .about("Schedules (on a server)")
+                .subcommand_required(true)
+                .subcommand(Command::new("list").about("The namespace's schedules"))
+                .subcommand(
+                    Command::new("describe")
+                        .about("A schedule, what it did, its next action times")
+                        .arg(Arg::new("schedule-id").short('s').long("schedule-id").required(true)),
+                ),
+        ))
+}

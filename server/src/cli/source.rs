@@ -1,0 +1,171 @@
+//! Where a command reads and acts: a server (every command), or a SQLite
+//! file read directly (the reading commands), with no engine or server.
+
+use std::path::PathBuf;
+
+use clap::ArgMatches;
+use weft::Client;
+use weft::backend::{BackendError, Description, ListFilter, WorkflowSummary};
+use weft::engine::SqliteStore;
+use weft::history::Event;
+use weft::remote::{ConnectOptions, TlsConfig};
+
+use super::CliError;
+use crate::config::DEFAULT_ADDRESS;
+
+pub(crate) enum Source {
+    Server {
+        client: Client,
+        address: String,
+    },
+    File {
+        store: SqliteStore,
+        path: PathBuf,
+        namespace: String,
+    },
+}
+
+fn read_pem(matches: &ArgMatches, flag: &str) -> Result<Option<Vec<u8>>, CliError> {
+    let Some(path) = matches.get_one::<String>(flag) else {
+        return Ok(None);
+    };
+    std::fs::read(path)
+        .map(Some)
+        .map_err(|e| CliError::Other(format!("--{flag} {path}: {e}")))
+}
+
+fn tls(matches: &ArgMatches) -> Result<Option<TlsConfig>, CliError> {
+    let ca = read_pem(matches, "tls-ca")?;
+    let cert = read_pem(matches, "tls-cert")?;
+    let key = read_pem(matches, "tls-key")?;
+    if ca.is_none() && cert.is_none() && key.is_none() {
+        return Ok(None);
+    }
+    if ca.is_none() {
+        return Err(CliError::Usage(
+            "TLS needs --tls-ca (the CA of the server's certificate)".into(),
+        ));
+    }
+    Ok(Some(TlsConfig {
+        server_root_ca_cert: ca,
+        client_cert: cert,
+        client_private_key: key,
+        domain: matches.get_one::<String>("tls-domain").cloned(),
+    }))
+}
+
+/// The namespace the command works in.
+pub(crate) fn namespace(matches: &ArgMatches) -> String {
+    matches
+        .get_one::<String>("namespace")
+        .cloned()
+        .unwrap_or_else(|| weft::backend::DEFAULT_NAMESPACE.to_string())
+}
+
+impl Source {
+    pub(crate) async fn open(matches: &ArgMatches) -> Result<Source, CliError> {
+        let namespace = namespace(matches);
+        if let Some(path) = matches.get_one::<String>("db") {
+            let path = PathBuf::from(path);
+            if !path.exists() {
+                return Err(CliError::Other(format!(
+                    "database file {} does not exist",
+                    path.display()
+                )));
+            }
+            let store = SqliteStore::open_read_only(&path).map_err(BackendError::from)?;
+            return Ok(Source::File {
+                store,
+                path,
+                namespace,
+            });
+        }
+        let address = matches
+            .get_one::<String>("address")
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_ADDRESS.to_string());
+        let mut options = ConnectOptions::new().namespace(namespace);
+        if let Some(tls) = tls(matches)? {
+            options = options.tls(tls);
+        }
+        match Client::connect(&address, options).await {
+            Ok(client) => Ok(Source::Server { client, address }),
+            Err(e) => Err(CliError::Other(format!(
+                "{e}\n(is a server running there? start one with `weft server start --db FILE`, \
+                 or read a file without one: --db FILE)"
+            ))),
+        }
+    }
+
+    /// The client, for commands only a server can do.
+    pub(crate) fn client(&self, what: &str) -> Result<&Client, CliError> {
+        match self {
+            Source::Server { client, .. } => Ok(client),
+            Source::File { path, .. } => Err(CliError::Usage(format!(
+                "{what} needs a server (--address): {} is opened read-only",
+                path.display()
+            ))),
+        }
+    }
+
+    pub(crate) fn describe_where(&self) -> String {
+        match self {
+            Source::Server { address, .. } => format!("server {address}"),
+            Source::File { path, .. } => format!("file {}", path.display()),
+        }
+    }
+
+    pub(crate) async fn list(&self, filter: ListFilter) -> Result<Vec<WorkflowSummary>, CliError> {
+        match self {
+            Source::Server { client, .. } => Ok(client.list_runs(filter).await?),
+            Source::File {
+                store, namespace, ..
+            } => {
+                let filter = ListFilter {
+                    namespace: namespace.clone(),
+                    ..filter
+                };
+                Ok(store.list_runs(&filter)?)
+            }
+        }
+    }
+
+    pub(crate) async fn describe(
+        &self,
+        workflow_id: &str,
+        run_id: Option<&str>,
+    ) -> Result<Description, CliError> {
+        match self {
+            Source::Server { client, .. } => {
+                let backend = client.backend();
+                Ok(backend
+                    .describe(client.namespace(), workflow_id, run_id)
+                    .await?)
+            }
+            Source::File {
+                store, namespace, ..
+            } => Ok(store.describe_run(namespace, workflow_id, run_id)?),
+        }
+    }
+
+    pub(crate) async fn history(
+        &self,
+        workflow_id: &str,
+        run_id: Option<&str>,
+    ) -> Result<Vec<Event>, CliError> {
+        match self {
+            Source::Server { client, .. } => {
+                let backend = client.backend();
+                Ok(backend
+                    .history(client.namespace(), workflow_id, run_id)
+                    .await?)
+            }
+            Source::File {
+                store, namespace, ..
+            } => {
+                let run = store.describe_run(namespace, workflow_id, run_id)?;
+                Ok(store.history(namespace, &run.run_id)?)
+            }
+        }
+    }
+}

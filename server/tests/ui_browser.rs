@@ -1,0 +1,269 @@
+//! The web UI in a real browser: headless Chromium, driven over WebDriver
+//! (chromedriver), opens the workflow list, finds a running workflow,
+//! opens its page and cancels it; the page and the store then agree that
+//! it is canceled. A screenshot of the page is saved as a test artifact
+//! (`target/tmp/ui/workflow-canceled.png`).
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs
+//! them). Without them the test says so and passes, unless
+//! `WEFT_REQUIRE_BROWSER=1` (set by `.ci/run`) makes their absence a
+//! failure.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+use weft::backend::RunStatus;
+use weft::remote::ConnectOptions;
+use weft::{Client, WorkflowOptions};
+use weft_server::ServerConfig;
+
+use support::{Account, QUEUE, serve, worker};
+
+fn find(candidates: &[&str]) -> Option<PathBuf> {
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+/// chromedriver on a port it picked, once it says it listens.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(binary: &PathBuf) -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let mut child = Command::new(binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        loop {
+            let line = lines
+                .next()
+                .expect("chromedriver ended before it was ready")
+                .unwrap();
+            if line.contains("started successfully") {
+                break;
+            }
+        }
+        // Keep reading its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Driver { child, port }
+    }
+
+    /// One WebDriver call: `method path` with `body`; the answer's `value`.
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        // chromedriver keeps the connection open: read the head, then
+        // Content-Length bytes.
+        let mut reader = BufReader::new(stream);
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).unwrap();
+        let value: Value = serde_json::from_slice(&body).unwrap_or_else(|e| {
+            panic!(
+                "chromedriver answered {:?}: {e}",
+                String::from_utf8_lossy(&body)
+            )
+        });
+        let value = value["value"].clone();
+        if let Some(error) = value.get("error") {
+            panic!("WebDriver {method} {path}: {error}: {}", value["message"]);
+        }
+        value
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Session<'a> {
+    driver: &'a Driver,
+    id: String,
+}
+
+impl Session<'_> {
+    fn path(&self, rest: &str) -> String {
+        format!("/session/{}{rest}", self.id)
+    }
+
+    fn post(&self, rest: &str, body: Value) -> Value {
+        self.driver.call("POST", &self.path(rest), Some(body))
+    }
+
+    /// The element `css` selects, waiting (the session's implicit wait)
+    /// until the page's script has rendered it.
+    fn element(&self, css: &str) -> String {
+        let found = self.post("/element", json!({"using": "css selector", "value": css}));
+        found
+            .as_object()
+            .and_then(|o| o.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}: {found}"))
+            .to_string()
+    }
+
+    fn click(&self, css: &str) {
+        let element = self.element(css);
+        self.post(&format!("/element/{element}/click"), json!({}));
+    }
+
+    fn text(&self, css: &str) -> String {
+        let element = self.element(css);
+        self.driver
+            .call("GET", &self.path(&format!("/element/{element}/text")), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ui_cancels_a_running_workflow_and_the_store_agrees() {
+    let chromium = find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
+    let chromedriver = find(&["/usr/bin/chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        assert!(
+            std::env::var("WEFT_REQUIRE_BROWSER").is_err(),
+            "chromium and chromium-driver are required (apt-get install chromium chromium-driver)"
+        );
+        eprintln!(
+            "skipped: no chromium or chromedriver (apt-get install chromium chromium-driver)"
+        );
+        return;
+    };
+    let served = serve(ServerConfig::default()).await;
+    let client = Client::connect(&served.address(), ConnectOptions::new())
+        .await
+        .unwrap();
+    let worker = worker(&client).start().unwrap();
+    let handle = client
+        .start_workflow(
+            Account::run,
+            "Uma".into(),
+            WorkflowOptions::new("acct-ui", QUEUE),
+        )
+        .await
+        .unwrap();
+    // Running, its activity done: the page has something to show.
+    assert_eq!(handle_balance(&client).await, 0);
+
+    let url = format!("http://{}/ui/", served.address());
+    let artifact = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui");
+    let page_text = tokio::task::spawn_blocking(move || {
+        let driver = Driver::start(&chromedriver);
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "goog:chromeOptions": {
+                "binary": chromium.display().to_string(),
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                         "--disable-dev-shm-usage", "--window-size=1280,1000"]
+            }
+        }}});
+        let created = driver.call("POST", "/session", Some(capabilities));
+        let session = Session {
+            driver: &driver,
+            id: created["sessionId"].as_str().unwrap().to_string(),
+        };
+        session.post("/timeouts", json!({"implicit": 20_000}));
+        session.post("/url", json!({"url": url}));
+        session.click(r#"#workflows tr[data-workflow-id="acct-ui"] a"#);
+        assert!(session.text("h2 .status").contains("Running"));
+        assert!(session.text("#input").contains("Uma"));
+        session.post(
+            "/execute/sync",
+            json!({"script": "window.weftNoConfirm = true;", "args": []}),
+        );
+        session.click("#cancel");
+        // The page reloads the workflow once the call is answered.
+        let status = session.text("h2 .status.Canceled");
+        let shot = session
+            .driver
+            .call("GET", &session.path("/screenshot"), None);
+        std::fs::create_dir_all(&artifact).unwrap();
+        let png = base64_decode(shot.as_str().unwrap());
+        std::fs::write(artifact.join("workflow-canceled.png"), png).unwrap();
+        let outcome = session.text("#outcome");
+        driver.call("DELETE", &session.path(""), None);
+        eprintln!(
+            "screenshot: {}",
+            artifact.join("workflow-canceled.png").display()
+        );
+        (status, outcome)
+    })
+    .await
+    .unwrap();
+    assert_eq!(page_text.0, "Canceled");
+    assert!(
+        page_text.1.contains("WorkflowExecutionCanceled"),
+        "{}",
+        page_text.1
+    );
+    handle.result().await.unwrap_err();
+    let described = handle.describe().await.unwrap();
+    assert_eq!(described.status, RunStatus::Canceled);
+    worker.shutdown().await;
+    served.stop().await;
+}
+
+async fn handle_balance(client: &Client) -> i64 {
+    use support::AccountHandle;
+    client
+        .workflow_handle::<Account>("acct-ui", None)
+        .balance()
+        .await
+        .unwrap()
+}
+
+/// Standard base64, as WebDriver sends screenshots.
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(text.len() * 3 / 4);
+    let (mut buffer, mut bits) = (0u32, 0);
+    for byte in text.bytes() {
+        let Some(value) = ALPHABET.iter().position(|&c| c == byte) else {
+            continue;
+        };
+        buffer = (buffer << 6) | value as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+        }
+    }
+    out
+}
