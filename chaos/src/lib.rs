@@ -1,0 +1,17 @@
+//! weft's chaos suite.
+//!
+//! - [`kill`]: the kill program's driver. It runs the workload
+//!   ([`workload`], driven by [`epoch`]) in a child process, SIGKILLs it
+//!   at random moments, and checks ([`verify`]) every workflow, update,
+//!   signal, timer and step against the store and a ledger of side effects
+//!   kept outside it ([`ledger`]).
+//!
+//! `cargo run --release -p weft-chaos -- kill --kills 1000` runs the kill
+//! program by hand; `cargo test -p weft-chaos` runs the short forms.
+
+pub mod check;
+pub mod epoch;
+pub mod kill;
+pub mod ledger;
+pub mod verify;
+pub mod workload;
