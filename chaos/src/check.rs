@@ -218,3 +218,34 @@ pub fn outcomes(runs: &[RunHistory]) -> BTreeMap<String, Outcome> {
     }
     out
 }
+
+/// What the store holds that a client may have been told: `start:<id>`
+/// for a workflow id with a run, `update:<id>` for a completed update,
+/// `cancel:<id>` for a recorded cancel request, and `signal:<id>#<n>` for
+/// the first `n` signals of a workflow id.
+pub fn facts(runs: &[RunHistory]) -> BTreeSet<String> {
+    let mut facts = BTreeSet::new();
+    let mut signals: BTreeMap<&str, usize> = BTreeMap::new();
+    for run in runs {
+        let wf = run.summary.workflow_id.as_str();
+        facts.insert(format!("start:{wf}"));
+        for e in &run.events {
+            match &e.attributes {
+                EventAttributes::WorkflowExecutionUpdateCompleted { update_id, .. } => {
+                    facts.insert(format!("update:{update_id}"));
+                }
+                EventAttributes::WorkflowExecutionCancelRequested { .. } => {
+                    facts.insert(format!("cancel:{wf}"));
+                }
+                EventAttributes::WorkflowExecutionSignaled { .. } => {
+                    *signals.entry(wf).or_default() += 1;
+                }
+                _ => {}
+            }
+        }
+    }
+    for (wf, n) in signals {
+        facts.extend((1..=n).map(|i| format!("signal:{wf}#{i}")));
+    }
+    facts
+}

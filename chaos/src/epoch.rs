@@ -66,6 +66,9 @@ pub enum EpochError {
         /// Why.
         source: Box<ClientError>,
     },
+    /// The ledger could not be written.
+    #[error("ledger: {0}")]
+    Ledger(std::io::Error),
     /// A workflow returned another result than the one expected.
     #[error("{workflow_id} returned {got}, expected {expected}")]
     WrongResult {
@@ -104,12 +107,24 @@ fn options(id: &str) -> WorkflowOptions {
     WorkflowOptions::new(id, TASK_QUEUE).request_id(format!("start-{id}"))
 }
 
+/// Writes down that the engine acknowledged `fact`, which must then be
+/// durable: the checks look for it in what the store held after the kill
+/// of this process.
+fn ack(fact: String) -> Result<(), EpochError> {
+    crate::ledger::record("ack", &fact, 0).map_err(EpochError::Ledger)
+}
+
 /// A signal sent again after a kill may find the run closed: the signal
 /// was applied before (the run could not have closed without it), which
 /// the checks of history and result confirm.
-fn signal_sent(outcome: Result<(), ClientError>, what: String) -> Result<(), EpochError> {
+fn signal_sent(
+    outcome: Result<(), ClientError>,
+    what: String,
+    fact: String,
+) -> Result<(), EpochError> {
     match outcome {
-        Ok(()) | Err(ClientError::Backend(BackendError::NotFound { .. })) => Ok(()),
+        Ok(()) => ack(fact),
+        Err(ClientError::Backend(BackendError::NotFound { .. })) => Ok(()),
         Err(e) => Err(client_err(what)(e)),
     }
 }
@@ -152,6 +167,7 @@ async fn steps(client: &Client, id: String, n: u32) -> Result<(), EpochError> {
         .start_workflow(Steps::run, n, options(&id))
         .await
         .map_err(client_err(format!("starting {id}")))?;
+    ack(format!("start:{id}"))?;
     let got = handle.result().await.map_err(client_err(&id))?;
     expect(&id, got, steps_result(n))
 }
@@ -166,6 +182,7 @@ async fn chain(client: &Client, id: String, runs: u32) -> Result<(), EpochError>
         .start_workflow(Chain::run, input, options(&id))
         .await
         .map_err(client_err(format!("starting {id}")))?;
+    ack(format!("start:{id}"))?;
     let got = handle.result().await.map_err(client_err(&id))?;
     expect(&id, got, chain_result(runs))
 }
@@ -175,6 +192,7 @@ async fn beats(client: &Client, id: String, n: u32) -> Result<(), EpochError> {
         .start_workflow(Beats::run, n, options(&id))
         .await
         .map_err(client_err(format!("starting {id}")))?;
+    ack(format!("start:{id}"))?;
     let got = handle.result().await.map_err(client_err(&id))?;
     expect(&id, got, i64::from(n))
 }
@@ -187,17 +205,19 @@ async fn tally(client: &Client, id: String, messages: u32) -> Result<(), EpochEr
         .start_workflow(Tally::run, messages, options(&id))
         .await
         .map_err(client_err(format!("starting {id}")))?;
+    ack(format!("start:{id}"))?;
     for i in 1..=messages {
         let total = handle
             .with_update_id(format!("{id}-u{i}"))
             .add(1)
             .await
             .map_err(client_err(format!("{id} update {i}")))?;
+        ack(format!("update:{id}-u{i}"))?;
         expect(&format!("{id} update {i}"), total, 101 * i64::from(i) - 100)?;
         let sent = handle
             .signal_with_request_id("hundred", &(), format!("{id}-s{i}"))
             .await;
-        signal_sent(sent, format!("{id} signal {i}"))?;
+        signal_sent(sent, format!("{id} signal {i}"), format!("signal:{id}#{i}"))?;
     }
     let got = handle.result().await.map_err(client_err(&id))?;
     expect(&id, got, 101 * i64::from(messages))
@@ -219,12 +239,14 @@ async fn cart(client: &Client, id: String, items: u32) -> Result<(), EpochError>
             .add_item(price)
             .await
             .map_err(client_err(format!("{id} item {i}")))?;
+        ack(format!("update:{id}-item{i}"))?;
+        ack(format!("start:{id}"))?;
         expect(&format!("{id} item {i}"), total, expected)?;
     }
     let sent = handle
         .signal_with_request_id("checkout", &(), format!("{id}-checkout"))
         .await;
-    signal_sent(sent, format!("{id} checkout"))?;
+    signal_sent(sent, format!("{id} checkout"), format!("signal:{id}#1"))?;
     let got = handle.result().await.map_err(client_err(&id))?;
     expect(&id, got, expected)
 }
@@ -234,6 +256,7 @@ async fn parent(client: &Client, id: String, children: u32) -> Result<(), EpochE
         .start_workflow(Parent::run, children, options(&id))
         .await
         .map_err(client_err(format!("starting {id}")))?;
+    ack(format!("start:{id}"))?;
     let got = handle.result().await.map_err(client_err(&id))?;
     expect(&id, got, parent_result(children))
 }
@@ -245,8 +268,9 @@ async fn cancel(client: &Client, id: String) -> Result<(), EpochError> {
         .start_workflow(Cancellable::run, (), options(&id))
         .await
         .map_err(client_err(format!("starting {id}")))?;
+    ack(format!("start:{id}"))?;
     match handle.cancel().await {
-        Ok(()) => {}
+        Ok(()) => ack(format!("cancel:{id}"))?,
         // A run that closed before the kill cannot be cancelled again.
         Err(ClientError::Backend(BackendError::NotFound { .. })) => {}
         Err(e) => return Err(client_err(format!("cancelling {id}"))(e)),

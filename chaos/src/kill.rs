@@ -195,11 +195,11 @@ fn run_epoch(
         tally.kills += 1;
         let db = epoch.dir.join("chaos.db");
         // A process killed before it created the file left nothing.
-        let done = if db.exists() {
-            check::committed_steps(&check::histories(&db)?)
+        let runs = if db.exists() {
+            check::histories(&db)?
         } else {
-            Default::default()
+            Vec::new()
         };
-        snapshots.push((*generation, done));
+        snapshots.push(Snapshot::of(*generation, &runs));
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! A line is `<kind> <tag> <attempt> <generation>`: `act` for an activity
 //! execution, `local` for a local activity's, `beat` for one heartbeat
-//! step. A tag names a step uniquely in the workload (`e3-steps-1/r0/2`).
+//! step, `ack` for a client call the engine acknowledged (its tag names
+//! the fact that must then be durable: `update:<id>`). A step's tag names
+//! it uniquely in the workload (`e3-chain-1/r2`).
 //! Each line goes out in one `write` on a file opened for appending, which
 //! a kill -9 cannot tear; the page cache keeps it, which is all a kill
 //! needs (power loss is the power test's business, not the ledger's).
@@ -12,35 +14,38 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
-static LEDGER: OnceLock<(Mutex<File>, u32)> = OnceLock::new();
+static LEDGER: Mutex<Option<(File, u32)>> = Mutex::new(None);
 
-/// Opens the ledger for this process, as generation `generation`.
+/// Opens the ledger for this process, as generation `generation` (a test
+/// that restarts an engine in one process opens it again with the next).
 pub fn open(path: &Path, generation: u32) -> std::io::Result<()> {
     let file = OpenOptions::new().create(true).append(true).open(path)?;
-    // A second call in one process keeps the first ledger.
-    let _ = LEDGER.set((Mutex::new(file), generation));
+    let mut ledger = LEDGER
+        .lock()
+        .map_err(|_| std::io::Error::other("the ledger's lock is poisoned"))?;
+    *ledger = Some((file, generation));
     Ok(())
 }
 
 /// Appends one line; fails when no ledger is open (a workload run outside
 /// the chaos program has nowhere to record and must not pretend).
 pub fn record(kind: &str, tag: &str, attempt: u32) -> std::io::Result<()> {
-    let (file, generation) = LEDGER
-        .get()
-        .ok_or_else(|| std::io::Error::other("the chaos ledger is not open"))?;
-    let line = format!("{kind} {tag} {attempt} {generation}\n");
-    let mut file = file
+    let mut ledger = LEDGER
         .lock()
         .map_err(|_| std::io::Error::other("the ledger's lock is poisoned"))?;
+    let (file, generation) = ledger
+        .as_mut()
+        .ok_or_else(|| std::io::Error::other("the chaos ledger is not open"))?;
+    let line = format!("{kind} {tag} {attempt} {generation}\n");
     file.write_all(line.as_bytes())
 }
 
 /// One line of the ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
-    /// `act`, `local` or `beat`.
+    /// `act`, `local`, `beat` or `ack`.
     pub kind: String,
     /// The step.
     pub tag: String,

@@ -46,11 +46,13 @@ pub struct Tally {
     pub cancels: u64,
     /// Heartbeat steps run again after a kill (beyond the durable heartbeat).
     pub beats_redone: u64,
+    /// Acknowledged calls found durable after the kill that followed them.
+    pub acks: u64,
 }
 
 impl fmt::Display for Tally {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: [(&str, u64); 17] = [
+        let rows: [(&str, u64); 18] = [
             ("kills (SIGKILL)", self.kills),
             ("epochs checked", self.epochs),
             ("processes started", self.generations),
@@ -68,6 +70,7 @@ impl fmt::Display for Tally {
             ("re-executions of in-flight steps", self.reruns),
             ("most executions of one step", self.max_runs_of_a_step),
             ("heartbeat steps redone", self.beats_redone),
+            ("acknowledged calls durable", self.acks),
         ];
         for (name, value) in rows {
             writeln!(f, "{name:<40} {value:>8}")?;
@@ -76,9 +79,27 @@ impl fmt::Display for Tally {
     }
 }
 
-/// What a kill left committed: the generation killed and the steps whose
-/// completion was in the store after it.
-pub type Snapshot = (u32, BTreeSet<String>);
+/// What a kill left in the store.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// The process killed.
+    pub generation: u32,
+    /// Steps whose completion the store held after the kill.
+    pub steps: BTreeSet<String>,
+    /// Facts a client may have been told ([`check::facts`]).
+    pub facts: BTreeSet<String>,
+}
+
+impl Snapshot {
+    /// What the store at `runs` holds, after the kill of `generation`.
+    pub fn of(generation: u32, runs: &[check::RunHistory]) -> Self {
+        Snapshot {
+            generation,
+            steps: check::committed_steps(runs),
+            facts: check::facts(runs),
+        }
+    }
+}
 
 /// Workflow ids the epoch must complete, with their results (the
 /// schedule's and the children's ids are added from what ran).
@@ -128,6 +149,13 @@ pub fn epoch(
         &mut problems,
     );
     beats(epoch, plan, &entries, tally, &mut problems);
+    acks(
+        &entries,
+        snapshots,
+        &Snapshot::of(0, &runs),
+        tally,
+        &mut problems,
+    );
     tally.runs += runs.len() as u64;
     tally.epochs += 1;
     if problems.is_empty() {
@@ -271,11 +299,14 @@ fn steps(
     for e in entries {
         let tag = step_tag(e);
         ran.insert(tag);
-        for (killed, done) in snapshots {
-            if e.generation > *killed && done.contains(tag) {
+        if e.kind == "ack" {
+            continue;
+        }
+        for s in snapshots {
+            if e.generation > s.generation && s.steps.contains(tag) {
                 problems.push(format!(
-                    "{}: committed before kill of process {killed}, ran again in process {}",
-                    e.tag, e.generation
+                    "{}: committed before the kill of process {}, ran again in process {}",
+                    e.tag, s.generation, e.generation
                 ));
             }
         }
@@ -305,6 +336,31 @@ fn steps(
     tally.reruns += executions - per_step.len() as u64;
     let most = per_step.values().copied().max().unwrap_or(0);
     tally.max_runs_of_a_step = tally.max_runs_of_a_step.max(most);
+}
+
+/// Every call the engine acknowledged to a process is in the store after
+/// that process's kill (or at the end, for the last process).
+fn acks(
+    entries: &[ledger::Entry],
+    snapshots: &[Snapshot],
+    last: &Snapshot,
+    tally: &mut Tally,
+    problems: &mut Problems,
+) {
+    for e in entries.iter().filter(|e| e.kind == "ack") {
+        let after = snapshots
+            .iter()
+            .find(|s| s.generation == e.generation)
+            .unwrap_or(last);
+        if after.facts.contains(&e.tag) {
+            tally.acks += 1;
+        } else {
+            problems.push(format!(
+                "{}: acknowledged to process {}, not in the store after it",
+                e.tag, e.generation
+            ));
+        }
+    }
 }
 
 /// Every heartbeat step ran; each attempt began at or before the step
@@ -375,11 +431,42 @@ mod tests {
     #[test]
     fn a_step_run_again_after_its_completion_was_committed_is_reported() {
         let entries = [entry("act", "w/1", 1, 1), entry("act", "w/1", 1, 2)];
-        let committed: Snapshot = (1, ["w/1".to_string()].into());
+        let committed = Snapshot {
+            generation: 1,
+            steps: ["w/1".to_string()].into(),
+            ..Snapshot::default()
+        };
         assert_eq!(step_problems(&entries, &[committed]).len(), 1);
         // In flight at the kill (not committed): running again is allowed.
-        let in_flight: Snapshot = (1, BTreeSet::new());
+        let in_flight = Snapshot {
+            generation: 1,
+            ..Snapshot::default()
+        };
         assert!(step_problems(&entries, &[in_flight]).is_empty());
+    }
+
+    #[test]
+    fn an_acknowledged_call_missing_after_the_kill_is_reported() {
+        let entries = [entry("ack", "update:u1", 0, 1)];
+        let check = |facts: &[&str]| {
+            let killed = Snapshot {
+                generation: 1,
+                facts: facts.iter().map(|f| f.to_string()).collect(),
+                ..Snapshot::default()
+            };
+            let mut problems = Problems::new();
+            let last = Snapshot::default();
+            acks(
+                &entries,
+                &[killed],
+                &last,
+                &mut Tally::default(),
+                &mut problems,
+            );
+            problems
+        };
+        assert!(check(&["update:u1"]).is_empty());
+        assert_eq!(check(&[]).len(), 1);
     }
 
     #[test]
