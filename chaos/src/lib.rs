@@ -5,12 +5,15 @@
 //!   at random moments, and checks ([`verify`]) every workflow, update,
 //!   signal, timer and step against the store and a ledger of side effects
 //!   kept outside it ([`ledger`]).
+//! - [`faults`]: a [`Store`](weft::engine::Store) that fails commits on
+//!   command, the ambiguous kind (written, yet reported failed) included.
 //!
 //! `cargo run --release -p weft-chaos -- kill --kills 1000` runs the kill
 //! program by hand; `cargo test -p weft-chaos` runs the short forms.
 
 pub mod check;
 pub mod epoch;
+pub mod faults;
 pub mod kill;
 pub mod ledger;
 pub mod verify;

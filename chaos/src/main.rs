@@ -4,6 +4,10 @@
 //! `weft-chaos worker --db PATH --ledger PATH --epoch E --generation G` is
 //! the process the driver starts and kills: it runs epoch `E` of the
 //! workload on the file and exits 0 once every result is right.
+//!
+//! `weft-chaos hold-lock --db PATH` takes SQLite's write lock on the file
+//! (`BEGIN IMMEDIATE`), prints `locked`, and holds it until its standard
+//! input closes: another process in the way of an engine's commits.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -104,10 +108,26 @@ async fn run_worker(args: impl Iterator<Item = String>) -> Result<(), String> {
     outcome.map_err(|e| e.to_string())
 }
 
+fn hold_lock(mut args: impl Iterator<Item = String>) -> Result<(), String> {
+    let db: PathBuf = match args.next().as_deref() {
+        Some("--db") => value("--db", args.next())?,
+        _ => return Err("usage: weft-chaos hold-lock --db PATH".into()),
+    };
+    let conn = rusqlite::Connection::open(&db).map_err(|e| e.to_string())?;
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| e.to_string())?;
+    println!("locked");
+    let mut rest = String::new();
+    // Holds the lock until the test closes our standard input.
+    let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest);
+    conn.execute_batch("ROLLBACK").map_err(|e| e.to_string())
+}
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let outcome = match args.next().as_deref() {
         Some("kill") => run_kill(args),
+        Some("hold-lock") => hold_lock(args),
         Some("worker") => match tokio::runtime::Runtime::new() {
             Ok(rt) => rt.block_on(run_worker(args)),
             Err(e) => Err(e.to_string()),
