@@ -7,6 +7,8 @@
 //!   kept outside it ([`ledger`]).
 //! - [`faults`]: a [`Store`](weft::engine::Store) that fails commits on
 //!   command, the ambiguous kind (written, yet reported failed) included.
+//! - [`power`]: power loss, rebuilt from a trace of the real writes and
+//!   syncs up to a cut, unsynced writes lost or partly kept.
 //!
 //! `cargo run --release -p weft-chaos -- kill --kills 1000` runs the kill
 //! program by hand; `cargo test -p weft-chaos` runs the short forms.
@@ -16,5 +18,6 @@ pub mod epoch;
 pub mod faults;
 pub mod kill;
 pub mod ledger;
+pub mod power;
 pub mod verify;
 pub mod workload;
