@@ -7,6 +7,8 @@
 //!   kept outside it ([`ledger`]).
 //! - [`faults`]: a [`Store`](weft::engine::Store) that fails commits on
 //!   command, the ambiguous kind (written, yet reported failed) included.
+//! - [`fuzz`]: mutation fuzzing on the stable toolchain (payloads,
+//!   history import, store rows), bounded for CI.
 //! - [`power`]: power loss, rebuilt from a trace of the real writes and
 //!   syncs up to a cut, unsynced writes lost or partly kept.
 //!
@@ -16,6 +18,7 @@
 pub mod check;
 pub mod epoch;
 pub mod faults;
+pub mod fuzz;
 pub mod kill;
 pub mod ledger;
 pub mod power;
