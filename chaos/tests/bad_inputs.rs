@@ -1,0 +1,518 @@
+//! Bad inputs, each with the error it gets: one test per row of the
+//! book's table ("Chaos testing", "Bad inputs") that no other test holds.
+//! Every test runs on a SQLite file.
+
+use std::future::Future;
+use std::time::Duration;
+
+use weft::backend::{IdReusePolicy, StartWorkflowRequest};
+use weft::engine::Engine;
+use weft::prelude::*;
+use weft::worker::WorkerHandle;
+use weft::{ClientError, Payload, WorkflowHandle};
+
+const QUEUE: &str = "bad-inputs";
+const LIMIT: usize = 2 * 1024 * 1024;
+
+/// Fails the test, rather than hanging it, if `f` never ends.
+async fn within<T>(f: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(60), f)
+        .await
+        .expect("no answer within 60 s")
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    engine: Engine,
+    client: Client,
+    worker: Option<WorkerHandle>,
+}
+
+impl Env {
+    async fn new() -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::sqlite(dir.path().join("bad.db")).await.unwrap();
+        let client = Client::new(engine.clone());
+        let mut worker = Worker::new(&client, QUEUE);
+        worker
+            .register_workflow::<Echo>()
+            .register_workflow::<Box>()
+            .register_workflow::<Huge>()
+            .register_workflow::<Len>()
+            .register_workflow::<CallsMissing>()
+            .register_activity(echo);
+        let worker = Some(worker.start().unwrap());
+        Env {
+            _dir: dir,
+            engine,
+            client,
+            worker,
+        }
+    }
+
+    async fn closed_echo(&self, id: &str) -> WorkflowHandle<Echo> {
+        let h = self.start_echo(id).await;
+        assert_eq!(within(h.result()).await.unwrap(), 7);
+        h
+    }
+
+    async fn start_echo(&self, id: &str) -> WorkflowHandle<Echo> {
+        self.client
+            .start_workflow(Echo::run, 7, WorkflowOptions::new(id, QUEUE))
+            .await
+            .unwrap()
+    }
+
+    async fn open_box(&self, id: &str) -> WorkflowHandle<Box> {
+        self.client
+            .start_workflow(Box::run, (), WorkflowOptions::new(id, QUEUE))
+            .await
+            .unwrap()
+    }
+
+    async fn stop(mut self) {
+        if let Some(w) = self.worker.take() {
+            w.shutdown().await;
+        }
+        self.engine.shutdown().await;
+    }
+}
+
+fn big(n: usize) -> String {
+    "x".repeat(n)
+}
+
+fn text<T: std::fmt::Debug>(r: Result<T, ClientError>) -> String {
+    match r {
+        Ok(v) => panic!("expected an error, got {v:?}"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+#[activity]
+async fn echo(x: String) -> Result<String, ApplicationError> {
+    Ok(x)
+}
+
+#[workflow]
+#[derive(Default)]
+struct Echo;
+
+#[workflow]
+impl Echo {
+    #[run]
+    async fn run(_ctx: WorkflowContext<Self>, x: u32) -> WorkflowResult<u32> {
+        Ok(x)
+    }
+}
+
+/// Holds a number until told to close.
+#[workflow]
+#[derive(Default)]
+struct Box {
+    n: u32,
+    closed: bool,
+}
+
+#[workflow]
+impl Box {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<u32> {
+        ctx.wait_condition(|s| s.closed).await;
+        Ok(ctx.state(|s| s.n))
+    }
+
+    #[signal]
+    fn put(&mut self, n: u32) {
+        self.n = n;
+    }
+
+    #[signal]
+    fn close(&mut self) {
+        self.closed = true;
+    }
+
+    #[query]
+    fn get(&self) -> u32 {
+        self.n
+    }
+
+    #[query]
+    fn plus(&self, k: u32) -> u32 {
+        self.n + k
+    }
+
+    #[update]
+    fn set(&mut self, n: u32) -> Result<u32, ApplicationError> {
+        self.n = n;
+        Ok(n)
+    }
+
+    #[validator(set)]
+    fn check_set(&self, n: &u32) -> Result<(), ApplicationError> {
+        if *n == 0 {
+            return Err(ApplicationError::new("zero is not a size"));
+        }
+        Ok(())
+    }
+}
+
+/// Returns a string of `n` bytes.
+#[workflow]
+#[derive(Default)]
+struct Huge;
+
+#[workflow]
+impl Huge {
+    #[run]
+    async fn run(_ctx: WorkflowContext<Self>, n: usize) -> WorkflowResult<String> {
+        Ok(big(n))
+    }
+}
+
+/// The length of its input.
+#[workflow]
+#[derive(Default)]
+struct Len;
+
+#[workflow]
+impl Len {
+    #[run]
+    async fn run(_ctx: WorkflowContext<Self>, s: String) -> WorkflowResult<usize> {
+        Ok(s.len())
+    }
+}
+
+#[activity]
+async fn nobody_runs_this(_x: u32) -> Result<u32, ApplicationError> {
+    Ok(0)
+}
+
+/// Calls an activity no worker registered, once.
+#[workflow]
+#[derive(Default)]
+struct CallsMissing;
+
+#[workflow]
+impl CallsMissing {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<u32> {
+        Ok(ctx
+            .activity(nobody_runs_this, 1)
+            .start_to_close_timeout(Duration::from_secs(5))
+            .retry_policy(RetryPolicy::default().with_maximum_attempts(1))
+            .await?)
+    }
+}
+
+/// Runs `body` on a fresh engine with the test worker.
+async fn with_env<F, Fut>(body: F)
+where
+    F: FnOnce(Env) -> Fut,
+    Fut: Future<Output = Env>,
+{
+    let env = body(Env::new().await).await;
+    env.stop().await;
+}
+
+fn has(got: &str, want: &str) {
+    assert!(got.contains(want), "wanted {want:?} in:\n{got}");
+}
+
+/// The first `WorkflowTaskFailed` of the run, once history has one. A
+/// failed task is nothing a client call waits on, so history is polled.
+async fn task_failure<W: weft::Workflow>(h: &WorkflowHandle<W>) -> String {
+    within(async {
+        loop {
+            let events = h.history().await.unwrap();
+            let failed = events
+                .iter()
+                .find(|e| e.attributes.name() == "WorkflowTaskFailed");
+            if let Some(e) = failed {
+                break format!("{:?}", e.attributes);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+}
+
+macro_rules! row {
+    ($name:ident, |$env:ident| $body:block) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            with_env(|$env| async move {
+                $body
+                $env
+            })
+            .await;
+        }
+    };
+}
+
+row!(
+    a_workflow_input_over_the_payload_limit_is_refused_at_start,
+    |env| {
+        let opts = WorkflowOptions::new("huge-in", QUEUE);
+        let got = text(
+            env.client
+                .start_workflow(Len::run, big(LIMIT), opts)
+                .await
+                .map(|_| ()),
+        );
+        has(
+            &got,
+            "workflow input is 2097172 bytes encoded, over the limit of 2097152 bytes",
+        );
+    }
+);
+
+row!(a_signal_input_over_the_payload_limit_is_refused, |env| {
+    let h = env.open_box("sig-big").await;
+    let got = text(h.signal("put", &big(LIMIT)).await);
+    has(
+        &got,
+        "input of signal \"put\" is 2097172 bytes encoded, over the limit of 2097152 bytes",
+    );
+});
+
+row!(an_update_input_over_the_payload_limit_is_refused, |env| {
+    let h = env.open_box("upd-big").await;
+    let got = text(h.update::<u32>("set", &big(LIMIT)).await);
+    has(
+        &got,
+        "input of update \"set\" is 2097172 bytes encoded, over the limit of 2097152 bytes",
+    );
+});
+
+row!(
+    a_workflow_result_over_the_payload_limit_fails_the_run,
+    |env| {
+        let opts = WorkflowOptions::new("huge-out", QUEUE);
+        let h = env
+            .client
+            .start_workflow(Huge::run, LIMIT + 1, opts)
+            .await
+            .unwrap();
+        let got = task_failure(&h).await;
+        has(
+            &got,
+            "workflow result is 2097173 bytes encoded, over the limit of 2097152 bytes",
+        );
+    }
+);
+
+fn not_json() -> Vec<Payload> {
+    let mut p = weft::converter::encode(&1u32).unwrap();
+    p.data = b"{not json".to_vec();
+    vec![p]
+}
+
+row!(
+    a_signal_whose_payload_is_not_json_is_dropped_with_a_warning,
+    |env| {
+        let h = env.open_box("sig-json").await;
+        h.signal_payloads("put", not_json(), "r1".into())
+            .await
+            .unwrap();
+        h.signal("close", &()).await.unwrap();
+        let got = format!("{:?}", within(h.result()).await);
+        has(&got, "Ok(0)");
+    }
+);
+
+row!(an_update_whose_payload_is_not_json_is_rejected, |env| {
+    let h = env.open_box("upd-json").await;
+    let got = text(h.update_payloads("set", not_json(), None).await);
+    has(
+        &got,
+        "update failed: ApplicationError: cannot decode a json/plain payload as u32",
+    );
+});
+
+row!(a_query_whose_payload_is_not_json_fails, |env| {
+    let h = env.open_box("q-json").await;
+    let got = text(h.query_payloads("plus", not_json()).await);
+    has(
+        &got,
+        "query failed: ApplicationError: cannot decode a json/plain payload as u32",
+    );
+});
+
+row!(a_workflow_input_of_the_wrong_type_fails_the_run, |env| {
+    let req = StartWorkflowRequest {
+        namespace: "default".into(),
+        workflow_id: "wrong-type".into(),
+        workflow_type: "Echo".into(),
+        task_queue: QUEUE.into(),
+        input: vec![weft::converter::encode("seven").unwrap()],
+        request_id: "wrong-type".into(),
+        id_reuse_policy: Default::default(),
+        id_conflict_policy: Default::default(),
+        run_options: Default::default(),
+    };
+    env.client.backend().start_workflow(req).await.unwrap();
+    let h = env.client.workflow_handle::<Echo>("wrong-type", None);
+    let got = task_failure(&h).await;
+    has(
+        &got,
+        "workflow input: cannot decode a json/plain payload as u32",
+    );
+});
+
+row!(an_unknown_workflow_type_fails_its_workflow_tasks, |env| {
+    let req = StartWorkflowRequest {
+        namespace: "default".into(),
+        workflow_id: "unknown-type".into(),
+        workflow_type: "NoSuchWorkflow".into(),
+        task_queue: QUEUE.into(),
+        input: Vec::new(),
+        request_id: "unknown-type".into(),
+        id_reuse_policy: Default::default(),
+        id_conflict_policy: Default::default(),
+        run_options: Default::default(),
+    };
+    env.client.backend().start_workflow(req).await.unwrap();
+    let h = env.client.workflow_handle::<Echo>("unknown-type", None);
+    let got = task_failure(&h).await;
+    has(
+        &got,
+        "workflow type \\\"NoSuchWorkflow\\\" is not registered on this worker",
+    );
+});
+
+row!(an_unknown_activity_type_fails_the_activity, |env| {
+    let opts = WorkflowOptions::new("missing-activity", QUEUE);
+    let h = env
+        .client
+        .start_workflow(CallsMissing::run, (), opts)
+        .await
+        .unwrap();
+    let got = text(within(h.result()).await);
+    has(
+        &got,
+        "activity type \"nobody_runs_this\" is not registered on this worker (registered: echo) (type: NotFoundError)",
+    );
+});
+
+row!(a_duplicate_workflow_id_of_an_open_run_is_refused, |env| {
+    env.open_box("dup").await;
+    let opts = WorkflowOptions::new("dup", QUEUE);
+    let got = text(
+        env.client
+            .start_workflow(Box::run, (), opts)
+            .await
+            .map(|_| ()),
+    );
+    has(&got, "workflow \"dup\" already started (run ");
+});
+
+row!(
+    a_duplicate_id_of_a_closed_run_under_reject_duplicate_is_refused,
+    |env| {
+        env.closed_echo("dup-closed").await;
+        let opts = WorkflowOptions::new("dup-closed", QUEUE)
+            .id_reuse_policy(IdReusePolicy::RejectDuplicate);
+        let got = text(
+            env.client
+                .start_workflow(Echo::run, 1, opts)
+                .await
+                .map(|_| ()),
+        );
+        has(&got, "workflow \"dup-closed\" already started (run ");
+    }
+);
+
+row!(an_update_to_a_closed_run_is_refused, |env| {
+    let h = env.closed_echo("upd-closed").await;
+    let got = text(h.update::<u32>("set", &1).await);
+    has(&got, "is closed and takes no more updates");
+});
+
+row!(a_query_to_a_closed_run_is_answered, |env| {
+    let h = env.open_box("q-closed").await;
+    h.signal("put", &5).await.unwrap();
+    h.signal("close", &()).await.unwrap();
+    assert_eq!(within(h.result()).await.unwrap(), 5);
+    let got = format!("{:?}", h.query::<u32>("get", &()).await);
+    has(&got, "Ok(5)");
+});
+
+row!(a_signal_to_an_unknown_workflow_id_is_refused, |env| {
+    let h = env.client.workflow_handle::<Box>("nobody", None);
+    let got = text(h.signal("put", &1).await);
+    has(&got, "workflow \"nobody\" not found");
+});
+
+row!(an_unknown_query_name_fails_the_query, |env| {
+    let h = env.open_box("q-name").await;
+    let got = text(h.query::<u32>("no_such_query", &()).await);
+    has(
+        &got,
+        "query failed: ApplicationError: unknown query \"no_such_query\": workflow Box has no such query (type: QueryNotFound)",
+    );
+});
+
+row!(an_unknown_update_name_is_rejected, |env| {
+    let h = env.open_box("u-name").await;
+    let got = text(h.update::<u32>("no_such_update", &1).await);
+    has(
+        &got,
+        "update failed: ApplicationError: unknown update \"no_such_update\": workflow Box has no such update (type: UpdateNotFound)",
+    );
+});
+
+row!(an_update_its_validator_refuses_is_rejected, |env| {
+    let h = env.open_box("u-valid").await;
+    let got = text(h.update::<u32>("set", &0).await);
+    has(&got, "update failed: ApplicationError: zero is not a size");
+});
+
+row!(an_empty_workflow_id_is_refused, |env| {
+    let got = text(
+        env.client
+            .start_workflow(Echo::run, 1, WorkflowOptions::new("", QUEUE))
+            .await
+            .map(|_| ()),
+    );
+    has(&got, "invalid argument: workflow id must not be empty");
+});
+
+row!(a_workflow_id_over_the_identifier_limit_is_refused, |env| {
+    let opts = WorkflowOptions::new(big(1001), QUEUE);
+    let got = text(
+        env.client
+            .start_workflow(Echo::run, 1, opts)
+            .await
+            .map(|_| ()),
+    );
+    has(
+        &got,
+        "invalid argument: workflow id is 1001 bytes, over the limit of 1000",
+    );
+});
+
+row!(a_cancel_reason_over_the_payload_limit_is_refused, |env| {
+    let h = env.open_box("reason").await;
+    let got = text(h.cancel_with_reason(&big(LIMIT + 1)).await);
+    has(
+        &got,
+        "invalid argument: the reason is 2097153 bytes, over the limit of 2097152",
+    );
+});
+
+row!(a_schedule_with_a_bad_cron_expression_is_refused, |env| {
+    use weft::schedule::{Schedule, ScheduleAction, ScheduleSpec};
+    let action = ScheduleAction::start_workflow(Echo::run, 1, "cron", QUEUE).unwrap();
+    let schedule = Schedule::new(action, ScheduleSpec::cron("61 * * * *"));
+    let got = text(
+        env.client
+            .create_schedule("bad-cron", schedule)
+            .await
+            .map(|_| ()),
+    );
+    has(
+        &got,
+        "invalid argument: schedule \"bad-cron\": spec: cron expression \"61 * * * *\": Component error: Number out of bounds.",
+    );
+});
