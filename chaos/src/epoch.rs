@@ -46,7 +46,7 @@ impl Default for Plan {
             steps_len: 5,
             chains: 2,
             chain_runs: 3,
-            beats: 40,
+            beats: 30,
             messages: 6,
             cart_items: 3,
             children: 3,

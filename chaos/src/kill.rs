@@ -20,6 +20,9 @@ pub struct KillOptions {
     pub seed: u64,
     /// Longest delay before a kill, in milliseconds (shortest: 1).
     pub max_delay_ms: u64,
+    /// Kills in one epoch; its next process then runs it to the end, so
+    /// a run checks many epochs, each killed at every stage of its work.
+    pub kills_per_epoch: u64,
     /// Where the epochs' directories go.
     pub dir: PathBuf,
     /// Keeps each checked epoch's directory.
@@ -38,6 +41,7 @@ impl Default for KillOptions {
             kills: 100,
             seed: 1,
             max_delay_ms: 300,
+            kills_per_epoch: 20,
             dir: std::env::temp_dir().join("weft-chaos"),
             keep: false,
             finish_timeout: Duration::from_secs(300),
@@ -163,11 +167,12 @@ fn run_epoch(
     tally: &mut Tally,
 ) -> Result<Vec<Snapshot>, String> {
     let mut snapshots = Vec::new();
+    let mut kills = 0;
     loop {
         *generation += 1;
         tally.generations += 1;
         let mut child = epoch.spawn(exe, *generation)?;
-        let last = tally.kills >= options.kills;
+        let last = tally.kills >= options.kills || kills >= options.kills_per_epoch;
         let limit = if last {
             options.finish_timeout
         } else {
@@ -193,6 +198,7 @@ fn run_epoch(
             return Ok(snapshots);
         }
         tally.kills += 1;
+        kills += 1;
         let db = epoch.dir.join("chaos.db");
         // A process killed before it created the file left nothing.
         let runs = if db.exists() {

@@ -1,5 +1,6 @@
-//! `weft-chaos kill [--kills N] [--seed S] [--max-delay-ms MS] [--dir DIR]
-//! [--keep] [--verbose]`: random kill -9 under load, then the tally.
+//! `weft-chaos kill [--kills N] [--seed S] [--max-delay-ms MS]
+//! [--kills-per-epoch K] [--dir DIR] [--keep] [--verbose]`: random kill -9
+//! under load, then the tally.
 //!
 //! `weft-chaos worker --db PATH --ledger PATH --epoch E --generation G` is
 //! the process the driver starts and kills: it runs epoch `E` of the
@@ -19,7 +20,7 @@ use weft_chaos::epoch::Plan;
 use weft_chaos::kill::KillOptions;
 use weft_chaos::{epoch, kill, ledger, workload};
 
-const USAGE: &str = "usage: weft-chaos kill [--kills N] [--seed S] [--max-delay-ms MS] [--dir DIR] [--keep] [--verbose]";
+const USAGE: &str = "usage: weft-chaos kill [--kills N] [--seed S] [--max-delay-ms MS] [--kills-per-epoch K] [--dir DIR] [--keep] [--verbose]";
 
 fn value<T: std::str::FromStr>(flag: &str, v: Option<String>) -> Result<T, String>
 where
@@ -36,6 +37,7 @@ fn kill_options(args: &mut impl Iterator<Item = String>) -> Result<KillOptions, 
             "--kills" => o.kills = value(&flag, args.next())?,
             "--seed" => o.seed = value(&flag, args.next())?,
             "--max-delay-ms" => o.max_delay_ms = value(&flag, args.next())?,
+            "--kills-per-epoch" => o.kills_per_epoch = value(&flag, args.next())?,
             "--dir" => o.dir = value(&flag, args.next())?,
             "--keep" => o.keep = true,
             "--verbose" => o.verbose = true,
@@ -48,8 +50,9 @@ fn kill_options(args: &mut impl Iterator<Item = String>) -> Result<KillOptions, 
 fn run_kill(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     let options = kill_options(&mut args)?;
     println!(
-        "weft-chaos kill: {} kills, seed {}, delays 1..{} ms, in {}",
+        "weft-chaos kill: {} kills ({} an epoch), seed {}, delays 1..{} ms, in {}",
         options.kills,
+        options.kills_per_epoch,
         options.seed,
         options.max_delay_ms,
         options.dir.display()

@@ -28,10 +28,13 @@ fn record(kind: &str, tag: &str, attempt: u32) -> Result<(), ApplicationError> {
         .map_err(|e| ApplicationError::new(format!("ledger: {e}")).non_retryable())
 }
 
-/// An activity: ten times its value.
+/// An activity: ten times its value, after 10 ms of work (the side
+/// effect is recorded first, so a kill in those 10 ms leaves a step that
+/// ran and did not complete).
 #[activity]
 pub async fn step(ctx: ActivityContext, s: Step) -> Result<i64, ApplicationError> {
     record("act", &s.tag, ctx.info().attempt)?;
+    tokio::time::sleep(Duration::from_millis(10)).await;
     Ok(s.value * 10)
 }
 
@@ -51,7 +54,7 @@ pub async fn count_beats(ctx: ActivityContext, s: Step) -> Result<i64, Failure> 
     for i in start..s.value {
         ctx.heartbeat(&i)?;
         record("beat", &format!("{}/{i}", s.tag), attempt)?;
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
     Ok(s.value)
 }
@@ -155,7 +158,7 @@ impl Beats {
         Ok(ctx
             .activity(count_beats, step_of(&wf, "beat", i64::from(n)))
             .start_to_close_timeout(Duration::from_secs(120))
-            .heartbeat_timeout(Duration::from_secs(1))
+            .heartbeat_timeout(Duration::from_millis(250))
             .retry_policy(RetryPolicy::default().with_initial_interval(Duration::from_millis(50)))
             .await?)
     }
