@@ -219,6 +219,22 @@ fn has(got: &str, want: &str) {
     assert!(got.contains(want), "wanted {want:?} in:\n{got}");
 }
 
+/// Sleeps 1 ms `n` times: five events a round.
+#[workflow]
+#[derive(Default)]
+struct Naps;
+
+#[workflow]
+impl Naps {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, n: u32) -> WorkflowResult<u32> {
+        for _ in 0..n {
+            ctx.sleep(Duration::from_millis(1)).await?;
+        }
+        Ok(n)
+    }
+}
+
 /// The first `WorkflowTaskFailed` of the run, once history has one. A
 /// failed task is nothing a client call waits on, so history is polled.
 async fn task_failure<W: weft::Workflow>(h: &WorkflowHandle<W>) -> String {
@@ -516,3 +532,31 @@ row!(a_schedule_with_a_bad_cron_expression_is_refused, |env| {
         "invalid argument: schedule \"bad-cron\": spec: cron expression \"61 * * * *\": Component error: Number out of bounds.",
     );
 });
+
+/// A history over the engine's limit (set to 100 events here; 51,200 by
+/// default, as Temporal) terminates its run when a task completes. The
+/// engine had no such limit: the run went on growing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_over_the_limit_terminates_its_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = weft::engine::SqliteStore::open(dir.path().join("long.db")).unwrap();
+    let options = weft::engine::EngineOptions {
+        history_max_events: 100,
+        ..weft::engine::EngineOptions::default()
+    };
+    let engine = Engine::start(store, options).unwrap();
+    let client = Client::new(engine.clone());
+    let mut worker = Worker::new(&client, QUEUE);
+    worker.register_workflow::<Naps>();
+    let worker = worker.start().unwrap();
+    let opts = WorkflowOptions::new("long", QUEUE);
+    let h = client.start_workflow(Naps::run, 50, opts).await.unwrap();
+    let got = text(within(h.result()).await);
+    has(&got, "TerminatedError: history of ");
+    has(&got, " events is over the limit of 100 events");
+    let events = h.history().await.unwrap();
+    let last = events.last().map(|e| e.attributes.name());
+    assert_eq!(last, Some("WorkflowExecutionTerminated"));
+    worker.shutdown().await;
+    engine.shutdown().await;
+}
