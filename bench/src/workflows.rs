@@ -28,7 +28,7 @@ impl Hello {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
         let greeting = ctx
-            .activity(say_hello, name)
+            .activity(SAY_HELLO, name)
             .start_to_close_timeout(ACTIVITY_TIMEOUT)
             .await?;
         Ok(greeting)
@@ -114,7 +114,7 @@ impl Sequence {
         let mut i = input.next;
         while i < input.total {
             let got = ctx
-                .activity(StepClock::step, i)
+                .activity(StepClock::STEP, i)
                 .start_to_close_timeout(ACTIVITY_TIMEOUT)
                 .await?;
             if got != i {
@@ -122,11 +122,11 @@ impl Sequence {
             }
             i += 1;
             if i < input.total && input.continue_as_new && ctx.is_continue_as_new_suggested() {
-                return Err(ctx.continue_as_new(SequenceInput {
+                return ctx.continue_as_new(SequenceInput {
                     next: i,
                     runs: input.runs + 1,
                     ..input
-                }));
+                });
             }
         }
         Ok(SequenceOutput {
@@ -154,7 +154,7 @@ impl Fanout {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, n: u64) -> WorkflowResult<u64> {
         let calls = (0..n).map(|i| {
-            ctx.activity(branch, i)
+            ctx.activity(BRANCH, i)
                 .start_to_close_timeout(ACTIVITY_TIMEOUT)
                 .into_future()
         });
@@ -241,7 +241,7 @@ impl Counter {
         if ctx.state(|s| s.closed) {
             Ok(state)
         } else {
-            Err(ctx.continue_as_new(state))
+            ctx.continue_as_new(state)
         }
     }
 

@@ -80,12 +80,10 @@ impl AdvancedParentWorkflow {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<ComposeGreetingWorkflow>()
         .register_workflow::<GreetingWorkflow>()
-        .register_workflow::<AdvancedParentWorkflow>();
-    worker
+        .register_workflow::<AdvancedParentWorkflow>()
 }
 
 /// Runs both parents for "World".

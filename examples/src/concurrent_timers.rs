@@ -9,64 +9,27 @@
 
 use serde::{Deserialize, Serialize};
 use weft::prelude::*;
-use weft::workflow::select_first;
 
-use crate::support::{ExampleError, options};
+use crate::support::options;
 
 /// Task queue of this example.
 pub const TASK_QUEUE: &str = "concurrent-timers";
-/// The example's workflow id (also its request id).
-pub const WORKFLOW_ID: &str = "maintenance";
 
-/// What the workflow keeps track of, and for how long.
+// ANCHOR: types
+/// Who gets the notifications, how long a day of the plan lasts
+/// (86,400,000 ms for real days), and on how many days notifications may
+/// fall due.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MaintenancePlan {
-    /// Who gets the notifications.
     pub user_email: String,
-    /// How long one day of the plan lasts, in milliseconds (86,400,000 for
-    /// real days).
     pub day_ms: u64,
-    /// The plan ends after this many days.
     pub days: u32,
 }
 
-/// A recurring maintenance task.
-#[derive(Clone, Copy, Debug)]
-struct Schedule {
-    every_days: u32,
-    message: &'static str,
-}
-
-// ANCHOR: schedules
-const SCHEDULES: [Schedule; 3] = [
-    Schedule {
-        every_days: 90,
-        message: "Your car needs an oil change",
-    },
-    Schedule {
-        every_days: 365,
-        message: "Your car needs an annual inspection",
-    },
-    Schedule {
-        every_days: 730,
-        message: "Your car needs a coolant system service",
-    },
-];
-// ANCHOR_END: schedules
-
-/// The notifications sent, per schedule, and on which day of the plan.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notifications {
-    pub oil_change: u32,
-    pub inspection: u32,
-    pub coolant: u32,
-    /// `(day, message)` in the order they were sent.
-    pub sent: Vec<(u32, String)>,
-}
+// ANCHOR_END: types
 
 // ANCHOR: activity
-/// Sends a notification (a stand-in: it logs it).
-#[activity]
+#[activity(start_to_close_timeout = "30s")]
 pub async fn send_notification(
     user_email: String,
     message: String,
@@ -76,110 +39,75 @@ pub async fn send_notification(
 }
 // ANCHOR_END: activity
 
-/// Keeps the three maintenance schedules of one car.
-#[workflow]
-#[derive(Default)]
-pub struct MaintenanceWorkflow;
-
 // ANCHOR: workflow
+/// Returns the notifications sent, `(day, message)`, in order.
 #[workflow]
-impl MaintenanceWorkflow {
-    #[run]
-    pub async fn run(
-        ctx: WorkflowContext<Self>,
-        plan: MaintenancePlan,
-    ) -> WorkflowResult<Notifications> {
-        let day = Duration::from_millis(plan.day_ms);
-        let start = ctx.now();
-        // The day each schedule is next due; timers are set for the time
-        // left until then, so the schedules do not drift by the time the
-        // notifications take.
-        let mut due: Vec<u32> = SCHEDULES.iter().map(|s| s.every_days).collect();
-        let until = |due_day: u32| {
-            let elapsed = ctx.now().duration_since(start);
-            (day * due_day).saturating_sub(elapsed)
+pub async fn maintenance_workflow(
+    ctx: WorkflowContext,
+    plan: MaintenancePlan,
+) -> WorkflowResult<Vec<(u32, String)>> {
+    let (day, start) = (Duration::from_millis(plan.day_ms), ctx.now());
+    // A timer until day `due` of the plan: measured from the start, so the
+    // schedules do not drift by the time the notifications take.
+    let until = |due: u32| {
+        let elapsed = ctx.now().duration_since(start);
+        ctx.sleep((day * due).saturating_sub(elapsed))
+    };
+    let (mut oil_due, mut inspection_due, mut coolant_due) = (90, 365, 730);
+    let mut oil_change = until(oil_due);
+    let mut inspection = until(inspection_due);
+    let mut coolant = until(coolant_due);
+    let mut sent = Vec::new();
+    // The reference runs for ever; this plan ends after its last day.
+    while [oil_due, inspection_due, coolant_due]
+        .iter()
+        .any(|due| *due <= plan.days)
+    {
+        // Whichever fires first; the others keep running.
+        let (due, message) = weft::select! {
+            fired = &mut oil_change => {
+                fired?;
+                oil_due += 90;
+                oil_change = until(oil_due);
+                (oil_due - 90, "Your car needs an oil change")
+            },
+            fired = &mut inspection => {
+                fired?;
+                inspection_due += 365;
+                inspection = until(inspection_due);
+                (inspection_due - 365, "Your car needs an annual inspection")
+            },
+            fired = &mut coolant => {
+                fired?;
+                coolant_due += 730;
+                coolant = until(coolant_due);
+                (coolant_due - 730, "Your car needs a coolant system service")
+            },
         };
-        // One timer per schedule still inside the plan.
-        let mut timers: Vec<_> = due
-            .iter()
-            .map(|d| (*d <= plan.days).then(|| ctx.sleep(until(*d))))
-            .collect();
-        let mut notes = Notifications::default();
-        loop {
-            let live: Vec<usize> = (0..timers.len()).filter(|i| timers[*i].is_some()).collect();
-            if live.is_empty() {
-                break;
-            }
-            // Wait for whichever timer fires first; the others keep running.
-            let (k, fired) = select_first(timers.iter_mut().flatten()).await;
-            let first = live[k];
-            fired?;
-            let schedule = SCHEDULES[first];
-            ctx.activity(
-                send_notification,
-                (plan.user_email.clone(), schedule.message.to_string()),
-            )
-            .start_to_close_timeout(Duration::from_secs(30))
+        ctx.activity(SEND_NOTIFICATION, (plan.user_email.clone(), message.into()))
             .await?;
-            notes.sent.push((due[first], schedule.message.to_string()));
-            match first {
-                0 => notes.oil_change += 1,
-                1 => notes.inspection += 1,
-                _ => notes.coolant += 1,
-            }
-            // Restart only the timer that fired.
-            due[first] += schedule.every_days;
-            timers[first] = (due[first] <= plan.days).then(|| ctx.sleep(until(due[first])));
-        }
-        Ok(notes)
+        sent.push((due, message.to_string()));
     }
+    Ok(sent)
 }
 // ANCHOR_END: workflow
 
 /// A worker for this example.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<MaintenanceWorkflow>()
-        .register_activity(send_notification);
-    worker
+        .register_activity(SEND_NOTIFICATION)
 }
 
-/// The tour's plan: 1,096 days, one millisecond each.
-pub fn tour_plan() -> MaintenancePlan {
-    MaintenancePlan {
-        user_email: "driver@example.com".into(),
-        day_ms: 1,
-        days: 1096,
-    }
+// ANCHOR: client
+/// Runs a maintenance plan as workflow `id`.
+pub async fn run(
+    client: &Client,
+    id: &str,
+    plan: MaintenancePlan,
+) -> Result<Vec<(u32, String)>, ClientError> {
+    client
+        .execute_workflow(maintenance_workflow, plan, options(id, TASK_QUEUE))
+        .await
 }
-
-/// Runs the plan for three years (one day per millisecond) and prints the
-/// counts.
-pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
-    // ANCHOR: client
-    let notes = client
-        .execute_workflow(
-            MaintenanceWorkflow::run,
-            tour_plan(),
-            options(WORKFLOW_ID, TASK_QUEUE),
-        )
-        .await?;
-    // ANCHOR_END: client
-    Ok(vec![
-        format!(
-            "1,096 days (1 day = 1 ms): oil change {}, inspection {}, coolant {}",
-            notes.oil_change, notes.inspection, notes.coolant
-        ),
-        format!(
-            "first notifications: {}",
-            notes
-                .sent
-                .iter()
-                .take(4)
-                .map(|(day, _)| format!("day {day}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    ])
-}
+// ANCHOR_END: client

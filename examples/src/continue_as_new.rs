@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use weft::prelude::*;
 
-use crate::support::{ExampleError, options};
+use crate::support::options;
 
 /// Task queue of this example.
 pub const TASK_QUEUE: &str = "continue-as-new";
@@ -69,7 +69,7 @@ impl LongRunningWorkflow {
                     state: Some(ctx.state(|s| s.state.clone())),
                     ..input
                 };
-                return Err(ctx.continue_as_new(next));
+                return ctx.continue_as_new(next);
             }
         }
         Ok(ctx.state(|s| s.state.clone()))
@@ -79,27 +79,27 @@ impl LongRunningWorkflow {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker.register_workflow::<LongRunningWorkflow>();
-    worker
+    Worker::new(client, TASK_QUEUE).register_workflow::<LongRunningWorkflow>()
 }
 
-/// Runs 30 iterations, 10 per run.
-pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
+// ANCHOR: client
+/// Runs `max_iterations`, continuing as new every `iterations_per_run`.
+pub async fn run(
+    client: &Client,
+    max_iterations: u32,
+    iterations_per_run: u32,
+) -> Result<WorkflowState, ClientError> {
     let input = WorkflowInput {
         state: None,
-        max_iterations: 30,
-        iterations_per_run: 10,
+        max_iterations,
+        iterations_per_run,
     };
-    let state = client
+    client
         .execute_workflow(
             LongRunningWorkflow::run,
             input,
             options("long-running", TASK_QUEUE),
         )
-        .await?;
-    Ok(vec![format!(
-        "{} runs, {} iterations, processed_items {}",
-        state.runs, state.iteration, state.processed_items
-    )])
+        .await
 }
+// ANCHOR_END: client

@@ -64,12 +64,12 @@ impl CrashFlow {
         let mut total = 0;
         for i in 1..=steps {
             total += ctx
-                .activity(step, i)
+                .activity(STEP, i)
                 .start_to_close_timeout(Duration::from_secs(10))
                 .await?;
             if i == steps / 2 {
                 total += ctx
-                    .local_activity(double, i)
+                    .local_activity(DOUBLE, i)
                     .start_to_close_timeout(Duration::from_secs(5))
                     .await?;
                 ctx.sleep(Duration::from_millis(20)).await?;
@@ -86,12 +86,10 @@ pub fn expected(steps: u32) -> u32 {
 
 /// A worker for the crash workload.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<CrashFlow>()
-        .register_activity(step)
-        .register_activity(double);
-    worker
+        .register_activity(STEP)
+        .register_activity(DOUBLE)
 }
 
 /// A tally changed by signals and updates, for the crash test of messages.
@@ -127,9 +125,7 @@ impl Tally {
 
 /// A worker for the tally.
 pub fn tally_worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker.register_workflow::<Tally>();
-    worker
+    Worker::new(client, TASK_QUEUE).register_workflow::<Tally>()
 }
 
 /// Sleeps `millis` on a durable timer; returns the workflow time it slept, in ms.
@@ -175,7 +171,7 @@ impl Beats {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, n: u32) -> WorkflowResult<u32> {
         Ok(ctx
-            .activity(count_beats, n)
+            .activity(COUNT_BEATS, n)
             .start_to_close_timeout(Duration::from_secs(60))
             .heartbeat_timeout(Duration::from_millis(200))
             .retry_policy(RetryPolicy::default().with_initial_interval(Duration::from_millis(50)))
@@ -185,10 +181,8 @@ impl Beats {
 
 /// A worker for the timer and heartbeat crash workloads.
 pub fn timing_worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<Nap>()
         .register_workflow::<Beats>()
-        .register_activity(count_beats);
-    worker
+        .register_activity(COUNT_BEATS)
 }

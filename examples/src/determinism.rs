@@ -38,10 +38,10 @@ pub struct Summary {
 async fn charge_twice(ctx: &WorkflowContext<Shop>, amount: u32) -> Result<u32, ActivityError> {
     let timeout = Duration::from_secs(5);
     let (a, b) = join(
-        ctx.activity(charge, amount)
+        ctx.activity(CHARGE, amount)
             .start_to_close_timeout(timeout)
             .into_future(),
-        ctx.activity(charge, amount)
+        ctx.activity(CHARGE, amount)
             .start_to_close_timeout(timeout)
             .into_future(),
     )
@@ -72,7 +72,7 @@ impl Shop {
         // ANCHOR: patch
         let receipt = if ctx.patched("send-receipt") {
             let receipt = ctx
-                .activity(send_receipt, total)
+                .activity(SEND_RECEIPT, total)
                 .start_to_close_timeout(Duration::from_secs(5))
                 .await?;
             Some(receipt)
@@ -91,12 +91,10 @@ impl Shop {
 
 /// A worker for this module's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<Shop>()
-        .register_activity(charge)
-        .register_activity(send_receipt);
-    worker
+        .register_activity(CHARGE)
+        .register_activity(SEND_RECEIPT)
 }
 
 /// Runs the workflow once.

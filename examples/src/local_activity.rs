@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use weft::prelude::*;
 
-use crate::support::{ExampleError, options};
+use crate::support::options;
 
 /// Task queue of this example.
 pub const TASK_QUEUE: &str = "local-activity";
@@ -43,11 +43,11 @@ impl LocalActivityWorkflow {
             name,
         };
         let result = ctx
-            .local_activity(compose_greeting, input)
+            .local_activity(COMPOSE_GREETING, input)
             .start_to_close_timeout(Duration::from_secs(10))
             .await?;
         let is_valid = ctx
-            .local_activity(validate_input, result.clone())
+            .local_activity(VALIDATE_INPUT, result.clone())
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
         Ok(if is_valid {
@@ -61,22 +61,21 @@ impl LocalActivityWorkflow {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<LocalActivityWorkflow>()
-        .register_activity(compose_greeting)
-        .register_activity(validate_input);
-    worker
+        .register_activity(COMPOSE_GREETING)
+        .register_activity(VALIDATE_INPUT)
 }
 
-/// Greets one name through two local activities.
-pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
-    let greeting = client
+// ANCHOR: client
+/// Greets `name` through two local activities.
+pub async fn greet(client: &Client, name: &str) -> Result<String, ClientError> {
+    client
         .execute_workflow(
             LocalActivityWorkflow::run,
-            "Temporal".to_string(),
+            name.into(),
             options("local-activity", TASK_QUEUE),
         )
-        .await?;
-    Ok(vec![greeting])
+        .await
 }
+// ANCHOR_END: client

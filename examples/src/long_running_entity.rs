@@ -5,13 +5,12 @@
 use serde::{Deserialize, Serialize};
 use weft::prelude::*;
 
-use crate::support::{ExampleError, options};
+use crate::support::options;
 
 /// Task queue of this example.
 pub const TASK_QUEUE: &str = "reward-accounts";
 
 // ANCHOR: types
-/// Reward levels, by points.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Level {
     #[default]
@@ -28,7 +27,6 @@ pub struct Status {
     pub is_active: bool,
 }
 
-/// Input of the account workflow.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccountInput {
     pub user_id: String,
@@ -42,7 +40,6 @@ pub struct AddPoints {
     pub points: i64,
 }
 
-/// A user, as the user service knows them.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UserInfo {
     pub id: String,
@@ -50,92 +47,81 @@ pub struct UserInfo {
 }
 // ANCHOR_END: types
 
-/// Looks the user up.
-#[activity]
+// ANCHOR: activity
+#[activity(start_to_close_timeout = "1s")]
 pub async fn get_user(user_id: String) -> Result<UserInfo, ApplicationError> {
-    Ok(UserInfo {
-        name: format!("user {user_id}"),
-        id: user_id,
-    })
+    let name = format!("user {user_id}");
+    Ok(UserInfo { id: user_id, name })
 }
+// ANCHOR_END: activity
 
 // ANCHOR: workflow
 #[workflow]
 pub struct CustomerRewardAccount {
-    level: Level,
-    points: i64,
-    is_active: bool,
+    status: Status,
     user_id: String,
-    update_count: u64,
 }
 
 #[workflow]
 impl CustomerRewardAccount {
     #[init]
     fn new(input: &AccountInput) -> Self {
-        CustomerRewardAccount {
-            level: input.starting_level,
-            points: input.starting_points,
+        let (level, points) = (input.starting_level, input.starting_points);
+        let status = Status {
+            level,
+            points,
             is_active: true,
-            user_id: input.user_id.clone(),
-            update_count: 0,
-        }
+        };
+        let user_id = input.user_id.clone();
+        CustomerRewardAccount { status, user_id }
     }
 
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, input: AccountInput) -> WorkflowResult<Status> {
-        let user = ctx
-            .activity(get_user, input.user_id)
-            .start_to_close_timeout(Duration::from_secs(1))
-            .await?;
-        ctx.state_mut(|s| s.user_id = user.id);
+        let user = ctx.activity(GET_USER, input.user_id).await?;
         ctx.logger()
             .info(format_args!("reward account for {} created", user.name));
+        ctx.state_mut(|s| s.user_id = user.id);
         // The account lives until an update closes it, continuing as new
         // whenever its history grows long.
         weft::select! {
-            _ = ctx.wait_condition(|s| !s.is_active) => {},
+            _ = ctx.wait_condition(|s| !s.status.is_active) => {},
             _ = ctx.continue_as_new_suggested() => {},
         }
         // Let running handlers finish before the run returns or continues.
         ctx.all_handlers_finished().await;
-        if ctx.state(|s| s.is_active) {
+        if ctx.state(|s| s.status.is_active) {
             let next = ctx.state(|s| AccountInput {
                 user_id: s.user_id.clone(),
-                starting_points: s.points,
-                starting_level: s.level,
+                starting_points: s.status.points,
+                starting_level: s.status.level,
             });
-            return Err(ctx.continue_as_new(next));
+            return ctx.continue_as_new(next);
         }
-        Ok(ctx.state(|s| s.status()))
+        Ok(ctx.state(Self::query_reward_status))
     }
 
     #[query]
     fn query_reward_status(&self) -> Status {
-        self.status()
+        self.status.clone()
     }
 
     #[update]
     fn add_points(&mut self, input: AddPoints) -> Result<Status, ApplicationError> {
-        self.update_count += 1;
-        self.points = (self.points + input.points).max(0);
-        self.level = match self.points {
-            p if p >= 1000 => Level::Platinum,
-            p if p >= 500 => Level::Gold,
+        let status = &mut self.status;
+        status.points = (status.points + input.points).max(0);
+        status.level = match status.points {
+            1000.. => Level::Platinum,
+            500.. => Level::Gold,
             _ => Level::Basic,
         };
-        Ok(self.status())
+        Ok(self.status.clone())
     }
 
     #[validator(add_points)]
     fn validate_add_points(&self, input: &AddPoints) -> Result<(), ApplicationError> {
         if input.points == 0 {
-            return Err(
-                ApplicationError::new("Points must be a non-zero integer.").with_type("ValueError")
-            );
-        }
-        if !self.is_active {
-            return Err(ApplicationError::new("The account is closed.").with_type("ValueError"));
+            return Err(ApplicationError::new("Points must be a non-zero integer."));
         }
         Ok(())
     }
@@ -145,77 +131,29 @@ impl CustomerRewardAccount {
     /// asks the workflow run itself to cancel.
     #[update(name = "cancel")]
     fn cancel_account(&mut self) -> Result<Status, ApplicationError> {
-        self.is_active = false;
-        Ok(self.status())
-    }
-
-    fn status(&self) -> Status {
-        Status {
-            level: self.level,
-            points: self.points,
-            is_active: self.is_active,
-        }
+        self.status.is_active = false;
+        Ok(self.status.clone())
     }
 }
 // ANCHOR_END: workflow
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<CustomerRewardAccount>()
-        .register_activity(get_user);
-    worker
+        .register_activity(GET_USER)
 }
 
-fn show(status: &Status) -> String {
-    format!(
-        "level {:?}, {} points, {}",
-        status.level,
-        status.points,
-        if status.is_active { "active" } else { "closed" }
-    )
+// ANCHOR: client
+/// Opens an account as workflow `id`; the handle's typed stubs
+/// (`add_points`, `query_reward_status`, `cancel_account`) reach it.
+pub async fn open(
+    client: &Client,
+    id: &str,
+    input: AccountInput,
+) -> Result<WorkflowHandle<CustomerRewardAccount>, ClientError> {
+    client
+        .start_workflow(CustomerRewardAccount::run, input, options(id, TASK_QUEUE))
+        .await
 }
-
-/// Adds 600 then 500 points, has one update rejected, queries, closes the
-/// account and prints its final status.
-pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
-    // ANCHOR: client
-    let input = AccountInput {
-        user_id: "user-42".into(),
-        starting_points: 0,
-        starting_level: Level::Basic,
-    };
-    let account = client
-        .start_workflow(
-            CustomerRewardAccount::run,
-            input,
-            options("reward-account-42", TASK_QUEUE),
-        )
-        .await?;
-    let mut lines = Vec::new();
-    // Fixed update ids: run again after a crash, each update returns its
-    // first result instead of adding the points twice.
-    let status = account
-        .with_update_id("add-600")
-        .add_points(AddPoints { points: 600 })
-        .await?;
-    lines.push(format!("after adding 600: {}", show(&status)));
-    let status = account
-        .with_update_id("add-500")
-        .add_points(AddPoints { points: 500 })
-        .await?;
-    lines.push(format!("after adding 500: {}", show(&status)));
-    match account.add_points(AddPoints { points: 0 }).await {
-        Ok(status) => lines.push(format!("unexpectedly accepted: {}", show(&status))),
-        Err(rejected) => lines.push(format!("rejected: {rejected}")),
-    }
-    let status = account.query_reward_status().await?;
-    lines.push(format!("query: {}", show(&status)));
-    let status = account.with_update_id("cancel").cancel_account().await?;
-    lines.push(format!("cancel: {}", show(&status)));
-    let status = account.result().await?;
-    lines.push(format!("final: {}", show(&status)));
-    // ANCHOR_END: client
-    Ok(lines)
-}
+// ANCHOR_END: client

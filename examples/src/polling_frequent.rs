@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use weft::prelude::*;
 
-use crate::support::{ExampleError, options};
+use crate::support::options;
 
 /// Task queue of this example.
 pub const TASK_QUEUE: &str = "polling-frequent";
@@ -140,7 +140,7 @@ impl FrequentPolling {
         service_url: String,
     ) -> WorkflowResult<PollResult> {
         let result = ctx
-            .activity(ExternalService::poll_external_service, service_url)
+            .activity(ExternalService::POLL_EXTERNAL_SERVICE, service_url)
             // The whole poll may take long...
             .start_to_close_timeout(Duration::from_secs(30 * 60))
             // ...but a silent attempt is noticed within 2 s and retried.
@@ -159,26 +159,20 @@ pub fn worker(client: &Client) -> Worker {
 
 /// A worker for this example's task queue, polling `service`.
 pub fn worker_with(client: &Client, service: Arc<ExternalService>) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<FrequentPolling>()
-        .register_activities(service);
-    worker
+        .register_activities(service)
 }
 
+// ANCHOR: client
 /// Polls the service until it is ready; returns the result and the count.
-pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
-    // ANCHOR: client
-    let result = client
+pub async fn run(client: &Client) -> Result<PollResult, ClientError> {
+    client
         .execute_workflow(
             FrequentPolling::run,
             SERVICE_URL.to_string(),
             options(WORKFLOW_ID, TASK_QUEUE),
         )
-        .await?;
-    // ANCHOR_END: client
-    Ok(vec![
-        format!("result: {}", result.status),
-        format!("polls: {}", result.polls),
-    ])
+        .await
 }
+// ANCHOR_END: client

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde::{Deserialize, Serialize};
 use weft::prelude::*;
 
-use crate::support::{ExampleError, options};
+use crate::support::options;
 
 /// Task queue of this example.
 pub const TASK_QUEUE: &str = "polling-infrequent";
@@ -95,7 +95,7 @@ impl InfrequentPolling {
         service_url: String,
     ) -> WorkflowResult<PollResult> {
         let result = ctx
-            .activity(StatusService::poll_service_status, service_url)
+            .activity(StatusService::POLL_SERVICE_STATUS, service_url)
             // One poll is short.
             .start_to_close_timeout(Duration::from_secs(5))
             .retry_policy(RetryPolicy {
@@ -120,26 +120,20 @@ pub fn worker(client: &Client) -> Worker {
 
 /// A worker for this example's task queue, polling `service`.
 pub fn worker_with(client: &Client, service: Arc<StatusService>) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<InfrequentPolling>()
-        .register_activities(service);
-    worker
+        .register_activities(service)
 }
 
+// ANCHOR: client
 /// Polls the service until it is ready; returns the result and the count.
-pub async fn run(client: &Client) -> Result<Vec<String>, ExampleError> {
-    // ANCHOR: client
-    let result = client
+pub async fn run(client: &Client) -> Result<PollResult, ClientError> {
+    client
         .execute_workflow(
             InfrequentPolling::run,
             SERVICE_URL.to_string(),
             options(WORKFLOW_ID, TASK_QUEUE),
         )
-        .await?;
-    // ANCHOR_END: client
-    Ok(vec![
-        format!("result: {}", result.status),
-        format!("polls: {}", result.polls),
-    ])
+        .await
 }
+// ANCHOR_END: client

@@ -40,9 +40,7 @@ impl ScheduledWorkflow {
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker.register_workflow::<ScheduledWorkflow>();
-    worker
+    Worker::new(client, TASK_QUEUE).register_workflow::<ScheduledWorkflow>()
 }
 
 // ANCHOR: interval
@@ -187,6 +185,12 @@ pub async fn walk_through(client: &Client, clock: &VirtualClock) -> Result<Walk,
     // Paused, it takes no more actions by itself: what follows are the
     // actions taken by hand, which a paused schedule takes too.
     interval.pause(Some("taking actions by hand")).await?;
+    // An action taken just before the pause may still run; under the
+    // schedule's overlap policy (Skip) a trigger would then be skipped.
+    described_when(&interval, "kept a workflow running", |d| {
+        d.info.running_actions.is_empty()
+    })
+    .await?;
 
     let cron = create_cron_schedule(client).await?;
     let next = cron.describe().await?.info.next_action_times;
@@ -239,21 +243,34 @@ async fn actions_done(
     handle: &ScheduleHandle,
     n: u64,
 ) -> Result<ScheduleDescription, ExampleError> {
-    for _ in 0..10_000 {
-        let d = handle.describe().await?;
+    described_when(handle, &format!("took no {n} actions"), |d| {
         let closed = d
             .info
             .recent_actions
             .iter()
             .filter(|a| a.status != weft::backend::RunStatus::Running)
             .count();
-        if closed as u64 >= n {
+        closed as u64 >= n
+    })
+    .await
+}
+
+/// The schedule's description once `ready` holds of it (`failed` says
+/// what never happened otherwise).
+async fn described_when(
+    handle: &ScheduleHandle,
+    failed: &str,
+    ready: impl Fn(&ScheduleDescription) -> bool,
+) -> Result<ScheduleDescription, ExampleError> {
+    for _ in 0..10_000 {
+        let d = handle.describe().await?;
+        if ready(&d) {
             return Ok(d);
         }
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     Err(ClientError::Backend(BackendError::Store(format!(
-        "schedule {} took no {n} actions",
+        "schedule {} {failed}",
         handle.id()
     )))
     .into())

@@ -103,7 +103,10 @@ pub fn options(id: &str, task_queue: &str) -> WorkflowOptions {
 /// Runs one pattern as a standalone example: opens the database, starts its
 /// worker, prints its lines.
 pub async fn main_for(pattern: &str) -> Result<(), ExampleError> {
-    let Some(p) = crate::patterns().into_iter().find(|p| p.name == pattern) else {
+    let Some(p) = crate::tour::patterns()
+        .into_iter()
+        .find(|p| p.name == pattern)
+    else {
         return Err(ExampleError::Usage(format!("no pattern {pattern:?}")));
     };
     let db = db_path_from_args()?;

@@ -137,7 +137,11 @@ fn killed_workers_resume_and_never_rerun_committed_activities() {
         let committed = completed_activities(&histories(&db));
 
         let out = counted(&db, &side, 2).output().unwrap();
-        assert!(out.status.success(), "rerun failed");
+        assert!(
+            out.status.success(),
+            "rerun failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         for n in 0..WORKFLOWS {
             let line = format!("result crash-{n} {}", expected(STEPS));
@@ -298,7 +302,11 @@ fn updates_killed_midstream_and_retried_with_their_ids_apply_once() {
 
         // The rerun sends every update again, with the same ids.
         let out = entity(&db).output().unwrap();
-        assert!(out.status.success(), "rerun failed");
+        assert!(
+            out.status.success(),
+            "rerun failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         for i in 1..=UPDATES {
             // Each update returns the total after it, the first time and when
@@ -346,7 +354,11 @@ fn a_stream_of_updates_and_signals_killed_and_retried_applies_each_once() {
         child.wait().unwrap();
         assert_eq!(seen, kill_after);
         let out = stream(&db).output().unwrap();
-        assert!(out.status.success(), "rerun failed");
+        assert!(
+            out.status.success(),
+            "rerun failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let stdout = String::from_utf8(out.stdout).unwrap();
         // Every update (+1) and every signal (+100) counted once.
         let expected = PAIRS * 101;
@@ -527,4 +539,51 @@ fn a_schedule_killed_and_restarted_neither_skips_nor_repeats_an_action() {
             "kill after {kill_after}: one workflow per action, once"
         );
     }
+}
+
+/// The getting-started chapter, as a user runs it: the program is killed
+/// while its workflow waits, run again, and finishes without reserving
+/// twice.
+#[test]
+fn getting_started_resumes_after_a_kill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("orders.db");
+    let start = || {
+        Command::new(env!("CARGO_BIN_EXE_getting_started"))
+            .arg(&db)
+            .arg("2")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = start();
+    let mut lines = BufReader::new(first.stdout.take().unwrap()).lines();
+    let reserved = lines.next().unwrap().unwrap();
+    assert_eq!(reserved, "reserved 3 apples for order 1; shipping in 2 s");
+    // Killed while its workflow waits for its timer: once the timer is in
+    // history (read from the file; no call waits for that from outside).
+    let waits = |events: &[Event]| {
+        events
+            .iter()
+            .any(|e| matches!(e.attributes, EventAttributes::TimerStarted { .. }))
+    };
+    let timer_started = (0..1000).any(|_| {
+        let started = histories(&db).get("order-1").is_some_and(|h| waits(h));
+        if !started {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        started
+    });
+    assert!(timer_started, "the workflow never started its timer");
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let second = start().wait_with_output().unwrap();
+    assert!(second.status.success());
+    let out = String::from_utf8(second.stdout).unwrap();
+    // No new reservation: the run resumed at its timer.
+    assert_eq!(
+        out,
+        "shipping 3 apples for order 1\nshipped 3 apples for order 1\n"
+    );
 }

@@ -5,12 +5,13 @@ use weft::Client;
 use weft::engine::Engine;
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, cancellation, concurrent_timers, continue_as_new, exceptions, local_activity,
-    long_running_entity, parallel_activity, polling_frequent, polling_infrequent,
+    activity_choice, cancellation, concurrent_timers, continue_as_new, custom_metrics, encryption,
+    exceptions, local_activity, long_running_entity, parallel_activity, polling_frequent,
+    polling_infrequent, validated_models,
 };
 
 /// Workflow ids each example starts.
-const RUNS: [&str; 11] = [
+const RUNS: [&str; 15] = [
     "long-running",
     "activity-choice-1",
     "activity-choice-2",
@@ -20,8 +21,12 @@ const RUNS: [&str; 11] = [
     "local-activity",
     polling_frequent::WORKFLOW_ID,
     polling_infrequent::WORKFLOW_ID,
-    cancellation::WORKFLOW_ID,
-    concurrent_timers::WORKFLOW_ID,
+    weft_examples::tour::CANCELLATION_ID,
+    weft_examples::tour::MAINTENANCE_ID,
+    "validated-models-1",
+    "validated-models-3",
+    encryption::WORKFLOW_ID,
+    custom_metrics::WORKFLOW_ID,
 ];
 
 fn replayer() -> Replayer {
@@ -35,7 +40,12 @@ fn replayer() -> Replayer {
         .register_workflow::<polling_frequent::FrequentPolling>()
         .register_workflow::<polling_infrequent::InfrequentPolling>()
         .register_workflow::<cancellation::CancellationWorkflow>()
-        .register_workflow::<concurrent_timers::MaintenanceWorkflow>();
+        .register_workflow::<concurrent_timers::MaintenanceWorkflow>()
+        .register_workflow::<validated_models::ValidatedModelsWorkflow>()
+        .register_workflow::<encryption::GreetingWorkflow>()
+        .register_workflow::<custom_metrics::MyWorkflow>()
+        // The encryption example's history is stored encrypted.
+        .with_data_converter(encryption::converter().unwrap());
     r
 }
 

@@ -10,8 +10,9 @@ use common::env;
 use weft::history::{Event, EventAttributes};
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, child_workflow, continue_as_new, exceptions, local_activity,
-    long_running_entity, parallel_activity, polling_frequent, polling_infrequent,
+    activity_choice, child_workflow, continue_as_new, custom_metrics, encryption, exceptions,
+    local_activity, long_running_entity, parallel_activity, polling_frequent, polling_infrequent,
+    tour, validated_models,
 };
 
 async fn history(client: &Client, id: &str) -> Vec<Event> {
@@ -75,7 +76,7 @@ both_stores! {
     activity_choice_orders_and_rejects_cherries(sqlite) {
         let env = env(sqlite).await;
         let w = activity_choice::worker(&env.client).start().unwrap();
-        let lines = activity_choice::run(&env.client).await.unwrap();
+        let lines = tour::activity_choice_run(&env.client).await.unwrap();
         assert_eq!(lines[0], "Ordered 8 Apples...Ordered 5 Bananas...");
         assert!(lines[1].contains("Unrecognized fruit: Cherry"), "{}", lines[1]);
         let events = history(&env.client, "activity-choice-1").await;
@@ -93,7 +94,7 @@ both_stores! {
     parallel_activity_schedules_all_three_first(sqlite) {
         let env = env(sqlite).await;
         let w = parallel_activity::worker(&env.client).start().unwrap();
-        let lines = parallel_activity::run(&env.client).await.unwrap();
+        let lines = tour::parallel_activity_run(&env.client).await.unwrap();
         assert_eq!(lines, ["Hello, user1!", "Hello, user2!", "Hello, user3!"]);
         let events = history(&env.client, "parallel-activity").await;
         let n = names(&events);
@@ -150,11 +151,16 @@ both_stores! {
     exceptions_prints_the_chain_with_three_attempts(sqlite) {
         let env = env(sqlite).await;
         let w = exceptions::worker(&env.client).start().unwrap();
-        let lines = exceptions::run(&env.client).await.unwrap();
+        let lines = tour::exceptions_run(&env.client).await.unwrap();
         assert_eq!(lines[0], "WorkflowFailureError: Workflow execution failed");
         assert!(lines[1].contains("ActivityError: Activity task failed"), "{lines:?}");
         assert!(lines[1].contains("attempts: 3"), "{lines:?}");
         assert!(lines[2].contains("ApplicationError: Processing failed for: test-data (type: RuntimeError)"), "{lines:?}");
+        // What `main() -> Result<(), Box<dyn Error>>` prints: the chain.
+        let err = exceptions::run(&env.client).await.unwrap_err();
+        let debug = format!("{err:?}");
+        assert!(debug.starts_with("WorkflowFailureError: Workflow execution failed\n\nCaused by:\n    0: ActivityError"), "{debug}");
+        assert!(debug.ends_with("1: ApplicationError: Processing failed for: test-data (type: RuntimeError)"), "{debug}");
         let events = history(&env.client, "exception-workflow-id").await;
         assert_eq!(events.len(), 11, "retries add no events");
         insta::assert_snapshot!("exceptions", render(&events));
@@ -164,7 +170,7 @@ both_stores! {
     continue_as_new_carries_state_across_runs(sqlite) {
         let env = env(sqlite).await;
         let w = continue_as_new::worker(&env.client).start().unwrap();
-        let lines = continue_as_new::run(&env.client).await.unwrap();
+        let lines = tour::continue_as_new_run(&env.client).await.unwrap();
         assert_eq!(lines, ["3 runs, 30 iterations, processed_items 300"]);
         let handle = env.client.workflow_handle::<continue_as_new::LongRunningWorkflow>("long-running", None);
         assert_eq!(handle.describe().await.unwrap().run_chain.len(), 3);
@@ -174,7 +180,7 @@ both_stores! {
     long_running_entity_updates_queries_and_closes(sqlite) {
         let env = env(sqlite).await;
         let w = long_running_entity::worker(&env.client).start().unwrap();
-        let lines = long_running_entity::run(&env.client).await.unwrap();
+        let lines = tour::long_running_entity_run(&env.client).await.unwrap();
         assert_eq!(lines[0], "after adding 600: level Gold, 600 points, active");
         assert_eq!(lines[1], "after adding 500: level Platinum, 1100 points, active");
         assert!(lines[2].starts_with("rejected: "), "{lines:?}");
@@ -193,10 +199,54 @@ both_stores! {
         w.shutdown().await;
     }
 
+    long_running_entity_opens_by_update_with_start(sqlite) {
+        use long_running_entity::{
+            AccountInput, AddPoints, CustomerRewardAccount, CustomerRewardAccountHandle, Level,
+            TASK_QUEUE,
+        };
+        use weft::prelude::{IdConflictPolicy, WorkflowOptions};
+        let env = env(sqlite).await;
+        let client = &env.client;
+        let w = long_running_entity::worker(client).start().unwrap();
+        let input = AccountInput {
+            user_id: "user-7".into(),
+            starting_points: 0,
+            starting_level: Level::Basic,
+        };
+        let steps = async {
+            // ANCHOR: update_with_start
+            let account = client.update_with_start(
+                CustomerRewardAccount::run,
+                input,
+                WorkflowOptions::new("reward-account-7", TASK_QUEUE)
+                    .id_conflict_policy(IdConflictPolicy::UseExisting)
+                    .request_id("open-account-7"),
+            )?;
+            let status = account
+                .with_update_id("welcome-points")
+                .add_points(AddPoints { points: 100 })
+                .await?;
+            // ANCHOR_END: update_with_start
+            assert_eq!(status.points, 100);
+            // Sent again: neither a second run nor the points twice.
+            let again = account
+                .with_update_id("welcome-points")
+                .add_points(AddPoints { points: 100 })
+                .await?;
+            assert_eq!(again.points, 100);
+            let closed = account.with_update_id("close").cancel_account().await?;
+            assert!(!closed.is_active);
+            assert_eq!(account.result().await?.points, 100);
+            Ok::<(), weft::ClientError>(())
+        };
+        steps.await.unwrap();
+        w.shutdown().await;
+    }
+
     local_activity_records_markers_only(sqlite) {
         let env = env(sqlite).await;
         let w = local_activity::worker(&env.client).start().unwrap();
-        let lines = local_activity::run(&env.client).await.unwrap();
+        let lines = tour::local_activity_run(&env.client).await.unwrap();
         assert_eq!(lines, ["Hello, Temporal!"]);
         let events = history(&env.client, "local-activity").await;
         let n = names(&events);
@@ -211,7 +261,7 @@ both_stores! {
         let env = env(sqlite).await;
         let service = std::sync::Arc::new(ExternalService::new(READY_AFTER));
         let w = polling_frequent::worker_with(&env.client, service.clone()).start().unwrap();
-        let lines = polling_frequent::run(&env.client).await.unwrap();
+        let lines = tour::polling_frequent_run(&env.client).await.unwrap();
         assert_eq!(lines, ["result: ready", format!("polls: {READY_AFTER}").as_str()]);
         assert_eq!(service.calls(), READY_AFTER);
         let events = history(&env.client, polling_frequent::WORKFLOW_ID).await;
@@ -229,7 +279,7 @@ both_stores! {
         let env = env(sqlite).await;
         let service = std::sync::Arc::new(StatusService::new(READY_AFTER));
         let w = polling_infrequent::worker_with(&env.client, service.clone()).start().unwrap();
-        let lines = polling_infrequent::run(&env.client).await.unwrap();
+        let lines = tour::polling_infrequent_run(&env.client).await.unwrap();
         assert_eq!(lines, ["result: ready", format!("polls: {READY_AFTER}").as_str()]);
         assert_eq!(service.calls(), READY_AFTER);
         let events = history(&env.client, polling_infrequent::WORKFLOW_ID).await;
@@ -258,6 +308,62 @@ both_stores! {
         env.engine.shutdown().await;
     }
 
+    custom_metrics_scrapes_the_interceptors_metrics_over_http(sqlite) {
+        let env = env(sqlite).await;
+        let w = custom_metrics::worker(&env.client).start().unwrap();
+        let lines = custom_metrics::run(&env.client).await.unwrap();
+        assert!(lines[0].starts_with("Result: Hello, metrics! "), "{}", lines[0]);
+        // The process's one registry is shared by this test's two stores:
+        // look for the series, not for counts.
+        let has = |prefix: &str| lines.iter().any(|l| l.starts_with(prefix));
+        assert!(has("activity_schedule_to_start_latency_bucket{"), "{lines:#?}");
+        assert!(has("activity_schedule_to_start_latency_count{"), "{lines:#?}");
+        assert!(lines.iter().any(|l| l.contains("workflow_type=\"MyWorkflow\",activity_type=\"my_activity\"")), "{lines:#?}");
+        assert!(has("activity_executions_total{service_name=\"weft\",status=\"started\"}"), "{lines:#?}");
+        assert!(has("activity_executions_total{service_name=\"weft\",status=\"completed\"}"), "{lines:#?}");
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    encryption_stores_ciphertext_and_returns_the_plain_result(sqlite) {
+        let env = env(sqlite).await;
+        let w = encryption::worker(&env.client).start().unwrap();
+        let lines = encryption::run(&env.client).await.unwrap();
+        assert!(
+            lines[0].starts_with("stored input: binary/encrypted (key production-key-id, "),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(lines[1], "Result: Hello, encrypted world!");
+        // As stored, no payload reads in plain text.
+        let stored = history(&env.client, encryption::WORKFLOW_ID).await;
+        let text = format!("{stored:?}");
+        assert!(!text.contains("encrypted world"), "{text}");
+        insta::assert_snapshot!("encryption", render(&stored));
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
+    validated_models_process_valid_users_and_refuse_an_invalid_one(sqlite) {
+        let env = env(sqlite).await;
+        let w = validated_models::worker(&env.client).start().unwrap();
+        let lines = validated_models::run(&env.client).await.unwrap();
+        assert_eq!(lines[0], "Processed 2 users");
+        assert!(lines[1].starts_with("client refused: "), "{}", lines[1]);
+        assert!(lines[1].contains("user_id must be positive"), "{}", lines[1]);
+        assert!(lines[2].starts_with("worker refused: "), "{}", lines[2]);
+        assert!(lines[2].contains("user_id must be positive"), "{}", lines[2]);
+        assert!(lines[2].contains("ValidationError, non-retryable"), "{}", lines[2]);
+        // The refused run failed in its first workflow task, before any
+        // activity was scheduled.
+        let refused = history(&env.client, "validated-models-3").await;
+        insta::assert_snapshot!("validated_models_refused", render(&refused));
+        let events = history(&env.client, "validated-models-1").await;
+        insta::assert_snapshot!("validated_models", render(&events));
+        w.shutdown().await;
+        env.engine.shutdown().await;
+    }
+
     polling_frequent_resumes_from_the_last_heartbeat_after_a_heartbeat_timeout(sqlite) {
         use polling_frequent::{ExternalService, READY_AFTER};
         let env = env(sqlite).await;
@@ -267,7 +373,7 @@ both_stores! {
         // flushed by the throttle after the first one (1) went out at once.
         let service = std::sync::Arc::new(ExternalService::new(READY_AFTER).hanging_on_call(3));
         let w = polling_frequent::worker_with(&env.client, service.clone()).start().unwrap();
-        let lines = polling_frequent::run(&env.client).await.unwrap();
+        let lines = tour::polling_frequent_run(&env.client).await.unwrap();
         // 2 from attempt 1, then calls 4 and 5; the hung call 3 was lost
         // with its attempt.
         assert_eq!(lines, ["result: ready", "polls: 4"]);
@@ -343,8 +449,11 @@ async fn rerun_on_the_same_file_reads_stored_results_without_running_again() {
         "activity-choice-1",
         polling_frequent::WORKFLOW_ID,
         polling_infrequent::WORKFLOW_ID,
-        weft_examples::cancellation::WORKFLOW_ID,
-        weft_examples::concurrent_timers::WORKFLOW_ID,
+        weft_examples::tour::CANCELLATION_ID,
+        weft_examples::tour::MAINTENANCE_ID,
+        custom_metrics::WORKFLOW_ID,
+        encryption::WORKFLOW_ID,
+        "validated-models-1",
     ];
     let mut lengths_before = Vec::new();
     for id in ids {
@@ -356,6 +465,12 @@ async fn rerun_on_the_same_file_reads_stored_results_without_running_again() {
         let (Ok(a_lines), Ok(b_lines)) = (&a.result, &b.result) else {
             panic!("{}: {:?} / {:?}", a.pattern, a.result, b.result);
         };
+        if a.pattern == "Custom Metrics" {
+            // Metrics belong to the process that measured them: the second
+            // run finds the workflow done and runs no activity to measure.
+            assert_eq!(a_lines[0], b_lines[0]);
+            continue;
+        }
         for (x, y) in a_lines.iter().zip(b_lines) {
             // A rejected update leaves no trace, so on the closed account
             // the second run's one is refused for that reason instead; a
@@ -390,7 +505,7 @@ async fn long_running_entity_continues_as_new_and_keeps_the_exact_total() {
     let engine = Engine::start(store, options).unwrap();
     let client = Client::new(engine.clone());
     let w = long_running_entity::worker(&client).start().unwrap();
-    let lines = long_running_entity::run(&client).await.unwrap();
+    let lines = tour::long_running_entity_run(&client).await.unwrap();
     assert_eq!(lines[5], "final: level Platinum, 1100 points, closed");
     let handle = client
         .workflow_handle::<long_running_entity::CustomerRewardAccount>("reward-account-42", None);

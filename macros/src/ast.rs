@@ -8,6 +8,7 @@ use syn::{
     PathArguments, ReceiverKind, ReturnType, Safety, Signature, Type,
 };
 
+use crate::attr::activity::{ActivityArgs, Defaults};
 use crate::attr::{self, Marker, MarkerArgs};
 use crate::ctxt::Errors;
 use crate::symbol::{ACTIVITY, ACTIVITY_CONTEXT, RESULT, Symbol};
@@ -40,6 +41,8 @@ pub struct ActivityFn {
     pub item: ItemFn,
     /// The activity type name.
     pub name: LitStr,
+    /// The options its declaration gives.
+    pub defaults: Defaults,
     /// Its checked signature.
     pub sig: ActivitySig,
 }
@@ -50,6 +53,8 @@ pub struct ActivityMethod {
     pub index: usize,
     /// The activity type name.
     pub name: LitStr,
+    /// The options its declaration (or the impl block's) gives.
+    pub defaults: Defaults,
     /// Its checked signature (without the receiver).
     pub sig: ActivitySig,
 }
@@ -172,10 +177,15 @@ pub struct Handlers {
 
 impl ActivityFn {
     /// Checks a free fn; `None` when an error was recorded.
-    pub fn parse(item: ItemFn, name: Option<LitStr>, errors: &mut Errors) -> Option<Self> {
+    pub fn parse(item: ItemFn, args: ActivityArgs, errors: &mut Errors) -> Option<Self> {
         let sig = ActivitySig::parse(&item.sig, false, errors)?;
-        let name = name.unwrap_or_else(|| type_name(&item.sig.ident));
-        Some(ActivityFn { item, name, sig })
+        let name = args.name.unwrap_or_else(|| type_name(&item.sig.ident));
+        Some(ActivityFn {
+            item,
+            name,
+            defaults: args.defaults,
+            sig,
+        })
     }
 }
 
@@ -184,7 +194,7 @@ impl ActivityImpl {
     /// `&self` method. The model is built even when errors were recorded
     /// (holding the methods that checked out); the caller expands only when
     /// there are none.
-    pub fn parse(mut item: ItemImpl, errors: &mut Errors) -> Self {
+    pub fn parse(mut item: ItemImpl, outer: &Defaults, errors: &mut Errors) -> Self {
         impl_header(&item, ACTIVITY, errors);
         let mut methods = Vec::new();
         for (index, impl_item) in item.items.iter_mut().enumerate() {
@@ -198,7 +208,7 @@ impl ActivityImpl {
                 }
                 continue;
             };
-            if let Some(method) = ActivityMethod::parse(index, func, &markers, errors) {
+            if let Some(method) = ActivityMethod::parse(index, func, &markers, outer, errors) {
                 methods.push(method);
             }
         }
@@ -211,14 +221,16 @@ impl ActivityMethod {
         index: usize,
         func: &ImplItemFn,
         markers: &[Attribute],
+        outer: &Defaults,
         errors: &mut Errors,
     ) -> Option<Self> {
-        let mut name = None;
+        let mut args = ActivityArgs::default();
         for (i, marker) in markers.iter().enumerate() {
             if i > 0 {
                 errors.spanned(marker, "duplicate #[activity] on this method");
+            } else {
+                args = attr::activity::attr(marker, errors);
             }
-            name = name.or(attr::name_attr(ACTIVITY, marker, errors));
         }
         if !is_ref_self(&func.sig) {
             if let Some(marker) = markers.first() {
@@ -238,8 +250,13 @@ impl ActivityMethod {
             );
         }
         let sig = ActivitySig::parse(&func.sig, true, errors)?;
-        let name = name.unwrap_or_else(|| type_name(&func.sig.ident));
-        Some(ActivityMethod { index, name, sig })
+        let name = args.name.unwrap_or_else(|| type_name(&func.sig.ident));
+        Some(ActivityMethod {
+            index,
+            name,
+            defaults: args.defaults.or(outer),
+            sig,
+        })
     }
 }
 
@@ -249,6 +266,7 @@ impl ActivitySig {
     pub fn parse(sig: &Signature, method: bool, errors: &mut Errors) -> Option<Self> {
         let before = errors.count();
         fn_header(sig, "an #[activity] fn", errors);
+        value_name_free(&sig.ident, errors);
         let mut ctx = None;
         let mut args = Vec::new();
         for (position, input) in sig.inputs.iter().enumerate() {
@@ -361,6 +379,21 @@ pub fn fn_header(sig: &Signature, what: &str, errors: &mut Errors) {
     }
     if let Some(variadic) = &sig.variadic {
         errors.spanned(variadic, format!("{what} cannot be variadic"));
+    }
+}
+
+/// An activity's value is named after its fn in capitals; a fn already
+/// named so would clash with it.
+fn value_name_free(ident: &Ident, errors: &mut Errors) {
+    let name = ident.unraw().to_string();
+    if name == name.to_uppercase() {
+        errors.spanned(
+            ident,
+            format!(
+                "#[activity] defines the constant `{name}` (the fn's name in capitals) as the \
+                 activity's value, so the fn cannot have that name too: name it in snake_case"
+            ),
+        );
     }
 }
 

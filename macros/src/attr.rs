@@ -2,6 +2,8 @@
 //! `#[workflow(..)]`, and the markers of a workflow's methods (`#[run]`,
 //! `#[init]`, `#[signal]`, `#[query]`, `#[update]`, `#[validator(..)]`).
 
+pub mod activity;
+
 use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
@@ -197,7 +199,7 @@ fn is_weft_path(path: &Path, sym: Symbol) -> bool {
     }
 }
 
-fn path_string(path: &Path) -> String {
+pub(crate) fn path_string(path: &Path) -> String {
     let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
     names.join("::")
 }

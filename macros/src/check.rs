@@ -16,8 +16,29 @@ use crate::symbol::{RESULT, WORKFLOW_CONTEXT, WORKFLOW_RESULT};
 
 pub use handlers::handlers;
 
-const RUN_SHAPE: &str =
-    "`#[run] async fn run(ctx: WorkflowContext<Self>, input: I) -> WorkflowResult<O>`";
+/// What a run fn is called in messages, and the shape it must have.
+#[derive(Clone, Copy)]
+pub struct RunShape {
+    what: &'static str,
+    shape: &'static str,
+    context: &'static str,
+}
+
+/// The `#[run]` fn of a `#[workflow]` impl block.
+const RUN: RunShape = RunShape {
+    what: "the #[run] fn",
+    shape: "`#[run] async fn run(ctx: WorkflowContext<Self>, input: I) -> WorkflowResult<O>`",
+    context: "WorkflowContext<Self>",
+};
+
+/// A stateless workflow: `#[workflow]` on an async fn.
+pub const WORKFLOW_FN: RunShape = RunShape {
+    what: "a #[workflow] fn",
+    shape: "`#[workflow] async fn name(ctx: WorkflowContext, input: I) -> WorkflowResult<O>`",
+    context: "WorkflowContext",
+};
+
+const RUN_SHAPE: &str = RUN.shape;
 const INIT_SHAPE: &str = "`#[init] fn new(input: &I) -> Self`";
 
 /// The run fn and the optional init fn of a workflow; `None` when an error
@@ -36,7 +57,7 @@ pub fn workflow(model: &WorkflowImpl, errors: &mut Errors) -> Option<(RunFn, Opt
                         "duplicate #[run]: a workflow has exactly one run fn",
                     );
                 }
-                run = run.or(run_fn(&marked.sig, errors));
+                run = run.or(run_fn(&marked.sig, RUN, errors));
             }
             Marker::Init => {
                 inits += 1;
@@ -78,29 +99,29 @@ pub fn activity_names(methods: &[ActivityMethod], errors: &mut Errors) {
     }
 }
 
-fn run_fn(sig: &Signature, errors: &mut Errors) -> Option<RunFn> {
+/// Checks a run fn: `#[run]` in an impl block, or a `#[workflow]` fn.
+pub fn run_fn(sig: &Signature, kind: RunShape, errors: &mut Errors) -> Option<RunFn> {
+    let RunShape {
+        what,
+        shape,
+        context,
+    } = kind;
     let before = errors.count();
-    ast::fn_header(sig, "the #[run] fn", errors);
+    ast::fn_header(sig, what, errors);
     if sig.asyncness.is_none() {
-        errors.spanned(
-            sig.fn_token,
-            format!("the #[run] fn must be `async`: {RUN_SHAPE}"),
-        );
+        errors.spanned(sig.fn_token, format!("{what} must be `async`: {shape}"));
     }
-    let params = typed_params(
-        sig,
-        "the #[run] fn takes no `self`; workflow code reaches its state \
-         through `ctx.state(..)` and `ctx.state_mut(..)`",
-        errors,
+    let receiver = format!(
+        "{what} takes no `self`; workflow code reaches its state \
+         through `ctx.state(..)` and `ctx.state_mut(..)`"
     );
+    let params = typed_params(sig, &receiver, errors);
     let input = match params.as_slice() {
         [ctx, input] => {
             if !ast::last_segment_is(ctx, WORKFLOW_CONTEXT) {
                 errors.spanned(
                     ctx,
-                    format!(
-                        "the #[run] fn's first parameter is the WorkflowContext<Self>: {RUN_SHAPE}"
-                    ),
+                    format!("{what}'s first parameter is the {context}: {shape}"),
                 );
             }
             if let Type::Reference(_) = input {
@@ -113,7 +134,7 @@ fn run_fn(sig: &Signature, errors: &mut Errors) -> Option<RunFn> {
             Some(input.clone())
         }
         _ => {
-            let message = format!("the #[run] fn takes exactly two parameters: {RUN_SHAPE}");
+            let message = format!("{what} takes exactly two parameters: {shape}");
             if sig.inputs.is_empty() {
                 errors.spanned(&sig.ident, message);
             } else {
@@ -122,7 +143,7 @@ fn run_fn(sig: &Signature, errors: &mut Errors) -> Option<RunFn> {
             None
         }
     };
-    let output = run_output(sig, errors);
+    let output = run_output(sig, what, errors);
     if errors.count() != before {
         return None;
     }
@@ -136,9 +157,9 @@ fn run_fn(sig: &Signature, errors: &mut Errors) -> Option<RunFn> {
 }
 
 /// `O` and whether the error needs converting, from the run fn's return type.
-fn run_output(sig: &Signature, errors: &mut Errors) -> Option<(Type, bool)> {
-    let message = "the #[run] fn returns WorkflowResult<O> \
-                   (or Result<O, E> where E: Into<weft::Failure>)";
+fn run_output(sig: &Signature, what: &str, errors: &mut Errors) -> Option<(Type, bool)> {
+    let message =
+        format!("{what} returns WorkflowResult<O> (or Result<O, E> where E: Into<weft::Failure>)");
     let ReturnType::Type(_, ty) = &sig.output else {
         errors.spanned(&sig.ident, message);
         return None;

@@ -20,11 +20,44 @@ use proc_macro::TokenStream;
 
 /// Declares a workflow.
 ///
-/// On the state struct it is a marker; on the struct's inherent impl block it
+/// A workflow without state is one `async fn` taking its context and its
+/// input. `#[workflow]` checks its body as workflow code and defines the
+/// workflow's type, named after the fn in CamelCase (`say_hello` gives
+/// `SayHello`, which workers register), or as the context names it
+/// (`ctx: WorkflowContext<Greeter>`). Its workflow type name is that
+/// type's name, or `#[workflow(name = "..")]`. Clients start it by its fn:
+///
+/// ```
+/// use weft::prelude::*;
+///
+/// #[activity(start_to_close_timeout = "5s")]
+/// async fn greet(name: String) -> Result<String, ApplicationError> {
+///     Ok(format!("Hello, {name}!"))
+/// }
+///
+/// #[workflow]
+/// async fn say_hello(ctx: WorkflowContext, name: String) -> WorkflowResult<String> {
+///     Ok(ctx.activity(GREET, name).await?)
+/// }
+///
+/// # async fn f(client: &Client) -> Result<(), ClientError> {
+/// let worker = Worker::new(client, "greetings")
+///     .register_workflow::<SayHello>()
+///     .register_activity(GREET);
+/// let greeting = client
+///     .execute_workflow(say_hello, "Ann".into(), WorkflowOptions::new("hi", "greetings"))
+///     .await?;
+/// # let _ = (worker, greeting);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// A workflow with state is a struct and its inherent impl block, both
+/// marked `#[workflow]`. On the struct it is a marker; on the impl block it
 /// implements `weft::Workflow`, from the one `#[run]` fn and the optional
 /// `#[init]` fn (without one, the state starts as `Default::default()`).
-/// The workflow type name is the struct's name, or `#[workflow(name = "..")]`
-/// on the impl block.
+/// The workflow type name is the struct's name, or
+/// `#[workflow(name = "..")]` on the impl block.
 ///
 /// A workflow with handlers also gets typed client stubs: a `pub` trait
 /// named after the struct plus `Handle` (`GreetingHandle`), implemented for
@@ -35,18 +68,33 @@ use proc_macro::TokenStream;
 /// returns a `Send` future; import the trait to call them:
 /// `handle.approve("ann".to_string()).await?`.
 ///
-/// ```ignore
+/// ```
+/// use weft::prelude::*;
+///
 /// #[workflow]
 /// #[derive(Default)]
-/// struct Greeting { greeted: u32 }
+/// struct Greeting {
+///     greeted: u32,
+/// }
 ///
 /// #[workflow]
 /// impl Greeting {
 ///     #[run]
 ///     async fn run(ctx: WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
+///         ctx.state_mut(|s| s.greeted += 1);
 ///         Ok(format!("Hello, {name}"))
 ///     }
+///
+///     #[query]
+///     fn greeted(&self) -> u32 {
+///         self.greeted
+///     }
 /// }
+///
+/// # async fn f(handle: WorkflowHandle<Greeting>) -> Result<(), ClientError> {
+/// let greeted: u32 = handle.greeted().await?;
+/// # Ok(())
+/// # }
 /// ```
 #[proc_macro_attribute]
 pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -56,22 +104,47 @@ pub fn workflow(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Declares an activity.
 ///
 /// On a fn (async, or sync to run on the blocking pool) returning
-/// `Result<T, E>` with `E: Into<weft::Failure>`, it makes a const of the same
-/// name, an `Activity` value that is still called like the fn and that
-/// workflows schedule with `ctx.activity(order, input)`. The fn may take an
-/// `ActivityContext` first. Its type name is the fn's name, or
+/// `Result<T, E>` with `E: Into<weft::Failure>`, it leaves the fn as it is
+/// and defines its activity value: a constant named after the fn in
+/// capitals (`ORDER` for `fn order`), of type `weft::Activity`, which
+/// workflows schedule with `ctx.activity(ORDER, input)` and workers
+/// register with `register_activity(ORDER)`. The value is typed by the
+/// fn's input and output, is called like the fn (`ORDER(3)`), and
+/// activities with the same signature share its type, so one can be
+/// chosen at run time. A constant named like the fn would turn every
+/// binding of that name in scope (`let order = ..`, an `order =>` match
+/// arm) into a pattern comparing with it; capitals keep it apart. The fn
+/// may take an `ActivityContext` first. Its type name is the fn's name, or
 /// `#[activity(name = "..")]`.
 ///
-/// On an inherent impl block, every `async` `&self` method becomes an
-/// activity (a const `Type::method`), and the type implements
-/// `ActivityGroup`, so an instance holding shared dependencies registers them
-/// all with `worker.register_activities(Arc::new(instance))`.
+/// The attribute may also give options for the calls that do not set them
+/// (a call's own options win): `start_to_close_timeout`,
+/// `schedule_to_close_timeout`, `schedule_to_start_timeout` and
+/// `heartbeat_timeout`, as durations (`"30s"`, `"500ms"`, `"1h30m"`), and
+/// `retry(maximum_attempts = 3, initial_interval = "1s",
+/// backoff_coefficient = 2.0, maximum_interval = "1m",
+/// non_retryable_errors = ["ValueError"])`. A malformed or zero duration,
+/// or a retry policy Temporal would refuse, is a compile error. On an
+/// impl block they apply to each of its activities.
 ///
-/// ```ignore
-/// #[activity]
+/// On an inherent impl block, every `async` `&self` method becomes an
+/// activity (a const `Type::METHOD`, the method itself unchanged), and the
+/// type implements `ActivityGroup`, so an instance holding shared
+/// dependencies registers them all with
+/// `worker.register_activities(Arc::new(instance))`.
+///
+/// ```
+/// use weft::prelude::*;
+///
+/// #[activity(start_to_close_timeout = "10s", retry(maximum_attempts = 3))]
 /// async fn order(amount: u32) -> Result<String, ApplicationError> {
 ///     Ok(format!("Ordered {amount}"))
 /// }
+///
+/// # async fn f() {
+/// assert_eq!(ORDER.name(), "order");
+/// assert_eq!(order(3).await.unwrap(), "Ordered 3");
+/// # }
 /// ```
 #[proc_macro_attribute]
 pub fn activity(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -102,11 +175,27 @@ pub fn init(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// run fn), `async fn h(ctx: WorkflowContext<Self>, input: T)`; the input is
 /// optional. Senders name it by the fn's name, or `#[signal(name = "..")]`.
 ///
-/// ```ignore
+/// ```
+/// # use weft::prelude::*;
+/// # #[workflow]
+/// # #[derive(Default)]
+/// # struct Order { approved_by: Option<String>, status: String, items: Vec<String> }
+/// # #[workflow]
+/// # impl Order {
+/// #     #[run]
+/// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+/// #     #[update]
+/// #     fn noop(&mut self) -> Result<(), ApplicationError> { Ok(()) }
 /// #[signal]
 /// fn approve(&mut self, by: String) {
 ///     self.approved_by = Some(by);
 /// }
+/// # }
+/// # async fn client(handle: WorkflowHandle<Order>) -> Result<(), ClientError> {
+/// // The sender's typed stub, from the `OrderHandle` trait:
+/// handle.approve("ann".to_string()).await?;
+/// # Ok(())
+/// # }
 /// ```
 ///
 /// `#[workflow]` removes it; used anywhere else it is an error.
@@ -120,11 +209,22 @@ pub fn signal(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// optional; not async). Callers name it by the fn's name, or
 /// `#[query(name = "..")]`.
 ///
-/// ```ignore
+/// ```
+/// # use weft::prelude::*;
+/// # #[workflow]
+/// # #[derive(Default)]
+/// # struct Order { approved_by: Option<String>, status: String, items: Vec<String> }
+/// # #[workflow]
+/// # impl Order {
+/// #     #[run]
+/// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+/// #     #[update]
+/// #     fn noop(&mut self) -> Result<(), ApplicationError> { Ok(()) }
 /// #[query]
 /// fn status(&self) -> String {
 ///     self.status.clone()
 /// }
+/// # }
 /// ```
 ///
 /// `#[workflow]` removes it; used anywhere else it is an error.
@@ -141,12 +241,23 @@ pub fn query(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// fn's name, or `#[update(name = "..")]`. A `#[validator(..)]` may reject
 /// it before it is accepted.
 ///
-/// ```ignore
+/// ```
+/// # use weft::prelude::*;
+/// # #[workflow]
+/// # #[derive(Default)]
+/// # struct Order { approved_by: Option<String>, status: String, items: Vec<String> }
+/// # #[workflow]
+/// # impl Order {
+/// #     #[run]
+/// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+/// #     #[update]
+/// #     fn noop(&mut self) -> Result<(), ApplicationError> { Ok(()) }
 /// #[update]
 /// fn add_item(&mut self, item: String) -> Result<u32, ApplicationError> {
 ///     self.items.push(item);
 ///     Ok(self.items.len() as u32)
 /// }
+/// # }
 /// ```
 ///
 /// `#[workflow]` removes it; used anywhere else it is an error.
@@ -161,7 +272,22 @@ pub fn update(_args: TokenStream, item: TokenStream) -> TokenStream {
 /// takes none). It runs before the update is accepted; an `Err` rejects the
 /// update without recording it in the history. An update has at most one.
 ///
-/// ```ignore
+/// ```
+/// # use weft::prelude::*;
+/// # #[workflow]
+/// # #[derive(Default)]
+/// # struct Order { approved_by: Option<String>, status: String, items: Vec<String> }
+/// # #[workflow]
+/// # impl Order {
+/// #     #[run]
+/// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+/// #     #[update]
+/// #     fn noop(&mut self) -> Result<(), ApplicationError> { Ok(()) }
+/// #     #[update]
+/// #     fn add_item(&mut self, item: String) -> Result<u32, ApplicationError> {
+/// #         self.items.push(item);
+/// #         Ok(self.items.len() as u32)
+/// #     }
 /// #[validator(add_item)]
 /// fn check_item(&self, item: &String) -> Result<(), ApplicationError> {
 ///     if item.is_empty() {
@@ -169,6 +295,7 @@ pub fn update(_args: TokenStream, item: TokenStream) -> TokenStream {
 ///     }
 ///     Ok(())
 /// }
+/// # }
 /// ```
 ///
 /// `#[workflow]` removes it; used anywhere else it is an error.

@@ -458,3 +458,87 @@ fn validator_rules() {
     }
     assert_eq!(text.matches("compile_error").count(), 5, "{text}");
 }
+
+#[test]
+fn activity_with_defaults() {
+    let out = expand::activity(
+        quote!(
+            start_to_close_timeout = "10s",
+            heartbeat_timeout = "1m30s",
+            retry(
+                maximum_attempts = 3,
+                initial_interval = "100ms",
+                non_retryable_errors = ["ValueError"]
+            )
+        ),
+        quote! {
+            async fn charge(cents: u64) -> Result<u64, ApplicationError> {
+                Ok(cents)
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn activity_defaults_are_checked() {
+    let out = expand::activity(
+        quote!(
+            start_to_close_timeout = "0s",
+            heartbeat_timeout = "10 seconds",
+            retry(backoff_coefficient = 0.5, maximum_interval = "10ms"),
+            colour = "red"
+        ),
+        quote! {
+            async fn charge(cents: u64) -> Result<u64, ApplicationError> {
+                Ok(cents)
+            }
+        },
+    );
+    let text = out.to_string();
+    for expected in [
+        "`start_to_close_timeout` must be greater than zero",
+        "`heartbeat_timeout`: a duration is a string",
+        "`backoff_coefficient` must be a finite number of at least 1.0, got 0.5",
+        "`maximum_interval` (10 ms) must not be less than `initial_interval` (1000 ms, the default)",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from {text}");
+    }
+}
+
+#[test]
+fn workflow_fn() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            /// Greets.
+            pub async fn say_hello(ctx: WorkflowContext, name: String) -> WorkflowResult<String> {
+                let greeting = ctx.activity(GREET, name).await?;
+                Ok(greeting)
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
+#[test]
+fn workflow_fn_errors_are_collected() {
+    let out = expand::workflow(
+        quote!(name = "Named"),
+        quote! {
+            fn order(ctx: WorkflowContext<Self>, items: &str) -> u32 {
+                std::thread::sleep(std::time::Duration::from_secs(1));
+                3
+            }
+        },
+    );
+    let text = out.to_string();
+    for expected in [
+        "a #[workflow] fn must be `async`",
+        "the workflow input is decoded from a payload",
+        "a #[workflow] fn returns WorkflowResult<O>",
+        "a #[workflow] fn names the type it defines",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from {text}");
+    }
+}

@@ -1,18 +1,23 @@
 //! Activities: the typed value a workflow schedules, and the context an
 //! activity runs with.
 //!
-//! `#[activity]` turns a function into an [`Activity`] value with the same
-//! name. The value is still called like the function (it dereferences to a
-//! function pointer), and activities with the same signature share one type,
-//! so one can be chosen at run time and kept in a variable. Workers run
-//! activities through the value's type-erased invoker; this module knows
-//! nothing of workers, history or the engine.
+//! `#[activity]` leaves a function as it is and defines its [`Activity`]
+//! value, a constant named after it in capitals (`fn order_apples` gives
+//! `ORDER_APPLES`). A constant's name is a pattern wherever it is in scope,
+//! so one named like the function would turn every binding of that name
+//! (`let refund = ..`, a `refund =>` match arm) into a comparison with it;
+//! a capitalised one collides with no snake_case binding. The value is
+//! typed, can still be called like the function (it dereferences to a
+//! function pointer), and activities with the same signature share one
+//! type, so one can be chosen at run time and kept in a variable. Workers
+//! run activities through the value's type-erased invoker; this module
+//! knows nothing of workers, history or the engine.
 
 use std::fmt;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -21,6 +26,7 @@ use tokio::sync::watch;
 
 use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{ApplicationError, CanceledError, Failure};
+use crate::telemetry::MetricMeter;
 
 /// Facts about the activity attempt being run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,12 +37,24 @@ pub struct ActivityInfo {
     pub activity_type: String,
     /// The workflow that scheduled it.
     pub workflow_id: String,
+    /// That workflow's run.
+    pub workflow_run_id: String,
+    /// That workflow's type.
+    pub workflow_type: String,
     /// Namespace of that workflow.
     pub namespace: String,
+    /// The task queue the attempt was taken from.
+    pub task_queue: String,
     /// Attempt number, 1-based.
     pub attempt: u32,
     /// Whether it runs as a local activity.
     pub is_local: bool,
+    /// When this attempt was scheduled (Temporal's
+    /// `current_attempt_scheduled_time`).
+    pub scheduled_time: SystemTime,
+    /// When this attempt started: handed to the worker, or, for a local
+    /// activity, begun by it.
+    pub started_time: SystemTime,
 }
 
 /// Passed to activities that take it as their first argument.
@@ -52,6 +70,7 @@ pub struct ActivityContext {
     heart: Option<Arc<Heart>>,
     previous_details: Arc<Vec<Payload>>,
     cancel: watch::Receiver<bool>,
+    meter: MetricMeter,
 }
 
 impl fmt::Debug for ActivityContext {
@@ -170,6 +189,7 @@ impl ActivityContext {
             heart: None,
             previous_details: Arc::new(Vec::new()),
             cancel,
+            meter: MetricMeter::noop(),
         }
     }
 
@@ -195,6 +215,7 @@ impl ActivityContext {
             heart: Some(heart.clone()),
             previous_details: Arc::new(previous_details),
             cancel: rx,
+            meter: MetricMeter::noop(),
         };
         (ctx, heart)
     }
@@ -267,19 +288,37 @@ impl ActivityContext {
 
     /// A context for calling an activity directly in a unit test.
     pub fn for_test(activity_type: &str) -> Self {
+        let now = SystemTime::now();
         ActivityContext::new(ActivityInfo {
             activity_id: "1".into(),
             activity_type: activity_type.into(),
             workflow_id: "test-workflow".into(),
+            workflow_run_id: "test-run".into(),
+            workflow_type: "TestWorkflow".into(),
             namespace: crate::protocol::DEFAULT_NAMESPACE.into(),
+            task_queue: "test".into(),
             attempt: 1,
             is_local: false,
+            scheduled_time: now,
+            started_time: now,
         })
     }
 
     /// Facts about this attempt.
     pub fn info(&self) -> &ActivityInfo {
         &self.info
+    }
+
+    /// A meter for custom metrics, recording into the worker's metrics
+    /// (`Client::with_metrics`); without them every instrument is a no-op.
+    pub fn metric_meter(&self) -> &MetricMeter {
+        &self.meter
+    }
+
+    /// The same context recording custom metrics with `meter`.
+    pub(crate) fn with_meter(mut self, meter: MetricMeter) -> Self {
+        self.meter = meter;
+        self
     }
 }
 
@@ -302,30 +341,112 @@ pub enum Invoke {
     Method,
 }
 
+/// The kind of an [`Activity`] made from a free function: a worker
+/// registers it on its own ([`Worker::register_activity`](crate::Worker::register_activity)).
+#[derive(Debug)]
+pub enum Function {}
+
+/// The kind of an [`Activity`] made from a method of an `#[activity]` impl
+/// block: it runs on an instance, which a worker registers with all its
+/// activities ([`Worker::register_activities`](crate::Worker::register_activities)).
+#[derive(Debug)]
+pub enum Method {}
+
+/// Options an activity carries from its declaration
+/// (`#[activity(start_to_close_timeout = "10s", retry(maximum_attempts = 3))]`),
+/// used where a call does not set them. A call's own options win, and a
+/// worker's default start-to-close timeout applies to calls that have no
+/// timeout from either.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ActivityDefaults {
+    /// Limit on one attempt.
+    pub start_to_close_timeout: Option<Duration>,
+    /// Limit on all attempts together.
+    pub schedule_to_close_timeout: Option<Duration>,
+    /// Limit on the time spent waiting in the queue.
+    pub schedule_to_start_timeout: Option<Duration>,
+    /// Longest gap allowed between heartbeats.
+    pub heartbeat_timeout: Option<Duration>,
+    /// How failures are retried (default: Temporal's default policy).
+    pub retry: Option<RetryDefaults>,
+}
+
+impl ActivityDefaults {
+    /// No defaults.
+    pub const NONE: ActivityDefaults = ActivityDefaults {
+        start_to_close_timeout: None,
+        schedule_to_close_timeout: None,
+        schedule_to_start_timeout: None,
+        heartbeat_timeout: None,
+        retry: None,
+    };
+}
+
+/// A retry policy as an activity's declaration gives it (a constant, so it
+/// holds no `Vec`); see [`RetryPolicy`](crate::RetryPolicy).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryDefaults {
+    /// Delay before the first retry.
+    pub initial_interval: Duration,
+    /// Each retry waits this many times longer than the one before.
+    pub backoff_coefficient: f64,
+    /// Cap on the delay; `None` means 100 x `initial_interval`.
+    pub maximum_interval: Option<Duration>,
+    /// Total attempts allowed, the first included; 0 means unlimited.
+    pub maximum_attempts: u32,
+    /// Failure type names that are never retried.
+    pub non_retryable_error_types: &'static [&'static str],
+}
+
+impl RetryDefaults {
+    /// The retry policy these defaults describe.
+    pub fn policy(&self) -> crate::RetryPolicy {
+        crate::RetryPolicy {
+            initial_interval: self.initial_interval,
+            backoff_coefficient: self.backoff_coefficient,
+            maximum_interval: self.maximum_interval,
+            maximum_attempts: self.maximum_attempts,
+            non_retryable_error_types: self
+                .non_retryable_error_types
+                .iter()
+                .map(|t| t.to_string())
+                .collect(),
+        }
+    }
+}
+
 /// A typed activity: its name, its input `I` and output `O`, and the function
-/// it wraps (`F`, a function pointer it dereferences to).
-pub struct Activity<F, I, O> {
+/// it wraps (`F`, a function pointer it dereferences to). `K` says whether
+/// it was made from a free function ([`Function`]) or a method ([`Method`]).
+///
+/// `#[activity]` defines one as a constant named after the function in
+/// capitals (`fn order_apples` gives `ORDER_APPLES`; a method `check` of
+/// `Stock` gives `Stock::CHECK`), and leaves the function as it is.
+/// Activities with the same signature share a type, so one can be chosen
+/// at run time and kept in a variable.
+pub struct Activity<F, I, O, K = Function> {
     name: &'static str,
     call: F,
     invoke: Invoke,
     encode_input: fn(&I) -> Result<Vec<Payload>, ConverterError>,
-    _types: PhantomData<fn(I) -> O>,
+    defaults: ActivityDefaults,
+    _types: PhantomData<fn(I) -> (O, K)>,
 }
 
-impl<F: Copy, I, O> Clone for Activity<F, I, O> {
+impl<F: Copy, I, O, K> Clone for Activity<F, I, O, K> {
     fn clone(&self) -> Self {
         *self
     }
 }
-impl<F: Copy, I, O> Copy for Activity<F, I, O> {}
+impl<F: Copy, I, O, K> Copy for Activity<F, I, O, K> {}
 
-impl<F, I, O> fmt::Debug for Activity<F, I, O> {
+impl<F, I, O, K> fmt::Debug for Activity<F, I, O, K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Activity({})", self.name)
     }
 }
 
-impl<F, I, O> Activity<F, I, O> {
+impl<F, I, O, K> Activity<F, I, O, K> {
     /// Builds an activity value; `#[activity]` calls this.
     #[doc(hidden)]
     pub const fn __new(
@@ -334,35 +455,113 @@ impl<F, I, O> Activity<F, I, O> {
         invoke: Invoke,
         encode_input: fn(&I) -> Result<Vec<Payload>, ConverterError>,
     ) -> Self {
+        Self::__with_defaults(name, call, invoke, encode_input, ActivityDefaults::NONE)
+    }
+
+    /// Builds an activity value with the options its declaration gives;
+    /// `#[activity(..)]` calls this.
+    #[doc(hidden)]
+    pub const fn __with_defaults(
+        name: &'static str,
+        call: F,
+        invoke: Invoke,
+        encode_input: fn(&I) -> Result<Vec<Payload>, ConverterError>,
+        defaults: ActivityDefaults,
+    ) -> Self {
         Activity {
             name,
             call,
             invoke,
             encode_input,
+            defaults,
             _types: PhantomData,
         }
+    }
+
+    /// The options the activity's declaration gives, used where a call
+    /// does not set them.
+    pub fn defaults(&self) -> &ActivityDefaults {
+        &self.defaults
     }
 
     /// The activity type name workers register and workflows schedule.
     pub fn name(&self) -> &'static str {
         self.name
     }
+}
 
-    pub(crate) fn encode(&self, input: &I) -> Result<Vec<Payload>, ConverterError> {
-        (self.encode_input)(input)
-    }
+impl<F, I, O, K> Deref for Activity<F, I, O, K> {
+    type Target = F;
 
-    pub(crate) fn invoke(&self) -> Invoke {
-        self.invoke
+    /// Lets `ORDER_APPLES(8)` call the function the activity wraps.
+    fn deref(&self) -> &F {
+        &self.call
     }
 }
 
-impl<F, I, O> Deref for Activity<F, I, O> {
-    type Target = F;
+mod sealed {
+    pub trait Sealed {}
+    impl<F, I, O, K> Sealed for super::Activity<F, I, O, K> {}
+}
 
-    /// Lets `order_apples(8)` call the function the activity wraps.
-    fn deref(&self) -> &F {
-        &self.call
+/// An activity value a workflow can schedule: what `#[activity]` defines.
+/// Implemented by [`Activity`] only.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an activity value",
+    label = "expected the constant `#[activity]` defines",
+    note = "`#[activity]` leaves `fn order_apples(..)` as it is and defines the constant \
+            `ORDER_APPLES`, its activity value: schedule that, `ctx.activity(ORDER_APPLES, input)`",
+    note = "a method `check` of an `#[activity]` impl block `Stock` gives `Stock::CHECK`"
+)]
+pub trait ActivityValue: sealed::Sealed {
+    /// The activity's input: its one argument, or a tuple of its arguments.
+    type Input;
+    /// What it returns on success.
+    type Output;
+    /// The activity type name.
+    fn activity_name(&self) -> &'static str;
+    /// Encodes the input as the activity's payloads, one per argument.
+    fn encode_input(&self, input: &Self::Input) -> Result<Vec<Payload>, ConverterError>;
+    /// The options its declaration gives.
+    fn activity_defaults(&self) -> ActivityDefaults;
+}
+
+impl<F, I, O, K> ActivityValue for Activity<F, I, O, K> {
+    type Input = I;
+    type Output = O;
+
+    fn activity_name(&self) -> &'static str {
+        self.name
+    }
+
+    fn encode_input(&self, input: &I) -> Result<Vec<Payload>, ConverterError> {
+        (self.encode_input)(input)
+    }
+
+    fn activity_defaults(&self) -> ActivityDefaults {
+        self.defaults
+    }
+}
+
+/// An activity value a worker registers on its own: one made from a free
+/// function. Method activities are registered with their instance.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be registered on its own",
+    label = "expected the constant of an `#[activity]` fn",
+    note = "an `#[activity] fn order_apples(..)` is registered through its constant: \
+            `register_activity(ORDER_APPLES)`",
+    note = "the activities of an `#[activity]` impl block run on an instance: register it, \
+            with all its activities, by `register_activities(Arc::new(instance))`"
+)]
+pub trait FunctionActivity: ActivityValue {
+    /// The runner a worker calls with encoded arguments.
+    #[doc(hidden)]
+    fn erased(&self) -> Option<ErasedActivity>;
+}
+
+impl<F, I, O> FunctionActivity for Activity<F, I, O, Function> {
+    fn erased(&self) -> Option<ErasedActivity> {
+        erase(self.invoke)
     }
 }
 
@@ -378,8 +577,10 @@ pub(crate) fn erase(invoke: Invoke) -> Option<ErasedActivity> {
     match invoke {
         Invoke::Async(f) => Some(Arc::new(move |ctx, input| f(ctx, input))),
         Invoke::Blocking(f) => Some(Arc::new(move |ctx, input| {
+            // The blocking pool's thread runs in the attempt's span too.
+            let span = tracing::Span::current();
             Box::pin(async move {
-                match tokio::task::spawn_blocking(move || f(ctx, input)).await {
+                match tokio::task::spawn_blocking(move || span.in_scope(|| f(ctx, input))).await {
                     Ok(result) => result,
                     Err(e) => Err(crate::failure::ApplicationError::new(format!(
                         "activity panicked: {}",
@@ -405,8 +606,7 @@ mod tests {
 
     type AddFn = fn(u32, u32) -> Result<u32, crate::failure::ApplicationError>;
 
-    #[allow(non_upper_case_globals)]
-    const add_activity: Activity<AddFn, (u32, u32), u32> = Activity::__new(
+    const ADD: Activity<AddFn, (u32, u32), u32> = Activity::__new(
         "add",
         add,
         Invoke::Blocking(|_, p| {
@@ -466,9 +666,9 @@ mod tests {
 
     #[tokio::test]
     async fn wrong_payload_count_or_type_is_a_clear_error() {
-        let run = erase(add_activity.invoke()).unwrap();
+        let run = ADD.erased().unwrap();
         let ctx = ActivityContext::for_test("add");
-        let ok = run(ctx.clone(), add_activity.encode(&(2, 3)).unwrap())
+        let ok = run(ctx.clone(), ADD.encode_input(&(2, 3)).unwrap())
             .await
             .unwrap();
         assert_eq!(crate::converter::decode::<u32>(&ok).unwrap(), 5);
@@ -484,6 +684,6 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("as u32"), "{err}");
         assert!(err.is_non_retryable());
-        assert_eq!(add_activity(1, 1).unwrap(), 2);
+        assert_eq!(ADD(1, 1).unwrap(), 2);
     }
 }

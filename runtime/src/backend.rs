@@ -12,13 +12,42 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
-use crate::converter::{Payload, PayloadTooLarge};
+use crate::converter::{CodecError, DataConverter, Payload, PayloadTooLarge};
 use crate::failure::Failure;
 use crate::history::Event;
 use crate::protocol::Command;
 use crate::schedule::{Backfill, OverlapPolicy, Schedule, ScheduleDescription, ScheduleListEntry};
+use crate::telemetry::{ClientInterceptor, Metrics};
 
 pub use crate::protocol::DEFAULT_NAMESPACE;
+pub use encoded::PAYLOAD_CODEC_ERROR;
+pub use payloads::ENCODED_FAILURE_MESSAGE;
+
+mod encoded;
+mod forward;
+mod intercepted;
+mod payloads;
+
+/// `inner` seen through client interceptors, the first outermost.
+pub(crate) fn intercept(
+    inner: Arc<dyn Backend>,
+    interceptors: &[Arc<dyn ClientInterceptor>],
+) -> Arc<dyn Backend> {
+    intercepted::wrap(inner, interceptors)
+}
+
+/// Decodes every payload of `events` with `converter`'s codecs (what a
+/// connection with that converter does to the history it reads).
+pub(crate) fn decode_events(
+    converter: &DataConverter,
+    events: &mut [Event],
+) -> Result<(), CodecError> {
+    payloads::Coder {
+        converter,
+        encode: false,
+    }
+    .events(events)
+}
 
 /// A backend and the namespace to work in: what clients and workers are
 /// built on. `Worker::new(&client, ..)` takes the client's.
@@ -26,6 +55,7 @@ pub use crate::protocol::DEFAULT_NAMESPACE;
 pub struct Connection {
     backend: Arc<dyn Backend>,
     namespace: String,
+    metrics: Option<Metrics>,
 }
 
 impl Connection {
@@ -34,7 +64,20 @@ impl Connection {
         Connection {
             backend,
             namespace: namespace.into(),
+            metrics: None,
         }
+    }
+
+    /// The same connection, with `metrics` for the workers built on it to
+    /// record into.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The metrics workers built on this connection record into.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
     }
 
     /// The backend.
@@ -45,6 +88,16 @@ impl Connection {
     /// The namespace.
     pub fn namespace(&self) -> &str {
         &self.namespace
+    }
+
+    /// The same connection seeing the backend through `converter`: its
+    /// codecs encode every payload on its way to the backend and decode
+    /// it on its way back (see [`DataConverter`]). A client's connection
+    /// ([`Client::with_data_converter`](crate::Client::with_data_converter))
+    /// carries its converter already.
+    pub fn with_data_converter(mut self, converter: &DataConverter) -> Self {
+        self.backend = encoded::wrap(self.backend, converter);
+        self
     }
 }
 
@@ -345,6 +398,8 @@ pub struct ActivityTask {
     pub token: TaskToken,
     /// Workflow id of the run that scheduled it.
     pub workflow_id: String,
+    /// Workflow type of that run.
+    pub workflow_type: String,
     /// The activity's id.
     pub activity_id: String,
     /// The activity's type.
@@ -359,6 +414,8 @@ pub struct ActivityTask {
     pub heartbeat_timeout: Option<Duration>,
     /// When this attempt was scheduled.
     pub scheduled_time: SystemTime,
+    /// When this attempt was handed to a worker (the backend's clock).
+    pub started_time: SystemTime,
     /// The last heartbeat's details from an earlier attempt (empty if none),
     /// so a retried attempt can resume where the last one got to.
     pub heartbeat_details: Vec<Payload>,
@@ -393,6 +450,12 @@ pub struct Description {
     pub history_length: u64,
     /// Activities scheduled and not yet closed.
     pub pending_activities: usize,
+    /// Those activities, one by one.
+    pub activities: Vec<PendingActivityDescription>,
+    /// What keeps the run from moving that its owner should know: its
+    /// workflow task or an activity waiting on a task queue no worker
+    /// polls. Empty for a closed run.
+    pub warnings: Vec<String>,
     /// Attempt of the current workflow task (above 1 while it keeps failing).
     pub workflow_task_attempt: u32,
     /// The last workflow task failure's message, while failures continue.
@@ -410,6 +473,37 @@ pub struct Description {
     pub pending_children: usize,
     /// The run's memo, as its start gave it.
     pub memo: std::collections::BTreeMap<String, Payload>,
+}
+
+/// An activity scheduled and not yet closed, as `describe` shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PendingActivityDescription {
+    /// Its id within the run.
+    pub activity_id: String,
+    /// Its type name.
+    pub activity_type: String,
+    /// The task queue it waits on.
+    pub task_queue: String,
+    /// Where it stands.
+    pub state: PendingActivityState,
+    /// The current attempt, from 1.
+    pub attempt: u32,
+    /// The failure of the previous attempt, as its chain prints.
+    pub last_failure: Option<String>,
+    /// When the current attempt last heartbeated (as far as this process
+    /// saw: a restart forgets it).
+    pub last_heartbeat: Option<SystemTime>,
+}
+
+/// Where a pending activity stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingActivityState {
+    /// Waiting for a worker to take it.
+    Scheduled,
+    /// Waiting out a retry's backoff, until then.
+    Backoff(SystemTime),
+    /// Running on a worker since then.
+    Started(SystemTime),
 }
 
 /// Errors a backend returns.
@@ -460,6 +554,9 @@ pub enum BackendError {
     /// The store could not be read.
     #[error("store error: {0}")]
     Store(String),
+    /// A payload codec could not encode or decode a payload.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
     /// The query failed: no such query, undecodable input, or its handler
     /// failed.
     #[error("query failed: {0}")]

@@ -22,15 +22,18 @@ use crate::backend::{
     IdConflictPolicy, IdReusePolicy, QueryRequest, RunOutcome, SignalRequest, StartWorkflowRequest,
     TerminateRequest, UpdateRequest,
 };
-use crate::converter::{self, ConverterError, Payload};
+use crate::converter::{self, ConverterError, DataConverter, Payload};
 use crate::failure::{Failure, WorkflowFailureError};
 use crate::history::{self, Event};
 use crate::protocol::RunOptions;
 use crate::retry::RetryPolicy;
+use crate::telemetry::{ClientInterceptor, Metrics};
 use crate::workflow::{RunFn, Workflow};
 
-/// Errors a client call returns.
-#[derive(Debug, thiserror::Error)]
+/// Errors a client call returns. `{}` prints one line, `{:#}` the cause
+/// chain, and `Debug` the chain as anyhow does, so a `main` returning one
+/// shows why a workflow failed.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
     /// The workflow did not complete: it failed, was canceled or terminated.
@@ -54,6 +57,12 @@ pub enum ClientError {
     /// failed, or the run closed before it completed.
     #[error("update failed: {0}")]
     Update(Failure),
+}
+
+impl std::fmt::Debug for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        crate::failure::debug_chain(self, f)
+    }
 }
 
 impl ClientError {
@@ -162,14 +171,24 @@ impl WorkflowOptions {
 
 impl From<&Client> for Connection {
     fn from(client: &Client) -> Connection {
-        Connection::new(client.backend.clone(), client.namespace.clone())
+        let connection = Connection::new(client.backend.clone(), client.namespace.clone());
+        match &client.metrics {
+            Some(metrics) => connection.with_metrics(metrics.clone()),
+            None => connection,
+        }
     }
 }
 
 /// Starts workflows and reaches them.
 #[derive(Clone)]
 pub struct Client {
+    /// What calls go through: `raw` seen through the converter.
     backend: Arc<dyn Backend>,
+    /// The backend as given.
+    raw: Arc<dyn Backend>,
+    converter: DataConverter,
+    interceptors: Vec<Arc<dyn ClientInterceptor>>,
+    metrics: Option<Metrics>,
     namespace: String,
 }
 
@@ -182,9 +201,59 @@ impl Client {
     /// A client of a shared backend.
     pub fn from_arc(backend: Arc<dyn Backend>) -> Self {
         Client {
-            backend,
+            backend: backend.clone(),
+            raw: backend,
+            converter: DataConverter::default(),
+            interceptors: Vec::new(),
+            metrics: None,
             namespace: DEFAULT_NAMESPACE.to_string(),
         }
+    }
+
+    /// The same client with `converter`'s codecs between it and the
+    /// backend: every payload it sends is encoded, every payload it
+    /// receives decoded. Workers built from this client
+    /// (`Worker::new(&client, ..)`) use the same converter, as a client
+    /// and its workers must agree on it.
+    pub fn with_data_converter(mut self, converter: DataConverter) -> Self {
+        self.converter = converter;
+        self.compose();
+        self
+    }
+
+    /// The same client with `interceptor` around its calls (client
+    /// outbound; see [`ClientInterceptor`]). Interceptors added first are
+    /// outermost; they see payloads before the data converter encodes
+    /// them.
+    pub fn with_interceptor(mut self, interceptor: impl ClientInterceptor) -> Self {
+        self.interceptors.push(Arc::new(interceptor));
+        self.compose();
+        self
+    }
+
+    /// The same client with metrics: workers built from it record into
+    /// them (serve them with [`Metrics::serve`]).
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The metrics this client and its workers record into.
+    pub fn metrics(&self) -> Option<&Metrics> {
+        self.metrics.as_ref()
+    }
+
+    /// Calls go through the interceptors, then the converter's codecs.
+    fn compose(&mut self) {
+        let encoded = Connection::new(self.raw.clone(), self.namespace.clone())
+            .with_data_converter(&self.converter)
+            .backend();
+        self.backend = crate::backend::intercept(encoded, &self.interceptors);
+    }
+
+    /// The data converter this client uses.
+    pub fn data_converter(&self) -> &DataConverter {
+        &self.converter
     }
 
     /// The same client in another namespace.
@@ -198,7 +267,8 @@ impl Client {
         &self.namespace
     }
 
-    /// The backend this client talks to.
+    /// The backend this client talks to, seen through its data converter
+    /// (what its workers use).
     pub fn backend(&self) -> Arc<dyn Backend> {
         self.backend.clone()
     }
@@ -258,14 +328,32 @@ impl Client {
     /// workflow id's latest run; `run_id()` names the run the first update
     /// went to.
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # use weft::prelude::*;
+    /// # #[workflow]
+    /// # #[derive(Default)]
+    /// # struct ShoppingCart { items: Vec<String> }
+    /// # #[workflow]
+    /// # impl ShoppingCart {
+    /// #     #[run]
+    /// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+    /// #     #[update]
+    /// #     fn add_item(&mut self, item: String) -> Result<usize, ApplicationError> {
+    /// #         self.items.push(item);
+    /// #         Ok(self.items.len())
+    /// #     }
+    /// # }
+    /// # async fn f(client: Client) -> Result<(), ClientError> {
     /// let cart = client.update_with_start(
     ///     ShoppingCart::run,
-    ///     CartInput::default(),
+    ///     (),
     ///     WorkflowOptions::new("cart-7", "carts")
     ///         .id_conflict_policy(IdConflictPolicy::UseExisting),
     /// )?;
-    /// let total = cart.with_update_id("add-apples").add_item(apples).await?;
+    /// let count = cart.with_update_id("add-apples").add_item("apples".into()).await?;
+    /// # let _ = count;
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn update_with_start<W: Workflow>(
         &self,
@@ -600,8 +688,25 @@ impl<W: Workflow> WorkflowHandle<W> {
     /// nothing twice; the id is unique per workflow id across
     /// continue-as-new.
     ///
-    /// ```ignore
-    /// account.with_update_id("order-17-points").add_points(points).await?;
+    /// ```no_run
+    /// # use weft::prelude::*;
+    /// # #[workflow]
+    /// # #[derive(Default)]
+    /// # struct ShoppingCart { items: Vec<String> }
+    /// # #[workflow]
+    /// # impl ShoppingCart {
+    /// #     #[run]
+    /// #     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> { Ok(()) }
+    /// #     #[update]
+    /// #     fn add_item(&mut self, item: String) -> Result<usize, ApplicationError> {
+    /// #         self.items.push(item);
+    /// #         Ok(self.items.len())
+    /// #     }
+    /// # }
+    /// # async fn f(cart: WorkflowHandle<ShoppingCart>) -> Result<(), ClientError> {
+    /// cart.with_update_id("order-17-apples").add_item("apples".into()).await?;
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn with_update_id(&self, update_id: impl Into<String>) -> Self {
         WorkflowHandle {

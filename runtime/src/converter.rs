@@ -2,15 +2,27 @@
 //!
 //! Owns Temporal's payload model: a [`Payload`] is bytes plus metadata, whose
 //! `encoding` entry says how to read them (`json/plain`, `binary/null`). Values
-//! become payloads through serde JSON. This module knows nothing of workflows,
-//! history or stores.
+//! become payloads through serde JSON, checked against the rules their type
+//! declares ([`Validate`]); a [`DataConverter`] adds [`PayloadCodec`]s
+//! (encryption, compression) between payloads and the backend. This module
+//! knows nothing of workflows, history or stores.
 
 use std::collections::BTreeMap;
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub mod codec;
+#[cfg(feature = "encryption")]
+pub mod encryption;
+mod explain;
 mod finite;
+mod validate;
+
+pub use codec::{CodecError, DataConverter, PayloadCodec};
+pub use validate::{Invalid, Validate, Violation};
+#[doc(hidden)]
+pub use validate::{check_de, check_ser};
 
 /// The metadata key that names a payload's encoding.
 pub const ENCODING_KEY: &str = "encoding";
@@ -89,6 +101,10 @@ pub enum ConverterError {
     /// The payload's encoding is not one this converter reads.
     #[error("unknown payload encoding {0:?}; expected json/plain or binary/null")]
     UnknownEncoding(String),
+    /// The value breaks a rule its type declares ([`Validate`]): refused
+    /// before it was encoded, or after it was decoded.
+    #[error("invalid {0}")]
+    Invalid(Box<Violation>),
     /// The number of payloads differs from the number of arguments.
     #[error("expected {expected} payload(s), got {got}")]
     Arity {
@@ -106,10 +122,7 @@ pub enum ConverterError {
 /// and the value would change on its way.
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Payload, ConverterError> {
     let type_name = std::any::type_name::<T>();
-    let data = serde_json::to_vec(value).map_err(|e| ConverterError::Encode {
-        type_name,
-        message: e.to_string(),
-    })?;
+    let data = serde_json::to_vec(value).map_err(explain::encode_error::<T>)?;
     // Only a `null` in the output can stand for a non-finite float.
     if data.windows(4).any(|w| w == b"null")
         && let Some(found) = finite::find(value)
@@ -145,11 +158,7 @@ pub fn decode<T: DeserializeOwned>(payload: &Payload) -> Result<T, ConverterErro
         ENCODING_NULL => b"null",
         other => return Err(ConverterError::UnknownEncoding(other.to_string())),
     };
-    serde_json::from_slice(data).map_err(|e| ConverterError::Decode {
-        type_name: std::any::type_name::<T>(),
-        encoding: encoding.to_string(),
-        message: e.to_string(),
-    })
+    serde_json::from_slice(data).map_err(|e| explain::decode_error::<T>(data, encoding, e))
 }
 
 /// Decodes the single payload of a one-value list; an empty list reads as `null`.

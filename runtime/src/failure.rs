@@ -4,7 +4,10 @@
 //! A [`Failure`] is what history stores and what a workflow or client sees.
 //! Each variant is a typed error whose `source()` is its cause, so the usual
 //! error reporters walk the chain. `Display` prints one level; the alternate
-//! form (`{:#}`) prints the whole chain, each cause once.
+//! form (`{:#}`) prints the whole chain, each cause once. `Debug` prints
+//! the chain as anyhow does (the error, then `Caused by:` and each cause),
+//! so `fn main() -> Result<(), Box<dyn Error>>` shows why a workflow
+//! failed rather than a dump of its fields.
 
 use std::fmt;
 use std::time::Duration;
@@ -14,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::converter::{self, ConverterError, Payload};
 
 /// Any failure that history records or a caller receives.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Failure {
     /// Raised by user code: an activity or a workflow.
@@ -36,7 +39,7 @@ pub enum Failure {
 
 /// An error raised by user code, the one failure type an activity or workflow
 /// builds itself.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApplicationError {
     /// Human-readable message.
     pub message: String,
@@ -150,12 +153,32 @@ impl From<std::io::Error> for ApplicationError {
 }
 
 impl From<ConverterError> for ApplicationError {
+    /// A non-retryable error: `ValidationError` (with the broken rule as
+    /// its details) for a value breaking its type's rules, else
+    /// `ConverterError`. Retrying cannot change the value.
     fn from(e: ConverterError) -> Self {
+        if let ConverterError::Invalid(violation) = &e {
+            let error = ApplicationError::new(e.to_string())
+                .with_type(VALIDATION_ERROR)
+                .non_retryable();
+            return match converter::encode(violation) {
+                Ok(details) => ApplicationError {
+                    details: vec![details],
+                    ..error
+                },
+                Err(_) => error,
+            };
+        }
         ApplicationError::new(e.to_string())
             .with_type("ConverterError")
             .non_retryable()
     }
 }
+
+/// The type name of the failure a value breaking its type's validation
+/// rules turns into ([`ConverterError::Invalid`]); its details decode as a
+/// [`Violation`](crate::converter::Violation).
+pub const VALIDATION_ERROR: &str = "ValidationError";
 
 /// How far an activity's retries got.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,7 +211,7 @@ impl fmt::Display for RetryState {
 }
 
 /// An activity failed for good (after its retries); `cause` is its last failure.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivityError {
     /// The activity's type name.
     pub activity_type: String,
@@ -334,7 +357,7 @@ pub struct ServerError {
 /// What a client sees when a workflow did not complete: the cause is the
 /// workflow's failure (an application error, an activity error, a timeout, a
 /// cancellation or a termination).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowFailureError {
     /// Why the workflow did not complete.
     pub cause: Failure,
@@ -420,6 +443,45 @@ fn write_chain(
     }
     Ok(())
 }
+
+/// Formats an error and its causes as anyhow's `Debug` does: the error,
+/// then `Caused by:` and each cause on its own line.
+pub(crate) fn debug_chain(
+    error: &(dyn std::error::Error + 'static),
+    f: &mut fmt::Formatter<'_>,
+) -> fmt::Result {
+    write!(f, "{error}")?;
+    let causes: Vec<_> = std::iter::successors(error.source(), |e| e.source()).collect();
+    if causes.is_empty() {
+        return Ok(());
+    }
+    write!(f, "\n\nCaused by:")?;
+    for (i, cause) in causes.iter().enumerate() {
+        if causes.len() == 1 {
+            write!(f, "\n    {cause}")?;
+        } else {
+            write!(f, "\n    {i}: {cause}")?;
+        }
+    }
+    Ok(())
+}
+
+macro_rules! debug_as_chain {
+    ($($ty:ty),+) => {$(
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                debug_chain(self, f)
+            }
+        }
+    )+};
+}
+
+debug_as_chain!(
+    Failure,
+    ApplicationError,
+    ActivityError,
+    WorkflowFailureError
+);
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -648,6 +710,24 @@ mod tests {
             "WorkflowFailureError: Workflow execution failed\n  caused by: ActivityError: Activity task failed (activity type: process, id: 1, attempts: 3, retry state: maximum attempts reached)\n  caused by: ApplicationError: Processing failed for: test-data (type: RuntimeError)"
         );
         assert_eq!(text.matches("Processing failed").count(), 1);
+    }
+
+    #[test]
+    fn debug_prints_the_chain_as_anyhow_does() {
+        let text = format!("{:?}", chain());
+        assert_eq!(
+            text,
+            "WorkflowFailureError: Workflow execution failed\n\nCaused by:\n    0: ActivityError: Activity task failed (activity type: process, id: 1, attempts: 3, retry state: maximum attempts reached)\n    1: ApplicationError: Processing failed for: test-data (type: RuntimeError)"
+        );
+        // `{}` stays one line.
+        assert!(!format!("{}", chain()).contains('\n'));
+        let leaf: Failure = ApplicationError::new("alone").into();
+        assert_eq!(format!("{leaf:?}"), "ApplicationError: alone");
+        let one = ApplicationError::new("outer").with_cause(ApplicationError::new("inner"));
+        assert_eq!(
+            format!("{one:?}"),
+            "ApplicationError: outer\n\nCaused by:\n    ApplicationError: inner"
+        );
     }
 
     #[test]

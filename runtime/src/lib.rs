@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod replay;
 pub mod retry;
 pub mod schedule;
+pub mod telemetry;
 pub mod worker;
 pub mod workflow;
 
@@ -29,7 +30,7 @@ pub use weft_macros::{
 
 pub use activity::{Activity, ActivityContext, ActivityInfo};
 pub use client::{Client, ClientError, ScheduleHandle, WorkflowHandle, WorkflowOptions};
-pub use converter::Payload;
+pub use converter::{DataConverter, Invalid, Payload, PayloadCodec, Validate};
 pub use failure::{
     ActivityError, ApplicationError, CanceledError, ChildWorkflowError, Failure, RetryState,
     TimeoutError, TimeoutType, WorkflowFailureError,
@@ -39,15 +40,21 @@ pub use retry::RetryPolicy;
 pub use worker::{Worker, WorkerOptions};
 pub use workflow::{Workflow, WorkflowContext, WorkflowResult, i_promise_this_is_deterministic};
 
-/// The names most workflow code needs.
+/// The names most workflow code needs: `use weft::prelude::*;` is the one
+/// weft import of the examples. `select!` is not here: workflow code
+/// writes it `weft::select!`, since a bare `select!` could be tokio's or
+/// futures', which the determinism check refuses.
 pub mod prelude {
     pub use crate::activity::{ActivityContext, ActivityInfo};
     pub use crate::backend::{IdConflictPolicy, IdReusePolicy};
-    pub use crate::client::{Client, WorkflowOptions};
-    pub use crate::failure::{ActivityError, ApplicationError, Failure};
+    pub use crate::client::{Client, ClientError, WorkflowHandle, WorkflowOptions};
+    pub use crate::failure::{ActivityError, ApplicationError, CanceledError, Failure};
     pub use crate::retry::RetryPolicy;
-    pub use crate::worker::Worker;
-    pub use crate::workflow::{ChildOptions, ParentClosePolicy, WorkflowContext, WorkflowResult};
+    pub use crate::worker::{Worker, WorkerOptions};
+    pub use crate::workflow::{
+        ChildOptions, ParentClosePolicy, WorkflowContext, WorkflowResult, join, join_all,
+        select_first, try_join_all,
+    };
     pub use std::time::Duration;
     pub use weft_macros::{
         activity, deterministic, init, query, run, signal, update, validator, workflow,

@@ -1,7 +1,9 @@
 //! What the macros' generated code needs. Not a public API: it changes
 //! with the macros, whatever the version says.
 
-pub use crate::activity::{Activity, ActivityGroup, ErasedActivity, Invoke};
+pub use crate::activity::{
+    Activity, ActivityDefaults, ActivityGroup, ErasedActivity, Invoke, Method, RetryDefaults,
+};
 pub use crate::converter::{ConverterError, Payload, decode, encode};
 pub use crate::failure::Failure;
 pub use crate::workflow::deterministic::{checked, probe, vouched};

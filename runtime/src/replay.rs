@@ -1,8 +1,10 @@
 //! Replaying exported histories against the current code, to check that a
 //! change to workflow code is compatible with runs already in flight.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
+use crate::converter::DataConverter;
 use crate::history::{Event, EventAttributes};
 use crate::worker::driver::RunDriver;
 use crate::workflow::Workflow;
@@ -26,6 +28,7 @@ pub enum ReplayError {
 #[derive(Default)]
 pub struct Replayer {
     factories: HashMap<String, Factory>,
+    converter: DataConverter,
 }
 
 impl Replayer {
@@ -36,8 +39,19 @@ impl Replayer {
 
     /// Registers a workflow type.
     pub fn register_workflow<W: Workflow>(&mut self) -> &mut Self {
-        self.factories
-            .insert(W::NAME.to_string(), executor::factory::<W>());
+        self.factories.insert(
+            W::NAME.to_string(),
+            executor::factory::<W>(Default::default()),
+        );
+        self
+    }
+
+    /// Decodes histories with `converter` before replaying them: the one
+    /// the workers that wrote them used (its codecs: old keys included).
+    /// Histories read through a client with that converter are decoded
+    /// already; decoding them again changes nothing.
+    pub fn with_data_converter(&mut self, converter: DataConverter) -> &mut Self {
+        self.converter = converter;
         self
     }
 
@@ -65,6 +79,8 @@ impl Replayer {
                 "workflow type {workflow_type:?} is not registered"
             ))
         })?;
+        let events = self.decoded(events)?;
+        let events = events.as_ref();
         let run_id = format!("replay-{workflow_id}");
         let mut driver = RunDriver::new(factory(), "replay", workflow_id, &run_id);
         let result =
@@ -77,6 +93,16 @@ impl Replayer {
                 panic.as_ref(),
             ))),
         }
+    }
+
+    fn decoded<'a>(&self, events: &'a [Event]) -> Result<Cow<'a, [Event]>, ReplayError> {
+        if self.converter.is_identity() {
+            return Ok(Cow::Borrowed(events));
+        }
+        let mut events = events.to_vec();
+        crate::backend::decode_events(&self.converter, &mut events)
+            .map_err(|e| ReplayError::InvalidHistory(e.to_string()))?;
+        Ok(Cow::Owned(events))
     }
 
     /// Replays a history exported as JSON.

@@ -256,8 +256,9 @@ async fn condition(ctx: WorkflowContext<ConditionOrCancel>, tag: String) -> Work
 workflow!(ConditionOrCancel, String, String, condition);
 
 fn worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE).with_options(options);
-    w.register_workflow::<AwaitTimer>()
+    let w = Worker::new(client, QUEUE)
+        .with_options(options)
+        .register_workflow::<AwaitTimer>()
         .register_workflow::<AwaitActivity>()
         .register_workflow::<Catches>()
         .register_workflow::<FirstAwait>()
@@ -492,7 +493,7 @@ both_stores! {
         let events = assert_canceled(&h).await;
         let saw = seen(&tag).unwrap_or_default();
         assert!(
-            saw.starts_with("Err(ActivityError") && saw.contains("Canceled(CanceledError"),
+            saw.starts_with("Err(ActivityError: ") && saw.contains("Caused by:\n    CanceledError"),
             "{saw}"
         );
         assert_eq!(cleanups(&tag), 0, "the local activity never ran");

@@ -188,8 +188,9 @@ impl Elsewhere {
 }
 
 fn worker(client: &Client, queue: &str) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, queue).with_options(strict(0));
-    w.register_workflow::<Greet>()
+    let w = Worker::new(client, queue)
+        .with_options(strict(0))
+        .register_workflow::<Greet>()
         .register_workflow::<Waiter>()
         .register_workflow::<Parent>()
         .register_workflow::<Leaves>()

@@ -124,10 +124,10 @@ impl Workflow for Looper {
         Box::pin(async move {
             ctx.sleep(Duration::from_millis(1)).await?;
             if input.count < input.target {
-                return Err(ctx.continue_as_new(Loop {
+                return ctx.continue_as_new(Loop {
                     count: input.count + 1,
                     target: input.target,
-                }));
+                });
             }
             Ok(input.count)
         })
@@ -163,7 +163,7 @@ impl Workflow for Grower {
                 }
             }
             if run < 2 {
-                return Err(ctx.continue_as_new(run + 1));
+                return ctx.continue_as_new(run + 1);
             }
             Ok((run, sleeps))
         })
@@ -221,7 +221,7 @@ impl Workflow for Tally {
             if done {
                 return Ok(next);
             }
-            Err(ctx.continue_as_new(next))
+            ctx.continue_as_new(next)
         })
     }
 
@@ -302,7 +302,7 @@ impl Workflow for Collector {
             if done {
                 return Ok(next);
             }
-            Err(ctx.continue_as_new(next))
+            ctx.continue_as_new(next)
         })
     }
 
@@ -338,11 +338,12 @@ fn replayer() -> Replayer {
 }
 
 fn worker(client: &Client) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE).with_options(strict());
-    w.register_workflow::<Looper>();
-    w.register_workflow::<Grower>();
-    w.register_workflow::<Tally>();
-    w.register_workflow::<Collector>();
+    let w = Worker::new(client, QUEUE)
+        .with_options(strict())
+        .register_workflow::<Looper>()
+        .register_workflow::<Grower>()
+        .register_workflow::<Tally>()
+        .register_workflow::<Collector>();
     w.start().unwrap()
 }
 

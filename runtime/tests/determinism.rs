@@ -244,9 +244,7 @@ workflow!(Counted, (), String, counted);
 async fn hash_order(ctx: WorkflowContext<HashOrder>, _: ()) -> WorkflowResult<usize> {
     let map: std::collections::HashMap<String, u32> =
         (0..32).map(|i| (format!("k{i}"), i)).collect();
-    // Named by key, a different order is a different id in the same slot
-    // (`nondeterminism.rs` has the same case with default ids: a different
-    // input in the same slot).
+    // Replay compares activity ids and types, not inputs: name each by key.
     let calls = map.keys().map(|k| {
         ctx.activity(greet, k.clone())
             .activity_id(k.clone())
@@ -274,11 +272,11 @@ async fn fixed_order(ctx: WorkflowContext<FixedOrder>, _: ()) -> WorkflowResult<
 workflow!(FixedOrder, (), usize, fixed_order);
 
 fn worker(client: &Client, queue: &str, options: WorkerOptions) -> Worker {
-    let mut w = Worker::new(client, queue).with_options(options);
-    w.register_activity(greet)
+    Worker::new(client, queue)
+        .with_options(options)
+        .register_activity(greet)
         .register_activity(shout)
-        .register_activity(gated);
-    w
+        .register_activity(gated)
 }
 
 // ---- tests -----------------------------------------------------------------
@@ -286,8 +284,7 @@ fn worker(client: &Client, queue: &str, options: WorkerOptions) -> Worker {
 both_stores! {
     tokio_future_in_workflow_code_fails_the_task_not_the_run(sqlite) {
         let env = env(sqlite).await;
-        let mut w = worker(&env.client, "q", options(100, false));
-        w.register_workflow::<TokioTimer>();
+        let w = worker(&env.client, "q", options(100, false)).register_workflow::<TokioTimer>();
         let w = w.start().unwrap();
         let h = env.client
             .start_workflow(tokio_timer, (), WorkflowOptions::new("wf-tokio", "q"))
@@ -303,8 +300,7 @@ both_stores! {
 
     random_and_uuid_replay_the_same_and_differ_between_runs(sqlite) {
         let env = env(sqlite).await;
-        let mut w = worker(&env.client, "q", options(0, true));
-        w.register_workflow::<Randoms>();
+        let w = worker(&env.client, "q", options(0, true)).register_workflow::<Randoms>();
         let w = w.start().unwrap();
         let run = |id: &'static str| {
             let client = env.client.clone();
@@ -330,8 +326,7 @@ both_stores! {
 
     spawned_tasks_run_in_spawn_order_and_replay(sqlite) {
         let env = env(sqlite).await;
-        let mut w = worker(&env.client, "q", options(0, true));
-        w.register_workflow::<Spawner>();
+        let w = worker(&env.client, "q", options(0, true)).register_workflow::<Spawner>();
         let w = w.start().unwrap();
         let out = env.client
             .execute_workflow(spawner, (), WorkflowOptions::new("wf-spawn", "q"))
@@ -360,8 +355,7 @@ both_stores! {
 
     select_takes_the_first_ready_branch_in_written_order(sqlite) {
         let env = env(sqlite).await;
-        let mut w = worker(&env.client, "q", options(0, true));
-        w.register_workflow::<Selector>();
+        let w = worker(&env.client, "q", options(0, true)).register_workflow::<Selector>();
         let w = w.start().unwrap();
         let out = env.client
             .execute_workflow(selector, (), WorkflowOptions::new("wf-select", "q"))
@@ -382,8 +376,7 @@ both_stores! {
 async fn side_effect_closure_runs_once_across_replays() {
     let env = env(true).await;
     // Cache 0: every workflow task replays the run from history.
-    let mut w = worker(&env.client, "q", options(0, false));
-    w.register_workflow::<SideEffects>();
+    let w = worker(&env.client, "q", options(0, false)).register_workflow::<SideEffects>();
     let w = w.start().unwrap();
     let out = env
         .client
@@ -441,12 +434,9 @@ async fn side_effect_closure_runs_once_across_replays() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn patches_keep_old_runs_on_the_old_branch() {
     let env = env(true).await;
-    let mut w0 = worker(&env.client, "q-v0", options(100, false));
-    w0.register_workflow::<PatchV0>();
-    let mut w1 = worker(&env.client, "q-v1", options(0, false));
-    w1.register_workflow::<PatchV1>();
-    let mut w2 = worker(&env.client, "q-v2", options(0, false));
-    w2.register_workflow::<PatchV2>();
+    let w0 = worker(&env.client, "q-v0", options(100, false)).register_workflow::<PatchV0>();
+    let w1 = worker(&env.client, "q-v1", options(0, false)).register_workflow::<PatchV1>();
+    let w2 = worker(&env.client, "q-v2", options(0, false)).register_workflow::<PatchV2>();
     let (w0, w1, w2) = (
         w0.start().unwrap(),
         w1.start().unwrap(),
@@ -587,8 +577,7 @@ async fn logger_is_silent_while_replaying() {
     tracing::subscriber::set_global_default(Capture(seen.clone())).unwrap();
     let env = env(false).await;
     // Cache 0: the second task replays the first, which logs "step 1".
-    let mut w = worker(&env.client, "q", options(0, false));
-    w.register_workflow::<Logging>();
+    let w = worker(&env.client, "q", options(0, false)).register_workflow::<Logging>();
     let w = w.start().unwrap();
     env.client
         .execute_workflow(logging, (), WorkflowOptions::new("wf-log", "q"))
@@ -624,12 +613,12 @@ async fn reordered_code_fails_the_task_until_the_original_code_returns() {
         .start()
         .unwrap();
     let workflows = |v2: bool| {
-        let mut w = Worker::new(&env.client, "q").with_options(options(100, false));
-        if v2 {
-            w.register_workflow::<OrderV2>();
+        let w = Worker::new(&env.client, "q").with_options(options(100, false));
+        let w = if v2 {
+            w.register_workflow::<OrderV2>()
         } else {
-            w.register_workflow::<OrderV1>();
-        }
+            w.register_workflow::<OrderV1>()
+        };
         w.start().unwrap()
     };
     let v1 = workflows(false);
@@ -694,10 +683,11 @@ async fn strict_replay_catches_code_that_depends_on_more_than_history() {
     // Regression: with several workflow tasks at once, a run's next task
     // could reach the workflow thread before the ack of its previous
     // completion, miss the cache and replay.
-    let mut lax = worker(&env.client, "lax", options(100, false));
-    lax.register_workflow::<Counted>()
-        .register_workflow::<HashOrder>();
-    let lax = lax.start().unwrap();
+    let lax = worker(&env.client, "lax", options(100, false))
+        .register_workflow::<Counted>()
+        .register_workflow::<HashOrder>()
+        .start()
+        .unwrap();
     within(
         env.client
             .execute_workflow(counted, (), WorkflowOptions::new("wf-count-lax", "lax")),
@@ -712,12 +702,12 @@ async fn strict_replay_catches_code_that_depends_on_more_than_history() {
     .expect("the cached worker never replays");
     lax.shutdown().await;
 
-    let mut strict = worker(&env.client, "strict", options(100, true));
-    strict
+    let strict = worker(&env.client, "strict", options(100, true))
         .register_workflow::<Counted>()
         .register_workflow::<HashOrder>()
-        .register_workflow::<FixedOrder>();
-    let strict = strict.start().unwrap();
+        .register_workflow::<FixedOrder>()
+        .start()
+        .unwrap();
     let h = env
         .client
         .start_workflow(counted, (), WorkflowOptions::new("wf-count", "strict"))

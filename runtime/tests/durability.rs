@@ -208,8 +208,7 @@ fn setup(
         stall,
         failures,
     });
-    let mut worker = Worker::new(&client, "q");
-    worker
+    let worker = Worker::new(&client, "q")
         .register_workflow::<Shouting>()
         .register_activity(shout);
     (client, worker.start().unwrap(), failed)

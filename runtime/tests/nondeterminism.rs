@@ -62,11 +62,11 @@ impl PriceList {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, count: u32) -> WorkflowResult<Vec<String>> {
         let prices = ctx
-            .activity(load_prices, count)
+            .activity(LOAD_PRICES, count)
             .start_to_close_timeout(Duration::from_secs(30))
             .await?;
         let calls = pricing::lines(prices).into_iter().map(|line| {
-            ctx.activity(quote, line)
+            ctx.activity(QUOTE, line)
                 .start_to_close_timeout(Duration::from_secs(30))
                 .into_future()
         });
@@ -87,11 +87,11 @@ impl LocalPriceList {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, count: u32) -> WorkflowResult<Vec<String>> {
         let prices = ctx
-            .local_activity(load_prices, count)
+            .local_activity(LOAD_PRICES, count)
             .start_to_close_timeout(Duration::from_secs(30))
             .await?;
         let calls = pricing::lines(prices).into_iter().map(|line| {
-            ctx.local_activity(quote, line)
+            ctx.local_activity(QUOTE, line)
                 .start_to_close_timeout(Duration::from_secs(30))
                 .into_future()
         });
@@ -121,11 +121,11 @@ impl Relay {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, count: u32) -> WorkflowResult<u32> {
         let prices = ctx
-            .activity(load_prices, count)
+            .activity(LOAD_PRICES, count)
             .start_to_close_timeout(Duration::from_secs(30))
             .await?;
         let sum = ctx
-            .activity(total, prices)
+            .activity(TOTAL, prices)
             .start_to_close_timeout(Duration::from_secs(30))
             .await?;
         ctx.sleep(Duration::from_millis(1)).await?;
@@ -160,7 +160,7 @@ impl WallStamp {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<u64> {
         Ok(ctx
-            .activity(record, stamps::wall_clock_millis())
+            .activity(RECORD, stamps::wall_clock_millis())
             .start_to_close_timeout(Duration::from_secs(30))
             .await?)
     }
@@ -178,7 +178,7 @@ impl TaskStamp {
     async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<u64> {
         let stamp = u64::try_from(ctx.now().unix_millis()).unwrap_or(0);
         let recorded = ctx
-            .activity(record, stamp)
+            .activity(RECORD, stamp)
             .start_to_close_timeout(Duration::from_secs(30))
             .await?;
         ctx.sleep(Duration::from_millis(1)).await?;
@@ -206,11 +206,11 @@ impl SetRelay {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, count: u32) -> WorkflowResult<usize> {
         let tags = ctx
-            .activity(load_tags, count)
+            .activity(LOAD_TAGS, count)
             .start_to_close_timeout(Duration::from_secs(30))
             .await?;
         let counted = ctx
-            .activity(count_tags, tags)
+            .activity(COUNT_TAGS, tags)
             .start_to_close_timeout(Duration::from_secs(30))
             .await?;
         ctx.sleep(Duration::from_millis(1)).await?;
@@ -219,19 +219,20 @@ impl SetRelay {
 }
 
 fn start_worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE).with_options(options);
-    w.register_workflow::<PriceList>()
+    let w = Worker::new(client, QUEUE)
+        .with_options(options)
+        .register_workflow::<PriceList>()
         .register_workflow::<LocalPriceList>()
         .register_workflow::<Relay>()
         .register_workflow::<SetRelay>()
         .register_workflow::<WallStamp>()
         .register_workflow::<TaskStamp>()
-        .register_activity(load_prices)
-        .register_activity(quote)
-        .register_activity(total)
-        .register_activity(record)
-        .register_activity(load_tags)
-        .register_activity(count_tags);
+        .register_activity(LOAD_PRICES)
+        .register_activity(QUOTE)
+        .register_activity(TOTAL)
+        .register_activity(RECORD)
+        .register_activity(LOAD_TAGS)
+        .register_activity(COUNT_TAGS);
     w.start().unwrap()
 }
 

@@ -18,7 +18,9 @@ use support::{names, within};
 
 /// An engine on the time-skipping clock, a client, and a worker set up by
 /// `register`.
-fn skipping(register: impl FnOnce(&mut Worker)) -> (VirtualClock, Engine, Client, WorkerHandle) {
+fn skipping(
+    register: impl FnOnce(Worker) -> Worker,
+) -> (VirtualClock, Engine, Client, WorkerHandle) {
     let clock = VirtualClock::new();
     let engine = Engine::start(
         MemoryStore::new(),
@@ -29,9 +31,7 @@ fn skipping(register: impl FnOnce(&mut Worker)) -> (VirtualClock, Engine, Client
     )
     .unwrap();
     let client = Client::new(engine.clone());
-    let mut worker = Worker::new(&client, QUEUE);
-    register(&mut worker);
-    let worker = worker.start().unwrap();
+    let worker = register(Worker::new(&client, QUEUE)).start().unwrap();
     (clock, engine, client, worker)
 }
 
@@ -62,9 +62,8 @@ workflow!(Monthly, u32, Vec<u64>, monthly);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_year_of_monthly_timers_passes_at_once() {
-    let (clock, engine, client, worker) = skipping(|w| {
-        w.register_workflow::<Monthly>().register_activity(stamp);
-    });
+    let (clock, engine, client, worker) =
+        skipping(|w| w.register_workflow::<Monthly>().register_activity(stamp));
     let started = std::time::Instant::now();
     let h = client
         .start_workflow(monthly, 12, WorkflowOptions::new("year", QUEUE))
@@ -128,9 +127,8 @@ workflow!(Beside, u32, u64, timer_beside_work);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_does_not_skip_while_an_activity_runs() {
-    let (clock, engine, client, worker) = skipping(|w| {
-        w.register_workflow::<Beside>().register_activity(hold);
-    });
+    let (clock, engine, client, worker) =
+        skipping(|w| w.register_workflow::<Beside>().register_activity(hold));
     let h = client
         .start_workflow(timer_beside_work, 0, WorkflowOptions::new("beside", QUEUE))
         .await
@@ -170,9 +168,8 @@ workflow!(LongBudget, u32, u64, long_budget);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn time_skips_only_to_deadlines_that_still_matter() {
-    let (clock, engine, client, worker) = skipping(|w| {
-        w.register_workflow::<LongBudget>().register_activity(stamp);
-    });
+    let (clock, engine, client, worker) =
+        skipping(|w| w.register_workflow::<LongBudget>().register_activity(stamp));
     let h = client
         .start_workflow(long_budget, 0, WorkflowOptions::new("budget", QUEUE))
         .await

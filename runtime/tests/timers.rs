@@ -197,8 +197,9 @@ async fn drop_abandoned(
 workflow!(DropAbandoned, String, String, drop_abandoned);
 
 fn worker(client: &Client, options: WorkerOptions) -> weft::worker::WorkerHandle {
-    let mut w = Worker::new(client, QUEUE).with_options(options);
-    w.register_workflow::<OneTimer>()
+    let w = Worker::new(client, QUEUE)
+        .with_options(options)
+        .register_workflow::<OneTimer>()
         .register_workflow::<TwoTimers>()
         .register_workflow::<Race>()
         .register_workflow::<KeepLoser>()

@@ -98,8 +98,8 @@ fn env(sqlite: bool) -> Env {
         Engine::start(MemoryStore::new(), options).unwrap()
     };
     let client = Client::new(engine.clone());
-    let mut w = Worker::new(&client, QUEUE);
-    w.register_workflow::<Sleeper>()
+    let w = Worker::new(&client, QUEUE)
+        .register_workflow::<Sleeper>()
         .register_workflow::<Flaky>()
         .register_workflow::<Blocked>();
     Env {

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{env, names, task_failure};
+use support::{env, names, task_failure, within};
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -12,7 +12,7 @@ use weft::backend::{BackendError, RunStatus};
 use weft::converter::{self, Payload};
 use weft::history::EventAttributes;
 use weft::replay::Replayer;
-use weft::workflow::join_all;
+use weft::workflow::{join_all, try_join_all};
 use weft::{
     ApplicationError, Client, ClientError, Failure, RetryPolicy, Worker, WorkerOptions,
     WorkflowContext, WorkflowOptions, WorkflowResult,
@@ -60,15 +60,32 @@ async fn three_parallel(
     ctx: WorkflowContext<Parallel>,
     names: Vec<String>,
 ) -> WorkflowResult<Vec<String>> {
-    let calls = names.into_iter().map(|n| {
-        ctx.activity(greet, n)
-            .start_to_close_timeout(opts())
-            .into_future()
-    });
-    let results: Result<Vec<_>, _> = join_all(calls).await.into_iter().collect();
-    Ok(results?)
+    let calls = names
+        .into_iter()
+        .map(|n| ctx.activity(greet, n).start_to_close_timeout(opts()));
+    Ok(try_join_all(calls).await?)
 }
 workflow!(Parallel, Vec<String>, Vec<String>, three_parallel);
+
+/// Greets, and fails one activity without retries: `try_join_all` returns
+/// the failure; `join_all` returns every outcome.
+async fn one_fails(ctx: WorkflowContext<OneFails>, all: bool) -> WorkflowResult<String> {
+    let calls = [greet, always_fails].map(|activity| {
+        ctx.activity(activity, "x".to_string())
+            .start_to_close_timeout(opts())
+            .retry_policy(RetryPolicy::no_retries())
+    });
+    if all {
+        let outcomes = join_all(calls).await;
+        return Ok(format!(
+            "{} ok",
+            outcomes.iter().filter(|o| o.is_ok()).count()
+        ));
+    }
+    let greetings = try_join_all(calls).await?;
+    Ok(greetings.join(" "))
+}
+workflow!(OneFails, bool, String, one_fails);
 
 async fn retried(ctx: WorkflowContext<Retried>, fail_times: u32) -> WorkflowResult<String> {
     let policy = RetryPolicy::default().with_initial_interval(Duration::from_millis(10));
@@ -189,12 +206,14 @@ async fn no_timeout(ctx: WorkflowContext<NoTimeout>, name: String) -> WorkflowRe
 workflow!(NoTimeout, String, String, no_timeout);
 
 fn worker(client: &Client, queue: &str, cache: usize) -> Worker {
-    let mut w = Worker::new(client, queue).with_options(WorkerOptions {
-        max_cached_workflows: cache,
-        ..WorkerOptions::default()
-    });
-    w.register_workflow::<OneActivity>()
+    Worker::new(client, queue)
+        .with_options(WorkerOptions {
+            max_cached_workflows: cache,
+            ..WorkerOptions::default()
+        })
+        .register_workflow::<OneActivity>()
         .register_workflow::<Parallel>()
+        .register_workflow::<OneFails>()
         .register_workflow::<Retried>()
         .register_workflow::<Exhausted>()
         .register_workflow::<Locals>()
@@ -208,8 +227,7 @@ fn worker(client: &Client, queue: &str, cache: usize) -> Worker {
         .register_activity(flaky)
         .register_activity(always_fails)
         .register_activity(local_upper)
-        .register_activity(hangs);
-    w
+        .register_activity(hangs)
 }
 
 fn replayer() -> Replayer {
@@ -267,6 +285,22 @@ both_stores! {
             .position(|e| matches!(e.attributes, EventAttributes::ActivityTaskCompleted { .. }))
             .unwrap();
         assert!(first_close > 6, "all three scheduled before any completed");
+        w.shutdown().await;
+    }
+
+    try_join_all_returns_the_failure_and_join_all_every_outcome(sqlite) {
+        let env = env(sqlite).await;
+        let w = worker(&env.client, "q", 100).start().unwrap();
+        let err = env.client
+            .execute_workflow(one_fails, false, WorkflowOptions::new("wf-try", "q"))
+            .await
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("Processing failed for: x"), "{err:#}");
+        let out = env.client
+            .execute_workflow(one_fails, true, WorkflowOptions::new("wf-all", "q"))
+            .await
+            .unwrap();
+        assert_eq!(out, "1 ok");
         w.shutdown().await;
     }
 
@@ -397,15 +431,42 @@ both_stores! {
         w.shutdown().await;
     }
 
-    missing_timeout_is_a_clear_workflow_error(sqlite) {
+    // A call with no timeout is a mistake in the code: it fails the
+    // workflow task (retried), not the workflow, so a fix deployed lets
+    // the run go on.
+    missing_timeout_fails_the_task_until_a_default_is_deployed(sqlite) {
         let env = env(sqlite).await;
         let w = worker(&env.client, "q", 100).start().unwrap();
-        let err = env.client
-            .execute_workflow(no_timeout, "x".to_string(), WorkflowOptions::new("wf-nt", "q"))
+        let h = env.client
+            .start_workflow(no_timeout, "x".to_string(), WorkflowOptions::new("wf-nt", "q"))
             .await
-            .unwrap_err();
-        let text = format!("{err:#}");
-        assert!(text.contains("needs a start_to_close_timeout or a schedule_to_close_timeout"), "{text}");
+            .unwrap();
+        let text = task_failure(&h).await;
+        assert!(text.contains("activity \"greet\" has no timeout"), "{text}");
+        assert!(text.contains("default_start_to_close_timeout"), "{text}");
+        let events = h.history().await.unwrap();
+        assert!(names(&events).contains(&"WorkflowTaskFailed"), "{:?}", names(&events));
+        assert!(!names(&events).contains(&"ActivityTaskScheduled"), "{:?}", names(&events));
+        w.shutdown().await;
+        // The fix: a worker whose default timeout covers the call.
+        let fixed = worker(&env.client, "q", 100).with_options(WorkerOptions {
+            default_start_to_close_timeout: Some(Duration::from_secs(5)),
+            ..WorkerOptions::default()
+        });
+        let w = fixed.start().unwrap();
+        assert_eq!(within(h.result()).await.unwrap(), "Hello, x!");
+        let events = h.history().await.unwrap();
+        let scheduled = events.iter().find_map(|e| match &e.attributes {
+            EventAttributes::ActivityTaskScheduled { start_to_close_timeout, .. } => {
+                Some(*start_to_close_timeout)
+            }
+            _ => None,
+        });
+        assert_eq!(scheduled, Some(Some(Duration::from_secs(5))));
+        // Replay reads the timeout from history: no default needed.
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<NoTimeout>();
+        replayer.replay(&events).unwrap();
         w.shutdown().await;
     }
 
@@ -473,9 +534,10 @@ both_stores! {
 
     unknown_workflow_type_fails_the_task_visibly(sqlite) {
         let env = env(sqlite).await;
-        let mut only_activities = Worker::new(&env.client, "q2");
-        only_activities.register_workflow::<Fails>();
-        let w = only_activities.start().unwrap();
+        let w = Worker::new(&env.client, "q2")
+            .register_workflow::<Fails>()
+            .start()
+            .unwrap();
         let h = env.client
             .start_workflow(one_activity, "A".to_string(), WorkflowOptions::new("wf-unknown", "q2"))
             .await
@@ -551,11 +613,12 @@ async fn slow_local_activity_fails_the_task_and_frees_the_worker() {
     };
     let engine = Engine::start(MemoryStore::new(), options).unwrap();
     let client = Client::new(engine.clone());
-    let mut w = Worker::new(&client, "q").with_options(WorkerOptions {
-        max_concurrent_workflow_tasks: 1,
-        ..WorkerOptions::default()
-    });
-    w.register_workflow::<SlowLocal>()
+    let w = Worker::new(&client, "q")
+        .with_options(WorkerOptions {
+            max_concurrent_workflow_tasks: 1,
+            ..WorkerOptions::default()
+        })
+        .register_workflow::<SlowLocal>()
         .register_workflow::<OneActivity>()
         .register_activity(never_ends)
         .register_activity(greet);
@@ -602,8 +665,8 @@ workflow!(IdFromWorkflowId, String, String, id_from_workflow_id);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayer_can_replay_as_the_recorded_workflow_id() {
     let env = env(false).await;
-    let mut w = Worker::new(&env.client, "q");
-    w.register_workflow::<IdFromWorkflowId>()
+    let w = Worker::new(&env.client, "q")
+        .register_workflow::<IdFromWorkflowId>()
         .register_activity(greet);
     let w = w.start().unwrap();
     let h = env

@@ -9,18 +9,17 @@ use crate::BenchError;
 use crate::args::Config;
 use crate::report::Report;
 use crate::setup::{self, TASK_QUEUE};
-use crate::workflows::{Fanout, branch};
+use crate::workflows::{BRANCH, Fanout};
 
 /// Runs `fanout` and checks the sum of the branches.
 pub async fn run(config: &Config) -> Result<Report, BenchError> {
     let mut report = Report::new("fanout");
     let bench = setup::start(config, setup::engine_options(config), &mut report).await?;
-    let mut worker =
-        Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
-    worker
+    let worker = Worker::new(&bench.client, TASK_QUEUE)
+        .with_options(setup::worker_options(config))
         .register_workflow::<Fanout>()
-        .register_activity(branch);
-    let worker = worker.start()?;
+        .register_activity(BRANCH)
+        .start()?;
 
     let start = Instant::now();
     let result = bench

@@ -11,18 +11,17 @@ use crate::load::fan_out;
 use crate::progress::Progress;
 use crate::report::Report;
 use crate::setup::{self, TASK_QUEUE};
-use crate::workflows::{Hello, say_hello};
+use crate::workflows::{Hello, SAY_HELLO};
 
 /// Runs `hello` and checks every workflow returned its greeting.
 pub async fn run(config: &Config) -> Result<Report, BenchError> {
     let mut report = Report::new("hello");
     let bench = setup::start(config, setup::engine_options(config), &mut report).await?;
-    let mut worker =
-        Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
-    worker
+    let worker = Worker::new(&bench.client, TASK_QUEUE)
+        .with_options(setup::worker_options(config))
         .register_workflow::<Hello>()
-        .register_activity(say_hello);
-    let worker = worker.start()?;
+        .register_activity(SAY_HELLO)
+        .start()?;
 
     let progress = Progress::start("hello", config.n, config.progress);
     let start = Instant::now();

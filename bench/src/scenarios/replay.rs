@@ -75,12 +75,11 @@ async fn record(
         ..setup::engine_options(config)
     };
     let bench = setup::start(config, options, report).await?;
-    let mut worker =
-        Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
-    worker
+    let worker = Worker::new(&bench.client, TASK_QUEUE)
+        .with_options(setup::worker_options(config))
         .register_workflow::<Sequence>()
-        .register_activities(Arc::new(StepClock::new(steps)));
-    let worker = worker.start()?;
+        .register_activities(Arc::new(StepClock::new(steps)))
+        .start()?;
     let input = SequenceInput {
         next: 0,
         total: steps,

@@ -21,12 +21,11 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
     let mut report = Report::new("sequential");
     let bench = setup::start(config, setup::engine_options(config), &mut report).await?;
     let clock = Arc::new(StepClock::new(config.n));
-    let mut worker =
-        Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
-    worker
+    let worker = Worker::new(&bench.client, TASK_QUEUE)
+        .with_options(setup::worker_options(config))
         .register_workflow::<Sequence>()
-        .register_activities(clock.clone());
-    let worker = worker.start()?;
+        .register_activities(clock.clone())
+        .start()?;
 
     let progress = Progress::start("sequential", config.n, config.progress);
     let watcher = {

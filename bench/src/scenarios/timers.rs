@@ -22,10 +22,10 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
     let bench = setup::start(config, setup::engine_options(config), &mut report).await?;
     report.setting("delay", format!("{:?}", config.delay));
     report.setting("window", format!("{:?}", config.window));
-    let mut worker =
-        Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
-    worker.register_workflow::<Sleeper>();
-    let worker = worker.start()?;
+    let worker = Worker::new(&bench.client, TASK_QUEUE)
+        .with_options(setup::worker_options(config))
+        .register_workflow::<Sleeper>()
+        .start()?;
 
     let base = epoch_ms(SystemTime::now() + config.delay);
     let window_ms = u64::try_from(config.window.as_millis()).unwrap_or(u64::MAX);

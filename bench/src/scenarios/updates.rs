@@ -18,10 +18,10 @@ use crate::workflows::{Counter, CounterHandle, CounterInput};
 pub async fn run(config: &Config) -> Result<Report, BenchError> {
     let mut report = Report::new("updates");
     let bench = setup::start(config, setup::engine_options(config), &mut report).await?;
-    let mut worker =
-        Worker::new(&bench.client, TASK_QUEUE).with_options(setup::worker_options(config));
-    worker.register_workflow::<Counter>();
-    let worker = worker.start()?;
+    let worker = Worker::new(&bench.client, TASK_QUEUE)
+        .with_options(setup::worker_options(config))
+        .register_workflow::<Counter>()
+        .start()?;
     let result = drive(config, &bench.client).await;
     worker.shutdown().await;
     bench.shutdown().await;

@@ -1,28 +1,29 @@
-//! `#[activity]`: a fn (or `&self` method) becomes a const `Activity` value
-//! with the fn's name, wrapping the renamed fn.
+//! `#[activity]`: a fn (or `&self` method) is kept as written, and gets a
+//! const `Activity` value named after it in capitals.
 //!
 //! ```text
 //! async fn order(amount: u32) -> Result<String, E> { .. }
-//! // becomes
-//! #[doc(hidden)] async fn __weft_activity_order(amount: u32) -> Result<String, E> { .. }
-//! const order: Activity<fn(u32) -> BoxFuture<'static, Result<String, E>>, u32, String> =
+//! // is kept, and gets
+//! const ORDER: Activity<fn(u32) -> BoxFuture<'static, Result<String, E>>, u32, String> =
 //!     Activity::__new("order", <call shim>, Invoke::Async(<decode, call, encode>), <encode input>);
 //! ```
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Attribute, Ident, ImplItem, ItemFn, ItemImpl, LitStr, Type, parse_quote};
 
 use super::{finish, payload_check};
 use crate::ast::{ActivityFn, ActivityImpl, ActivityMethod, ActivitySig};
+use crate::attr::activity::{ActivityArgs, Defaults, Millis, Retry};
 use crate::check;
 use crate::ctxt::Errors;
 
 /// `#[activity]` on a free fn.
-pub fn free_fn(item: ItemFn, name: Option<LitStr>, mut errors: Errors) -> TokenStream {
-    let model = ActivityFn::parse(item.clone(), name, &mut errors);
+pub fn free_fn(item: ItemFn, args: ActivityArgs, mut errors: Errors) -> TokenStream {
+    let model = ActivityFn::parse(item.clone(), args, &mut errors);
     match model {
         Some(model) if errors.is_empty() => expand_fn(model),
         _ => finish(errors, item),
@@ -30,8 +31,8 @@ pub fn free_fn(item: ItemFn, name: Option<LitStr>, mut errors: Errors) -> TokenS
 }
 
 /// `#[activity]` on an inherent impl block.
-pub fn impl_block(item: ItemImpl, mut errors: Errors) -> TokenStream {
-    let model = ActivityImpl::parse(item, &mut errors);
+pub fn impl_block(item: ItemImpl, defaults: &Defaults, mut errors: Errors) -> TokenStream {
+    let model = ActivityImpl::parse(item, defaults, &mut errors);
     check::activity_names(&model.methods, &mut errors);
     if errors.is_empty() {
         expand_impl(model)
@@ -41,43 +42,45 @@ pub fn impl_block(item: ItemImpl, mut errors: Errors) -> TokenStream {
 }
 
 fn expand_fn(model: ActivityFn) -> TokenStream {
-    let ActivityFn { item, name, sig } = model;
-    let impl_ident = format_ident!("__weft_activity_{}", sig.ident);
+    let ActivityFn {
+        item,
+        name,
+        defaults,
+        sig,
+    } = model;
+    let ident = &sig.ident;
+    let value = value_ident(ident);
     let parts = Parts::new(&sig);
     let vis = &item.vis;
-    let ident = &sig.ident;
-    let docs = attrs_named(&item.attrs, "doc");
     let cfgs = attrs_named(&item.attrs, "cfg");
     let (types, idents) = (&parts.types, &parts.idents);
     let ret = &sig.ret;
     let (call_ty, call, invoke) = if sig.is_async {
         let span = sig.ident.span();
-        let call = boxed(span, quote!(#impl_ident(#(#idents),*)));
+        let call = boxed(span, quote!(#ident(#(#idents),*)));
         (
             quote!(fn(#(#types),*) -> ::weft::__private::BoxFuture<'static, #ret>),
             quote!(|#(#idents),*| #call),
-            parts.invoke_async(&impl_ident, span),
+            parts.invoke_async(ident, span),
         )
     } else {
         (
             quote!(fn(#(#types),*) -> #ret),
-            quote!(#impl_ident),
-            parts.invoke_blocking(&impl_ident),
+            quote!(#ident),
+            parts.invoke_blocking(ident),
         )
     };
     let (input, ok, encode) = (&parts.input, &sig.ok, parts.encode_input());
     let payloads = payload_check(sig.args.iter().chain([&sig.ok]), false);
-    let mut renamed = item.clone();
-    renamed.sig.ident = impl_ident;
+    let constructor = constructor(&defaults, quote!(#name, #call, #invoke, #encode));
+    let doc = value_doc(&name, &ident.to_string(), &value.to_string());
     quote! {
-        #[doc(hidden)]
-        #renamed
+        #item
 
         #(#cfgs)*
-        #(#docs)*
-        #[allow(non_upper_case_globals)]
-        #vis const #ident: ::weft::__private::Activity<#call_ty, #input, #ok> =
-            ::weft::__private::Activity::__new(#name, #call, #invoke, #encode);
+        #[doc = #doc]
+        #vis const #value: ::weft::__private::Activity<#call_ty, #input, #ok> =
+            #constructor;
 
         const _: () = {
             #payloads
@@ -101,16 +104,12 @@ fn expand_impl(model: ActivityImpl) -> TokenStream {
     let mut consts = Vec::new();
     let mut erased = Vec::new();
     for method in &methods {
-        let impl_ident = format_ident!("__weft_activity_{}", method.sig.ident);
-        let Some(ImplItem::Fn(func)) = item.items.get_mut(method.index) else {
+        let Some(ImplItem::Fn(func)) = item.items.get(method.index) else {
             continue;
         };
-        let docs = attrs_named(&func.attrs, "doc");
         let cfgs = attrs_named(&func.attrs, "cfg");
-        consts.push(method_const(method, &self_ty, &impl_ident, &docs, &cfgs));
-        erased.push(method_erased(method, &impl_ident, &cfgs));
-        func.sig.ident = impl_ident;
-        func.attrs.insert(0, parse_quote!(#[doc(hidden)]));
+        consts.push(method_const(method, &self_ty, &cfgs));
+        erased.push(method_erased(method, &cfgs));
     }
     item.items.extend(consts);
     let activities = if erased.is_empty() {
@@ -139,31 +138,110 @@ fn expand_impl(model: ActivityImpl) -> TokenStream {
     }
 }
 
-/// `pub const <m>: Activity<for<'a> fn(&'a Self, ..) -> BoxFuture<'a, R>, I, O>`.
-fn method_const(
-    method: &ActivityMethod,
-    self_ty: &Type,
-    impl_ident: &Ident,
-    docs: &[&Attribute],
-    cfgs: &[&Attribute],
-) -> ImplItem {
+/// The name of an activity's value: the fn's name in capitals. A constant
+/// named like the fn would make every binding of that name in scope a
+/// constant pattern.
+pub(crate) fn value_ident(ident: &Ident) -> Ident {
+    let upper = ident.unraw().to_string().to_uppercase();
+    Ident::new(&upper, ident.span())
+}
+
+/// The constructor call of an activity value from its name, call shim,
+/// invoker and input encoder (`args`): `Activity::__new`, or
+/// `Activity::__with_defaults` with the options its declaration gives.
+fn constructor(defaults: &Defaults, args: TokenStream) -> TokenStream {
+    if defaults.is_empty() {
+        return quote!(::weft::__private::Activity::__new(#args));
+    }
+    let (start, close, queue, beat) = (
+        millis(defaults.start_to_close_timeout),
+        millis(defaults.schedule_to_close_timeout),
+        millis(defaults.schedule_to_start_timeout),
+        millis(defaults.heartbeat_timeout),
+    );
+    let retry = match &defaults.retry {
+        None => quote!(::core::option::Option::None),
+        Some(retry) => retry_expr(retry),
+    };
+    let defaults = quote! {
+        ::weft::__private::ActivityDefaults {
+            start_to_close_timeout: #start,
+            schedule_to_close_timeout: #close,
+            schedule_to_start_timeout: #queue,
+            heartbeat_timeout: #beat,
+            retry: #retry,
+        }
+    };
+    quote!(::weft::__private::Activity::__with_defaults(#args, #defaults))
+}
+
+fn retry_expr(retry: &Retry) -> TokenStream {
+    let initial = retry.initial_interval.map_or(1_000, |d| d.millis);
+    let coefficient = retry.backoff_coefficient.map_or(2.0, |(c, _)| c);
+    let maximum = millis(retry.maximum_interval);
+    let attempts = retry.maximum_attempts.unwrap_or(0);
+    let types = retry.non_retryable_errors.iter().flatten();
+    quote! {
+        ::core::option::Option::Some(::weft::__private::RetryDefaults {
+            initial_interval: ::core::time::Duration::from_millis(#initial),
+            backoff_coefficient: #coefficient,
+            maximum_interval: #maximum,
+            maximum_attempts: #attempts,
+            non_retryable_error_types: &[#(#types),*],
+        })
+    }
+}
+
+/// `Some(Duration::from_millis(n))` or `None`.
+fn millis(value: Option<Millis>) -> TokenStream {
+    match value {
+        Some(Millis { millis, .. }) => {
+            quote!(::core::option::Option::Some(::core::time::Duration::from_millis(#millis)))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+/// The doc of an activity's value (`value`, as workflows write it),
+/// pointing at the fn it runs.
+fn value_doc(name: &LitStr, runs: &str, value: &str) -> String {
+    format!(
+        " The activity `{}`, which runs [`{runs}`]: workflows schedule it with \
+         `ctx.activity({value}, input)`.",
+        name.value()
+    )
+}
+
+/// `pub const <M>: Activity<for<'a> fn(&'a Self, ..) -> BoxFuture<'a, R>, I, O, Method>`.
+fn method_const(method: &ActivityMethod, self_ty: &Type, cfgs: &[&Attribute]) -> ImplItem {
     let sig = resolve_self(&method.sig, self_ty);
     let parts = Parts::new(&sig);
     let (types, idents) = (&parts.types, &parts.idents);
     let (ident, name, ret, ok, input) = (&sig.ident, &method.name, &sig.ret, &sig.ok, &parts.input);
+    let value = value_ident(ident);
+    let ty_name = quote!(#self_ty).to_string().replace(' ', "");
+    let doc = value_doc(
+        name,
+        &format!("Self::{ident}"),
+        &format!("{ty_name}::{value}"),
+    );
     let encode = parts.encode_input();
+    let constructor = constructor(
+        &method.defaults,
+        quote!(#name, __weft_call, ::weft::__private::Invoke::Method, #encode),
+    );
     let call = boxed(
         sig.ident.span(),
-        quote!(<#self_ty>::#impl_ident(__weft_this, #(#idents),*)),
+        quote!(<#self_ty>::#ident(__weft_this, #(#idents),*)),
     );
     parse_quote! {
         #(#cfgs)*
-        #(#docs)*
-        #[allow(non_upper_case_globals)]
-        pub const #ident: ::weft::__private::Activity<
+        #[doc = #doc]
+        pub const #value: ::weft::__private::Activity<
             for<'__weft_a> fn(&'__weft_a #self_ty, #(#types),*) -> ::weft::__private::BoxFuture<'__weft_a, #ret>,
             #input,
             #ok,
+            ::weft::__private::Method,
         > = {
             // A named fn, not a closure: closures do not infer the
             // higher-ranked lifetime of the receiver.
@@ -173,23 +251,19 @@ fn method_const(
             ) -> ::weft::__private::BoxFuture<'__weft_a, #ret> {
                 #call
             }
-            ::weft::__private::Activity::__new(
-                #name,
-                __weft_call,
-                ::weft::__private::Invoke::Method,
-                #encode,
-            )
+            #constructor
         };
     }
 }
 
 /// One `(name, ErasedActivity)` entry of the `ActivityGroup` impl, holding
 /// a clone of the instance's `Arc`.
-fn method_erased(method: &ActivityMethod, impl_ident: &Ident, cfgs: &[&Attribute]) -> TokenStream {
+fn method_erased(method: &ActivityMethod, cfgs: &[&Attribute]) -> TokenStream {
     let parts = Parts::new(&method.sig);
     let (ctx_pat, payloads_pat) = parts.invoke_patterns();
     let (decode, idents) = (parts.decode(), &parts.idents);
-    let output = parts.output(quote!(__weft_this.#impl_ident(#(#idents),*).await));
+    let ident = &method.sig.ident;
+    let output = parts.output(quote!(__weft_this.#ident(#(#idents),*).await));
     let future = boxed(
         method.sig.ident.span(),
         quote! {

@@ -85,6 +85,13 @@ pub fn workflow_methods(item: &mut ItemImpl, errors: &mut Errors) {
     }
 }
 
+/// Checks and rewrites a `#[workflow]` fn: its body is workflow code.
+pub fn workflow_fn(item: &mut ItemFn, errors: &mut Errors) {
+    let before = errors.count();
+    determinism::check_fn(item, errors);
+    rewrite_fn(&item.sig, &mut item.block, errors.count() == before);
+}
+
 /// Rewrites the awaits and async blocks of workflow code and vouches for
 /// the calls of its async closures. With `probes`, also inserts its type
 /// probes; a fn the syntax check already refused gets none, so one mistake

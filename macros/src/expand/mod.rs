@@ -8,6 +8,7 @@ mod handlers;
 mod probe;
 mod stubs;
 mod workflow;
+mod workflow_fn;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
@@ -17,7 +18,7 @@ use syn::{Item, Type};
 use crate::attr;
 use crate::ctxt::Errors;
 use crate::determinism;
-use crate::symbol::{ACTIVITY, Symbol, WORKFLOW};
+use crate::symbol::{Symbol, WORKFLOW};
 
 /// `#[activity]` on a free fn or an inherent impl block.
 pub fn activity(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -26,17 +27,17 @@ pub fn activity(args: TokenStream, input: TokenStream) -> TokenStream {
         Err(error) => return with_errors(error, input),
     };
     let mut errors = Errors::new();
-    let name = attr::name_args(ACTIVITY, args.clone(), &mut errors);
+    let parsed = attr::activity::args(args.clone(), &mut errors);
     match item {
-        Item::Fn(item) => activity::free_fn(item, name, errors),
+        Item::Fn(item) => activity::free_fn(item, parsed, errors),
         Item::Impl(item) => {
-            if name.is_some() {
+            if parsed.name.is_some() {
                 errors.spanned(
                     args,
                     "`name = ..` names one activity: put #[activity(name = ..)] on the method",
                 );
             }
-            activity::impl_block(item, errors)
+            activity::impl_block(item, &parsed.defaults, errors)
         }
         other => {
             errors.spanned(
@@ -70,10 +71,15 @@ pub fn workflow(args: TokenStream, input: TokenStream) -> TokenStream {
             let name = attr::name_args(WORKFLOW, args, &mut errors);
             workflow::impl_block(item, name, errors)
         }
+        Item::Fn(item) => {
+            let name = attr::name_args(WORKFLOW, args, &mut errors);
+            workflow_fn::free_fn(item, name, errors)
+        }
         other => {
             errors.spanned(
                 item_keyword(&other),
-                "#[workflow] goes on the workflow's state struct and on its inherent impl block",
+                "#[workflow] goes on an async fn (a stateless workflow), or on a workflow's \
+                 state struct and on its inherent impl block",
             );
             finish(errors, other)
         }

@@ -158,6 +158,7 @@ impl EngineTask {
         let incarnation = self.incarnation;
         let run = self.runs.get_mut(key)?;
         let workflow_id = run.state.workflow_id.clone();
+        let workflow_type = run.state.workflow_type.clone();
         let act = run.state.activities.get_mut(&id)?;
         if act.attempt != attempt || act.phase != ActivityPhase::Scheduled {
             return None;
@@ -210,6 +211,7 @@ impl EngineTask {
                 incarnation,
             },
             workflow_id,
+            workflow_type,
             activity_id: act.activity_id.clone(),
             activity_type: act.activity_type.clone(),
             input: act.input.clone(),
@@ -217,6 +219,7 @@ impl EngineTask {
             start_to_close_timeout: act.start_to_close,
             heartbeat_timeout: act.heartbeat,
             scheduled_time: act.attempt_scheduled_time,
+            started_time: now,
             heartbeat_details: act.heartbeat_details.clone(),
         })
     }

@@ -422,6 +422,44 @@ impl EngineTask {
                         .extend(apply_update_response(&mut run.state, id, response));
                 }
             }
+            Command::CompleteWorkflow { .. }
+            | Command::FailWorkflow { .. }
+            | Command::CancelWorkflow { .. }
+            | Command::ContinueAsNew { .. } => {
+                self.close_effect(key, command, next_run_id, applied, now)
+            }
+            Command::StartChildWorkflow(child) => {
+                let task_queue = self.child_queue(key, &child);
+                self.start_child(key, first, child, task_queue, now);
+            }
+            Command::CancelChildWorkflow { seq } => self.cancel_child(key, first, seq, now),
+            Command::SignalExternalWorkflow {
+                target,
+                signal_name,
+                input,
+                ..
+            } => self.signal_external(key, first, target, signal_name, input, now),
+            Command::RequestCancelExternalWorkflow { target, .. } => {
+                self.cancel_external(key, first, target, now)
+            }
+            Command::RecordLocalActivityMarker { .. }
+            | Command::RecordSideEffect { .. }
+            | Command::SetPatchMarker { .. }
+            | Command::ScheduleLocalActivity(_) => {}
+        }
+    }
+
+    /// What a command that closes the run leaves for the flush: its
+    /// outcome, a retry of the run, or the run it continues as.
+    fn close_effect(
+        &self,
+        key: &RunKey,
+        command: Command,
+        next_run_id: &str,
+        applied: &mut Applied,
+        now: SystemTime,
+    ) {
+        match command {
             Command::CompleteWorkflow { result } => {
                 applied.outcome = Some(RunOutcome::Completed(result));
             }
@@ -452,24 +490,7 @@ impl EngineTask {
             Command::ContinueAsNew { input } => {
                 applied.continued = Some((next_run_id.to_string(), input));
             }
-            Command::StartChildWorkflow(child) => {
-                let task_queue = self.child_queue(key, &child);
-                self.start_child(key, first, child, task_queue, now);
-            }
-            Command::CancelChildWorkflow { seq } => self.cancel_child(key, first, seq, now),
-            Command::SignalExternalWorkflow {
-                target,
-                signal_name,
-                input,
-                ..
-            } => self.signal_external(key, first, target, signal_name, input, now),
-            Command::RequestCancelExternalWorkflow { target, .. } => {
-                self.cancel_external(key, first, target, now)
-            }
-            Command::RecordLocalActivityMarker { .. }
-            | Command::RecordSideEffect { .. }
-            | Command::SetPatchMarker { .. }
-            | Command::ScheduleLocalActivity(_) => {}
+            _ => {}
         }
     }
 

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime};
 
 use super::engine_task::EngineTask;
+use super::requests::QueueKey;
 use super::schedules::ScheduleKey;
 use super::state::{ActivityPhase, RunKey, WftState};
 use crate::failure::TimeoutType;
@@ -68,6 +69,14 @@ pub(crate) enum Deadline {
     Schedule {
         key: ScheduleKey,
         generation: u64,
+    },
+    /// Logs that a task of `task_type` waits on a queue no worker has
+    /// polled; armed a grace period after it arrived, so a worker started
+    /// a moment later is not reported.
+    Unpolled {
+        queue: QueueKey,
+        activity: bool,
+        task_type: String,
     },
 }
 
@@ -227,6 +236,15 @@ impl EngineTask {
             Deadline::ActivityScheduleToStart { run, id, attempt } => activity(run, id)
                 .is_some_and(|a| a.attempt == *attempt && a.phase == ActivityPhase::Scheduled),
             Deadline::ActivityScheduleToClose { run, id } => activity(run, id).is_some(),
+            Deadline::Unpolled {
+                queue, activity, ..
+            } => {
+                if *activity {
+                    self.act_queues.get(queue).is_some_and(|q| q.waits_unpolled())
+                } else {
+                    self.wft_queues.get(queue).is_some_and(|q| q.waits_unpolled())
+                }
+            }
             Deadline::Timer {
                 run,
                 started_event_id,
@@ -280,6 +298,15 @@ impl EngineTask {
                 started_event_id,
             } => self.fire_timer(&run, started_event_id, now),
             Deadline::RunTimeout { run } => self.run_timed_out(&run, now),
+            Deadline::Unpolled {
+                queue,
+                activity,
+                task_type,
+            } => {
+                let kind = if activity { "activity" } else { "workflow" };
+                let warning = super::queues::no_worker(kind, &task_type, &queue.1);
+                tracing::warn!(namespace = %queue.0, "{warning}");
+            }
         }
     }
 }

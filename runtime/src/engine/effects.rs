@@ -6,7 +6,12 @@
 
 use crate::backend::{ActivityTask, BackendError, WorkflowTask};
 
+use super::deadlines::{Deadline, later};
 use super::engine_task::EngineTask;
+use super::requests::QueueKey;
+
+/// How long a task waits on a never-polled queue before that is logged.
+const UNPOLLED_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 use super::open_run::Batch;
 use super::requests::{Held, Reply, Tx};
 use super::state::{ActivityPhase, RunKey, WftState};
@@ -44,6 +49,21 @@ impl EngineTask {
             .push(Effect::Reply(Box::new(Held { tx, value })));
     }
 
+    /// Arms the log of a task type waiting on a queue no worker has
+    /// polled, a grace period from now.
+    fn watch_unpolled(&mut self, queue: &QueueKey, activity: bool, task_type: Option<String>) {
+        let Some(task_type) = task_type else {
+            return;
+        };
+        let at = later(self.now(), UNPOLLED_GRACE);
+        let deadline = Deadline::Unpolled {
+            queue: queue.clone(),
+            activity,
+            task_type,
+        };
+        self.deadlines.arm(at, deadline);
+    }
+
     pub(super) fn execute(&mut self, effect: Effect) {
         match effect {
             Effect::Reply(reply) => reply.send(),
@@ -55,11 +75,12 @@ impl EngineTask {
                     return;
                 }
                 let queue = run.wft_queue.clone();
-                self.wft_queues
-                    .entry(queue.clone())
-                    .or_default()
-                    .ready
-                    .push_back(key);
+                let q = self.wft_queues.entry(queue.clone()).or_default();
+                let unpolled = q
+                    .first_unpolled(&run.state.workflow_type)
+                    .then(|| run.state.workflow_type.clone());
+                q.ready.push_back(key);
+                self.watch_unpolled(&queue, false, unpolled);
                 self.match_wft(&queue);
             }
             Effect::EnqueueActivity(key, id, attempt) => {
@@ -74,11 +95,12 @@ impl EngineTask {
                     return;
                 }
                 let queue = (key.namespace.clone(), act.task_queue.as_str().into());
-                self.act_queues
-                    .entry(queue.clone())
-                    .or_default()
-                    .ready
-                    .push_back((key, id, attempt));
+                let q = self.act_queues.entry(queue.clone()).or_default();
+                let unpolled = q
+                    .first_unpolled(&act.activity_type)
+                    .then(|| act.activity_type.clone());
+                q.ready.push_back((key, id, attempt));
+                self.watch_unpolled(&queue, true, unpolled);
                 self.match_activities(&queue);
             }
             Effect::EnqueueQuery(id) => self.enqueue_query(id, false),

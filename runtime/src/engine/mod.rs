@@ -14,6 +14,7 @@
 //! [`Engine`] is a cheap handle: clone it for each worker and client.
 
 mod activities;
+mod backlog;
 mod cancel;
 mod children;
 mod clock;
@@ -57,6 +58,7 @@ use crate::backend::{
 use crate::converter::{Payload, PayloadLimits};
 use crate::failure::Failure;
 use crate::history::Event;
+use crate::telemetry::Metrics;
 
 use self::engine_task::EngineTask;
 use self::requests::{Lookup, Request, SignalWithStart, StoredRx, Target, Tx, not_found};
@@ -143,6 +145,9 @@ pub struct EngineOptions {
     /// step); for measuring what group commit buys. Durability is the same
     /// either way: nothing is acknowledged before its commit is durable.
     pub group_commit: bool,
+    /// Where the engine records its own measures (store commit latency and
+    /// size, task queue backlog); `None` (the default) records nothing.
+    pub metrics: Option<Metrics>,
 }
 
 impl Default for EngineOptions {
@@ -160,6 +165,7 @@ impl Default for EngineOptions {
             update_outcomes_kept: 1000,
             signal_request_ids_kept: 1000,
             group_commit: true,
+            metrics: None,
         }
     }
 }
@@ -182,6 +188,7 @@ impl std::fmt::Debug for EngineOptions {
             .field("update_outcomes_kept", &self.update_outcomes_kept)
             .field("signal_request_ids_kept", &self.signal_request_ids_kept)
             .field("group_commit", &self.group_commit)
+            .field("metrics", &self.metrics.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -212,12 +219,17 @@ impl Engine {
         let loaded = store.load()?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let group_commit = options.group_commit;
+        let metrics = options.metrics.clone();
         let mut core = EngineTask::new(options, events_rx);
         core.restore(&mut *store, loaded)?;
-        let (writer, _thread) = writer::spawn(store, events_tx, group_commit)?;
+        let on_commit = metrics.clone().map(backlog::commit_hook);
+        let (writer, _thread) = writer::spawn(store, events_tx, group_commit, on_commit)?;
         core.set_writer(writer);
         let (requests, requests_rx) = mpsc::channel(REQUEST_QUEUE);
         runtime.spawn(core.run(requests_rx));
+        if let Some(metrics) = metrics {
+            backlog::report(&metrics, requests.downgrade());
+        }
         Ok(Engine { requests })
     }
 

@@ -2,7 +2,8 @@
 //! pollers parked until one is; a task handed to a poller that left goes
 //! back to the front of its queue.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
 use tokio::sync::oneshot;
 
@@ -19,6 +20,11 @@ pub(super) struct TaskQueue<T, P> {
     /// Parked pollers are swept of ones that left when there are this many
     /// (doubling), so a poll costs amortized O(1) however many are parked.
     sweep_at: usize,
+    /// When a worker last polled (machine time: it is about workers being
+    /// alive, not about workflow time).
+    last_poll: Option<Instant>,
+    /// Task types already logged as waiting on this queue with no worker.
+    warned: HashSet<String>,
 }
 
 impl<T, P> Default for TaskQueue<T, P> {
@@ -27,15 +33,35 @@ impl<T, P> Default for TaskQueue<T, P> {
             ready: VecDeque::new(),
             pollers: VecDeque::new(),
             sweep_at: MIN_SWEEP,
+            last_poll: None,
+            warned: HashSet::new(),
         }
     }
 }
 
 const MIN_SWEEP: usize = 64;
 
+/// A worker that polled this recently still counts as polling: a busy one
+/// (every slot taken) is not parked.
+const POLLED_RECENTLY: Duration = Duration::from_secs(60);
+
+impl<T, P> TaskQueue<T, P> {
+    /// True the first time a task of type `task_type` waits here while no
+    /// worker has ever polled the queue, so the wait is logged once.
+    pub fn first_unpolled(&mut self, task_type: &str) -> bool {
+        self.last_poll.is_none() && self.warned.insert(task_type.to_string())
+    }
+
+    /// Whether tasks wait here and no worker has ever polled the queue.
+    pub fn waits_unpolled(&self) -> bool {
+        self.last_poll.is_none() && !self.ready.is_empty()
+    }
+}
+
 impl<T, X> TaskQueue<T, oneshot::Sender<X>> {
     /// Parks a poller until a task is ready for it.
     pub fn park(&mut self, poller: oneshot::Sender<X>) {
+        self.last_poll = Some(Instant::now());
         if self.pollers.len() >= self.sweep_at {
             self.pollers.retain(|p| !p.is_closed());
             self.sweep_at = (self.pollers.len() * 2).max(MIN_SWEEP);
@@ -50,6 +76,15 @@ impl<T, X> TaskQueue<T, oneshot::Sender<X>> {
             self.pollers.pop_front();
         }
         !self.pollers.is_empty()
+    }
+
+    /// Whether a worker polls this queue: one is parked, or one polled
+    /// lately.
+    pub fn is_polled(&mut self) -> bool {
+        self.has_poller()
+            || self
+                .last_poll
+                .is_some_and(|t| t.elapsed() < POLLED_RECENTLY)
     }
 }
 
@@ -141,6 +176,41 @@ impl EngineTask {
         }
     }
 
+    /// Why the run `key` waits on a task queue no worker polls: for its
+    /// workflow task, and for each activity waiting to be taken.
+    pub(super) fn unpolled_warnings(&mut self, key: &RunKey) -> Vec<String> {
+        let Some(run) = self.runs.get(key) else {
+            return Vec::new();
+        };
+        let mut warnings = Vec::new();
+        let namespace = &key.namespace;
+        if matches!(run.state.wft, WftState::Ready { .. }) {
+            let queue = run.wft_queue.clone();
+            if !self
+                .wft_queues
+                .get_mut(&queue)
+                .is_some_and(|q| q.is_polled())
+            {
+                warnings.push(no_worker("workflow", &run.state.workflow_type, &queue.1));
+            }
+        }
+        for act in run.state.activities.values() {
+            if act.phase != ActivityPhase::Scheduled {
+                continue;
+            }
+            let queue = (namespace.clone(), act.task_queue.as_str().into());
+            if !self
+                .act_queues
+                .get_mut(&queue)
+                .is_some_and(|q| q.is_polled())
+            {
+                warnings.push(no_worker("activity", &act.activity_type, &queue.1));
+            }
+        }
+        warnings.dedup();
+        warnings
+    }
+
     pub(super) fn undo_wft(&mut self, key: &RunKey, task_id: i64) {
         let now = self.now();
         let Some(run) = self.runs.get_mut(key) else {
@@ -193,4 +263,14 @@ impl EngineTask {
             .push_front((key.clone(), id, attempt));
         self.match_activities(&queue);
     }
+}
+
+/// The warning for a task of `kind` and `task_type` waiting on `queue`,
+/// which no worker polls.
+pub(super) fn no_worker(kind: &str, task_type: &str, queue: &str) -> String {
+    format!(
+        "no worker polls task queue {queue:?} for {kind} tasks: the {kind} {task_type:?} waits \
+         until a worker that registers it runs on that queue (is the worker started, on that \
+         queue, with the {kind} registered?)"
+    )
 }

@@ -21,7 +21,11 @@ impl EngineTask {
     pub(super) fn describe(&mut self, target: Target, tx: Tx<Lookup<Description>>) {
         let result = match self.resolve(&target) {
             Ok(Resolved::Open(key)) => match self.runs.get(&key) {
-                Some(run) => Ok(Lookup::Now(run.state.describe())),
+                Some(run) => {
+                    let mut description = run.state.describe();
+                    description.warnings = self.unpolled_warnings(&key);
+                    Ok(Lookup::Now(description))
+                }
                 None => Err(not_found(&target)),
             },
             Ok(Resolved::Stored(run_id)) => self

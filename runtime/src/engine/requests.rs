@@ -66,6 +66,8 @@ pub(crate) enum Request {
     ),
     WaitDurable(Tx<()>),
     Schedule(Box<ScheduleCall>),
+    /// Tasks ready per task queue, for the backlog gauge.
+    Backlog(Tx<Vec<super::backlog::Ready>>),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -125,6 +127,7 @@ impl Request {
             Request::UpdateWithStart(_, tx) => drop(tx.send(Err(error))),
             Request::QueryClosed(_, tx) => drop(tx.send(Err(error))),
             Request::Schedule(call) => call.reject(error),
+            Request::Backlog(tx) => drop(tx.send(Err(error))),
             Request::Shutdown(tx) => return Some(tx),
         }
         None

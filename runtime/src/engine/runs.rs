@@ -136,55 +136,14 @@ impl EngineTask {
     /// Returns the new run's key.
     pub(super) fn open_run_with_id(
         &mut self,
-        new: NewRun,
+        mut new: NewRun,
         run_id: String,
         now: SystemTime,
     ) -> RunKey {
         let first_run_id = new.first_run_id.clone().unwrap_or_else(|| run_id.clone());
         let continued = new.previous_runs.last().cloned();
-        let state = RunState {
-            namespace: new.namespace.clone(),
-            workflow_id: new.workflow_id.clone(),
-            run_id: run_id.clone(),
-            workflow_type: new.workflow_type.clone(),
-            task_queue: new.task_queue.clone(),
-            request_id: new.request_id.clone(),
-            status: RunStatus::Running,
-            start_time: now,
-            close_time: None,
-            outcome: None,
-            next_event_id: 1,
-            events_since: 1,
-            wft: WftState::Ready {
-                scheduled_time: now,
-            },
-            wft_attempt: 1,
-            last_wft_failure: None,
-            wft_seq: 0,
-            buffered: Vec::new(),
-            activities: BTreeMap::new(),
-            timers: BTreeMap::new(),
-            signal_request_ids: Default::default(),
-            updates: BTreeMap::new(),
-            update_seq: 0,
-            update_completions: 0,
-            new_events: true,
-            first_run_id: first_run_id.clone(),
-            previous_runs: new.previous_runs,
-            history_size_bytes: 0,
-            cancel_requested: false,
-            parent: new.parent.clone(),
-            children: BTreeMap::new(),
-            run_options: new.run_options.clone(),
-            attempt: new.attempt,
-            execution_deadline: new.execution_deadline,
-            first_task_backoff: new.backoff,
-            retry_input: new
-                .run_options
-                .retry_policy
-                .is_some()
-                .then(|| new.input.clone()),
-        };
+        let mut state = fresh_state(&new, &run_id, &first_run_id, now);
+        state.previous_runs = std::mem::take(&mut new.previous_runs);
         let mut run = Run::new(state, Vec::new());
         let key = run.key.clone();
         append(
@@ -446,4 +405,51 @@ impl EngineTask {
 /// same few pages of the store's indexes instead of one random page each.
 pub(super) fn new_run_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+/// The state of a run just opened: running, its first workflow task ready.
+fn fresh_state(new: &NewRun, run_id: &str, first_run_id: &str, now: SystemTime) -> RunState {
+    RunState {
+        namespace: new.namespace.clone(),
+        workflow_id: new.workflow_id.clone(),
+        run_id: run_id.to_string(),
+        workflow_type: new.workflow_type.clone(),
+        task_queue: new.task_queue.clone(),
+        request_id: new.request_id.clone(),
+        status: RunStatus::Running,
+        start_time: now,
+        close_time: None,
+        outcome: None,
+        next_event_id: 1,
+        events_since: 1,
+        wft: WftState::Ready {
+            scheduled_time: now,
+        },
+        wft_attempt: 1,
+        last_wft_failure: None,
+        wft_seq: 0,
+        buffered: Vec::new(),
+        activities: BTreeMap::new(),
+        timers: BTreeMap::new(),
+        signal_request_ids: Default::default(),
+        updates: BTreeMap::new(),
+        update_seq: 0,
+        update_completions: 0,
+        new_events: true,
+        first_run_id: first_run_id.to_string(),
+        previous_runs: Vec::new(),
+        history_size_bytes: 0,
+        cancel_requested: false,
+        parent: new.parent.clone(),
+        children: BTreeMap::new(),
+        run_options: new.run_options.clone(),
+        attempt: new.attempt,
+        execution_deadline: new.execution_deadline,
+        first_task_backoff: new.backoff,
+        retry_input: new
+            .run_options
+            .retry_policy
+            .is_some()
+            .then(|| new.input.clone()),
+    }
 }

@@ -99,6 +99,23 @@ pub(crate) struct PendingActivity {
 }
 
 impl PendingActivity {
+    pub fn describe(&self) -> crate::backend::PendingActivityDescription {
+        use crate::backend::PendingActivityState as State;
+        crate::backend::PendingActivityDescription {
+            activity_id: self.activity_id.clone(),
+            activity_type: self.activity_type.clone(),
+            task_queue: self.task_queue.clone(),
+            state: match self.phase {
+                ActivityPhase::Scheduled => State::Scheduled,
+                ActivityPhase::Backoff { until } => State::Backoff(until),
+                ActivityPhase::Started { started_time } => State::Started(started_time),
+            },
+            attempt: self.attempt,
+            last_failure: self.last_failure.as_ref().map(|f| format!("{f:#}")),
+            last_heartbeat: self.last_heartbeat,
+        }
+    }
+
     /// Whether writing `self` would store nothing new over `stored`: the
     /// same but for what is never stored (the time of the last heartbeat).
     pub fn same_when_stored(&self, stored: &PendingActivity) -> bool {
@@ -513,6 +530,12 @@ impl RunState {
             status: self.status,
             history_length: self.history_length(),
             pending_activities: self.activities.len(),
+            activities: self
+                .activities
+                .values()
+                .map(PendingActivity::describe)
+                .collect(),
+            warnings: Vec::new(),
             workflow_task_attempt: self.wft_attempt,
             last_workflow_task_failure: self.last_wft_failure.clone(),
             run_chain: self

@@ -11,6 +11,7 @@
 
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -62,16 +63,20 @@ pub(crate) enum WriterEvent {
     Closed,
 }
 
+/// Told each commit's duration and number of store operations.
+pub(crate) type CommitHook = Box<dyn Fn(Duration, usize) + Send>;
+
 pub(crate) fn spawn(
     mut store: Box<dyn Store>,
     events: mpsc::UnboundedSender<WriterEvent>,
     group_commit: bool,
+    on_commit: Option<CommitHook>,
 ) -> Result<(std_mpsc::Sender<WriterMsg>, JoinHandle<()>), BackendError> {
     let (tx, rx) = std_mpsc::channel::<WriterMsg>();
     let handle = std::thread::Builder::new()
         .name("weft-writer".into())
         .spawn(move || {
-            run(&mut *store, &rx, &events, group_commit);
+            run(&mut *store, &rx, &events, group_commit, on_commit.as_ref());
             drop(store);
             // The engine may be gone already; nothing to do then.
             let _ = events.send(WriterEvent::Closed);
@@ -85,6 +90,7 @@ fn run(
     rx: &std_mpsc::Receiver<WriterMsg>,
     events: &mpsc::UnboundedSender<WriterEvent>,
     group_commit: bool,
+    on_commit: Option<&CommitHook>,
 ) {
     let mut failed: Option<String> = None;
     let mut ops: Vec<StoreOp> = Vec::new();
@@ -100,7 +106,14 @@ fn run(
                         ops.extend(batch);
                         last_id = Some(id);
                         if !group_commit {
-                            flush(store, &mut ops, &mut last_id, &mut failed, events);
+                            flush(
+                                store,
+                                &mut ops,
+                                &mut last_id,
+                                &mut failed,
+                                events,
+                                on_commit,
+                            );
                         }
                     }
                 }
@@ -111,7 +124,14 @@ fn run(
                 read @ WriterMsg::Read { .. } => reads.push(read),
             }
         }
-        flush(store, &mut ops, &mut last_id, &mut failed, events);
+        flush(
+            store,
+            &mut ops,
+            &mut last_id,
+            &mut failed,
+            events,
+            on_commit,
+        );
         for msg in reads.drain(..) {
             let WriterMsg::Read {
                 namespace,
@@ -138,11 +158,16 @@ fn flush(
     last_id: &mut Option<u64>,
     failed: &mut Option<String>,
     events: &mpsc::UnboundedSender<WriterEvent>,
+    on_commit: Option<&CommitHook>,
 ) {
     let Some(id) = last_id.take() else {
         return;
     };
+    let started = Instant::now();
     let result = store.commit(ops);
+    if let Some(hook) = on_commit {
+        hook(started.elapsed(), ops.len());
+    }
     ops.clear();
     let event = match result {
         Ok(()) => WriterEvent::Committed(id),
@@ -249,7 +274,7 @@ mod tests {
             hold_first: Some((began, hold)),
         };
         let (events, mut events_rx) = mpsc::unbounded_channel();
-        let (tx, thread) = spawn(Box::new(store), events, group_commit).unwrap();
+        let (tx, thread) = spawn(Box::new(store), events, group_commit, None).unwrap();
         tx.send(batch(1)).unwrap();
         first_began.recv().unwrap();
         for msg in queued {

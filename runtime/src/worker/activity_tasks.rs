@@ -10,10 +10,13 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::{Shared, backoff_after, next};
-use crate::activity::{ActivityContext, ActivityInfo, ErasedActivity, HeartbeatSink};
+use tracing::Instrument as _;
+
+use crate::activity::{ActivityContext, ErasedActivity, HeartbeatSink};
 use crate::backend::{ActivityTask, ActivityTaskResult};
 use crate::converter::Payload;
 use crate::failure::{ApplicationError, Failure, TimeoutError, TimeoutType};
+use crate::telemetry::{ActivityInterceptor, ActivityNext, ExecuteActivityInput, MetricMeter};
 
 pub(super) async fn activity_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let mut running = JoinSet::new();
@@ -31,10 +34,15 @@ pub(super) async fn activity_loop(shared: Arc<Shared>, mut stop: watch::Receiver
             None => break,
             Some(Ok(task)) => {
                 let shared = shared.clone();
-                running.spawn(async move {
-                    run_activity_task(&shared, task).await;
-                    drop(permit);
-                });
+                let span =
+                    crate::telemetry::spans::activity(&shared.namespace, &shared.task_queue, &task);
+                running.spawn(
+                    async move {
+                        run_activity_task(&shared, task).await;
+                        drop(permit);
+                    }
+                    .instrument(span),
+                );
             }
             Some(Err(e)) => {
                 if !backoff_after(&e).await {
@@ -47,15 +55,9 @@ pub(super) async fn activity_loop(shared: Arc<Shared>, mut stop: watch::Receiver
     while running.join_next().await.is_some() {}
 }
 
-async fn run_activity_task(shared: &Shared, task: ActivityTask) {
-    let info = ActivityInfo {
-        activity_id: task.activity_id.clone(),
-        activity_type: task.activity_type.clone(),
-        workflow_id: task.workflow_id.clone(),
-        namespace: shared.namespace.clone(),
-        attempt: task.attempt,
-        is_local: false,
-    };
+async fn run_activity_task(shared: &Shared, mut task: ActivityTask) {
+    super::telemetry::activity_started(shared, &task);
+    let info = super::telemetry::activity_info(shared, &task);
     let limit = task.start_to_close_timeout;
     let backend = shared.backend.clone();
     let token = task.token.clone();
@@ -74,9 +76,18 @@ async fn run_activity_task(shared: &Shared, task: ActivityTask) {
             }
         })
     });
-    let (ctx, heart) =
-        ActivityContext::with_heartbeat(info, sink, task.heartbeat_timeout, task.heartbeat_details);
-    let result = run_activity(&shared.activities, ctx, task.input, limit).await;
+    let (ctx, heart) = ActivityContext::with_heartbeat(
+        info,
+        sink,
+        task.heartbeat_timeout,
+        std::mem::take(&mut task.heartbeat_details),
+    );
+    let ctx = ctx.with_meter(MetricMeter::new(shared.metrics.clone()));
+    let started = std::time::Instant::now();
+    let interceptors = &shared.activity_interceptors;
+    let input = std::mem::take(&mut task.input);
+    let result = run_activity(&shared.activities, interceptors, ctx, input, limit).await;
+    let took = started.elapsed();
     if let Some(details) = heart.stop() {
         // The latest details were held back by the throttle: record them
         // before the attempt's end, so a retry resumes from them.
@@ -93,6 +104,7 @@ async fn run_activity_task(shared: &Shared, task: ActivityTask) {
         Err(Failure::Canceled(e)) => ActivityTaskResult::Canceled(e.details),
         Err(f) => ActivityTaskResult::Failed(f),
     };
+    super::telemetry::activity_finished(shared, &task, took, &result);
     if let Err(e) = shared
         .backend
         .complete_activity_task(task.token, result)
@@ -102,13 +114,40 @@ async fn run_activity_task(shared: &Shared, task: ActivityTask) {
     }
 }
 
-/// Runs a registered activity, catching panics and unknown types.
+/// Runs a registered activity, catching panics and unknown types; a
+/// failed attempt is logged with its attempt number and error.
 ///
 /// Past `limit` (the attempt's start-to-close timeout) an async activity is
 /// stopped and the attempt fails with a start-to-close `TimeoutError`; a
 /// blocking one cannot be stopped and runs on, its result discarded.
 pub(crate) async fn run_activity(
     activities: &HashMap<String, ErasedActivity>,
+    interceptors: &Arc<[Arc<dyn ActivityInterceptor>]>,
+    ctx: ActivityContext,
+    input: Vec<Payload>,
+    limit: Option<Duration>,
+) -> Result<Payload, Failure> {
+    let info = ctx.info().clone();
+    let result = run_attempt(activities, interceptors, ctx, input, limit).await;
+    if let Err(failure) = &result
+        && !matches!(failure, Failure::Canceled(_))
+    {
+        tracing::warn!(
+            activity = info.activity_type,
+            activity_id = info.activity_id,
+            workflow_id = info.workflow_id,
+            attempt = info.attempt,
+            local = info.is_local,
+            error = format!("{failure:#}"),
+            "activity attempt failed"
+        );
+    }
+    result
+}
+
+async fn run_attempt(
+    activities: &HashMap<String, ErasedActivity>,
+    interceptors: &Arc<[Arc<dyn ActivityInterceptor>]>,
     ctx: ActivityContext,
     input: Vec<Payload>,
     limit: Option<Duration>,
@@ -124,7 +163,14 @@ pub(crate) async fn run_activity(
         .with_type("NotFoundError")
         .into());
     };
-    let mut handle = tokio::spawn(run(ctx, input));
+    // In the attempt's span, so the activity's own events are in it.
+    let attempt = if interceptors.is_empty() {
+        run(ctx, input)
+    } else {
+        let input = ExecuteActivityInput { ctx, args: input };
+        ActivityNext::run(interceptors.clone(), run.clone(), input)
+    };
+    let mut handle = tokio::spawn(attempt.in_current_span());
     let joined = match limit {
         Some(limit) => match tokio::time::timeout(limit, &mut handle).await {
             Ok(joined) => joined,

@@ -8,7 +8,9 @@
 mod activity_tasks;
 mod clock_shift;
 pub(crate) mod driver;
+pub(crate) mod intercept;
 mod local;
+mod telemetry;
 mod thread;
 mod workflow_tasks;
 
@@ -19,10 +21,11 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 
-use crate::activity::{Activity, ActivityGroup, ErasedActivity};
+use crate::activity::{ActivityGroup, ErasedActivity, FunctionActivity};
 use crate::backend::{Backend, BackendError, Connection};
+use crate::telemetry::{ActivityInterceptor, Metrics, WorkflowInterceptor};
 use crate::workflow::Workflow;
-use crate::workflow::executor::{self, Factory};
+use crate::workflow::executor::{self, Factory, RunSettings};
 use thread::{Request, TaskStep};
 
 /// Settings of a worker.
@@ -49,6 +52,10 @@ pub struct WorkerOptions {
     /// full replay per task, plus under a millisecond of waiting: for tests
     /// and development.
     pub strict_replay: bool,
+    /// The start-to-close timeout of activities that get none from their
+    /// call or their `#[activity(..)]` declaration. Without one, such a
+    /// call fails its workflow task (retried until a fix is deployed).
+    pub default_start_to_close_timeout: Option<Duration>,
 }
 
 impl Default for WorkerOptions {
@@ -59,6 +66,7 @@ impl Default for WorkerOptions {
             max_cached_workflows: 1000,
             identity: format!("weft-worker@{}", std::process::id()),
             strict_replay: false,
+            default_start_to_close_timeout: None,
         }
     }
 }
@@ -82,8 +90,10 @@ pub struct Worker {
     connection: Connection,
     task_queue: String,
     options: WorkerOptions,
-    workflows: HashMap<String, Factory>,
+    workflows: HashMap<String, fn(RunSettings) -> Factory>,
     activities: HashMap<String, ErasedActivity>,
+    activity_interceptors: Vec<Arc<dyn ActivityInterceptor>>,
+    workflow_interceptors: Vec<Arc<dyn WorkflowInterceptor>>,
     errors: Vec<String>,
 }
 
@@ -97,8 +107,24 @@ impl Worker {
             options: WorkerOptions::default(),
             workflows: HashMap::new(),
             activities: HashMap::new(),
+            activity_interceptors: Vec::new(),
+            workflow_interceptors: Vec::new(),
             errors: Vec::new(),
         }
+    }
+
+    /// Wraps every activity attempt this worker runs (local activities
+    /// too) in `interceptor`; the first added is outermost.
+    pub fn activity_interceptor(mut self, interceptor: impl ActivityInterceptor) -> Self {
+        self.activity_interceptors.push(Arc::new(interceptor));
+        self
+    }
+
+    /// Passes the jobs, commands and queries of every run this worker
+    /// runs through `interceptor`; the first added is outermost.
+    pub fn workflow_interceptor(mut self, interceptor: impl WorkflowInterceptor) -> Self {
+        self.workflow_interceptors.push(Arc::new(interceptor));
+        self
     }
 
     /// Replaces the worker's options.
@@ -108,28 +134,52 @@ impl Worker {
     }
 
     /// Registers a workflow type.
-    pub fn register_workflow<W: Workflow>(&mut self) -> &mut Self {
+    ///
+    /// The registrations chain, so a worker is set up in one expression:
+    ///
+    /// ```no_run
+    /// # use weft::prelude::*;
+    /// # #[activity(start_to_close_timeout = "5s")]
+    /// # async fn reserve(item: String) -> Result<String, ApplicationError> { Ok(item) }
+    /// # #[workflow]
+    /// # async fn checkout(ctx: WorkflowContext, item: String) -> WorkflowResult<String> {
+    /// #     Ok(ctx.activity(RESERVE, item).await?)
+    /// # }
+    /// # fn f(client: &Client) -> Result<(), weft::worker::WorkerError> {
+    /// let worker = Worker::new(client, "shop")
+    ///     .register_workflow::<Checkout>()
+    ///     .register_activity(RESERVE)
+    ///     .start()?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use = "registering returns the worker; start it or keep it"]
+    pub fn register_workflow<W: Workflow>(mut self) -> Self {
         self.workflows
-            .insert(W::NAME.to_string(), executor::factory::<W>());
+            .insert(W::NAME.to_string(), executor::factory::<W>);
         self
     }
 
-    /// Registers an activity function (from `#[activity]`).
-    pub fn register_activity<F, I, O>(&mut self, activity: Activity<F, I, O>) -> &mut Self {
-        match crate::activity::erase(activity.invoke()) {
+    /// Registers an activity function by the value `#[activity]` defines
+    /// for it (`ORDER_APPLES` for `fn order_apples`). Method activities run
+    /// on an instance: register it with [`Worker::register_activities`].
+    #[must_use = "registering returns the worker; start it or keep it"]
+    pub fn register_activity<A: FunctionActivity>(mut self, activity: A) -> Self {
+        match activity.erased() {
             Some(run) => {
-                self.activities.insert(activity.name().to_string(), run);
+                self.activities
+                    .insert(activity.activity_name().to_string(), run);
             }
             None => self.errors.push(format!(
-                "activity {:?} is a method: register its instance with register_activities(Arc::new(..))",
-                activity.name()
+                "activity {:?} has no runner of its own",
+                activity.activity_name()
             )),
         }
         self
     }
 
     /// Registers every activity method of an instance holding shared dependencies.
-    pub fn register_activities<T: ActivityGroup>(&mut self, instance: Arc<T>) -> &mut Self {
+    #[must_use = "registering returns the worker; start it or keep it"]
+    pub fn register_activities<T: ActivityGroup>(mut self, instance: Arc<T>) -> Self {
         for (name, run) in instance.activities() {
             self.activities.insert(name.to_string(), run);
         }
@@ -179,13 +229,35 @@ impl Worker {
     }
 
     fn shared(self) -> Result<Shared, WorkerError> {
-        let threads = if self.workflows.is_empty() {
+        let metrics = self.connection.metrics().cloned();
+        let settings = RunSettings {
+            default_start_to_close_timeout: self.options.default_start_to_close_timeout,
+        };
+        let factories: HashMap<String, Factory> = self
+            .workflows
+            .into_iter()
+            .map(|(name, factory)| (name, factory(settings)))
+            .collect();
+        let threads = if factories.is_empty() {
             None
         } else {
+            let cache_size = metrics.clone().map(|m| {
+                let queue = crate::telemetry::sdk::QueueLabels {
+                    namespace: self.connection.namespace().to_string(),
+                    task_queue: self.task_queue.clone(),
+                };
+                (m, queue)
+            });
+            let telemetry = thread::Telemetry {
+                meter: crate::telemetry::MetricMeter::new(metrics.clone()),
+                interceptors: self.workflow_interceptors.into(),
+                cache_size,
+            };
             Some(thread::spawn(
                 self.connection.namespace().to_string(),
-                self.workflows,
+                factories,
                 self.options.max_cached_workflows,
+                telemetry,
             )?)
         };
         Ok(Shared {
@@ -197,6 +269,8 @@ impl Worker {
             )),
             options: self.options,
             activities: self.activities,
+            activity_interceptors: self.activity_interceptors.into(),
+            metrics,
             thread: threads,
         })
     }
@@ -223,6 +297,8 @@ struct Shared {
     task_queue: String,
     options: WorkerOptions,
     activities: HashMap<String, ErasedActivity>,
+    activity_interceptors: Arc<[Arc<dyn ActivityInterceptor>]>,
+    metrics: Option<Metrics>,
     activity_slots: Arc<Semaphore>,
     thread: Option<std::sync::mpsc::Sender<Request>>,
 }

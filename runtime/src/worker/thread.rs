@@ -79,7 +79,21 @@ struct Cached {
     last_used: u64,
 }
 
+/// What the workflow thread measures and intercepts.
+pub(crate) struct Telemetry {
+    /// The meter workflow code records into (`ctx.metric_meter()`).
+    pub meter: crate::telemetry::MetricMeter,
+    /// The worker's workflow interceptors.
+    pub interceptors: super::intercept::Chain,
+    /// Where to report the cache's size, with metrics.
+    pub cache_size: Option<(
+        crate::telemetry::Metrics,
+        crate::telemetry::sdk::QueueLabels,
+    )>,
+}
+
 struct State {
+    telemetry: Telemetry,
     namespace: String,
     factories: HashMap<String, Factory>,
     capacity: usize,
@@ -121,6 +135,7 @@ pub(crate) fn spawn(
     namespace: String,
     factories: HashMap<String, Factory>,
     capacity: usize,
+    telemetry: Telemetry,
 ) -> std::io::Result<mpsc::Sender<Request>> {
     let (tx, rx) = mpsc::channel();
     let dispatch = tracing::dispatcher::get_default(|d| d.clone());
@@ -129,7 +144,9 @@ pub(crate) fn spawn(
         .name("weft-workflows".into())
         .spawn(move || {
             let _scope = inherit.then(|| tracing::dispatcher::set_default(&dispatch));
+            crate::telemetry::set_thread_meter(telemetry.meter.clone());
             let mut state = State {
+                telemetry,
                 namespace,
                 factories,
                 capacity,
@@ -141,6 +158,9 @@ pub(crate) fn spawn(
             };
             while let Ok(request) = rx.recv() {
                 state.handle(request);
+                if let Some((metrics, queue)) = &state.telemetry.cache_size {
+                    metrics.sdk().cache_size(queue, state.cache.len());
+                }
             }
         })?;
     Ok(tx)
@@ -325,7 +345,12 @@ impl State {
     fn fresh(&self, task: &WorkflowTask) -> Result<RunDriver, TaskStep> {
         match self.factories.get(&task.workflow_type) {
             Some(factory) => Ok(RunDriver::new(
-                factory(),
+                self.instance(
+                    factory,
+                    &task.workflow_type,
+                    &task.workflow_id,
+                    &task.token.run_id,
+                ),
                 &self.namespace,
                 &task.workflow_id,
                 &task.token.run_id,
@@ -340,6 +365,23 @@ impl State {
                 ))))
             }
         }
+    }
+
+    /// A fresh instance of a run, seen through the worker's interceptors.
+    fn instance(
+        &self,
+        factory: &Factory,
+        workflow_type: &str,
+        workflow_id: &str,
+        run_id: &str,
+    ) -> Box<dyn crate::workflow::executor::Instance> {
+        let run = crate::telemetry::WorkflowRun {
+            namespace: self.namespace.clone(),
+            workflow_id: workflow_id.to_string(),
+            run_id: run_id.to_string(),
+            workflow_type: workflow_type.to_string(),
+        };
+        super::intercept::wrap(factory(), run, &self.telemetry.interceptors)
     }
 
     fn finish_step(&mut self, run_id: &str, step: Result<LiveStep, TaskError>) -> TaskStep {
@@ -388,7 +430,8 @@ impl State {
             .get(run_id)
             .map(|(_, d)| d.known().clone())
             .unwrap_or_default();
-        let mut driver = RunDriver::new(factory(), &self.namespace, &check.workflow_id, run_id);
+        let instance = self.instance(factory, &check.workflow_type, &check.workflow_id, run_id);
+        let mut driver = RunDriver::new(instance, &self.namespace, &check.workflow_id, run_id);
         let last = check.history.last().map_or(0, |e| e.event_id);
         let task = task_events(commands, &mut known, last, check.started_time, check.hint)
             .map_err(|e| TaskError::new(format!("strict replay: {e}")))?;
@@ -448,10 +491,18 @@ impl State {
 
 /// Runs workflow code, turning a panic into a task failure.
 fn guarded<T>(f: impl FnOnce() -> Result<T, TaskError>) -> Result<T, TaskError> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    match crate::panic::in_workflow_code(|| catch_unwind(AssertUnwindSafe(f))) {
         Ok(result) => result,
         Err(panic) => {
             let message = crate::panic::message(panic.as_ref());
+            // The panic is reported once; its retries are counted here.
+            let message = match crate::panic::last_in_workflow() {
+                Some((place, 1)) => format!("{message} (at {place})"),
+                Some((place, n)) => {
+                    format!("{message} (at {place}; seen {n} times, reported the first)")
+                }
+                None => message,
+            };
             // A tokio future awaited in workflow code (through the escape
             // hatch) panics here, since no runtime is entered on this thread.
             let hint = if message.contains("Tokio") || message.contains("reactor") {

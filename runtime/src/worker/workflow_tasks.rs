@@ -8,10 +8,13 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 use super::thread::{self, QueryStep, Request, TaskStep};
-use super::{Shared, backoff_after, local, next};
+use tracing::Instrument as _;
+
+use super::{Shared, backoff_after, local, next, telemetry};
 use crate::backend::{TaskToken, WorkflowTask, WorkflowTaskCompletion};
 use crate::history::Event;
 use crate::protocol::{Command, ScheduleActivity};
+use crate::telemetry::spans;
 use crate::workflow::error::TaskError;
 
 pub(super) async fn workflow_loop(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
@@ -21,8 +24,14 @@ pub(super) async fn workflow_loop(shared: Arc<Shared>, mut stop: watch::Receiver
             .poll_workflow_task(&shared.namespace, &shared.task_queue);
         match next(&mut stop, poll).await {
             None => return,
-            Some(Ok(task)) if task.query.is_some() => run_query_task(&shared, task).await,
-            Some(Ok(task)) => run_workflow_task(&shared, task).await,
+            Some(Ok(task)) => {
+                let span = spans::workflow_task(&shared.namespace, &shared.task_queue, &task);
+                if task.query.is_some() {
+                    run_query_task(&shared, task).instrument(span).await;
+                } else {
+                    run_workflow_task(&shared, task).instrument(span).await;
+                }
+            }
             Some(Err(e)) => {
                 if !backoff_after(&e).await {
                     return;
@@ -100,6 +109,7 @@ async fn run_workflow_task(shared: &Shared, task: WorkflowTask) {
             TaskStep::RunLocal(requests) => run.run_local(requests).await,
             TaskStep::Complete(commands) => return run.complete(commands).await,
             TaskStep::Fail(error) => {
+                telemetry::task_failed(shared, &run.task, &error, run.started);
                 return fail_task(shared, run.task.token.clone(), run.run_id, error).await;
             }
         };
@@ -118,6 +128,8 @@ struct TaskRun<'a> {
     locals: local::Runner<'a>,
     /// Whether the events the task carries are known to be durable.
     durable: bool,
+    /// When the worker took the task (its execution latency's start).
+    started: std::time::Instant,
 }
 
 impl<'a> TaskRun<'a> {
@@ -132,6 +144,7 @@ impl<'a> TaskRun<'a> {
             local_deadline: tokio::time::Instant::now() + local_budget,
             locals,
             durable: false,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -160,7 +173,12 @@ impl<'a> TaskRun<'a> {
             None
         };
         let step = self.ask_task(None, strict_history.clone()).await;
-        if !matches!(step, TaskStep::NeedHistory) {
+        let missed = matches!(step, TaskStep::NeedHistory);
+        // A run's first task carries its whole history: no cache to miss.
+        if self.task.first_event_id > 1 {
+            telemetry::cache_lookup(self.shared, !missed);
+        }
+        if !missed {
             return step;
         }
         let history = match strict_history.clone() {
@@ -252,6 +270,7 @@ impl<'a> TaskRun<'a> {
     }
 
     async fn complete(self, commands: Vec<Command>) {
+        let closed = telemetry::closed(&commands);
         let completion = WorkflowTaskCompletion {
             token: self.task.token.clone(),
             commands,
@@ -262,6 +281,13 @@ impl<'a> TaskRun<'a> {
         if let Err(e) = &result {
             tracing::warn!(run_id = self.run_id, error = %e, "workflow task completion refused");
         }
+        telemetry::task_completed(
+            self.shared,
+            &self.task,
+            closed,
+            result.is_ok(),
+            self.started,
+        );
         ack(
             self.shared,
             self.run_id,

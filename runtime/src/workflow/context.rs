@@ -17,7 +17,7 @@ use super::run_core::{Check, SharedCore};
 use super::spawn::{self, JoinHandle};
 use super::time::WorkflowTime;
 use super::{RunFn, Workflow};
-use crate::activity::Activity;
+use crate::activity::ActivityValue;
 
 use crate::protocol::WorkflowInfo;
 
@@ -87,12 +87,25 @@ impl<W> WorkflowContext<W> {
 
     /// Schedules an activity; configure it, then `.await` the result.
     ///
-    /// One of `start_to_close_timeout` or `schedule_to_close_timeout` is required.
-    pub fn activity<F, I, O>(&self, activity: Activity<F, I, O>, input: I) -> ActivityCall<O> {
+    /// `activity` is the value `#[activity]` defines (`ORDER_APPLES` for
+    /// `fn order_apples`); `input` its one argument, or a tuple of its
+    /// arguments. The call needs a timeout: `.start_to_close_timeout(..)`
+    /// or `.schedule_to_close_timeout(..)` on it, else the one the
+    /// activity's declaration gives
+    /// (`#[activity(start_to_close_timeout = "10s")]`), else the worker's
+    /// [`default_start_to_close_timeout`](crate::WorkerOptions::default_start_to_close_timeout).
+    /// A call without one, with an invalid retry policy or with an input
+    /// that cannot be encoded fails the workflow task, not the workflow:
+    /// the task is retried, and deploying the fix lets the run go on.
+    pub fn activity<A: ActivityValue>(
+        &self,
+        activity: A,
+        input: A::Input,
+    ) -> ActivityCall<A::Output> {
         ActivityCall::new(
             self.inner.core.clone(),
-            activity.name(),
-            activity.encode(&input),
+            (activity.activity_name(), activity.activity_defaults()),
+            activity.encode_input(&input),
             self.inner.info.task_queue.clone(),
         )
     }
@@ -146,15 +159,15 @@ impl<W> WorkflowContext<W> {
     /// Runs an activity inside this worker and records its result in history
     /// as a marker; on replay the marker is read and the activity is not run
     /// again.
-    pub fn local_activity<F, I, O>(
+    pub fn local_activity<A: ActivityValue>(
         &self,
-        activity: Activity<F, I, O>,
-        input: I,
-    ) -> LocalActivityCall<O> {
+        activity: A,
+        input: A::Input,
+    ) -> LocalActivityCall<A::Output> {
         LocalActivityCall::new_local(
             self.inner.core.clone(),
-            activity.name(),
-            activity.encode(&input),
+            (activity.activity_name(), activity.activity_defaults()),
+            activity.encode_input(&input),
             self.inner.info.task_queue.clone(),
         )
     }
@@ -398,6 +411,14 @@ impl<W> WorkflowContext<W> {
         self.inner.core.borrow().unhandled_signals
     }
 
+    /// A meter for custom metrics whose instruments record only while the
+    /// workflow is not replaying, so each value is counted once. It records
+    /// into the worker's metrics (`Client::with_metrics`); without them
+    /// every instrument is a no-op.
+    pub fn metric_meter(&self) -> super::WorkflowMeter {
+        super::WorkflowMeter::new(self.inner.core.clone(), crate::telemetry::thread_meter())
+    }
+
     /// A logger that tags events with this run's workflow id and run id and
     /// stays silent while replaying, so each line is logged once.
     pub fn logger(&self) -> WorkflowLogger {
@@ -415,14 +436,21 @@ pub(crate) const CONTINUE_AS_NEW_TYPE: &str = "weft.ContinueAsNew";
 impl<W: crate::workflow::Workflow> WorkflowContext<W> {
     /// Ends this run by continuing as new: the run closes
     /// (`WorkflowExecutionContinuedAsNew`) and a new run of the same
-    /// workflow id starts with `input`, fresh history and state. Return the
-    /// value it gives as the run's error:
+    /// workflow id starts with `input`, fresh history and state. Return
+    /// what it gives from the run (it is an `Err`, so `?` returns it too):
     ///
-    /// ```ignore
-    /// return Err(ctx.continue_as_new(next_input));
+    /// ```
+    /// # use weft::prelude::*;
+    /// # #[workflow]
+    /// # async fn counter(ctx: WorkflowContext, count: u64) -> WorkflowResult<u64> {
+    /// if ctx.is_continue_as_new_suggested() {
+    ///     return ctx.continue_as_new(count);
+    /// }
+    /// # Ok(count)
+    /// # }
     /// ```
     ///
-    /// The returned [`Failure`](crate::failure::Failure) is a marker the
+    /// The [`Failure`](crate::failure::Failure) in the `Err` is a marker the
     /// executor recognises (an application error of type
     /// `weft.ContinueAsNew`); it never reaches callers or history as a
     /// failure, so there is nothing to match on. Returning anything else
@@ -436,7 +464,11 @@ impl<W: crate::workflow::Workflow> WorkflowContext<W> {
     /// move to the new run; the engine refuses the command (a new workflow
     /// task runs) while signals or updates wait unseen, as it does for
     /// completion.
-    pub fn continue_as_new(&self, input: W::Input) -> crate::failure::Failure {
+    pub fn continue_as_new<T>(&self, input: W::Input) -> super::WorkflowResult<T> {
+        Err(self.continue_as_new_failure(input))
+    }
+
+    fn continue_as_new_failure(&self, input: W::Input) -> crate::failure::Failure {
         match crate::converter::encode(&input) {
             Ok(payload) => {
                 self.inner.core.borrow_mut().continue_as_new = Some(vec![payload]);

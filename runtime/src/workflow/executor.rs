@@ -17,7 +17,7 @@ use super::time::WorkflowTime;
 use super::{Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult};
 use crate::converter::{self, Payload};
 use crate::failure::{ApplicationError, Failure};
-use crate::protocol::{Activation, Command, Job, UpdateResponse};
+use crate::protocol::{Activation, Command, Job, UpdateResponse, WorkflowInfo};
 
 /// One run of a workflow, type-erased.
 pub(crate) trait Instance {
@@ -29,11 +29,18 @@ pub(crate) trait Instance {
 }
 
 /// Builds a fresh instance of a registered workflow type.
-pub(crate) type Factory = fn() -> Box<dyn Instance>;
+pub(crate) type Factory = Arc<dyn Fn() -> Box<dyn Instance> + Send + Sync>;
 
-/// The factory of workflow type `W`.
-pub(crate) fn factory<W: Workflow>() -> Factory {
-    || Box::new(Machine::<W>::new())
+/// What a worker sets for every run it executes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RunSettings {
+    /// The start-to-close timeout of activities scheduled without one.
+    pub default_start_to_close_timeout: Option<std::time::Duration>,
+}
+
+/// The factory of workflow type `W`, its runs set up by `settings`.
+pub(crate) fn factory<W: Workflow>(settings: RunSettings) -> Factory {
+    Arc::new(move || Box::new(Machine::<W>::new(settings)))
 }
 
 struct Flag(AtomicBool);
@@ -62,9 +69,11 @@ struct Machine<W: Workflow> {
 const MAX_POLLS_PER_ACTIVATION: usize = 100_000;
 
 impl<W: Workflow> Machine<W> {
-    fn new() -> Self {
+    fn new(settings: RunSettings) -> Self {
+        let mut core = RunCore::new();
+        core.default_start_to_close_timeout = settings.default_start_to_close_timeout;
         Machine {
-            core: Rc::new(RefCell::new(RunCore::new())),
+            core: Rc::new(RefCell::new(core)),
             ctx: None,
             run: None,
             tasks: Vec::new(),
@@ -79,18 +88,7 @@ impl<W: Workflow> Machine<W> {
                 info,
                 input,
                 randomness_seed,
-            } => {
-                if self.run.is_some() {
-                    return Err(TaskError::nondeterminism("the run was started twice"));
-                }
-                self.core.borrow_mut().rng = Rng::new(randomness_seed);
-                let input: W::Input = converter::decode_single(&input)
-                    .map_err(|e| TaskError::new(format!("workflow input: {e}")))?;
-                let state = W::init(&input);
-                let ctx = WorkflowContext::new(state, info, self.core.clone());
-                self.ctx = Some(ctx.clone());
-                self.run = Some(W::run(ctx, input));
-            }
+            } => self.start(info, &input, randomness_seed)?,
             Job::Signal { name, input } => self.signal(&name, &input)?,
             Job::Update {
                 id,
@@ -149,6 +147,34 @@ impl<W: Workflow> Machine<W> {
                 self.core.borrow_mut().known_patches.insert(patch_id);
             }
         }
+        Ok(())
+    }
+
+    /// Starts the run: its randomness, its input decoded, its state and
+    /// the future of its run fn.
+    fn start(
+        &mut self,
+        info: WorkflowInfo,
+        input: &[Payload],
+        randomness_seed: u64,
+    ) -> Result<(), TaskError> {
+        if self.run.is_some() {
+            return Err(TaskError::nondeterminism("the run was started twice"));
+        }
+        self.core.borrow_mut().rng = Rng::new(randomness_seed);
+        let input: W::Input = match converter::decode_single(input) {
+            Ok(input) => input,
+            // Bad data, which no code change can fix: the run fails
+            // before its code runs, as a failed validation should.
+            Err(e @ converter::ConverterError::Invalid(_)) => {
+                return self.finish(Err(Failure::Application(e.into())));
+            }
+            Err(e) => return Err(TaskError::new(format!("workflow input: {e}"))),
+        };
+        let state = W::init(&input);
+        let ctx = WorkflowContext::new(state, info, self.core.clone());
+        self.ctx = Some(ctx.clone());
+        self.run = Some(W::run(ctx, input));
         Ok(())
     }
 
@@ -419,6 +445,10 @@ impl<W: Workflow> Instance for Machine<W> {
         }
         let history_length = activation.history_length;
         for job in activation.jobs {
+            // A run that failed on its input takes no further jobs.
+            if self.finished {
+                break;
+            }
             self.apply(job)?;
         }
         self.core

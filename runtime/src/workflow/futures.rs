@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::TaskError;
 use super::run_core::{ActivityMeta, SeqKind, SharedCore, Slot, TIMER_CANCELED};
+use crate::activity::ActivityDefaults;
 use crate::converter::{self, ConverterError, Payload};
 use crate::failure::{ActivityError, ApplicationError, CanceledError, Failure, RetryState};
 use crate::protocol::{
@@ -45,10 +46,11 @@ impl<O> ActivityCall<O> {
     fn with_kind(
         core: SharedCore,
         kind: SeqKind,
-        activity_type: &'static str,
+        activity: (&'static str, ActivityDefaults),
         input: Result<Vec<Payload>, ConverterError>,
         task_queue: String,
     ) -> Self {
+        let (activity_type, defaults) = activity;
         ActivityCall {
             core,
             kind,
@@ -57,11 +59,11 @@ impl<O> ActivityCall<O> {
             task_queue,
             activity_id: None,
             options: ActivityOptions {
-                start_to_close_timeout: None,
-                schedule_to_close_timeout: None,
-                schedule_to_start_timeout: None,
-                heartbeat_timeout: None,
-                retry_policy: None,
+                start_to_close_timeout: defaults.start_to_close_timeout,
+                schedule_to_close_timeout: defaults.schedule_to_close_timeout,
+                schedule_to_start_timeout: defaults.schedule_to_start_timeout,
+                heartbeat_timeout: defaults.heartbeat_timeout,
+                retry_policy: defaults.retry.map(|r| r.policy()),
                 cancellation_type: Default::default(),
             },
             _output: PhantomData,
@@ -70,26 +72,20 @@ impl<O> ActivityCall<O> {
 
     pub(crate) fn new(
         core: SharedCore,
-        activity_type: &'static str,
+        activity: (&'static str, ActivityDefaults),
         input: Result<Vec<Payload>, ConverterError>,
         task_queue: String,
     ) -> Self {
-        Self::with_kind(core, SeqKind::Activity, activity_type, input, task_queue)
+        Self::with_kind(core, SeqKind::Activity, activity, input, task_queue)
     }
 
     pub(crate) fn new_local(
         core: SharedCore,
-        activity_type: &'static str,
+        activity: (&'static str, ActivityDefaults),
         input: Result<Vec<Payload>, ConverterError>,
         task_queue: String,
     ) -> Self {
-        Self::with_kind(
-            core,
-            SeqKind::LocalActivity,
-            activity_type,
-            input,
-            task_queue,
-        )
+        Self::with_kind(core, SeqKind::LocalActivity, activity, input, task_queue)
     }
 
     /// Limit on one attempt.
@@ -171,20 +167,35 @@ impl<O> ActivityCall<O> {
         self
     }
 
-    /// Why these options cannot be scheduled, if they cannot.
-    fn invalid(&self) -> Option<String> {
+    /// Why this call cannot be scheduled, if it cannot: its input did not
+    /// encode, it has no timeout (from the call, the activity's
+    /// declaration or the worker's default), or its retry policy is
+    /// invalid. Options are not checked on replay: the history holds what
+    /// was scheduled, whatever the worker's default was.
+    fn invalid(&self, worker_default: Option<Duration>, replaying: bool) -> Option<String> {
+        let name = self.activity_type;
+        if let Err(e) = &self.input {
+            return Some(format!(
+                "activity {name:?}: its input cannot be encoded: {e}"
+            ));
+        }
+        if replaying {
+            return None;
+        }
         if self.options.start_to_close_timeout.is_none()
             && self.options.schedule_to_close_timeout.is_none()
+            && worker_default.is_none()
         {
             return Some(format!(
-                "activity {:?} needs a start_to_close_timeout or a schedule_to_close_timeout",
-                self.activity_type
+                "activity {name:?} has no timeout: set `.start_to_close_timeout(..)` on the call, \
+                 `#[activity(start_to_close_timeout = \"..\")]` on the activity, or \
+                 `WorkerOptions::default_start_to_close_timeout`"
             ));
         }
         if let Some(policy) = &self.options.retry_policy
             && let Err(e) = policy.validate()
         {
-            return Some(format!("activity {:?}: {e}", self.activity_type));
+            return Some(format!("activity {name:?}: invalid retry policy: {e}"));
         }
         None
     }
@@ -195,30 +206,23 @@ impl<O: DeserializeOwned> IntoFuture for ActivityCall<O> {
     type IntoFuture = ActivityFuture<O>;
 
     fn into_future(self) -> ActivityFuture<O> {
-        let early = match (&self.input, self.invalid()) {
-            (Err(e), _) => {
-                Some(ApplicationError::from(e.clone()).with_type("InvalidActivityInput"))
-            }
-            (_, Some(message)) => Some(
-                ApplicationError::new(message)
-                    .with_type("InvalidActivityOptions")
-                    .non_retryable(),
-            ),
-            _ => None,
-        };
-        let early = early.map(|cause| ActivityError {
-            activity_type: self.activity_type.to_string(),
-            activity_id: self.activity_id.clone().unwrap_or_default(),
-            retry_state: RetryState::NonRetryableFailure,
-            attempt: 0,
-            cause: Box::new(cause.into()),
-        });
         ActivityFuture {
             call: Some(self),
-            early,
             seq: None,
             _output: PhantomData,
         }
+    }
+}
+
+/// The error of a call whose input breaks a validation rule: an
+/// activity error of type `ValidationError`, as the worker would give.
+fn invalid_input<O>(call: &ActivityCall<O>, e: &ConverterError) -> ActivityError {
+    ActivityError {
+        activity_type: call.activity_type.to_string(),
+        activity_id: call.activity_id.clone().unwrap_or_default(),
+        retry_state: RetryState::NonRetryableFailure,
+        attempt: 0,
+        cause: Box::new(ApplicationError::from(e.clone()).into()),
     }
 }
 
@@ -226,7 +230,6 @@ impl<O: DeserializeOwned> IntoFuture for ActivityCall<O> {
 #[must_use = "futures do nothing unless awaited"]
 pub struct ActivityFuture<O> {
     call: Option<ActivityCall<O>>,
-    early: Option<ActivityError>,
     seq: Option<(SharedCore, SeqKind, u32)>,
     _output: PhantomData<fn() -> O>,
 }
@@ -237,10 +240,29 @@ impl<O: DeserializeOwned> Future for ActivityFuture<O> {
     type Output = Result<O, ActivityError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(err) = self.early.take() {
-            return Poll::Ready(Err(err));
-        }
-        if let Some(call) = self.call.take() {
+        if let Some(mut call) = self.call.take() {
+            if let Err(e @ ConverterError::Invalid(_)) = &call.input {
+                // Bad data, not a bug: the call fails as the activity
+                // would, with the rule that broke (non-retryable), and
+                // nothing is scheduled.
+                return Poll::Ready(Err(invalid_input(&call, e)));
+            }
+            let (worker_default, replaying) = {
+                let core = call.core.borrow();
+                (core.default_start_to_close_timeout, core.replaying)
+            };
+            if let Some(message) = call.invalid(worker_default, replaying) {
+                // A mistake in the code, not an outcome of the workflow:
+                // the workflow task fails (and is retried), so deploying a
+                // fix lets the run go on.
+                call.core.borrow_mut().fail_task(TaskError::new(message));
+                return Poll::Pending;
+            }
+            if call.options.start_to_close_timeout.is_none()
+                && call.options.schedule_to_close_timeout.is_none()
+            {
+                call.options.start_to_close_timeout = worker_default;
+            }
             let seq = schedule(&call, cx);
             self.seq = Some((call.core, call.kind, seq));
             return Poll::Pending;

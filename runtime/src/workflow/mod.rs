@@ -18,7 +18,8 @@
 //!
 //! - [`WorkflowContext::spawn`] runs a future as a task of the run (Python's
 //!   `asyncio.create_task`); its [`JoinHandle`] is awaited for the output.
-//! - [`join`](fn@join) and [`join_all`] wait for every future (`asyncio.gather`).
+//! - [`join`](fn@join) and [`join_all`] wait for every future (`asyncio.gather`);
+//!   [`try_join_all`] returns their values or the first error.
 //! - [`select!`](crate::select) is biased: the first ready branch in
 //!   written order wins. [`select_first`] returns the index and output of
 //!   the first future to finish (`workflow.wait(.., FIRST_COMPLETED)`); given
@@ -72,12 +73,23 @@
 //! otherwise it completes or fails as its code says, so a workflow that
 //! catches the cancellation and returns a value completes.
 //!
-//! ```ignore
-//! let outcome = ctx.activity(never_complete, ()).heartbeat_timeout(secs(2))
-//!     .start_to_close_timeout(secs(1000)).await;
+//! ```
+//! # use weft::prelude::*;
+//! # #[activity(start_to_close_timeout = "1000s", heartbeat_timeout = "2s")]
+//! # async fn never_complete(ctx: ActivityContext) -> Result<(), Failure> {
+//! #     ctx.cancelled().await;
+//! #     Err(ctx.cancellation_error().into())
+//! # }
+//! # #[activity(start_to_close_timeout = "5s")]
+//! # async fn cleanup() -> Result<(), ApplicationError> { Ok(()) }
+//! # #[workflow]
+//! # async fn cancellable(ctx: WorkflowContext, _: ()) -> WorkflowResult<()> {
+//! let outcome = ctx.activity(NEVER_COMPLETE, ()).await;
 //! // Runs whether or not the activity was cancelled: it is created after.
-//! ctx.activity(cleanup, ()).start_to_close_timeout(secs(5)).await?;
-//! outcome?;   // a canceled activity ends the run canceled
+//! ctx.activity(CLEANUP, ()).await?;
+//! outcome?; // a canceled activity ends the run canceled
+//! # Ok(())
+//! # }
 //! ```
 
 mod children;
@@ -89,6 +101,7 @@ pub(crate) mod error;
 pub(crate) mod executor;
 mod futures;
 mod join;
+mod meter;
 mod random;
 mod rng;
 mod run_core;
@@ -107,7 +120,8 @@ pub use context::WorkflowContext;
 pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};
 pub use effects::{SideEffectFuture, WorkflowLogger};
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};
-pub use join::{JoinAll, join, join_all};
+pub use join::{JoinAll, TryJoinAll, join, join_all, try_join_all};
+pub use meter::{WorkflowCounter, WorkflowGauge, WorkflowHistogram, WorkflowMeter};
 pub use random::WorkflowRandom;
 pub use select::{SelectFirst, select_first};
 pub use spawn::JoinHandle;

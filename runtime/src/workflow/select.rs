@@ -23,17 +23,21 @@ use super::deterministic::{Deterministic, sealed::Sealed};
 ///   `asyncio.wait`'s shape: the one that finished is done (replace it), the
 ///   rest go on.
 ///
-/// ```ignore
-/// let mut oil = ctx.sleep(Duration::from_secs(90 * 86_400));
-/// let mut inspection = ctx.sleep(Duration::from_secs(365 * 86_400));
+/// ```
+/// # use weft::prelude::*;
+/// # async fn f<W>(ctx: WorkflowContext<W>) -> WorkflowResult<()> {
+/// const DAY: Duration = Duration::from_secs(86_400);
+/// let mut oil = ctx.sleep(90 * DAY);
+/// let mut inspection = ctx.sleep(365 * DAY);
 /// loop {
 ///     let (index, fired) = select_first([&mut oil, &mut inspection]).await;
 ///     fired?;
 ///     match index {
-///         0 => oil = ctx.sleep(Duration::from_secs(90 * 86_400)),
-///         _ => inspection = ctx.sleep(Duration::from_secs(365 * 86_400)),
+///         0 => oil = ctx.sleep(90 * DAY),
+///         _ => inspection = ctx.sleep(365 * DAY),
 ///     }
 /// }
+/// # }
 /// ```
 ///
 /// Awaiting an empty list never finishes.
@@ -88,11 +92,17 @@ where
 /// checking branches in written order (biased), so replay always picks the
 /// same branch.
 ///
-/// ```ignore
+/// ```
+/// # use weft::prelude::*;
+/// # #[activity(start_to_close_timeout = "30s")]
+/// # async fn charge(order: u32) -> Result<u32, ApplicationError> { Ok(order) }
+/// # async fn f<W>(ctx: WorkflowContext<W>, order: u32) {
 /// let outcome = weft::select! {
-///     r = ctx.activity(charge, order).start_to_close_timeout(secs(30)) => Some(r),
+///     r = ctx.activity(CHARGE, order) => Some(r),
 ///     _ = ctx.sleep(Duration::from_secs(60)) => None,
 /// };
+/// # let _ = outcome;
+/// # }
 /// ```
 ///
 /// Branches are `pattern = future => expression`, separated by commas; the

@@ -23,7 +23,7 @@ pub struct Hold;
 impl Hold {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<()> {
-        ctx.activity(never_polled, 0)
+        ctx.activity(NEVER_POLLED, 0)
             .task_queue("nobody")
             .start_to_close_timeout(Duration::from_secs(3600))
             .await?;
@@ -33,8 +33,7 @@ impl Hold {
 
 /// Holds time still until the returned handle is terminated.
 async fn hold_time(s: &Skipping) -> WorkflowHandle<Hold> {
-    let mut w = Worker::new(&s.client, "hold");
-    w.register_workflow::<Hold>();
+    let w = Worker::new(&s.client, "hold").register_workflow::<Hold>();
     let w = w.start().unwrap();
     let h = s
         .client

@@ -106,8 +106,7 @@ impl Skipping {
 }
 
 pub fn worker(client: &Client) -> WorkerHandle {
-    let mut worker = Worker::new(client, QUEUE);
-    worker
+    let worker = Worker::new(client, QUEUE)
         .register_workflow::<Nap>()
         .register_workflow::<Fails>();
     worker.start().unwrap()

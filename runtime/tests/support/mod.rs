@@ -6,6 +6,7 @@
 
 pub mod backend;
 pub mod counter;
+pub mod logs;
 pub mod stores;
 
 #[allow(unused_imports)]
@@ -112,8 +113,9 @@ pub fn start_worker<W: weft::Workflow>(
     queue: &str,
     options: weft::WorkerOptions,
 ) -> weft::worker::WorkerHandle {
-    let mut w = weft::Worker::new(client, queue).with_options(options);
-    w.register_workflow::<W>();
+    let w = weft::Worker::new(client, queue)
+        .with_options(options)
+        .register_workflow::<W>();
     w.start().unwrap()
 }
 

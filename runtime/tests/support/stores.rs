@@ -42,6 +42,13 @@ pub struct Env {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl Env {
+    /// The SQLite file, when the engine runs on one.
+    pub fn db_path(&self) -> Option<std::path::PathBuf> {
+        self._dir.as_ref().map(|d| d.path().join("weft.db"))
+    }
+}
+
 /// An engine on a fresh SQLite file, or in memory.
 pub async fn env(sqlite: bool) -> Env {
     let (engine, dir) = if sqlite {

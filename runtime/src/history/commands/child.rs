@@ -138,10 +138,32 @@ pub(crate) fn start_resolution(attributes: &EventAttributes) -> Option<ChildStar
 /// How the workflow sees a child's closing event: its result, or a
 /// [`ChildWorkflowError`] naming the child with the cause.
 pub(crate) fn resolution(attributes: &EventAttributes) -> Option<Resolution> {
-    let (workflow_id, run_id, workflow_type, message, retry_state, cause) = match attributes {
-        EventAttributes::ChildWorkflowExecutionCompleted { result, .. } => {
-            return Some(Resolution::Completed(result.clone()));
-        }
+    if let EventAttributes::ChildWorkflowExecutionCompleted { result, .. } = attributes {
+        return Some(Resolution::Completed(result.clone()));
+    }
+    let (names, message, retry_state, cause) = unsuccessful(attributes)?;
+    let (workflow_id, run_id, workflow_type) = names;
+    Some(Resolution::Failed(Failure::ChildWorkflow(Box::new(
+        ChildWorkflowError {
+            message: message.to_string(),
+            workflow_id: workflow_id.clone(),
+            run_id: run_id.clone(),
+            workflow_type: workflow_type.clone(),
+            retry_state,
+            cause: Box::new(cause),
+        },
+    ))))
+}
+
+/// A child's workflow id, run id and type.
+type ChildNames<'a> = (&'a String, &'a String, &'a String);
+
+/// A child's close other than success: the child, Temporal's message for
+/// it, its retry state and the cause.
+fn unsuccessful(
+    attributes: &EventAttributes,
+) -> Option<(ChildNames<'_>, &'static str, RetryState, Failure)> {
+    Some(match attributes {
         EventAttributes::ChildWorkflowExecutionFailed {
             workflow_id,
             run_id,
@@ -150,9 +172,7 @@ pub(crate) fn resolution(attributes: &EventAttributes) -> Option<Resolution> {
             retry_state,
             ..
         } => (
-            workflow_id,
-            run_id,
-            workflow_type,
+            (workflow_id, run_id, workflow_type),
             "Child Workflow execution failed",
             *retry_state,
             failure.clone(),
@@ -164,9 +184,7 @@ pub(crate) fn resolution(attributes: &EventAttributes) -> Option<Resolution> {
             details,
             ..
         } => (
-            workflow_id,
-            run_id,
-            workflow_type,
+            (workflow_id, run_id, workflow_type),
             "Child Workflow execution cancelled",
             RetryState::NonRetryableFailure,
             Failure::Canceled(CanceledError {
@@ -180,9 +198,7 @@ pub(crate) fn resolution(attributes: &EventAttributes) -> Option<Resolution> {
             workflow_type,
             ..
         } => (
-            workflow_id,
-            run_id,
-            workflow_type,
+            (workflow_id, run_id, workflow_type),
             "Child Workflow execution terminated",
             RetryState::NonRetryableFailure,
             Failure::Terminated(TerminatedError {
@@ -196,9 +212,7 @@ pub(crate) fn resolution(attributes: &EventAttributes) -> Option<Resolution> {
             retry_state,
             ..
         } => (
-            workflow_id,
-            run_id,
-            workflow_type,
+            (workflow_id, run_id, workflow_type),
             "Child Workflow execution timed out",
             *retry_state,
             Failure::Timeout(crate::failure::TimeoutError {
@@ -207,15 +221,5 @@ pub(crate) fn resolution(attributes: &EventAttributes) -> Option<Resolution> {
             }),
         ),
         _ => return None,
-    };
-    Some(Resolution::Failed(Failure::ChildWorkflow(Box::new(
-        ChildWorkflowError {
-            message: message.to_string(),
-            workflow_id: workflow_id.clone(),
-            run_id: run_id.clone(),
-            workflow_type: workflow_type.clone(),
-            retry_state,
-            cause: Box::new(cause),
-        },
-    ))))
+    })
 }

@@ -38,10 +38,6 @@ impl RunView for View {
                 sequencing_event_id: *sequencing,
             })
     }
-    fn retry_state(&self, _: &Failure) -> RetryState {
-        RetryState::RetryPolicyNotSet
-    }
-
     fn child(&self, seq: u32) -> Option<OpenChild> {
         self.children.get(&seq).cloned()
     }

@@ -25,11 +25,11 @@ impl RunDriver {
                 history_size_bytes,
                 ..
             } => {
-                self.started_time = Some(event.event_time);
-                self.hint = TaskHint {
+                let hint = TaskHint {
                     suggest_continue_as_new: *suggest_continue_as_new,
                     history_size_bytes: *history_size_bytes,
                 };
+                (self.started_time, self.hint) = (Some(event.event_time), hint);
             }
             EventAttributes::WorkflowTaskScheduled { .. }
             | EventAttributes::WorkflowTaskFailed { .. }
@@ -38,9 +38,7 @@ impl RunDriver {
                 scheduled_event_id,
                 attempt,
                 ..
-            } => {
-                self.attempts.insert(*scheduled_event_id, *attempt);
-            }
+            } => _ = self.attempts.insert(*scheduled_event_id, *attempt),
             EventAttributes::ActivityTaskCompleted {
                 scheduled_event_id, ..
             }
@@ -55,13 +53,10 @@ impl RunDriver {
             } => self.resolve_activity(event, *scheduled_event_id, place)?,
             EventAttributes::WorkflowExecutionSignaled {
                 signal_name, input, ..
-            } => self.jobs.push(
-                Job::Signal {
-                    name: signal_name.clone(),
-                    input: input.clone(),
-                },
-                place,
-            ),
+            } => {
+                let (name, input) = (signal_name.clone(), input.clone());
+                self.jobs.push(Job::Signal { name, input }, place)
+            }
             EventAttributes::WorkflowExecutionCancelRequested { cause, .. } => self.jobs.push(
                 Job::CancelWorkflow {
                     reason: cause.clone(),
@@ -71,13 +66,7 @@ impl RunDriver {
             // The run ended without its code: nothing for the workflow.
             EventAttributes::WorkflowExecutionTerminated { .. } => self.closed = true,
             EventAttributes::TimerFired { timer_id, .. } => {
-                let seq = *self.timers.get(timer_id).ok_or_else(|| {
-                    TaskError::nondeterminism(format!(
-                        "event {}: timer {timer_id} fired but this code never started it",
-                        event.event_id
-                    ))
-                })?;
-                self.jobs.push(Job::FireTimer { seq }, place);
+                self.fire_timer(event, timer_id, place)?
             }
             EventAttributes::ChildWorkflowExecutionStarted { .. }
             | EventAttributes::StartChildWorkflowExecutionFailed { .. }
@@ -94,14 +83,20 @@ impl RunDriver {
             | EventAttributes::RequestCancelExternalWorkflowExecutionFailed { .. } => {
                 self.resolve_external(event, place)?
             }
-            other => {
-                return Err(TaskError::new(format!(
-                    "event {}: {} outside a workflow task's commands",
-                    event.event_id,
-                    other.name()
-                )));
-            }
+            _ => return Err(unexpected(event)),
         }
+        Ok(())
+    }
+
+    /// A timer fired: the job that resolves the timer this code started.
+    fn fire_timer(&mut self, event: &Event, timer_id: &str, place: Place) -> Result<(), TaskError> {
+        let seq = *self.timers.get(timer_id).ok_or_else(|| {
+            TaskError::nondeterminism(format!(
+                "event {}: timer {timer_id} fired but this code never started it",
+                event.event_id
+            ))
+        })?;
+        self.jobs.push(Job::FireTimer { seq }, place);
         Ok(())
     }
 
@@ -216,4 +211,13 @@ impl RunDriver {
             ))
         })
     }
+}
+
+/// An event that only a workflow task's commands write, found between them.
+fn unexpected(event: &Event) -> TaskError {
+    TaskError::new(format!(
+        "event {}: {} outside a workflow task's commands",
+        event.event_id,
+        event.attributes.name()
+    ))
 }

@@ -58,10 +58,6 @@ impl RunView for Known {
         })
     }
 
-    fn retry_state(&self, _: &crate::failure::Failure) -> crate::failure::RetryState {
-        crate::failure::RetryState::RetryPolicyNotSet
-    }
-
     fn child(&self, seq: u32) -> Option<OpenChild> {
         self.children.get(&seq).cloned()
     }

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::rc::Rc;
 use std::task::Waker;
+use std::time::Duration;
 
 use ::futures::future::LocalBoxFuture;
 
@@ -121,6 +122,9 @@ pub(crate) struct RunCore {
     /// A cancellation request waiting to reach the futures pending after
     /// the current poll pass.
     pub cancel_due: bool,
+    /// The worker's start-to-close timeout for activities scheduled with
+    /// no timeout of their own.
+    pub default_start_to_close_timeout: Option<Duration>,
 }
 
 impl RunCore {
@@ -152,6 +156,7 @@ impl RunCore {
             children: HashMap::new(),
             cancel_requested: false,
             cancel_due: false,
+            default_start_to_close_timeout: None,
         }
     }
 

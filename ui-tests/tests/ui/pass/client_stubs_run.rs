@@ -73,8 +73,7 @@ use weft::prelude::*;
 async fn main() {
     let engine = Engine::memory().await.unwrap();
     let client = Client::new(engine);
-    let mut worker = Worker::new(&client, "games");
-    worker.register_workflow::<Game>();
+    let worker = Worker::new(&client, "games").register_workflow::<Game>();
     let worker = worker.start().unwrap();
 
     let handle = client

@@ -25,7 +25,7 @@ impl Batch {
         });
         ctx.sleep(Duration::from_millis(10)).await?;
         let calls = items.iter().map(|&n| {
-            ctx.activity(double, n)
+            ctx.activity(DOUBLE, n)
                 .start_to_close_timeout(Duration::from_secs(5))
                 .into_future()
         });
@@ -33,7 +33,7 @@ impl Batch {
         // An async block is vouched for once its awaits are checked.
         let (first, ()) = join(
             async {
-                ctx.activity(double, 1)
+                ctx.activity(DOUBLE, 1)
                     .start_to_close_timeout(Duration::from_secs(5))
                     .await
             },

@@ -27,7 +27,7 @@ impl Pinned {
         let mut kept = Box::pin(ctx.sleep(Duration::from_millis(1)));
         (&mut kept).await?;
         let calls = items.iter().map(|&n| {
-            ctx.activity(double, n)
+            ctx.activity(DOUBLE, n)
                 .start_to_close_timeout(Duration::from_secs(5))
                 .into_future()
         });

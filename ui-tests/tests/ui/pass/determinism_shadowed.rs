@@ -51,7 +51,7 @@ mod shadowed {
             let (a, b) = ::weft::workflow::join(
                 async { wait(&ctx, 1).await },
                 async {
-                    ctx.activity(echo, 2)
+                    ctx.activity(ECHO, 2)
                         .start_to_close_timeout(Duration::from_secs(1))
                         .await
                 },

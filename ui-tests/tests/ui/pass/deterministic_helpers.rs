@@ -15,7 +15,7 @@ async fn priced(ctx: &WorkflowContext<Cart>, item: String) -> WorkflowResult<u64
         return Ok(0);
     }
     let cents = ctx
-        .activity(price, item)
+        .activity(PRICE, item)
         .start_to_close_timeout(Duration::from_secs(5))
         .await?;
     Ok(cents)

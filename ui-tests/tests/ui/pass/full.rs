@@ -41,13 +41,13 @@ pub struct Deps {
     prefix: String,
 }
 
-#[activity]
+#[activity(start_to_close_timeout = "30s")]
 impl Deps {
     async fn get_user(&self, id: u64) -> Result<User, ApplicationError> {
         Ok(User { id, name: format!("{}{id}", self.prefix) })
     }
 
-    #[activity(name = "Greet")]
+    #[activity(name = "Greet", heartbeat_timeout = "10s", retry(maximum_attempts = 3))]
     async fn greet(&self, ctx: ActivityContext, user: User, loud: bool) -> Result<String, ApplicationError> {
         let _ = ctx.info();
         let text = format!("hi {}", user.name);
@@ -70,24 +70,19 @@ pub struct Shop {
 impl Shop {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, amount: u32) -> WorkflowResult<String> {
-        let pick = if amount > 10 { order } else { order_pears };
+        let pick = if amount > 10 { ORDER } else { ORDER_PEARS };
         let text: String = ctx
             .activity(pick, amount)
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
         let sum: i64 = ctx
-            .activity(add, (1, 2))
+            .activity(ADD, (1, 2))
             .start_to_close_timeout(Duration::from_secs(5))
             .await?;
-        let user: User = ctx
-            .activity(Deps::get_user, 7)
-            .start_to_close_timeout(Duration::from_secs(5))
-            .await?;
-        let _greeting: String = ctx
-            .activity(Deps::greet, (user, true))
-            .start_to_close_timeout(Duration::from_secs(5))
-            .await?;
-        ctx.activity(ping, ()).start_to_close_timeout(Duration::from_secs(5)).await?;
+        // Their timeouts come from the #[activity(..)] declarations.
+        let user: User = ctx.activity(Deps::GET_USER, 7).await?;
+        let _greeting: String = ctx.activity(Deps::GREET, (user, true)).await?;
+        ctx.activity(PING, ()).start_to_close_timeout(Duration::from_secs(5)).await?;
         ctx.state_mut(|s| s.ordered += amount);
         Ok(format!("{text} {sum}"))
     }
@@ -121,16 +116,14 @@ async fn client_code(client: &Client) -> Result<String, ClientError> {
 }
 
 fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, "queue");
-    worker
+    Worker::new(client, "queue")
         .register_workflow::<Shop>()
         .register_workflow::<Counter>()
-        .register_activity(order)
-        .register_activity(order_pears)
-        .register_activity(add)
-        .register_activity(ping)
-        .register_activities(Arc::new(Deps::new("user-")));
-    worker
+        .register_activity(ORDER)
+        .register_activity(ORDER_PEARS)
+        .register_activity(ADD)
+        .register_activity(PING)
+        .register_activities(Arc::new(Deps::new("user-")))
 }
 
 fn main() {
@@ -138,15 +131,22 @@ fn main() {
     let _ = (client_code, worker);
     assert_eq!(<Shop as Workflow>::NAME, "Shop");
     assert_eq!(<Counter as Workflow>::NAME, "CounterV2");
-    assert_eq!(order.name(), "order");
-    assert_eq!(order_pears.name(), "OrderPears");
-    assert_eq!(Deps::greet.name(), "Greet");
+    assert_eq!(ORDER.name(), "order");
+    assert_eq!(ORDER_PEARS.name(), "OrderPears");
+    assert_eq!(Deps::GREET.name(), "Greet");
+    let greet = Deps::GREET.defaults();
+    assert_eq!(greet.start_to_close_timeout, Some(std::time::Duration::from_secs(30)));
+    assert_eq!(greet.heartbeat_timeout, Some(std::time::Duration::from_secs(10)));
+    assert_eq!(greet.retry.map(|r| r.maximum_attempts), Some(3));
     assert_eq!(add(ActivityContext::for_test("add"), 2, 3).ok(), Some(5));
     let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
     runtime.block_on(async {
         assert_eq!(order(3).await.unwrap(), "Ordered 3");
         let deps = Deps::new("u");
-        assert_eq!(Deps::get_user(&deps, 7).await.unwrap().name, "u7");
+        // The method stays a method; its activity value calls it too.
+        assert_eq!(deps.get_user(7).await.unwrap().name, "u7");
+        assert_eq!(Deps::GET_USER(&deps, 7).await.unwrap().name, "u7");
+        assert_eq!(ORDER(4).await.unwrap(), "Ordered 4");
         let group = Arc::new(Deps::new("g")).activities_named();
         assert_eq!(group, vec!["get_user", "Greet"]);
     });

@@ -27,15 +27,15 @@ mod user {
     #[weft::deterministic]
     pub async fn tally(ctx: WorkflowContext<super::shadowed::Tally>, input: u32) -> WorkflowResult<u32> {
         let receipt: Receipt = ctx
-            .activity(super::shadowed::order, input)
+            .activity(super::shadowed::ORDER, input)
             .start_to_close_timeout(Duration::from_secs(1))
             .await?;
         let sum: i64 = ctx
-            .activity(super::shadowed::add, (1, 2))
+            .activity(super::shadowed::ADD, (1, 2))
             .start_to_close_timeout(Duration::from_secs(1))
             .await?;
         let _: Receipt = ctx
-            .activity(super::shadowed::Shop::buy, 4)
+            .activity(super::shadowed::Shop::BUY, 4)
             .start_to_close_timeout(Duration::from_secs(1))
             .await?;
         ctx.state_mut(|s| s.seen += 1);
@@ -45,6 +45,18 @@ mod user {
     #[weft::deterministic]
     pub async fn counted(input: u64) -> Result<u64, ApplicationError> {
         Ok(input)
+    }
+
+    #[weft::deterministic]
+    pub async fn stateless(
+        ctx: WorkflowContext<super::shadowed::Stateless>,
+        amount: u32,
+    ) -> Result<u32, ApplicationError> {
+        let receipt = ctx
+            .activity(super::shadowed::TIMED, amount)
+            .await
+            .map_err(|e| ApplicationError::new(e.to_string()))?;
+        Ok(receipt.amount)
     }
 }
 
@@ -87,6 +99,16 @@ mod shadowed {
     #[activity]
     pub async fn nothing() -> ::core::result::Result<(), Failure> {
         ::core::result::Result::Ok(())
+    }
+
+    #[activity(start_to_close_timeout = "5s", retry(maximum_attempts = 2, non_retryable_errors = ["Fatal"]))]
+    pub async fn timed(amount: u32) -> ::core::result::Result<super::user::Receipt, ApplicationError> {
+        super::user::order(amount).await
+    }
+
+    #[workflow]
+    pub async fn stateless(ctx: WorkflowContext, amount: u32) -> ::core::result::Result<u32, ApplicationError> {
+        super::user::stateless(ctx, amount).await
     }
 
     pub struct Shop;
@@ -133,6 +155,8 @@ fn main() {
     use weft::Workflow;
     assert_eq!(shadowed::Tally::NAME, "Tally");
     assert_eq!(shadowed::Counted::NAME, "Counted");
-    assert_eq!(shadowed::order.name(), "order");
-    assert_eq!(shadowed::nothing.name(), "nothing");
+    assert_eq!(shadowed::ORDER.name(), "order");
+    assert_eq!(shadowed::NOTHING.name(), "nothing");
+    assert_eq!(shadowed::TIMED.defaults().retry.map(|r| r.maximum_attempts), Some(2));
+    assert_eq!(shadowed::Stateless::NAME, "Stateless");
 }

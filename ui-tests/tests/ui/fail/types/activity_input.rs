@@ -14,7 +14,7 @@ impl Shop {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<String> {
         Ok(ctx
-            .activity(order, "three")
+            .activity(ORDER, "three")
             .start_to_close_timeout(Duration::from_secs(1))
             .await?)
     }

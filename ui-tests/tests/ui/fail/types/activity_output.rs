@@ -14,7 +14,7 @@ impl Shop {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<u64> {
         let count: u64 = ctx
-            .activity(order, 3)
+            .activity(ORDER, 3)
             .start_to_close_timeout(Duration::from_secs(1))
             .await?;
         Ok(count)
