@@ -80,12 +80,12 @@ impl Steps {
         let mut total = 0;
         for i in 1..=n {
             total += ctx
-                .activity(step, step_of(&wf, i, i64::from(i)))
+                .activity(STEP, step_of(&wf, i, i64::from(i)))
                 .start_to_close_timeout(Duration::from_secs(60))
                 .await?;
             if i == n.div_ceil(2) {
                 total += ctx
-                    .local_activity(local_step, step_of(&wf, format!("local{i}"), i64::from(i)))
+                    .local_activity(LOCAL_STEP, step_of(&wf, format!("local{i}"), i64::from(i)))
                     .start_to_close_timeout(Duration::from_secs(60))
                     .await?;
                 ctx.sleep(Duration::from_millis(25)).await?;
@@ -124,17 +124,17 @@ impl Chain {
         let wf = ctx.info().workflow_id.clone();
         let value = i64::from(input.run) + 1;
         let got = ctx
-            .activity(step, step_of(&wf, format!("r{}", input.run), value))
+            .activity(STEP, step_of(&wf, format!("r{}", input.run), value))
             .start_to_close_timeout(Duration::from_secs(60))
             .await?;
         ctx.sleep(Duration::from_millis(15)).await?;
         let acc = input.acc + got;
         if input.left > 1 {
-            return Err(ctx.continue_as_new(ChainInput {
+            return ctx.continue_as_new(ChainInput {
                 left: input.left - 1,
                 run: input.run + 1,
                 acc,
-            }));
+            });
         }
         Ok(acc)
     }
@@ -156,7 +156,7 @@ impl Beats {
     pub async fn run(ctx: WorkflowContext<Self>, n: u32) -> WorkflowResult<i64> {
         let wf = ctx.info().workflow_id.clone();
         Ok(ctx
-            .activity(count_beats, step_of(&wf, "beat", i64::from(n)))
+            .activity(COUNT_BEATS, step_of(&wf, "beat", i64::from(n)))
             .start_to_close_timeout(Duration::from_secs(120))
             .heartbeat_timeout(Duration::from_millis(250))
             .retry_policy(RetryPolicy::default().with_initial_interval(Duration::from_millis(50)))
@@ -268,7 +268,7 @@ impl Cancellable {
         if ctx.sleep(Duration::from_secs(24 * 3600)).await.is_ok() {
             return Err(ApplicationError::new("a day passed without a cancellation").into());
         }
-        ctx.activity(step, step_of(&wf, "cleanup", 7))
+        ctx.activity(STEP, step_of(&wf, "cleanup", 7))
             .start_to_close_timeout(Duration::from_secs(60))
             .await
             .map_err(Into::into)
@@ -280,8 +280,7 @@ pub const CANCELLABLE_RESULT: i64 = 70;
 
 /// A worker for the whole workload.
 pub fn worker(client: &Client) -> Worker {
-    let mut worker = Worker::new(client, TASK_QUEUE);
-    worker
+    Worker::new(client, TASK_QUEUE)
         .register_workflow::<Steps>()
         .register_workflow::<Chain>()
         .register_workflow::<Beats>()
@@ -289,8 +288,7 @@ pub fn worker(client: &Client) -> Worker {
         .register_workflow::<Cart>()
         .register_workflow::<Parent>()
         .register_workflow::<Cancellable>()
-        .register_activity(step)
-        .register_activity(local_step)
-        .register_activity(count_beats);
-    worker
+        .register_activity(STEP)
+        .register_activity(LOCAL_STEP)
+        .register_activity(COUNT_BEATS)
 }

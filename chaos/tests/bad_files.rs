@@ -41,9 +41,10 @@ async fn weft_file(dir: &std::path::Path) -> std::path::PathBuf {
     let path = dir.join("weft.db");
     let engine = Engine::sqlite(&path).await.unwrap();
     let client = Client::new(engine.clone());
-    let mut worker = Worker::new(&client, QUEUE);
-    worker.register_workflow::<Nap>();
-    let worker = worker.start().unwrap();
+    let worker = Worker::new(&client, QUEUE)
+        .register_workflow::<Nap>()
+        .start()
+        .unwrap();
     let h = client
         .start_workflow(Nap::run, 1, WorkflowOptions::new("nap", QUEUE))
         .await
@@ -210,9 +211,10 @@ async fn a_clock_set_back_while_a_timer_waits_delays_it_and_it_fires_once() {
     let store = SqliteStore::open(dir.path().join("clock.db")).unwrap();
     let engine = Engine::start(store, options).unwrap();
     let client = Client::new(engine.clone());
-    let mut worker = Worker::new(&client, QUEUE);
-    worker.register_workflow::<Nap>();
-    let worker = worker.start().unwrap();
+    let worker = Worker::new(&client, QUEUE)
+        .register_workflow::<Nap>()
+        .start()
+        .unwrap();
     let h = client
         .start_workflow(Nap::run, 1000, WorkflowOptions::new("nap", QUEUE))
         .await

@@ -33,14 +33,13 @@ impl Env {
         let dir = tempfile::tempdir().unwrap();
         let engine = Engine::sqlite(dir.path().join("bad.db")).await.unwrap();
         let client = Client::new(engine.clone());
-        let mut worker = Worker::new(&client, QUEUE);
-        worker
+        let worker = Worker::new(&client, QUEUE)
             .register_workflow::<Echo>()
             .register_workflow::<Box>()
             .register_workflow::<Huge>()
             .register_workflow::<Len>()
             .register_workflow::<CallsMissing>()
-            .register_activity(echo);
+            .register_activity(ECHO);
         let worker = Some(worker.start().unwrap());
         Env {
             _dir: dir,
@@ -198,7 +197,7 @@ impl CallsMissing {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<u32> {
         Ok(ctx
-            .activity(nobody_runs_this, 1)
+            .activity(NOBODY_RUNS_THIS, 1)
             .start_to_close_timeout(Duration::from_secs(5))
             .retry_policy(RetryPolicy::default().with_maximum_attempts(1))
             .await?)
@@ -546,9 +545,10 @@ async fn a_history_over_the_limit_terminates_its_run() {
     };
     let engine = Engine::start(store, options).unwrap();
     let client = Client::new(engine.clone());
-    let mut worker = Worker::new(&client, QUEUE);
-    worker.register_workflow::<Naps>();
-    let worker = worker.start().unwrap();
+    let worker = Worker::new(&client, QUEUE)
+        .register_workflow::<Naps>()
+        .start()
+        .unwrap();
     let opts = WorkflowOptions::new("long", QUEUE);
     let h = client.start_workflow(Naps::run, 50, opts).await.unwrap();
     let got = text(within(h.result()).await);
