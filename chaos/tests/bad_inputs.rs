@@ -392,7 +392,7 @@ row!(an_unknown_workflow_type_fails_its_workflow_tasks, |env| {
     let got = task_failure(&h).await;
     has(
         &got,
-        "workflow type \\\"NoSuchWorkflow\\\" is not registered on this worker",
+        "workflow type \"NoSuchWorkflow\" is not registered on this worker",
     );
 });
 
