@@ -89,32 +89,6 @@ async fn a_truncated_database_file_is_refused() {
     );
 }
 
-#[test]
-fn a_file_that_is_not_sqlite_is_refused_and_left_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("notes.txt");
-    let text = "not a database\n".repeat(400);
-    std::fs::write(&path, &text).unwrap();
-    has(
-        &refusal(&path),
-        "is not a weft database (not a SQLite database)",
-    );
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_of_a_newer_format_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = weft_file(dir.path()).await;
-    let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.pragma_update(None, "user_version", 99).unwrap();
-    drop(conn);
-    has(
-        &refusal(&path),
-        "has format version 99, newer than this weft supports (4); upgrade weft to open it",
-    );
-}
-
 fn replayer() -> Replayer {
     let mut r = Replayer::new();
     r.register_workflow::<Nap>();

@@ -1,13 +1,16 @@
 //! Fuzzing, bounded for CI (`WEFT_FUZZ_ITERS=100000 cargo test --release
-//! -p weft-chaos --test fuzz` by hand): payload decoding, history import
-//! (the `Replayer`'s input) and the store's row decoding (an engine
-//! started on mutated rows) answer bad input with errors, never a panic.
+//! -p weft-chaos --test fuzz` by hand): payload decoding, the encryption
+//! codec's decoding, history import (the `Replayer`'s input) and the
+//! store's row decoding (an engine started on mutated rows) answer bad
+//! input with errors, never a panic.
 //! Seeds come from a real run of the chaos workload on a SQLite file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use weft::backend::BackendError;
+use weft::converter::encryption::{ENCODING_ENCRYPTED, EncryptionCodec, KEY_ID_KEY};
+use weft::converter::{DataConverter, PayloadCodec};
 use weft::engine::store::{ExecutionRow, Loaded, StoreOp};
 use weft::engine::{Engine, EngineOptions, SqliteStore, Store};
 use weft::replay::Replayer;
@@ -64,8 +67,11 @@ fn fuzz_targets_answer_bad_input_without_panicking() {
     fuzz::record_panics();
     let dir = tempfile::tempdir().unwrap();
     let histories = seed_run(dir.path());
-    payloads(&histories);
+    let seeds = seed_payloads(&histories);
+    payloads(&seeds);
     assert_no_panics("payload decoding");
+    codec_decoding(&seeds);
+    assert_no_panics("codec decoding");
     history_import(&histories);
     assert_no_panics("history import");
     store_rows(&dir.path().join("chaos.db"));
@@ -87,7 +93,8 @@ fn decode_all(p: &Payload) {
     let _ = weft::converter::decode_single::<Step>(std::slice::from_ref(p));
 }
 
-fn payloads(histories: &[String]) {
+/// A few payloads, and every activity result of the seed run.
+fn seed_payloads(histories: &[String]) -> Vec<Payload> {
     let mut seeds: Vec<Payload> = vec![
         weft::converter::encode(&Step {
             tag: "t".into(),
@@ -106,6 +113,10 @@ fn payloads(histories: &[String]) {
             }
         }
     }
+    seeds
+}
+
+fn payloads(seeds: &[Payload]) {
     let encodings: [&[u8]; 5] = [
         b"json/plain",
         b"binary/null",
@@ -129,6 +140,59 @@ fn payloads(histories: &[String]) {
         if let Ok(p) = serde_json::from_slice::<Payload>(&text) {
             decode_all(&p);
         }
+    }
+}
+
+/// Encrypted payloads changed after encryption (their data, key id or
+/// encoding): the codec answers with an error, never a panic, and never
+/// opens one to anything but the value sealed; one that no longer says it
+/// is encrypted passes through as it is, as a codec must leave alone what
+/// it did not produce.
+fn codec_decoding(seeds: &[Payload]) {
+    let (old_key, new_key) = ([1u8; 32], [2u8; 32]);
+    let old = EncryptionCodec::new("old", &old_key).unwrap();
+    let codec = EncryptionCodec::new("new", &new_key)
+        .unwrap()
+        .with_decryption_key("old", &old_key)
+        .unwrap();
+    let converter = DataConverter::new().with_codec(codec);
+    let mut sealed = old.encode(seeds.to_vec()).unwrap();
+    sealed.extend(converter.encode(seeds.to_vec()).unwrap());
+    let plain: Vec<&Payload> = seeds.iter().chain(seeds).collect();
+    let key_ids: [&[u8]; 5] = [b"old", b"new", b"", b"\xff", b"other"];
+    let encodings: [&[u8]; 3] = [ENCODING_ENCRYPTED.as_bytes(), b"json/plain", b"binary/null"];
+    let mut rng = Rng::new(4);
+    for _ in 0..fuzz::iterations(2000) {
+        let i = rng.below(sealed.len());
+        let mut p = sealed[i].clone();
+        let other = sealed[rng.below(sealed.len())].data.clone();
+        match rng.below(4) {
+            0 => {
+                let id = key_ids[rng.below(key_ids.len())].to_vec();
+                p.metadata.insert(KEY_ID_KEY.into(), id);
+            }
+            1 => {
+                let encoding = encodings[rng.below(encodings.len())].to_vec();
+                p.metadata.insert("encoding".into(), encoding);
+            }
+            2 => {
+                p.metadata.remove(KEY_ID_KEY);
+            }
+            _ => fuzz::mutate_bytes(&mut rng, &mut p.data, &other),
+        }
+        let Ok(opened) = converter.decode(vec![p.clone()]) else {
+            continue;
+        };
+        let want = if p.encoding() == Some(ENCODING_ENCRYPTED) {
+            plain[i]
+        } else {
+            &p
+        };
+        assert!(
+            opened == [want.clone()],
+            "payload {i} opened to something else"
+        );
+        decode_all(&opened[0]);
     }
 }
 
