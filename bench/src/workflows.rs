@@ -230,10 +230,10 @@ impl Counter {
         _input: CounterInput,
     ) -> WorkflowResult<CounterInput> {
         weft::select! {
-            _ = ctx.wait_condition(|s| s.closed) => {},
-            _ = ctx.continue_as_new_suggested() => {},
+            closed = ctx.wait_condition(|s| s.closed) => closed?,
+            suggested = ctx.continue_as_new_suggested() => suggested?,
         }
-        ctx.all_handlers_finished().await;
+        ctx.all_handlers_finished().await?;
         let state = ctx.state(|s| CounterInput {
             total: s.total,
             runs: s.runs,

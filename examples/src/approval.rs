@@ -24,10 +24,9 @@ pub struct Approval {
 impl Approval {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, request: String) -> WorkflowResult<String> {
-        let approved = weft::select! {
-            _ = ctx.wait_condition(|s| s.approved_by.is_some()) => true,
-            timer = ctx.sleep(APPROVAL_TIMEOUT) => { timer?; false },
-        };
+        let approved = ctx
+            .wait_condition_timeout(APPROVAL_TIMEOUT, |s| s.approved_by.is_some())
+            .await?;
         let by = ctx.state(|s| s.approved_by.clone()).unwrap_or_default();
         Ok(if approved {
             format!("{request}: approved by {by}")

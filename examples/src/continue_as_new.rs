@@ -64,7 +64,7 @@ impl LongRunningWorkflow {
             if more
                 && (ctx.is_continue_as_new_suggested() || in_this_run == input.iterations_per_run)
             {
-                ctx.all_handlers_finished().await;
+                ctx.all_handlers_finished().await?;
                 let next = WorkflowInput {
                     state: Some(ctx.state(|s| s.state.clone())),
                     ..input

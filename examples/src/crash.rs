@@ -105,8 +105,8 @@ impl Tally {
     /// Ends once `signals` signals have arrived; returns the total.
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, signals: u32) -> WorkflowResult<i64> {
-        ctx.wait_condition(move |s| s.signals >= signals).await;
-        ctx.all_handlers_finished().await;
+        ctx.wait_condition(move |s| s.signals >= signals).await?;
+        ctx.all_handlers_finished().await?;
         Ok(ctx.state(|s| s.total))
     }
 

@@ -85,11 +85,11 @@ impl CustomerRewardAccount {
         // The account lives until an update closes it, continuing as new
         // whenever its history grows long.
         weft::select! {
-            _ = ctx.wait_condition(|s| !s.status.is_active) => {},
-            _ = ctx.continue_as_new_suggested() => {},
+            closed = ctx.wait_condition(|s| !s.status.is_active) => closed?,
+            suggested = ctx.continue_as_new_suggested() => suggested?,
         }
         // Let running handlers finish before the run returns or continues.
-        ctx.all_handlers_finished().await;
+        ctx.all_handlers_finished().await?;
         if ctx.state(|s| s.status.is_active) {
             let next = ctx.state(|s| AccountInput {
                 user_id: s.user_id.clone(),

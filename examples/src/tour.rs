@@ -311,9 +311,17 @@ pub async fn polling_frequent_run(client: &Client) -> Lines {
 /// Polls the service by retries until it is ready.
 pub async fn polling_infrequent_run(client: &Client) -> Lines {
     let result = polling_infrequent::run(client).await?;
+    let completed = polling_infrequent::monitor_job(client, "job-7").await?;
+    let failed = match polling_infrequent::monitor_job(client, "job-8").await {
+        Ok(done) => format!("job-8 completed: {done}"),
+        Err(ClientError::Workflow(e)) => format!("job-8: {}", e.cause.root_cause()),
+        Err(other) => return Err(other.into()),
+    };
     Ok(vec![
         format!("result: {}", result.status),
         format!("polls: {}", result.polls),
+        format!("job-7 completed: {completed}"),
+        failed,
     ])
 }
 

@@ -243,6 +243,42 @@ both_stores! {
         w.shutdown().await;
     }
 
+    long_running_entity_ends_canceled_when_cancelled(sqlite) {
+        use long_running_entity::{
+            AccountInput, AddPoints, CustomerRewardAccount, CustomerRewardAccountHandle, Level,
+            TASK_QUEUE,
+        };
+        use weft::prelude::WorkflowOptions;
+        let env = env(sqlite).await;
+        let w = long_running_entity::worker(&env.client).start().unwrap();
+        let input = AccountInput {
+            user_id: "user-9".into(),
+            starting_points: 0,
+            starting_level: Level::Basic,
+        };
+        let options = WorkflowOptions::new("reward-account-9", TASK_QUEUE);
+        let account = env
+            .client
+            .start_workflow(CustomerRewardAccount::run, input, options)
+            .await
+            .unwrap();
+        // The update's answer means the run waits in its condition.
+        account.add_points(AddPoints { points: 10 }).await.unwrap();
+        account.cancel().await.unwrap();
+        match account.result().await {
+            Err(weft::ClientError::Workflow(e)) => {
+                assert!(matches!(e.cause, weft::Failure::Canceled(_)), "{e:?}")
+            }
+            other => panic!("expected a canceled run, got {other:?}"),
+        }
+        let events = history(&env.client, "reward-account-9").await;
+        assert_eq!(names(&events).last(), Some(&"WorkflowExecutionCanceled"));
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<CustomerRewardAccount>();
+        replayer.replay(&events).unwrap();
+        w.shutdown().await;
+    }
+
     local_activity_records_markers_only(sqlite) {
         let env = env(sqlite).await;
         let w = local_activity::worker(&env.client).start().unwrap();
@@ -278,9 +314,12 @@ both_stores! {
         use polling_infrequent::{READY_AFTER, StatusService};
         let env = env(sqlite).await;
         let service = std::sync::Arc::new(StatusService::new(READY_AFTER));
-        let w = polling_infrequent::worker_with(&env.client, service.clone()).start().unwrap();
+        let jobs = std::sync::Arc::new(polling_infrequent::example_jobs());
+        let w = polling_infrequent::worker_with(&env.client, service.clone(), jobs)
+            .start()
+            .unwrap();
         let lines = tour::polling_infrequent_run(&env.client).await.unwrap();
-        assert_eq!(lines, ["result: ready", format!("polls: {READY_AFTER}").as_str()]);
+        assert_eq!(lines[..2], ["result: ready", format!("polls: {READY_AFTER}").as_str()]);
         assert_eq!(service.calls(), READY_AFTER);
         let events = history(&env.client, polling_infrequent::WORKFLOW_ID).await;
         let activity_events: Vec<_> = names(&events)
@@ -306,6 +345,57 @@ both_stores! {
         replayer.replay(&events).unwrap();
         w.shutdown().await;
         env.engine.shutdown().await;
+    }
+
+    job_monitoring_checks_until_done_and_stops_at_a_failed_job(sqlite) {
+        use polling_infrequent::{JobEnd, JobSystem, StatusService, monitor_job};
+        let env = env(sqlite).await;
+        let service = std::sync::Arc::new(StatusService::new(1));
+        let jobs = JobSystem::default()
+            .with_job("done", 3, JobEnd::Completed)
+            .with_job("broken", 2, JobEnd::Failed("disk full".into()));
+        let w = polling_infrequent::worker_with(&env.client, service, std::sync::Arc::new(jobs))
+            .start()
+            .unwrap();
+        assert!(monitor_job(&env.client, "done").await.unwrap());
+        let started = |events: &[Event]| -> Vec<u32> {
+            events
+                .iter()
+                .filter_map(|e| match &e.attributes {
+                    EventAttributes::ActivityTaskStarted { attempt, .. } => Some(*attempt),
+                    _ => None,
+                })
+                .collect()
+        };
+        let done = history(&env.client, "monitor-done").await;
+        assert_eq!(started(&done), [3], "completed on its third check");
+        // The failed job is not checked again: its failure type is listed
+        // as non-retryable, so attempt 2 is the last.
+        let Err(weft::ClientError::Workflow(failure)) = monitor_job(&env.client, "broken").await
+        else {
+            panic!("a failed job fails the workflow");
+        };
+        let chain = format!("{failure:#}");
+        assert!(chain.contains("Job broken failed: disk full"), "{chain}");
+        let weft::Failure::Activity(activity) = &failure.cause else {
+            panic!("caused by the activity: {chain}");
+        };
+        assert_eq!(activity.retry_state, weft::RetryState::NonRetryableFailure);
+        let broken = history(&env.client, "monitor-broken").await;
+        assert_eq!(started(&broken), [2]);
+        assert!(names(&broken).contains(&"ActivityTaskFailed"));
+        // An unknown job fails at once, and says which.
+        let Err(weft::ClientError::Workflow(unknown)) = monitor_job(&env.client, "ghost").await
+        else {
+            panic!("an unknown job fails the workflow");
+        };
+        assert!(format!("{unknown:#}").contains("no job ghost"), "{unknown:#}");
+        let mut replayer = Replayer::new();
+        replayer.register_workflow::<polling_infrequent::JobMonitoring>();
+        for events in [&done, &broken] {
+            replayer.replay(events).unwrap();
+        }
+        w.shutdown().await;
     }
 
     custom_metrics_scrapes_the_interceptors_metrics_over_http(sqlite) {

@@ -116,6 +116,9 @@ pub struct SignalFn {
     pub ident: Ident,
     /// The handler name senders use.
     pub name: LitStr,
+    /// `#[..(dynamic)]`: takes every name with no handler of its own;
+    /// its input is a `DynamicCall`.
+    pub dynamic: bool,
     /// `async fn h(ctx, ..)` (a task of the workflow) or `fn h(&mut self, ..)`.
     pub is_async: bool,
     /// The input's type, when it takes one.
@@ -128,6 +131,9 @@ pub struct QueryFn {
     pub ident: Ident,
     /// The handler name callers use.
     pub name: LitStr,
+    /// `#[..(dynamic)]`: takes every name with no handler of its own;
+    /// its input is a `DynamicCall`.
+    pub dynamic: bool,
     /// The input's type, when it takes one.
     pub input: Option<Type>,
     /// `R`, the answer.
@@ -140,6 +146,9 @@ pub struct UpdateFn {
     pub ident: Ident,
     /// The handler name callers use.
     pub name: LitStr,
+    /// `#[..(dynamic)]`: takes every name with no handler of its own;
+    /// its input is a `DynamicCall`.
+    pub dynamic: bool,
     /// `async fn u(ctx, ..)` (a task of the workflow) or `fn u(&mut self, ..)`.
     pub is_async: bool,
     /// The input's type, when it takes one.

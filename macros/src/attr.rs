@@ -11,8 +11,8 @@ use syn::{Attribute, Ident, LitStr, Meta, Path};
 
 use crate::ctxt::Errors;
 use crate::symbol::{
-    ACTIVITY, DETERMINISTIC, INIT, NAME, PRELUDE, QUERY, RUN, SIGNAL, Symbol, UPDATE, VALIDATOR,
-    WEFT,
+    ACTIVITY, DETERMINISTIC, DYNAMIC, INIT, NAME, PRELUDE, QUERY, RUN, SIGNAL, Symbol, UPDATE,
+    VALIDATOR, WEFT,
 };
 
 /// A marker on a method of a `#[workflow]` impl block.
@@ -62,6 +62,9 @@ pub struct MarkerArgs {
     pub name: Option<LitStr>,
     /// The `#[update]` fn a `#[validator(..)]` names.
     pub update: Option<Ident>,
+    /// `dynamic` of a signal, query or update: the handler of every name
+    /// with no handler of its own.
+    pub dynamic: bool,
 }
 
 /// Parses the arguments given to `#[activity(..)]` or `#[workflow(..)]`:
@@ -70,19 +73,6 @@ pub fn name_args(attr: Symbol, args: TokenStream, errors: &mut Errors) -> Option
     let mut name = None;
     let parser = syn::meta::parser(|meta| name_arg(attr, meta, &mut name, errors));
     if let Err(error) = parser.parse2(args) {
-        errors.push(error);
-    }
-    name
-}
-
-/// Parses `#[activity]` or `#[activity(name = "..")]` written on a method.
-pub fn name_attr(attr_name: Symbol, attr: &Attribute, errors: &mut Errors) -> Option<LitStr> {
-    if let Meta::Path(_) = attr.meta {
-        return None;
-    }
-    let mut name = None;
-    if let Err(error) = attr.parse_nested_meta(|meta| name_arg(attr_name, meta, &mut name, errors))
-    {
         errors.push(error);
     }
     name
@@ -142,15 +132,48 @@ pub fn marker_args(attr: &Attribute, marker: Marker, errors: &mut Errors) -> Mar
             }
             MarkerArgs::default()
         }
-        Marker::Signal | Marker::Query | Marker::Update => MarkerArgs {
-            name: name_attr(name, attr, errors),
-            update: None,
-        },
+        Marker::Signal | Marker::Query | Marker::Update => handler_args(name, attr, errors),
         Marker::Validator => MarkerArgs {
-            name: None,
             update: validator_arg(attr, errors),
+            ..MarkerArgs::default()
         },
     }
+}
+
+/// `#[signal]`, `#[signal(name = "..")]` or `#[signal(dynamic)]` (and the
+/// same for queries and updates).
+fn handler_args(attr_name: Symbol, attr: &Attribute, errors: &mut Errors) -> MarkerArgs {
+    let mut args = MarkerArgs::default();
+    if let Meta::Path(_) = attr.meta {
+        return args;
+    }
+    let parsed = attr.parse_nested_meta(|meta| {
+        if meta.path == DYNAMIC {
+            args.dynamic = true;
+            return Ok(());
+        }
+        if meta.path != NAME {
+            let key = path_string(&meta.path);
+            return Err(meta.error(format!(
+                "unknown #[{attr_name}] argument `{key}`; the arguments are `name = \"..\"` \
+                 and `dynamic` (the handler of every name with no handler of its own)"
+            )));
+        }
+        name_arg(attr_name, meta, &mut args.name, errors)
+    });
+    if let Err(error) = parsed {
+        errors.push(error);
+    }
+    if let (true, Some(name)) = (args.dynamic, &args.name) {
+        errors.spanned(
+            name,
+            format!(
+                "a dynamic #[{attr_name}] takes every name that has no handler of its own, \
+                 so it has no name; drop `name = ..` or `dynamic`"
+            ),
+        );
+    }
+    args
 }
 
 /// The update fn named by `#[validator(update_fn)]`.

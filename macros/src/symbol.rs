@@ -50,6 +50,10 @@ pub const HANDLE_METHODS: &[&str] = &[
 
 /// `name = ".."`, overrides a type name.
 pub const NAME: Symbol = Symbol("name");
+/// `dynamic` in `#[signal(dynamic)]`, `#[query(dynamic)]`, `#[update(dynamic)]`.
+pub const DYNAMIC: Symbol = Symbol("dynamic");
+/// The input type of a dynamic handler.
+pub const DYNAMIC_CALL: Symbol = Symbol("DynamicCall");
 /// The crate a marker may be written through (`#[weft::run]`).
 pub const WEFT: Symbol = Symbol("weft");
 /// The module of `weft::prelude::run`.

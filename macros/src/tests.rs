@@ -370,6 +370,45 @@ fn workflow_with_handlers() {
     insta::assert_snapshot!(pretty(out));
 }
 
+/// Dynamic handlers are the `_` arms, after the named ones, and get no
+/// stubs; a dynamic update's validator borrows the call.
+#[test]
+fn workflow_with_dynamic_handlers() {
+    let out = expand::workflow(
+        quote!(),
+        quote! {
+            impl Counters {
+                #[run]
+                async fn run(ctx: WorkflowContext<Self>, input: u32) -> WorkflowResult<u32> {
+                    Ok(input)
+                }
+
+                #[signal]
+                fn close(&mut self) {}
+
+                #[signal(dynamic)]
+                fn set(&mut self, call: DynamicCall) {}
+
+                #[query(dynamic)]
+                fn get(&self, call: DynamicCall) -> Option<i64> {
+                    None
+                }
+
+                #[update(dynamic)]
+                async fn add(ctx: WorkflowContext<Self>, call: DynamicCall) -> WorkflowResult<i64> {
+                    Ok(0)
+                }
+
+                #[validator(add)]
+                fn check(&self, call: &DynamicCall) -> Result<(), ApplicationError> {
+                    Ok(())
+                }
+            }
+        },
+    );
+    insta::assert_snapshot!(pretty(out));
+}
+
 /// Every handler mistake in one impl block is reported, and the block is
 /// still emitted with its markers removed.
 #[test]

@@ -463,6 +463,9 @@ pub struct Description {
     /// Run ids of this run's continue-as-new chain, oldest first, this one
     /// included (one entry for a run that did not continue another).
     pub run_chain: Vec<String>,
+    /// The run that took over when this one continued as new or was
+    /// retried: the chain goes on there.
+    pub next_run_id: Option<String>,
     /// When the run started.
     pub start_time: SystemTime,
     /// When it closed.
@@ -738,10 +741,10 @@ pub trait Backend: Send + Sync + 'static {
         result: ActivityTaskResult,
     ) -> BoxFuture<'_, Result<(), BackendError>>;
 
-    /// Describes a run (the latest run when `run_id` is `None`). A run id
-    /// that is the first run of a continue-as-new chain addresses the
-    /// chain: the description is its current (or last) run's, whose
-    /// `run_chain` lists every run of the chain.
+    /// Describes exactly the run `run_id` names (the latest run when it is
+    /// `None`); a chain's first run id describes that first run. A run
+    /// that continued as new, or was retried, names the run that took over
+    /// (`next_run_id`).
     fn describe<'a>(
         &'a self,
         namespace: &'a str,

@@ -283,7 +283,7 @@ impl Client {
         let id = options.id.clone();
         let request = self.start_request::<W>(&input, options)?;
         let response = self.backend.start_workflow(request).await?;
-        Ok(self.workflow_handle(id, Some(response.run_id)))
+        Ok(self.chain_handle(id, response.run_id))
     }
 
     /// Signals the workflow's open run, or starts a run and signals it, in
@@ -306,7 +306,7 @@ impl Client {
             .backend
             .signal_with_start(request, signal_name.to_string(), signal_input)
             .await?;
-        Ok(self.workflow_handle(id, Some(response.run_id)))
+        Ok(self.chain_handle(id, response.run_id))
     }
 
     /// A handle whose updates are Temporal's update-with-start: each
@@ -408,7 +408,8 @@ impl Client {
             .await
     }
 
-    /// A handle to an existing workflow (its latest run when `run_id` is `None`).
+    /// A handle to an existing workflow: exactly the run `run_id` names,
+    /// or its latest run when `run_id` is `None`.
     pub fn workflow_handle<W: Workflow>(
         &self,
         workflow_id: impl Into<String>,
@@ -418,9 +419,18 @@ impl Client {
             client: self.clone(),
             workflow_id: workflow_id.into(),
             run_id,
+            follows_chain: false,
             update_id: None,
             with_start: None,
             _workflow: PhantomData,
+        }
+    }
+
+    /// The handle a start returns: it names the chain its run begins.
+    fn chain_handle<W: Workflow>(&self, workflow_id: String, run_id: String) -> WorkflowHandle<W> {
+        WorkflowHandle {
+            follows_chain: true,
+            ..self.workflow_handle(workflow_id, Some(run_id))
         }
     }
 }
@@ -444,6 +454,9 @@ pub struct WorkflowHandle<W> {
     client: Client,
     workflow_id: String,
     run_id: Option<String>,
+    /// Set on the handle a start returns: `run_id` is the first run of a
+    /// chain (continue-as-new, retries), and `describe` follows it.
+    follows_chain: bool,
     /// Update id the next updates through this handle use (default: fresh).
     update_id: Option<String>,
     /// Set by [`Client::update_with_start`]: updates start the workflow.
@@ -457,6 +470,7 @@ impl<W> Clone for WorkflowHandle<W> {
             client: self.client.clone(),
             workflow_id: self.workflow_id.clone(),
             run_id: self.run_id.clone(),
+            follows_chain: self.follows_chain,
             update_id: self.update_id.clone(),
             with_start: self.with_start.clone(),
             _workflow: PhantomData,
@@ -715,16 +729,34 @@ impl<W: Workflow> WorkflowHandle<W> {
         }
     }
 
-    /// Describes the run: status, pending work, run chain.
+    /// Describes the run: status, pending work, run chain. A handle from
+    /// [`Client::start_workflow`] (or signal-with-start) names the chain
+    /// its run began, so it describes the chain's current (or last) run,
+    /// as Temporal's handle does; a handle from
+    /// [`Client::workflow_handle`] with a run id describes exactly that run
+    /// (a run that continued as new says so, and names the next one).
     pub async fn describe(&self) -> Result<Description, ClientError> {
-        Ok(self
-            .client
-            .backend
-            .describe(
-                &self.client.namespace,
-                &self.workflow_id,
-                self.run_id.as_deref(),
-            )
+        let first = match (&self.run_id, self.follows_chain) {
+            (Some(first), true) => first,
+            (run_id, _) => return self.describe_run(run_id.as_deref()).await,
+        };
+        // The latest run is the chain's unless a new chain began since.
+        let latest = self.describe_run(None).await?;
+        if latest.run_chain.contains(first) {
+            return Ok(latest);
+        }
+        let mut run = self.describe_run(Some(first)).await?;
+        while let Some(next) = run.next_run_id.take() {
+            run = self.describe_run(Some(&next)).await?;
+        }
+        Ok(run)
+    }
+
+    async fn describe_run(&self, run_id: Option<&str>) -> Result<Description, ClientError> {
+        let namespace = &self.client.namespace;
+        let backend = &self.client.backend;
+        Ok(backend
+            .describe(namespace, &self.workflow_id, run_id)
             .await?)
     }
 

@@ -52,8 +52,8 @@ pub mod prelude {
     pub use crate::retry::RetryPolicy;
     pub use crate::worker::{Worker, WorkerOptions};
     pub use crate::workflow::{
-        ChildOptions, ParentClosePolicy, WorkflowContext, WorkflowResult, join, join_all,
-        select_first, try_join_all,
+        ChildOptions, DynamicCall, ParentClosePolicy, WorkflowContext, WorkflowResult, join,
+        join_all, select_first, try_join_all,
     };
     pub use std::time::Duration;
     pub use weft_macros::{

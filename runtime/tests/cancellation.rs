@@ -243,15 +243,17 @@ async fn local_then_sleep(
 }
 workflow!(LocalThenSleep, String, String, local_then_sleep);
 
-/// Waits on a condition, which a cancellation does not resolve, beside
-/// `ctx.cancellation()`, which it does.
+/// Waits on a condition that never holds: the cancellation ends the wait
+/// with a canceled error. `ctx.cancellation()` then resolves at once, and
+/// a condition created after the request waits as usual.
 async fn condition(ctx: WorkflowContext<ConditionOrCancel>, tag: String) -> WorkflowResult<String> {
     let _announced = announce(&ctx, &tag);
-    let outcome = weft::select! {
-        _ = ctx.wait_condition(|_| false) => "condition",
-        _ = ctx.cancellation() => "cancellation",
-    };
-    Ok(outcome.to_string())
+    let waited = ctx.wait_condition(|_| false).await;
+    ctx.cancellation().await;
+    let after = ctx.wait_condition(|_| true).await;
+    saw(&tag, format!("{waited:?} then {after:?}"));
+    waited?;
+    Ok("the condition held".to_string())
 }
 workflow!(ConditionOrCancel, String, String, condition);
 
@@ -551,14 +553,28 @@ both_stores! {
         w.shutdown().await;
     }
 
-    conditions_are_not_cancelled_but_cancellation_resolves(sqlite) {
+    a_waiting_condition_ends_canceled_and_later_ones_wait(sqlite) {
         let env = env(sqlite).await;
         let w = worker(&env.client, strict(0));
         let tag = format!("condition-{sqlite}");
         let h = start_then_cancel(&env.client, condition, &tag).await;
-        assert_eq!(within(h.result()).await.unwrap(), "cancellation");
-        assert_eq!(h.describe().await.unwrap().status, RunStatus::Completed);
-        replay(&h.history().await.unwrap());
+        let events = assert_canceled(&h).await;
+        let saw = seen(&tag).unwrap_or_default();
+        assert!(
+            saw.starts_with("Err(CanceledError") && saw.ends_with("then Ok(())"),
+            "{saw}"
+        );
+        replay(&events);
+        w.shutdown().await;
+    }
+
+    a_condition_waiting_before_the_first_task_ends_canceled(sqlite) {
+        let env = env(sqlite).await;
+        let tag = format!("condition-first-{sqlite}");
+        let (h, w) = cancel_before_the_first_task(&env.client, condition, &tag).await;
+        let events = assert_canceled(&h).await;
+        assert!(seen(&tag).unwrap_or_default().starts_with("Err(CanceledError"));
+        replay(&events);
         w.shutdown().await;
     }
 }

@@ -51,7 +51,7 @@ impl Waiter {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<String> {
         weft::select! {
-            _ = ctx.wait_condition(|s| s.go) => Ok("released".to_string()),
+            go = ctx.wait_condition(|s| s.go) => go.map(|()| "released".to_string()).map_err(Into::into),
             slept = ctx.sleep(Duration::from_secs(3600)) => match slept {
                 Ok(()) => Ok("slept".to_string()),
                 Err(canceled) => Err(canceled.into()),

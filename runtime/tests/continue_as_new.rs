@@ -210,8 +210,9 @@ impl Workflow for Tally {
         input: TallyInput,
     ) -> LocalBoxFuture<'static, WorkflowResult<TallyInput>> {
         Box::pin(async move {
-            ctx.wait_condition(|s| s.done || s.in_run >= PER_RUN).await;
-            ctx.all_handlers_finished().await;
+            ctx.wait_condition(|s| s.done || s.in_run >= PER_RUN)
+                .await?;
+            ctx.all_handlers_finished().await?;
             let (total, applied, done) = ctx.state(|s| (s.total, s.applied, s.done));
             let next = TallyInput {
                 total,
@@ -293,7 +294,7 @@ impl Workflow for Collector {
         input: Collected,
     ) -> LocalBoxFuture<'static, WorkflowResult<Collected>> {
         Box::pin(async move {
-            ctx.wait_condition(|s| s.done || s.new >= 5).await;
+            ctx.wait_condition(|s| s.done || s.new >= 5).await?;
             let (items, done) = ctx.state(|s| (s.items.clone(), s.done));
             let next = Collected {
                 items,
@@ -375,12 +376,14 @@ both_stores! {
             assert_eq!(continued, (i > 0).then(|| chain[i - 1].clone()));
             if i < N as usize {
                 assert_eq!(continued_to(events), Some(chain[i + 1].clone()));
+                // A handle given a run id describes exactly that run, the
+                // first included: closed as continued, naming the next.
                 let run = env.client.workflow_handle::<Looper>("loop", Some(chain[i].clone()));
-                // A run that continued is closed as such (describe of a
-                // later run id names that run).
-                if i > 0 {
-                    assert_eq!(run.describe().await.unwrap().status, RunStatus::ContinuedAsNew);
-                }
+                let d = run.describe().await.unwrap();
+                assert_eq!(d.run_id, chain[i]);
+                assert_eq!(d.status, RunStatus::ContinuedAsNew);
+                assert_eq!(d.next_run_id.as_ref(), Some(&chain[i + 1]));
+                assert_eq!(run.history().await.unwrap(), *events);
             } else {
                 assert!(matches!(
                     events.last().unwrap().attributes,
@@ -392,6 +395,18 @@ both_stores! {
         // A handle without a run id reaches the last run too.
         let latest = env.client.workflow_handle::<Looper>("loop", None);
         assert_eq!(within(latest.result()).await.unwrap(), N);
+        assert_eq!(latest.describe().await.unwrap().next_run_id, None);
+        // A new run of the id begins another chain: the original handle
+        // still describes the last run of its own.
+        let again = env
+            .client
+            .start_workflow(Looper::run, Loop { count: 0, target: 0 }, WorkflowOptions::new("loop", QUEUE))
+            .await
+            .unwrap();
+        within(again.result()).await.unwrap();
+        assert_ne!(again.run_id(), h.run_id());
+        assert_eq!(h.describe().await.unwrap().run_id, *chain.last().unwrap());
+        assert_eq!(again.describe().await.unwrap().run_chain, [again.run_id().unwrap()]);
         w.shutdown().await;
     }
 
@@ -645,7 +660,7 @@ both_stores! {
 }
 
 /// Chain state survives a restart: the first run id still addresses the
-/// chain, and a completed update id from an earlier run returns its first
+/// chain for updates, signals and the result, and a completed update id from an earlier run returns its first
 /// result without running again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_chain_survives_a_restart() {
@@ -700,7 +715,12 @@ async fn the_chain_survives_a_restart() {
     let out = within(h.result()).await.unwrap();
     assert_eq!(out.total, total + 1);
     assert_eq!(out.applied, PER_RUN + 21);
+    // Describe names exactly the run it is given: the first, which
+    // continued, and from there the chain's last.
     let d = h.describe().await.unwrap();
+    assert_eq!(d.status, RunStatus::ContinuedAsNew);
+    let last = client.workflow_handle::<Tally>("restart", d.next_run_id);
+    let d = last.describe().await.unwrap();
     assert_eq!(d.run_chain.len(), 2);
     assert_eq!(d.run_chain[0], first);
     assert_eq!(d.status, RunStatus::Completed);

@@ -91,7 +91,7 @@ struct Guarded {
 impl Guarded {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<i64> {
-        ctx.wait_condition(|s| s.done).await;
+        ctx.wait_condition(|s| s.done).await?;
         Ok(ctx.state(|s| s.total))
     }
 

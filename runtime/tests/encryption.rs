@@ -89,7 +89,7 @@ impl Vault {
             .await?;
         child.signal("hear", &format!("external {secret}")).await?;
         let echoed = child.await?;
-        ctx.wait_condition(|s| s.done).await;
+        ctx.wait_condition(|s| s.done).await?;
         let note = ctx.state(|s| s.note.clone());
         Ok(format!(
             "{kept} | {refused} | {local} | {effect} | {echoed} | {note}"
@@ -125,7 +125,7 @@ struct Echo {
 impl Echo {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, said: String) -> WorkflowResult<String> {
-        ctx.wait_condition(|s| s.heard.is_some()).await;
+        ctx.wait_condition(|s| s.heard.is_some()).await?;
         let heard = ctx.state(|s| s.heard.clone().unwrap_or_default());
         Ok(format!("{said} / {heard}"))
     }

@@ -114,8 +114,8 @@ impl Workflow for Collector {
             if input.gated && !ctx.is_replaying() {
                 gate(&input.tag);
             }
-            ctx.wait_condition(|s| s.done).await;
-            ctx.all_handlers_finished().await;
+            ctx.wait_condition(|s| s.done).await?;
+            ctx.all_handlers_finished().await?;
             let seen = Seen {
                 values: ctx.state(|s| s.values.clone()),
                 unhandled: ctx.unhandled_signals(),

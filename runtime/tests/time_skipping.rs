@@ -160,7 +160,7 @@ async fn long_budget(ctx: WorkflowContext<LongBudget>, _: u32) -> Result<u64, Fa
         .await?;
     let finished = std::rc::Rc::new(std::cell::Cell::new(false));
     let flag = finished.clone();
-    ctx.wait_condition(move |_| flag.get()).await;
+    ctx.wait_condition(move |_| flag.get()).await?;
     let _ = finished;
     Ok(ctx.now().duration_since(start).as_secs() / DAY.as_secs())
 }

@@ -80,7 +80,7 @@ impl Ledger {
 
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _start: Amount) -> WorkflowResult<i64> {
-        ctx.wait_condition(|s| s.closed).await;
+        ctx.wait_condition(|s| s.closed).await?;
         Ok(ctx.state(|s| s.total))
     }
 

@@ -47,7 +47,7 @@ struct Blocked {
 impl Blocked {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<()> {
-        ctx.wait_condition(|s| s.done).await;
+        ctx.wait_condition(|s| s.done).await?;
         Ok(())
     }
 

@@ -10,7 +10,7 @@ use syn::{FnArg, Ident, LitStr, Receiver, ReceiverKind, ReturnType, Signature, T
 use crate::ast::{self, Handlers, Marked, QueryFn, SignalFn, UpdateFn, ValidatorFn, WorkflowImpl};
 use crate::attr::Marker;
 use crate::ctxt::Errors;
-use crate::symbol::{HANDLE_METHODS, RESULT, WORKFLOW_CONTEXT, WORKFLOW_RESULT};
+use crate::symbol::{DYNAMIC_CALL, HANDLE_METHODS, RESULT, WORKFLOW_CONTEXT, WORKFLOW_RESULT};
 
 const SIGNAL_SHAPE: &str = "`#[signal] fn h(&mut self, input: T)` or \
      `#[signal] async fn h(ctx: WorkflowContext<Self>, input: T)` (the input is optional)";
@@ -56,7 +56,8 @@ fn stubs_not_shadowed(model: &WorkflowImpl, errors: &mut Errors) {
         };
         let ident = &marked.sig.ident;
         let name = ident.to_string();
-        if HANDLE_METHODS.contains(&name.as_str()) {
+        // A dynamic handler has no stub.
+        if !marked.args.dynamic && HANDLE_METHODS.contains(&name.as_str()) {
             errors.spanned(
                 ident,
                 format!(
@@ -90,11 +91,13 @@ fn signal_fn(marked: &Marked, errors: &mut Errors) -> Option<SignalFn> {
     if errors.count() != before {
         return None;
     }
+    let input = dynamic_input(marked, input?, "#[signal]", errors)?;
     Some(SignalFn {
         ident: sig.ident.clone(),
         name: handler_name(marked),
+        dynamic: marked.args.dynamic,
         is_async,
-        input: input?,
+        input,
     })
 }
 
@@ -125,10 +128,12 @@ fn query_fn(marked: &Marked, errors: &mut Errors) -> Option<QueryFn> {
     if errors.count() != before {
         return None;
     }
+    let input = dynamic_input(marked, input?, "#[query]", errors)?;
     Some(QueryFn {
         ident: sig.ident.clone(),
         name: handler_name(marked),
-        input: input?,
+        dynamic: marked.args.dynamic,
+        input,
         output: output?,
     })
 }
@@ -149,11 +154,13 @@ fn update_fn(marked: &Marked, errors: &mut Errors) -> Option<UpdateFn> {
         return None;
     }
     let (ok, err) = result?;
+    let input = dynamic_input(marked, input?, "#[update]", errors)?;
     Some(UpdateFn {
         ident: sig.ident.clone(),
         name: handler_name(marked),
+        dynamic: marked.args.dynamic,
         is_async,
-        input: input?,
+        input,
         ok,
         err,
         validator: None,
@@ -196,6 +203,33 @@ fn validator_fn(marked: &Marked, errors: &mut Errors) -> Option<ValidatorFn> {
         param: param?,
         err: result?.1,
     })
+}
+
+/// A dynamic handler's input is the `DynamicCall` (name and arguments);
+/// others' input is left as it is.
+fn dynamic_input(
+    marked: &Marked,
+    input: Option<Type>,
+    what: &str,
+    errors: &mut Errors,
+) -> Option<Option<Type>> {
+    if !marked.args.dynamic {
+        return Some(input);
+    }
+    if let Some(ty) = &input
+        && ast::last_segment_is(ty, DYNAMIC_CALL)
+    {
+        return Some(input);
+    }
+    let message = format!(
+        "a dynamic {what} fn takes the call, with the name the caller used and its \
+         arguments: `call: weft::workflow::DynamicCall` as its input"
+    );
+    match &input {
+        Some(ty) => errors.spanned(ty, message),
+        None => errors.spanned(&marked.sig.ident, message),
+    }
+    None
 }
 
 /// The validator's optional `&T` parameter, after checking its `&self`.
@@ -426,7 +460,21 @@ fn handler_name(marked: &Marked) -> LitStr {
 /// those whose shape failed.
 fn unique_names(model: &WorkflowImpl, kind: Marker, errors: &mut Errors) {
     let mut seen = HashMap::new();
+    let mut dynamic = None;
     for marked in model.marked.iter().filter(|m| m.marker == kind) {
+        if marked.args.dynamic {
+            if let Some(first) = dynamic.replace(&marked.sig.ident) {
+                let kind = kind.symbol();
+                errors.spanned(
+                    &marked.sig.ident,
+                    format!(
+                        "`{first}` is already this workflow's dynamic #[{kind}]; \
+                         a workflow has at most one per kind"
+                    ),
+                );
+            }
+            continue;
+        }
         let name = handler_name(marked);
         let value = name.value();
         if seen.insert(value.clone(), ()).is_some() {

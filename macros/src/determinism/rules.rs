@@ -80,7 +80,7 @@ impl Denied {
                 "standard input is I/O; pass the value in the workflow input, or read it in an activity"
             }
             Denied::ChannelTimeout => {
-                "a receive with a timeout waits on the wall clock; wait with `ctx.wait_condition(..)` and race it against `ctx.sleep(..)` in `weft::select!`"
+                "a receive with a timeout waits on the wall clock; wait with `ctx.wait_condition_timeout(timeout, |s| ..)`, which records a durable timer"
             }
             Denied::HashCollection => {
                 "the default hasher is seeded randomly, so iteration order differs on replay; use `weft::collections::HashMap`/`HashSet`, or `BTreeMap`/`BTreeSet`"

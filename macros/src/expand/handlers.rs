@@ -38,20 +38,25 @@ pub fn overrides(self_ty: &Type, handlers: &Handlers) -> TokenStream {
 
 /// The types that travel as payloads: inputs, query answers, update results.
 pub fn payload_types(handlers: &Handlers) -> Vec<&Type> {
-    let signals = handlers.signals.iter().flat_map(|s| &s.input);
-    let queries = handlers
-        .queries
+    // A dynamic handler's input is the `DynamicCall`, not a payload.
+    let signals = handlers
+        .signals
         .iter()
-        .flat_map(|q| q.input.iter().chain([&q.output]));
-    let updates = handlers
-        .updates
-        .iter()
-        .flat_map(|u| u.input.iter().chain([&u.ok]));
+        .filter(|s| !s.dynamic)
+        .flat_map(|s| &s.input);
+    let queries = handlers.queries.iter().flat_map(|q| {
+        let input = q.input.iter().filter(|_| !q.dynamic);
+        input.chain([&q.output])
+    });
+    let updates = handlers.updates.iter().flat_map(|u| {
+        let input = u.input.iter().filter(|_| !u.dynamic);
+        input.chain([&u.ok])
+    });
     signals.chain(queries).chain(updates).collect()
 }
 
 fn signal(self_ty: &Type, signals: &[SignalFn]) -> TokenStream {
-    let arms = signals.iter().map(|signal| {
+    let arms = dynamic_last(signals, |s| s.dynamic).map(|signal| {
         let ident = &signal.ident;
         let args = call_args(signal.input.as_ref());
         let body = if signal.is_async {
@@ -67,8 +72,10 @@ fn signal(self_ty: &Type, signals: &[SignalFn]) -> TokenStream {
                 ::core::result::Result::Ok(::weft::__private::Handler::Done)
             }}
         };
-        arm(&signal.name, decoded(signal.input.as_ref(), true, body))
+        let input = Input::of(signal.input.as_ref(), signal.dynamic);
+        arm(&signal.name, signal.dynamic, decoded(input, true, body))
     });
+    let fallback = fallback(signals.iter().any(|s| s.dynamic));
     quote! {
         fn signal(
             __weft_ctx: &::weft::__private::WorkflowContext<Self>,
@@ -79,14 +86,14 @@ fn signal(self_ty: &Type, signals: &[SignalFn]) -> TokenStream {
         > {
             match __weft_name {
                 #(#arms)*
-                _ => ::core::option::Option::None,
+                #fallback
             }
         }
     }
 }
 
 fn query(self_ty: &Type, queries: &[QueryFn]) -> TokenStream {
-    let arms = queries.iter().map(|query| {
+    let arms = dynamic_last(queries, |q| q.dynamic).map(|query| {
         let ident = &query.ident;
         let args = call_args(query.input.as_ref());
         // Spanned at `R`: an answer that cannot be encoded is reported there.
@@ -99,8 +106,10 @@ fn query(self_ty: &Type, queries: &[QueryFn]) -> TokenStream {
                 ::core::convert::Into::<::weft::__private::Failure>::into,
             )
         };
-        arm(&query.name, decoded(query.input.as_ref(), true, body))
+        let input = Input::of(query.input.as_ref(), query.dynamic);
+        arm(&query.name, query.dynamic, decoded(input, true, body))
     });
+    let fallback = fallback(queries.iter().any(|q| q.dynamic));
     quote! {
         fn query(
             __weft_state: &Self,
@@ -111,7 +120,7 @@ fn query(self_ty: &Type, queries: &[QueryFn]) -> TokenStream {
         > {
             match __weft_name {
                 #(#arms)*
-                _ => ::core::option::Option::None,
+                #fallback
             }
         }
     }
@@ -120,11 +129,11 @@ fn query(self_ty: &Type, queries: &[QueryFn]) -> TokenStream {
 /// Decodes the input of every update, so a malformed one is rejected
 /// before the update is accepted, and runs its validator, if any.
 fn validate(self_ty: &Type, updates: &[UpdateFn]) -> TokenStream {
-    let arms = updates.iter().map(|update| {
-        let input = update.input.as_ref();
+    let arms = dynamic_last(updates, |u| u.dynamic).map(|update| {
+        let input = Input::of(update.input.as_ref(), update.dynamic);
         let Some(validator) = &update.validator else {
             let body = quote!(::core::result::Result::Ok(()));
-            return arm(&update.name, decoded(input, false, body));
+            return arm(&update.name, update.dynamic, decoded(input, false, body));
         };
         let ident = &validator.ident;
         let arg = validator
@@ -135,8 +144,9 @@ fn validate(self_ty: &Type, updates: &[UpdateFn]) -> TokenStream {
         let body = quote! {
             ::core::result::Result::map_err(<#self_ty>::#ident(__weft_state #arg), #into)
         };
-        arm(&update.name, decoded(input, true, body))
+        arm(&update.name, update.dynamic, decoded(input, true, body))
     });
+    let fallback = fallback(updates.iter().any(|u| u.dynamic));
     let state = if updates.iter().any(|u| u.validator.is_some()) {
         quote!(__weft_state)
     } else {
@@ -150,14 +160,14 @@ fn validate(self_ty: &Type, updates: &[UpdateFn]) -> TokenStream {
         ) -> ::core::option::Option<::core::result::Result<(), ::weft::__private::Failure>> {
             match __weft_name {
                 #(#arms)*
-                _ => ::core::option::Option::None,
+                #fallback
             }
         }
     }
 }
 
 fn update(self_ty: &Type, updates: &[UpdateFn]) -> TokenStream {
-    let arms = updates.iter().map(|update| {
+    let arms = dynamic_last(updates, |u| u.dynamic).map(|update| {
         let ident = &update.ident;
         let args = call_args(update.input.as_ref());
         // Spanned at `E`: an error without `Into<Failure>` is reported there.
@@ -180,8 +190,10 @@ fn update(self_ty: &Type, updates: &[UpdateFn]) -> TokenStream {
                 ::core::result::Result::Ok(::weft::__private::UpdateHandler::Done(#output))
             }
         };
-        arm(&update.name, decoded(update.input.as_ref(), true, body))
+        let input = Input::of(update.input.as_ref(), update.dynamic);
+        arm(&update.name, update.dynamic, decoded(input, true, body))
     });
+    let fallback = fallback(updates.iter().any(|u| u.dynamic));
     quote! {
         fn update(
             __weft_ctx: &::weft::__private::WorkflowContext<Self>,
@@ -192,14 +204,30 @@ fn update(self_ty: &Type, updates: &[UpdateFn]) -> TokenStream {
         > {
             match __weft_name {
                 #(#arms)*
-                _ => ::core::option::Option::None,
+                #fallback
             }
         }
     }
 }
 
-fn arm(name: &LitStr, body: TokenStream) -> TokenStream {
-    quote!(#name => ::core::option::Option::Some(#body),)
+/// The handlers in order, the dynamic one (the `_` arm) last.
+fn dynamic_last<T>(handlers: &[T], dynamic: impl Fn(&T) -> bool) -> impl Iterator<Item = &T> {
+    let (dynamic, named): (Vec<&T>, Vec<&T>) = handlers.iter().partition(|h| dynamic(h));
+    named.into_iter().chain(dynamic)
+}
+
+/// A handler's `match` arm: its name, or `_` for the dynamic one.
+fn arm(name: &LitStr, dynamic: bool, body: TokenStream) -> TokenStream {
+    if dynamic {
+        quote!(_ => ::core::option::Option::Some(#body),)
+    } else {
+        quote!(#name => ::core::option::Option::Some(#body),)
+    }
+}
+
+/// `_ => None` (no such handler) unless a dynamic handler takes the rest.
+fn fallback(has_dynamic: bool) -> Option<TokenStream> {
+    (!has_dynamic).then(|| quote!(_ => ::core::option::Option::None,))
 }
 
 /// `, __weft_arg` when the handler takes an input.
@@ -207,12 +235,31 @@ fn call_args(input: Option<&Type>) -> Option<TokenStream> {
     input.map(|_| quote!(, __weft_arg))
 }
 
+/// What a handler takes: nothing, a typed input, or (a dynamic handler)
+/// the call with its name and encoded arguments.
+enum Input<'a> {
+    None,
+    Typed(&'a Type),
+    Dynamic,
+}
+
+impl<'a> Input<'a> {
+    fn of(input: Option<&'a Type>, dynamic: bool) -> Self {
+        match input {
+            _ if dynamic => Input::Dynamic,
+            Some(ty) => Input::Typed(ty),
+            None => Input::None,
+        }
+    }
+}
+
 /// Checks the payload count and decodes the input (as `__weft_arg`, when
 /// `bind`), then evaluates `body`, a `Result<_, Failure>`; a decoding
-/// error is the result.
-fn decoded(input: Option<&Type>, bind: bool, body: TokenStream) -> TokenStream {
+/// error is the result. A dynamic handler's call is built, not decoded.
+fn decoded(input: Input, bind: bool, body: TokenStream) -> TokenStream {
+    let pattern = if bind { quote!(__weft_arg) } else { quote!(_) };
     let (decode, pattern) = match input {
-        Some(ty) => {
+        Input::Typed(ty) => {
             // Spanned at the type: one that cannot be decoded is reported there.
             let arg = quote_spanned!(ty.span()=> ::weft::__private::arg::<#ty>(__weft_input, 0));
             let decode = quote! {
@@ -221,10 +268,21 @@ fn decoded(input: Option<&Type>, bind: bool, body: TokenStream) -> TokenStream {
                     |()| #arg,
                 )
             };
-            let pattern = if bind { quote!(__weft_arg) } else { quote!(_) };
             (decode, pattern)
         }
-        None => (
+        Input::Dynamic => {
+            let call = quote! {
+                ::weft::__private::DynamicCall::new(
+                    __weft_name,
+                    ::std::borrow::ToOwned::to_owned(__weft_input),
+                )
+            };
+            let decode = quote! {
+                ::core::result::Result::<_, ::weft::__private::Failure>::Ok(#call)
+            };
+            (decode, pattern)
+        }
+        Input::None => (
             quote!(::weft::__private::arity(__weft_input, 0)),
             quote!(()),
         ),

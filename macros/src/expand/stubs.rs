@@ -98,20 +98,30 @@ fn struct_ident(self_ty: &Type) -> Option<&Ident> {
 }
 
 fn stubs<'a>(self_ty: &Type, handlers: &'a Handlers) -> Vec<Stub<'a>> {
-    let signals = handlers.signals.iter().map(|signal| {
-        let input = signal.input.as_ref().map(|ty| resolve_self(ty, self_ty));
-        signal_stub(self_ty, &signal.ident, &signal.name, input)
-    });
-    let queries = handlers.queries.iter().map(|query| {
+    // A dynamic handler has no stub: callers send its names with
+    // `handle.signal(..)`, `handle.query(..)`, `handle.update(..)`.
+    let signals = handlers
+        .signals
+        .iter()
+        .filter(|s| !s.dynamic)
+        .map(|signal| {
+            let input = signal.input.as_ref().map(|ty| resolve_self(ty, self_ty));
+            signal_stub(self_ty, &signal.ident, &signal.name, input)
+        });
+    let queries = handlers.queries.iter().filter(|q| !q.dynamic).map(|query| {
         let input = query.input.as_ref().map(|ty| resolve_self(ty, self_ty));
         let output = resolve_self(&query.output, self_ty);
         query_stub(self_ty, &query.ident, &query.name, input, output)
     });
-    let updates = handlers.updates.iter().map(|update| {
-        let input = update.input.as_ref().map(|ty| resolve_self(ty, self_ty));
-        let output = resolve_self(&update.ok, self_ty);
-        update_stub(self_ty, &update.ident, &update.name, input, output)
-    });
+    let updates = handlers
+        .updates
+        .iter()
+        .filter(|u| !u.dynamic)
+        .map(|update| {
+            let input = update.input.as_ref().map(|ty| resolve_self(ty, self_ty));
+            let output = resolve_self(&update.ok, self_ty);
+            update_stub(self_ty, &update.ident, &update.name, input, output)
+        });
     signals.chain(queries).chain(updates).collect()
 }
 

@@ -500,31 +500,16 @@ impl Backend for Engine {
         workflow_id: &'a str,
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Description, BackendError>> {
-        let mut target = target(namespace, workflow_id, run_id);
+        let target = target(namespace, workflow_id, run_id);
         Box::pin(async move {
-            // A chain's first run id addresses the chain: an open chain is
-            // resolved by the engine; a closed one is followed here.
-            let mut follow = false;
-            loop {
-                let state = match self
-                    .call(|tx| Request::Describe(target.clone(), tx))
-                    .await?
-                {
-                    Lookup::Now(description) => return Ok(description),
-                    Lookup::Stored(rx) => {
-                        let run = stored(&target, rx).await?;
-                        RunState::from_stored(&run)?
-                    }
-                };
-                follow = follow || target.run_id.as_deref() == Some(state.first_run_id());
-                match &state.outcome {
-                    Some(
-                        RunOutcome::ContinuedAsNew { new_run_id }
-                        | RunOutcome::Retried { new_run_id, .. },
-                    ) if follow => {
-                        target.run_id = Some(new_run_id.clone());
-                    }
-                    _ => return Ok(state.describe()),
+            match self
+                .call(|tx| Request::Describe(target.clone(), tx))
+                .await?
+            {
+                Lookup::Now(description) => Ok(description),
+                Lookup::Stored(rx) => {
+                    let run = stored(&target, rx).await?;
+                    Ok(RunState::from_stored(&run)?.describe())
                 }
             }
         })

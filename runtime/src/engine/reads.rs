@@ -18,8 +18,10 @@ pub(super) enum Resolved {
 }
 
 impl EngineTask {
+    /// Describes exactly the run a run id names (a chain's first run
+    /// included: its own status, `ContinuedAsNew`), or the latest run.
     pub(super) fn describe(&mut self, target: Target, tx: Tx<Lookup<Description>>) {
-        let result = match self.resolve(&target) {
+        let result = match self.resolve_run(&target, false) {
             Ok(Resolved::Open(key)) => match self.runs.get(&key) {
                 Some(run) => {
                     let mut description = run.state.describe();
@@ -104,9 +106,19 @@ impl EngineTask {
         }
     }
 
+    /// The run a target names, a chain's first run id standing for the
+    /// chain's current run (what signals, cancels, results and queries
+    /// address).
     pub(super) fn resolve(&self, target: &Target) -> Result<Resolved, BackendError> {
+        self.resolve_run(target, true)
+    }
+
+    /// The run a target names; a chain's first run id stands for the
+    /// chain's current run when `follow_chain`, else for itself.
+    fn resolve_run(&self, target: &Target, follow_chain: bool) -> Result<Resolved, BackendError> {
         let run_id = match &target.run_id {
-            Some(id) => self.chain_run(&target.namespace, &target.workflow_id, id),
+            Some(id) if follow_chain => self.chain_run(&target.namespace, &target.workflow_id, id),
+            Some(id) => id.clone(),
             None => match self
                 .latest
                 .get(&(target.namespace.clone(), target.workflow_id.clone()))

@@ -544,6 +544,13 @@ impl RunState {
                 .chain([&self.run_id])
                 .cloned()
                 .collect(),
+            next_run_id: match &self.outcome {
+                Some(
+                    RunOutcome::ContinuedAsNew { new_run_id }
+                    | RunOutcome::Retried { new_run_id, .. },
+                ) => Some(new_run_id.clone()),
+                _ => None,
+            },
             start_time: self.start_time,
             close_time: self.close_time,
             attempt: self.attempt,

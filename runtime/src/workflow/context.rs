@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::children::{ChildOptions, ExecuteChildFuture, ExternalWorkflowHandle, StartChildFuture};
-use super::condition::Condition;
+use super::condition::{Cancellation, Condition, TimedCondition};
 use super::deterministic::Deterministic;
 use super::effects::{SideEffectFuture, WorkflowLogger};
 use super::futures::{ActivityCall, LocalActivityCall, TimerFuture};
@@ -296,25 +296,69 @@ impl<W> WorkflowContext<W> {
     /// signal handler's change to the state wakes the code waiting on it in
     /// the same workflow task. `f` must only read the state; it runs often.
     ///
+    ///
+    /// A cancellation of the workflow that arrives while it waits ends the
+    /// wait with a [`CanceledError`](crate::CanceledError), as it ends a
+    /// timer or an activity; `?` passes it on and the run closes as
+    /// canceled. A condition created after the cancellation waits
+    /// normally, so cleanup code can still wait.
+    ///
     /// ```
     /// # #[derive(Default)] struct Order { approved: bool }
-    /// # async fn f(ctx: weft::WorkflowContext<Order>) {
-    /// ctx.wait_condition(|s| s.approved).await;
+    /// # async fn f(ctx: weft::WorkflowContext<Order>) -> weft::WorkflowResult<()> {
+    /// ctx.wait_condition(|s| s.approved).await?;
+    /// # Ok(())
     /// # }
     /// ```
     pub fn wait_condition(&self, f: impl Fn(&W) -> bool + 'static) -> Condition
     where
         W: 'static,
     {
+        Condition::new(self.inner.core.clone(), self.state_check(f))
+    }
+
+    /// [`wait_condition`](Self::wait_condition) with a time limit, as
+    /// Temporal's `condition(fn, timeout)`: `Ok(true)` once `f` holds,
+    /// `Ok(false)` when `timeout` passes first, a
+    /// [`CanceledError`](crate::CanceledError) when a cancellation of the
+    /// workflow arrives first. The limit is a durable timer, started only
+    /// if `f` does not hold at once and canceled (`TimerCanceled`) when
+    /// `f` comes to hold first.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # #[derive(Default)] struct Order { approved: bool }
+    /// # async fn f(ctx: weft::WorkflowContext<Order>) -> weft::WorkflowResult<()> {
+    /// let day = Duration::from_secs(24 * 3600);
+    /// if !ctx.wait_condition_timeout(day, |s| s.approved).await? {
+    ///     return Err(weft::ApplicationError::new("not approved within a day").into());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn wait_condition_timeout(
+        &self,
+        timeout: Duration,
+        f: impl Fn(&W) -> bool + 'static,
+    ) -> TimedCondition
+    where
+        W: 'static,
+    {
+        TimedCondition::new(self.wait_condition(f), timeout)
+    }
+
+    fn state_check(&self, f: impl Fn(&W) -> bool + 'static) -> Check
+    where
+        W: 'static,
+    {
         let inner = Rc::downgrade(&self.inner);
         // A weak reference: the core holds the check while it waits, and
         // the core must not keep the state alive.
-        let check: Check = Rc::new(move || {
+        Rc::new(move || {
             inner
                 .upgrade()
                 .is_some_and(|inner| f(&inner.state.borrow()))
-        });
-        Condition::new(self.inner.core.clone(), check)
+        })
     }
 
     /// A condition that holds when no async signal handler is running: await
@@ -351,35 +395,32 @@ impl<W> WorkflowContext<W> {
     }
 
     /// A future that resolves once cancellation of this workflow is
-    /// requested (at once if it already was). Use it where the code waits
-    /// on something a cancellation does not resolve, such as a condition:
+    /// requested (at once if it already was); the one wait a cancellation
+    /// resolves rather than ends with an error. Use it to react to the
+    /// request beside work that goes on, for example in a child task:
     ///
     /// ```
     /// # #[derive(Default)] struct Order { approved: bool }
     /// # async fn f(ctx: weft::WorkflowContext<Order>) -> weft::WorkflowResult<()> {
     /// weft::select! {
-    ///     _ = ctx.wait_condition(|s| s.approved) => {},
     ///     _ = ctx.cancellation() => {
-    ///         return Err(weft::CanceledError {
-    ///             message: "canceled while waiting for approval".into(),
-    ///             details: Vec::new(),
-    ///         }
-    ///         .into());
-    ///     }
+    ///         ctx.logger().info("cancellation requested: finishing the batch first");
+    ///     },
+    ///     done = ctx.wait_condition(|s| s.approved) => done?,
     /// }
     /// # Ok(())
     /// # }
     /// ```
     ///
-    /// Returning a [`CanceledError`](crate::CanceledError) (or an activity error caused by one)
-    /// after the request closes the run as canceled.
-    pub fn cancellation(&self) -> Condition {
+    /// Returning a [`CanceledError`](crate::CanceledError) (or an error
+    /// caused by one) after the request closes the run as canceled.
+    pub fn cancellation(&self) -> Cancellation {
         let core = Rc::downgrade(&self.inner.core);
         let check: Check = Rc::new(move || {
             core.upgrade()
                 .is_some_and(|core| core.borrow().cancel_requested)
         });
-        Condition::new(self.inner.core.clone(), check)
+        Cancellation::new(self.inner.core.clone(), check)
     }
 
     /// Whether the engine suggests continuing as new: history has reached

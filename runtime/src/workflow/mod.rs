@@ -62,10 +62,11 @@
 //! first await and is cancelled there.
 //!
 //! Futures created after the request run normally, so cleanup after the
-//! error is ordinary code (a cleanup activity, a final timer). Conditions
-//! ([`WorkflowContext::wait_condition`]) are not resolved by a
-//! cancellation: check [`WorkflowContext::cancelled`], or race the
-//! condition against [`WorkflowContext::cancellation`] in a `select!`.
+//! error is ordinary code (a cleanup activity, a final timer). A condition
+//! ([`WorkflowContext::wait_condition`], with a timeout or not) waiting
+//! when the request arrives ends with the canceled error too;
+//! [`WorkflowContext::cancellation`] is the one wait the request resolves
+//! instead.
 //!
 //! The run closes as canceled (`WorkflowExecutionCanceled`) when
 //! cancellation was requested and it returns a `CanceledError`, or an
@@ -96,6 +97,7 @@ mod children;
 mod condition;
 mod context;
 pub(crate) mod deterministic;
+mod dynamic;
 mod effects;
 pub(crate) mod error;
 pub(crate) mod executor;
@@ -115,9 +117,10 @@ pub use children::{
     CancelExternalFuture, ChildHandle, ChildOptions, ChildResultFuture, ExecuteChildFuture,
     ExternalWorkflowHandle, SignalExternalFuture, StartChildFuture,
 };
-pub use condition::Condition;
+pub use condition::{Cancellation, Condition, TimedCondition};
 pub use context::WorkflowContext;
 pub use deterministic::{Deterministic, Vouched, i_promise_this_is_deterministic};
+pub use dynamic::DynamicCall;
 pub use effects::{SideEffectFuture, WorkflowLogger};
 pub use futures::{ActivityCall, ActivityFuture, LocalActivityCall, TimerFuture};
 pub use join::{JoinAll, TryJoinAll, join, join_all, try_join_all};

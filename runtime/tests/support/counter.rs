@@ -63,9 +63,9 @@ impl Workflow for Counter {
         tag: String,
     ) -> LocalBoxFuture<'static, WorkflowResult<Totals>> {
         Box::pin(async move {
-            ctx.wait_condition(|s| s.done).await;
+            ctx.wait_condition(|s| s.done).await?;
             if !ctx.state(|s| s.abandon) {
-                ctx.all_handlers_finished().await;
+                ctx.all_handlers_finished().await?;
             }
             let totals = ctx.state(|s| Totals {
                 total: s.total,

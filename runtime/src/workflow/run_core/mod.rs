@@ -26,6 +26,11 @@ pub(crate) struct Pending {
     pub waker: Option<Waker>,
     /// Set by the executor when the check held; the future then resolves.
     pub fired: bool,
+    /// Whether a cancellation of the workflow ends the wait (with a
+    /// `CanceledError`), as it ends Temporal's `wait_condition`.
+    pub cancellable: bool,
+    /// Set when a cancellation reached the wait.
+    pub canceled: bool,
 }
 
 /// Kinds of commands that carry their own `seq` numbering.
@@ -254,6 +259,7 @@ impl RunCore {
     /// resolve with the canceled error at once. Returns whether any future
     /// was resolved.
     pub fn deliver_cancel(&mut self) -> bool {
+        let conditions = self.cancel_conditions();
         // A child's result slot waits from its start; the cancellation
         // reaches it only while code awaits it (it has a waker).
         let mut waiting: Vec<(SeqKind, u32)> = self
@@ -291,6 +297,21 @@ impl RunCore {
                 waker.wake();
             }
             woke = true;
+        }
+        woke || conditions
+    }
+
+    /// Ends every cancellable condition waiting now; returns whether any.
+    fn cancel_conditions(&mut self) -> bool {
+        let mut woke = false;
+        for pending in self.conditions.values_mut() {
+            if pending.cancellable && !pending.fired && !pending.canceled {
+                pending.canceled = true;
+                if let Some(waker) = pending.waker.take() {
+                    waker.wake();
+                }
+                woke = true;
+            }
         }
         woke
     }
@@ -345,6 +366,10 @@ impl SeqKind {
 /// The message of a timer's cancellation.
 pub(crate) const TIMER_CANCELED: &str =
     "timer canceled: cancellation of the workflow was requested";
+
+/// The message of a condition a workflow cancellation ended.
+pub(crate) const CONDITION_CANCELED: &str =
+    "wait canceled: cancellation of the workflow was requested";
 
 pub(crate) type SharedCore = Rc<RefCell<RunCore>>;
 

@@ -29,7 +29,7 @@ struct Cart {
 impl Cart {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _budget: u64) -> WorkflowResult<usize> {
-        ctx.wait_condition(|s| s.approved_by.is_some()).await;
+        ctx.wait_condition(|s| s.approved_by.is_some()).await?;
         Ok(ctx.state(|s| s.items.len()))
     }
 

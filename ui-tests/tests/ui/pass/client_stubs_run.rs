@@ -25,7 +25,7 @@ mod game {
     impl Game {
         #[run]
         pub async fn run(ctx: WorkflowContext<Self>, start: u32) -> WorkflowResult<u32> {
-            ctx.wait_condition(|s| s.over).await;
+            ctx.wait_condition(|s| s.over).await?;
             Ok(ctx.state(|s| start + s.score + if s.bonus { 100 } else { 0 }))
         }
 
