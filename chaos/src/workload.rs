@@ -177,8 +177,8 @@ pub struct Tally {
 impl Tally {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, signals: u32) -> WorkflowResult<i64> {
-        ctx.wait_condition(move |s| s.signals >= signals).await;
-        ctx.all_handlers_finished().await;
+        ctx.wait_condition(move |s| s.signals >= signals).await?;
+        ctx.all_handlers_finished().await?;
         Ok(ctx.state(|s| s.total))
     }
 
@@ -208,8 +208,8 @@ pub struct Cart {
 impl Cart {
     #[run]
     pub async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<i64> {
-        ctx.wait_condition(|s| s.checked_out).await;
-        ctx.all_handlers_finished().await;
+        ctx.wait_condition(|s| s.checked_out).await?;
+        ctx.all_handlers_finished().await?;
         Ok(ctx.state(|s| s.total))
     }
 

@@ -116,7 +116,7 @@ struct Box {
 impl Box {
     #[run]
     async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<u32> {
-        ctx.wait_condition(|s| s.closed).await;
+        ctx.wait_condition(|s| s.closed).await?;
         Ok(ctx.state(|s| s.n))
     }
 
