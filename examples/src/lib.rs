@@ -24,5 +24,6 @@ pub mod schedule;
 pub mod support;
 pub mod tour;
 pub mod validated_models;
+pub mod visibility;
 
 pub use tour::{Pattern, patterns};

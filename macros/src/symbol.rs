@@ -26,9 +26,12 @@ pub const UPDATE: Symbol = Symbol("update");
 pub const VALIDATOR: Symbol = Symbol("validator");
 /// `#[weft::deterministic]`, on a helper fn of workflow code.
 pub const DETERMINISTIC: Symbol = Symbol("deterministic");
-/// Methods of `weft::WorkflowHandle` itself: a handler stub with one of
-/// these names would be shadowed by the handle's own method.
+/// Methods of `weft::WorkflowHandle` itself and of the workflow-side
+/// handles (`ChildHandle`, `ExternalWorkflowHandle`): a handler stub with
+/// one of these names would be shadowed by the handle's own method.
 pub const HANDLE_METHODS: &[&str] = &[
+    "typed",
+    "into_future",
     "workflow_id",
     "run_id",
     "result",

@@ -476,6 +476,8 @@ pub struct Description {
     pub pending_children: usize,
     /// The run's memo, as its start gave it.
     pub memo: std::collections::BTreeMap<String, Payload>,
+    /// Its search attributes as they stand (never encoded by a codec).
+    pub search_attributes: crate::search_attributes::SearchAttributes,
 }
 
 /// An activity scheduled and not yet closed, as `describe` shows it.
@@ -780,6 +782,28 @@ pub trait Backend: Send + Sync + 'static {
         workflow_id: &'a str,
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<RunOutcome, BackendError>>;
+
+    /// The runs of `namespace` matching `query`, Temporal's list filter
+    /// ([`crate::visibility`]), ordered. A bad query is `InvalidArgument`
+    /// saying where; backends without visibility answer `Unsupported`.
+    fn list_workflows(
+        &self,
+        namespace: String,
+        query: String,
+    ) -> BoxFuture<'_, Result<Vec<crate::visibility::WorkflowExecutionInfo>, BackendError>> {
+        let _ = (namespace, query);
+        Box::pin(async { Err(BackendError::Unsupported("visibility (list)".into())) })
+    }
+
+    /// How many runs match `query` (per status with `GROUP BY ExecutionStatus`).
+    fn count_workflows(
+        &self,
+        namespace: String,
+        query: String,
+    ) -> BoxFuture<'_, Result<crate::visibility::WorkflowExecutionCount, BackendError>> {
+        let _ = (namespace, query);
+        Box::pin(async { Err(BackendError::Unsupported("visibility (count)".into())) })
+    }
 
     /// Creates a schedule (see [`crate::schedule`]): checked first
     /// (`InvalidArgument` names what to change), then durable, then

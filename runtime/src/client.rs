@@ -7,6 +7,7 @@
 //! [`ScheduleHandle`]).
 
 mod schedule;
+mod visibility;
 
 pub use self::schedule::ScheduleHandle;
 
@@ -27,6 +28,7 @@ use crate::failure::{Failure, WorkflowFailureError};
 use crate::history::{self, Event};
 use crate::protocol::RunOptions;
 use crate::retry::RetryPolicy;
+use crate::search_attributes::{SearchAttributeKey, SearchAttributeKind};
 use crate::telemetry::{ClientInterceptor, Metrics};
 use crate::workflow::{RunFn, Workflow};
 
@@ -147,6 +149,19 @@ impl WorkflowOptions {
             }
             Err(e) => self.memo_error = Some(e),
         }
+        self
+    }
+
+    /// Sets a search attribute of the run (registered on the engine with
+    /// the key's type, else the start is refused): indexed for
+    /// [`Client::list_workflows`], shown by `describe`, never encoded by a
+    /// codec.
+    pub fn search_attribute<T: SearchAttributeKind>(
+        mut self,
+        key: &SearchAttributeKey<T>,
+        value: T,
+    ) -> Self {
+        self.run_options.search_attributes.insert(key, value);
         self
     }
 

@@ -18,7 +18,9 @@ pub mod protocol;
 pub mod replay;
 pub mod retry;
 pub mod schedule;
+pub mod search_attributes;
 pub mod telemetry;
+pub mod visibility;
 pub mod worker;
 pub mod workflow;
 

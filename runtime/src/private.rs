@@ -9,7 +9,8 @@ pub use crate::failure::Failure;
 pub use crate::workflow::deterministic::{checked, probe, vouched};
 pub use crate::workflow::select::select_branch;
 pub use crate::workflow::{
-    Deterministic, DynamicCall, Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult,
+    Deterministic, DynamicCall, Handler, SignalTarget, UpdateHandler, Workflow, WorkflowContext,
+    WorkflowResult,
 };
 pub use futures::future::{BoxFuture, LocalBoxFuture};
 pub use serde;

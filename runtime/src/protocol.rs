@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::converter::Payload;
 use crate::failure::Failure;
 use crate::retry::RetryPolicy;
+use crate::search_attributes::{SearchAttributeUpdate, SearchAttributes};
 
 /// The namespace used when none is given.
 pub const DEFAULT_NAMESPACE: &str = "default";
@@ -57,6 +58,10 @@ pub struct WorkflowInfo {
     pub attempt: u32,
     /// When the run started.
     pub start_time: SystemTime,
+    /// The run's search attributes at its start (a continued or retried
+    /// run's carry the previous run's as they stood).
+    #[serde(default)]
+    pub search_attributes: SearchAttributes,
 }
 
 /// Something for a workflow to apply.
@@ -323,6 +328,12 @@ pub struct RunOptions {
     /// engine.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub memo: BTreeMap<String, Payload>,
+    /// Indexed values that list filters query (see
+    /// [`crate::search_attributes`]); never encoded by a codec. A run
+    /// keeps them as upserts change them, and its continue-as-new or
+    /// retry carries them on.
+    #[serde(default, skip_serializing_if = "SearchAttributes::is_empty")]
+    pub search_attributes: SearchAttributes,
 }
 
 /// What happens to a running child when its parent closes.
@@ -515,6 +526,12 @@ pub enum Command {
     CancelWorkflow {
         /// Details for the caller.
         details: Vec<Payload>,
+    },
+    /// Set or unset search attributes of the run
+    /// (`UpsertWorkflowSearchAttributes`).
+    UpsertSearchAttributes {
+        /// The changes, applied in order.
+        updates: Vec<SearchAttributeUpdate>,
     },
     /// The workflow continues as new: this run closes and a new run of the
     /// same workflow id starts with `input`.

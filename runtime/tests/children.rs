@@ -119,12 +119,16 @@ impl Drives {
         let child = ctx
             .start_child(Waiter::run, (), ChildOptions::new(id.clone()))
             .await?;
+        // ANCHOR: typed_signals
         match how.as_str() {
-            "signal" => child.signal("go", &()).await?,
-            "external-signal" => ctx.external_workflow(id).signal("go", &()).await?,
+            // The child's own typed signal stubs, on both kinds of handle.
+            "signal" => child.go().await?,
+            "external-signal" => ctx.external_workflow(id).typed::<Waiter>().go().await?,
+            "untyped-signal" => child.signal("go", &()).await?,
             "cancel" => child.cancel().await?,
             _ => ctx.external_workflow(id).cancel().await?,
         }
+        // ANCHOR_END: typed_signals
         child.await
     }
 }
@@ -356,7 +360,7 @@ both_stores! {
     a_parent_signals_its_child(sqlite) {
         let env = env(sqlite).await;
         let w = worker(&env.client, QUEUE);
-        for how in ["signal", "external-signal"] {
+        for how in ["signal", "external-signal", "untyped-signal"] {
             let id = format!("drives-{how}");
             let h = env.client.start_workflow(Drives::run, how.into(), options(&id)).await.unwrap();
             assert_eq!(within(h.result()).await.unwrap(), "released", "{how}");

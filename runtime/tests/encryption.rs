@@ -3,6 +3,9 @@
 //! text (the SQLite file and its WAL are read byte by byte), clients and
 //! workers read it back, old keys still decrypt after a rotation, and a
 //! payload with an unknown key or changed bytes fails its task visibly.
+//! Search attributes are not payloads: as in Temporal they are stored in
+//! the clear, for the store to index (book: Visibility), so no run here
+//! sets one and the marker never travels in one.
 
 mod support;
 

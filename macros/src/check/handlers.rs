@@ -61,8 +61,8 @@ fn stubs_not_shadowed(model: &WorkflowImpl, errors: &mut Errors) {
             errors.spanned(
                 ident,
                 format!(
-                    "`{name}` is a method of `weft::WorkflowHandle` itself, so the typed stub \
-                     `handle.{name}(..)` for this {kind} would never be called; rename the fn \
+                    "`{name}` is a method of weft's workflow handles themselves, so the typed \
+                     stub `handle.{name}(..)` for this {kind} would never be called; rename the fn \
                      and keep the {kind}'s name with `#[{kind}(name = \"{name}\")] fn {name}_{kind}(..)`"
                 ),
             );

@@ -62,6 +62,7 @@ fn expand(
     );
     let overrides = handlers::overrides(self_ty, handlers);
     let (stubs_trait, stubs_impl) = stubs::client_stubs(self_ty, handlers);
+    let (signals_trait, signals_impl) = stubs::workflow_signal_stubs(self_ty, handlers);
     let run_ident = &run.ident;
     let call = quote!(<#self_ty>::#run_ident(__weft_ctx, __weft_input));
     let body = if run.converts_error {
@@ -80,11 +81,13 @@ fn expand(
         #item
 
         #stubs_trait
+        #signals_trait
 
         const _: () = {
             #default_state
             #payloads
             #stubs_impl
+            #signals_impl
 
             impl ::weft::__private::Workflow for #self_ty {
                 const NAME: &'static str = #name;

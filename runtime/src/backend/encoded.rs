@@ -435,4 +435,5 @@ impl Backend for EncodedBackend {
     }
 
     super::forward::forward_schedule_calls!();
+    super::forward::forward_visibility_calls!();
 }

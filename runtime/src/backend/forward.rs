@@ -1,6 +1,6 @@
-//! Schedule calls a wrapping backend passes on unchanged: one definition
-//! for every wrapper, so none of them answers `Unsupported` by the
-//! trait's default while its inner backend keeps schedules.
+//! Schedule and visibility calls a wrapping backend passes on unchanged:
+//! one definition for every wrapper, so none of them answers
+//! `Unsupported` by the trait's default while its inner backend has them.
 
 /// The schedule calls without payloads, passed to `self.inner`.
 macro_rules! forward_schedule_calls {
@@ -53,3 +53,28 @@ macro_rules! forward_schedule_calls {
 }
 
 pub(super) use forward_schedule_calls;
+
+/// List and count, passed to `self.inner`. What they answer holds no
+/// payloads (search attributes are never encoded), so a codec has
+/// nothing to decode in it.
+macro_rules! forward_visibility_calls {
+    () => {
+        fn list_workflows(
+            &self,
+            namespace: String,
+            query: String,
+        ) -> BoxFuture<'_, Result<Vec<crate::visibility::WorkflowExecutionInfo>, BackendError>> {
+            self.inner.list_workflows(namespace, query)
+        }
+
+        fn count_workflows(
+            &self,
+            namespace: String,
+            query: String,
+        ) -> BoxFuture<'_, Result<crate::visibility::WorkflowExecutionCount, BackendError>> {
+            self.inner.count_workflows(namespace, query)
+        }
+    };
+}
+
+pub(super) use forward_visibility_calls;

@@ -214,4 +214,5 @@ impl Backend for Intercepted {
     }
 
     super::forward::forward_schedule_calls!();
+    super::forward::forward_visibility_calls!();
 }

@@ -194,6 +194,9 @@ impl Coder<'_> {
             | Command::StartTimer { .. }
             | Command::CancelTimer { .. }
             | Command::RequestCancelActivity { .. } => Ok(()),
+            // Search attributes are indexed, not payloads: no codec sees
+            // them (nor does Temporal's).
+            Command::UpsertSearchAttributes { .. } => Ok(()),
         }
     }
 
@@ -260,7 +263,8 @@ impl Coder<'_> {
             | E::ExternalWorkflowExecutionSignaled { .. }
             | E::RequestCancelExternalWorkflowExecutionInitiated { .. }
             | E::RequestCancelExternalWorkflowExecutionFailed { .. }
-            | E::ExternalWorkflowExecutionCancelRequested { .. } => Ok(()),
+            | E::ExternalWorkflowExecutionCancelRequested { .. }
+            | E::UpsertWorkflowSearchAttributes { .. } => Ok(()),
         }
     }
 

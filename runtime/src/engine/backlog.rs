@@ -59,7 +59,8 @@ pub(super) fn report(metrics: &Metrics, engine: mpsc::WeakSender<Request>) {
 
 impl EngineTask {
     /// Tasks ready (not handed to a worker) on every task queue the
-    /// engine knows, empty ones included so their gauge reads 0.
+    /// engine knows, empty ones included so their gauge reads 0. Memory
+    /// only, and for a gauge: answered without waiting for a commit.
     pub(super) fn backlog(&self) -> Vec<Ready> {
         let workflows = self.wft_queues.iter().map(|((ns, queue), q)| Ready {
             namespace: ns.to_string(),

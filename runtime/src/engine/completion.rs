@@ -126,7 +126,10 @@ struct Applied {
 impl EngineTask {
     pub(super) fn complete_wft(&mut self, c: WorkflowTaskCompletion) -> Result<(), BackendError> {
         let key = self.check_wft_token(&c.token)?;
-        if let Err(refusal) = self.validate_commands(&c.commands) {
+        if let Err(refusal) = self
+            .validate_commands(&c.commands)
+            .and_then(|()| self.validate_upserts(&key, &c.commands))
+        {
             return Err(self.refuse_completion(&key, refusal));
         }
         let Some(run) = self.runs.get(&key) else {
@@ -442,6 +445,11 @@ impl EngineTask {
             Command::RequestCancelExternalWorkflow { target, .. } => {
                 self.cancel_external(key, first, target, now)
             }
+            Command::UpsertSearchAttributes { updates } => {
+                if let Some(run) = self.runs.get_mut(key) {
+                    run.state.run_options.search_attributes.apply(&updates);
+                }
+            }
             Command::RecordLocalActivityMarker { .. }
             | Command::RecordSideEffect { .. }
             | Command::SetPatchMarker { .. }
@@ -548,6 +556,25 @@ impl EngineTask {
         }
     }
 
+    /// Checks that the run's search attributes stay within their total
+    /// size once the completion's upserts are applied.
+    fn validate_upserts(&self, key: &RunKey, commands: &[Command]) -> Result<(), BackendError> {
+        let mut updates = commands.iter().filter_map(|c| match c {
+            Command::UpsertSearchAttributes { updates } => Some(updates),
+            _ => None,
+        });
+        let Some(first) = updates.next() else {
+            return Ok(());
+        };
+        let Some(run) = self.runs.get(key) else {
+            return Ok(());
+        };
+        let mut attributes = run.state.run_options.search_attributes.clone();
+        attributes.apply(first);
+        updates.for_each(|u| attributes.apply(u));
+        crate::visibility::check_total(&attributes)
+    }
+
     /// Checks a completion's commands before anything changes.
     fn validate_commands(&self, commands: &[Command]) -> Result<(), BackendError> {
         let mut terminal = false;
@@ -600,7 +627,15 @@ impl EngineTask {
                 Ok(limits.check("workflow failure details", failure_payloads(failure))?)
             }
             Command::ContinueAsNew { input } => Ok(limits.check("continue-as-new input", input)?),
-            Command::StartChildWorkflow(child) => validate_child(child, limits),
+            Command::StartChildWorkflow(child) => {
+                let attributes = &child.run_options.search_attributes;
+                crate::visibility::check_attributes(
+                    attributes.iter().map(|(n, v)| (n, Some(v))),
+                    &self.options.search_attributes,
+                )?;
+                crate::visibility::check_total(attributes)?;
+                validate_child(child, limits)
+            }
             Command::SignalExternalWorkflow {
                 target,
                 signal_name,
@@ -615,6 +650,10 @@ impl EngineTask {
                 check_named("target workflow id", &target.workflow_id)
             }
             Command::CancelChildWorkflow { .. } => Ok(()),
+            Command::UpsertSearchAttributes { updates } => crate::visibility::check_attributes(
+                updates.iter().map(|u| (u.name.as_str(), u.value.as_ref())),
+                &self.options.search_attributes,
+            ),
         }
     }
 }

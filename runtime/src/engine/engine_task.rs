@@ -269,8 +269,8 @@ impl EngineTask {
             }
             // Held like any reply: it goes out with the newest batch.
             Request::WaitDurable(tx) => self.reply(tx, Ok(())),
+            Request::Visibility(call, tx) => self.visibility(*call, tx),
             Request::Schedule(call) => self.schedule_call(*call),
-            // Memory only, and a gauge: no commit to wait for.
             Request::Backlog(tx) => drop(tx.send(Ok(self.backlog()))),
             Request::Shutdown(tx) => self.begin_shutdown(Some(tx)),
         }

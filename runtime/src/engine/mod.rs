@@ -40,8 +40,10 @@ pub mod store;
 mod tasks;
 mod timers;
 mod updates;
+mod visibility;
 mod writer;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -58,7 +60,9 @@ use crate::backend::{
 use crate::converter::{Payload, PayloadLimits};
 use crate::failure::Failure;
 use crate::history::Event;
+use crate::search_attributes::SearchAttributeType;
 use crate::telemetry::Metrics;
+use crate::visibility::{WorkflowExecutionCount, WorkflowExecutionInfo};
 
 use self::engine_task::EngineTask;
 use self::requests::{Lookup, Request, SignalWithStart, StoredRx, Target, Tx, not_found};
@@ -148,6 +152,27 @@ pub struct EngineOptions {
     /// Where the engine records its own measures (store commit latency and
     /// size, task queue backlog); `None` (the default) records nothing.
     pub metrics: Option<Metrics>,
+    /// Custom search attributes runs may carry, with their types (none by
+    /// default): Temporal's namespace registration, declared in code.
+    /// Starts and upserts naming others are refused, and so are queries.
+    /// Add them with [`EngineOptions::search_attribute`].
+    pub search_attributes: BTreeMap<String, SearchAttributeType>,
+}
+
+impl EngineOptions {
+    /// Registers the custom search attribute `name` with type `value_type`
+    /// (Temporal's `temporal operator search-attribute create`). The
+    /// engine refuses to start when a name is reserved (a system
+    /// attribute's, or one starting with `Temporal`) or not a plain name
+    /// (a letter or `_`, then letters, digits or `_`).
+    pub fn search_attribute(
+        mut self,
+        name: impl Into<String>,
+        value_type: SearchAttributeType,
+    ) -> Self {
+        self.search_attributes.insert(name.into(), value_type);
+        self
+    }
 }
 
 impl Default for EngineOptions {
@@ -166,6 +191,7 @@ impl Default for EngineOptions {
             signal_request_ids_kept: 1000,
             group_commit: true,
             metrics: None,
+            search_attributes: BTreeMap::new(),
         }
     }
 }
@@ -189,6 +215,7 @@ impl std::fmt::Debug for EngineOptions {
             .field("signal_request_ids_kept", &self.signal_request_ids_kept)
             .field("group_commit", &self.group_commit)
             .field("metrics", &self.metrics.is_some())
+            .field("search_attributes", &self.search_attributes)
             .finish_non_exhaustive()
     }
 }
@@ -215,6 +242,9 @@ impl Engine {
                 "Engine::start must be called inside a tokio runtime".into(),
             )
         })?;
+        for name in options.search_attributes.keys() {
+            crate::visibility::check_registration(name).map_err(BackendError::InvalidArgument)?;
+        }
         let mut store: Box<dyn Store> = Box::new(store);
         let loaded = store.load()?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -270,6 +300,24 @@ impl Engine {
         call: impl FnOnce(Tx<T>) -> ScheduleCall + Send + 'static,
     ) -> BoxFuture<'_, Result<T, BackendError>> {
         Box::pin(self.call(move |tx| Request::Schedule(Box::new(call(tx)))))
+    }
+
+    /// A list or count, read by the writer thread.
+    async fn visibility(
+        &self,
+        namespace: String,
+        query: String,
+        count: bool,
+    ) -> Result<visibility::Answer, BackendError> {
+        let call = visibility::VisibilityCall {
+            namespace,
+            query,
+            count,
+        };
+        let rx = self
+            .call(|tx| Request::Visibility(Box::new(call), tx))
+            .await?;
+        rx.await.map_err(|_| shut_down())?
     }
 
     /// A long poll: an engine that has ended answers "no task".
@@ -632,6 +680,36 @@ impl Backend for Engine {
             paused,
             note,
             tx,
+        })
+    }
+
+    fn list_workflows(
+        &self,
+        namespace: String,
+        query: String,
+    ) -> BoxFuture<'_, Result<Vec<WorkflowExecutionInfo>, BackendError>> {
+        Box::pin(async move {
+            match self.visibility(namespace, query, false).await? {
+                visibility::Answer::List(runs) => Ok(runs),
+                visibility::Answer::Count(_) => {
+                    Err(BackendError::Store("a count for a list".into()))
+                }
+            }
+        })
+    }
+
+    fn count_workflows(
+        &self,
+        namespace: String,
+        query: String,
+    ) -> BoxFuture<'_, Result<WorkflowExecutionCount, BackendError>> {
+        Box::pin(async move {
+            match self.visibility(namespace, query, true).await? {
+                visibility::Answer::Count(count) => Ok(count),
+                visibility::Answer::List(_) => {
+                    Err(BackendError::Store("a list for a count".into()))
+                }
+            }
         })
     }
 

@@ -8,8 +8,9 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::backend::RunOutcome;
+use crate::backend::{RunOutcome, RunStatus};
 use crate::history::{Event, EventAttributes};
+use crate::search_attributes::SearchAttributes;
 
 use super::requests::{Lookup, QueueKey, Tx};
 use super::state::{PendingActivity, RunKey, RunState};
@@ -40,6 +41,10 @@ pub(crate) struct Run {
     pub stored_activities: BTreeMap<i64, PendingActivity>,
     /// The updates as last sent to the store, likewise.
     pub stored_updates: BTreeMap<String, UpdateRecord>,
+    /// What the visibility record last sent to the store holds that a
+    /// step can change (`None`: not sent by this engine yet), so a step
+    /// that changes none of it writes no record.
+    pub stored_visibility: Option<(RunStatus, Option<SystemTime>, SearchAttributes)>,
 }
 
 impl Run {
@@ -55,6 +60,7 @@ impl Run {
             waiters: Vec::new(),
             stored_activities: BTreeMap::new(),
             stored_updates: BTreeMap::new(),
+            stored_visibility: None,
         }
     }
 
@@ -62,6 +68,7 @@ impl Run {
     /// store up to date with memory.
     pub fn writes(&mut self, ops: &mut Vec<StoreOp>) -> Result<(), String> {
         ops.push(StoreOp::PutExecution(self.state.to_row(&self.key)?));
+        self.sync_visibility(ops);
         let namespace = &self.key.namespace;
         let run_id = &self.key.run_id;
         sync_rows(
@@ -100,6 +107,30 @@ impl Run {
             ops,
         )
         .map_err(|e| format!("cannot serialize an update of run {run_id}: {e}"))
+    }
+}
+
+impl Run {
+    /// Sends the run's visibility record when what it shows changed.
+    fn sync_visibility(&mut self, ops: &mut Vec<StoreOp>) {
+        let state = &self.state;
+        let unchanged = self
+            .stored_visibility
+            .as_ref()
+            .is_some_and(|(status, close, attrs)| {
+                *status == state.status
+                    && *close == state.close_time
+                    && *attrs == state.run_options.search_attributes
+            });
+        if unchanged {
+            return;
+        }
+        self.stored_visibility = Some((
+            state.status,
+            state.close_time,
+            state.run_options.search_attributes.clone(),
+        ));
+        ops.push(StoreOp::PutVisibility(Box::new(state.visibility())));
     }
 }
 

@@ -65,6 +65,11 @@ pub(crate) enum Request {
         Tx<(StartWorkflowResponse, Lookup<AnswerRx>)>,
     ),
     WaitDurable(Tx<()>),
+    /// A list or count of runs.
+    Visibility(
+        Box<super::visibility::VisibilityCall>,
+        Tx<super::visibility::AnswerRx>,
+    ),
     Schedule(Box<ScheduleCall>),
     /// Tasks ready per task queue, for the backlog gauge.
     Backlog(Tx<Vec<super::backlog::Ready>>),
@@ -128,6 +133,7 @@ impl Request {
             Request::QueryClosed(_, tx) => drop(tx.send(Err(error))),
             Request::Schedule(call) => call.reject(error),
             Request::Backlog(tx) => drop(tx.send(Err(error))),
+            Request::Visibility(_, tx) => drop(tx.send(Err(error))),
             Request::Shutdown(tx) => return Some(tx),
         }
         None

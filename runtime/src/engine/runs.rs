@@ -60,7 +60,7 @@ impl EngineTask {
         check_id("workflow type", &req.workflow_type)?;
         check_id("request id", &req.request_id)?;
         check_id("task queue", &req.task_queue)?;
-        check_policies(&req)?;
+        check_policies(&req, &self.options.search_attributes)?;
         self.options
             .payload_limits
             .check("workflow input", &req.input)?;
@@ -166,6 +166,7 @@ impl EngineTask {
                 workflow_task_timeout: new.run_options.task_timeout,
                 retry_policy: new.run_options.retry_policy,
                 memo: new.run_options.memo,
+                search_attributes: new.run_options.search_attributes,
                 initiator: new.initiator,
                 first_workflow_task_backoff: new.backoff,
             },
@@ -322,8 +323,15 @@ impl NewRun {
     }
 }
 
-/// Refuses policies that cannot go together, as Temporal does.
-fn check_policies(req: &StartWorkflowRequest) -> Result<(), BackendError> {
+/// Refuses policies that cannot go together, as Temporal does, and search
+/// attributes not `registered` with their values' types.
+fn check_policies(
+    req: &StartWorkflowRequest,
+    registered: &BTreeMap<String, crate::search_attributes::SearchAttributeType>,
+) -> Result<(), BackendError> {
+    let attributes = &req.run_options.search_attributes;
+    crate::visibility::check_attributes(attributes.iter().map(|(n, v)| (n, Some(v))), registered)?;
+    crate::visibility::check_total(attributes)?;
     if req.id_reuse_policy == IdReusePolicy::TerminateIfRunning
         && req.id_conflict_policy != IdConflictPolicy::Fail
     {

@@ -9,6 +9,7 @@
 
 mod check;
 mod lock;
+mod visibility;
 
 use std::path::Path;
 
@@ -20,11 +21,12 @@ use crate::history::Event;
 use self::check::{Kind, check_integrity, classify};
 use self::lock::{FileLock, LockError};
 use super::store::{ExecutionRow, ExecutionSummary, Loaded, ScheduleRow, Store, StoreOp};
+use crate::visibility::{Filter, WorkflowExecutionInfo};
 
 pub use self::check::{IntegrityCheck, OpenError};
 
 /// The file format version this code writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// weft's SQLite `application_id` ("weft" in ASCII), set in every file it
 /// writes, so a file is known for weft's before its tables are read.
@@ -86,6 +88,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (namespace, schedule_id)
     ) WITHOUT ROWID;
 ",
+    visibility::MIGRATION,
 ];
 
 /// A SQLite file holding executions and histories.
@@ -232,12 +235,16 @@ impl SqliteStore {
                     2 => "migrating to format version 2",
                     3 => "migrating to format version 3",
                     4 => "migrating to format version 4",
+                    5 => "migrating to format version 5",
                     _ => "migrating to a newer format version",
                 },
                 source: e,
             };
             let tx = conn.transaction().map_err(&migrate)?;
             tx.execute_batch(sql).map_err(&migrate)?;
+            if to == 5 {
+                visibility::backfill(&tx).map_err(&migrate)?;
+            }
             tx.pragma_update(None, "user_version", to)
                 .map_err(&migrate)?;
             tx.pragma_update(None, "application_id", APPLICATION_ID)
@@ -508,6 +515,14 @@ impl Store for SqliteStore {
         raw.map(finish_row).transpose()
     }
 
+    fn visibility(
+        &mut self,
+        namespace: &str,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<WorkflowExecutionInfo>, BackendError> {
+        visibility::candidates(&self.conn, namespace, filter)
+    }
+
     fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
         let tx = self
             .conn
@@ -629,5 +644,6 @@ fn write(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> Result<(), BackendErro
             params![namespace, run_id, update_id],
         ),
         StoreOp::PutSchedule(_) | StoreOp::DeleteSchedule { .. } => write_schedule(tx, op),
+        StoreOp::PutVisibility(info) => visibility::put(tx, info),
     }
 }

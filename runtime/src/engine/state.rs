@@ -556,6 +556,22 @@ impl RunState {
             attempt: self.attempt,
             pending_children: self.children.len(),
             memo: self.run_options.memo.clone(),
+            search_attributes: self.run_options.search_attributes.clone(),
+        }
+    }
+
+    /// What visibility keeps of the run.
+    pub fn visibility(&self) -> crate::visibility::WorkflowExecutionInfo {
+        crate::visibility::WorkflowExecutionInfo {
+            namespace: self.namespace.clone(),
+            workflow_id: self.workflow_id.clone(),
+            run_id: self.run_id.clone(),
+            workflow_type: self.workflow_type.clone(),
+            task_queue: self.task_queue.clone(),
+            status: self.status,
+            start_time: self.start_time,
+            close_time: self.close_time,
+            search_attributes: self.run_options.search_attributes.clone(),
         }
     }
 

@@ -1,14 +1,17 @@
 //! The storage interface the engine's writer thread uses, and the in-memory
 //! store.
 //!
-//! A store keeps five things, all as opaque bytes: one row per run
-//! (identity, status and the engine's serialized per-run state), each run's
-//! history events, a row per pending activity of a run, a row per
+//! A store keeps six things, five of them as opaque bytes: one row per
+//! run (identity, status and the engine's serialized per-run state), each
+//! run's history events, a row per pending activity of a run, a row per
 //! update a run knows (in progress, or its kept outcome), and a row per
 //! schedule (its spec, state and bookkeeping). Activities and
 //! updates are kept apart from the run's row so that a step rewrites only
-//! the ones it changed. It never sees user types or engine logic; it only
-//! has to apply a batch of writes atomically and durably, and read back.
+//! the ones it changed. The sixth is typed: a visibility record per run
+//! (type, status, times, search attributes) for list filters to query,
+//! which a store may index. It never sees user types or engine logic; it
+//! only has to apply a batch of writes atomically and durably, and read
+//! back.
 //!
 //! Applications do not need this module: [`Engine::sqlite`](super::Engine::sqlite)
 //! and [`Engine::memory`](super::Engine::memory) pick a store. It is public
@@ -20,6 +23,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::backend::{BackendError, RunStatus};
+use crate::visibility::{Filter, WorkflowExecutionInfo};
 
 /// One run's row: who it is, where it stands, and the engine's state blob.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,6 +136,9 @@ pub enum StoreOp {
         /// The schedule's id.
         schedule_id: Arc<str>,
     },
+    /// Inserts or replaces a run's visibility record (written when the run
+    /// starts, when its search attributes change, and when it closes).
+    PutVisibility(Box<WorkflowExecutionInfo>),
 }
 
 /// One schedule's row: who it is and the engine's serialized schedule
@@ -196,6 +203,23 @@ pub trait Store: Send + 'static {
     /// Applies `ops` as one atomic write and returns only once it is
     /// durable. On `Err` nothing of `ops` may be visible later.
     fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError>;
+
+    /// Visibility records of `namespace`: at least every one that matches
+    /// `filter` (`None`: all), in any order. A store may return more (all
+    /// of the namespace's, or what its indexes narrow to): the engine
+    /// filters, orders and counts them with [`crate::visibility`], the
+    /// one evaluator every store shares. The default answers
+    /// `Unsupported`.
+    fn visibility(
+        &mut self,
+        namespace: &str,
+        filter: Option<&Filter>,
+    ) -> Result<Vec<WorkflowExecutionInfo>, BackendError> {
+        let _ = (namespace, filter);
+        Err(BackendError::Unsupported(
+            "this store keeps no visibility records".into(),
+        ))
+    }
 }
 
 /// (namespace, run id).
@@ -215,6 +239,7 @@ pub struct MemoryStore {
     activities: HashMap<RunIds, BTreeMap<i64, Vec<u8>>>,
     updates: HashMap<RunIds, BTreeMap<String, Vec<u8>>>,
     schedules: BTreeMap<RunIds, ScheduleRow>,
+    visibility: BTreeMap<RunIds, WorkflowExecutionInfo>,
 }
 
 impl MemoryStore {
@@ -298,6 +323,21 @@ impl Store for MemoryStore {
             .get(&ids(namespace, run_id))
             .and_then(|&i| self.rows.get(i))
             .cloned())
+    }
+
+    fn visibility(
+        &mut self,
+        namespace: &str,
+        _filter: Option<&Filter>,
+    ) -> Result<Vec<WorkflowExecutionInfo>, BackendError> {
+        // Every record of the namespace: the engine's evaluator filters.
+        let from: RunIds = (namespace.into(), "".into());
+        Ok(self
+            .visibility
+            .range(from..)
+            .take_while(|((ns, _), _)| &**ns == namespace)
+            .map(|(_, info)| info.clone())
+            .collect())
     }
 
     fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
@@ -417,6 +457,10 @@ impl MemoryStore {
                 }
             }
             StoreOp::PutSchedule(_) | StoreOp::DeleteSchedule { .. } => self.apply_schedule(op),
+            StoreOp::PutVisibility(info) => {
+                let key = ids(&info.namespace, &info.run_id);
+                self.visibility.insert(key, (**info).clone());
+            }
         }
     }
 }

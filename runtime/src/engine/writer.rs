@@ -50,6 +50,13 @@ pub(crate) enum WriterMsg {
         reading: Reading,
         reply: ReadReply,
     },
+    /// A list or count, served as reads are.
+    Visibility {
+        namespace: String,
+        plan: Box<crate::visibility::Plan>,
+        count: bool,
+        reply: oneshot::Sender<Result<super::visibility::Answer, BackendError>>,
+    },
 }
 
 /// What the writer tells the engine.
@@ -121,7 +128,7 @@ fn run(
                 // sees everything sent before it (and perhaps more, all of
                 // it committed), and many reads share one commit instead of
                 // forcing one each.
-                read @ WriterMsg::Read { .. } => reads.push(read),
+                read @ (WriterMsg::Read { .. } | WriterMsg::Visibility { .. }) => reads.push(read),
             }
         }
         flush(
@@ -133,22 +140,41 @@ fn run(
             on_commit,
         );
         for msg in reads.drain(..) {
-            let WriterMsg::Read {
-                namespace,
-                run_id,
-                reading,
-                reply,
-            } = msg
-            else {
-                continue;
-            };
-            let result = match &failed {
-                Some(reason) => Err(BackendError::Stopped(reason.clone())),
+            serve(store, msg, failed.as_deref());
+        }
+    }
+}
+
+/// Answers a read or a list (after the commit of what was queued with it).
+fn serve(store: &mut dyn Store, msg: WriterMsg, failed: Option<&str>) {
+    let stopped = |reason: &str| BackendError::Stopped(reason.to_string());
+    // The reader may have given up waiting; that is fine.
+    match msg {
+        WriterMsg::Read {
+            namespace,
+            run_id,
+            reading,
+            reply,
+        } => {
+            let result = match failed {
+                Some(reason) => Err(stopped(reason)),
                 None => read(store, &namespace, &run_id, reading),
             };
-            // The reader may have given up waiting; that is fine.
             let _ = reply.send(result);
         }
+        WriterMsg::Visibility {
+            namespace,
+            plan,
+            count,
+            reply,
+        } => {
+            let result = match failed {
+                Some(reason) => Err(stopped(reason)),
+                None => super::visibility::answer(store, &namespace, &plan, count),
+            };
+            let _ = reply.send(result);
+        }
+        WriterMsg::Batch { .. } => {}
     }
 }
 

@@ -48,6 +48,16 @@ pub(crate) fn event(event: &Event) -> String {
         EventAttributes::RequestCancelExternalWorkflowExecutionInitiated {
             workflow_id, ..
         } => format!("RequestCancelExternalWorkflowExecutionInitiated(id {workflow_id})"),
+        EventAttributes::UpsertWorkflowSearchAttributes {
+            search_attributes, ..
+        } => format!(
+            "UpsertWorkflowSearchAttributes({})",
+            search_attributes
+                .iter()
+                .map(|u| u.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         other => other.name().to_string(),
     }
 }
@@ -127,6 +137,14 @@ pub(crate) fn command(command: &Command) -> String {
         Command::RequestCancelExternalWorkflow { target, .. } => {
             format!("RequestCancelExternalWorkflow(id {})", target.workflow_id)
         }
+        Command::UpsertSearchAttributes { updates } => format!(
+            "UpsertSearchAttributes({})",
+            updates
+                .iter()
+                .map(|u| u.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::converter::Payload;
 use crate::failure::{Failure, RetryState};
 use crate::retry::RetryPolicy;
+use crate::search_attributes::{SearchAttributeUpdate, SearchAttributes};
 
 /// Marker name used for local activity results (Temporal core's name).
 pub const LOCAL_ACTIVITY_MARKER: &str = "core_local_activity";
@@ -99,6 +100,9 @@ pub enum EventAttributes {
         /// The run's memo.
         #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
         memo: BTreeMap<String, Payload>,
+        /// The run's search attributes at its start.
+        #[serde(default, skip_serializing_if = "SearchAttributes::is_empty")]
+        search_attributes: SearchAttributes,
         /// What started this run of the chain, when not a client.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         initiator: Option<RunInitiator>,
@@ -413,6 +417,11 @@ pub enum EventAttributes {
         #[serde(default)]
         identity: String,
     },
+    /// Workflow code set or unset search attributes (`None`: removed).
+    UpsertWorkflowSearchAttributes {
+        search_attributes: Vec<SearchAttributeUpdate>,
+        workflow_task_completed_event_id: i64,
+    },
     /// The run closed by continuing as new: a new run of the same workflow
     /// id (`new_execution_run_id`) started with `input`, in the same commit.
     WorkflowExecutionContinuedAsNew {
@@ -492,6 +501,7 @@ impl EventAttributes {
             EventAttributes::WorkflowExecutionCanceled { .. } => "WorkflowExecutionCanceled",
             EventAttributes::WorkflowExecutionTerminated { .. } => "WorkflowExecutionTerminated",
             EventAttributes::MarkerRecorded { .. } => "MarkerRecorded",
+            Self::UpsertWorkflowSearchAttributes { .. } => "UpsertWorkflowSearchAttributes",
             EventAttributes::WorkflowExecutionSignaled { .. } => "WorkflowExecutionSignaled",
             EventAttributes::WorkflowExecutionUpdateAccepted { .. } => {
                 "WorkflowExecutionUpdateAccepted"
@@ -561,6 +571,10 @@ impl EventAttributes {
                 ..
             }
             | EventAttributes::MarkerRecorded {
+                workflow_task_completed_event_id: id,
+                ..
+            }
+            | EventAttributes::UpsertWorkflowSearchAttributes {
                 workflow_task_completed_event_id: id,
                 ..
             }

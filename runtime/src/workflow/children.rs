@@ -93,6 +93,17 @@ impl ChildOptions {
         self
     }
 
+    /// Sets a search attribute of the child (registered on the engine with
+    /// the key's type, else the parent's workflow task fails).
+    pub fn search_attribute<T: crate::search_attributes::SearchAttributeKind>(
+        mut self,
+        key: &crate::search_attributes::SearchAttributeKey<T>,
+        value: T,
+    ) -> Self {
+        self.run_options.search_attributes.insert(key, value);
+        self
+    }
+
     /// What the workflow's cancellation does to the child (default:
     /// [`ChildCancellationType::WaitCancellationCompleted`]).
     pub fn cancellation_type(mut self, cancellation_type: ChildCancellationType) -> Self {
@@ -380,9 +391,13 @@ impl<C: Workflow> Future for ExecuteChildFuture<C> {
 
 /// Another workflow, by id, from workflow code; see
 /// [`WorkflowContext::external_workflow`](super::WorkflowContext::external_workflow).
-pub struct ExternalWorkflowHandle {
+///
+/// With the target's type named ([`typed`](Self::typed)), the signal stubs
+/// `#[workflow]` generates for it (the `..Signals` trait) work on it.
+pub struct ExternalWorkflowHandle<W = ()> {
     core: SharedCore,
     target: ExternalTarget,
+    _workflow: PhantomData<fn() -> W>,
 }
 
 impl ExternalWorkflowHandle {
@@ -394,9 +409,22 @@ impl ExternalWorkflowHandle {
                 run_id,
                 child_workflow_only: false,
             },
+            _workflow: PhantomData,
         }
     }
 
+    /// The same handle, knowing the target's workflow type, so its typed
+    /// signal stubs apply: `ctx.external_workflow(id).typed::<Order>().approve(..)`.
+    pub fn typed<T: Workflow>(self) -> ExternalWorkflowHandle<T> {
+        ExternalWorkflowHandle {
+            core: self.core,
+            target: self.target,
+            _workflow: PhantomData,
+        }
+    }
+}
+
+impl<W> ExternalWorkflowHandle<W> {
     /// Sends the workflow a signal; resolves once it is in the target's
     /// history, or with an error of type `ExternalWorkflowExecutionNotFound`
     /// when no open run of that id exists.
@@ -413,6 +441,26 @@ impl ExternalWorkflowHandle {
             request: Some(CancelRequest::External(self.target.clone())),
             seq: None,
         }
+    }
+}
+
+/// What the `..Signals` stubs `#[workflow]` generates send through: a
+/// workflow-side handle to a run of `W`. Not a public API.
+#[doc(hidden)]
+pub trait SignalTarget<W> {
+    /// Sends the signal `name` with `input`.
+    fn signal_by_name<T: Serialize>(&self, name: &str, input: &T) -> SignalExternalFuture;
+}
+
+impl<W: Workflow> SignalTarget<W> for ChildHandle<W> {
+    fn signal_by_name<T: Serialize>(&self, name: &str, input: &T) -> SignalExternalFuture {
+        self.signal(name, input)
+    }
+}
+
+impl<W: Workflow> SignalTarget<W> for ExternalWorkflowHandle<W> {
+    fn signal_by_name<T: Serialize>(&self, name: &str, input: &T) -> SignalExternalFuture {
+        self.signal(name, input)
     }
 }
 

@@ -20,6 +20,7 @@ use super::{RunFn, Workflow};
 use crate::activity::ActivityValue;
 
 use crate::protocol::WorkflowInfo;
+use crate::search_attributes::SearchAttributes;
 
 /// The workflow's view of its run: state, time, activities and timers.
 ///
@@ -34,6 +35,8 @@ struct Inner<W> {
     state: RefCell<W>,
     info: WorkflowInfo,
     core: SharedCore,
+    /// The run's search attributes as its code has upserted them.
+    search_attributes: RefCell<SearchAttributes>,
 }
 
 impl<W> Clone for WorkflowContext<W> {
@@ -49,10 +52,21 @@ impl<W> WorkflowContext<W> {
         WorkflowContext {
             inner: Rc::new(Inner {
                 state: RefCell::new(state),
+                search_attributes: RefCell::new(info.search_attributes.clone()),
                 info,
                 core,
             }),
         }
+    }
+
+    /// The run's core, for the context's methods kept in other files.
+    pub(super) fn core(&self) -> &SharedCore {
+        &self.inner.core
+    }
+
+    /// The run's search attributes as the code has upserted them.
+    pub(super) fn search_attributes_cell(&self) -> &RefCell<SearchAttributes> {
+        &self.inner.search_attributes
     }
 
     /// Reads the workflow's state.

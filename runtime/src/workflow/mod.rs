@@ -107,6 +107,7 @@ mod meter;
 mod random;
 mod rng;
 mod run_core;
+mod search_attributes;
 pub(crate) mod select;
 mod spawn;
 mod time;
@@ -115,7 +116,7 @@ pub use crate::protocol::ActivityCancellationType;
 pub use crate::protocol::{ChildCancellationType, ParentClosePolicy};
 pub use children::{
     CancelExternalFuture, ChildHandle, ChildOptions, ChildResultFuture, ExecuteChildFuture,
-    ExternalWorkflowHandle, SignalExternalFuture, StartChildFuture,
+    ExternalWorkflowHandle, SignalExternalFuture, SignalTarget, StartChildFuture,
 };
 pub use condition::{Cancellation, Condition, TimedCondition};
 pub use context::WorkflowContext;

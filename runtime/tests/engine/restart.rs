@@ -175,6 +175,12 @@ const FIXTURE_V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fo
 /// schedules table), through the `Backend` trait.
 const FIXTURE_V3: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-v3.db");
 
+/// Written by format version 4 (no visibility tables) through the
+/// `Backend` trait: runs done (completed), waiting (two activities),
+/// sleeping (a one-hour timer), broken (failed) and signaled, and a
+/// schedule `hourly`.
+const FIXTURE_V4: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-v4.db");
+
 /// A copy of the version-2 fixture in a fresh directory.
 fn fixture_copy() -> (tempfile::TempDir, std::path::PathBuf) {
     copy_of(FIXTURE_V2)
@@ -430,4 +436,78 @@ async fn a_version_3_file_migrates_and_keeps_its_runs_and_new_schedules() {
         assert_eq!(status, RunStatus::Running, "{id}");
     }
     e.shutdown().await;
+}
+
+/// Files of versions 2, 3 and 4 open as version 5: every run they hold
+/// gets a visibility record from its stored state, so list filters find
+/// them (by type, status and times), and runs started since are listed
+/// beside them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn older_files_migrate_to_visibility_and_list_their_runs() {
+    for (fixture, version, ids) in [
+        (
+            FIXTURE_V2,
+            2,
+            &["done", "signaled", "sleeping", "waiting"][..],
+        ),
+        (
+            FIXTURE_V3,
+            3,
+            &["done", "signaled", "sleeping", "waiting"][..],
+        ),
+        (
+            FIXTURE_V4,
+            4,
+            &["broken", "done", "signaled", "sleeping", "waiting"][..],
+        ),
+    ] {
+        let (_dir, path) = copy_of(fixture);
+        assert_eq!(user_version(&path), version);
+        let e = Engine::start(SqliteStore::open(&path).unwrap(), EngineOptions::default()).unwrap();
+        assert_eq!(user_version(&path), weft::engine::FORMAT_VERSION);
+        let listed = e
+            .list_workflows(
+                NS.into(),
+                "WorkflowType = 'Greet' ORDER BY WorkflowId".into(),
+            )
+            .await
+            .unwrap();
+        let listed: Vec<&str> = listed.iter().map(|r| r.workflow_id.as_str()).collect();
+        assert_eq!(listed, ids, "version {version}");
+        let count = e
+            // The fixture's schedule may start runs of its own (type Later).
+            .count_workflows(
+                NS.into(),
+                "WorkflowType = 'Greet' GROUP BY ExecutionStatus".into(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(count.count, ids.len() as u64, "version {version}");
+        let closed = e
+            .list_workflows(
+                NS.into(),
+                "CloseTime IS NOT NULL ORDER BY WorkflowId".into(),
+            )
+            .await
+            .unwrap();
+        let closed: Vec<(&str, RunStatus)> = closed
+            .iter()
+            .map(|r| (r.workflow_id.as_str(), r.status))
+            .collect();
+        let mut expected = vec![("done", RunStatus::Completed)];
+        if version == 4 {
+            expected.insert(0, ("broken", RunStatus::Failed));
+        }
+        assert_eq!(closed, expected, "version {version}");
+        start(&e, "fresh").await;
+        let running = e
+            .count_workflows(
+                NS.into(),
+                "ExecutionStatus = 'Running' AND WorkflowId = 'fresh'".into(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(running.count, 1);
+        e.shutdown().await;
+    }
 }

@@ -16,6 +16,7 @@
 //! | `update` | `UpdateResponse` | `WorkflowExecutionUpdateAccepted`, `WorkflowExecutionUpdateCompleted` (a rejection writes nothing) |
 //! | `child` | `StartChildWorkflow`, `CancelChildWorkflow` | `StartChildWorkflowExecutionInitiated`, `RequestCancelExternalWorkflowExecutionInitiated` (naming the child) |
 //! | `external` | `SignalExternalWorkflow`, `RequestCancelExternalWorkflow` | `SignalExternalWorkflowExecutionInitiated`, `RequestCancelExternalWorkflowExecutionInitiated` |
+//! | `search_attributes` | `UpsertSearchAttributes` | `UpsertWorkflowSearchAttributes` |
 //! | `close` | `CompleteWorkflow`, `FailWorkflow`, `CancelWorkflow`, `ContinueAsNew` | the run's closing event |
 //!
 //! `ScheduleLocalActivity` writes nothing: the local activity runs in the
@@ -37,6 +38,7 @@ mod child;
 mod close;
 mod external;
 mod marker;
+mod search_attributes;
 mod timer;
 mod update;
 
@@ -143,6 +145,9 @@ pub(crate) fn record(
         Command::RequestCancelExternalWorkflow { target, .. } => {
             vec![external::cancel_initiated(target, at)]
         }
+        Command::UpsertSearchAttributes { updates } => {
+            vec![search_attributes::upserted(updates, at)]
+        }
         Command::ScheduleLocalActivity(_) => Vec::new(),
     })
 }
@@ -175,6 +180,7 @@ pub(crate) fn matches(command: &Command, event: &Event, run: &impl RunView) -> b
         Command::RequestCancelExternalWorkflow { target, .. } => {
             external::matches_cancel(target, event)
         }
+        Command::UpsertSearchAttributes { updates } => search_attributes::matches(updates, event),
         Command::ScheduleLocalActivity(_) => false,
     }
 }

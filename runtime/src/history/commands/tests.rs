@@ -187,6 +187,11 @@ fn one_of_each() -> Vec<Command> {
             seq: 1,
             target: target("another"),
         },
+        Command::UpsertSearchAttributes {
+            updates: vec![
+                crate::search_attributes::SearchAttributeKey::<i64>::new("Priority").value_set(1),
+            ],
+        },
     ];
     for command in &commands {
         kind(command);
@@ -213,6 +218,7 @@ fn kind(command: &Command) -> &'static str {
         Command::CancelChildWorkflow { .. } => "cancel child",
         Command::SignalExternalWorkflow { .. } => "signal external",
         Command::RequestCancelExternalWorkflow { .. } => "cancel external",
+        Command::UpsertSearchAttributes { .. } => "upsert search attributes",
     }
 }
 

@@ -174,6 +174,7 @@ impl RunDriver {
             input,
             attempt,
             randomness_seed,
+            search_attributes,
             ..
         } = &event.attributes
         else {
@@ -190,6 +191,7 @@ impl RunDriver {
                 task_queue: task_queue.clone(),
                 attempt: *attempt,
                 start_time: event.event_time,
+                search_attributes: search_attributes.clone(),
             },
             input: input.clone(),
             randomness_seed: *randomness_seed,

@@ -92,6 +92,7 @@ fn started() -> EventAttributes {
         workflow_task_timeout: None,
         retry_policy: None,
         memo: Default::default(),
+        search_attributes: Default::default(),
         initiator: None,
         first_workflow_task_backoff: None,
     }
