@@ -191,6 +191,46 @@ impl Elsewhere {
     }
 }
 
+/// Starts three children in one workflow task, signals two other
+/// workflows in the same task, and joins the children's results.
+#[workflow]
+#[derive(Default)]
+struct Fans;
+
+#[workflow]
+impl Fans {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _: ()) -> WorkflowResult<String> {
+        let id = ctx.info().workflow_id.clone();
+        let names = ["ann", "bo", "cy"];
+        let children = names.map(|name| {
+            ctx.execute_child(
+                Greet::run,
+                name.into(),
+                ChildOptions::new(format!("{id}-{name}")),
+            )
+        });
+        let signals = [
+            ctx.external_workflow("nobody-1"),
+            ctx.external_workflow("nobody-2"),
+        ];
+        let sent = join_all(signals.iter().map(|s| s.signal("hi", &()))).await;
+        let greetings = try_join_all(children).await?;
+        let failed = sent.iter().filter(|r| r.is_err()).count();
+        Ok(format!(
+            "{} ({failed} signals found nobody)",
+            greetings.join(" ")
+        ))
+    }
+}
+
+/// Awaits one child, on the queue `child-q`.
+#[workflow]
+async fn one_child(ctx: WorkflowContext, _: ()) -> WorkflowResult<String> {
+    let options = ChildOptions::new("quick-child").task_queue("child-q");
+    ctx.execute_child(Greet::run, "ann".into(), options).await
+}
+
 fn worker(client: &Client, queue: &str) -> weft::worker::WorkerHandle {
     let w = Worker::new(client, queue)
         .with_options(strict(0))
@@ -201,7 +241,8 @@ fn worker(client: &Client, queue: &str) -> weft::worker::WorkerHandle {
         .register_workflow::<Drives>()
         .register_workflow::<AwaitsChild>()
         .register_workflow::<Reaches>()
-        .register_workflow::<Elsewhere>();
+        .register_workflow::<Elsewhere>()
+        .register_workflow::<Fans>();
     w.start().unwrap()
 }
 
@@ -229,7 +270,101 @@ where
     }
 }
 
+/// A child that closes before its parent's next task is handed out: the
+/// parent's task holds the child's start and its close, and the code, which
+/// has not yet polled the start, still gets the result (driven by hand on
+/// the engine, so the order is certain; then replayed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_closed_before_its_start_is_seen_still_resolves() {
+    use support::backend::{NS, TQ, complete, done, poll_wft_on, request};
+    use weft::backend::Backend;
+    use weft::protocol::{Command, StartChild};
+    let env = env(true).await;
+    let e = &env.engine;
+    let mut start = request("quick", "quick-req");
+    start.workflow_type = "OneChild".into();
+    start.input = vec![weft::converter::encode(&()).unwrap()];
+    e.start_workflow(start).await.unwrap();
+    let parent = poll_wft_on(e, TQ).await;
+    let child = StartChild {
+        seq: 1,
+        workflow_id: "quick-child".into(),
+        workflow_type: "Greet".into(),
+        task_queue: "child-q".into(),
+        input: vec![weft::converter::encode(&"ann").unwrap()],
+        parent_close_policy: Default::default(),
+        id_reuse_policy: Default::default(),
+        cancellation_type: Default::default(),
+        run_options: Default::default(),
+    };
+    complete(e, &parent, vec![Command::StartChildWorkflow(child)])
+        .await
+        .unwrap();
+    let child_task = poll_wft_on(e, "child-q").await;
+    complete(e, &child_task, vec![done("Hello, ann!")])
+        .await
+        .unwrap();
+    let parent = poll_wft_on(e, TQ).await;
+    complete(e, &parent, vec![done("Hello, ann!")])
+        .await
+        .unwrap();
+    let events = e.history(NS, "quick", None).await.unwrap();
+    let n = names(&events);
+    assert!(
+        n.windows(3).any(|w| w
+            == [
+                "ChildWorkflowExecutionStarted",
+                "ChildWorkflowExecutionCompleted",
+                "WorkflowTaskScheduled"
+            ]),
+        "{n:?}"
+    );
+    let mut replayer = weft::replay::Replayer::new();
+    replayer.register_workflow::<OneChild>();
+    replayer
+        .replay(&events)
+        .expect("the start and the close in one activation replay");
+}
+
 both_stores! {
+    // Commands of one task are all recorded before what they lead to, as
+    // Temporal orders them: the initiations, then the starts and the
+    // signals' outcomes; the strict worker replays it on every task.
+    several_children_and_signals_in_one_task(sqlite) {
+        let env = env(sqlite).await;
+        let w = worker(&env.client, QUEUE);
+        let h = env.client.start_workflow(Fans::run, (), options("fans")).await.unwrap();
+        assert_eq!(
+            within(h.result()).await.unwrap(),
+            "Hello, ann! Hello, bo! Hello, cy! (2 signals found nobody)"
+        );
+        let n = names(&h.history().await.unwrap());
+        // The signals go out in the first task (the children's futures are
+        // polled when joined, in the next).
+        let holds = |run: &[&str]| n.windows(run.len()).any(|w| w == run);
+        assert!(
+            holds(&[
+                "SignalExternalWorkflowExecutionInitiated",
+                "SignalExternalWorkflowExecutionInitiated",
+                "SignalExternalWorkflowExecutionFailed",
+                "SignalExternalWorkflowExecutionFailed",
+            ]),
+            "{n:?}"
+        );
+        assert!(
+            holds(&[
+                "StartChildWorkflowExecutionInitiated",
+                "StartChildWorkflowExecutionInitiated",
+                "StartChildWorkflowExecutionInitiated",
+                "ChildWorkflowExecutionStarted",
+                "ChildWorkflowExecutionStarted",
+                "ChildWorkflowExecutionStarted",
+            ]),
+            "{n:?}"
+        );
+        w.shutdown().await;
+    }
+
     // The reference's greeting child; the parent's history is Temporal's
     // 14 events.
     a_child_runs_and_its_result_reaches_the_parent(sqlite) {

@@ -475,6 +475,12 @@ impl EngineTask {
     /// A fact for the workflow: buffered while its task runs, else written
     /// now with a workflow task made ready.
     pub(super) fn deliver(&mut self, key: &RunKey, incoming: Incoming, now: SystemTime) {
+        if let Some((held_key, held)) = &mut self.held
+            && held_key == key
+        {
+            held.push(incoming);
+            return;
+        }
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };

@@ -19,13 +19,21 @@ use crate::protocol::{Command, Resolution, StartChild};
 
 use super::effects::Effect;
 use super::engine_task::EngineTask;
+use super::limits::{Pending, check_pending};
 use super::open_run::append;
 use super::retries::Retry;
-use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState, failure_payloads};
+use super::state::{
+    ActivityPhase, ChildFact, Incoming, PendingActivity, RunKey, RunState, WftState,
+    failure_payloads,
+};
 use super::tasks::{append_buffered, can_hint, task_not_found};
 use super::updates::{
     apply_update_response, check_update_commands, has_admitted, is_speculative, undeliver_updates,
 };
+
+/// Why a completion that closes the run is refused while events wait.
+const UNHANDLED_COMMAND: &str =
+    "new events arrived while the workflow task ran; a new workflow task carries them";
 
 /// The engine's run state, as the command mapping asks about it.
 struct EngineView<'a> {
@@ -130,7 +138,23 @@ impl EngineTask {
             .validate_commands(&c.commands)
             .and_then(|()| self.validate_upserts(&key, &c.commands))
         {
-            return Err(self.refuse_completion(&key, refusal));
+            return Err(self.refuse_completion(&key, WorkflowTaskFailedCause::BadCommand, refusal));
+        }
+        let Some(run) = self.runs.get(&key) else {
+            return Err(task_not_found("the run is not open"));
+        };
+        let pending = Pending {
+            activities: run.state.activities.len(),
+            children: run.state.children.len(),
+        };
+        if let Err((cause, message)) =
+            check_pending(pending, &c.commands, &self.options.pending_limits)
+        {
+            return Err(self.refuse_completion(
+                &key,
+                cause,
+                BackendError::InvalidArgument(message),
+            ));
         }
         let Some(run) = self.runs.get(&key) else {
             return Err(task_not_found("the run is not open"));
@@ -152,24 +176,33 @@ impl EngineTask {
     /// A completion whose commands cannot be written: the task fails with
     /// the reason (recorded, retried with backoff), rather than staying
     /// started until it times out.
-    fn refuse_completion(&mut self, key: &RunKey, refusal: BackendError) -> BackendError {
+    fn refuse_completion(
+        &mut self,
+        key: &RunKey,
+        cause: WorkflowTaskFailedCause,
+        refusal: BackendError,
+    ) -> BackendError {
         let failure: Failure = ApplicationError::new(refusal.to_string())
-            .with_type("BadCommand")
+            .with_type(format!("{cause:?}"))
             .into();
         let message = failure.to_string();
-        self.wft_failed(
-            key,
-            Some((WorkflowTaskFailedCause::BadCommand, failure)),
-            message,
-        );
+        tracing::warn!(run_id = %key.run_id, ?cause, %message, "workflow task refused");
+        self.wft_failed(key, Some((cause, failure)), message);
         refusal
     }
 
-    /// The workflow decided to finish without seeing what arrived: nothing
-    /// is written for its task, and a new task carries the events.
+    /// The workflow decided to finish without seeing what arrived: its
+    /// task fails with cause `UnhandledCommand` (as Temporal fails it), and
+    /// a new task, a first attempt, carries the events.
     fn retry_with_new_events(&mut self, key: &RunKey) -> BackendError {
         let now = self.now();
+        let failure: Failure = ApplicationError::new(UNHANDLED_COMMAND)
+            .with_type("UnhandledCommand")
+            .into();
+        let cause = WorkflowTaskFailedCause::UnhandledCommand;
+        self.append_task_failure(key, Some((cause, failure)), now);
         if let Some(run) = self.runs.get_mut(key) {
+            run.state.wft_attempt = 1;
             append_buffered(run, &mut self.batch, now);
             undeliver_updates(&mut run.state);
             run.state.wft = WftState::Ready {
@@ -178,10 +211,7 @@ impl EngineTask {
             self.batch.dirty.insert(key.clone());
             self.effects.push(Effect::EnqueueWft(key.clone()));
         }
-        BackendError::UnhandledCommand(
-            "new events arrived while the workflow task ran; a new workflow task carries them"
-                .into(),
-        )
+        BackendError::UnhandledCommand(UNHANDLED_COMMAND.into())
     }
 
     /// A task that only rejected updates and saw nothing new: history
@@ -292,6 +322,7 @@ impl EngineTask {
             String::new()
         };
         let mut applied = Applied::default();
+        self.held = Some((key.clone(), Vec::new()));
         for command in commands {
             let Some(events) = self.record(key, &command, completed, &next_run_id) else {
                 continue;
@@ -302,7 +333,34 @@ impl EngineTask {
                 break;
             }
         }
+        let held = self.held.take().map(|(_, held)| held).unwrap_or_default();
+        // A run the task closed records nothing after its close event.
+        if applied.outcome.is_none() && applied.continued.is_none() && applied.retried.is_none() {
+            let now = self.now();
+            for incoming in held {
+                self.deliver_held(key, incoming, now);
+            }
+        }
         applied
+    }
+
+    /// Delivers a fact a command produced; a child's started event id is
+    /// known once it is written.
+    fn deliver_held(&mut self, key: &RunKey, incoming: Incoming, now: SystemTime) {
+        let started_child = match &incoming {
+            Incoming::Child(ChildFact::Started {
+                initiated_event_id, ..
+            }) => Some(*initiated_event_id),
+            _ => None,
+        };
+        let next = self.runs.get(key).map(|run| run.state.next_event_id);
+        self.deliver(key, incoming, now);
+        if let (Some(initiated), Some(started_event_id), Some(run)) =
+            (started_child, next, self.runs.get_mut(key))
+            && let Some(child) = run.state.children.get_mut(&initiated)
+        {
+            child.started_event_id = started_event_id;
+        }
     }
 
     /// The events a command writes, from the command mapping; `None` (and

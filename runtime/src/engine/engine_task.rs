@@ -76,6 +76,10 @@ pub(crate) struct EngineTask {
     pub(super) shutdown_replies: Vec<oneshot::Sender<()>>,
     pub(super) finished: bool,
     pub(super) schedules: Schedules,
+    /// While a completion's commands are applied: the run, and the facts
+    /// its commands produced for it (a child started, a signal delivered),
+    /// written after every command's own events, as Temporal orders them.
+    pub(super) held: Option<(RunKey, Vec<super::state::Incoming>)>,
 }
 
 /// The engine's maps: keys are its own ids or the names requests carry,
@@ -116,6 +120,7 @@ impl EngineTask {
             shutdown_replies: Vec::new(),
             finished: false,
             schedules: Schedules::default(),
+            held: None,
         }
     }
 

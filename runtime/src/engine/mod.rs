@@ -24,6 +24,7 @@ mod effects;
 mod encoding;
 mod engine_task;
 mod external;
+mod limits;
 mod open_run;
 mod queries;
 mod queues;
@@ -72,6 +73,7 @@ use self::writer::StoredRun;
 use crate::schedule::{Backfill, OverlapPolicy, Schedule, ScheduleDescription, ScheduleListEntry};
 
 pub use self::clock::VirtualClock;
+pub use self::limits::PendingLimits;
 pub use self::sqlite::{APPLICATION_ID, FORMAT_VERSION, IntegrityCheck, OpenError, SqliteStore};
 pub use self::store::{MemoryStore, Store};
 
@@ -157,6 +159,11 @@ pub struct EngineOptions {
     /// Starts and upserts naming others are refused, and so are queries.
     /// Add them with [`EngineOptions::search_attribute`].
     pub search_attributes: BTreeMap<String, SearchAttributeType>,
+    /// How many activities and children one run may have pending, and
+    /// signals and cancellation requests to other workflows one workflow
+    /// task may send (Temporal's defaults: 2,000 each). A workflow task
+    /// over one fails, with a cause naming it, and is retried.
+    pub pending_limits: PendingLimits,
 }
 
 impl EngineOptions {
@@ -192,6 +199,7 @@ impl Default for EngineOptions {
             group_commit: true,
             metrics: None,
             search_attributes: BTreeMap::new(),
+            pending_limits: PendingLimits::default(),
         }
     }
 }

@@ -276,57 +276,12 @@ impl EngineTask {
     ) {
         let now = self.now();
         let timed_out = failure.is_none();
+        let Some(attempt) = self.append_task_failure(key, failure, now) else {
+            return;
+        };
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };
-        let wft_timeout = run.state.task_timeout(self.options.workflow_task_timeout);
-        let WftState::Started {
-            attempt,
-            scheduled_time,
-            started_time,
-            ..
-        } = run.state.wft
-        else {
-            return;
-        };
-        let hint = can_hint(&self.options, &run.state);
-        if attempt <= 1 {
-            let scheduled = append(
-                run,
-                &mut self.batch,
-                scheduled_time,
-                EventAttributes::WorkflowTaskScheduled {
-                    task_queue: run.state.task_queue.clone(),
-                    start_to_close_timeout: wft_timeout,
-                    attempt,
-                },
-            );
-            let started = append(
-                run,
-                &mut self.batch,
-                started_time,
-                EventAttributes::WorkflowTaskStarted {
-                    scheduled_event_id: scheduled,
-                    identity: String::new(),
-                    suggest_continue_as_new: hint.suggested,
-                    history_size_bytes: hint.size_bytes,
-                },
-            );
-            let attributes = match failure {
-                Some((cause, failure)) => EventAttributes::WorkflowTaskFailed {
-                    scheduled_event_id: scheduled,
-                    started_event_id: started,
-                    cause,
-                    failure,
-                    identity: String::new(),
-                },
-                None => EventAttributes::WorkflowTaskTimedOut {
-                    scheduled_event_id: scheduled,
-                    started_event_id: started,
-                },
-            };
-            append(run, &mut self.batch, now, attributes);
-        }
         run.state.wft_attempt = attempt.saturating_add(1);
         run.state.last_wft_failure = Some(message);
         undeliver_updates(&mut run.state);
@@ -344,6 +299,69 @@ impl EngineTask {
             self.deadlines
                 .arm(until, Deadline::WftBackoff { run: key.clone() });
         }
+    }
+
+    /// Writes a started task's scheduled and started events and its
+    /// failure (`failure` given) or time-out, if it is the first attempt in
+    /// a row (later attempts write nothing until one completes, as in
+    /// Temporal); returns its attempt, `None` when no task is started.
+    pub(super) fn append_task_failure(
+        &mut self,
+        key: &RunKey,
+        failure: Option<(WorkflowTaskFailedCause, Failure)>,
+        now: SystemTime,
+    ) -> Option<u32> {
+        let run = self.runs.get_mut(key)?;
+        let wft_timeout = run.state.task_timeout(self.options.workflow_task_timeout);
+        let WftState::Started {
+            attempt,
+            scheduled_time,
+            started_time,
+            ..
+        } = run.state.wft
+        else {
+            return None;
+        };
+        if attempt > 1 {
+            return Some(attempt);
+        }
+        let hint = can_hint(&self.options, &run.state);
+        let scheduled = append(
+            run,
+            &mut self.batch,
+            scheduled_time,
+            EventAttributes::WorkflowTaskScheduled {
+                task_queue: run.state.task_queue.clone(),
+                start_to_close_timeout: wft_timeout,
+                attempt,
+            },
+        );
+        let started = append(
+            run,
+            &mut self.batch,
+            started_time,
+            EventAttributes::WorkflowTaskStarted {
+                scheduled_event_id: scheduled,
+                identity: String::new(),
+                suggest_continue_as_new: hint.suggested,
+                history_size_bytes: hint.size_bytes,
+            },
+        );
+        let attributes = match failure {
+            Some((cause, failure)) => EventAttributes::WorkflowTaskFailed {
+                scheduled_event_id: scheduled,
+                started_event_id: started,
+                cause,
+                failure,
+                identity: String::new(),
+            },
+            None => EventAttributes::WorkflowTaskTimedOut {
+                scheduled_event_id: scheduled,
+                started_event_id: started,
+            },
+        };
+        append(run, &mut self.batch, now, attributes);
+        Some(attempt)
     }
 
     /// A failed workflow task's backoff is over: it is handed out again.

@@ -51,6 +51,17 @@ pub enum WorkflowTaskFailedCause {
     NonDeterministicError,
     /// A command was refused (too large, invalid).
     BadCommand,
+    /// The task closed the run while events it had not seen waited; a new
+    /// task carries them.
+    UnhandledCommand,
+    /// The task would leave more activities pending than the engine allows.
+    PendingActivitiesLimitExceeded,
+    /// ... more child workflows pending.
+    PendingChildWorkflowsLimitExceeded,
+    /// ... more signals to other workflows pending.
+    PendingSignalsLimitExceeded,
+    /// ... more cancellation requests to other workflows pending.
+    PendingRequestCancelLimitExceeded,
 }
 
 /// The facts, by event type.

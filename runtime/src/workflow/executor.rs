@@ -17,7 +17,7 @@ use super::time::WorkflowTime;
 use super::{Handler, UpdateHandler, Workflow, WorkflowContext, WorkflowResult};
 use crate::converter::{self, Payload};
 use crate::failure::{ApplicationError, Failure};
-use crate::protocol::{Activation, Command, Job, UpdateResponse, WorkflowInfo};
+use crate::protocol::{Activation, ChildStart, Command, Job, UpdateResponse, WorkflowInfo};
 
 /// One run of a workflow, type-erased.
 pub(crate) trait Instance {
@@ -104,6 +104,12 @@ impl<W: Workflow> Machine<W> {
             }
             Job::FireTimer { seq } => self.resolve(SeqKind::Timer, seq, Slot::Fired)?,
             Job::ResolveChildStart { seq, result } => {
+                // The result slot waits from the start on: the child's
+                // close may come in this same activation, before any code
+                // has polled the start.
+                if let ChildStart::Started { run_id } = &result {
+                    self.core.borrow_mut().child_started(seq, run_id);
+                }
                 self.resolve(SeqKind::ChildStart, seq, Slot::Started(result))?
             }
             Job::ResolveChild { seq, result } => {

@@ -22,7 +22,7 @@ use weft::converter::{Payload, PayloadLimits, encode};
 use weft::engine::store::StoreOp;
 use weft::engine::{Engine, EngineOptions, SqliteStore};
 use weft::failure::{ApplicationError, Failure, RetryState, TimeoutType};
-use weft::history::{Event, EventAttributes, LOCAL_ACTIVITY_MARKER};
+use weft::history::{Event, EventAttributes, LOCAL_ACTIVITY_MARKER, WorkflowTaskFailedCause};
 use weft::protocol::{Command, Resolution};
 use weft::retry::RetryPolicy;
 

@@ -211,11 +211,25 @@ async fn terminal_refused_while_events_wait(sqlite: bool) {
     let err = complete(e, &t2, vec![done("too early")]).await.unwrap_err();
     assert!(matches!(err, BackendError::UnhandledCommand(_)), "{err}");
     let hist = history(e, "w").await;
-    // Nothing for the refused task; the buffered events are written.
+    // The refused task fails with Temporal's cause, then the buffered
+    // events are written; the next task is a first attempt.
     assert_eq!(
         names(&hist[8..]),
-        ["ActivityTaskStarted", "ActivityTaskCompleted"]
+        [
+            "WorkflowTaskScheduled",
+            "WorkflowTaskStarted",
+            "WorkflowTaskFailed",
+            "ActivityTaskStarted",
+            "ActivityTaskCompleted"
+        ]
     );
+    assert!(matches!(
+        hist[10].attributes,
+        EventAttributes::WorkflowTaskFailed {
+            cause: WorkflowTaskFailedCause::UnhandledCommand,
+            ..
+        }
+    ));
     let t3 = poll_wft(e).await;
     assert_eq!(t3.attempt, 1);
     assert_eq!(
