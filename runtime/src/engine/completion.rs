@@ -595,6 +595,14 @@ impl EngineTask {
             self.retry_run(key, retry, now);
             return;
         }
+        let over = self
+            .runs
+            .get(key)
+            .and_then(|run| history_over_limit(&run.state, &self.options));
+        if let Some(reason) = over {
+            self.terminate_run(key, reason, Vec::new(), "");
+            return;
+        }
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };
@@ -706,6 +714,27 @@ impl EngineTask {
             ),
         }
     }
+}
+
+/// Why a run's history is over the engine's limits, if it is: Temporal
+/// terminates such a run, and so does the engine, when a task completes.
+fn history_over_limit(state: &RunState, options: &super::EngineOptions) -> Option<String> {
+    let events = u64::try_from(state.next_event_id.saturating_sub(1)).unwrap_or(0);
+    if events > options.history_max_events {
+        return Some(format!(
+            "history of {events} events is over the limit of {} events; \
+             a long-running workflow continues as new before it",
+            options.history_max_events
+        ));
+    }
+    let bytes = state.history_size_bytes;
+    (bytes > options.history_max_bytes).then(|| {
+        format!(
+            "history of {bytes} bytes is over the limit of {} bytes; \
+             a long-running workflow continues as new before it",
+            options.history_max_bytes
+        )
+    })
 }
 
 /// The event a cancel command's event names: a timer's started event, an

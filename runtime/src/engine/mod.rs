@@ -129,6 +129,12 @@ pub struct EngineOptions {
     /// ... or once history is this many bytes (serialized events; default
     /// 4 MiB, Temporal's default).
     pub continue_as_new_suggested_bytes: u64,
+    /// A run whose history holds more events than this when one of its
+    /// workflow tasks completes is terminated, as Temporal does (default
+    /// 51,200, Temporal's): continue as new well before it.
+    pub history_max_events: u64,
+    /// ... or more bytes (serialized events; default 50 MiB, Temporal's).
+    pub history_max_bytes: u64,
     /// Completed update outcomes kept per workflow (continue-as-new chain),
     /// so a retried update id returns its first outcome (default 1,000).
     /// The oldest completed are dropped first; a retry of a dropped id is
@@ -186,6 +192,8 @@ impl Default for EngineOptions {
             clock: Arc::new(SystemClock),
             continue_as_new_suggested_events: 4096,
             continue_as_new_suggested_bytes: 4 * 1024 * 1024,
+            history_max_events: 51_200,
+            history_max_bytes: 50 * 1024 * 1024,
             update_outcomes_kept: 1000,
             signal_request_ids_kept: 1000,
             group_commit: true,
@@ -209,6 +217,8 @@ impl std::fmt::Debug for EngineOptions {
                 "continue_as_new_suggested_bytes",
                 &self.continue_as_new_suggested_bytes,
             )
+            .field("history_max_events", &self.history_max_events)
+            .field("history_max_bytes", &self.history_max_bytes)
             .field("update_outcomes_kept", &self.update_outcomes_kept)
             .field("signal_request_ids_kept", &self.signal_request_ids_kept)
             .field("group_commit", &self.group_commit)

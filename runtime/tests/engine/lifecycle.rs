@@ -20,6 +20,11 @@ async fn start_policies(sqlite: bool) {
         matches!(err, BackendError::WorkflowAlreadyStarted { .. }),
         "{err}"
     );
+    assert!(
+        err.to_string()
+            .contains("workflow \"w\" already started (run "),
+        "{err}"
+    );
     let mut use_existing = request("w", "r3");
     use_existing.id_conflict_policy = IdConflictPolicy::UseExisting;
     let r = e.start_workflow(use_existing).await.unwrap();
@@ -67,11 +72,19 @@ async fn start_policies(sqlite: bool) {
     // Bad ids.
     let err = e.start_workflow(request("", "r7")).await.unwrap_err();
     assert!(matches!(err, BackendError::InvalidArgument(_)), "{err}");
+    assert!(
+        err.to_string().contains("workflow id must not be empty"),
+        "{err}"
+    );
     let err = e
         .start_workflow(request(&"x".repeat(1001), "r8"))
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("over the limit"), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("workflow id is 1001 bytes, over the limit of 1000"),
+        "{text}"
+    );
     assert!(matches!(
         e.describe(NS, "nope", None).await,
         Err(BackendError::NotFound { .. })

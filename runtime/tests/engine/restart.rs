@@ -120,7 +120,11 @@ async fn sqlite_file_is_owned_and_versioned() {
         conn.pragma_update(None, "user_version", 99).unwrap();
     }
     let err = SqliteStore::open(&path).unwrap_err();
-    assert!(err.to_string().contains("newer"), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("has format version 99, newer than this weft supports"),
+        "{text}"
+    );
     assert!(SqliteStore::open_read_only(&path).is_err());
 }
 
