@@ -3,7 +3,7 @@
 //!
 //! [`Client::connect`] opens a connection to a server (`weft server start`,
 //! or one an application embeds with `weft-server`) and gives a client
-//! whose backend is a [`RemoteBackend`]: every [`Backend`] call becomes a
+//! whose backend is a [`RemoteBackend`]: every [`Backend`](crate::backend::Backend) call becomes a
 //! call of the server's API ([`api`]), so typed handles, generated stubs
 //! and `Worker::new(&client, ..)` work unchanged. Workers in several
 //! processes may poll one task queue: the server hands each task to one of
