@@ -232,7 +232,7 @@ call!(
     |r, c| c.backend.list_runs(r).await
 );
 /// Temporal's list filter over a namespace's runs
-/// ([`Backend::list_workflows`](crate::backend::Backend::list_workflows)).
+/// ([`Backend::list_workflows`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ListWorkflows {
     /// The namespace.
@@ -249,7 +249,7 @@ call!(
 );
 
 /// How many runs match a list filter
-/// ([`Backend::count_workflows`](crate::backend::Backend::count_workflows)).
+/// ([`Backend::count_workflows`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CountWorkflows {
     /// The namespace.
