@@ -52,7 +52,9 @@ pub(crate) fn decode_events(
 mod description;
 mod list;
 
-pub use self::description::{Description, PendingActivityDescription, PendingActivityState};
+pub use self::description::{
+    Description, PendingActivityDescription, PendingActivityState, PendingChildDescription,
+};
 pub use self::list::{ListFilter, WorkflowSummary};
 
 /// A backend and the namespace to work in: what clients and workers are

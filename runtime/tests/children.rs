@@ -573,6 +573,12 @@ both_stores! {
             let child_id = format!("awaited-{id}");
             // The parent awaits once the child runs.
             history_until(&h, |e| matches!(e.attributes, EventAttributes::ChildWorkflowExecutionStarted { .. })).await;
+            // The parent's describe lists its running child.
+            let d = h.describe().await.unwrap();
+            assert_eq!(d.pending_children, 1);
+            assert_eq!(d.children[0].workflow_id, child_id);
+            assert_eq!(d.children[0].workflow_type, "Waiter");
+            assert_eq!(d.children[0].parent_close_policy, ParentClosePolicy::Terminate);
             h.cancel().await.unwrap();
             let f = failure(&h).await;
             assert!(matches!(f, Failure::Canceled(_)), "{kind}: {f:?}");

@@ -49,6 +49,9 @@ pub struct Description {
     pub attempt: u32,
     /// Children started and not closed.
     pub pending_children: usize,
+    /// Those children, one by one, in the order they were started.
+    #[serde(default)]
+    pub children: Vec<PendingChildDescription>,
     /// The run's memo, as its start gave it.
     pub memo: std::collections::BTreeMap<String, Payload>,
     /// Its search attributes as they stand (never encoded by a codec).
@@ -84,4 +87,17 @@ pub enum PendingActivityState {
     Backoff(SystemTime),
     /// Running on a worker since then.
     Started(SystemTime),
+}
+
+/// A child started and not closed, as its parent's `describe` shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PendingChildDescription {
+    /// The child's workflow id.
+    pub workflow_id: String,
+    /// Its first run.
+    pub run_id: String,
+    /// Its workflow type.
+    pub workflow_type: String,
+    /// What happens to it when the parent closes.
+    pub parent_close_policy: crate::protocol::ParentClosePolicy,
 }

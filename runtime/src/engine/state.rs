@@ -555,6 +555,16 @@ impl RunState {
             close_time: self.close_time,
             attempt: self.attempt,
             pending_children: self.children.len(),
+            children: self
+                .children
+                .values()
+                .map(|c| crate::backend::PendingChildDescription {
+                    workflow_id: c.workflow_id.clone(),
+                    run_id: c.run_id.clone(),
+                    workflow_type: c.workflow_type.clone(),
+                    parent_close_policy: c.parent_close_policy,
+                })
+                .collect(),
             memo: self.run_options.memo.clone(),
             search_attributes: self.run_options.search_attributes.clone(),
         }
