@@ -167,8 +167,8 @@ fn a_write_past_the_file_size_limit_stops_the_process_and_a_restart_resumes() {
             .output()
             .unwrap()
     };
-    // 300 KiB: the log reaches it partway through the workload.
-    let first = worker(Some(300), 1);
+    // 1 MiB: the log reaches it partway through the workload.
+    let first = worker(Some(1024), 1);
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert!(!first.status.success(), "finished under the limit");
     assert!(stderr.contains("commit failed"), "{stderr}");
