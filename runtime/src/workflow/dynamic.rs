@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::converter::{ConverterError, Payload, decode};
+use crate::converter::Payload;
 use crate::failure::Failure;
 
 /// What a dynamic handler (`#[signal(dynamic)]`, `#[query(dynamic)]`,
@@ -58,11 +58,7 @@ impl DynamicCall {
     /// argument or it is not a `T` (a handler that passes it on with `?`
     /// rejects an update, fails a query, and leaves a signal unapplied).
     pub fn arg<T: DeserializeOwned>(&self, index: usize) -> Result<T, Failure> {
-        let payload = self.args.get(index).ok_or(ConverterError::Arity {
-            expected: index + 1,
-            got: self.args.len(),
-        })?;
-        Ok(decode(payload)?)
+        crate::__private::arg(&self.args, index)
     }
 
     /// The only argument, decoded as `T`: an error unless exactly one was
