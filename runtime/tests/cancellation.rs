@@ -535,13 +535,14 @@ both_stores! {
         let events = assert_canceled(&h).await;
         assert_eq!(seen(&tag).as_deref(), Some("cancelled() at start = true"));
         // The code ran to its first await, which the request then reached,
-        // all in the first task.
+        // all in the first task; the request is written after the task's
+        // scheduled event, as Temporal writes it.
         assert_eq!(
             names(&events),
             [
                 "WorkflowExecutionStarted",
-                "WorkflowExecutionCancelRequested",
                 "WorkflowTaskScheduled",
+                "WorkflowExecutionCancelRequested",
                 "WorkflowTaskStarted",
                 "WorkflowTaskCompleted",
                 "TimerStarted",

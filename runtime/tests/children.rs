@@ -314,8 +314,8 @@ async fn a_child_closed_before_its_start_is_seen_still_resolves() {
         n.windows(3).any(|w| w
             == [
                 "ChildWorkflowExecutionStarted",
+                "WorkflowTaskScheduled",
                 "ChildWorkflowExecutionCompleted",
-                "WorkflowTaskScheduled"
             ]),
         "{n:?}"
     );
@@ -329,7 +329,10 @@ async fn a_child_closed_before_its_start_is_seen_still_resolves() {
 both_stores! {
     // Commands of one task are all recorded before what they lead to, as
     // Temporal orders them: the initiations, then the starts and the
-    // signals' outcomes; the strict worker replays it on every task.
+    // signals' outcomes, the first of which schedules the next workflow
+    // task (so the others follow its scheduled event, as each outcome is
+    // its own step in Temporal); the strict worker replays it on every
+    // task.
     several_children_and_signals_in_one_task(sqlite) {
         let env = env(sqlite).await;
         let w = worker(&env.client, QUEUE);
@@ -347,6 +350,7 @@ both_stores! {
                 "SignalExternalWorkflowExecutionInitiated",
                 "SignalExternalWorkflowExecutionInitiated",
                 "SignalExternalWorkflowExecutionFailed",
+                "WorkflowTaskScheduled",
                 "SignalExternalWorkflowExecutionFailed",
             ]),
             "{n:?}"
@@ -357,6 +361,7 @@ both_stores! {
                 "StartChildWorkflowExecutionInitiated",
                 "StartChildWorkflowExecutionInitiated",
                 "ChildWorkflowExecutionStarted",
+                "WorkflowTaskScheduled",
                 "ChildWorkflowExecutionStarted",
                 "ChildWorkflowExecutionStarted",
             ]),

@@ -239,11 +239,11 @@ both_stores! {
             &names(&events)[..6],
             [
                 "WorkflowExecutionStarted",
-                "WorkflowExecutionSignaled",
-                "WorkflowExecutionSignaled",
-                "WorkflowExecutionSignaled",
-                "WorkflowExecutionSignaled",
                 "WorkflowTaskScheduled",
+                "WorkflowExecutionSignaled",
+                "WorkflowExecutionSignaled",
+                "WorkflowExecutionSignaled",
+                "WorkflowExecutionSignaled",
             ]
         );
         // One task saw every signal and completed the run.

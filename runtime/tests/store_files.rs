@@ -114,9 +114,24 @@ async fn a_second_engine_is_refused_through_a_symlink_or_a_hard_link() {
 }
 
 /// The POSIX (`fcntl`) locks this process holds on the file at `path`,
-/// from `/proc/locks`: SQLite's.
+/// from `/proc/locks`: SQLite's. The file is produced in chunks while other
+/// tests of this binary take and drop locks, so one read can repeat or
+/// miss a line: it is read until two reads in a row agree.
 #[cfg(target_os = "linux")]
 fn posix_locks(path: &Path) -> Vec<String> {
+    let mut last = posix_locks_once(path);
+    for _ in 0..100 {
+        let now = posix_locks_once(path);
+        if now == last {
+            return now;
+        }
+        last = now;
+    }
+    panic!("/proc/locks never read the same twice in a row");
+}
+
+#[cfg(target_os = "linux")]
+fn posix_locks_once(path: &Path) -> Vec<String> {
     use std::os::unix::fs::MetadataExt;
     let inode = std::fs::metadata(path).unwrap().ino();
     let pid = std::process::id().to_string();

@@ -17,7 +17,7 @@ use super::engine_task::EngineTask;
 use super::state::{
     ActivityOutcome, ActivityPhase, Incoming, PendingActivity, RunKey, WftState, failure_payloads,
 };
-use super::tasks::{append_incoming, task_not_found};
+use super::tasks::{append_incoming, task_not_found, write_scheduled};
 
 fn timeout_failure(timeout_type: TimeoutType, last_heartbeat_details: Vec<Payload>) -> Failure {
     Failure::Timeout(TimeoutError {
@@ -473,7 +473,8 @@ impl EngineTask {
     }
 
     /// A fact for the workflow: buffered while its task runs, else written
-    /// now with a workflow task made ready.
+    /// now (after a waiting task's scheduled event) with a workflow task
+    /// made ready.
     pub(super) fn deliver(&mut self, key: &RunKey, incoming: Incoming, now: SystemTime) {
         if let Some((held_key, held)) = &mut self.held
             && held_key == key
@@ -489,6 +490,7 @@ impl EngineTask {
             run.state.buffered.push(incoming);
             return;
         }
+        write_scheduled(run, &mut self.batch, self.options.workflow_task_timeout);
         append_incoming(run, &mut self.batch, now, incoming);
         if run.state.wft == WftState::Idle {
             run.state.wft = WftState::Ready {

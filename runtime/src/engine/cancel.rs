@@ -115,13 +115,12 @@ impl EngineTask {
         identity: &str,
     ) {
         let now = self.now();
+        self.close_pending_task(key, "the run was terminated", now);
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };
         // Facts that waited for a running workflow task stay in history;
-        // that task's completion is refused once the run is closed. (Its
-        // task events are written only at completion, so none are written:
-        // Temporal records a force-closed `WorkflowTaskFailed` here.)
+        // that task's completion is refused once the run is closed.
         append_buffered(run, &mut self.batch, now);
         append(
             run,

@@ -26,7 +26,7 @@ use super::state::{
     ActivityPhase, ChildFact, Incoming, PendingActivity, RunKey, RunState, WftState,
     failure_payloads,
 };
-use super::tasks::{append_buffered, can_hint, task_not_found};
+use super::tasks::{append_buffered, can_hint, scheduled_event, task_not_found};
 use super::updates::{
     apply_update_response, check_update_commands, has_admitted, is_speculative, undeliver_updates,
 };
@@ -241,9 +241,10 @@ impl EngineTask {
         self.answer_updates(key, answers);
     }
 
-    /// Writes the task's scheduled, started and completed events (nothing
-    /// was written while it ran: what arrived was buffered, so this is
-    /// what the task was handed) and settles the run's task state; returns
+    /// Writes the task's scheduled (unless written while it waited),
+    /// started and completed events (nothing was written while it ran:
+    /// what arrived was buffered, so this is what the task was handed) and
+    /// settles the run's task state; returns
     /// the completed event's id.
     fn append_task_events(
         &mut self,
@@ -266,16 +267,7 @@ impl EngineTask {
             return Err(task_not_found("the workflow task is not started"));
         };
         let hint = can_hint(&self.options, &run.state);
-        let scheduled = append(
-            run,
-            &mut self.batch,
-            scheduled_time,
-            EventAttributes::WorkflowTaskScheduled {
-                task_queue: run.state.task_queue.clone(),
-                start_to_close_timeout: wft_timeout,
-                attempt,
-            },
-        );
+        let scheduled = scheduled_event(run, &mut self.batch, scheduled_time, wft_timeout, attempt);
         let started = append(
             run,
             &mut self.batch,

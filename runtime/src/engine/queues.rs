@@ -229,8 +229,13 @@ impl EngineTask {
         }
         run.state.wft = WftState::Ready { scheduled_time };
         super::updates::undeliver_updates(&mut run.state);
-        // What arrived meanwhile was buffered for that task: write it now,
-        // so later arrivals (written at once) cannot overtake it.
+        // What arrived meanwhile was buffered for that task: write it now
+        // (after the task's scheduled event), so later arrivals (written
+        // at once) cannot overtake it.
+        if !run.state.buffered.is_empty() {
+            let timeout = self.options.workflow_task_timeout;
+            super::tasks::write_scheduled(run, &mut self.batch, timeout);
+        }
         super::tasks::append_buffered(run, &mut self.batch, now);
         let queue = run.wft_queue.clone();
         self.wft_queues

@@ -16,7 +16,7 @@ use super::engine_task::{EngineTask, Latest};
 use super::open_run::Run;
 use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState, decode_rows};
 use super::store::{ExecutionRow, ExecutionSummary, Loaded, Store};
-use super::tasks::append_buffered;
+use super::tasks::{append_buffered, write_scheduled};
 use super::updates::UpdateRecord;
 
 impl EngineTask {
@@ -102,8 +102,15 @@ impl EngineTask {
         run.stored_activities = stored_activities;
         run.stored_updates = stored_updates;
         // Facts buffered for a task that was in flight (signals, activity
-        // results): that task is lost, so they go to history now and the
-        // task handed out again carries them.
+        // results): that task is lost, so they go to history now (after
+        // its scheduled event) and the task handed out again carries them.
+        if !run.state.buffered.is_empty() {
+            write_scheduled(
+                &mut run,
+                &mut self.batch,
+                self.options.workflow_task_timeout,
+            );
+        }
         append_buffered(&mut run, &mut self.batch, now);
         Ok(run)
     }

@@ -78,6 +78,7 @@ impl EngineTask {
     /// The run's timeout fell due: it times out, and is retried when it was
     /// its run timeout and its retry policy allows.
     pub(super) fn run_timed_out(&mut self, key: &RunKey, now: SystemTime) {
+        self.close_pending_task(key, "the run timed out", now);
         let Some(run) = self.runs.get_mut(key) else {
             return;
         };

@@ -444,6 +444,7 @@ fn fresh_state(new: &NewRun, run_id: &str, first_run_id: &str, now: SystemTime) 
         update_seq: 0,
         update_completions: 0,
         new_events: true,
+        wft_scheduled_event: None,
         first_run_id: first_run_id.to_string(),
         previous_runs: Vec::new(),
         history_size_bytes: 0,

@@ -15,6 +15,7 @@ use super::engine_task::EngineTask;
 use super::requests::SignalWithStart;
 use super::runs::{check_id, check_run_id};
 use super::state::{Incoming, RunKey};
+use super::tasks::append_incoming;
 
 /// The identity recorded on signal events (requests do not carry one yet).
 const SIGNAL_IDENTITY: &str = "";
@@ -43,7 +44,25 @@ impl EngineTask {
         request_id: &str,
         external: Option<WorkflowExecution>,
     ) -> Result<bool, BackendError> {
+        let Some(incoming) = self.admit_signal(key, signal_name, input, request_id, external)?
+        else {
+            return Ok(false);
+        };
         let now = self.now();
+        self.deliver(key, incoming, now);
+        Ok(true)
+    }
+
+    /// A signal for an open run as the fact it delivers, once its request
+    /// id is recorded; `None` when the id was applied to the run already.
+    fn admit_signal(
+        &mut self,
+        key: &RunKey,
+        signal_name: String,
+        input: Vec<Payload>,
+        request_id: &str,
+        external: Option<WorkflowExecution>,
+    ) -> Result<Option<Incoming>, BackendError> {
         let kept = self.options.signal_request_ids_kept;
         let Some(run) = self.runs.get_mut(key) else {
             return Err(BackendError::Store(format!(
@@ -52,24 +71,39 @@ impl EngineTask {
             )));
         };
         if !run.state.signal_request_ids.insert(request_id, kept) {
-            return Ok(false);
+            return Ok(None);
         }
         self.batch.dirty.insert(key.clone());
-        self.deliver(
-            key,
-            Incoming::Signaled {
-                signal_name,
-                input,
-                identity: if external.is_some() {
-                    ENGINE_IDENTITY.to_string()
-                } else {
-                    SIGNAL_IDENTITY.to_string()
-                },
-                external,
+        Ok(Some(Incoming::Signaled {
+            signal_name,
+            input,
+            identity: if external.is_some() {
+                ENGINE_IDENTITY.to_string()
+            } else {
+                SIGNAL_IDENTITY.to_string()
             },
-            now,
-        );
-        Ok(true)
+            external,
+        }))
+    }
+
+    /// Signals a run signal-with-start has just opened: the signal is
+    /// written right after `WorkflowExecutionStarted`, before the first
+    /// workflow task's scheduled event, as Temporal writes it.
+    fn signal_new_run(
+        &mut self,
+        key: &RunKey,
+        signal_name: String,
+        input: Vec<Payload>,
+        request_id: &str,
+    ) -> Result<(), BackendError> {
+        let Some(incoming) = self.admit_signal(key, signal_name, input, request_id, None)? else {
+            return Ok(());
+        };
+        let now = self.now();
+        if let Some(run) = self.runs.get_mut(key) {
+            append_incoming(run, &mut self.batch, now, incoming);
+        }
+        Ok(())
     }
 
     /// The open run a signal goes to, or `NotFound` saying why there is none.
@@ -155,7 +189,7 @@ impl EngineTask {
         let response = self.start(start.clone())?;
         if response.started {
             let key = RunKey::new(&start.namespace, &response.run_id);
-            self.signal_open_run(&key, signal_name, input, &request_id, None)?;
+            self.signal_new_run(&key, signal_name, input, &request_id)?;
         }
         Ok(response)
     }

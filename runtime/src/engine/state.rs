@@ -355,6 +355,13 @@ pub(crate) struct RunState {
     /// commands reject updates writes nothing).
     #[serde(default = "yes")]
     pub new_events: bool,
+    /// The waiting workflow task's `WorkflowTaskScheduled` event, once
+    /// written. A first attempt's is written when something else is
+    /// written to the run while the task waits for a worker (so it
+    /// precedes what arrived, as in Temporal, which writes it when it
+    /// schedules the task), else with the task's outcome.
+    #[serde(default)]
+    pub wft_scheduled_event: Option<i64>,
     /// The first run of this run's continue-as-new chain (empty: this run,
     /// for state written before continue-as-new existed).
     #[serde(default)]

@@ -3,15 +3,16 @@
 //! (activity closed, timer fired, signal) become events.
 //!
 //! The history layout here is what the worker's replay relies on: workflow
-//! task events are written lazily at completion (scheduled, started,
-//! completed, then one event per command, then buffered events); failures
-//! and timeouts only for the first in a row.
+//! task events are written at completion (scheduled, started, completed,
+//! then one event per command, then buffered events), the scheduled event
+//! earlier if something else is written while the task waits for a worker
+//! (`write_scheduled`); failures and timeouts only for the first in a row.
 
 use std::time::{Duration, SystemTime};
 
 use crate::backend::{BackendError, TaskToken, WorkflowTask};
 
-use crate::failure::Failure;
+use crate::failure::{ApplicationError, Failure};
 use crate::history::{EventAttributes, WorkflowTaskFailedCause};
 
 use super::deadlines::{Deadline, later};
@@ -161,6 +162,44 @@ fn activity_closed(
 /// Appends everything buffered; returns whether there was anything.
 /// Updates that arrived while the buffer filled learn the event they
 /// follow.
+/// The current workflow task's `WorkflowTaskScheduled` event id: the one
+/// written while it waited, else one written now.
+pub(super) fn scheduled_event(
+    run: &mut Run,
+    batch: &mut Batch,
+    scheduled_time: SystemTime,
+    timeout: Duration,
+    attempt: u32,
+) -> i64 {
+    if let Some(id) = run.state.wft_scheduled_event.take() {
+        return id;
+    }
+    let attributes = EventAttributes::WorkflowTaskScheduled {
+        task_queue: run.state.task_queue.clone(),
+        start_to_close_timeout: timeout,
+        attempt,
+    };
+    append(run, batch, scheduled_time, attributes)
+}
+
+/// Writes a waiting workflow task's `WorkflowTaskScheduled` now, if it is
+/// a first attempt whose event is not written yet: called before
+/// something else is written to the run, so the task's scheduled event
+/// precedes what arrived while it waited, as in Temporal (which writes it
+/// when it schedules the task). A later attempt writes nothing until one
+/// completes; a task that is not waiting is left alone.
+pub(super) fn write_scheduled(run: &mut Run, batch: &mut Batch, default_timeout: Duration) {
+    let WftState::Ready { scheduled_time } = run.state.wft else {
+        return;
+    };
+    if run.state.wft_attempt > 1 || run.state.wft_scheduled_event.is_some() {
+        return;
+    }
+    let timeout = run.state.task_timeout(default_timeout);
+    let id = scheduled_event(run, batch, scheduled_time, timeout, 1);
+    run.state.wft_scheduled_event = Some(id);
+}
+
 pub(super) fn append_buffered(run: &mut Run, batch: &mut Batch, now: SystemTime) -> bool {
     let buffered = std::mem::take(&mut run.state.buffered);
     let any = !buffered.is_empty();
@@ -326,16 +365,7 @@ impl EngineTask {
             return Some(attempt);
         }
         let hint = can_hint(&self.options, &run.state);
-        let scheduled = append(
-            run,
-            &mut self.batch,
-            scheduled_time,
-            EventAttributes::WorkflowTaskScheduled {
-                task_queue: run.state.task_queue.clone(),
-                start_to_close_timeout: wft_timeout,
-                attempt,
-            },
-        );
+        let scheduled = scheduled_event(run, &mut self.batch, scheduled_time, wft_timeout, attempt);
         let started = append(
             run,
             &mut self.batch,
@@ -362,6 +392,32 @@ impl EngineTask {
         };
         append(run, &mut self.batch, now, attributes);
         Some(attempt)
+    }
+
+    /// Before a run is closed from outside (terminated, timed out): a
+    /// waiting first attempt's scheduled event is written (Temporal wrote
+    /// it when it scheduled the task), and a running first attempt's
+    /// events are written with its failure, cause `ForceCloseCommand`, as
+    /// Temporal force-closes it. `why` says what closed the run.
+    pub(super) fn close_pending_task(&mut self, key: &RunKey, why: &str, now: SystemTime) {
+        let Some(run) = self.runs.get_mut(key) else {
+            return;
+        };
+        match run.state.wft {
+            WftState::Ready { .. } => {
+                write_scheduled(run, &mut self.batch, self.options.workflow_task_timeout);
+            }
+            WftState::Started { .. } => {
+                let failure: Failure = ApplicationError::new(format!(
+                    "{why} while this workflow task ran; its completion is refused"
+                ))
+                .with_type("ForceCloseCommand")
+                .into();
+                let cause = WorkflowTaskFailedCause::ForceCloseCommand;
+                self.append_task_failure(key, Some((cause, failure)), now);
+            }
+            WftState::Idle | WftState::Backoff { .. } => {}
+        }
     }
 
     /// A failed workflow task's backoff is over: it is handed out again.

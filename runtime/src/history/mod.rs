@@ -62,6 +62,9 @@ pub enum WorkflowTaskFailedCause {
     PendingSignalsLimitExceeded,
     /// ... more cancellation requests to other workflows pending.
     PendingRequestCancelLimitExceeded,
+    /// The run was closed from outside (terminated, timed out) while the
+    /// task ran.
+    ForceCloseCommand,
 }
 
 /// The facts, by event type.

@@ -8,6 +8,7 @@ mod commits;
 mod lifecycle;
 mod restart;
 mod retries;
+mod task_scheduled;
 mod workflow_tasks;
 
 use std::sync::Arc;
