@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use weft::DataConverter;
+
 /// Where and how a server serves.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -21,6 +23,10 @@ pub struct ServerConfig {
     /// The engine's SQLite file, read (read-only) for listings and the UI;
     /// without it, listing answers "not supported".
     pub sqlite_path: Option<PathBuf>,
+    /// The codec chain the clients and workers encode payloads with, so
+    /// the web UI can show them decoded (`/api/v1/codec/decode`); the
+    /// engine still stores and serves them as the clients encoded them.
+    pub data_converter: Option<DataConverter>,
 }
 
 /// The address a server listens on unless told otherwise.
@@ -37,6 +43,7 @@ impl ServerConfig {
             max_request_bytes: 8 * 1024 * 1024,
             namespaces: None,
             sqlite_path: None,
+            data_converter: None,
         }
     }
 
@@ -49,6 +56,13 @@ impl ServerConfig {
     /// Lists workflows from this SQLite file (the engine's).
     pub fn sqlite_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.sqlite_path = Some(path.into());
+        self
+    }
+
+    /// Decodes payloads for the web UI with `converter` (the one the
+    /// clients and workers use, or one with just their codecs' keys).
+    pub fn data_converter(mut self, converter: DataConverter) -> Self {
+        self.data_converter = Some(converter);
         self
     }
 

@@ -24,10 +24,11 @@ pub(crate) struct AppState {
     pub long_poll: Duration,
     pub namespaces: Option<Vec<String>>,
     pub sqlite_path: Option<PathBuf>,
+    pub data_converter: Option<weft::DataConverter>,
 }
 
 impl AppState {
-    fn check_namespace(&self, namespace: &str) -> Result<(), BackendError> {
+    pub(crate) fn check_namespace(&self, namespace: &str) -> Result<(), BackendError> {
         match &self.namespaces {
             Some(served) if !served.iter().any(|n| n == namespace) => {
                 Err(BackendError::PermissionDenied(format!(
@@ -42,7 +43,7 @@ impl AppState {
 
 type Shared = State<Arc<AppState>>;
 
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(e) => {
@@ -146,11 +147,45 @@ pub(crate) async fn list(
 ) -> Result<Vec<WorkflowSummary>, BackendError> {
     state.check_namespace(&filter.namespace)?;
     let Some(path) = state.sqlite_path.clone() else {
-        return state.backend.list_runs(filter).await;
+        return match state.backend.list_runs(filter.clone()).await {
+            Err(BackendError::Unsupported(_)) => list_by_visibility(state, filter).await,
+            other => other,
+        };
     };
     tokio::task::spawn_blocking(move || SqliteStore::open_read_only(&path)?.list_runs(&filter))
         .await
         .map_err(|e| BackendError::Store(format!("listing stopped: {e}")))?
+}
+
+/// Lists through the backend's visibility (Temporal's list filter), for
+/// a backend with no file to read (an engine in memory): every run of the
+/// namespace, filtered and ordered as a file's listing is.
+async fn list_by_visibility(
+    state: &AppState,
+    filter: ListFilter,
+) -> Result<Vec<WorkflowSummary>, BackendError> {
+    let infos = state
+        .backend
+        .list_workflows(filter.namespace.clone(), String::new())
+        .await?;
+    let mut runs: Vec<WorkflowSummary> = infos
+        .into_iter()
+        .map(|info| WorkflowSummary {
+            workflow_id: info.workflow_id,
+            run_id: info.run_id,
+            workflow_type: info.workflow_type,
+            task_queue: info.task_queue,
+            status: info.status,
+            start_time: info.start_time,
+            close_time: info.close_time,
+            // Visibility does not count events; describe does.
+            history_length: 0,
+        })
+        .filter(|run| filter.matches(run))
+        .collect();
+    runs.sort_by_key(|run| std::cmp::Reverse(run.start_time));
+    runs.truncate(filter.limit.unwrap_or(usize::MAX));
+    Ok(runs)
 }
 
 async fn list_handler(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Response {
@@ -181,7 +216,8 @@ macro_rules! calls {
 pub(crate) fn router(state: Arc<AppState>, max_request_bytes: usize) -> Router {
     let router = Router::new()
         .route(api::Hello::PATH, post(hello))
-        .route(ListFilter::PATH, post(list_handler));
+        .route(ListFilter::PATH, post(list_handler))
+        .route(crate::codec::DECODE_PATH, post(crate::codec::handler));
     let router = calls!(
         router,
         weft::backend::StartWorkflowRequest,

@@ -71,6 +71,7 @@ impl Server {
             long_poll: config.long_poll,
             namespaces: config.namespaces.clone(),
             sqlite_path: config.sqlite_path.clone(),
+            data_converter: config.data_converter.clone(),
         });
         let app = router(state, config.max_request_bytes);
         let (stop, stopped) = watch::channel(false);

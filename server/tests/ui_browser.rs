@@ -1,7 +1,10 @@
 //! The web UI in a real browser: headless Chromium, driven over WebDriver
-//! (chromedriver), opens the workflow list, finds a running workflow,
-//! opens its page and cancels it; the page and the store then agree that
-//! it is canceled. A screenshot of the page is saved as a test artifact
+//! (chromedriver), opens the workflow list, finds a running workflow whose
+//! payloads are encrypted, opens its page (its input decoded by the
+//! server's codec), sends it an update with the Update button, and cancels
+//! it; the page and the store then agree that it is canceled. Then it
+//! pauses a schedule from the schedule list, and the store agrees. A
+//! screenshot of the page is saved as a test artifact
 //! (`target/tmp/ui/workflow-canceled.png`).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs
@@ -17,8 +20,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
+use std::time::Duration;
+
 use weft::backend::RunStatus;
+use weft::converter::DataConverter;
+use weft::converter::encryption::EncryptionCodec;
 use weft::remote::ConnectOptions;
+use weft::schedule::{Schedule, ScheduleAction, ScheduleSpec};
 use weft::{Client, WorkflowOptions};
 use weft_server::ServerConfig;
 
@@ -143,6 +151,11 @@ impl Session<'_> {
         self.post(&format!("/element/{element}/click"), json!({}));
     }
 
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self.element(css);
+        self.post(&format!("/element/{element}/value"), json!({"text": text}));
+    }
+
     fn text(&self, css: &str) -> String {
         let element = self.element(css);
         self.driver
@@ -154,7 +167,7 @@ impl Session<'_> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_ui_cancels_a_running_workflow_and_the_store_agrees() {
+async fn the_ui_decodes_updates_and_cancels_a_workflow_and_pauses_a_schedule() {
     let chromium = find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
     let chromedriver = find(&["/usr/bin/chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
@@ -167,10 +180,16 @@ async fn the_ui_cancels_a_running_workflow_and_the_store_agrees() {
         );
         return;
     };
-    let served = serve(ServerConfig::default()).await;
+    // The workers encrypt every payload; the server holds the key to show
+    // them decoded.
+    let key = [9u8; 32];
+    let converter =
+        || DataConverter::new().with_codec(EncryptionCodec::new("ui-key", &key).unwrap());
+    let served = serve(ServerConfig::default().data_converter(converter())).await;
     let client = Client::connect(&served.address(), ConnectOptions::new())
         .await
-        .unwrap();
+        .unwrap()
+        .with_data_converter(converter());
     let worker = worker(&client).start().unwrap();
     let handle = client
         .start_workflow(
@@ -182,6 +201,17 @@ async fn the_ui_cancels_a_running_workflow_and_the_store_agrees() {
         .unwrap();
     // Running, its activity done: the page has something to show.
     assert_eq!(handle_balance(&client).await, 0);
+    let schedule = client
+        .create_schedule(
+            "ui-hourly",
+            Schedule::new(
+                ScheduleAction::start_workflow(Account::run, "Sched".into(), "acct-sched", QUEUE)
+                    .unwrap(),
+                ScheduleSpec::every(Duration::from_secs(3600)),
+            ),
+        )
+        .await
+        .unwrap();
 
     let url = format!("http://{}/ui/", served.address());
     let artifact = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui");
@@ -203,7 +233,16 @@ async fn the_ui_cancels_a_running_workflow_and_the_store_agrees() {
         session.post("/url", json!({"url": url}));
         session.click(r#"#workflows tr[data-workflow-id="acct-ui"] a"#);
         assert!(session.text("h2 .status").contains("Running"));
-        assert!(session.text("#input").contains("Uma"));
+        // Encrypted in the store, decoded by the server's codec.
+        let input = session.text("#input");
+        assert!(
+            input.contains("Uma") && !input.contains("not decoded"),
+            "{input}"
+        );
+        session.type_into("#handler-name", "deposit");
+        session.type_into("#handler-input", r#"{"amount": 5}"#);
+        session.click("#update");
+        let updated = session.text("#message.ok");
         session.post(
             "/execute/sync",
             json!({"script": "window.weftNoConfirm = true;", "args": []}),
@@ -218,15 +257,28 @@ async fn the_ui_cancels_a_running_workflow_and_the_store_agrees() {
         let png = base64_decode(shot.as_str().unwrap());
         std::fs::write(artifact.join("workflow-canceled.png"), png).unwrap();
         let outcome = session.text("#outcome");
+        session.post("/url", json!({"url": format!("{url}#/schedules")}));
+        assert!(
+            session
+                .text(r#"tr[data-schedule-id="ui-hourly"] td.next"#)
+                .contains("20")
+        );
+        session.click(r#"tr[data-schedule-id="ui-hourly"] button.pause"#);
+        // The list reloads once the call is answered.
+        let paused =
+            session.text(r#"tr[data-schedule-id="ui-hourly"][data-paused="true"] td.state"#);
         driver.call("DELETE", &session.path(""), None);
         eprintln!(
             "screenshot: {}",
             artifact.join("workflow-canceled.png").display()
         );
-        (status, outcome)
+        (status, outcome, updated, paused)
     })
     .await
     .unwrap();
+    assert_eq!(page_text.2, "update answered: 5");
+    assert_eq!(page_text.3, "paused");
+    assert!(schedule.describe().await.unwrap().schedule.state.paused);
     assert_eq!(page_text.0, "Canceled");
     assert!(
         page_text.1.contains("WorkflowExecutionCanceled"),

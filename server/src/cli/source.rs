@@ -46,12 +46,67 @@ fn tls(matches: &ArgMatches) -> Result<Option<TlsConfig>, CliError> {
             "TLS needs --tls-ca (the CA of the server's certificate)".into(),
         ));
     }
+    match (&cert, &key) {
+        (Some(_), None) => {
+            return Err(CliError::Usage(
+                "--tls-cert needs --tls-key (the private key of the client certificate)".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(CliError::Usage(
+                "--tls-key needs --tls-cert (the client certificate it is the key of)".into(),
+            ));
+        }
+        _ => {}
+    }
     Ok(Some(TlsConfig {
         server_root_ca_cert: ca,
         client_cert: cert,
         client_private_key: key,
         domain: matches.get_one::<String>("tls-domain").cloned(),
     }))
+}
+
+/// A missing file, a directory or an empty file, said plainly (SQLite's
+/// own words for them are "disk I/O error" and "not a database").
+fn check_file(path: &std::path::Path) -> Result<(), CliError> {
+    let shown = path.display();
+    let metadata = std::fs::metadata(path).map_err(|e| {
+        CliError::Other(if e.kind() == std::io::ErrorKind::NotFound {
+            format!("database file {shown} does not exist: check the path given to --db")
+        } else {
+            format!("cannot read the database file {shown}: {e}")
+        })
+    })?;
+    if metadata.is_dir() {
+        return Err(CliError::Other(format!(
+            "{shown} is a directory: --db takes the SQLite file inside it"
+        )));
+    }
+    if metadata.len() == 0 {
+        return Err(CliError::Other(format!(
+            "{shown} is empty: no engine has written it yet, so it holds no workflows"
+        )));
+    }
+    Ok(())
+}
+
+/// The command line's flags for what a TLS error names in the library's
+/// terms.
+fn flag_hint(message: &str) -> Option<&'static str> {
+    if message.contains("TlsConfig::client_cert") {
+        Some("give the client certificate and its key: --tls-cert FILE --tls-key FILE")
+    } else if message.contains("server_root_ca_cert") {
+        Some("--tls-ca must be the CA that signed the server's certificate")
+    } else if message.contains("TlsConfig::domain") {
+        Some("give the name on the server's certificate: --tls-domain NAME")
+    } else if message.contains("without a TlsConfig") {
+        Some("the server speaks plaintext: leave out the --tls-* flags")
+    } else if message.contains("connect with a TlsConfig") {
+        Some("for a TLS server give --tls-ca FILE, and for mutual TLS --tls-cert and --tls-key")
+    } else {
+        None
+    }
 }
 
 /// The namespace the command works in.
@@ -67,12 +122,7 @@ impl Source {
         let namespace = namespace(matches);
         if let Some(path) = matches.get_one::<String>("db") {
             let path = PathBuf::from(path);
-            if !path.exists() {
-                return Err(CliError::Other(format!(
-                    "database file {} does not exist",
-                    path.display()
-                )));
-            }
+            check_file(&path)?;
             let store = SqliteStore::open_read_only(&path).map_err(BackendError::from)?;
             return Ok(Source::File {
                 store,
@@ -90,10 +140,17 @@ impl Source {
         }
         match Client::connect(&address, options).await {
             Ok(client) => Ok(Source::Server { client, address }),
-            Err(e) => Err(CliError::Other(format!(
+            Err(e) if e.to_string().contains("cannot connect to") => Err(CliError::Other(format!(
                 "{e}\n(is a server running there? start one with `weft server start --db FILE`, \
                  or read a file without one: --db FILE)"
             ))),
+            Err(e) => {
+                let message = e.to_string();
+                Err(CliError::Other(match flag_hint(&message) {
+                    Some(hint) => format!("{message}\n({hint})"),
+                    None => message,
+                }))
+            }
         }
     }
 
@@ -105,6 +162,14 @@ impl Source {
                 "{what} needs a server (--address): {} is opened read-only",
                 path.display()
             ))),
+        }
+    }
+
+    /// The namespace the command works in.
+    pub(crate) fn namespace(&self) -> &str {
+        match self {
+            Source::Server { client, .. } => client.namespace(),
+            Source::File { namespace, .. } => namespace,
         }
     }
 
