@@ -232,3 +232,53 @@ async fn the_cli_tls_flags_connect_with_the_right_certificates_only() {
     .unwrap();
     served.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weft_server_start_serves_mutual_tls_from_its_flags() {
+    let pki = pki();
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path.display().to_string()
+    };
+    let server_cert = write("server.pem", &pki.server.cert_chain);
+    let server_key = write("server-key.pem", &pki.server.private_key);
+    let client_ca = write("client-ca.pem", pki.client_ca.pem.as_bytes());
+    let server_ca = write("server-ca.pem", pki.server_ca.pem.as_bytes());
+    let (cert, key) = leaf(&pki.client_ca, "cli", false);
+    let cert = write("cli.pem", &cert);
+    let key = write("cli-key.pem", &key);
+    tokio::task::spawn_blocking(move || {
+        let (server, address) = start_server(&[
+            "--memory",
+            "--tls-cert",
+            &server_cert,
+            "--tls-key",
+            &server_key,
+            "--tls-client-ca",
+            &client_ca,
+        ]);
+        let _server = Stop(server);
+        let base = [
+            "--address",
+            &address,
+            "--tls-domain",
+            "localhost",
+            "--tls-ca",
+            &server_ca,
+        ];
+        let mut with_cert = vec!["workflow", "list"];
+        with_cert.extend(base);
+        with_cert.extend(["--tls-cert", &cert, "--tls-key", &key]);
+        assert!(ok(&with_cert).contains("WORKFLOW ID"));
+        let mut without = vec!["workflow", "list"];
+        without.extend(base);
+        let err = fails(&without);
+        assert!(err.contains("requires a client certificate"), "{err}");
+        let err = fails(&["workflow", "list", "--address", &address]);
+        assert!(err.contains("give --tls-ca FILE"), "{err}");
+    })
+    .await
+    .unwrap();
+}
