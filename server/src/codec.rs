@@ -9,6 +9,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
@@ -19,6 +20,7 @@ use weft::DataConverter;
 use weft::Payload;
 use weft::converter::encryption::EncryptionCodec;
 
+use crate::access::Access;
 use crate::routes::{AppState, decode, error, json};
 
 /// Where the decode call is posted.
@@ -105,13 +107,14 @@ pub(crate) fn decode_all(
 
 pub(crate) async fn handler(
     State(state): State<Arc<AppState>>,
+    Extension(access): Extension<Access>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let request: DecodeRequest = match decode(body) {
         Ok(request) => request,
         Err(response) => return response,
     };
-    if let Err(e) = state.check_namespace(&request.namespace) {
+    if let Err(e) = state.admit(&request.namespace, &access) {
         return error(e);
     }
     json(

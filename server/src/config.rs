@@ -1,5 +1,6 @@
 //! How a server is set up, and the errors starting one can end with.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -27,6 +28,12 @@ pub struct ServerConfig {
     /// the web UI can show them decoded (`/api/v1/codec/decode`); the
     /// engine still stores and serves them as the clients encoded them.
     pub data_converter: Option<DataConverter>,
+    /// With mutual TLS: the namespaces each client certificate may use,
+    /// by a name it is valid for (a DNS subject alternative name). When
+    /// any are given, a certificate may use only the namespaces of its
+    /// names, and one with none of them no namespace (403). Empty: every
+    /// caller may use every namespace served.
+    pub client_namespaces: BTreeMap<String, Vec<String>>,
 }
 
 /// The address a server listens on unless told otherwise.
@@ -44,6 +51,7 @@ impl ServerConfig {
             namespaces: None,
             sqlite_path: None,
             data_converter: None,
+            client_namespaces: BTreeMap::new(),
         }
     }
 
@@ -63,6 +71,20 @@ impl ServerConfig {
     /// clients and workers use, or one with just their codecs' keys).
     pub fn data_converter(mut self, converter: DataConverter) -> Self {
         self.data_converter = Some(converter);
+        self
+    }
+
+    /// With mutual TLS, lets client certificates valid for `name` use
+    /// `namespaces` (see [`ServerConfig::client_namespaces`](Self::client_namespaces)).
+    pub fn client_namespaces(
+        mut self,
+        name: impl Into<String>,
+        namespaces: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.client_namespaces
+            .entry(name.into())
+            .or_default()
+            .extend(namespaces.into_iter().map(Into::into));
         self
     }
 

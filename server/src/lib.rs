@@ -23,6 +23,7 @@
 
 #![forbid(unsafe_code)]
 
+mod access;
 pub mod cli;
 mod codec;
 mod config;

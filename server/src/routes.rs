@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -18,6 +19,8 @@ use weft::backend::{Backend, BackendError, ListFilter, WorkflowSummary};
 use weft::engine::SqliteStore;
 use weft::remote::api::{self, ApiError, Call, ServeContext, ServerInfo};
 
+use crate::access::Access;
+
 /// What every handler shares.
 pub(crate) struct AppState {
     pub backend: Arc<dyn Backend>,
@@ -28,6 +31,14 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
+    /// Whether a call of `access`'s caller may act in `namespace`.
+    pub(crate) fn admit(&self, namespace: &str, access: &Access) -> Result<(), BackendError> {
+        self.check_namespace(namespace)?;
+        access.check(namespace).inspect_err(|e| {
+            tracing::warn!(namespace, error = %e, "call refused for its client certificate");
+        })
+    }
+
     pub(crate) fn check_namespace(&self, namespace: &str) -> Result<(), BackendError> {
         match &self.namespaces {
             Some(served) if !served.iter().any(|n| n == namespace) => {
@@ -106,13 +117,17 @@ pub(crate) fn decode<C: Call>(body: Result<Bytes, BytesRejection>) -> Result<C, 
     })
 }
 
-async fn handle<C: Call>(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Response {
+async fn handle<C: Call>(
+    State(state): Shared,
+    Extension(access): Extension<Access>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let call: C = match decode(body) {
         Ok(call) => call,
         Err(response) => return response,
     };
     if let Some(namespace) = call.namespace()
-        && let Err(e) = state.check_namespace(namespace)
+        && let Err(e) = state.admit(namespace, &access)
     {
         tracing::warn!(path = C::PATH, error = %e, "call refused");
         return error(e);
@@ -127,7 +142,12 @@ async fn handle<C: Call>(State(state): Shared, body: Result<Bytes, BytesRejectio
     }
 }
 
-async fn hello(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Response {
+/// The server's version, and the namespaces this caller may use.
+async fn hello(
+    State(state): Shared,
+    Extension(access): Extension<Access>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     if let Err(response) = decode::<api::Hello>(body) {
         return response;
     }
@@ -135,7 +155,7 @@ async fn hello(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Res
         StatusCode::OK,
         &ServerInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            namespaces: state.namespaces.clone(),
+            namespaces: access.visible(state.namespaces.as_ref()),
         },
     )
 }
@@ -188,13 +208,21 @@ async fn list_by_visibility(
     Ok(runs)
 }
 
-async fn list_handler(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Response {
-    match decode::<ListFilter>(body) {
-        Ok(filter) => match list(&state, filter).await {
-            Ok(runs) => json(StatusCode::OK, &runs),
-            Err(e) => error(e),
-        },
-        Err(response) => response,
+async fn list_handler(
+    State(state): Shared,
+    Extension(access): Extension<Access>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let filter = match decode::<ListFilter>(body) {
+        Ok(filter) => filter,
+        Err(response) => return response,
+    };
+    if let Err(e) = access.check(&filter.namespace) {
+        return error(e);
+    }
+    match list(&state, filter).await {
+        Ok(runs) => json(StatusCode::OK, &runs),
+        Err(e) => error(e),
     }
 }
 

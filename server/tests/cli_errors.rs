@@ -258,6 +258,8 @@ async fn weft_server_start_serves_mutual_tls_from_its_flags() {
             &server_key,
             "--tls-client-ca",
             &client_ca,
+            "--tls-client-namespace",
+            "cli=default",
         ]);
         let _server = Stop(server);
         let base = [
@@ -272,6 +274,11 @@ async fn weft_server_start_serves_mutual_tls_from_its_flags() {
         with_cert.extend(base);
         with_cert.extend(["--tls-cert", &cert, "--tls-key", &key]);
         assert!(ok(&with_cert).contains("WORKFLOW ID"));
+        // The certificate named `cli` is given `default` only.
+        let mut elsewhere = with_cert.clone();
+        elsewhere.extend(["--namespace", "team-b"]);
+        let err = fails(&elsewhere);
+        assert!(err.contains("namespace \"team-b\" to this client"), "{err}");
         let mut without = vec!["workflow", "list"];
         without.extend(base);
         let err = fails(&without);

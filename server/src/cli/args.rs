@@ -180,6 +180,10 @@ fn server_command() -> Command {
                 .arg(Arg::new("tls-key").long("tls-key").requires("tls-cert").help("PEM private key of the server"))
                 .arg(Arg::new("tls-client-ca").long("tls-client-ca").requires("tls-cert").help("PEM CA that client certificates must chain to (mutual TLS)"))
                 .arg(Arg::new("namespace").long("namespace").action(ArgAction::Append).help("Serve only this namespace (repeatable)"))
+                .arg(Arg::new("tls-client-namespace").long("tls-client-namespace").value_name("NAME=NAMESPACE").action(ArgAction::Append).requires("tls-client-ca").help(
+                    "Let client certificates valid for NAME (a DNS name on them) use NAMESPACE (repeatable); \
+                     once given, a certificate may use only its names' namespaces",
+                ))
                 .arg(Arg::new("long-poll").long("long-poll").value_parser(clap::value_parser!(u64)).default_value("30").help("Seconds a worker's long poll waits for a task"))
                 .arg(Arg::new("encryption-key").long("encryption-key").value_name("ID=FILE").action(ArgAction::Append).help(
                     "A key of the payloads' EncryptionCodec, so the web UI shows them decoded: the key id the \

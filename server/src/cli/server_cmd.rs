@@ -36,6 +36,18 @@ fn config(m: &ArgMatches) -> Result<ServerConfig, CliError> {
     if let Some(namespaces) = m.get_many::<String>("namespace") {
         config = config.namespaces(namespaces.cloned().collect());
     }
+    for pair in m
+        .get_many::<String>("tls-client-namespace")
+        .into_iter()
+        .flatten()
+    {
+        let (name, namespace) = pair.split_once('=').ok_or_else(|| {
+            CliError::Usage(format!(
+                "--tls-client-namespace {pair:?}: expected NAME=NAMESPACE, a name on client certificates and the namespace they may use"
+            ))
+        })?;
+        config = config.client_namespaces(name, [namespace]);
+    }
     if let Some(keys) = m.get_many::<String>("encryption-key") {
         let keys: Vec<String> = keys.cloned().collect();
         let converter = crate::codec::encryption_converter(&keys)
