@@ -204,37 +204,40 @@ fn read_file(path: &str) -> Result<Loaded, CliError> {
     })?;
     let invalid =
         |why: String| CliError::Other(format!("{path} is not a history weft reads: {why}"));
-    let value: Value =
-        serde_json::from_str(&text).map_err(|e| invalid(format!("it is not JSON: {e}")))?;
-    let (format, workflow_id, events) = match value {
-        Value::Array(_) => (
+    // The head first, its events skipped over: a version this weft does
+    // not know is named as such, not as an event it cannot read.
+    let object = text.trim_start().starts_with('{');
+    let (format, workflow_id) = match text.trim_start().chars().next() {
+        Some('[') => (
             "event array (WorkflowHandle::history_json)".to_string(),
             None,
-            value,
         ),
-        Value::Object(mut map) => {
-            let format = envelope_format(&map).map_err(invalid)?;
-            let workflow_id = map
-                .get("workflow_id")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let events = map
-                .remove("events")
-                .ok_or_else(|| invalid("it has no \"events\"".into()))?;
-            (format, workflow_id, events)
+        Some('{') => {
+            let head: Head = serde_json::from_str(&text)
+                .map_err(|e| invalid(format!("it is not JSON as weft writes it: {e}")))?;
+            (head.format().map_err(&invalid)?, head.workflow_id)
         }
         _ => {
+            serde_json::from_str::<serde::de::IgnoredAny>(&text)
+                .map_err(|e| invalid(format!("it is not JSON: {e}")))?;
             return Err(invalid(
                 "expected an object (weft history export) or an array of events".into(),
             ));
         }
     };
-    let events: Vec<Event> = serde_path_to_error::deserialize(events).map_err(|e| {
-        invalid(format!(
-            "at events{}: {}",
-            path_suffix(&e.path().to_string()),
-            e.inner()
-        ))
+    let mut json = serde_json::Deserializer::from_str(&text);
+    let events = if object {
+        serde_path_to_error::deserialize::<_, Exported>(&mut json).map(|e| e.events)
+    } else {
+        serde_path_to_error::deserialize::<_, Vec<Event>>(&mut json)
+    };
+    let events = events.map_err(|e| {
+        let at = e.path().to_string();
+        match at.as_str() {
+            "." | "" => invalid(e.inner().to_string()),
+            _ if at.starts_with('[') => invalid(format!("at events{at}: {}", e.inner())),
+            _ => invalid(format!("at {at}: {}", e.inner())),
+        }
     })?;
     Ok(Loaded {
         from: path.to_string(),
@@ -244,37 +247,45 @@ fn read_file(path: &str) -> Result<Loaded, CliError> {
     })
 }
 
-fn path_suffix(path: &str) -> String {
-    if path == "." || path.is_empty() {
-        String::new()
-    } else if path.starts_with('[') {
-        path.to_string()
-    } else {
-        format!(".{path}")
-    }
+/// An export's head: what it is, and whose.
+#[derive(serde::Deserialize)]
+struct Head {
+    format: Option<Value>,
+    version: Option<Value>,
+    workflow_id: Option<String>,
+    #[serde(default, rename = "events")]
+    _events: Option<serde::de::IgnoredAny>,
 }
 
-/// The format of an exported object, if weft knows it.
-fn envelope_format(map: &serde_json::Map<String, Value>) -> Result<String, String> {
-    match map.get("format").and_then(Value::as_str) {
-        Some(FORMAT) => {}
-        Some(other) => return Err(format!("its format is {other:?}, not {FORMAT:?}")),
-        None => {
-            return Err(format!(
-                "it has no \"format\": expected {FORMAT:?}, as `weft history export` writes"
-            ));
+/// An export's events.
+#[derive(serde::Deserialize)]
+struct Exported {
+    events: Vec<Event>,
+}
+
+impl Head {
+    /// The format, if weft knows it.
+    fn format(&self) -> Result<String, String> {
+        match self.format.as_ref().and_then(Value::as_str) {
+            Some(FORMAT) => {}
+            Some(other) => return Err(format!("its format is {other:?}, not {FORMAT:?}")),
+            None => {
+                return Err(format!(
+                    "it has no \"format\": expected {FORMAT:?}, as `weft history export` writes"
+                ));
+            }
         }
-    }
-    match map.get("version").and_then(Value::as_u64) {
-        Some(VERSION) => Ok(format!("{FORMAT} version {VERSION}")),
-        Some(v) if v > VERSION => Err(format!(
-            "it is {FORMAT} version {v}, newer than this weft reads (version {VERSION}): \
-             use the weft that wrote it, or a newer one"
-        )),
-        Some(v) => Err(format!("{FORMAT} version {v} is not a version weft wrote")),
-        None => Err(format!(
-            "it has no \"version\" (this weft reads version {VERSION})"
-        )),
+        match self.version.as_ref().and_then(Value::as_u64) {
+            Some(VERSION) => Ok(format!("{FORMAT} version {VERSION}")),
+            Some(v) if v > VERSION => Err(format!(
+                "it is {FORMAT} version {v}, newer than this weft reads (version {VERSION}): \
+                 use the weft that wrote it, or a newer one"
+            )),
+            Some(v) => Err(format!("{FORMAT} version {v} is not a version weft wrote")),
+            None => Err(format!(
+                "it has no \"version\" (this weft reads version {VERSION})"
+            )),
+        }
     }
 }
 
