@@ -43,8 +43,15 @@ fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_exported_history_is_checked_and_replayed_and_progress_stays_on_stderr() {
+/// A server, its worker, and a run of `Account` that completed.
+struct Completed {
+    served: support::Served,
+    worker: weft::worker::WorkerHandle,
+    handle: weft::WorkflowHandle<Account>,
+    address: String,
+}
+
+async fn completed(id: &str) -> Completed {
     let served = serve(ServerConfig::default()).await;
     let address = served.address();
     let client = Client::connect(&address, ConnectOptions::new())
@@ -52,34 +59,46 @@ async fn an_exported_history_is_checked_and_replayed_and_progress_stays_on_stder
         .unwrap();
     let worker = worker(&client).start().unwrap();
     let handle = client
-        .start_workflow(
-            Account::run,
-            "Hist".into(),
-            WorkflowOptions::new("acct-hist", QUEUE),
-        )
+        .start_workflow(Account::run, "Hist".into(), WorkflowOptions::new(id, QUEUE))
         .await
         .unwrap();
     handle.close().await.unwrap();
     handle.result().await.unwrap();
+    Completed {
+        served,
+        worker,
+        handle,
+        address,
+    }
+}
+
+impl Completed {
+    /// `weft args… --address` this server.
+    async fn weft(&self, args: &[&str]) -> (bool, String, String) {
+        let mut args = strings(args);
+        args.extend(strings(&["--address", &self.address]));
+        run(args).await
+    }
+
+    async fn stop(self) {
+        self.worker.shutdown().await;
+        self.served.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_carries_its_format_and_its_progress_stays_on_stderr() {
+    let run = completed("acct-export").await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("h.json").display().to_string();
-
     // To a file, progress forced (standard error is a pipe here).
-    let (good, out, err) = run(strings(&[
-        "history",
-        "export",
-        "-w",
-        "acct-hist",
-        "-f",
-        &file,
-        "--progress",
-        "--address",
-        &address,
-    ]))
-    .await;
+    let export = ["history", "export", "-w", "acct-export"];
+    let (good, out, err) = run
+        .weft(&[&export[..], &["-f", &file, "--progress"]].concat())
+        .await;
     assert!(good, "{err}");
     assert!(out.is_empty(), "{out}");
-    let events = handle.history().await.unwrap().len();
+    let events = run.handle.history().await.unwrap().len();
     assert!(
         err.contains(&format!("{events}/{events} events written")),
         "{err}"
@@ -88,38 +107,33 @@ async fn an_exported_history_is_checked_and_replayed_and_progress_stays_on_stder
     let exported: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(exported["format"], "weft-history");
     assert_eq!(exported["version"], 1);
-    assert_eq!(exported["workflow_id"], "acct-hist");
+    assert_eq!(exported["workflow_id"], "acct-export");
     assert_eq!(exported["events"].as_array().unwrap().len(), events);
     // The library reads the export as it is.
     assert_eq!(weft::history::from_json(&text).unwrap().len(), events);
 
     // To standard output: JSON alone there, the progress on standard error.
-    let (good, out, err) = run(strings(&[
-        "history",
-        "export",
-        "-w",
-        "acct-hist",
-        "--progress",
-        "--address",
-        &address,
-    ]))
-    .await;
+    let (good, out, err) = run.weft(&[&export[..], &["--progress"]].concat()).await;
     assert!(good, "{err}");
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), exported);
     assert!(err.contains("events written"), "{err}");
     // Without --progress and without a terminal: none.
-    let (good, _, err) = run(strings(&[
-        "history",
-        "export",
-        "-w",
-        "acct-hist",
-        "--address",
-        &address,
-    ]))
-    .await;
+    let (good, _, err) = run.weft(&export).await;
     assert!(good, "{err}");
     assert!(!err.contains("events written"), "{err}");
+    run.stop().await;
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_is_checked_by_weft_and_replayed_by_a_binary_with_the_code() {
+    let run = completed("acct-replay").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("h.json").display().to_string();
+    let (good, _, err) = run
+        .weft(&["history", "export", "-w", "acct-replay", "-f", &file])
+        .await;
+    assert!(good, "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
     // The stock binary checks, and says it did not replay.
     let checked = ok(&["history", "replay", "-f", &file]);
     assert!(checked.contains("weft-history version 1"), "{checked}");
@@ -127,18 +141,10 @@ async fn an_exported_history_is_checked_and_replayed_and_progress_stays_on_stder
     assert!(checked.contains("WorkflowExecutionCompleted"), "{checked}");
     let json: Value =
         serde_json::from_str(&ok(&["history", "replay", "-f", &file, "-o", "json"])).unwrap();
-    assert_eq!(json["events"], events);
+    assert_eq!(json["events"], run.handle.history().await.unwrap().len());
     assert_eq!(json["workflow_type"], "Account");
     assert_eq!(json["replayed"], false);
-    let (good, from_server, err) = run(strings(&[
-        "history",
-        "replay",
-        "-w",
-        "acct-hist",
-        "--address",
-        &address,
-    ]))
-    .await;
+    let (good, from_server, err) = run.weft(&["history", "replay", "-w", "acct-replay"]).await;
     assert!(good, "{err}");
     assert!(from_server.contains("read from the store"), "{from_server}");
 
@@ -158,16 +164,14 @@ async fn an_exported_history_is_checked_and_replayed_and_progress_stays_on_stder
     ok(&["history", "replay", "-f", &tampered]);
     // The bare array of WorkflowHandle::history_json is read too.
     let bare = dir.path().join("bare.json").display().to_string();
-    std::fs::write(&bare, handle.history_json().await.unwrap()).unwrap();
+    std::fs::write(&bare, run.handle.history_json().await.unwrap()).unwrap();
     let checked = ok(&["history", "replay", "-f", &bare]);
     assert!(checked.contains("event array"), "{checked}");
     assert_eq!(
         with_code(&["history", "replay", "-f", &bare]).await,
         ExitCode::SUCCESS
     );
-
-    worker.shutdown().await;
-    served.stop().await;
+    run.stop().await;
 }
 
 /// A valid export of three events, with `edit` applied to its JSON.

@@ -215,81 +215,97 @@ async fn the_ui_decodes_updates_and_cancels_a_workflow_and_pauses_a_schedule() {
 
     let url = format!("http://{}/ui/", served.address());
     let artifact = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui");
-    let page_text = tokio::task::spawn_blocking(move || {
-        let driver = Driver::start(&chromedriver);
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "goog:chromeOptions": {
-                "binary": chromium.display().to_string(),
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1280,1000"]
-            }
-        }}});
-        let created = driver.call("POST", "/session", Some(capabilities));
-        let session = Session {
-            driver: &driver,
-            id: created["sessionId"].as_str().unwrap().to_string(),
-        };
-        session.post("/timeouts", json!({"implicit": 20_000}));
-        session.post("/url", json!({"url": url}));
-        session.click(r#"#workflows tr[data-workflow-id="acct-ui"] a"#);
-        assert!(session.text("h2 .status").contains("Running"));
-        // Encrypted in the store, decoded by the server's codec.
-        let input = session.text("#input");
-        assert!(
-            input.contains("Uma") && !input.contains("not decoded"),
-            "{input}"
-        );
-        session.type_into("#handler-name", "deposit");
-        session.type_into("#handler-input", r#"{"amount": 5}"#);
-        session.click("#update");
-        let updated = session.text("#message.ok");
-        session.post(
-            "/execute/sync",
-            json!({"script": "window.weftNoConfirm = true;", "args": []}),
-        );
-        session.click("#cancel");
-        // The page reloads the workflow once the call is answered.
-        let status = session.text("h2 .status.Canceled");
-        let shot = session
-            .driver
-            .call("GET", &session.path("/screenshot"), None);
-        std::fs::create_dir_all(&artifact).unwrap();
-        let png = base64_decode(shot.as_str().unwrap());
-        std::fs::write(artifact.join("workflow-canceled.png"), png).unwrap();
-        let outcome = session.text("#outcome");
-        session.post("/url", json!({"url": format!("{url}#/schedules")}));
-        assert!(
-            session
-                .text(r#"tr[data-schedule-id="ui-hourly"] td.next"#)
-                .contains("20")
-        );
-        session.click(r#"tr[data-schedule-id="ui-hourly"] button.pause"#);
-        // The list reloads once the call is answered.
-        let paused =
-            session.text(r#"tr[data-schedule-id="ui-hourly"][data-paused="true"] td.state"#);
-        driver.call("DELETE", &session.path(""), None);
-        eprintln!(
-            "screenshot: {}",
-            artifact.join("workflow-canceled.png").display()
-        );
-        (status, outcome, updated, paused)
-    })
-    .await
-    .unwrap();
-    assert_eq!(page_text.2, "update answered: 5");
-    assert_eq!(page_text.3, "paused");
+    let seen = tokio::task::spawn_blocking(move || drive(chromium, chromedriver, url, artifact))
+        .await
+        .unwrap();
+    assert_eq!(seen.updated, "update answered: 5");
+    assert_eq!(seen.paused, "paused");
     assert!(schedule.describe().await.unwrap().schedule.state.paused);
-    assert_eq!(page_text.0, "Canceled");
+    assert_eq!(seen.status, "Canceled");
     assert!(
-        page_text.1.contains("WorkflowExecutionCanceled"),
+        seen.outcome.contains("WorkflowExecutionCanceled"),
         "{}",
-        page_text.1
+        seen.outcome
     );
     handle.result().await.unwrap_err();
     let described = handle.describe().await.unwrap();
     assert_eq!(described.status, RunStatus::Canceled);
     worker.shutdown().await;
     served.stop().await;
+}
+
+/// What the page showed: the status after Cancel, the outcome, the
+/// answer to the update, the schedule's state after Pause.
+struct Seen {
+    status: String,
+    outcome: String,
+    updated: String,
+    paused: String,
+}
+
+/// Drives the UI at `url` in headless Chromium, as the module says.
+fn drive(chromium: PathBuf, chromedriver: PathBuf, url: String, artifact: PathBuf) -> Seen {
+    let driver = Driver::start(&chromedriver);
+    let capabilities = json!({"capabilities": {"alwaysMatch": {
+        "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1280,1000"]
+        }
+    }}});
+    let created = driver.call("POST", "/session", Some(capabilities));
+    let session = Session {
+        driver: &driver,
+        id: created["sessionId"].as_str().unwrap().to_string(),
+    };
+    session.post("/timeouts", json!({"implicit": 20_000}));
+    session.post("/url", json!({"url": url}));
+    session.click(r#"#workflows tr[data-workflow-id="acct-ui"] a"#);
+    assert!(session.text("h2 .status").contains("Running"));
+    // Encrypted in the store, decoded by the server's codec.
+    let input = session.text("#input");
+    assert!(
+        input.contains("Uma") && !input.contains("not decoded"),
+        "{input}"
+    );
+    session.type_into("#handler-name", "deposit");
+    session.type_into("#handler-input", r#"{"amount": 5}"#);
+    session.click("#update");
+    let updated = session.text("#message.ok");
+    session.post(
+        "/execute/sync",
+        json!({"script": "window.weftNoConfirm = true;", "args": []}),
+    );
+    session.click("#cancel");
+    // The page reloads the workflow once the call is answered.
+    let status = session.text("h2 .status.Canceled");
+    let shot = session
+        .driver
+        .call("GET", &session.path("/screenshot"), None);
+    std::fs::create_dir_all(&artifact).unwrap();
+    let png = base64_decode(shot.as_str().unwrap());
+    std::fs::write(artifact.join("workflow-canceled.png"), png).unwrap();
+    let outcome = session.text("#outcome");
+    session.post("/url", json!({"url": format!("{url}#/schedules")}));
+    assert!(
+        session
+            .text(r#"tr[data-schedule-id="ui-hourly"] td.next"#)
+            .contains("20")
+    );
+    session.click(r#"tr[data-schedule-id="ui-hourly"] button.pause"#);
+    // The list reloads once the call is answered.
+    let paused = session.text(r#"tr[data-schedule-id="ui-hourly"][data-paused="true"] td.state"#);
+    driver.call("DELETE", &session.path(""), None);
+    eprintln!(
+        "screenshot: {}",
+        artifact.join("workflow-canceled.png").display()
+    );
+    Seen {
+        status,
+        outcome,
+        updated,
+        paused,
+    }
 }
 
 async fn handle_balance(client: &Client) -> i64 {
