@@ -1,5 +1,5 @@
 //! Which namespaces a caller may use. Namespaces keep workflows apart;
-//! with mutual TLS and [`ServerConfig::client_namespaces`](crate::ServerConfig::client_namespaces),
+//! with mutual TLS and [`ServerConfig::client_namespaces`](crate::ServerConfig#structfield.client_namespaces),
 //! they keep callers apart too: a client certificate may use only the
 //! namespaces given to the names it is valid for (its DNS subject
 //! alternative names), and a certificate given none may use none.

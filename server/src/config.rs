@@ -75,7 +75,7 @@ impl ServerConfig {
     }
 
     /// With mutual TLS, lets client certificates valid for `name` use
-    /// `namespaces` (see [`ServerConfig::client_namespaces`](Self::client_namespaces)).
+    /// `namespaces` (see the field [`client_namespaces`](ServerConfig#structfield.client_namespaces)).
     pub fn client_namespaces(
         mut self,
         name: impl Into<String>,
