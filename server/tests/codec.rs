@@ -14,7 +14,7 @@ use weft::remote::ConnectOptions;
 use weft::{Client, Payload, PayloadCodec, WorkflowOptions};
 use weft_server::{ServerConfig, encryption_converter};
 
-use support::cli::fails;
+use support::cli::{fails, ok};
 use support::http::post;
 use support::{Account, QUEUE, serve};
 
@@ -154,4 +154,60 @@ fn unusable_encryption_keys_are_refused_before_the_server_starts() {
         "k=/no/such/key",
     ]);
     assert!(err.contains("cannot read the key file"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_shows_payloads_decoded_with_the_workers_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, KEY).unwrap();
+    let key = format!("k1={}", key_file.display());
+    let served = serve(ServerConfig::default()).await;
+    let address = served.address();
+    let client = Client::connect(&address, ConnectOptions::new())
+        .await
+        .unwrap()
+        .with_data_converter(
+            DataConverter::new().with_codec(EncryptionCodec::new("k1", &KEY).unwrap()),
+        );
+    client
+        .start_workflow(
+            Account::run,
+            "Obsidian".into(),
+            WorkflowOptions::new("acct-cli-key", QUEUE),
+        )
+        .await
+        .unwrap();
+    let db = served.db().display().to_string();
+    tokio::task::spawn_blocking(move || {
+        let show = ["workflow", "show", "-w", "acct-cli-key"];
+        let server = [&show[..], &["--address", &address]].concat();
+        let file = [&show[..], &["--db", &db]].concat();
+        for source in [&server, &file] {
+            // Stored encrypted: the input is not there without the key ...
+            let sealed = ok(source);
+            assert!(!sealed.contains("Obsidian"), "{sealed}");
+            // ... and is with it.
+            let opened = ok(&[&source[..], &["--encryption-key", &key, "-o", "json"]].concat());
+            let events: Value = serde_json::from_str(&opened).unwrap();
+            let input: Payload =
+                serde_json::from_value(events[0]["attributes"]["input"][0].clone()).unwrap();
+            assert_eq!(
+                weft::converter::decode::<String>(&input).unwrap(),
+                "Obsidian"
+            );
+        }
+        // A key that is not the workers': shown as stored, and said so.
+        let other = dir.path().join("other");
+        std::fs::write(&other, [1u8; 32]).unwrap();
+        let wrong = format!("k1={}", other.display());
+        let (good, out, err) =
+            support::cli::weft(&[&file[..], &["--encryption-key", &wrong]].concat());
+        assert!(good, "{err}");
+        assert!(!out.contains("Obsidian"), "{out}");
+        assert!(err.contains("not decoded, shown as stored"), "{err}");
+    })
+    .await
+    .unwrap();
+    served.stop().await;
 }

@@ -90,6 +90,18 @@ fn target_args(command: Command) -> Command {
                 .global(true)
                 .help("Name on the server's certificate (default: the address's host)"),
         )
+        .arg(
+            Arg::new("encryption-key")
+                .long("encryption-key")
+                .global(true)
+                .value_name("ID=FILE")
+                .action(ArgAction::Append)
+                .help(
+                    "A key of the workers' EncryptionCodec (its id, and a file of 32 bytes, raw or \
+                     64 hex digits), to show payloads decoded and encode --input as they do \
+                     (repeatable; the first is the current one)",
+                ),
+        )
 }
 
 fn workflow_command() -> Command {

@@ -22,6 +22,7 @@
 //! ```
 
 mod args;
+mod decode;
 mod history;
 mod output;
 mod progress;

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use clap::ArgMatches;
-use weft::Client;
 use weft::backend::{BackendError, Description, ListFilter, WorkflowSummary};
 use weft::engine::SqliteStore;
 use weft::history::Event;
 use weft::remote::{ConnectOptions, TlsConfig};
+use weft::{Client, DataConverter};
 
 use super::CliError;
 use crate::config::DEFAULT_ADDRESS;
@@ -22,6 +22,7 @@ pub(crate) enum Source {
         store: SqliteStore,
         path: PathBuf,
         namespace: String,
+        converter: Option<DataConverter>,
     },
 }
 
@@ -120,6 +121,7 @@ pub(crate) fn namespace(matches: &ArgMatches) -> String {
 impl Source {
     pub(crate) async fn open(matches: &ArgMatches) -> Result<Source, CliError> {
         let namespace = namespace(matches);
+        let converter = super::decode::converter(matches)?;
         if let Some(path) = matches.get_one::<String>("db") {
             let path = PathBuf::from(path);
             check_file(&path)?;
@@ -128,6 +130,7 @@ impl Source {
                 store,
                 path,
                 namespace,
+                converter,
             });
         }
         let address = matches
@@ -139,7 +142,15 @@ impl Source {
             options = options.tls(tls);
         }
         match Client::connect(&address, options).await {
-            Ok(client) => Ok(Source::Server { client, address }),
+            Ok(client) => {
+                // The client decodes what the server answers, and encodes
+                // what it sends, as the workers do.
+                let client = match converter {
+                    Some(converter) => client.with_data_converter(converter),
+                    None => client,
+                };
+                Ok(Source::Server { client, address })
+            }
             Err(e) if e.to_string().contains("cannot connect to") => Err(CliError::Other(format!(
                 "{e}\n(is a server running there? start one with `weft server start --db FILE`, \
                  or read a file without one: --db FILE)"
@@ -208,8 +219,17 @@ impl Source {
                     .await?)
             }
             Source::File {
-                store, namespace, ..
-            } => Ok(store.describe_run(namespace, workflow_id, run_id)?),
+                store,
+                namespace,
+                converter,
+                ..
+            } => {
+                let mut description = store.describe_run(namespace, workflow_id, run_id)?;
+                if let Some(converter) = converter {
+                    description.memo = super::decode::payloads(converter, description.memo);
+                }
+                Ok(description)
+            }
         }
     }
 
@@ -226,10 +246,17 @@ impl Source {
                     .await?)
             }
             Source::File {
-                store, namespace, ..
+                store,
+                namespace,
+                converter,
+                ..
             } => {
                 let run = store.describe_run(namespace, workflow_id, run_id)?;
-                Ok(store.history(namespace, &run.run_id)?)
+                let events = store.history(namespace, &run.run_id)?;
+                match converter {
+                    Some(converter) => super::decode::events(converter, events),
+                    None => Ok(events),
+                }
             }
         }
     }
