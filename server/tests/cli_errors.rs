@@ -289,3 +289,56 @@ async fn weft_server_start_serves_mutual_tls_from_its_flags() {
     .await
     .unwrap();
 }
+
+/// `weft args…` whose reader closes standard output at once: its status
+/// and standard error.
+fn closed_early(args: &[&str]) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    let mut child = std::process::Command::new(support::cli::WEFT)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (child.wait().unwrap(), err)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_stops_reading_ends_the_command_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("big.db");
+    let engine = Engine::sqlite(&db).await.unwrap();
+    // More than a pipe holds, so the writes meet the closed pipe.
+    Client::new(engine.clone())
+        .start_workflow(
+            Account::run,
+            "x".repeat(300_000),
+            WorkflowOptions::new("acct-big", QUEUE),
+        )
+        .await
+        .unwrap();
+    engine.shutdown().await;
+    let db = db.display().to_string();
+    tokio::task::spawn_blocking(move || {
+        for args in [
+            vec!["history", "export", "-w", "acct-big", "--db", &db],
+            vec![
+                "workflow", "show", "-w", "acct-big", "-o", "json", "--db", &db,
+            ],
+        ] {
+            let (status, err) = closed_early(&args);
+            assert!(status.success(), "{args:?}: {status:?}: {err}");
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+        }
+    })
+    .await
+    .unwrap();
+}

@@ -54,8 +54,13 @@ async fn export(m: &ArgMatches) -> Result<(), CliError> {
     match arg(m, "file") {
         None => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            write_export(&mut out, &header, &events, &mut progress)
-                .map_err(|e| CliError::Other(format!("cannot write to standard output: {e}")))?;
+            write_export(&mut out, &header, &events, &mut progress).map_err(|e| {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    CliError::Closed
+                } else {
+                    CliError::Other(format!("cannot write to standard output: {e}"))
+                }
+            })?;
         }
         Some(path) => {
             let fail = |e: std::io::Error| CliError::Other(format!("cannot write {path}: {e}"));
@@ -98,7 +103,10 @@ fn write_export(
     write!(out, "  \"events\": [")?;
     for (i, event) in events.iter().enumerate() {
         write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
-        serde_json::to_writer(&mut *out, event).map_err(std::io::Error::other)?;
+        serde_json::to_writer(&mut *out, event).map_err(|e| match e.io_error_kind() {
+            Some(kind) => std::io::Error::from(kind),
+            None => std::io::Error::other(e),
+        })?;
         progress.advance(1);
     }
     writeln!(out, "{}]", if events.is_empty() { "" } else { "\n  " })?;
@@ -147,11 +155,10 @@ async fn replay(m: &ArgMatches, replayer: Option<&Replayer>) -> Result<(), CliEr
     if Format::of(m) == Format::Json {
         return output::json(&checked);
     }
-    print_checked(&checked);
-    Ok(())
+    print_checked(&checked)
 }
 
-fn print_checked(c: &Checked) {
+fn print_checked(c: &Checked) -> Result<(), CliError> {
     let replay = if c.replayed {
         "replayed against the registered workflow code: no nondeterminism".to_string()
     } else {
@@ -173,7 +180,7 @@ fn print_checked(c: &Checked) {
         ),
         ("Closed by", c.closed_by.unwrap_or("- (still open)").into()),
         ("Replay", replay),
-    ]);
+    ])
 }
 
 async fn read_run(m: &ArgMatches) -> Result<Loaded, CliError> {

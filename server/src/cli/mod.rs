@@ -54,6 +54,10 @@ pub enum CliError {
     /// Something else: a file to write, a value to decode.
     #[error("{0}")]
     Other(String),
+    /// Standard output was closed by its reader (`weft … | head`): the
+    /// command stops, successfully.
+    #[error("standard output was closed")]
+    Closed,
 }
 
 /// The `weft` command line, to run in a binary of your own: with
@@ -121,7 +125,7 @@ fn run(args: Vec<String>, replayer: Option<&Replayer>) -> ExitCode {
         }
     };
     match runtime.block_on(dispatch(&matches, replayer)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) | Err(CliError::Closed) => ExitCode::SUCCESS,
         Err(CliError::Usage(message)) => {
             eprintln!("weft: {message}");
             ExitCode::from(2)

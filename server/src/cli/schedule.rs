@@ -69,8 +69,7 @@ fn done(format: Format, what: &str, id: &str) -> Result<(), CliError> {
     if format == Format::Json {
         return output::json(&serde_json::json!({ "schedule_id": id, "done": what }));
     }
-    println!("schedule {id} {what}");
-    Ok(())
+    output::line(format_args!("schedule {id} {what}"))
 }
 
 fn next_runs(times: &[SystemTime], n: usize) -> String {
@@ -113,8 +112,7 @@ async fn list(client: &Client, format: Format) -> Result<(), CliError> {
             "NOTE",
         ],
         &rows,
-    );
-    Ok(())
+    )
 }
 
 /// The spec in a few words: its intervals and cron expressions.
@@ -196,7 +194,7 @@ fn describe(d: &ScheduleDescription, format: Format) -> Result<(), CliError> {
         ("Created", output::maybe_time(d.info.created_at)),
         ("Updated", output::maybe_time(d.info.last_updated_at)),
         ("Errors", or_dash(d.info.errors.clone())),
-    ]);
+    ])?;
     Ok(())
 }
 
@@ -287,8 +285,10 @@ async fn create(client: &Client, m: &ArgMatches, format: Format) -> Result<(), C
         return describe(&handle.describe().await?, format);
     }
     let next = handle.describe().await?.info.next_action_times;
-    println!("schedule {id} created; next runs: {}", next_runs(&next, 3));
-    Ok(())
+    output::line(format_args!(
+        "schedule {id} created; next runs: {}",
+        next_runs(&next, 3)
+    ))
 }
 
 async fn backfill(

@@ -109,7 +109,13 @@ pub(crate) async fn run(m: &ArgMatches) -> Result<(), CliError> {
         }
     };
     // Scripts and tests read this line for the address (port 0 picks one).
-    println!("weft server listening on {}", server.local_addr());
+    if let Err(e) = super::output::line(format_args!(
+        "weft server listening on {}",
+        server.local_addr()
+    )) {
+        // Nobody reads it; the server serves all the same.
+        tracing::debug!(error = %e, "the address line was not written");
+    }
     stop_signal().await;
     eprintln!("shutting down");
     server.shutdown().await;

@@ -136,8 +136,7 @@ async fn list(source: &Source, m: &ArgMatches, format: Format) -> Result<(), Cli
             "TASK QUEUE",
         ],
         &rows,
-    );
-    Ok(())
+    )
 }
 
 async fn describe(source: &Source, m: &ArgMatches, format: Format) -> Result<(), CliError> {
@@ -181,7 +180,7 @@ async fn describe(source: &Source, m: &ArgMatches, format: Format) -> Result<(),
         ),
         ("Run chain", d.run_chain.join(" -> ")),
         ("Memo", if memo.is_empty() { "-".into() } else { memo }),
-    ]);
+    ])?;
     Ok(())
 }
 
@@ -217,8 +216,7 @@ async fn show(source: &Source, m: &ArgMatches, format: Format) -> Result<(), Cli
             ]
         })
         .collect();
-    output::table(&["ID", "TIME", "TYPE", "DETAILS"], &rows);
-    Ok(())
+    output::table(&["ID", "TIME", "TYPE", "DETAILS"], &rows)
 }
 
 fn print_outcome(outcome: &RunOutcome, format: Format) -> Result<(), CliError> {
@@ -238,8 +236,7 @@ fn print_outcome(outcome: &RunOutcome, format: Format) -> Result<(), CliError> {
         serde_json::Value::String(s) => s,
         other => other.to_string(),
     };
-    output::pairs(&[("Status", status.to_string()), ("Result", text)]);
-    Ok(())
+    output::pairs(&[("Status", status.to_string()), ("Result", text)])
 }
 
 /// A closed run's outcome from its last event (for a file, read without
@@ -318,7 +315,7 @@ async fn message(
                 request_id: uuid_like(),
             };
             backend.signal_workflow(request).await?;
-            println!("signal sent");
+            output::line("signal sent")?;
             return Ok(());
         }
         "query" => {
@@ -346,8 +343,7 @@ async fn message(
     if format == Format::Json {
         return output::json(&output::payload_value(&answer));
     }
-    println!("{}", output::payload(&answer));
-    Ok(())
+    output::line(output::payload(&answer))
 }
 
 /// A request id unique enough for one CLI call.
@@ -373,7 +369,7 @@ async fn stop(source: &Source, command: &str, m: &ArgMatches) -> Result<(), CliE
             reason,
         };
         backend.request_cancel_workflow(request).await?;
-        println!("cancellation requested");
+        output::line("cancellation requested")?;
     } else {
         let request = TerminateRequest {
             namespace,
@@ -383,7 +379,7 @@ async fn stop(source: &Source, command: &str, m: &ArgMatches) -> Result<(), CliE
             details: Vec::new(),
         };
         backend.terminate_workflow(request).await?;
-        println!("terminated");
+        output::line("terminated")?;
     }
     Ok(())
 }
