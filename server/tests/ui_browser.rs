@@ -3,7 +3,8 @@
 //! payloads are encrypted, opens its page (its input decoded by the
 //! server's codec), sends it an update with the Update button, and cancels
 //! it; the page and the store then agree that it is canceled. Then it
-//! pauses a schedule from the schedule list, and the store agrees. A
+//! pauses one schedule and deletes another from the schedule list, and
+//! the store agrees. A
 //! screenshot of the page is saved as a test artifact
 //! (`target/tmp/ui/workflow-canceled.png`).
 //!
@@ -201,17 +202,15 @@ async fn the_ui_decodes_updates_and_cancels_a_workflow_and_pauses_a_schedule() {
         .unwrap();
     // Running, its activity done: the page has something to show.
     assert_eq!(handle_balance(&client).await, 0);
-    let schedule = client
-        .create_schedule(
-            "ui-hourly",
-            Schedule::new(
-                ScheduleAction::start_workflow(Account::run, "Sched".into(), "acct-sched", QUEUE)
-                    .unwrap(),
-                ScheduleSpec::every(Duration::from_secs(3600)),
-            ),
+    let hourly = || {
+        Schedule::new(
+            ScheduleAction::start_workflow(Account::run, "Sched".into(), "acct-sched", QUEUE)
+                .unwrap(),
+            ScheduleSpec::every(Duration::from_secs(3600)),
         )
-        .await
-        .unwrap();
+    };
+    let schedule = client.create_schedule("ui-hourly", hourly()).await.unwrap();
+    client.create_schedule("ui-daily", hourly()).await.unwrap();
 
     let url = format!("http://{}/ui/", served.address());
     let artifact = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui");
@@ -220,6 +219,15 @@ async fn the_ui_decodes_updates_and_cancels_a_workflow_and_pauses_a_schedule() {
         .unwrap();
     assert_eq!(seen.updated, "update answered: 5");
     assert_eq!(seen.paused, "paused");
+    assert_eq!(seen.deleted, "deleted ui-daily");
+    let left: Vec<String> = client
+        .list_schedules()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.schedule_id)
+        .collect();
+    assert_eq!(left, ["ui-hourly"]);
     assert!(schedule.describe().await.unwrap().schedule.state.paused);
     assert_eq!(seen.status, "Canceled");
     assert!(
@@ -235,12 +243,14 @@ async fn the_ui_decodes_updates_and_cancels_a_workflow_and_pauses_a_schedule() {
 }
 
 /// What the page showed: the status after Cancel, the outcome, the
-/// answer to the update, the schedule's state after Pause.
+/// answer to the update, a schedule's state after Pause, the message after
+/// Delete of another.
 struct Seen {
     status: String,
     outcome: String,
     updated: String,
     paused: String,
+    deleted: String,
 }
 
 /// Drives the UI at `url` in headless Chromium, as the module says.
@@ -295,6 +305,12 @@ fn drive(chromium: PathBuf, chromedriver: PathBuf, url: String, artifact: PathBu
     session.click(r#"tr[data-schedule-id="ui-hourly"] button.pause"#);
     // The list reloads once the call is answered.
     let paused = session.text(r#"tr[data-schedule-id="ui-hourly"][data-paused="true"] td.state"#);
+    session.post(
+        "/execute/sync",
+        json!({"script": "window.weftNoConfirm = true;", "args": []}),
+    );
+    session.click(r#"tr[data-schedule-id="ui-daily"] button.delete"#);
+    let deleted = session.text(r#"#message.ok[data-text="deleted ui-daily"]"#);
     driver.call("DELETE", &session.path(""), None);
     eprintln!(
         "screenshot: {}",
@@ -305,6 +321,7 @@ fn drive(chromium: PathBuf, chromedriver: PathBuf, url: String, artifact: PathBu
         outcome,
         updated,
         paused,
+        deleted,
     }
 }
 
