@@ -103,7 +103,7 @@ fn a_history_that_is_not_json_is_refused_by_the_replayer() {
         .to_string();
     has(
         &got,
-        "invalid history: invalid type: map, expected a sequence",
+        "invalid history: EOF while parsing a list at line 1 column 12",
     );
 }
 

@@ -1,7 +1,10 @@
 //! How a server is set up, and the errors starting one can end with.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use weft::DataConverter;
 
 /// Where and how a server serves.
 #[derive(Clone, Debug)]
@@ -21,6 +24,16 @@ pub struct ServerConfig {
     /// The engine's SQLite file, read (read-only) for listings and the UI;
     /// without it, listing answers "not supported".
     pub sqlite_path: Option<PathBuf>,
+    /// The codec chain the clients and workers encode payloads with, so
+    /// the web UI can show them decoded (`/api/v1/codec/decode`); the
+    /// engine still stores and serves them as the clients encoded them.
+    pub data_converter: Option<DataConverter>,
+    /// With mutual TLS: the namespaces each client certificate may use,
+    /// by a name it is valid for (a DNS subject alternative name). When
+    /// any are given, a certificate may use only the namespaces of its
+    /// names, and one with none of them no namespace (403). Empty: every
+    /// caller may use every namespace served.
+    pub client_namespaces: BTreeMap<String, Vec<String>>,
 }
 
 /// The address a server listens on unless told otherwise.
@@ -37,6 +50,8 @@ impl ServerConfig {
             max_request_bytes: 8 * 1024 * 1024,
             namespaces: None,
             sqlite_path: None,
+            data_converter: None,
+            client_namespaces: BTreeMap::new(),
         }
     }
 
@@ -49,6 +64,27 @@ impl ServerConfig {
     /// Lists workflows from this SQLite file (the engine's).
     pub fn sqlite_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.sqlite_path = Some(path.into());
+        self
+    }
+
+    /// Decodes payloads for the web UI with `converter` (the one the
+    /// clients and workers use, or one with just their codecs' keys).
+    pub fn data_converter(mut self, converter: DataConverter) -> Self {
+        self.data_converter = Some(converter);
+        self
+    }
+
+    /// With mutual TLS, lets client certificates valid for `name` use
+    /// `namespaces` (see the field [`client_namespaces`](ServerConfig#structfield.client_namespaces)).
+    pub fn client_namespaces(
+        mut self,
+        name: impl Into<String>,
+        namespaces: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.client_namespaces
+            .entry(name.into())
+            .or_default()
+            .extend(namespaces.into_iter().map(Into::into));
         self
     }
 

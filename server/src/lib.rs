@@ -23,12 +23,15 @@
 
 #![forbid(unsafe_code)]
 
+mod access;
 pub mod cli;
+mod codec;
 mod config;
 mod routes;
 mod serve;
 mod tls;
 mod ui;
 
+pub use codec::{KeyError, encryption_converter};
 pub use config::{ServerConfig, ServerError, ServerTls};
 pub use serve::Server;

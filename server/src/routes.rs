@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -18,16 +19,27 @@ use weft::backend::{Backend, BackendError, ListFilter, WorkflowSummary};
 use weft::engine::SqliteStore;
 use weft::remote::api::{self, ApiError, Call, ServeContext, ServerInfo};
 
+use crate::access::Access;
+
 /// What every handler shares.
 pub(crate) struct AppState {
     pub backend: Arc<dyn Backend>,
     pub long_poll: Duration,
     pub namespaces: Option<Vec<String>>,
     pub sqlite_path: Option<PathBuf>,
+    pub data_converter: Option<weft::DataConverter>,
 }
 
 impl AppState {
-    fn check_namespace(&self, namespace: &str) -> Result<(), BackendError> {
+    /// Whether a call of `access`'s caller may act in `namespace`.
+    pub(crate) fn admit(&self, namespace: &str, access: &Access) -> Result<(), BackendError> {
+        self.check_namespace(namespace)?;
+        access.check(namespace).inspect_err(|e| {
+            tracing::warn!(namespace, error = %e, "call refused for its client certificate");
+        })
+    }
+
+    pub(crate) fn check_namespace(&self, namespace: &str) -> Result<(), BackendError> {
         match &self.namespaces {
             Some(served) if !served.iter().any(|n| n == namespace) => {
                 Err(BackendError::PermissionDenied(format!(
@@ -42,7 +54,7 @@ impl AppState {
 
 type Shared = State<Arc<AppState>>;
 
-fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(e) => {
@@ -105,13 +117,17 @@ pub(crate) fn decode<C: Call>(body: Result<Bytes, BytesRejection>) -> Result<C, 
     })
 }
 
-async fn handle<C: Call>(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Response {
+async fn handle<C: Call>(
+    State(state): Shared,
+    Extension(access): Extension<Access>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let call: C = match decode(body) {
         Ok(call) => call,
         Err(response) => return response,
     };
     if let Some(namespace) = call.namespace()
-        && let Err(e) = state.check_namespace(namespace)
+        && let Err(e) = state.admit(namespace, &access)
     {
         tracing::warn!(path = C::PATH, error = %e, "call refused");
         return error(e);
@@ -126,7 +142,12 @@ async fn handle<C: Call>(State(state): Shared, body: Result<Bytes, BytesRejectio
     }
 }
 
-async fn hello(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Response {
+/// The server's version, and the namespaces this caller may use.
+async fn hello(
+    State(state): Shared,
+    Extension(access): Extension<Access>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     if let Err(response) = decode::<api::Hello>(body) {
         return response;
     }
@@ -134,7 +155,7 @@ async fn hello(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Res
         StatusCode::OK,
         &ServerInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            namespaces: state.namespaces.clone(),
+            namespaces: access.visible(state.namespaces.as_ref()),
         },
     )
 }
@@ -146,20 +167,62 @@ pub(crate) async fn list(
 ) -> Result<Vec<WorkflowSummary>, BackendError> {
     state.check_namespace(&filter.namespace)?;
     let Some(path) = state.sqlite_path.clone() else {
-        return state.backend.list_runs(filter).await;
+        return match state.backend.list_runs(filter.clone()).await {
+            Err(BackendError::Unsupported(_)) => list_by_visibility(state, filter).await,
+            other => other,
+        };
     };
     tokio::task::spawn_blocking(move || SqliteStore::open_read_only(&path)?.list_runs(&filter))
         .await
         .map_err(|e| BackendError::Store(format!("listing stopped: {e}")))?
 }
 
-async fn list_handler(State(state): Shared, body: Result<Bytes, BytesRejection>) -> Response {
-    match decode::<ListFilter>(body) {
-        Ok(filter) => match list(&state, filter).await {
-            Ok(runs) => json(StatusCode::OK, &runs),
-            Err(e) => error(e),
-        },
-        Err(response) => response,
+/// Lists through the backend's visibility (Temporal's list filter), for
+/// a backend with no file to read (an engine in memory): every run of the
+/// namespace, filtered and ordered as a file's listing is.
+async fn list_by_visibility(
+    state: &AppState,
+    filter: ListFilter,
+) -> Result<Vec<WorkflowSummary>, BackendError> {
+    let infos = state
+        .backend
+        .list_workflows(filter.namespace.clone(), String::new())
+        .await?;
+    let mut runs: Vec<WorkflowSummary> = infos
+        .into_iter()
+        .map(|info| WorkflowSummary {
+            workflow_id: info.workflow_id,
+            run_id: info.run_id,
+            workflow_type: info.workflow_type,
+            task_queue: info.task_queue,
+            status: info.status,
+            start_time: info.start_time,
+            close_time: info.close_time,
+            // Visibility does not count events; describe does.
+            history_length: 0,
+        })
+        .filter(|run| filter.matches(run))
+        .collect();
+    runs.sort_by_key(|run| std::cmp::Reverse(run.start_time));
+    runs.truncate(filter.limit.unwrap_or(usize::MAX));
+    Ok(runs)
+}
+
+async fn list_handler(
+    State(state): Shared,
+    Extension(access): Extension<Access>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let filter = match decode::<ListFilter>(body) {
+        Ok(filter) => filter,
+        Err(response) => return response,
+    };
+    if let Err(e) = access.check(&filter.namespace) {
+        return error(e);
+    }
+    match list(&state, filter).await {
+        Ok(runs) => json(StatusCode::OK, &runs),
+        Err(e) => error(e),
     }
 }
 
@@ -181,7 +244,8 @@ macro_rules! calls {
 pub(crate) fn router(state: Arc<AppState>, max_request_bytes: usize) -> Router {
     let router = Router::new()
         .route(api::Hello::PATH, post(hello))
-        .route(ListFilter::PATH, post(list_handler));
+        .route(ListFilter::PATH, post(list_handler))
+        .route(crate::codec::DECODE_PATH, post(crate::codec::handler));
     let router = calls!(
         router,
         weft::backend::StartWorkflowRequest,

@@ -1,10 +1,12 @@
 //! The listener: accepts connections, handshakes TLS when configured, and
 //! serves HTTP/2 or HTTP/1.1 on each (whichever the client speaks).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
@@ -15,6 +17,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use weft::backend::Backend;
 
+use crate::access::Access;
 use crate::config::{ServerConfig, ServerError};
 use crate::routes::{AppState, router};
 
@@ -52,6 +55,12 @@ impl Server {
         config: ServerConfig,
     ) -> Result<Server, ServerError> {
         let acceptor = config.tls.as_ref().map(|tls| tls.acceptor()).transpose()?;
+        let mutual = config
+            .tls
+            .as_ref()
+            .is_some_and(|tls| tls.client_ca_cert.is_some());
+        crate::access::check_config(&config.client_namespaces, mutual)?;
+        let access_map = Arc::new(config.client_namespaces.clone());
         let listener = TcpListener::bind(&config.address).await.map_err(|source| {
             tracing::error!(address = %config.address, error = %source, "cannot listen");
             ServerError::Bind {
@@ -71,10 +80,11 @@ impl Server {
             long_poll: config.long_poll,
             namespaces: config.namespaces.clone(),
             sqlite_path: config.sqlite_path.clone(),
+            data_converter: config.data_converter.clone(),
         });
         let app = router(state, config.max_request_bytes);
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, acceptor, app, stopped));
+        let task = tokio::spawn(accept_loop(listener, acceptor, app, access_map, stopped));
         tracing::info!(%local_addr, tls = config.tls.is_some(), "weft server listening");
         Ok(Server {
             local_addr,
@@ -100,6 +110,7 @@ async fn accept_loop(
     listener: TcpListener,
     acceptor: Option<TlsAcceptor>,
     app: axum::Router,
+    access_map: Arc<BTreeMap<String, Vec<String>>>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
@@ -121,13 +132,24 @@ async fn accept_loop(
         let _ = tcp.set_nodelay(true);
         let app = app.clone();
         let acceptor = acceptor.clone();
+        let access_map = access_map.clone();
         connections.spawn(async move {
             match acceptor {
-                None => serve_connection(tcp, peer, app).await,
+                None => {
+                    let app = app.layer(Extension(Access::Any));
+                    serve_connection(tcp, peer, app).await
+                }
                 Some(acceptor) => {
                     let handshake = acceptor.accept(tcp).into_fallible();
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
-                        Ok(Ok(tls)) => serve_connection(tls, peer, app).await,
+                        Ok(Ok(tls)) => {
+                            // The certificate rustls verified: its names
+                            // decide the caller's namespaces.
+                            let leaf = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+                            let access = Access::of(&access_map, leaf);
+                            tracing::debug!(%peer, ?access, "connection admitted");
+                            serve_connection(tls, peer, app.layer(Extension(access))).await
+                        }
                         Ok(Err((e, tcp))) => {
                             tracing::warn!(%peer, error = %e, "TLS handshake refused");
                             linger(tcp).await;

@@ -6,8 +6,7 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 
 use weft::backend::IdConflictPolicy;
 use weft::backend::RunStatus;
@@ -18,6 +17,7 @@ use weft::remote::api::ApiError;
 use weft::{Client, WorkflowOptions};
 use weft_server::ServerConfig;
 
+use support::http::post;
 use support::{Account, AccountHandle, Deposit, QUEUE, serve, worker};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -100,32 +100,6 @@ async fn a_codec_on_a_remote_client_keeps_plaintext_off_the_server() {
         !bytes.windows(plain.len()).any(|w| w == plain),
         "the server's store holds the plaintext"
     );
-}
-
-/// Posts `body` to `path` over HTTP/1.1 and returns the status and body.
-fn post(address: &str, path: &str, body: &[u8]) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).unwrap();
-    // The server may answer (413) before reading all of a large body and
-    // close: a failed write is part of the test, not a failure.
-    let _ = stream.write_all(body);
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer).to_string();
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
 }
 
 fn api_error(body: &str) -> ApiError {

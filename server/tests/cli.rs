@@ -5,62 +5,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-
 use weft::remote::ConnectOptions;
 use weft::{Client, WorkflowOptions};
 
+use support::cli::{fails, ok, start_server, weft};
 use support::{Account, QUEUE, worker};
-
-const WEFT: &str = env!("CARGO_BIN_EXE_weft");
-
-/// `weft args…`: its exit status, standard output and standard error.
-fn weft(args: &[&str]) -> (bool, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = Command::new(WEFT).args(args).output().unwrap();
-    (
-        status.success(),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
-
-/// `weft args…`, which must succeed; its standard output.
-fn ok(args: &[&str]) -> String {
-    let (success, out, err) = weft(args);
-    assert!(success, "weft {args:?} failed: {err}");
-    out
-}
-
-/// `weft args…`, which must fail; its standard error.
-fn fails(args: &[&str]) -> String {
-    let (success, out, err) = weft(args);
-    assert!(!success, "weft {args:?} succeeded: {out}");
-    err
-}
-
-/// `weft server start` on `db`, on a free port: the process and its address.
-fn start_server(db: &str) -> (Child, String) {
-    let mut child = Command::new(WEFT)
-        .args(["server", "start", "--db", db, "--address", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let address = line
-        .trim()
-        .strip_prefix("weft server listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    (child, address)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_lists_inspects_and_drives_workflows_on_a_server_and_reads_its_file() {
@@ -68,7 +17,7 @@ async fn the_cli_lists_inspects_and_drives_workflows_on_a_server_and_reads_its_f
     let db = dir.path().join("weft.db").display().to_string();
     let (mut server, address) = {
         let db = db.clone();
-        tokio::task::spawn_blocking(move || start_server(&db))
+        tokio::task::spawn_blocking(move || start_server(&["--db", &db]))
             .await
             .unwrap()
     };

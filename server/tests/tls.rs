@@ -6,69 +6,13 @@
 
 mod support;
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use weft::backend::BackendError;
 use weft::remote::{ConnectOptions, TlsConfig};
 use weft::{Client, ClientError, WorkflowOptions};
-use weft_server::{ServerConfig, ServerTls};
+use weft_server::ServerConfig;
 
+use support::pki::{Ca, ca, leaf, pki};
 use support::{Account, AccountHandle, QUEUE, serve, worker};
-
-/// A CA: its certificate (PEM), and what signs with it.
-struct Ca {
-    pem: String,
-    cert: rcgen::Certificate,
-    key: KeyPair,
-}
-
-fn ca(name: &str) -> Ca {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    params.distinguished_name.push(DnType::CommonName, name);
-    let cert = params.self_signed(&key).unwrap();
-    Ca {
-        pem: cert.pem(),
-        cert,
-        key,
-    }
-}
-
-/// A certificate for `name` signed by `ca` (PEM certificate, PEM key);
-/// `expired` puts its validity in the past.
-fn leaf(ca: &Ca, name: &str, expired: bool) -> (Vec<u8>, Vec<u8>) {
-    let key = KeyPair::generate().unwrap();
-    let mut params = CertificateParams::new(vec![name.to_string()]).unwrap();
-    params.distinguished_name.push(DnType::CommonName, name);
-    if expired {
-        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
-        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
-    }
-    let cert = params.signed_by(&key, &ca.cert, &ca.key).unwrap();
-    (cert.pem().into_bytes(), key.serialize_pem().into_bytes())
-}
-
-struct Pki {
-    server_ca: Ca,
-    client_ca: Ca,
-    server: ServerTls,
-}
-
-fn pki() -> Pki {
-    let server_ca = ca("weft test server CA");
-    let client_ca = ca("weft test client CA");
-    let (cert_chain, private_key) = leaf(&server_ca, "localhost", false);
-    let server = ServerTls {
-        cert_chain,
-        private_key,
-        client_ca_cert: Some(client_ca.pem.clone().into_bytes()),
-    };
-    Pki {
-        server_ca,
-        client_ca,
-        server,
-    }
-}
 
 fn tls(server_ca: &Ca, client: Option<(Vec<u8>, Vec<u8>)>) -> TlsConfig {
     let (client_cert, client_private_key) = match client {

@@ -1,7 +1,11 @@
 //! The web UI in a real browser: headless Chromium, driven over WebDriver
-//! (chromedriver), opens the workflow list, finds a running workflow,
-//! opens its page and cancels it; the page and the store then agree that
-//! it is canceled. A screenshot of the page is saved as a test artifact
+//! (chromedriver), opens the workflow list, finds a running workflow whose
+//! payloads are encrypted, opens its page (its input decoded by the
+//! server's codec), sends it an update with the Update button, and cancels
+//! it; the page and the store then agree that it is canceled. Then it
+//! pauses one schedule and deletes another from the schedule list, and
+//! the store agrees. A
+//! screenshot of the page is saved as a test artifact
 //! (`target/tmp/ui/workflow-canceled.png`).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs
@@ -17,8 +21,13 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
+use std::time::Duration;
+
 use weft::backend::RunStatus;
+use weft::converter::DataConverter;
+use weft::converter::encryption::EncryptionCodec;
 use weft::remote::ConnectOptions;
+use weft::schedule::{Schedule, ScheduleAction, ScheduleSpec};
 use weft::{Client, WorkflowOptions};
 use weft_server::ServerConfig;
 
@@ -143,6 +152,11 @@ impl Session<'_> {
         self.post(&format!("/element/{element}/click"), json!({}));
     }
 
+    fn type_into(&self, css: &str, text: &str) {
+        let element = self.element(css);
+        self.post(&format!("/element/{element}/value"), json!({"text": text}));
+    }
+
     fn text(&self, css: &str) -> String {
         let element = self.element(css);
         self.driver
@@ -154,7 +168,7 @@ impl Session<'_> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_ui_cancels_a_running_workflow_and_the_store_agrees() {
+async fn the_ui_decodes_updates_and_cancels_a_workflow_and_pauses_a_schedule() {
     let chromium = find(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
     let chromedriver = find(&["/usr/bin/chromedriver"]);
     let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
@@ -167,10 +181,16 @@ async fn the_ui_cancels_a_running_workflow_and_the_store_agrees() {
         );
         return;
     };
-    let served = serve(ServerConfig::default()).await;
+    // The workers encrypt every payload; the server holds the key to show
+    // them decoded.
+    let key = [9u8; 32];
+    let converter =
+        || DataConverter::new().with_codec(EncryptionCodec::new("ui-key", &key).unwrap());
+    let served = serve(ServerConfig::default().data_converter(converter())).await;
     let client = Client::connect(&served.address(), ConnectOptions::new())
         .await
-        .unwrap();
+        .unwrap()
+        .with_data_converter(converter());
     let worker = worker(&client).start().unwrap();
     let handle = client
         .start_workflow(
@@ -182,62 +202,127 @@ async fn the_ui_cancels_a_running_workflow_and_the_store_agrees() {
         .unwrap();
     // Running, its activity done: the page has something to show.
     assert_eq!(handle_balance(&client).await, 0);
+    let hourly = || {
+        Schedule::new(
+            ScheduleAction::start_workflow(Account::run, "Sched".into(), "acct-sched", QUEUE)
+                .unwrap(),
+            ScheduleSpec::every(Duration::from_secs(3600)),
+        )
+    };
+    let schedule = client.create_schedule("ui-hourly", hourly()).await.unwrap();
+    client.create_schedule("ui-daily", hourly()).await.unwrap();
 
     let url = format!("http://{}/ui/", served.address());
     let artifact = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("ui");
-    let page_text = tokio::task::spawn_blocking(move || {
-        let driver = Driver::start(&chromedriver);
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "goog:chromeOptions": {
-                "binary": chromium.display().to_string(),
-                "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                         "--disable-dev-shm-usage", "--window-size=1280,1000"]
-            }
-        }}});
-        let created = driver.call("POST", "/session", Some(capabilities));
-        let session = Session {
-            driver: &driver,
-            id: created["sessionId"].as_str().unwrap().to_string(),
-        };
-        session.post("/timeouts", json!({"implicit": 20_000}));
-        session.post("/url", json!({"url": url}));
-        session.click(r#"#workflows tr[data-workflow-id="acct-ui"] a"#);
-        assert!(session.text("h2 .status").contains("Running"));
-        assert!(session.text("#input").contains("Uma"));
-        session.post(
-            "/execute/sync",
-            json!({"script": "window.weftNoConfirm = true;", "args": []}),
-        );
-        session.click("#cancel");
-        // The page reloads the workflow once the call is answered.
-        let status = session.text("h2 .status.Canceled");
-        let shot = session
-            .driver
-            .call("GET", &session.path("/screenshot"), None);
-        std::fs::create_dir_all(&artifact).unwrap();
-        let png = base64_decode(shot.as_str().unwrap());
-        std::fs::write(artifact.join("workflow-canceled.png"), png).unwrap();
-        let outcome = session.text("#outcome");
-        driver.call("DELETE", &session.path(""), None);
-        eprintln!(
-            "screenshot: {}",
-            artifact.join("workflow-canceled.png").display()
-        );
-        (status, outcome)
-    })
-    .await
-    .unwrap();
-    assert_eq!(page_text.0, "Canceled");
+    let seen = tokio::task::spawn_blocking(move || drive(chromium, chromedriver, url, artifact))
+        .await
+        .unwrap();
+    assert_eq!(seen.updated, "update answered: 5");
+    assert_eq!(seen.paused, "paused");
+    assert_eq!(seen.deleted, "deleted ui-daily");
+    let left: Vec<String> = client
+        .list_schedules()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.schedule_id)
+        .collect();
+    assert_eq!(left, ["ui-hourly"]);
+    assert!(schedule.describe().await.unwrap().schedule.state.paused);
+    assert_eq!(seen.status, "Canceled");
     assert!(
-        page_text.1.contains("WorkflowExecutionCanceled"),
+        seen.outcome.contains("WorkflowExecutionCanceled"),
         "{}",
-        page_text.1
+        seen.outcome
     );
     handle.result().await.unwrap_err();
     let described = handle.describe().await.unwrap();
     assert_eq!(described.status, RunStatus::Canceled);
     worker.shutdown().await;
     served.stop().await;
+}
+
+/// What the page showed: the status after Cancel, the outcome, the
+/// answer to the update, a schedule's state after Pause, the message after
+/// Delete of another.
+struct Seen {
+    status: String,
+    outcome: String,
+    updated: String,
+    paused: String,
+    deleted: String,
+}
+
+/// Drives the UI at `url` in headless Chromium, as the module says.
+fn drive(chromium: PathBuf, chromedriver: PathBuf, url: String, artifact: PathBuf) -> Seen {
+    let driver = Driver::start(&chromedriver);
+    let capabilities = json!({"capabilities": {"alwaysMatch": {
+        "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1280,1000"]
+        }
+    }}});
+    let created = driver.call("POST", "/session", Some(capabilities));
+    let session = Session {
+        driver: &driver,
+        id: created["sessionId"].as_str().unwrap().to_string(),
+    };
+    session.post("/timeouts", json!({"implicit": 20_000}));
+    session.post("/url", json!({"url": url}));
+    session.click(r#"#workflows tr[data-workflow-id="acct-ui"] a"#);
+    assert!(session.text("h2 .status").contains("Running"));
+    // Encrypted in the store, decoded by the server's codec.
+    let input = session.text("#input");
+    assert!(
+        input.contains("Uma") && !input.contains("not decoded"),
+        "{input}"
+    );
+    session.type_into("#handler-name", "deposit");
+    session.type_into("#handler-input", r#"{"amount": 5}"#);
+    session.click("#update");
+    let updated = session.text("#message.ok");
+    session.post(
+        "/execute/sync",
+        json!({"script": "window.weftNoConfirm = true;", "args": []}),
+    );
+    session.click("#cancel");
+    // The page reloads the workflow once the call is answered.
+    let status = session.text("h2 .status.Canceled");
+    let shot = session
+        .driver
+        .call("GET", &session.path("/screenshot"), None);
+    std::fs::create_dir_all(&artifact).unwrap();
+    let png = base64_decode(shot.as_str().unwrap());
+    std::fs::write(artifact.join("workflow-canceled.png"), png).unwrap();
+    let outcome = session.text("#outcome");
+    session.post("/url", json!({"url": format!("{url}#/schedules")}));
+    assert!(
+        session
+            .text(r#"tr[data-schedule-id="ui-hourly"] td.next"#)
+            .contains("20")
+    );
+    session.click(r#"tr[data-schedule-id="ui-hourly"] button.pause"#);
+    // The list reloads once the call is answered.
+    let paused = session.text(r#"tr[data-schedule-id="ui-hourly"][data-paused="true"] td.state"#);
+    session.post(
+        "/execute/sync",
+        json!({"script": "window.weftNoConfirm = true;", "args": []}),
+    );
+    session.click(r#"tr[data-schedule-id="ui-daily"] button.delete"#);
+    let deleted = session.text(r#"#message.ok[data-text="deleted ui-daily"]"#);
+    driver.call("DELETE", &session.path(""), None);
+    eprintln!(
+        "screenshot: {}",
+        artifact.join("workflow-canceled.png").display()
+    );
+    Seen {
+        status,
+        outcome,
+        updated,
+        paused,
+        deleted,
+    }
 }
 
 async fn handle_balance(client: &Client) -> i64 {

@@ -646,8 +646,17 @@ pub fn to_json(events: &[Event]) -> Result<String, serde_json::Error> {
     serde_json::to_string_pretty(events)
 }
 
-/// Reads a history exported by [`to_json`].
+/// Reads a history exported by [`to_json`] (an array of events), or by
+/// `weft history export` (an object whose `events` hold them, beside the
+/// run's ids and the format's version, which the command line checks).
 pub fn from_json(text: &str) -> Result<Vec<Event>, serde_json::Error> {
+    if text.trim_start().starts_with('{') {
+        #[derive(Deserialize)]
+        struct Exported {
+            events: Vec<Event>,
+        }
+        return serde_json::from_str::<Exported>(text).map(|exported| exported.events);
+    }
     serde_json::from_str(text)
 }
 

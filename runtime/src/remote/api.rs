@@ -140,7 +140,9 @@ pub struct ScheduleRef {
 pub struct ServerInfo {
     /// weft's version on the server.
     pub version: String,
-    /// The namespaces served (`None`: every namespace).
+    /// The namespaces served to this caller (`None`: every namespace):
+    /// those the server serves, narrowed to the ones its client
+    /// certificate is given when the server gives certificates namespaces.
     pub namespaces: Option<Vec<String>>,
 }
 

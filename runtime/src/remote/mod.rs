@@ -116,7 +116,8 @@ impl RemoteBackend {
             && !served.contains(&options.namespace)
         {
             let e = BackendError::PermissionDenied(format!(
-                "the server at {address} does not serve namespace {:?} (it serves {served:?})",
+                "the server at {address} does not serve namespace {:?} to this client (it serves it {served:?}; \
+                 with mutual TLS, a server may give each client certificate its own namespaces)",
                 options.namespace
             ));
             tracing::warn!(error = %e, "namespace not served");

@@ -90,6 +90,18 @@ fn target_args(command: Command) -> Command {
                 .global(true)
                 .help("Name on the server's certificate (default: the address's host)"),
         )
+        .arg(
+            Arg::new("encryption-key")
+                .long("encryption-key")
+                .global(true)
+                .value_name("ID=FILE")
+                .action(ArgAction::Append)
+                .help(
+                    "A key of the workers' EncryptionCodec (its id, and a file of 32 bytes, raw or \
+                     64 hex digits), to show payloads decoded and encode --input as they do \
+                     (repeatable; the first is the current one)",
+                ),
+        )
 }
 
 fn workflow_command() -> Command {
@@ -180,7 +192,152 @@ fn server_command() -> Command {
                 .arg(Arg::new("tls-key").long("tls-key").requires("tls-cert").help("PEM private key of the server"))
                 .arg(Arg::new("tls-client-ca").long("tls-client-ca").requires("tls-cert").help("PEM CA that client certificates must chain to (mutual TLS)"))
                 .arg(Arg::new("namespace").long("namespace").action(ArgAction::Append).help("Serve only this namespace (repeatable)"))
-                .arg(Arg::new("long-poll").long("long-poll").value_parser(clap::value_parser!(u64)).default_value("30").help("Seconds a worker's long poll waits for a task")),
+                .arg(Arg::new("tls-client-namespace").long("tls-client-namespace").value_name("NAME=NAMESPACE").action(ArgAction::Append).requires("tls-client-ca").help(
+                    "Let client certificates valid for NAME (a DNS name on them) use NAMESPACE (repeatable); \
+                     once given, a certificate may use only its names' namespaces",
+                ))
+                .arg(Arg::new("long-poll").long("long-poll").value_parser(clap::value_parser!(u64)).default_value("30").help("Seconds a worker's long poll waits for a task"))
+                .arg(Arg::new("encryption-key").long("encryption-key").value_name("ID=FILE").action(ArgAction::Append).help(
+                    "A key of the payloads' EncryptionCodec, so the web UI shows them decoded: the key id the \
+                     workers use and a file of 32 bytes (raw, or 64 hex digits). Repeat for older keys; the \
+                     first is the current one",
+                )),
+        )
+}
+
+fn history_command() -> Command {
+    Command::new("history")
+        .about("Event histories: export them, check and replay them")
+        .subcommand_required(true)
+        .subcommand(
+            Command::new("export")
+                .about("Write a run's history as JSON (format weft-history, version 1), the file `weft history replay` and weft::replay::Replayer read")
+                .arg(workflow_id())
+                .arg(run_id())
+                .arg(Arg::new("file").short('f').long("file").help("Write here (default: standard output)"))
+                .arg(Arg::new("progress").long("progress").action(ArgAction::SetTrue).help(
+                    "Report progress (events written / total) on standard error even when it is not a terminal",
+                )),
+        )
+        .subcommand(
+            Command::new("replay")
+                .about("Check a history: an exported file (--file) or a run's (--workflow-id)")
+                .long_about(REPLAY_ABOUT)
+                .arg(Arg::new("file").short('f').long("file").conflicts_with("workflow-id").required_unless_present("workflow-id").help("An exported history (weft history export, or WorkflowHandle::history_json)"))
+                .arg(Arg::new("workflow-id").short('w').long("workflow-id").help("The run of this workflow id, read from the server or the --db file"))
+                .arg(run_id()),
+        )
+}
+
+/// What `weft history replay --help` says about what it checks.
+const REPLAY_ABOUT: &str =
+    "Check a history: an exported file (--file), or a run's history read from \
+a server or a --db file (--workflow-id).
+
+Always checked: the file is JSON in a known format (weft-history version 1, or the bare event \
+array WorkflowHandle::history_json writes), every event is one this weft knows, the first is \
+WorkflowExecutionStarted, and event ids run 1, 2, 3... with none missing.
+
+Replaying against workflow code needs that code, which this `weft` binary does not have. Build \
+the same command line into a binary of your own, with your workflows registered:
+
+    fn main() -> std::process::ExitCode {
+        let mut replayer = weft::replay::Replayer::new();
+        replayer.register_workflow::<MyWorkflow>();
+        weft_server::cli::Cli::new().replayer(replayer).run()
+    }
+
+Its `history replay` then also replays each history against the registered code and fails on \
+nondeterminism, as weft::replay::Replayer does in a test.";
+
+fn schedule_id() -> Arg {
+    Arg::new("schedule-id")
+        .short('s')
+        .long("schedule-id")
+        .required(true)
+        .help("The schedule id")
+}
+
+fn overlap() -> Arg {
+    Arg::new("overlap")
+        .long("overlap")
+        .value_parser([
+            "skip",
+            "buffer-one",
+            "buffer-all",
+            "cancel-other",
+            "terminate-other",
+            "allow-all",
+        ])
+        .help("Overlap policy (default: the schedule's; for create: skip)")
+}
+
+fn note() -> Arg {
+    Arg::new("note").long("note").help("A note saying why")
+}
+
+fn schedule_create() -> Command {
+    Command::new("create")
+        .about("Create a schedule that starts a workflow at the times of an interval or a cron expression")
+        .arg(schedule_id())
+        .arg(Arg::new("type").long("type").required(true).help("The workflow type it starts"))
+        .arg(Arg::new("task-queue").long("task-queue").short('t').required(true).help("Task queue of the workflows it starts"))
+        .arg(Arg::new("workflow-id").short('w').long("workflow-id").help(
+            "Each started workflow's id begins with this, then the action's time (default: the schedule id)",
+        ))
+        .arg(Arg::new("input").short('i').long("input").help("The workflow's argument, as JSON (none when omitted)"))
+        .arg(Arg::new("interval").long("interval").action(ArgAction::Append).help(
+            "Every this long, since the Unix epoch: 90s, 15m, 2h, 1d (repeatable)",
+        ))
+        .arg(Arg::new("cron").long("cron").action(ArgAction::Append).help(
+            "A cron expression, as Temporal reads it: \"0 9 * * MON-FRI\" (repeatable)",
+        ))
+        .arg(Arg::new("time-zone").long("time-zone").help("IANA zone cron expressions are read in (default UTC)"))
+        .arg(overlap())
+        .arg(Arg::new("paused").long("paused").action(ArgAction::SetTrue).help("Create it paused"))
+        .arg(note())
+}
+
+fn schedule_command() -> Command {
+    let with_id = |name: &'static str, about: &'static str| {
+        Command::new(name).about(about).arg(schedule_id())
+    };
+    Command::new("schedule")
+        .about("Schedules: list, inspect, create and drive them, on a server")
+        .subcommand_required(true)
+        .subcommand(Command::new("list").about("The namespace's schedules, with their next runs"))
+        .subcommand(with_id(
+            "describe",
+            "A schedule, what it did, its next action times",
+        ))
+        .subcommand(schedule_create())
+        .subcommand(
+            with_id("trigger", "Take the action now (a paused schedule too)").arg(overlap()),
+        )
+        .subcommand(with_id("pause", "Pause: no scheduled actions until unpaused").arg(note()))
+        .subcommand(with_id("unpause", "Unpause (times that passed are not caught up)").arg(note()))
+        .subcommand(with_id(
+            "delete",
+            "Delete the schedule (its workflows run on)",
+        ))
+        .subcommand(
+            with_id(
+                "backfill",
+                "Take the action for every time of the spec in a past range, both ends included",
+            )
+            .arg(
+                Arg::new("start")
+                    .long("start")
+                    .required(true)
+                    .help("First time: RFC 3339, or an age such as 2h"),
+            )
+            .arg(
+                Arg::new("end")
+                    .long("end")
+                    .required(true)
+                    .help("Last time: RFC 3339, or an age such as 10m"),
+            )
+            .arg(overlap()),
         )
 }
 
@@ -195,31 +352,10 @@ pub fn command() -> Command {
                 .long("log")
                 .global(true)
                 .value_parser(["error", "warn", "info", "debug"])
-                .help("How much to log on standard error [default: warn]"),
+                .help("How much to log on standard error [default: warn for `server start`, error for the other commands]"),
         )
         .subcommand(server_command())
         .subcommand(target_args(workflow_command()))
-        .subcommand(target_args(
-            Command::new("history")
-                .about("Event histories")
-                .subcommand_required(true)
-                .subcommand(
-                    Command::new("export")
-                        .about("Write a run's history as JSON, the format weft::replay::Replayer reads")
-                        .arg(workflow_id())
-                        .arg(run_id())
-                        .arg(Arg::new("file").short('f').long("file").help("Write here (default: standard output)")),
-                ),
-        ))
-        .subcommand(target_args(
-            Command::new("schedule")
-                .about("Schedules (on a server)")
-                .subcommand_required(true)
-                .subcommand(Command::new("list").about("The namespace's schedules"))
-                .subcommand(
-                    Command::new("describe")
-                        .about("A schedule, what it did, its next action times")
-                        .arg(Arg::new("schedule-id").short('s').long("schedule-id").required(true)),
-                ),
-        ))
+        .subcommand(target_args(history_command()))
+        .subcommand(target_args(schedule_command()))
 }

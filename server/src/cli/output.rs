@@ -1,5 +1,6 @@
 //! How results are printed: aligned tables for people, JSON for scripts.
 
+use std::io::Write;
 use std::time::SystemTime;
 
 use serde::Serialize;
@@ -23,12 +24,25 @@ impl Format {
     }
 }
 
+/// Writes a line to standard output. A reader that stopped reading (`|
+/// head`) ends the command quietly ([`CliError::Closed`]) instead of
+/// failing it.
+pub(crate) fn line(text: impl std::fmt::Display) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").map_err(|e| {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError::Closed
+        } else {
+            CliError::Other(format!("cannot write to standard output: {e}"))
+        }
+    })
+}
+
 /// Prints `value` as pretty JSON.
 pub(crate) fn json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Other(format!("cannot print as JSON: {e}")))?;
-    println!("{text}");
-    Ok(())
+    line(text)
 }
 
 /// A time as UTC, to the second.
@@ -66,7 +80,7 @@ pub(crate) fn payload_value(p: &Payload) -> serde_json::Value {
 }
 
 /// Prints rows under a header, each column as wide as its widest cell.
-pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> Result<(), CliError> {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -75,7 +89,7 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) {
             }
         }
     }
-    let line = |cells: Vec<&str>| {
+    let row_line = |cells: Vec<&str>| {
         let mut out = String::new();
         for (i, cell) in cells.iter().enumerate() {
             if i + 1 == cells.len() {
@@ -86,18 +100,20 @@ pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) {
                 out.push_str(&" ".repeat(pad + 2));
             }
         }
-        println!("{}", out.trim_end());
+        line(out.trim_end())
     };
-    line(header.to_vec());
+    row_line(header.to_vec())?;
     for row in rows {
-        line(row.iter().map(String::as_str).collect());
+        row_line(row.iter().map(String::as_str).collect())?;
     }
+    Ok(())
 }
 
 /// Prints `label: value` pairs, labels aligned.
-pub(crate) fn pairs(pairs: &[(&str, String)]) {
+pub(crate) fn pairs(pairs: &[(&str, String)]) -> Result<(), CliError> {
     let width = pairs.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
     for (label, value) in pairs {
-        println!("{label:<width$}  {value}");
+        line(format_args!("{label:<width$}  {value}"))?;
     }
+    Ok(())
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::ArgMatches;
-use weft::engine::Engine;
+use weft::engine::{Engine, EngineOptions, OpenError, SqliteStore};
 
 use super::CliError;
 use crate::config::{ServerConfig, ServerTls};
@@ -35,6 +35,24 @@ fn config(m: &ArgMatches) -> Result<ServerConfig, CliError> {
     }
     if let Some(namespaces) = m.get_many::<String>("namespace") {
         config = config.namespaces(namespaces.cloned().collect());
+    }
+    for pair in m
+        .get_many::<String>("tls-client-namespace")
+        .into_iter()
+        .flatten()
+    {
+        let (name, namespace) = pair.split_once('=').ok_or_else(|| {
+            CliError::Usage(format!(
+                "--tls-client-namespace {pair:?}: expected NAME=NAMESPACE, a name on client certificates and the namespace they may use"
+            ))
+        })?;
+        config = config.client_namespaces(name, [namespace]);
+    }
+    if let Some(keys) = m.get_many::<String>("encryption-key") {
+        let keys: Vec<String> = keys.cloned().collect();
+        let converter = crate::codec::encryption_converter(&keys)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        config = config.data_converter(converter);
     }
     if let Some(seconds) = m.get_one::<u64>("long-poll") {
         config = config.long_poll(Duration::from_secs((*seconds).max(1)));
@@ -66,7 +84,15 @@ pub(crate) async fn run(m: &ArgMatches) -> Result<(), CliError> {
     let engine = match sub.get_one::<String>("db") {
         Some(path) => {
             config = config.sqlite_path(path);
-            Engine::sqlite(path).await?
+            let store = SqliteStore::open(path).map_err(|e| match e {
+                OpenError::InUse { .. } => CliError::Other(format!(
+                    "{path} is held by another engine (another `weft server start`, or an \
+                     application's): ask its server (--address), or read the file without one \
+                     (weft workflow list --db {path})"
+                )),
+                other => CliError::Backend(other.into()),
+            })?;
+            Engine::start(store, EngineOptions::default())?
         }
         None if sub.get_flag("memory") => Engine::memory().await?,
         None => {
@@ -83,7 +109,13 @@ pub(crate) async fn run(m: &ArgMatches) -> Result<(), CliError> {
         }
     };
     // Scripts and tests read this line for the address (port 0 picks one).
-    println!("weft server listening on {}", server.local_addr());
+    if let Err(e) = super::output::line(format_args!(
+        "weft server listening on {}",
+        server.local_addr()
+    )) {
+        // Nobody reads it; the server serves all the same.
+        tracing::debug!(error = %e, "the address line was not written");
+    }
     stop_signal().await;
     eprintln!("shutting down");
     server.shutdown().await;

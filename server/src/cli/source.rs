@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use clap::ArgMatches;
-use weft::Client;
 use weft::backend::{BackendError, Description, ListFilter, WorkflowSummary};
 use weft::engine::SqliteStore;
 use weft::history::Event;
 use weft::remote::{ConnectOptions, TlsConfig};
+use weft::{Client, DataConverter};
 
 use super::CliError;
 use crate::config::DEFAULT_ADDRESS;
@@ -22,6 +22,7 @@ pub(crate) enum Source {
         store: SqliteStore,
         path: PathBuf,
         namespace: String,
+        converter: Option<DataConverter>,
     },
 }
 
@@ -46,12 +47,67 @@ fn tls(matches: &ArgMatches) -> Result<Option<TlsConfig>, CliError> {
             "TLS needs --tls-ca (the CA of the server's certificate)".into(),
         ));
     }
+    match (&cert, &key) {
+        (Some(_), None) => {
+            return Err(CliError::Usage(
+                "--tls-cert needs --tls-key (the private key of the client certificate)".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(CliError::Usage(
+                "--tls-key needs --tls-cert (the client certificate it is the key of)".into(),
+            ));
+        }
+        _ => {}
+    }
     Ok(Some(TlsConfig {
         server_root_ca_cert: ca,
         client_cert: cert,
         client_private_key: key,
         domain: matches.get_one::<String>("tls-domain").cloned(),
     }))
+}
+
+/// A missing file, a directory or an empty file, said plainly (SQLite's
+/// own words for them are "disk I/O error" and "not a database").
+fn check_file(path: &std::path::Path) -> Result<(), CliError> {
+    let shown = path.display();
+    let metadata = std::fs::metadata(path).map_err(|e| {
+        CliError::Other(if e.kind() == std::io::ErrorKind::NotFound {
+            format!("database file {shown} does not exist: check the path given to --db")
+        } else {
+            format!("cannot read the database file {shown}: {e}")
+        })
+    })?;
+    if metadata.is_dir() {
+        return Err(CliError::Other(format!(
+            "{shown} is a directory: --db takes the SQLite file inside it"
+        )));
+    }
+    if metadata.len() == 0 {
+        return Err(CliError::Other(format!(
+            "{shown} is empty: no engine has written it yet, so it holds no workflows"
+        )));
+    }
+    Ok(())
+}
+
+/// The command line's flags for what a TLS error names in the library's
+/// terms.
+fn flag_hint(message: &str) -> Option<&'static str> {
+    if message.contains("TlsConfig::client_cert") {
+        Some("give the client certificate and its key: --tls-cert FILE --tls-key FILE")
+    } else if message.contains("server_root_ca_cert") {
+        Some("--tls-ca must be the CA that signed the server's certificate")
+    } else if message.contains("TlsConfig::domain") {
+        Some("give the name on the server's certificate: --tls-domain NAME")
+    } else if message.contains("without a TlsConfig") {
+        Some("the server speaks plaintext: leave out the --tls-* flags")
+    } else if message.contains("connect with a TlsConfig") {
+        Some("for a TLS server give --tls-ca FILE, and for mutual TLS --tls-cert and --tls-key")
+    } else {
+        None
+    }
 }
 
 /// The namespace the command works in.
@@ -65,19 +121,16 @@ pub(crate) fn namespace(matches: &ArgMatches) -> String {
 impl Source {
     pub(crate) async fn open(matches: &ArgMatches) -> Result<Source, CliError> {
         let namespace = namespace(matches);
+        let converter = super::decode::converter(matches)?;
         if let Some(path) = matches.get_one::<String>("db") {
             let path = PathBuf::from(path);
-            if !path.exists() {
-                return Err(CliError::Other(format!(
-                    "database file {} does not exist",
-                    path.display()
-                )));
-            }
+            check_file(&path)?;
             let store = SqliteStore::open_read_only(&path).map_err(BackendError::from)?;
             return Ok(Source::File {
                 store,
                 path,
                 namespace,
+                converter,
             });
         }
         let address = matches
@@ -89,11 +142,26 @@ impl Source {
             options = options.tls(tls);
         }
         match Client::connect(&address, options).await {
-            Ok(client) => Ok(Source::Server { client, address }),
-            Err(e) => Err(CliError::Other(format!(
+            Ok(client) => {
+                // The client decodes what the server answers, and encodes
+                // what it sends, as the workers do.
+                let client = match converter {
+                    Some(converter) => client.with_data_converter(converter),
+                    None => client,
+                };
+                Ok(Source::Server { client, address })
+            }
+            Err(e) if e.to_string().contains("cannot connect to") => Err(CliError::Other(format!(
                 "{e}\n(is a server running there? start one with `weft server start --db FILE`, \
                  or read a file without one: --db FILE)"
             ))),
+            Err(e) => {
+                let message = e.to_string();
+                Err(CliError::Other(match flag_hint(&message) {
+                    Some(hint) => format!("{message}\n({hint})"),
+                    None => message,
+                }))
+            }
         }
     }
 
@@ -105,6 +173,14 @@ impl Source {
                 "{what} needs a server (--address): {} is opened read-only",
                 path.display()
             ))),
+        }
+    }
+
+    /// The namespace the command works in.
+    pub(crate) fn namespace(&self) -> &str {
+        match self {
+            Source::Server { client, .. } => client.namespace(),
+            Source::File { namespace, .. } => namespace,
         }
     }
 
@@ -143,8 +219,17 @@ impl Source {
                     .await?)
             }
             Source::File {
-                store, namespace, ..
-            } => Ok(store.describe_run(namespace, workflow_id, run_id)?),
+                store,
+                namespace,
+                converter,
+                ..
+            } => {
+                let mut description = store.describe_run(namespace, workflow_id, run_id)?;
+                if let Some(converter) = converter {
+                    description.memo = super::decode::payloads(converter, description.memo);
+                }
+                Ok(description)
+            }
         }
     }
 
@@ -161,10 +246,17 @@ impl Source {
                     .await?)
             }
             Source::File {
-                store, namespace, ..
+                store,
+                namespace,
+                converter,
+                ..
             } => {
                 let run = store.describe_run(namespace, workflow_id, run_id)?;
-                Ok(store.history(namespace, &run.run_id)?)
+                let events = store.history(namespace, &run.run_id)?;
+                match converter {
+                    Some(converter) => super::decode::events(converter, events),
+                    None => Ok(events),
+                }
             }
         }
     }

@@ -1,6 +1,5 @@
-//! `weft workflow …`, `weft history export` and `weft schedule …`.
+//! `weft workflow …`.
 
-use std::io::Write;
 use std::time::{Duration, SystemTime};
 
 use clap::ArgMatches;
@@ -15,12 +14,12 @@ use super::CliError;
 use super::output::{self, Format};
 use super::source::Source;
 
-fn arg<'a>(m: &'a ArgMatches, name: &str) -> Option<&'a str> {
+pub(crate) fn arg<'a>(m: &'a ArgMatches, name: &str) -> Option<&'a str> {
     m.get_one::<String>(name).map(String::as_str)
 }
 
 /// The workflow id (required by the grammar) and the optional run id.
-fn ids(m: &ArgMatches) -> Result<(String, Option<String>), CliError> {
+pub(crate) fn ids(m: &ArgMatches) -> Result<(String, Option<String>), CliError> {
     let id =
         arg(m, "workflow-id").ok_or_else(|| CliError::Usage("--workflow-id is required".into()))?;
     Ok((id.to_string(), arg(m, "run-id").map(str::to_string)))
@@ -137,8 +136,7 @@ async fn list(source: &Source, m: &ArgMatches, format: Format) -> Result<(), Cli
             "TASK QUEUE",
         ],
         &rows,
-    );
-    Ok(())
+    )
 }
 
 async fn describe(source: &Source, m: &ArgMatches, format: Format) -> Result<(), CliError> {
@@ -182,7 +180,7 @@ async fn describe(source: &Source, m: &ArgMatches, format: Format) -> Result<(),
         ),
         ("Run chain", d.run_chain.join(" -> ")),
         ("Memo", if memo.is_empty() { "-".into() } else { memo }),
-    ]);
+    ])?;
     Ok(())
 }
 
@@ -218,8 +216,7 @@ async fn show(source: &Source, m: &ArgMatches, format: Format) -> Result<(), Cli
             ]
         })
         .collect();
-    output::table(&["ID", "TIME", "TYPE", "DETAILS"], &rows);
-    Ok(())
+    output::table(&["ID", "TIME", "TYPE", "DETAILS"], &rows)
 }
 
 fn print_outcome(outcome: &RunOutcome, format: Format) -> Result<(), CliError> {
@@ -239,8 +236,7 @@ fn print_outcome(outcome: &RunOutcome, format: Format) -> Result<(), CliError> {
         serde_json::Value::String(s) => s,
         other => other.to_string(),
     };
-    output::pairs(&[("Status", status.to_string()), ("Result", text)]);
-    Ok(())
+    output::pairs(&[("Status", status.to_string()), ("Result", text)])
 }
 
 /// A closed run's outcome from its last event (for a file, read without
@@ -285,7 +281,7 @@ async fn result(source: &Source, m: &ArgMatches, format: Format) -> Result<(), C
     print_outcome(&outcome, format)
 }
 
-fn input(m: &ArgMatches) -> Result<Vec<Payload>, CliError> {
+pub(crate) fn input(m: &ArgMatches) -> Result<Vec<Payload>, CliError> {
     let Some(text) = arg(m, "input") else {
         return Ok(Vec::new());
     };
@@ -319,7 +315,7 @@ async fn message(
                 request_id: uuid_like(),
             };
             backend.signal_workflow(request).await?;
-            println!("signal sent");
+            output::line("signal sent")?;
             return Ok(());
         }
         "query" => {
@@ -347,8 +343,7 @@ async fn message(
     if format == Format::Json {
         return output::json(&output::payload_value(&answer));
     }
-    println!("{}", output::payload(&answer));
-    Ok(())
+    output::line(output::payload(&answer))
 }
 
 /// A request id unique enough for one CLI call.
@@ -374,7 +369,7 @@ async fn stop(source: &Source, command: &str, m: &ArgMatches) -> Result<(), CliE
             reason,
         };
         backend.request_cancel_workflow(request).await?;
-        println!("cancellation requested");
+        output::line("cancellation requested")?;
     } else {
         let request = TerminateRequest {
             namespace,
@@ -384,85 +379,7 @@ async fn stop(source: &Source, command: &str, m: &ArgMatches) -> Result<(), CliE
             details: Vec::new(),
         };
         backend.terminate_workflow(request).await?;
-        println!("terminated");
+        output::line("terminated")?;
     }
     Ok(())
-}
-
-/// `weft history export`.
-pub(crate) async fn history(m: &ArgMatches) -> Result<(), CliError> {
-    let Some(("export", sub)) = m.subcommand() else {
-        return Err(CliError::Usage(
-            "weft history needs a command: export".into(),
-        ));
-    };
-    let source = Source::open(sub).await?;
-    let (id, run) = ids(sub)?;
-    eprintln!(
-        "reading the history of {id:?} from the {}",
-        source.describe_where()
-    );
-    let events = source.history(&id, run.as_deref()).await?;
-    let text = weft::history::to_json(&events)
-        .map_err(|e| CliError::Other(format!("cannot write the history as JSON: {e}")))?;
-    match arg(sub, "file") {
-        None => println!("{text}"),
-        Some(path) => write_with_progress(path, text.as_bytes())?,
-    }
-    eprintln!("exported {} events", events.len());
-    Ok(())
-}
-
-/// Writes `bytes` to `path` in chunks, telling how far it got.
-fn write_with_progress(path: &str, bytes: &[u8]) -> Result<(), CliError> {
-    let fail = |e: std::io::Error| CliError::Other(format!("cannot write {path}: {e}"));
-    let mut file = std::fs::File::create(path).map_err(fail)?;
-    const CHUNK: usize = 4 << 20;
-    let total = bytes.len();
-    for (i, chunk) in bytes.chunks(CHUNK).enumerate() {
-        file.write_all(chunk).map_err(fail)?;
-        if total > CHUNK {
-            let done = ((i + 1) * CHUNK).min(total);
-            eprintln!("  {} of {} MiB written", done >> 20, total >> 20);
-        }
-    }
-    file.sync_all().map_err(fail)
-}
-
-/// `weft schedule list|describe`.
-pub(crate) async fn schedule(m: &ArgMatches) -> Result<(), CliError> {
-    let Some((command, sub)) = m.subcommand() else {
-        return Err(CliError::Usage(
-            "weft schedule needs a command: list or describe".into(),
-        ));
-    };
-    let source = Source::open(sub).await?;
-    let client = source.client("schedules")?;
-    let backend = client.backend();
-    let namespace = client.namespace().to_string();
-    let format = Format::of(sub);
-    if command == "list" {
-        let entries = backend.list_schedules(namespace).await?;
-        if format == Format::Json {
-            return output::json(&entries);
-        }
-        let rows: Vec<Vec<String>> = entries
-            .iter()
-            .map(|e| {
-                vec![
-                    e.schedule_id.clone(),
-                    format!("{}", e.paused),
-                    e.next_action_times
-                        .first()
-                        .map(|t| output::time(*t))
-                        .unwrap_or_else(|| "-".into()),
-                ]
-            })
-            .collect();
-        output::table(&["SCHEDULE ID", "PAUSED", "NEXT ACTION"], &rows);
-        return Ok(());
-    }
-    let id = arg(sub, "schedule-id").unwrap_or_default().to_string();
-    let description = backend.describe_schedule(namespace, id).await?;
-    output::json(&description)
 }

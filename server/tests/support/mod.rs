@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod cli;
+pub mod http;
+pub mod pki;
+
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
