@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use weft::backend::BackendError;
 use weft::engine::Store;
-use weft::engine::store::{ExecutionRow, Loaded, StoreOp};
+use weft::engine::store::{InterceptCommits, OnCommit, StoreOp};
 
 /// How a commit fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,61 +75,13 @@ impl FaultPlan {
     }
 }
 
-/// A store whose commits fail as its [`FaultPlan`] says.
-#[derive(Debug)]
-pub struct FaultyStore<S> {
-    inner: S,
-    plan: FaultPlan,
-}
+/// A store whose commits fail as `plan` says; reads pass through.
+pub type FaultyStore<S> = InterceptCommits<S, FaultPlan>;
 
-impl<S: Store> FaultyStore<S> {
-    /// Wraps `inner`.
-    pub fn new(inner: S, plan: FaultPlan) -> Self {
-        FaultyStore { inner, plan }
-    }
-}
-
-impl<S: Store> Store for FaultyStore<S> {
-    fn load(&mut self) -> Result<Loaded, BackendError> {
-        self.inner.load()
-    }
-
-    fn events(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-        from: i64,
-    ) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.inner.events(namespace, run_id, from)
-    }
-
-    fn activities(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
-        self.inner.activities(namespace, run_id)
-    }
-
-    fn updates(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Vec<(String, Vec<u8>)>, BackendError> {
-        self.inner.updates(namespace, run_id)
-    }
-
-    fn execution(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Option<ExecutionRow>, BackendError> {
-        self.inner.execution(namespace, run_id)
-    }
-
-    fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
-        match self.plan.next() {
-            None => self.inner.commit(ops),
+impl<S: Store> OnCommit<S> for FaultPlan {
+    fn commit(&mut self, store: &mut S, ops: &[StoreOp]) -> Result<(), BackendError> {
+        match self.next() {
+            None => store.commit(ops),
             Some(Fault::Refuse) => Err(BackendError::Store(
                 "committing: injected failure (nothing written)".into(),
             )),
@@ -137,7 +89,7 @@ impl<S: Store> Store for FaultyStore<S> {
                 "committing: database or disk is full (injected)".into(),
             )),
             Some(Fault::Ambiguous) => {
-                self.inner.commit(ops)?;
+                store.commit(ops)?;
                 Err(BackendError::Store(
                     "committing: injected failure after the write was durable".into(),
                 ))

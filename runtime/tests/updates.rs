@@ -712,7 +712,7 @@ async fn a_step_writes_only_the_updates_it_changed() {
 
     let batches: Arc<Mutex<Vec<Vec<StoreOp>>>> = Arc::default();
     let recorded = batches.clone();
-    let store = support::backend::Hooked::new(move |ops| {
+    let store = support::backend::hooked(move |ops| {
         if let Ok(mut batches) = recorded.lock() {
             batches.push(ops.to_vec());
         }

@@ -19,6 +19,10 @@
 //! in tests), and its row types are opaque bytes plus identity: they say
 //! nothing of how the engine encodes a run.
 
+mod intercept;
+
+pub use intercept::{InterceptCommits, OnCommit};
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 

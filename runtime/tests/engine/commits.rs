@@ -10,7 +10,7 @@ type Permits = Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>;
 fn gated() -> (Hooked, Permits) {
     let permits: Permits = Arc::new((std::sync::Mutex::new(0), std::sync::Condvar::new()));
     let held = permits.clone();
-    let store = Hooked::new(move |_| {
+    let store = hooked(move |_| {
         let (lock, changed) = &*held;
         let mut left = lock.lock().unwrap();
         while *left == 0 {
@@ -195,7 +195,7 @@ fn activity_writes(batches: &[Vec<StoreOp>]) -> (Vec<i64>, Vec<i64>) {
 async fn a_step_writes_only_the_activities_it_changed() {
     let batches = Arc::new(std::sync::Mutex::new(Vec::new()));
     let recorded = batches.clone();
-    let store = Hooked::new(move |ops| {
+    let store = hooked(move |ops| {
         recorded.lock().unwrap().push(ops.to_vec());
         Ok(())
     });

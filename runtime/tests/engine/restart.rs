@@ -132,7 +132,7 @@ async fn sqlite_file_is_owned_and_versioned() {
 async fn failed_commit_stops_the_engine() {
     let fail = Arc::new(AtomicBool::new(false));
     let failing = fail.clone();
-    let store = Hooked::new(move |_| {
+    let store = hooked(move |_| {
         if failing.load(Ordering::SeqCst) {
             return Err(BackendError::Store("disk full".into()));
         }

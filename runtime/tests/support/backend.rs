@@ -9,7 +9,7 @@ use weft::backend::{
     WorkflowTask, WorkflowTaskCompletion,
 };
 use weft::converter::encode;
-use weft::engine::store::{ExecutionRow, Loaded, StoreOp};
+use weft::engine::store::{InterceptCommits, StoreOp};
 use weft::engine::{Engine, EngineOptions, MemoryStore, SqliteStore, Store};
 use weft::failure::{ApplicationError, Failure};
 use weft::history::Event;
@@ -153,60 +153,20 @@ pub fn ms(t: SystemTime) -> u128 {
 }
 
 /// The memory store, with a hook that sees each batch before it commits
-/// and can hold it or refuse it.
-pub struct Hooked {
-    pub inner: MemoryStore,
-    pub hook: Hook,
-}
+/// and can hold it or refuse it (an `Err` is the commit's failure, with
+/// nothing written).
+pub type Hooked = InterceptCommits<MemoryStore, Hook>;
 
-pub type Hook = Box<dyn FnMut(&[StoreOp]) -> Result<(), BackendError> + Send>;
+pub type Hook = Box<dyn FnMut(&mut MemoryStore, &[StoreOp]) -> Result<(), BackendError> + Send>;
 
-impl Hooked {
-    pub fn new(
-        hook: impl FnMut(&[StoreOp]) -> Result<(), BackendError> + Send + 'static,
-    ) -> Hooked {
-        Hooked {
-            inner: MemoryStore::new(),
-            hook: Box::new(hook),
-        }
-    }
-}
-
-impl Store for Hooked {
-    fn load(&mut self) -> Result<Loaded, BackendError> {
-        self.inner.load()
-    }
-    fn events(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-        from: i64,
-    ) -> Result<Vec<Vec<u8>>, BackendError> {
-        self.inner.events(namespace, run_id, from)
-    }
-    fn activities(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Vec<(i64, Vec<u8>)>, BackendError> {
-        self.inner.activities(namespace, run_id)
-    }
-    fn updates(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Vec<(String, Vec<u8>)>, BackendError> {
-        self.inner.updates(namespace, run_id)
-    }
-    fn execution(
-        &mut self,
-        namespace: &str,
-        run_id: &str,
-    ) -> Result<Option<ExecutionRow>, BackendError> {
-        self.inner.execution(namespace, run_id)
-    }
-    fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
-        (self.hook)(ops)?;
-        self.inner.commit(ops)
-    }
+pub fn hooked(
+    mut hook: impl FnMut(&[StoreOp]) -> Result<(), BackendError> + Send + 'static,
+) -> Hooked {
+    InterceptCommits::new(
+        MemoryStore::new(),
+        Box::new(move |inner: &mut MemoryStore, ops: &[StoreOp]| {
+            hook(ops)?;
+            inner.commit(ops)
+        }),
+    )
 }
