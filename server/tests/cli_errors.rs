@@ -90,8 +90,12 @@ async fn missing_empty_corrupt_and_truncated_files_are_refused_clearly() {
             err.contains("no-such-id") && err.contains("not found"),
             "{err}"
         );
-        let err = fails(&["schedule", "list", "--db", &db]);
-        assert!(err.contains("needs a server (--address)"), "{err}");
+        // Schedules read from a file; changing one needs its engine.
+        let err = fails(&["schedule", "pause", "-s", "nightly", "--db", &db]);
+        assert!(
+            err.contains("--db opens it read-only") && err.contains("--address"),
+            "{err}"
+        );
     })
     .await
     .unwrap();

@@ -303,12 +303,14 @@ fn schedule_command() -> Command {
         Command::new(name).about(about).arg(schedule_id())
     };
     Command::new("schedule")
-        .about("Schedules: list, inspect, create and drive them, on a server")
+        .about("Schedules: create and drive them on a server; list and describe them on a server or a --db file")
         .subcommand_required(true)
-        .subcommand(Command::new("list").about("The namespace's schedules, with their next runs"))
+        .subcommand(Command::new("list").about(
+            "The namespace's schedules, with their next runs (on a server, or read-only from a --db file)",
+        ))
         .subcommand(with_id(
             "describe",
-            "A schedule, what it did, its next action times",
+            "A schedule, what it did, its next action times (on a server, or read-only from a --db file)",
         ))
         .subcommand(schedule_create())
         .subcommand(

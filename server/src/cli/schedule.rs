@@ -1,5 +1,7 @@
 //! `weft schedule …`: a namespace's schedules through the client's
-//! schedule API ([`weft::ScheduleHandle`]), on a server.
+//! schedule API ([`weft::ScheduleHandle`]), on a server; `list` and
+//! `describe` also read a file (`--db`), read-only, as the engine would
+//! answer them.
 
 use std::time::{Duration, SystemTime};
 
@@ -7,7 +9,7 @@ use clap::ArgMatches;
 use weft::Client;
 use weft::schedule::{
     Backfill, IntervalSpec, OverlapPolicy, Schedule, ScheduleAction, ScheduleDescription,
-    ScheduleListEntry, ScheduleSpec, StartWorkflowAction,
+    ScheduleSpec, StartWorkflowAction,
 };
 
 use super::CliError;
@@ -23,21 +25,36 @@ pub(crate) async fn run(m: &ArgMatches) -> Result<(), CliError> {
         ));
     };
     let source = Source::open(sub).await?;
-    let Source::Server { client, .. } = &source else {
-        return Err(CliError::Usage(format!(
-            "`weft schedule {command}` needs a server (--address): a schedule's state and next \
-             times are the engine's, and --db reads a file without one; start a server on the \
-             file (weft server start --db FILE) if no process holds it"
-        )));
-    };
     let format = Format::of(sub);
+    match command {
+        "list" => list(&source, format).await,
+        "describe" => {
+            let id = arg(sub, "schedule-id").unwrap_or_default();
+            describe(&source.describe_schedule(id).await?, format)
+        }
+        _ => {
+            let Source::Server { client, .. } = &source else {
+                return Err(CliError::Usage(format!(
+                    "`weft schedule {command}` changes a schedule, which only the engine that \
+                     holds the file does, and --db opens it read-only (list and describe read \
+                     it): give the --address of a server on the file, or start one (weft server \
+                     start --db FILE) if no process holds it"
+                )));
+            };
+            act(client, command, sub, format).await
+        }
+    }
+}
+
+/// The commands that change a schedule, on a server.
+async fn act(
+    client: &Client,
+    command: &str,
+    sub: &ArgMatches,
+    format: Format,
+) -> Result<(), CliError> {
     let id = || arg(sub, "schedule-id").unwrap_or_default().to_string();
     match command {
-        "list" => list(client, format).await,
-        "describe" => {
-            let description = client.schedule_handle(id()).describe().await?;
-            describe(&description, format)
-        }
         "create" => create(client, sub, format).await,
         "trigger" => {
             let overlap = overlap(sub)?;
@@ -84,10 +101,20 @@ fn next_runs(times: &[SystemTime], n: usize) -> String {
         .join(", ")
 }
 
-async fn list(client: &Client, format: Format) -> Result<(), CliError> {
-    let entries: Vec<ScheduleListEntry> = client.list_schedules().await?;
+async fn list(source: &Source, format: Format) -> Result<(), CliError> {
+    let entries = source.list_schedules().await?;
     if format == Format::Json {
         return output::json(&entries);
+    }
+    if entries.is_empty()
+        && let Source::File { .. } = source
+    {
+        // Said on standard error: the table stays the server's.
+        eprintln!(
+            "weft: {} holds no schedules in namespace {:?}",
+            source.describe_where(),
+            source.namespace()
+        );
     }
     let rows: Vec<Vec<String>> = entries
         .iter()

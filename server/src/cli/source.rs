@@ -8,6 +8,7 @@ use weft::backend::{BackendError, Description, ListFilter, WorkflowSummary};
 use weft::engine::SqliteStore;
 use weft::history::Event;
 use weft::remote::{ConnectOptions, TlsConfig};
+use weft::schedule::{ScheduleAction, ScheduleDescription, ScheduleListEntry};
 use weft::{Client, DataConverter};
 
 use super::CliError;
@@ -260,4 +261,95 @@ impl Source {
             }
         }
     }
+
+    /// The namespace's schedules: the server's engine's, or as the file's
+    /// rows hold them, next times from the wall clock.
+    pub(crate) async fn list_schedules(&self) -> Result<Vec<ScheduleListEntry>, CliError> {
+        match self {
+            Source::Server { client, .. } => Ok(client.list_schedules().await?),
+            Source::File {
+                store, namespace, ..
+            } => Ok(store.list_schedules(namespace)?),
+        }
+    }
+
+    /// A schedule described, from the server or the file. An id the file
+    /// does not hold is said with the ids it does.
+    pub(crate) async fn describe_schedule(
+        &self,
+        id: &str,
+    ) -> Result<ScheduleDescription, CliError> {
+        match self {
+            Source::Server { client, .. } => Ok(client.schedule_handle(id).describe().await?),
+            Source::File {
+                store,
+                path,
+                namespace,
+                converter,
+            } => {
+                let mut description = match store.describe_schedule(namespace, id) {
+                    Err(BackendError::ScheduleNotFound { .. }) => {
+                        // The ids held, unless a row does not decode (the
+                        // listing would say so; here the id is what matters).
+                        let held = store.list_schedules(namespace).ok();
+                        return Err(schedule_not_found(id, path, namespace, held.as_deref()));
+                    }
+                    other => other?,
+                };
+                if let Some(converter) = converter {
+                    decode_action(converter, &mut description);
+                }
+                Ok(description)
+            }
+        }
+    }
+}
+
+/// An unknown schedule id in a file: which ids the file holds, or that it
+/// holds none (`held`, when they could be read).
+fn schedule_not_found(
+    id: &str,
+    path: &std::path::Path,
+    namespace: &str,
+    held: Option<&[ScheduleListEntry]>,
+) -> CliError {
+    const SHOWN_IDS: usize = 10;
+    let shown = path.display();
+    let holds = match held {
+        None => format!("{shown} has no schedule of that id in namespace {namespace:?}"),
+        Some([]) => format!("{shown} holds no schedules in namespace {namespace:?}"),
+        Some(held) => held_ids(held, SHOWN_IDS, &shown.to_string(), namespace),
+    };
+    CliError::Other(format!("schedule {id:?} not found: {holds}"))
+}
+
+/// The first `n` ids of `held`, and how to list them all.
+fn held_ids(held: &[ScheduleListEntry], n: usize, shown: &str, namespace: &str) -> String {
+    let mut ids: Vec<&str> = held
+        .iter()
+        .take(n)
+        .map(|e| e.schedule_id.as_str())
+        .collect();
+    if held.len() > n {
+        ids.push("…");
+    }
+    format!(
+        "{shown} holds, in namespace {namespace:?}: {} (`weft schedule list --db {shown}` \
+         lists them)",
+        ids.join(", ")
+    )
+}
+
+/// The input and memo of the workflows a schedule starts, decoded with
+/// the workers' keys (as a client with them decodes a server's answer);
+/// a payload that does not decode is left as stored.
+fn decode_action(converter: &DataConverter, description: &mut ScheduleDescription) {
+    let ScheduleAction::StartWorkflow(action) = &mut description.schedule.action;
+    // One payload at a time, as everything read from a file is decoded.
+    let input = std::mem::take(&mut action.input).into_iter().enumerate();
+    action.input = super::decode::payloads(converter, input.collect())
+        .into_values()
+        .collect();
+    let memo = std::mem::take(&mut action.options.memo);
+    action.options.memo = super::decode::payloads(converter, memo);
 }

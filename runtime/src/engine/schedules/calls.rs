@@ -93,20 +93,7 @@ impl EngineTask {
             .map
             .get(&ScheduleKey::new(namespace, id))
             .ok_or_else(|| not_found(id))?;
-        let mut info = entry.record.info();
-        info.next_action_times = next_times(entry, DESCRIBED_TIMES, self.now());
-        if let Err(e) = &entry.spec {
-            info.errors.push(format!(
-                "the spec no longer compiles, so no scheduled action is taken until the \
-                 schedule is updated: {e}"
-            ));
-        }
-        Ok(ScheduleDescription {
-            schedule_id: id.to_string(),
-            schedule: entry.record.schedule.clone(),
-            info,
-            conflict_token: entry.record.conflict_token,
-        })
+        Ok(entry.description(self.now()))
     }
 
     pub(super) fn update_schedule(
@@ -174,17 +161,7 @@ impl EngineTask {
             .map
             .iter()
             .filter(|(key, _)| &*key.namespace == namespace)
-            .map(|(key, entry)| {
-                let record = &entry.record;
-                ScheduleListEntry {
-                    schedule_id: key.id.to_string(),
-                    workflow_type: record.schedule.action.workflow_type().to_string(),
-                    note: record.schedule.state.note.clone(),
-                    paused: record.schedule.state.paused,
-                    recent_actions: record.recent.iter().cloned().collect(),
-                    next_action_times: next_times(entry, LISTED_TIMES, now),
-                }
-            })
+            .map(|(_, entry)| entry.list_entry(now))
             .collect()
     }
 
@@ -225,6 +202,40 @@ impl EngineTask {
         self.write_schedule(&key);
         tracing::info!(schedule_id = %id, paused, "schedule paused or unpaused");
         Ok(())
+    }
+}
+
+impl Entry {
+    /// The schedule as `describe` shows it at `now` (the engine's, and a
+    /// tool's reading the stored row).
+    pub(super) fn description(&self, now: SystemTime) -> ScheduleDescription {
+        let mut info = self.record.info();
+        info.next_action_times = next_times(self, DESCRIBED_TIMES, now);
+        if let Err(e) = &self.spec {
+            info.errors.push(format!(
+                "the spec no longer compiles, so no scheduled action is taken until the \
+                 schedule is updated: {e}"
+            ));
+        }
+        ScheduleDescription {
+            schedule_id: self.record.schedule_id.clone(),
+            schedule: self.record.schedule.clone(),
+            info,
+            conflict_token: self.record.conflict_token,
+        }
+    }
+
+    /// The schedule as a listing shows it at `now`.
+    pub(super) fn list_entry(&self, now: SystemTime) -> ScheduleListEntry {
+        let record = &self.record;
+        ScheduleListEntry {
+            schedule_id: record.schedule_id.clone(),
+            workflow_type: record.schedule.action.workflow_type().to_string(),
+            note: record.schedule.state.note.clone(),
+            paused: record.schedule.state.paused,
+            recent_actions: record.recent.iter().cloned().collect(),
+            next_action_times: next_times(self, LISTED_TIMES, now),
+        }
     }
 }
 

@@ -13,12 +13,14 @@
 //!
 //! Where the rest lives: calls from clients in `calls`, taking actions
 //! (due times, triggers, backfills, overlap policies, closed runs) in
-//! `actions`, the stored row in `record`. Times come from
+//! `actions`, the stored row in `record`, a row read without an engine
+//! (tools that inspect a file) in `stored`. Times come from
 //! `crate::schedule::spec`.
 
 mod actions;
 mod calls;
 mod record;
+mod stored;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -34,6 +36,8 @@ use super::requests::Tx;
 use super::store::ScheduleRow;
 
 use self::record::ScheduleRecord;
+
+pub(crate) use self::stored::{StoredSchedule, wall_clock};
 
 /// Identifies a schedule inside the engine.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -62,6 +66,18 @@ struct Entry {
     seed: u64,
     /// Tells the armed deadline from stale ones.
     generation: u64,
+}
+
+impl Entry {
+    /// The record with its spec compiled and its jitter's seed.
+    fn new(record: ScheduleRecord) -> Entry {
+        Entry {
+            spec: CompiledSpec::new(&record.schedule.spec),
+            seed: seed(&record.schedule_id),
+            record,
+            generation: 0,
+        }
+    }
 }
 
 /// The engine's schedules, and which schedule watches which workflow.
@@ -257,20 +273,14 @@ impl EngineTask {
     /// deadline.
     fn insert_schedule(&mut self, record: ScheduleRecord) -> ScheduleKey {
         let key = ScheduleKey::new(&record.namespace, &record.schedule_id);
-        let spec = CompiledSpec::new(&record.schedule.spec);
-        if let Err(e) = &spec {
+        let entry = Entry::new(record);
+        if let Err(e) = &entry.spec {
             tracing::warn!(schedule_id = %key.id, error = %e,
                 "the schedule's spec does not compile; it takes no action until it is updated");
         }
-        for running in &record.running {
+        for running in &entry.record.running {
             self.schedules.watch(&key, &running.run.workflow_id);
         }
-        let entry = Entry {
-            seed: seed(&record.schedule_id),
-            record,
-            spec,
-            generation: 0,
-        };
         self.schedules.map.insert(key.clone(), entry);
         self.arm_schedule(&key);
         key
@@ -323,14 +333,12 @@ impl EngineTask {
     pub(super) fn restore_schedules(&mut self, rows: &[ScheduleRow]) -> Result<(), BackendError> {
         for row in rows {
             let mut record = ScheduleRecord::from_row(row)?;
-            // A watched workflow that closed without its schedule noting it
-            // (its row comes from an older step): no longer running.
             let latest = &self.latest;
             let namespace = record.namespace.clone();
-            record.running.retain(|r| {
+            record.forget_closed(|workflow_id| {
                 latest
-                    .get(&(namespace.clone(), r.run.workflow_id.clone()))
-                    .is_none_or(|l| !l.status.is_closed())
+                    .get(&(namespace.clone(), workflow_id.to_string()))
+                    .is_some_and(|l| l.status.is_closed())
             });
             self.insert_schedule(record);
         }

@@ -149,6 +149,13 @@ impl ScheduleRecord {
         self.running.len() != before
     }
 
+    /// Forgets the watched workflows `closed` says have closed without
+    /// the schedule noting it (its row comes from an older step): restored
+    /// or read, such a workflow is no longer running.
+    pub fn forget_closed(&mut self, closed: impl Fn(&str) -> bool) {
+        self.running.retain(|r| !closed(&r.run.workflow_id));
+    }
+
     /// What it did, as `describe` shows it (without the next times, which
     /// the spec computes).
     pub fn info(&self) -> ScheduleInfo {
