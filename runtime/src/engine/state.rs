@@ -298,7 +298,10 @@ pub(crate) struct PendingChild {
     pub parent_close_policy: ParentClosePolicy,
 }
 
-/// Everything needed to resume a run; stored as JSON in its row.
+/// Everything needed to resume a run; stored in its row (MessagePack with
+/// field names). A field at its default (none, empty, zero, false) is left
+/// out of the row, and reads back as that default: the state is written
+/// at every step, so what it leaves out is work and bytes saved each time.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct RunState {
     pub namespace: String,
@@ -309,7 +312,9 @@ pub(crate) struct RunState {
     pub request_id: String,
     pub status: RunStatus,
     pub start_time: SystemTime,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_time: Option<SystemTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<RunOutcome>,
     /// Id the next appended event gets.
     pub next_event_id: i64,
@@ -318,10 +323,12 @@ pub(crate) struct RunState {
     pub wft: WftState,
     /// Attempt of the current workflow task: failures in a row + 1.
     pub wft_attempt: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_wft_failure: Option<String>,
     /// Counts workflow task deliveries; the token's `task_id`.
     pub wft_seq: i64,
     /// Facts that arrived while a workflow task was started.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub buffered: Vec<Incoming>,
     /// By scheduled event id. Stored in rows of their own, not with the
     /// state (`StoreOp::PutActivity`); read here only from state written
@@ -329,11 +336,12 @@ pub(crate) struct RunState {
     #[serde(default, skip_serializing)]
     pub activities: BTreeMap<i64, PendingActivity>,
     /// By started event id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub timers: BTreeMap<i64, PendingTimer>,
     /// Request ids of the latest signals applied to the run's chain
     /// (buffered ones included), so a retried signal is applied once; at
     /// most `EngineOptions::signal_request_ids_kept`, oldest dropped first.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "IdWindow::is_empty")]
     pub signal_request_ids: IdWindow,
     /// Updates by update id: waiting, accepted, or completed. Completed
     /// outcomes are kept (closed runs included) so a retried update id gets
@@ -344,11 +352,11 @@ pub(crate) struct RunState {
     #[serde(default, skip_serializing)]
     pub updates: BTreeMap<String, super::updates::UpdateRecord>,
     /// Counts updates admitted (their arrival order).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub update_seq: u64,
     /// Counts updates completed (their completion order, which decides
     /// which outcomes are dropped first).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub update_completions: u64,
     /// Whether events the workflow has not seen arrived since its last
     /// completed workflow task (a task with nothing new whose only
@@ -360,26 +368,26 @@ pub(crate) struct RunState {
     /// written to the run while the task waits for a worker (so it
     /// precedes what arrived, as in Temporal, which writes it when it
     /// schedules the task), else with the task's outcome.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wft_scheduled_event: Option<i64>,
     /// The first run of this run's continue-as-new chain (empty: this run,
     /// for state written before continue-as-new existed).
     #[serde(default)]
     pub first_run_id: String,
     /// The runs of the chain before this one, oldest first.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previous_runs: Vec<String>,
     /// Bytes of serialized history events.
     #[serde(default)]
     pub history_size_bytes: u64,
     /// Whether cancellation was requested (asked once; later asks write nothing).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub cancel_requested: bool,
     /// The parent, when this run is a child workflow.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<ParentExecution>,
     /// Children started and not closed, by their initiated event id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub children: BTreeMap<i64, PendingChild>,
     /// Timeouts, retry policy and memo, as the chain's start gave them.
     #[serde(default)]
@@ -388,16 +396,20 @@ pub(crate) struct RunState {
     #[serde(default = "first_attempt")]
     pub attempt: u32,
     /// When the chain's execution timeout ends it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_deadline: Option<SystemTime>,
     /// How long the run's first workflow task waited (a retry's backoff);
     /// its run timeout counts from the end of it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_task_backoff: Option<Duration>,
     /// The run's input, kept when a retry policy may need it for the next
     /// run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_input: Option<Vec<Payload>>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn yes() -> bool {
@@ -487,6 +499,10 @@ impl IdWindow {
     pub fn clear(&mut self) {
         self.order.clear();
         self.known.clear();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
     }
 }
 
