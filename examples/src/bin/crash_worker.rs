@@ -122,9 +122,18 @@ async fn stream(client: &Client, args: &Args) -> Result<(), ExampleError> {
         .await?;
     for i in 1..=args.steps {
         tally.with_update_id(format!("u-{i}")).add_now(1).await?;
-        tally
+        let signaled = tally
             .signal_with_request_id("add", &100i64, format!("s-{i}"))
-            .await?;
+            .await;
+        if let Err(e) = signaled {
+            // The run ends once every signal has arrived: if it closed
+            // while a killed run of this program was sending, it has them
+            // all, and a closed run takes no signal, even a retried one.
+            if tally.describe().await?.status == weft::backend::RunStatus::Running {
+                return Err(e.into());
+            }
+            break;
+        }
         println!("pair {i}");
     }
     println!("total {}", tally.result().await?);
