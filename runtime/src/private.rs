@@ -15,6 +15,20 @@ pub use crate::workflow::{
 pub use futures::future::{BoxFuture, LocalBoxFuture};
 pub use serde;
 
+/// Implemented by `#[workflow]` on a workflow's state struct; the
+/// `#[workflow]` impl block requires it, so a struct left without the
+/// attribute (whose fields then go unchecked) is a compile error.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has #[workflow] on its impl block but not on its struct",
+    label = "add #[workflow] to the struct `{Self}` too",
+    note = "on the struct, #[workflow] checks the workflow's state for types that replay \
+            differently (a std HashMap's random order, a clock, ...)"
+)]
+pub trait WorkflowState {}
+
+/// Requires `T` to be a `#[workflow]` state struct (see [`WorkflowState`]).
+pub fn workflow_state<T: WorkflowState + ?Sized>() {}
+
 /// Checks that an activity received one payload per argument.
 pub fn arity(payloads: &[Payload], count: usize) -> Result<(), Failure> {
     if payloads.len() == count {

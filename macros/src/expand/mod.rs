@@ -65,7 +65,13 @@ pub fn workflow(args: TokenStream, input: TokenStream) -> TokenStream {
             // A field the syntax check refused is not reported twice.
             let probes = (errors.count() == before)
                 .then(|| probe::fields(&item.ident, &item.generics, &item.fields));
-            finish(errors, quote!(#item #probes))
+            let ident = &item.ident;
+            let (impl_generics, ty_generics, where_clause) = item.generics.split_for_impl();
+            let marker = quote! {
+                impl #impl_generics ::weft::__private::WorkflowState
+                    for #ident #ty_generics #where_clause {}
+            };
+            finish(errors, quote!(#item #probes #marker))
         }
         Item::Impl(item) => {
             let name = attr::name_args(WORKFLOW, args, &mut errors);

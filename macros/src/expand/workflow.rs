@@ -65,6 +65,10 @@ fn expand(
     let (signals_trait, signals_impl) = stubs::workflow_signal_stubs(self_ty, handlers);
     let run_ident = &run.ident;
     let call = quote!(<#self_ty>::#run_ident(__weft_ctx, __weft_input));
+    // The struct needs #[workflow] too: reported at the impl's type.
+    let state_check = quote_spanned! {self_ty.span()=>
+        let _ = ::weft::__private::workflow_state::<#self_ty>;
+    };
     let body = if run.converts_error {
         quote! {
             ::std::boxed::Box::pin(async move {
@@ -84,6 +88,7 @@ fn expand(
         #signals_trait
 
         const _: () = {
+            #state_check
             #default_state
             #payloads
             #stubs_impl

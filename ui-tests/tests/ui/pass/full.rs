@@ -88,6 +88,7 @@ impl Shop {
     }
 }
 
+#[workflow]
 pub struct Counter {
     start: u64,
 }

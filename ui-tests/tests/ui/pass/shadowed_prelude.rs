@@ -134,6 +134,7 @@ mod shadowed {
         }
     }
 
+    #[workflow]
     pub struct Counted(u64);
 
     #[workflow]

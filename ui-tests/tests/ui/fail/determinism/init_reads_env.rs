@@ -1,5 +1,6 @@
 use weft::prelude::*;
 
+#[workflow]
 struct Flow {
     region: String,
 }

@@ -1,5 +1,6 @@
 use weft::prelude::*;
 
+#[workflow]
 struct Shop(u64);
 
 #[workflow]
