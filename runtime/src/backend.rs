@@ -441,6 +441,17 @@ pub enum ActivityTaskResult {
     Canceled(Vec<Payload>),
 }
 
+/// `NotFound`'s message: "not found" for a run that does not exist; for
+/// one that exists but is closed, the detail alone (it names the run and
+/// why it refuses), not "not found".
+fn not_found_text(workflow_id: &str, run_id: Option<&str>, detail: Option<&str>) -> String {
+    match (run_id, detail) {
+        (_, Some(detail)) => format!("workflow {workflow_id:?}: {detail}"),
+        (Some(run_id), None) => format!("workflow {workflow_id:?} not found (run {run_id})"),
+        (None, None) => format!("workflow {workflow_id:?} not found"),
+    }
+}
+
 /// Errors a backend returns.
 #[derive(Clone, Debug, PartialEq, thiserror::Error, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -455,11 +466,7 @@ pub enum BackendError {
     },
     /// No such workflow or run (or, for calls that need an open run, the
     /// run is closed: `detail` says so).
-    #[error(
-        "workflow {workflow_id:?} not found{}{}",
-        run_id.as_ref().map(|r| format!(" (run {r})")).unwrap_or_default(),
-        detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
-    )]
+    #[error("{}", not_found_text(workflow_id, run_id.as_deref(), detail.as_deref()))]
     NotFound {
         /// The workflow id asked for.
         workflow_id: String,

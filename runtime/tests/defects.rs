@@ -55,7 +55,8 @@ impl Echo {
 }
 
 both_stores! {
-    // Cancel and terminate of a closed run said it "takes no more signals".
+    // Cancel and terminate of a closed run said it "takes no more signals";
+    // all three said "not found" of a run that exists.
     cancel_and_terminate_of_a_closed_run_say_what_was_refused(sqlite) {
         let env = env(sqlite).await;
         let w = start_worker(&env.client, |w| w.register_workflow::<Echo>());
@@ -73,6 +74,10 @@ both_stores! {
         assert!(!terminate.contains("signal"), "{terminate}");
         let signal = h.signal("poke", &()).await.unwrap_err().to_string();
         assert!(signal.contains("is closed and takes no more signals"), "{signal}");
+        // A run that exists is not "not found", whatever it refuses.
+        for refusal in [&cancel, &terminate, &signal] {
+            assert!(!refusal.contains("not found"), "{refusal}");
+        }
         w.shutdown().await;
     }
 }
