@@ -40,12 +40,12 @@ impl Approval {
         self.approved_by = Some(by);
     }
 }
-// ANCHOR_END: workflow
 
 /// A worker for this example's task queue.
 pub fn worker(client: &Client) -> Worker {
     Worker::new(client, TASK_QUEUE).register_workflow::<Approval>()
 }
+// ANCHOR_END: workflow
 
 // ANCHOR: client
 /// Asks for approval of `request` as workflow `id`, and approves it as

@@ -5,6 +5,7 @@
 
 mod common;
 
+// ANCHOR: imports
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use weft::engine::{Engine, EngineOptions, MemoryStore, SqliteStore, VirtualClock
 use weft::prelude::*;
 use weft::replay::Replayer;
 use weft_examples::approval::{self, Approval, ApprovalHandle};
+// ANCHOR_END: imports
 use weft_examples::{activity_choice, polling_frequent};
 
 use common::env;
