@@ -513,8 +513,11 @@ impl<W: Workflow> WorkflowHandle<W> {
         &self.workflow_id
     }
 
-    /// The run id, when the handle names one (for an update-with-start
-    /// handle: the run its first update went to, once it has gone).
+    /// The run id, when the handle names one: always for a handle from a
+    /// start (`start_workflow`, `signal_with_start`, ...), `None` for
+    /// `workflow_handle(id, None)`, which follows the id's latest run. For
+    /// an update-with-start handle: the run its first update went to, once
+    /// it has gone.
     pub fn run_id(&self) -> Option<&str> {
         self.run_id.as_deref().or_else(|| {
             self.with_start
