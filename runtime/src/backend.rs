@@ -711,6 +711,14 @@ pub trait Backend: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// What a worker built on this backend runs on when the backend
+    /// polls for its workers itself (Temporal's core does): `None`, the
+    /// default, means workers poll through this trait.
+    #[doc(hidden)]
+    fn worker_host(&self) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        None
+    }
+
     /// Waits until the run closes and returns how it ended. A run that
     /// continued as new is followed to the next run of its chain, so the
     /// outcome is the last run's (never [`RunOutcome::ContinuedAsNew`]).

@@ -1,0 +1,168 @@
+//! Activity tasks from Temporal core (remote and local ones alike), run by
+//! weft's activity runner.
+//!
+//! Heartbeats go to core, which throttles and sends them; the server
+//! answers a heartbeat with the cancellation request, and core hands that
+//! on as a second task with the same token (`Cancel`). The activity learns
+//! it at its next heartbeat, as on weft's engine.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use temporalio_common::protos::coresdk::activity_result::ActivityExecutionResult;
+use temporalio_common::protos::coresdk::activity_task::{
+    ActivityTask, Start, activity_task::Variant,
+};
+use temporalio_common::protos::coresdk::{ActivityHeartbeat, ActivityTaskCompletion};
+use temporalio_sdk_core::{PollError, Worker as CoreWorker};
+use tokio::task::JoinSet;
+use tracing::Instrument as _;
+
+use super::convert::{
+    duration_from, failure_to, payload_to, payloads_from, payloads_to, time_from,
+};
+use crate::activity::{ActivityContext, ActivityInfo, ErasedActivity, HeartbeatSink};
+use crate::failure::Failure;
+use crate::telemetry::{ActivityInterceptor, MetricMeter, Metrics};
+
+/// What running activities needs.
+pub(crate) struct Setup {
+    pub namespace: String,
+    pub task_queue: String,
+    pub activities: HashMap<String, ErasedActivity>,
+    pub interceptors: Arc<[Arc<dyn ActivityInterceptor>]>,
+    pub metrics: Option<Metrics>,
+}
+
+/// Cancellation flags of the running attempts, by task token.
+type Running = Arc<Mutex<HashMap<Vec<u8>, Arc<AtomicBool>>>>;
+
+/// Polls core's activity tasks until core shuts down, running each.
+pub(crate) async fn activity_loop(core: Arc<CoreWorker>, setup: Arc<Setup>) {
+    let running: Running = Arc::default();
+    let mut tasks = JoinSet::new();
+    loop {
+        let task = match core.poll_activity_task().await {
+            Ok(task) => task,
+            Err(PollError::ShutDown) => break,
+            Err(e) => {
+                tracing::warn!(error = %e, "polling activity tasks failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                continue;
+            }
+        };
+        let ActivityTask {
+            task_token,
+            variant,
+        } = task;
+        match variant {
+            Some(Variant::Start(start)) => {
+                let flag = Arc::new(AtomicBool::new(false));
+                running
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .insert(task_token.clone(), flag.clone());
+                let (core, setup, running) = (core.clone(), setup.clone(), running.clone());
+                let span = tracing::info_span!(
+                    "activity",
+                    activity_type = %start.activity_type,
+                    activity_id = %start.activity_id,
+                    attempt = start.attempt,
+                );
+                tasks.spawn(
+                    async move {
+                        let result = run(&core, &setup, task_token.clone(), start, flag).await;
+                        running
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .remove(&task_token);
+                        let completion = ActivityTaskCompletion {
+                            task_token,
+                            result: Some(result),
+                        };
+                        if let Err(e) = core.complete_activity_task(completion).await {
+                            tracing::warn!(error = %e, "activity result refused");
+                        }
+                    }
+                    .instrument(span),
+                );
+            }
+            Some(Variant::Cancel(cancel)) => {
+                tracing::debug!(reason = cancel.reason, "activity cancellation requested");
+                if let Some(flag) = running
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .get(&task_token)
+                {
+                    flag.store(true, Ordering::SeqCst);
+                }
+            }
+            None => tracing::warn!("activity task without a variant ignored"),
+        }
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+async fn run(
+    core: &Arc<CoreWorker>,
+    setup: &Setup,
+    task_token: Vec<u8>,
+    start: Start,
+    cancelled: Arc<AtomicBool>,
+) -> ActivityExecutionResult {
+    let execution = start.workflow_execution.clone().unwrap_or_default();
+    let info = ActivityInfo {
+        activity_id: start.activity_id.clone(),
+        activity_type: start.activity_type.clone(),
+        workflow_id: execution.workflow_id,
+        workflow_run_id: execution.run_id,
+        workflow_type: start.workflow_type.clone(),
+        namespace: setup.namespace.clone(),
+        task_queue: setup.task_queue.clone(),
+        attempt: start.attempt.max(1),
+        is_local: start.is_local,
+        scheduled_time: time_from(start.current_attempt_scheduled_time)
+            .unwrap_or_else(SystemTime::now),
+        started_time: time_from(start.started_time).unwrap_or_else(SystemTime::now),
+    };
+    let sink: HeartbeatSink = {
+        let core = core.clone();
+        let token = task_token.clone();
+        Arc::new(move |details| {
+            core.record_activity_heartbeat(ActivityHeartbeat {
+                task_token: token.clone(),
+                details: payloads_to(&details),
+            });
+            let cancelled = cancelled.load(Ordering::SeqCst);
+            Box::pin(async move { Some(cancelled) })
+        })
+    };
+    let (ctx, heart) = ActivityContext::with_heartbeat(
+        info,
+        sink,
+        duration_from(start.heartbeat_timeout),
+        payloads_from(start.heartbeat_details),
+    );
+    let ctx = ctx.with_meter(MetricMeter::new(setup.metrics.clone()));
+    let limit = duration_from(start.start_to_close_timeout);
+    let input = payloads_from(start.input);
+    let result =
+        crate::worker::run_activity(&setup.activities, &setup.interceptors, ctx, input, limit)
+            .await;
+    if let Some(details) = heart.stop() {
+        core.record_activity_heartbeat(ActivityHeartbeat {
+            task_token,
+            details: payloads_to(&details),
+        });
+    }
+    match result {
+        Ok(p) => ActivityExecutionResult::ok(payload_to(&p)),
+        Err(Failure::Canceled(e)) => {
+            ActivityExecutionResult::cancel_from_details(e.details.first().map(payload_to))
+        }
+        Err(f) => ActivityExecutionResult::fail(failure_to(&f)),
+    }
+}
