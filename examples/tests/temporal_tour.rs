@@ -7,6 +7,47 @@ mod temporal_support;
 
 use weft::Client;
 use weft::engine::Engine;
+use weft::replay::Replayer;
+use weft_examples::{
+    activity_choice, cancellation, concurrent_timers, continue_as_new, custom_metrics, exceptions,
+    local_activity, long_running_entity, parallel_activity, polling_frequent, polling_infrequent,
+    validated_models,
+};
+
+/// Workflow ids the patterns start (those of the determinism test that
+/// run on Temporal).
+const RUNS: [&str; 13] = [
+    "long-running",
+    "activity-choice-1",
+    "activity-choice-2",
+    "parallel-activity",
+    "reward-account-42",
+    "exception-workflow-id",
+    "local-activity",
+    polling_frequent::WORKFLOW_ID,
+    polling_infrequent::WORKFLOW_ID,
+    weft_examples::tour::CANCELLATION_ID,
+    weft_examples::tour::MAINTENANCE_ID,
+    "validated-models-1",
+    custom_metrics::WORKFLOW_ID,
+];
+
+fn replayer() -> Replayer {
+    let mut r = Replayer::new();
+    r.register_workflow::<activity_choice::PurchaseFruits>()
+        .register_workflow::<parallel_activity::SayHello>()
+        .register_workflow::<long_running_entity::CustomerRewardAccount>()
+        .register_workflow::<continue_as_new::LongRunningWorkflow>()
+        .register_workflow::<exceptions::DataProcessing>()
+        .register_workflow::<local_activity::LocalActivityWorkflow>()
+        .register_workflow::<polling_frequent::FrequentPolling>()
+        .register_workflow::<polling_infrequent::InfrequentPolling>()
+        .register_workflow::<cancellation::CancellationWorkflow>()
+        .register_workflow::<concurrent_timers::MaintenanceWorkflow>()
+        .register_workflow::<validated_models::ValidatedModelsWorkflow>()
+        .register_workflow::<custom_metrics::MyWorkflow>();
+    r
+}
 
 /// Patterns that cannot run on Temporal, with the book's reason.
 const NOT_ON_TEMPORAL: &[(&str, &str)] = &[
@@ -14,10 +55,6 @@ const NOT_ON_TEMPORAL: &[(&str, &str)] = &[
     (
         "Encryption",
         "payload codecs are not applied by Temporal workers",
-    ),
-    (
-        "Cancellation",
-        "it reads history as weft events, which the Temporal backend does not give",
     ),
 ];
 
@@ -85,4 +122,20 @@ async fn every_pattern_prints_the_same_lines_on_temporal() {
     }
     engine.shutdown().await;
     assert!(differences.is_empty(), "{}", differences.join("\n"));
+
+    // The histories Temporal recorded, read through weft's client, replay
+    // in weft's Replayer against the same code.
+    let replayer = replayer();
+    let mut failures = Vec::new();
+    for id in RUNS {
+        let json = temporal
+            .workflow_handle::<activity_choice::PurchaseFruits>(id, None)
+            .history_json()
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        if let Err(e) = replayer.replay_json(&json) {
+            failures.push(format!("{id}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

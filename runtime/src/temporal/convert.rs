@@ -105,6 +105,21 @@ pub(crate) fn retry_to(p: &RetryPolicy) -> common::RetryPolicy {
     }
 }
 
+pub(crate) fn retry_from_proto(p: common::RetryPolicy) -> RetryPolicy {
+    let default = RetryPolicy::default();
+    RetryPolicy {
+        initial_interval: duration_from(p.initial_interval).unwrap_or(default.initial_interval),
+        backoff_coefficient: if p.backoff_coefficient > 0.0 {
+            p.backoff_coefficient
+        } else {
+            default.backoff_coefficient
+        },
+        maximum_interval: duration_from(p.maximum_interval),
+        maximum_attempts: u32::try_from(p.maximum_attempts).unwrap_or(0),
+        non_retryable_error_types: p.non_retryable_error_types,
+    }
+}
+
 fn retry_state_to(s: RetryState) -> enums::RetryState {
     match s {
         RetryState::InProgress => enums::RetryState::InProgress,
@@ -116,7 +131,7 @@ fn retry_state_to(s: RetryState) -> enums::RetryState {
     }
 }
 
-fn retry_state_from(s: i32) -> RetryState {
+pub(crate) fn retry_state_from(s: i32) -> RetryState {
     match enums::RetryState::try_from(s) {
         Ok(enums::RetryState::InProgress) => RetryState::InProgress,
         Ok(enums::RetryState::NonRetryableFailure) => RetryState::NonRetryableFailure,
@@ -292,21 +307,6 @@ pub(crate) fn failure_from(f: proto::Failure) -> Failure {
 mod tests {
     use super::*;
 
-    fn retry_from(p: common::RetryPolicy) -> RetryPolicy {
-        let default = RetryPolicy::default();
-        RetryPolicy {
-            initial_interval: duration_from(p.initial_interval).unwrap_or(default.initial_interval),
-            backoff_coefficient: if p.backoff_coefficient > 0.0 {
-                p.backoff_coefficient
-            } else {
-                default.backoff_coefficient
-            },
-            maximum_interval: duration_from(p.maximum_interval),
-            maximum_attempts: u32::try_from(p.maximum_attempts).unwrap_or(0),
-            non_retryable_error_types: p.non_retryable_error_types,
-        }
-    }
-
     #[test]
     fn failures_cross_both_ways_with_types_and_messages() {
         let f: Failure = Failure::Activity(ActivityError {
@@ -336,6 +336,6 @@ mod tests {
             non_retryable_error_types: vec!["X".into()],
             ..RetryPolicy::default()
         };
-        assert_eq!(retry_from(retry_to(&p)), p);
+        assert_eq!(retry_from_proto(retry_to(&p)), p);
     }
 }

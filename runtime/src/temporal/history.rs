@@ -1,4 +1,5 @@
-//! Reading runs on Temporal: `describe` from `DescribeWorkflowExecution`.
+//! Reading runs on Temporal: `describe` from `DescribeWorkflowExecution`,
+//! history from `GetWorkflowExecutionHistory` (as weft events).
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -104,12 +105,31 @@ pub(super) async fn describe(
 }
 
 pub(super) async fn history(
-    _backend: &TemporalBackend,
-    _namespace: &str,
-    _workflow_id: &str,
-    _run_id: Option<&str>,
+    backend: &TemporalBackend,
+    namespace: &str,
+    workflow_id: &str,
+    run_id: Option<&str>,
 ) -> Result<Vec<Event>, BackendError> {
-    Err(BackendError::Unsupported(
-        "reading history as weft events from Temporal".into(),
-    ))
+    let mut events = Vec::new();
+    let mut token = Vec::new();
+    loop {
+        let request = ws::GetWorkflowExecutionHistoryRequest {
+            namespace: namespace.to_string(),
+            execution: Some(execution(workflow_id, run_id)),
+            next_page_token: token,
+            ..Default::default()
+        };
+        let response = backend
+            .service()
+            .get_workflow_execution_history(Request::new(request))
+            .await
+            .map_err(|s| status_error(&s, workflow_id, run_id))?
+            .into_inner();
+        events.extend(response.history.map(|h| h.events).unwrap_or_default());
+        if response.next_page_token.is_empty() {
+            break;
+        }
+        token = response.next_page_token;
+    }
+    Ok(super::events::events_from(events))
 }

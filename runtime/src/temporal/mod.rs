@@ -20,6 +20,7 @@ mod activities;
 mod client;
 mod commands;
 mod convert;
+mod events;
 mod history;
 mod jobs;
 mod search;
