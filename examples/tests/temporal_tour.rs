@@ -9,14 +9,14 @@ use weft::Client;
 use weft::engine::Engine;
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, cancellation, concurrent_timers, continue_as_new, custom_metrics, exceptions,
-    local_activity, long_running_entity, parallel_activity, polling_frequent, polling_infrequent,
-    validated_models,
+    activity_choice, cancellation, concurrent_timers, continue_as_new, custom_metrics, encryption,
+    exceptions, local_activity, long_running_entity, parallel_activity, polling_frequent,
+    polling_infrequent, validated_models,
 };
 
 /// Workflow ids the patterns start (those of the determinism test that
 /// run on Temporal).
-const RUNS: [&str; 13] = [
+const RUNS: [&str; 14] = [
     "long-running",
     "activity-choice-1",
     "activity-choice-2",
@@ -30,6 +30,7 @@ const RUNS: [&str; 13] = [
     weft_examples::tour::MAINTENANCE_ID,
     "validated-models-1",
     custom_metrics::WORKFLOW_ID,
+    encryption::WORKFLOW_ID,
 ];
 
 fn replayer() -> Replayer {
@@ -45,18 +46,15 @@ fn replayer() -> Replayer {
         .register_workflow::<cancellation::CancellationWorkflow>()
         .register_workflow::<concurrent_timers::MaintenanceWorkflow>()
         .register_workflow::<validated_models::ValidatedModelsWorkflow>()
-        .register_workflow::<custom_metrics::MyWorkflow>();
+        .register_workflow::<custom_metrics::MyWorkflow>()
+        .register_workflow::<encryption::GreetingWorkflow>()
+        // The encryption example's history is stored encrypted.
+        .with_data_converter(encryption::converter().unwrap());
     r
 }
 
 /// Patterns that cannot run on Temporal, with the book's reason.
-const NOT_ON_TEMPORAL: &[(&str, &str)] = &[
-    ("Schedule", "schedules are weft's engine's"),
-    (
-        "Encryption",
-        "payload codecs are not applied by Temporal workers",
-    ),
-];
+const NOT_ON_TEMPORAL: &[(&str, &str)] = &[("Schedule", "schedules are weft's engine's")];
 
 /// The lines of a pattern as they may differ on Temporal, as the book
 /// lists: an activity failure carries no attempt count; timers of a few

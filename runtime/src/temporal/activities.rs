@@ -24,7 +24,8 @@ use super::convert::{
     duration_from, failure_to, payload_to, payloads_from, payloads_to, time_from,
 };
 use crate::activity::{ActivityContext, ActivityInfo, ErasedActivity, HeartbeatSink};
-use crate::failure::Failure;
+use crate::backend::PayloadCoder;
+use crate::failure::{ApplicationError, Failure};
 use crate::telemetry::{ActivityInterceptor, MetricMeter, Metrics};
 
 /// What running activities needs.
@@ -34,6 +35,8 @@ pub(crate) struct Setup {
     pub activities: HashMap<String, ErasedActivity>,
     pub interceptors: Arc<[Arc<dyn ActivityInterceptor>]>,
     pub metrics: Option<Metrics>,
+    /// The client's payload codecs, when it has any.
+    pub converter: Option<crate::converter::DataConverter>,
 }
 
 /// Cancellation flags of the running attempts, by task token.
@@ -131,7 +134,18 @@ async fn run(
     let sink: HeartbeatSink = {
         let core = core.clone();
         let token = task_token.clone();
-        Arc::new(move |details| {
+        let converter = setup.converter.clone();
+        Arc::new(move |mut details| {
+            if let Some(converter) = &converter {
+                let encoder = PayloadCoder {
+                    converter,
+                    encode: true,
+                };
+                if let Err(e) = encoder.list(&mut details) {
+                    tracing::warn!(error = %e, "heartbeat details not encoded; not sent");
+                    return Box::pin(async { None });
+                }
+            }
             core.record_activity_heartbeat(ActivityHeartbeat {
                 task_token: token.clone(),
                 details: payloads_to(&details),
@@ -140,15 +154,29 @@ async fn run(
             Box::pin(async move { Some(cancelled) })
         })
     };
+    let coder = |encode| {
+        setup
+            .converter
+            .as_ref()
+            .map(|converter| PayloadCoder { converter, encode })
+    };
+    let mut input = payloads_from(start.input);
+    let mut previous = payloads_from(start.heartbeat_details);
+    if let Some(decoder) = coder(false)
+        && let Err(e) = decoder
+            .list(&mut input)
+            .and_then(|()| decoder.list(&mut previous))
+    {
+        return ActivityExecutionResult::fail(failure_to(&codec_failure(&e)));
+    }
     let (ctx, heart) = ActivityContext::with_heartbeat(
         info,
         sink,
         duration_from(start.heartbeat_timeout),
-        payloads_from(start.heartbeat_details),
+        previous,
     );
     let ctx = ctx.with_meter(MetricMeter::new(setup.metrics.clone()));
     let limit = duration_from(start.start_to_close_timeout);
-    let input = payloads_from(start.input);
     let result =
         crate::worker::run_activity(&setup.activities, &setup.interceptors, ctx, input, limit)
             .await;
@@ -158,6 +186,12 @@ async fn run(
             details: payloads_to(&details),
         });
     }
+    let mut result = result;
+    if let Some(encoder) = coder(true)
+        && let Err(e) = encoder.result(&mut result)
+    {
+        return ActivityExecutionResult::fail(failure_to(&codec_failure(&e)));
+    }
     match result {
         Ok(p) => ActivityExecutionResult::ok(payload_to(&p)),
         Err(Failure::Canceled(e)) => {
@@ -165,4 +199,11 @@ async fn run(
         }
         Err(f) => ActivityExecutionResult::fail(failure_to(&f)),
     }
+}
+
+fn codec_failure(e: &crate::converter::CodecError) -> Failure {
+    ApplicationError::new(format!("payload codec: {e}"))
+        .with_type(crate::backend::PAYLOAD_CODEC_ERROR)
+        .non_retryable()
+        .into()
 }

@@ -231,3 +231,32 @@ fn child_result(r: Option<child_workflow::ChildWorkflowResult>) -> Resolution {
         None => Resolution::Completed(first_or_null(Vec::new())),
     }
 }
+
+/// Decodes the payloads of jobs with the worker's codecs.
+pub(crate) fn decode_jobs(
+    coder: &crate::backend::PayloadCoder<'_>,
+    jobs: &mut [Job],
+) -> Result<(), TaskError> {
+    let coded = |r: Result<(), crate::converter::CodecError>| {
+        r.map_err(|e| TaskError::new(format!("payload codec: {e}")))
+    };
+    for job in jobs {
+        match job {
+            Job::Start { input, .. } | Job::Signal { input, .. } | Job::Update { input, .. } => {
+                coded(coder.list(input))?
+            }
+            Job::ResolveActivity { result, .. }
+            | Job::ResolveLocalActivity { result, .. }
+            | Job::ResolveChild { result, .. } => coded(coder.resolution(result))?,
+            Job::ResolveSignalExternal {
+                failure: Some(f), ..
+            }
+            | Job::ResolveRequestCancelExternal {
+                failure: Some(f), ..
+            } => coded(coder.failure(f))?,
+            Job::ResolveSideEffect { value: Some(v), .. } => coded(coder.one(v))?,
+            _ => {}
+        }
+    }
+    Ok(())
+}

@@ -222,6 +222,7 @@ pub(crate) struct WorkerParts {
     pub activities: HashMap<String, ErasedActivity>,
     pub activity_interceptors: Arc<[Arc<dyn ActivityInterceptor>]>,
     pub metrics: Option<Metrics>,
+    pub converter: Option<crate::converter::DataConverter>,
 }
 
 /// The Temporal connection a worker built on a [`TemporalBackend`] uses,
@@ -287,6 +288,7 @@ pub(crate) fn start_worker(
                 task_queue: parts.task_queue.clone(),
                 factories: parts.factories,
                 interceptors: parts.workflow_interceptors,
+                converter: parts.converter.clone(),
             })
             .map_err(|e| format!("cannot start the workflow thread: {e}"))?,
         )
@@ -298,6 +300,7 @@ pub(crate) fn start_worker(
             activities: parts.activities,
             interceptors: parts.activity_interceptors,
             metrics: parts.metrics,
+            converter: parts.converter,
         })
     });
     let task_queue = parts.task_queue;

@@ -24,6 +24,7 @@ use tokio::sync::oneshot;
 use super::commands::{RunContext, commands_to_core};
 use super::convert::{failure_to, payload_to};
 use super::jobs::{Incoming, Query, WorkerFacts, read_activation};
+use crate::backend::PayloadCoder;
 use crate::failure::{ApplicationError, Failure};
 use crate::worker::intercept::{self, Chain};
 use crate::workflow::error::TaskError;
@@ -35,6 +36,8 @@ pub(crate) struct Setup {
     pub task_queue: String,
     pub factories: HashMap<String, Factory>,
     pub interceptors: Chain,
+    /// The client's payload codecs, when it has any.
+    pub converter: Option<crate::converter::DataConverter>,
 }
 
 pub(crate) struct Request {
@@ -170,8 +173,24 @@ impl Thread {
             )));
         };
         let mut out = Vec::new();
+        let coder = |encode| {
+            self.setup
+                .converter
+                .as_ref()
+                .map(|converter| PayloadCoder { converter, encode })
+        };
+        let codec = |e: crate::converter::CodecError| TaskError::new(format!("payload codec: {e}"));
+        let mut activation = activation;
+        if let Some(decoder) = coder(false) {
+            super::jobs::decode_jobs(&decoder, &mut activation.jobs)?;
+        }
         if !activation.jobs.is_empty() {
-            let commands = guarded(|| run.instance.activate(activation))?;
+            let mut commands = guarded(|| run.instance.activate(activation))?;
+            if let Some(encoder) = coder(true) {
+                for command in &mut commands {
+                    encoder.command(command).map_err(codec)?;
+                }
+            }
             let context = RunContext {
                 namespace: &self.setup.namespace,
                 task_queue: &self.setup.task_queue,
@@ -179,9 +198,15 @@ impl Thread {
             };
             out = commands_to_core(&context, commands)?;
         }
-        for query in queries {
-            let answer = guarded(|| Ok(run.instance.query(&query.name, &query.input)))
+        for mut query in queries {
+            if let Some(decoder) = coder(false) {
+                decoder.list(&mut query.input).map_err(codec)?;
+            }
+            let mut answer = guarded(|| Ok(run.instance.query(&query.name, &query.input)))
                 .unwrap_or_else(|e| Err(query_failure(&e.message)));
+            if let Some(encoder) = coder(true) {
+                encoder.result(&mut answer).map_err(codec)?;
+            }
             out.push(Variant::RespondToQuery(QueryResult {
                 query_id: query.id,
                 variant: Some(match answer {

@@ -274,6 +274,7 @@ impl Worker {
             activities: self.activities,
             activity_interceptors: self.activity_interceptors.into(),
             metrics: self.connection.metrics().cloned(),
+            converter: self.connection.converter().cloned(),
         }
     }
 
