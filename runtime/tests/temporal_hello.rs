@@ -101,7 +101,9 @@ async fn hello_runs_on_a_temporal_dev_server() {
         return;
     };
     let client = server.client().await;
+    // ANCHOR: worker
     let worker = worker(&client).start().unwrap();
+    // ANCHOR_END: worker
 
     let greeting = client
         .execute_workflow(hello, "weft".into(), WorkflowOptions::new("hello-1", QUEUE))

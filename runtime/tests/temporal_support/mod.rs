@@ -130,8 +130,11 @@ impl DevServer {
 
     /// A client of this server.
     pub async fn client(&self) -> Client {
-        Client::connect_temporal(&self.target, TemporalOptions::new())
+        // ANCHOR: connect
+        let client = Client::connect_temporal(&self.target, TemporalOptions::new())
             .await
-            .expect("connect to the dev server")
+            .expect("connect to the dev server");
+        // ANCHOR_END: connect
+        client
     }
 }
