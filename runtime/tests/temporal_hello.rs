@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use weft::backend::RunStatus;
 use weft::prelude::*;
+use weft::replay::Replayer;
 use weft::{ClientError, Failure};
 
 const QUEUE: &str = "hello";
@@ -140,6 +141,8 @@ async fn hello_runs_on_a_temporal_dev_server() {
         .unwrap();
     assert_eq!(description.status, RunStatus::Completed);
     assert_eq!(description.workflow_type, "Hello");
+    replays_in_weft(&server, &client, "hello-1").await;
+    replays_in_weft(&server, &client, "refused-1").await;
     worker.shutdown().await;
 }
 
@@ -168,6 +171,7 @@ async fn signals_queries_and_updates_reach_the_run() {
     handle.finish().await.unwrap();
     let tally = handle.result().await.unwrap();
     assert_eq!(tally.items, vec!["a".to_string(), "b".to_string()]);
+    replays_in_weft(&server, &client, "counter-1").await;
 
     // Cancellation and termination close runs as they do on weft's engine.
     let canceled = client
@@ -191,4 +195,47 @@ async fn signals_queries_and_updates_reach_the_run() {
         "{err:?}"
     );
     worker.shutdown().await;
+}
+
+/// The run's history, as Temporal's CLI exports it and as weft's client
+/// reads it, replays in weft's `Replayer` against the same code; against
+/// other code (another workflow registered under the type's name) it does
+/// not.
+async fn replays_in_weft(server: &temporal_support::DevServer, client: &Client, id: &str) {
+    let mut replayer = Replayer::new();
+    replayer
+        .register_workflow::<Hello>()
+        .register_workflow::<Refused>()
+        .register_workflow::<Counter>();
+    let exported = server.export_history(id).await;
+    let events = weft::temporal::history_from_json(&exported).unwrap();
+    assert!(events.len() > 4, "{id}: {events:?}");
+    replayer
+        .replay(&events)
+        .unwrap_or_else(|e| panic!("{id} (exported by temporal): {e}"));
+    let json = client
+        .workflow_handle::<Hello>(id, None)
+        .history_json()
+        .await
+        .unwrap();
+    replayer
+        .replay_json(&json)
+        .unwrap_or_else(|e| panic!("{id} (read by weft): {e}"));
+    let mut changed = events.clone();
+    for event in &mut changed {
+        if let weft::history::EventAttributes::WorkflowExecutionStarted { workflow_type, .. } =
+            &mut event.attributes
+        {
+            *workflow_type = if workflow_type == "Hello" {
+                "Refused"
+            } else {
+                "Hello"
+            }
+            .into();
+        }
+    }
+    assert!(
+        replayer.replay(&changed).is_err(),
+        "{id}: other code replayed the history"
+    );
 }

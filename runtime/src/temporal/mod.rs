@@ -23,6 +23,7 @@ mod convert;
 mod events;
 mod history;
 mod jobs;
+mod json;
 mod search;
 mod workflows;
 
@@ -49,6 +50,7 @@ use crate::worker::intercept::Chain;
 use crate::workflow::executor::Factory;
 
 pub use self::client::TemporalBackend;
+pub use self::json::{HistoryJsonError, history_from_json};
 
 /// TLS to a Temporal frontend; mutual TLS when a client certificate and
 /// key are given. Certificates and keys are PEM.

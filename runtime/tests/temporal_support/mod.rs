@@ -19,6 +19,7 @@ use weft::temporal::TemporalOptions;
 /// A running dev server.
 pub struct DevServer {
     child: Child,
+    binary: PathBuf,
     /// `127.0.0.1:port` of its frontend.
     pub target: String,
 }
@@ -104,7 +105,11 @@ pub async fn start(search_attributes: &[&str]) -> Option<DevServer> {
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    let server = DevServer { child, target };
+    let server = DevServer {
+        child,
+        binary,
+        target,
+    };
     server.wait_ready().await;
     Some(server)
 }
@@ -126,6 +131,24 @@ impl DevServer {
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
+    }
+
+    /// `temporal workflow show --output json` of a workflow's latest run:
+    /// the history as Temporal's tools export it.
+    pub async fn export_history(&self, workflow_id: &str) -> String {
+        let out = Command::new(&self.binary)
+            .args(["workflow", "show", "--output", "json", "--address"])
+            .arg(&self.target)
+            .args(["--workflow-id", workflow_id])
+            .output()
+            .await
+            .expect("run temporal workflow show");
+        assert!(
+            out.status.success(),
+            "temporal workflow show: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8 JSON")
     }
 
     /// A client of this server.
