@@ -116,44 +116,8 @@ async fn run(
     start: Start,
     cancelled: Arc<AtomicBool>,
 ) -> ActivityExecutionResult {
-    let execution = start.workflow_execution.clone().unwrap_or_default();
-    let info = ActivityInfo {
-        activity_id: start.activity_id.clone(),
-        activity_type: start.activity_type.clone(),
-        workflow_id: execution.workflow_id,
-        workflow_run_id: execution.run_id,
-        workflow_type: start.workflow_type.clone(),
-        namespace: setup.namespace.clone(),
-        task_queue: setup.task_queue.clone(),
-        attempt: start.attempt.max(1),
-        is_local: start.is_local,
-        scheduled_time: time_from(start.current_attempt_scheduled_time)
-            .unwrap_or_else(SystemTime::now),
-        started_time: time_from(start.started_time).unwrap_or_else(SystemTime::now),
-    };
-    let sink: HeartbeatSink = {
-        let core = core.clone();
-        let token = task_token.clone();
-        let converter = setup.converter.clone();
-        Arc::new(move |mut details| {
-            if let Some(converter) = &converter {
-                let encoder = PayloadCoder {
-                    converter,
-                    encode: true,
-                };
-                if let Err(e) = encoder.list(&mut details) {
-                    tracing::warn!(error = %e, "heartbeat details not encoded; not sent");
-                    return Box::pin(async { None });
-                }
-            }
-            core.record_activity_heartbeat(ActivityHeartbeat {
-                task_token: token.clone(),
-                details: payloads_to(&details),
-            });
-            let cancelled = cancelled.load(Ordering::SeqCst);
-            Box::pin(async move { Some(cancelled) })
-        })
-    };
+    let info = activity_info(setup, &start);
+    let sink = heartbeat_sink(core, setup, &task_token, cancelled);
     let coder = |encode| {
         setup
             .converter
@@ -206,4 +170,55 @@ fn codec_failure(e: &crate::converter::CodecError) -> Failure {
         .with_type(crate::backend::PAYLOAD_CODEC_ERROR)
         .non_retryable()
         .into()
+}
+
+fn activity_info(setup: &Setup, start: &Start) -> ActivityInfo {
+    let execution = start.workflow_execution.clone().unwrap_or_default();
+    ActivityInfo {
+        activity_id: start.activity_id.clone(),
+        activity_type: start.activity_type.clone(),
+        workflow_id: execution.workflow_id,
+        workflow_run_id: execution.run_id,
+        workflow_type: start.workflow_type.clone(),
+        namespace: setup.namespace.clone(),
+        task_queue: setup.task_queue.clone(),
+        attempt: start.attempt.max(1),
+        is_local: start.is_local,
+        scheduled_time: time_from(start.current_attempt_scheduled_time)
+            .unwrap_or_else(SystemTime::now),
+        started_time: time_from(start.started_time).unwrap_or_else(SystemTime::now),
+    }
+}
+
+/// Where an attempt's heartbeats go: to core, encoded by the client's
+/// codecs; the answer is whether a cancellation task came for it.
+fn heartbeat_sink(
+    core: &Arc<CoreWorker>,
+    setup: &Setup,
+    task_token: &[u8],
+    cancelled: Arc<AtomicBool>,
+) -> HeartbeatSink {
+    {
+        let core = core.clone();
+        let token = task_token.to_vec();
+        let converter = setup.converter.clone();
+        Arc::new(move |mut details| {
+            if let Some(converter) = &converter {
+                let encoder = PayloadCoder {
+                    converter,
+                    encode: true,
+                };
+                if let Err(e) = encoder.list(&mut details) {
+                    tracing::warn!(error = %e, "heartbeat details not encoded; not sent");
+                    return Box::pin(async { None });
+                }
+            }
+            core.record_activity_heartbeat(ActivityHeartbeat {
+                task_token: token.clone(),
+                details: payloads_to(&details),
+            });
+            let cancelled = cancelled.load(Ordering::SeqCst);
+            Box::pin(async move { Some(cancelled) })
+        })
+    }
 }

@@ -76,6 +76,44 @@ fn command_to_core(run: &RunContext<'_>, command: Command) -> Result<Option<Vari
         Command::RequestCancelActivity { seq } => {
             Variant::RequestCancelActivity(wc::RequestCancelActivity { seq })
         }
+        Command::CompleteWorkflow { result } => {
+            Variant::CompleteWorkflowExecution(wc::CompleteWorkflowExecution {
+                result: Some(payload_to(&result)),
+            })
+        }
+        Command::FailWorkflow { failure } => {
+            Variant::FailWorkflowExecution(wc::FailWorkflowExecution {
+                failure: Some(failure_to(&failure)),
+            })
+        }
+        Command::CancelWorkflow { details } => {
+            Variant::CancelWorkflowExecution(wc::CancelWorkflowExecution {
+                details: some_payloads(&details),
+            })
+        }
+        Command::UpsertSearchAttributes { updates } => {
+            Variant::UpsertWorkflowSearchAttributes(wc::UpsertWorkflowSearchAttributes {
+                search_attributes: Some(search_attributes_to(
+                    updates.iter().map(|u| (u.name.as_str(), u.value.as_ref())),
+                )),
+            })
+        }
+        Command::ContinueAsNew { input } => {
+            Variant::ContinueAsNewWorkflowExecution(wc::ContinueAsNewWorkflowExecution {
+                workflow_type: run.workflow_type.to_string(),
+                task_queue: run.task_queue.to_string(),
+                arguments: payloads_to(&input),
+                ..Default::default()
+            })
+        }
+        other => messages_to_core(run, other)?,
+    };
+    Ok(Some(variant))
+}
+
+/// Commands that reach other workflows or answer messages.
+fn messages_to_core(run: &RunContext<'_>, command: Command) -> Result<Variant, TaskError> {
+    Ok(match command {
         Command::StartChildWorkflow(c) => Variant::StartChildWorkflowExecution(start_child(run, c)),
         Command::CancelChildWorkflow { seq } => {
             Variant::CancelChildWorkflowExecution(wc::CancelChildWorkflowExecution {
@@ -116,38 +154,12 @@ fn command_to_core(run: &RunContext<'_>, command: Command) -> Result<Option<Vari
                 }
             }),
         }),
-        Command::CompleteWorkflow { result } => {
-            Variant::CompleteWorkflowExecution(wc::CompleteWorkflowExecution {
-                result: Some(payload_to(&result)),
-            })
+        other => {
+            return Err(TaskError::new(format!(
+                "command {other:?} has no Temporal counterpart"
+            )));
         }
-        Command::FailWorkflow { failure } => {
-            Variant::FailWorkflowExecution(wc::FailWorkflowExecution {
-                failure: Some(failure_to(&failure)),
-            })
-        }
-        Command::CancelWorkflow { details } => {
-            Variant::CancelWorkflowExecution(wc::CancelWorkflowExecution {
-                details: some_payloads(&details),
-            })
-        }
-        Command::UpsertSearchAttributes { updates } => {
-            Variant::UpsertWorkflowSearchAttributes(wc::UpsertWorkflowSearchAttributes {
-                search_attributes: Some(search_attributes_to(
-                    updates.iter().map(|u| (u.name.as_str(), u.value.as_ref())),
-                )),
-            })
-        }
-        Command::ContinueAsNew { input } => {
-            Variant::ContinueAsNewWorkflowExecution(wc::ContinueAsNewWorkflowExecution {
-                workflow_type: run.workflow_type.to_string(),
-                task_queue: run.task_queue.to_string(),
-                arguments: payloads_to(&input),
-                ..Default::default()
-            })
-        }
-    };
-    Ok(Some(variant))
+    })
 }
 
 fn cancellation_type(t: ActivityCancellationType) -> wc::ActivityCancellationType {

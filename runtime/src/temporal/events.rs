@@ -211,6 +211,12 @@ fn activity_or_timer(a: A, task: i64) -> Option<E> {
             details: from_payloads(a.details),
             identity: a.identity,
         },
+        other => return timers(other, task),
+    })
+}
+
+fn timers(a: A, task: i64) -> Option<E> {
+    Some(match a {
         A::TimerStartedEventAttributes(a) => E::TimerStarted {
             timer_id: a.timer_id,
             start_to_fire_timeout: duration_from(a.start_to_fire_timeout).unwrap_or_default(),
@@ -425,6 +431,20 @@ fn children(a: A) -> Option<E> {
                 initiated_event_id: a.initiated_event_id,
             }
         }
+        other => return child_closes(other),
+    })
+}
+
+fn child_closes(a: A) -> Option<E> {
+    let wt = |t: Option<temporalio_common::protos::temporal::api::common::v1::WorkflowType>| {
+        t.map(|t| t.name).unwrap_or_default()
+    };
+    let ex =
+        |e: Option<temporalio_common::protos::temporal::api::common::v1::WorkflowExecution>| {
+            let e = e.unwrap_or_default();
+            (e.workflow_id, e.run_id)
+        };
+    Some(match a {
         A::ChildWorkflowExecutionCompletedEventAttributes(a) => {
             let (workflow_id, run_id) = ex(a.workflow_execution);
             E::ChildWorkflowExecutionCompleted {

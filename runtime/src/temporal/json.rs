@@ -439,10 +439,9 @@ fn closes(key: &str, a: &Value) -> Option<h::history_event::Attributes> {
 fn children(key: &str, a: &Value) -> Option<h::history_event::Attributes> {
     use h::history_event::Attributes as A;
     use temporalio_common::protos::temporal::api::enums::v1::{
-        ParentClosePolicy, RetryState, WorkflowIdReusePolicy,
+        ParentClosePolicy, WorkflowIdReusePolicy,
     };
     let initiated = int(a, "initiatedEventId");
-    let started = int(a, "startedEventId");
     Some(match key {
         "startChildWorkflowExecutionInitiatedEventAttributes" => {
             A::StartChildWorkflowExecutionInitiatedEventAttributes(
@@ -481,6 +480,16 @@ fn children(key: &str, a: &Value) -> Option<h::history_event::Attributes> {
                 },
             )
         }
+        other => return child_closes(other, a),
+    })
+}
+
+fn child_closes(key: &str, a: &Value) -> Option<h::history_event::Attributes> {
+    use h::history_event::Attributes as A;
+    use temporalio_common::protos::temporal::api::enums::v1::RetryState;
+    let initiated = int(a, "initiatedEventId");
+    let started = int(a, "startedEventId");
+    Some(match key {
         "childWorkflowExecutionCompletedEventAttributes" => {
             A::ChildWorkflowExecutionCompletedEventAttributes(
                 h::ChildWorkflowExecutionCompletedEventAttributes {
