@@ -166,12 +166,27 @@ async fn connect(target: &str, options: &TemporalOptions) -> Result<Connection, 
         .build();
     Connection::connect(connection_options).await.map_err(|e| {
         let error = BackendError::Unavailable(format!(
-            "cannot connect to Temporal at {target}: {}",
-            error_chain(&e)
+            "cannot connect to Temporal at {target}: {}{}",
+            error_chain(&e),
+            refusal_hint(&e.to_string(), options.tls.is_some())
         ));
         tracing::warn!(target, error = %error, "Temporal connection failed");
         error
     })
+}
+
+/// What an HTTP 400 in place of a gRPC answer means: a proxy in front of
+/// the frontend refused the request (nginx answers so when it requires a
+/// client certificate and none, or an untrusted one, was sent).
+fn refusal_hint(message: &str, tls: bool) -> &'static str {
+    match (message.contains("400 Bad Request"), tls) {
+        (true, true) => {
+            " (HTTP 400 from a proxy in front of Temporal: the TLS terminator refused the \
+             request; a missing client certificate, or one its CA did not sign, is answered so)"
+        }
+        (true, false) => " (HTTP 400 from a proxy in front of Temporal: does it expect TLS?)",
+        _ => "",
+    }
 }
 
 /// An error with its sources, on one line (TLS refusals sit deep).
