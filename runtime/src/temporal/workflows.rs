@@ -77,7 +77,13 @@ pub(crate) fn spawn(setup: Setup) -> std::io::Result<mpsc::Sender<Request>> {
 
 /// Polls core's activations until core shuts down, answering each.
 pub(crate) async fn workflow_loop(core: Arc<CoreWorker>, thread: mpsc::Sender<Request>) {
+    // Completions go out concurrently (core allows one outstanding
+    // activation per run, any number of runs): waiting for each one's
+    // round trip to the server before the next poll would serialise
+    // every run of the worker.
+    let mut completing = tokio::task::JoinSet::new();
     loop {
+        while completing.try_join_next().is_some() {}
         let activation = match core.poll_workflow_activation().await {
             Ok(activation) => activation,
             Err(PollError::ShutDown) => break,
@@ -97,10 +103,14 @@ pub(crate) async fn workflow_loop(core: Arc<CoreWorker>, thread: mpsc::Sender<Re
             let failure = ApplicationError::new("the workflow thread stopped").into();
             fail(&run_id, &failure)
         });
-        if let Err(e) = core.complete_workflow_activation(completion).await {
-            tracing::warn!(run_id, error = %e, "workflow activation completion refused");
-        }
+        let core = core.clone();
+        completing.spawn(async move {
+            if let Err(e) = core.complete_workflow_activation(completion).await {
+                tracing::warn!(run_id, error = %e, "workflow activation completion refused");
+            }
+        });
     }
+    while completing.join_next().await.is_some() {}
 }
 
 fn fail(run_id: &str, failure: &Failure) -> WorkflowActivationCompletion {
