@@ -208,11 +208,13 @@ async fn replays_in_weft(server: &temporal_support::DevServer, client: &Client, 
         .register_workflow::<Refused>()
         .register_workflow::<Counter>();
     let exported = server.export_history(id).await;
+    // ANCHOR: replay
     let events = weft::temporal::history_from_json(&exported).unwrap();
     assert!(events.len() > 4, "{id}: {events:?}");
     replayer
         .replay(&events)
         .unwrap_or_else(|e| panic!("{id} (exported by temporal): {e}"));
+    // ANCHOR_END: replay
     let json = client
         .workflow_handle::<Hello>(id, None)
         .history_json()
