@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the `hello` workload on Temporal's dev server (SQLite file) and on
-# weft (SQLite file, same directory), and prints both with the ratio and
+# Runs the `hello` workload on Temporal's dev server (SQLite file) with
+# Temporal's Python SDK and with weft's Temporal backend, and on weft's
+# embedded engine (SQLite file, same directory), and prints the three with
 # this machine's fsync rate.
 #
 #   bench/compare/run.sh            # N=10000 C=1000
@@ -75,20 +76,27 @@ done
 
 echo "Temporal: hello N=$N C=$C..." >&2
 "$py" "$here/hello.py" --address "127.0.0.1:$PORT" --n "$N" --c "$C" >"$work/temporal.json"
+
+echo "weft on Temporal (weft's Temporal backend, same server): hello N=$N C=$C..." >&2
+(cd "$root" && cargo run --quiet --release -p weft-bench --features temporal -- hello \
+  --n "$N" --c "$C" --temporal "127.0.0.1:$PORT" --store memory \
+  --json "$work/weft-temporal.json" --quiet >"$work/weft-temporal.txt")
 kill "$server" 2>/dev/null || true
 wait "$server" 2>/dev/null || true
 server=""
 
 echo "weft: hello N=$N C=$C..." >&2
-(cd "$root" && cargo run --quiet --release -p weft-bench -- hello --n "$N" --c "$C" \
+(cd "$root" && cargo run --quiet --release -p weft-bench --features temporal -- hello --n "$N" --c "$C" \
   --db "$work/weft.db" --json "$work/weft.json" --quiet >"$work/weft.txt")
 fsync_after="$(fsync_rate "$work")"
 
-"$py" - "$work/temporal.json" "$work/weft.json" "$N" "$C" "$fsync_before" "$fsync_after" <<'PY'
+"$py" - "$work/temporal.json" "$work/weft.json" "$N" "$C" "$fsync_before" "$fsync_after" \
+  "$work/weft-temporal.json" <<'PY'
 import json, sys
 temporal = json.load(open(sys.argv[1]))
 weft = {f["name"]: f["value"] for f in json.load(open(sys.argv[2]))["figures"]}
 n, c, before, after = sys.argv[3:7]
+on_temporal = {f["name"]: f["value"] for f in json.load(open(sys.argv[7]))["figures"]}
 rows = [
     ("throughput (workflows/s)", "throughput", True),
     ("latency p50 (ms)", "latency_p50", False),
@@ -98,10 +106,9 @@ print(f"hello, N={n} C={c}, both on a SQLite file in the same directory")
 print(f"fsync rate: {before}/s before, {after}/s after (4 KiB append + fsync)")
 print(f"Temporal calls timed out and retried: {temporal.get('timeouts_retried', 0)}")
 print()
-print(f"| {'figure':<26} | {'Temporal dev server':>19} | {'weft':>10} | {'weft / Temporal':>15} |")
-print(f"|{'-' * 28}|{'-' * 20}:|{'-' * 11}:|{'-' * 16}:|")
+print(f"| {'figure':<26} | {'Python SDK on Temporal':>22} | {'weft on Temporal':>16} | {'weft embedded':>13} |")
+print(f"|{'-' * 28}|{'-' * 23}:|{'-' * 17}:|{'-' * 14}:|")
 for label, key, higher_better in rows:
-    t, w = temporal[key], weft[key]
-    ratio = w / t if t else float("inf")
-    print(f"| {label:<26} | {t:>19.1f} | {w:>10.1f} | {ratio:>14.2f}x |")
+    t, wt, w = temporal[key], on_temporal[key], weft[key]
+    print(f"| {label:<26} | {t:>22.1f} | {wt:>16.1f} | {w:>13.1f} |")
 PY

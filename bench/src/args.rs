@@ -31,6 +31,8 @@ options:
   --window SECS         timers: firings spread over this long (default 10)
   --remote              client and worker reach the engine through a weft server on a
                         loopback port (HTTP/2, JSON), as remote processes do
+  --temporal HOST:PORT  hello: client and worker on a Temporal frontend (feature
+                        `temporal`), e.g. a dev server
   --quiet               no progress lines";
 
 /// The benchmark to run.
@@ -139,6 +141,8 @@ pub struct Config {
     pub progress: bool,
     /// Client and worker talk to the engine through a weft server.
     pub remote: bool,
+    /// Client and worker run on the Temporal frontend at this address.
+    pub temporal: Option<String>,
 }
 
 impl Config {
@@ -159,6 +163,7 @@ impl Config {
             window: Duration::from_secs(10),
             progress: true,
             remote: false,
+            temporal: None,
         }
     }
 
@@ -199,6 +204,7 @@ impl Config {
                 "--window" => config.window = seconds(&flag, &value(&flag)?)?,
                 "--quiet" => config.progress = false,
                 "--remote" => config.remote = true,
+                "--temporal" => config.temporal = Some(value(&flag)?),
                 other => return Err(format!("unknown option {other:?}")),
             }
         }

@@ -49,6 +49,30 @@ async fn remote(engine: &Engine) -> Result<(weft_server::Server, Client), BenchE
     Ok((server, client))
 }
 
+/// With `--temporal`, a client of the Temporal frontend at `address` (the
+/// engine stays idle).
+#[cfg(feature = "temporal")]
+async fn temporal(engine: Engine, address: &str, report: &mut Report) -> Result<Bench, BenchError> {
+    report.setting(
+        "transport",
+        format!("temporal: the Temporal frontend at {address} (weft's Temporal backend)"),
+    );
+    let options = weft::temporal::TemporalOptions::new();
+    let client = Client::connect_temporal(address, options).await?;
+    Ok(Bench {
+        engine,
+        client,
+        server: None,
+    })
+}
+
+#[cfg(not(feature = "temporal"))]
+async fn temporal(_: Engine, _: &str, _: &mut Report) -> Result<Bench, BenchError> {
+    Err(BenchError::new(
+        "--temporal needs weft-bench built with --features temporal",
+    ))
+}
+
 /// Engine options from the command line: weft's defaults plus the group
 /// commit switch.
 pub fn engine_options(config: &Config) -> EngineOptions {
@@ -128,6 +152,9 @@ pub async fn start(
     report.setting("worker_cache", worker.max_cached_workflows);
     report.setting("worker_wft_slots", worker.max_concurrent_workflow_tasks);
     report.setting("worker_activity_slots", worker.max_concurrent_activities);
+    if let Some(address) = &config.temporal {
+        return temporal(engine, address, report).await;
+    }
     if config.remote {
         report.setting(
             "transport",

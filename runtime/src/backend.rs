@@ -28,6 +28,9 @@ mod forward;
 mod intercepted;
 mod payloads;
 
+#[cfg(feature = "temporal")]
+pub(crate) use payloads::Coder as PayloadCoder;
+
 /// `inner` seen through client interceptors, the first outermost.
 pub(crate) fn intercept(
     inner: Arc<dyn Backend>,
@@ -64,6 +67,9 @@ pub struct Connection {
     backend: Arc<dyn Backend>,
     namespace: String,
     metrics: Option<Metrics>,
+    /// The converter `backend` sees payloads through, for workers that
+    /// reach their backend's server by another way (Temporal's core).
+    converter: Option<DataConverter>,
 }
 
 impl Connection {
@@ -73,7 +79,21 @@ impl Connection {
             backend,
             namespace: namespace.into(),
             metrics: None,
+            converter: None,
         }
+    }
+
+    /// The same connection, noting that its backend already sees payloads
+    /// through `converter` (a client's connection).
+    pub(crate) fn noting_converter(mut self, converter: &DataConverter) -> Self {
+        self.converter = (!converter.is_identity()).then(|| converter.clone());
+        self
+    }
+
+    /// The converter the backend sees payloads through, if not the identity.
+    #[cfg(feature = "temporal")]
+    pub(crate) fn converter(&self) -> Option<&DataConverter> {
+        self.converter.as_ref()
     }
 
     /// The same connection, with `metrics` for the workers built on it to
@@ -105,6 +125,7 @@ impl Connection {
     /// carries its converter already.
     pub fn with_data_converter(mut self, converter: &DataConverter) -> Self {
         self.backend = encoded::wrap(self.backend, converter);
+        self = self.noting_converter(converter);
         self
     }
 }
@@ -716,6 +737,14 @@ pub trait Backend: Send + Sync + 'static {
     /// does).
     fn wait_durable(&self) -> BoxFuture<'_, Result<(), BackendError>> {
         Box::pin(async { Ok(()) })
+    }
+
+    /// What a worker built on this backend runs on when the backend
+    /// polls for its workers itself (Temporal's core does): `None`, the
+    /// default, means workers poll through this trait.
+    #[doc(hidden)]
+    fn worker_host(&self) -> Option<Arc<dyn std::any::Any + Send + Sync>> {
+        None
     }
 
     /// Waits until the run closes and returns how it ended. A run that

@@ -186,7 +186,8 @@ impl WorkflowOptions {
 
 impl From<&Client> for Connection {
     fn from(client: &Client) -> Connection {
-        let connection = Connection::new(client.backend.clone(), client.namespace.clone());
+        let connection = Connection::new(client.backend.clone(), client.namespace.clone())
+            .noting_converter(&client.converter);
         match &client.metrics {
             Some(metrics) => connection.with_metrics(metrics.clone()),
             None => connection,

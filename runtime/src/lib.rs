@@ -22,6 +22,8 @@ pub mod retry;
 pub mod schedule;
 pub mod search_attributes;
 pub mod telemetry;
+#[cfg(feature = "temporal")]
+pub mod temporal;
 pub mod visibility;
 pub mod worker;
 pub mod workflow;

@@ -7,6 +7,10 @@
 /// The calls without payloads, passed to `self.inner`.
 macro_rules! forward_payload_free_calls {
     () => {
+        fn worker_host(&self) -> Option<std::sync::Arc<dyn std::any::Any + Send + Sync>> {
+            self.inner.worker_host()
+        }
+
         fn list_runs(
             &self,
             filter: crate::backend::ListFilter,

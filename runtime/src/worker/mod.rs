@@ -28,6 +28,9 @@ use crate::workflow::Workflow;
 use crate::workflow::executor::{self, Factory, RunSettings};
 use thread::{Request, TaskStep};
 
+#[cfg(feature = "temporal")]
+pub(crate) use activity_tasks::run_activity;
+
 /// Activity polls a worker keeps in flight at most.
 const ACTIVITY_POLLERS: usize = 5;
 
@@ -195,6 +198,15 @@ impl Worker {
             return Err(WorkerError::Config(self.errors.join("; ")));
         }
         let (stop_tx, stop_rx) = watch::channel(false);
+        #[cfg(feature = "temporal")]
+        if let Some(host) = crate::temporal::worker_host(self.connection.backend().as_ref()) {
+            let tasks = crate::temporal::start_worker(&host, self.temporal_parts(), stop_rx)
+                .map_err(WorkerError::Config)?;
+            return Ok(WorkerHandle {
+                stop: stop_tx,
+                tasks,
+            });
+        }
         let shared = Arc::new(self.shared()?);
         let mut tasks = JoinSet::new();
         if !shared.has_workflows() {
@@ -238,6 +250,32 @@ impl Worker {
         shutdown.await;
         handle.shutdown().await;
         Ok(())
+    }
+
+    /// The worker's registrations, for a worker on Temporal's core.
+    #[cfg(feature = "temporal")]
+    fn temporal_parts(self) -> crate::temporal::WorkerParts {
+        let settings = RunSettings {
+            default_start_to_close_timeout: self.options.default_start_to_close_timeout,
+        };
+        crate::temporal::WorkerParts {
+            namespace: self.connection.namespace().to_string(),
+            task_queue: self.task_queue,
+            identity: self.options.identity.clone(),
+            max_cached_workflows: self.options.max_cached_workflows,
+            max_concurrent_workflow_tasks: self.options.max_concurrent_workflow_tasks,
+            max_concurrent_activities: self.options.max_concurrent_activities,
+            factories: self
+                .workflows
+                .into_iter()
+                .map(|(name, factory)| (name, factory(settings)))
+                .collect(),
+            workflow_interceptors: self.workflow_interceptors.into(),
+            activities: self.activities,
+            activity_interceptors: self.activity_interceptors.into(),
+            metrics: self.connection.metrics().cloned(),
+            converter: self.connection.converter().cloned(),
+        }
     }
 
     fn shared(self) -> Result<Shared, WorkerError> {

@@ -1,0 +1,135 @@
+//! Reading runs on Temporal: `describe` from `DescribeWorkflowExecution`,
+//! history from `GetWorkflowExecutionHistory` (as weft events).
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use temporalio_client::tonic::Request;
+use temporalio_common::protos::temporal::api::enums::v1 as enums;
+use temporalio_common::protos::temporal::api::workflowservice::v1 as ws;
+
+use super::client::{TemporalBackend, execution, status_error};
+use super::convert::{payload_from, time_from};
+use super::search::search_attributes_from;
+use crate::backend::{
+    BackendError, Description, PendingActivityDescription, PendingActivityState, RunStatus,
+};
+use crate::history::Event;
+
+fn status_from(s: i32) -> RunStatus {
+    match enums::WorkflowExecutionStatus::try_from(s) {
+        Ok(enums::WorkflowExecutionStatus::Completed) => RunStatus::Completed,
+        Ok(enums::WorkflowExecutionStatus::Failed) => RunStatus::Failed,
+        Ok(enums::WorkflowExecutionStatus::Canceled) => RunStatus::Canceled,
+        Ok(enums::WorkflowExecutionStatus::Terminated) => RunStatus::Terminated,
+        Ok(enums::WorkflowExecutionStatus::ContinuedAsNew) => RunStatus::ContinuedAsNew,
+        Ok(enums::WorkflowExecutionStatus::TimedOut) => RunStatus::TimedOut,
+        _ => RunStatus::Running,
+    }
+}
+
+pub(super) async fn describe(
+    backend: &TemporalBackend,
+    namespace: &str,
+    workflow_id: &str,
+    run_id: Option<&str>,
+) -> Result<Description, BackendError> {
+    let request = ws::DescribeWorkflowExecutionRequest {
+        namespace: namespace.to_string(),
+        execution: Some(execution(workflow_id, run_id)),
+    };
+    let response = backend
+        .service()
+        .describe_workflow_execution(Request::new(request))
+        .await
+        .map_err(|s| status_error(&s, workflow_id, run_id))?
+        .into_inner();
+    let info = response.workflow_execution_info.unwrap_or_default();
+    let exec = info.execution.clone().unwrap_or_default();
+    let activities: Vec<_> = response
+        .pending_activities
+        .into_iter()
+        .map(|a| PendingActivityDescription {
+            activity_id: a.activity_id,
+            activity_type: a.activity_type.map(|t| t.name).unwrap_or_default(),
+            task_queue: info.task_queue.clone(),
+            state: match enums::PendingActivityState::try_from(a.state) {
+                Ok(enums::PendingActivityState::Started) => PendingActivityState::Started(
+                    time_from(a.last_started_time).unwrap_or(SystemTime::UNIX_EPOCH),
+                ),
+                _ => PendingActivityState::Scheduled,
+            },
+            attempt: u32::try_from(a.attempt).unwrap_or(1),
+            last_failure: a.last_failure.map(|f| f.message),
+            last_heartbeat: time_from(a.last_heartbeat_time),
+        })
+        .collect();
+    let memo: BTreeMap<_, _> = info
+        .memo
+        .map(|m| {
+            m.fields
+                .into_iter()
+                .map(|(k, v)| (k, payload_from(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Description {
+        workflow_id: exec.workflow_id,
+        run_id: exec.run_id,
+        workflow_type: info.r#type.map(|t| t.name).unwrap_or_default(),
+        task_queue: info.task_queue,
+        status: status_from(info.status),
+        history_length: u64::try_from(info.history_length).unwrap_or(0),
+        pending_activities: activities.len(),
+        activities,
+        warnings: Vec::new(),
+        workflow_task_attempt: response
+            .pending_workflow_task
+            .map(|t| u32::try_from(t.attempt).unwrap_or(1))
+            .unwrap_or(0),
+        last_workflow_task_failure: None,
+        run_chain: if info.first_run_id.is_empty() {
+            Vec::new()
+        } else {
+            vec![info.first_run_id]
+        },
+        next_run_id: None,
+        start_time: time_from(info.start_time).unwrap_or(SystemTime::UNIX_EPOCH),
+        close_time: time_from(info.close_time),
+        attempt: 1,
+        pending_children: response.pending_children.len(),
+        children: Vec::new(),
+        memo,
+        search_attributes: search_attributes_from(info.search_attributes),
+    })
+}
+
+pub(super) async fn history(
+    backend: &TemporalBackend,
+    namespace: &str,
+    workflow_id: &str,
+    run_id: Option<&str>,
+) -> Result<Vec<Event>, BackendError> {
+    let mut events = Vec::new();
+    let mut token = Vec::new();
+    loop {
+        let request = ws::GetWorkflowExecutionHistoryRequest {
+            namespace: namespace.to_string(),
+            execution: Some(execution(workflow_id, run_id)),
+            next_page_token: token,
+            ..Default::default()
+        };
+        let response = backend
+            .service()
+            .get_workflow_execution_history(Request::new(request))
+            .await
+            .map_err(|s| status_error(&s, workflow_id, run_id))?
+            .into_inner();
+        events.extend(response.history.map(|h| h.events).unwrap_or_default());
+        if response.next_page_token.is_empty() {
+            break;
+        }
+        token = response.next_page_token;
+    }
+    Ok(super::events::events_from(events))
+}

@@ -1,0 +1,243 @@
+//! The Temporal backend end to end on a dev server: activities, timers,
+//! signals, queries, updates (accepted and rejected), cancellation,
+//! termination, describe, failures with their types and messages.
+
+mod temporal_support;
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use weft::backend::RunStatus;
+use weft::prelude::*;
+use weft::replay::Replayer;
+use weft::{ClientError, Failure};
+
+const QUEUE: &str = "hello";
+
+#[activity(start_to_close_timeout = "5s")]
+async fn greet(name: String) -> Result<String, ApplicationError> {
+    Ok(format!("Hello, {name}!"))
+}
+
+#[activity(start_to_close_timeout = "5s")]
+async fn refuse(name: String) -> Result<String, ApplicationError> {
+    Err(ApplicationError::new(format!("no greeting for {name}"))
+        .with_type("Refused")
+        .non_retryable())
+}
+
+#[workflow]
+async fn hello(ctx: WorkflowContext, name: String) -> WorkflowResult<String> {
+    ctx.sleep(Duration::from_millis(100)).await?;
+    Ok(ctx.activity(GREET, name).await?)
+}
+
+#[workflow]
+async fn refused(ctx: WorkflowContext, name: String) -> WorkflowResult<String> {
+    Ok(ctx.activity(REFUSE, name).await?)
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+struct Tally {
+    items: Vec<String>,
+    done: bool,
+}
+
+#[workflow]
+#[derive(Default)]
+struct Counter {
+    tally: Tally,
+}
+
+#[workflow]
+impl Counter {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, _input: ()) -> WorkflowResult<Tally> {
+        ctx.wait_condition(|s| s.tally.done).await?;
+        Ok(ctx.state(|s| s.tally.clone()))
+    }
+
+    #[signal]
+    fn add(&mut self, item: String) {
+        self.tally.items.push(item);
+    }
+
+    #[signal]
+    fn finish(&mut self) {
+        self.tally.done = true;
+    }
+
+    #[query]
+    fn count(&self) -> usize {
+        self.tally.items.len()
+    }
+
+    #[update]
+    fn push(&mut self, item: String) -> Result<usize, ApplicationError> {
+        self.tally.items.push(item);
+        Ok(self.tally.items.len())
+    }
+
+    #[validator(push)]
+    fn check_push(&self, item: &String) -> Result<(), ApplicationError> {
+        if item.is_empty() {
+            return Err(ApplicationError::new("empty item").with_type("Empty"));
+        }
+        Ok(())
+    }
+}
+
+fn worker(client: &Client) -> Worker {
+    Worker::new(client, QUEUE)
+        .register_workflow::<Hello>()
+        .register_workflow::<Refused>()
+        .register_workflow::<Counter>()
+        .register_activity(GREET)
+        .register_activity(REFUSE)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hello_runs_on_a_temporal_dev_server() {
+    let Some(server) = temporal_support::start(&[]).await else {
+        return;
+    };
+    let client = server.client().await;
+    // ANCHOR: worker
+    let worker = worker(&client).start().unwrap();
+    // ANCHOR_END: worker
+
+    let greeting = client
+        .execute_workflow(hello, "weft".into(), WorkflowOptions::new("hello-1", QUEUE))
+        .await
+        .unwrap();
+    assert_eq!(greeting, "Hello, weft!");
+
+    let err = client
+        .execute_workflow(
+            refused,
+            "x".into(),
+            WorkflowOptions::new("refused-1", QUEUE),
+        )
+        .await
+        .unwrap_err();
+    let ClientError::Workflow(err) = err else {
+        panic!("expected a workflow failure, got {err:?}");
+    };
+    let Failure::Activity(activity) = &err.cause else {
+        panic!("expected an activity error, got {:?}", err.cause);
+    };
+    let Failure::Application(app) = &*activity.cause else {
+        panic!("expected an application error, got {:?}", activity.cause);
+    };
+    assert_eq!(app.message, "no greeting for x");
+    assert_eq!(app.type_name, "Refused");
+    assert!(app.non_retryable);
+    assert_eq!(activity.activity_type, "refuse");
+
+    let description = client
+        .workflow_handle::<Hello>("hello-1", None)
+        .describe()
+        .await
+        .unwrap();
+    assert_eq!(description.status, RunStatus::Completed);
+    assert_eq!(description.workflow_type, "Hello");
+    replays_in_weft(&server, &client, "hello-1").await;
+    replays_in_weft(&server, &client, "refused-1").await;
+    worker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signals_queries_and_updates_reach_the_run() {
+    let Some(server) = temporal_support::start(&[]).await else {
+        return;
+    };
+    let client = server.client().await;
+    let worker = worker(&client).start().unwrap();
+    let handle = client
+        .start_workflow(Counter::run, (), WorkflowOptions::new("counter-1", QUEUE))
+        .await
+        .unwrap();
+    handle.add("a".to_string()).await.unwrap();
+    assert_eq!(handle.push("b".to_string()).await.unwrap(), 2);
+    let rejected = handle.push(String::new()).await.unwrap_err();
+    let ClientError::Update(Failure::Application(app)) = &rejected else {
+        panic!("expected a rejected update, got {rejected:?}");
+    };
+    assert_eq!(
+        (app.message.as_str(), app.type_name.as_str()),
+        ("empty item", "Empty")
+    );
+    assert_eq!(handle.count().await.unwrap(), 2);
+    handle.finish().await.unwrap();
+    let tally = handle.result().await.unwrap();
+    assert_eq!(tally.items, vec!["a".to_string(), "b".to_string()]);
+    replays_in_weft(&server, &client, "counter-1").await;
+
+    // Cancellation and termination close runs as they do on weft's engine.
+    let canceled = client
+        .start_workflow(Counter::run, (), WorkflowOptions::new("counter-2", QUEUE))
+        .await
+        .unwrap();
+    canceled.cancel().await.unwrap();
+    let err = canceled.result().await.unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Workflow(w) if matches!(w.cause, Failure::Canceled(_))),
+        "{err:?}"
+    );
+    let terminated = client
+        .start_workflow(Counter::run, (), WorkflowOptions::new("counter-3", QUEUE))
+        .await
+        .unwrap();
+    terminated.terminate("enough").await.unwrap();
+    let err = terminated.result().await.unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Workflow(w) if matches!(&w.cause, Failure::Terminated(t) if t.reason == "enough")),
+        "{err:?}"
+    );
+    worker.shutdown().await;
+}
+
+/// The run's history, as Temporal's CLI exports it and as weft's client
+/// reads it, replays in weft's `Replayer` against the same code; against
+/// other code (another workflow registered under the type's name) it does
+/// not.
+async fn replays_in_weft(server: &temporal_support::DevServer, client: &Client, id: &str) {
+    let mut replayer = Replayer::new();
+    replayer
+        .register_workflow::<Hello>()
+        .register_workflow::<Refused>()
+        .register_workflow::<Counter>();
+    let exported = server.export_history(id).await;
+    // ANCHOR: replay
+    let events = weft::temporal::history_from_json(&exported).unwrap();
+    assert!(events.len() > 4, "{id}: {events:?}");
+    replayer
+        .replay(&events)
+        .unwrap_or_else(|e| panic!("{id} (exported by temporal): {e}"));
+    // ANCHOR_END: replay
+    let json = client
+        .workflow_handle::<Hello>(id, None)
+        .history_json()
+        .await
+        .unwrap();
+    replayer
+        .replay_json(&json)
+        .unwrap_or_else(|e| panic!("{id} (read by weft): {e}"));
+    let mut changed = events.clone();
+    for event in &mut changed {
+        if let weft::history::EventAttributes::WorkflowExecutionStarted { workflow_type, .. } =
+            &mut event.attributes
+        {
+            *workflow_type = if workflow_type == "Hello" {
+                "Refused"
+            } else {
+                "Hello"
+            }
+            .into();
+        }
+    }
+    assert!(
+        replayer.replay(&changed).is_err(),
+        "{id}: other code replayed the history"
+    );
+}
