@@ -267,6 +267,11 @@ impl EngineTask {
             return Err(task_not_found("the workflow task is not started"));
         };
         let hint = can_hint(&self.options, &run.state);
+        // The first event the task's worker has not seen: the next task
+        // carries the events from here on, so a worker that kept the run
+        // cached goes on from where it stopped (a scheduled event written
+        // while the task waited was handed to it with the task).
+        let unseen = run.state.next_event_id;
         let scheduled = scheduled_event(run, &mut self.batch, scheduled_time, wft_timeout, attempt);
         let started = append(
             run,
@@ -290,8 +295,8 @@ impl EngineTask {
                 sdk_flags,
             },
         );
-        run.state.events_since = scheduled;
-        run.recent.retain(|e| e.event_id >= scheduled);
+        run.state.events_since = unseen;
+        run.recent.retain(|e| e.event_id >= unseen);
         run.state.wft = WftState::Idle;
         run.state.wft_attempt = 1;
         run.state.last_wft_failure = None;

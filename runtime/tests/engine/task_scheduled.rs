@@ -13,6 +13,7 @@ both_stores!(
     a_run_terminated_before_its_first_task,
     a_run_terminated_while_its_task_runs,
     a_run_timed_out_while_its_task_runs,
+    the_next_task_starts_after_what_the_last_one_was_handed,
 );
 
 fn signal(workflow_id: &str, request_id: &str) -> SignalRequest {
@@ -283,5 +284,38 @@ async fn a_scheduled_event_written_before_a_restart_is_used_after_it() {
         ]
     );
     assert_task_links(&hist);
+    e.shutdown().await;
+}
+
+/// A worker that keeps the run cached has applied every event a task
+/// handed it, its scheduled event included when that was written while the
+/// task waited: the next task starts right after them (else the worker
+/// would take its cache for stale and replay the whole history).
+async fn the_next_task_starts_after_what_the_last_one_was_handed(sqlite: bool) {
+    let h = Harness::new(sqlite, EngineOptions::default());
+    let e = &h.engine;
+    start(e, "w").await;
+    e.signal_workflow(signal("w", "s1")).await.unwrap();
+    let t1 = poll_wft(e).await;
+    let seen = t1.events.last().map(|e| e.event_id).unwrap();
+    assert_eq!(seen, 3, "started, scheduled, signaled");
+    let timer = Command::StartTimer {
+        seq: 1,
+        duration: Duration::from_secs(3600),
+    };
+    complete(e, &t1, vec![timer]).await.unwrap();
+    e.signal_workflow(signal("w", "s2")).await.unwrap();
+    let t2 = poll_wft(e).await;
+    assert_eq!(t2.first_event_id, seen + 1);
+    assert_eq!(t2.events.first().map(|e| e.event_id), Some(seen + 1));
+    assert_eq!(
+        names(&t2.events),
+        [
+            "WorkflowTaskStarted",
+            "WorkflowTaskCompleted",
+            "TimerStarted",
+            "WorkflowExecutionSignaled",
+        ]
+    );
     e.shutdown().await;
 }
