@@ -222,23 +222,15 @@ async fn a_step_writes_only_the_activities_it_changed() {
     // Handing an attempt out is stored with the run's next write; a
     // heartbeat that changes no details is not.
     let b = poll_act(&e).await;
-    let signal = |id: &str| SignalRequest {
-        namespace: NS.into(),
-        workflow_id: "w".into(),
-        run_id: None,
-        signal_name: "poke".into(),
-        input: vec![],
-        request_id: id.into(),
-    };
     let seen = batches.lock().unwrap().len();
-    e.signal_workflow(signal("s1")).await.unwrap();
+    e.signal_workflow(signal("w", "s1")).await.unwrap();
     let (puts, _) = activity_writes(&batches.lock().unwrap()[seen..]);
     assert_eq!(puts, [b.token.task_id]);
     e.record_activity_heartbeat(b.token.clone(), vec![])
         .await
         .unwrap();
     let seen = batches.lock().unwrap().len();
-    e.signal_workflow(signal("s2")).await.unwrap();
+    e.signal_workflow(signal("w", "s2")).await.unwrap();
     let (puts, deletes) = activity_writes(&batches.lock().unwrap()[seen..]);
     assert_eq!((puts.len(), deletes.len()), (0, 0), "{puts:?}");
 

@@ -16,17 +16,6 @@ both_stores!(
     the_next_task_starts_after_what_the_last_one_was_handed,
 );
 
-fn signal(workflow_id: &str, request_id: &str) -> SignalRequest {
-    SignalRequest {
-        namespace: NS.into(),
-        workflow_id: workflow_id.into(),
-        run_id: None,
-        signal_name: "add".into(),
-        input: vec![encode(&request_id).unwrap()],
-        request_id: request_id.into(),
-    }
-}
-
 /// The task events' ids: each started and completed event names the
 /// scheduled event before it, and ids run 1, 2, 3, ...
 fn assert_task_links(hist: &[Event]) {

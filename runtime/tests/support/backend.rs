@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use weft::backend::{
-    ActivityTask, Backend, BackendError, IdConflictPolicy, IdReusePolicy, StartWorkflowRequest,
-    WorkflowTask, WorkflowTaskCompletion,
+    ActivityTask, Backend, BackendError, IdConflictPolicy, IdReusePolicy, SignalRequest,
+    StartWorkflowRequest, WorkflowTask, WorkflowTaskCompletion,
 };
 use weft::converter::encode;
 use weft::engine::store::{InterceptCommits, StoreOp};
@@ -138,6 +138,18 @@ pub fn done(value: &str) -> Command {
 
 pub fn app_failure(message: &str) -> Failure {
     ApplicationError::new(message).with_type("Boom").into()
+}
+
+/// A signal (`add`, no input) to `workflow_id`'s latest run.
+pub fn signal(workflow_id: &str, request_id: &str) -> SignalRequest {
+    SignalRequest {
+        namespace: NS.into(),
+        workflow_id: workflow_id.into(),
+        run_id: None,
+        signal_name: "add".into(),
+        input: Vec::new(),
+        request_id: request_id.into(),
+    }
 }
 
 pub fn names(events: &[Event]) -> Vec<&'static str> {
