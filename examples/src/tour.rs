@@ -16,6 +16,28 @@ use crate::{
     polling_frequent, polling_infrequent, schedule, validated_models,
 };
 
+/// A replayer for the workflows of every pattern whose runs the tour's
+/// tests replay, with the encryption example's converter (that pattern's
+/// history is stored encrypted).
+pub fn replayer() -> Result<weft::replay::Replayer, weft::converter::CodecError> {
+    let mut r = weft::replay::Replayer::new();
+    r.register_workflow::<activity_choice::PurchaseFruits>()
+        .register_workflow::<parallel_activity::SayHello>()
+        .register_workflow::<long_running_entity::CustomerRewardAccount>()
+        .register_workflow::<continue_as_new::LongRunningWorkflow>()
+        .register_workflow::<exceptions::DataProcessing>()
+        .register_workflow::<local_activity::LocalActivityWorkflow>()
+        .register_workflow::<polling_frequent::FrequentPolling>()
+        .register_workflow::<polling_infrequent::InfrequentPolling>()
+        .register_workflow::<cancellation::CancellationWorkflow>()
+        .register_workflow::<concurrent_timers::MaintenanceWorkflow>()
+        .register_workflow::<validated_models::ValidatedModelsWorkflow>()
+        .register_workflow::<encryption::GreetingWorkflow>()
+        .register_workflow::<custom_metrics::MyWorkflow>()
+        .with_data_converter(encryption::converter()?);
+    Ok(r)
+}
+
 /// What a pattern's run returns: the lines it prints.
 pub type Lines = Result<Vec<String>, ExampleError>;
 

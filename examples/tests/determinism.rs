@@ -5,9 +5,7 @@ use weft::Client;
 use weft::engine::Engine;
 use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, cancellation, concurrent_timers, continue_as_new, custom_metrics, encryption,
-    exceptions, local_activity, long_running_entity, parallel_activity, polling_frequent,
-    polling_infrequent, validated_models,
+    activity_choice, custom_metrics, encryption, polling_frequent, polling_infrequent,
 };
 
 /// Workflow ids each example starts.
@@ -29,26 +27,6 @@ const RUNS: [&str; 15] = [
     custom_metrics::WORKFLOW_ID,
 ];
 
-fn replayer() -> Replayer {
-    let mut r = Replayer::new();
-    r.register_workflow::<activity_choice::PurchaseFruits>()
-        .register_workflow::<parallel_activity::SayHello>()
-        .register_workflow::<long_running_entity::CustomerRewardAccount>()
-        .register_workflow::<continue_as_new::LongRunningWorkflow>()
-        .register_workflow::<exceptions::DataProcessing>()
-        .register_workflow::<local_activity::LocalActivityWorkflow>()
-        .register_workflow::<polling_frequent::FrequentPolling>()
-        .register_workflow::<polling_infrequent::InfrequentPolling>()
-        .register_workflow::<cancellation::CancellationWorkflow>()
-        .register_workflow::<concurrent_timers::MaintenanceWorkflow>()
-        .register_workflow::<validated_models::ValidatedModelsWorkflow>()
-        .register_workflow::<encryption::GreetingWorkflow>()
-        .register_workflow::<custom_metrics::MyWorkflow>()
-        // The encryption example's history is stored encrypted.
-        .with_data_converter(encryption::converter().unwrap());
-    r
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_example_history_replays_from_its_json_export() {
     let dir = tempfile::tempdir().unwrap();
@@ -61,7 +39,7 @@ async fn every_example_history_replays_from_its_json_export() {
         let _ = (pattern.run)(&client).await.unwrap();
         worker.shutdown().await;
     }
-    let replayer = replayer();
+    let replayer = weft_examples::tour::replayer().unwrap();
     for id in RUNS {
         let json = client
             .workflow_handle::<activity_choice::PurchaseFruits>(id, None)

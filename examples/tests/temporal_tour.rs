@@ -7,11 +7,8 @@ mod temporal_support;
 
 use weft::Client;
 use weft::engine::Engine;
-use weft::replay::Replayer;
 use weft_examples::{
-    activity_choice, cancellation, concurrent_timers, continue_as_new, custom_metrics, encryption,
-    exceptions, local_activity, long_running_entity, parallel_activity, polling_frequent,
-    polling_infrequent, validated_models,
+    activity_choice, custom_metrics, encryption, polling_frequent, polling_infrequent,
 };
 
 /// Workflow ids the patterns start (those of the determinism test that
@@ -32,26 +29,6 @@ const RUNS: [&str; 14] = [
     custom_metrics::WORKFLOW_ID,
     encryption::WORKFLOW_ID,
 ];
-
-fn replayer() -> Replayer {
-    let mut r = Replayer::new();
-    r.register_workflow::<activity_choice::PurchaseFruits>()
-        .register_workflow::<parallel_activity::SayHello>()
-        .register_workflow::<long_running_entity::CustomerRewardAccount>()
-        .register_workflow::<continue_as_new::LongRunningWorkflow>()
-        .register_workflow::<exceptions::DataProcessing>()
-        .register_workflow::<local_activity::LocalActivityWorkflow>()
-        .register_workflow::<polling_frequent::FrequentPolling>()
-        .register_workflow::<polling_infrequent::InfrequentPolling>()
-        .register_workflow::<cancellation::CancellationWorkflow>()
-        .register_workflow::<concurrent_timers::MaintenanceWorkflow>()
-        .register_workflow::<validated_models::ValidatedModelsWorkflow>()
-        .register_workflow::<custom_metrics::MyWorkflow>()
-        .register_workflow::<encryption::GreetingWorkflow>()
-        // The encryption example's history is stored encrypted.
-        .with_data_converter(encryption::converter().unwrap());
-    r
-}
 
 /// Patterns that cannot run on Temporal, with the book's reason.
 const NOT_ON_TEMPORAL: &[(&str, &str)] = &[("Schedule", "schedules are weft's engine's")];
@@ -123,7 +100,7 @@ async fn every_pattern_prints_the_same_lines_on_temporal() {
 
     // The histories Temporal recorded, read through weft's client, replay
     // in weft's Replayer against the same code.
-    let replayer = replayer();
+    let replayer = weft_examples::tour::replayer().unwrap();
     let mut failures = Vec::new();
     for id in RUNS {
         let json = temporal
