@@ -232,11 +232,8 @@ impl EngineTask {
         // What arrived meanwhile was buffered for that task: write it now
         // (after the task's scheduled event), so later arrivals (written
         // at once) cannot overtake it.
-        if !run.state.buffered.is_empty() {
-            let timeout = self.options.workflow_task_timeout;
-            super::tasks::write_scheduled(run, &mut self.batch, timeout);
-        }
-        super::tasks::append_buffered(run, &mut self.batch, now);
+        let timeout = self.options.workflow_task_timeout;
+        super::tasks::append_buffered_to_waiting(run, &mut self.batch, timeout, now);
         let queue = run.wft_queue.clone();
         self.wft_queues
             .entry(queue.clone())

@@ -16,7 +16,7 @@ use super::engine_task::{EngineTask, Latest};
 use super::open_run::Run;
 use super::state::{ActivityPhase, PendingActivity, RunKey, RunState, WftState, decode_rows};
 use super::store::{ExecutionRow, ExecutionSummary, Loaded, Store};
-use super::tasks::{append_buffered, write_scheduled};
+use super::tasks::append_buffered_to_waiting;
 use super::updates::UpdateRecord;
 
 impl EngineTask {
@@ -104,14 +104,8 @@ impl EngineTask {
         // Facts buffered for a task that was in flight (signals, activity
         // results): that task is lost, so they go to history now (after
         // its scheduled event) and the task handed out again carries them.
-        if !run.state.buffered.is_empty() {
-            write_scheduled(
-                &mut run,
-                &mut self.batch,
-                self.options.workflow_task_timeout,
-            );
-        }
-        append_buffered(&mut run, &mut self.batch, now);
+        let timeout = self.options.workflow_task_timeout;
+        append_buffered_to_waiting(&mut run, &mut self.batch, timeout, now);
         Ok(run)
     }
 

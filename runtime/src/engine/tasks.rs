@@ -200,6 +200,22 @@ pub(super) fn write_scheduled(run: &mut Run, batch: &mut Batch, default_timeout:
     run.state.wft_scheduled_event = Some(id);
 }
 
+/// Writes what was buffered for a task that is waiting again (lost at a
+/// restart, or handed back): after the task's scheduled event, which a
+/// first attempt then has written, as for anything else arriving while it
+/// waits.
+pub(super) fn append_buffered_to_waiting(
+    run: &mut Run,
+    batch: &mut Batch,
+    default_timeout: Duration,
+    now: SystemTime,
+) {
+    if !run.state.buffered.is_empty() {
+        write_scheduled(run, batch, default_timeout);
+    }
+    append_buffered(run, batch, now);
+}
+
 pub(super) fn append_buffered(run: &mut Run, batch: &mut Batch, now: SystemTime) -> bool {
     let buffered = std::mem::take(&mut run.state.buffered);
     let any = !buffered.is_empty();
