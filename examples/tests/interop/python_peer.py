@@ -10,6 +10,7 @@
 
 import asyncio
 import json
+import os
 import sys
 from datetime import timedelta
 
@@ -94,3 +95,10 @@ if __name__ == "__main__":
         asyncio.run(worker(*rest))
     else:
         asyncio.run(run_client(*rest))
+        # The answer is printed and flushed. Leave without the interpreter's
+        # finalization, which can race the SDK's Rust threads releasing the
+        # GIL ("Fatal Python error: PyGILState_Release ... finalizing") and
+        # turn a finished client into a failed process.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
