@@ -20,8 +20,6 @@ use weft_examples::cancellation::{self, CancellationWorkflow};
 use weft_examples::concurrent_timers::{self, MaintenancePlan, MaintenanceWorkflow};
 use weft_examples::tour;
 
-use common::env;
-
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 
 fn count(events: &[Event], name: &str) -> usize {
@@ -153,15 +151,19 @@ async fn assert_canceled(h: &WorkflowHandle<CancellationWorkflow>) {
     assert_eq!(h.describe().await.unwrap().status, RunStatus::Canceled);
 }
 
-both_stores! {
-    concurrent_timers_tour_counts_each_schedule(sqlite) {
-        let env = env(sqlite).await;
+each_backend! {
+    concurrent_timers_tour_counts_each_schedule(backend) {
+        let env = on(backend).await;
         let w = concurrent_timers::worker(&env.client).start().unwrap();
         let lines = tour::concurrent_timers_run(&env.client).await.unwrap();
-        assert_eq!(
-            lines[0],
-            "1,096 days (1 day = 1 ms): oil change 12, inspection 3, coolant 1"
-        );
+        // A Temporal server fires timers of a millisecond late, so the
+        // counts differ there (the book's "Running on Temporal" lists it).
+        if !backend.is_temporal() {
+            assert_eq!(
+                lines[0],
+                "1,096 days (1 day = 1 ms): oil change 12, inspection 3, coolant 1"
+            );
+        }
         let events = env
             .client
             .workflow_handle::<MaintenanceWorkflow>(tour::MAINTENANCE_ID, None)
@@ -172,19 +174,28 @@ both_stores! {
         // was replaced. Of the three replacements set past the plan's end,
         // the two already awaited are cancelled when the run returns; the
         // last one was never awaited, so never started.
-        assert_eq!(count(&events, "TimerStarted"), 18);
-        assert_eq!(count(&events, "TimerFired"), 16);
-        assert_eq!(count(&events, "TimerCanceled"), 2);
-        assert_eq!(count(&events, "ActivityTaskCompleted"), 16);
+        // On every backend: each notification follows a timer of its own,
+        // and every timer started either fired or was cancelled. (Late
+        // timers on Temporal can fire past the plan's end together, with
+        // no notification left to send.)
+        let fired = count(&events, "TimerFired");
+        assert!(count(&events, "ActivityTaskCompleted") <= fired);
+        assert_eq!(count(&events, "TimerStarted"), fired + count(&events, "TimerCanceled"));
+        if !backend.is_temporal() {
+            assert_eq!(count(&events, "ActivityTaskCompleted"), 16);
+            assert_eq!(count(&events, "TimerStarted"), 18);
+            assert_eq!(fired, 16);
+            assert_eq!(count(&events, "TimerCanceled"), 2);
+        }
         let mut replayer = Replayer::new();
         replayer.register_workflow::<MaintenanceWorkflow>();
         replayer.replay(&events).unwrap();
         w.shutdown().await;
-        env.engine.shutdown().await;
+        env.shutdown().await;
     }
 
-    cancellation_tour_cleans_up_and_ends_canceled(sqlite) {
-        let env = env(sqlite).await;
+    cancellation_tour_cleans_up_and_ends_canceled(backend) {
+        let env = on(backend).await;
         let w = cancellation::worker(&env.client).start().unwrap();
         let lines = tour::cancellation_run(&env.client).await.unwrap();
         assert_eq!(lines[0], "cleanups run: 1");
@@ -203,11 +214,11 @@ both_stores! {
         replayer.register_workflow::<CancellationWorkflow>();
         replayer.replay(&events).unwrap();
         w.shutdown().await;
-        env.engine.shutdown().await;
+        env.shutdown().await;
     }
 
-    cancel_before_the_first_workflow_task(sqlite) {
-        let env = env(sqlite).await;
+    cancel_before_the_first_workflow_task(backend) {
+        let env = on(backend).await;
         let h = cancellation::start(&env.client, "early").await.unwrap();
         h.cancel().await.unwrap();
         // Only now does a worker come.
@@ -218,11 +229,11 @@ both_stores! {
         // cleanup ran once.
         assert_eq!(steps.counts(), (1, 0));
         w.shutdown().await;
-        env.engine.shutdown().await;
+        env.shutdown().await;
     }
 
-    cancel_while_the_activity_heartbeats(sqlite) {
-        let env = env(sqlite).await;
+    cancel_while_the_activity_heartbeats(backend) {
+        let env = on(backend).await;
         let steps = Arc::new(Steps::new());
         let w = worker(&env.client, steps.clone());
         let h = start_heartbeating(&env.client, &steps, "midway").await;
@@ -231,11 +242,11 @@ both_stores! {
         within(steps.stopped.notified()).await;
         assert_eq!(steps.counts(), (1, 1));
         w.shutdown().await;
-        env.engine.shutdown().await;
+        env.shutdown().await;
     }
 
-    cancel_again_while_the_cleanup_runs(sqlite) {
-        let env = env(sqlite).await;
+    cancel_again_while_the_cleanup_runs(backend) {
+        let env = on(backend).await;
         let gate = Arc::new(Notify::new());
         let steps = Arc::new(Steps::with_cleanup_gate(gate.clone()));
         let w = worker(&env.client, steps.clone());
@@ -251,11 +262,11 @@ both_stores! {
         let events = h.history().await.unwrap();
         assert_eq!(count(&events, "WorkflowExecutionCancelRequested"), 1);
         w.shutdown().await;
-        env.engine.shutdown().await;
+        env.shutdown().await;
     }
 
-    terminate_runs_no_cleanup(sqlite) {
-        let env = env(sqlite).await;
+    terminate_runs_no_cleanup(backend) {
+        let env = on(backend).await;
         let steps = Arc::new(Steps::new());
         let w = worker(&env.client, steps.clone());
         let h = start_heartbeating(&env.client, &steps, "terminated").await;
@@ -271,7 +282,7 @@ both_stores! {
         within(steps.stopped.notified()).await;
         assert_eq!(steps.counts().0, 0);
         w.shutdown().await;
-        env.engine.shutdown().await;
+        env.shutdown().await;
     }
 }
 

@@ -26,6 +26,21 @@ fn timeout_failure(timeout_type: TimeoutType, last_heartbeat_details: Vec<Payloa
     })
 }
 
+/// An attempt's failure as the next attempt records it (its
+/// `ActivityTaskStarted`'s `last_failure`, `describe`'s last failure): a
+/// timeout names no heartbeat details there, as on Temporal; the next
+/// attempt is handed them as its own, and only a final
+/// `ActivityTaskTimedOut` carries them in its failure.
+fn retried_failure(failure: Failure) -> Failure {
+    match failure {
+        Failure::Timeout(timeout) => Failure::Timeout(TimeoutError {
+            last_heartbeat_details: Vec::new(),
+            ..timeout
+        }),
+        other => other,
+    }
+}
+
 /// Schedule-to-start timeouts are not retried.
 fn schedule_to_start_outcome(details: Vec<Payload>) -> ActivityOutcome {
     ActivityOutcome::TimedOut {
@@ -415,7 +430,7 @@ impl EngineTask {
                 if in_time {
                     // Retries add no events: only the state changes.
                     act.attempt += 1;
-                    act.last_failure = Some(failure);
+                    act.last_failure = Some(retried_failure(failure));
                     act.phase = ActivityPhase::Backoff { until };
                     let attempt = act.attempt;
                     self.batch.dirty.insert(key.clone());

@@ -73,7 +73,8 @@ pub(super) async fn describe(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(Description {
+    let first_run_id = info.first_run_id;
+    let mut description = Description {
         workflow_id: exec.workflow_id,
         run_id: exec.run_id,
         workflow_type: info.r#type.map(|t| t.name).unwrap_or_default(),
@@ -88,11 +89,7 @@ pub(super) async fn describe(
             .map(|t| u32::try_from(t.attempt).unwrap_or(1))
             .unwrap_or(0),
         last_workflow_task_failure: None,
-        run_chain: if info.first_run_id.is_empty() {
-            Vec::new()
-        } else {
-            vec![info.first_run_id]
-        },
+        run_chain: Vec::new(),
         next_run_id: None,
         start_time: time_from(info.start_time).unwrap_or(SystemTime::UNIX_EPOCH),
         close_time: time_from(info.close_time),
@@ -101,7 +98,9 @@ pub(super) async fn describe(
         children: Vec::new(),
         memo,
         search_attributes: search_attributes_from(info.search_attributes),
-    })
+    };
+    super::chain::fill(backend, namespace, &mut description, &first_run_id).await?;
+    Ok(description)
 }
 
 pub(super) async fn history(

@@ -17,6 +17,7 @@
 //! must not reach into the engine.
 
 mod activities;
+mod chain;
 mod client;
 mod commands;
 mod convert;
