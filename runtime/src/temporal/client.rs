@@ -1,5 +1,6 @@
 //! The client half of the Temporal backend: [`Backend`] calls as
-//! Temporal's `WorkflowService` requests. The worker half of the trait
+//! Temporal's `WorkflowService` requests (schedules' mapping in
+//! `schedules`, listing and counting in `visibility`). The worker half of the trait
 //! (polls, completions, heartbeats) answers `Unsupported`: workers on this
 //! backend run on Temporal's core, which polls by itself.
 
@@ -14,6 +15,7 @@ use temporalio_common::protos::temporal::api::query::v1::WorkflowQuery;
 use temporalio_common::protos::temporal::api::taskqueue::v1::TaskQueue;
 use temporalio_common::protos::temporal::api::update::v1 as update;
 use temporalio_common::protos::temporal::api::workflowservice::v1 as ws;
+use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi_operation_request as multi;
 
 use super::TemporalOptions;
 use super::convert::{
@@ -22,13 +24,15 @@ use super::convert::{
 use super::search::search_attributes_to;
 use crate::backend::{
     ActivityTask, ActivityTaskResult, Backend, BackendError, CancelRequest, Description,
-    HeartbeatResponse, IdConflictPolicy, QueryRequest, RunOutcome, SignalRequest,
+    HeartbeatResponse, IdConflictPolicy, ListFilter, QueryRequest, RunOutcome, SignalRequest,
     StartWorkflowRequest, StartWorkflowResponse, TaskToken, TerminateRequest, UpdateRequest,
-    UpdateWithStartResponse, WorkflowTask, WorkflowTaskCompletion,
+    UpdateWithStartResponse, WorkflowSummary, WorkflowTask, WorkflowTaskCompletion,
 };
 use crate::converter::Payload;
 use crate::failure::{ApplicationError, Failure};
 use crate::history::Event;
+use crate::schedule::{Backfill, OverlapPolicy, Schedule, ScheduleDescription, ScheduleListEntry};
+use crate::visibility::{WorkflowExecutionCount, WorkflowExecutionInfo};
 
 /// A [`Backend`] on a Temporal cluster (see [`crate::temporal`]).
 pub struct TemporalBackend {
@@ -63,6 +67,11 @@ impl TemporalBackend {
             connection,
             identity: options.identity.clone(),
         })
+    }
+
+    /// Who this client says it is, recorded with what it asks.
+    pub(super) fn identity(&self) -> &str {
+        &self.identity
     }
 
     pub(super) fn service(&self) -> Box<dyn temporalio_client::grpc::WorkflowService> {
@@ -143,8 +152,8 @@ impl TemporalBackend {
         ))
     }
 
-    async fn update(&self, r: UpdateRequest) -> Result<Payload, BackendError> {
-        let request = ws::UpdateWorkflowExecutionRequest {
+    fn update_request(&self, r: &UpdateRequest) -> ws::UpdateWorkflowExecutionRequest {
+        ws::UpdateWorkflowExecutionRequest {
             namespace: r.namespace.clone(),
             workflow_execution: Some(execution(&r.workflow_id, r.run_id.as_deref())),
             wait_policy: Some(update::WaitPolicy {
@@ -163,7 +172,11 @@ impl TemporalBackend {
                 ..Default::default()
             }),
             ..Default::default()
-        };
+        }
+    }
+
+    async fn update(&self, r: UpdateRequest) -> Result<Payload, BackendError> {
+        let request = self.update_request(&r);
         // The server answers before the update completes when it takes
         // long; asking again with the same update id waits on.
         loop {
@@ -173,14 +186,60 @@ impl TemporalBackend {
                 .await
                 .map_err(|s| status_error(&s, &r.workflow_id, r.run_id.as_deref()))?
                 .into_inner();
-            match response.outcome.and_then(|o| o.value) {
-                Some(update::outcome::Value::Success(p)) => return Ok(first_or_null(p.payloads)),
-                Some(update::outcome::Value::Failure(f)) => {
-                    return Err(BackendError::UpdateFailed(failure_from(f)));
-                }
-                None => continue,
+            if let Some(outcome) = update_outcome(response.outcome) {
+                return outcome;
             }
         }
+    }
+
+    /// Update-with-start as one `ExecuteMultiOperation` (start, then the
+    /// update), which the server applies together or not at all; an
+    /// update not completed when it answers is waited for as
+    /// [`TemporalBackend::update`] waits.
+    async fn update_with_start(
+        &self,
+        start: StartWorkflowRequest,
+        update: UpdateRequest,
+    ) -> Result<UpdateWithStartResponse, BackendError> {
+        check_update_with_start(&start, &update)?;
+        let request = ws::ExecuteMultiOperationRequest {
+            namespace: start.namespace.clone(),
+            operations: vec![
+                multi::Operation {
+                    operation: Some(multi::operation::Operation::StartWorkflow(
+                        self.start_request(&start),
+                    )),
+                },
+                multi::Operation {
+                    operation: Some(multi::operation::Operation::UpdateWorkflow(
+                        self.update_request(&update),
+                    )),
+                },
+            ],
+            resource_id: start.workflow_id.clone(),
+        };
+        let response = self
+            .service()
+            .execute_multi_operation(Request::new(request))
+            .await
+            .map_err(|s| multi_operation_error(&s, &start.workflow_id))?
+            .into_inner();
+        let (started, outcome) = multi_operation_responses(response.responses)?;
+        let outcome = match outcome {
+            Some(outcome) => outcome,
+            None => {
+                let on_run = UpdateRequest {
+                    run_id: Some(started.run_id.clone()),
+                    ..update
+                };
+                self.update(on_run).await
+            }
+        };
+        Ok(UpdateWithStartResponse {
+            run_id: started.run_id,
+            started: started.started,
+            outcome,
+        })
     }
 
     async fn wait(
@@ -338,6 +397,112 @@ pub(super) fn status_error(s: &Status, workflow_id: &str, run_id: Option<&str>) 
         Code::ResourceExhausted => BackendError::Unavailable(format!("rate limited: {message}")),
         _ => BackendError::Unavailable(format!("{:?}: {message}", s.code())),
     }
+}
+
+/// An update's outcome, once it has one.
+fn update_outcome(outcome: Option<update::Outcome>) -> Option<Result<Payload, BackendError>> {
+    match outcome.and_then(|o| o.value)? {
+        update::outcome::Value::Success(p) => Some(Ok(first_or_null(p.payloads))),
+        update::outcome::Value::Failure(f) => {
+            Some(Err(BackendError::UpdateFailed(failure_from(f))))
+        }
+    }
+}
+
+/// What weft's engine checks of an update-with-start before anything
+/// else, with its messages.
+fn check_update_with_start(
+    start: &StartWorkflowRequest,
+    update: &UpdateRequest,
+) -> Result<(), BackendError> {
+    if update.namespace != start.namespace || update.workflow_id != start.workflow_id {
+        return Err(BackendError::InvalidArgument(
+            "update-with-start: the update must name the started workflow's namespace and \
+             workflow id"
+                .into(),
+        ));
+    }
+    if update.run_id.is_some() {
+        return Err(BackendError::InvalidArgument(
+            "update-with-start: the update names no run id (it goes to the run started or \
+             found)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The start's answer and, if the update completed already, its outcome.
+fn multi_operation_responses(
+    responses: Vec<ws::execute_multi_operation_response::Response>,
+) -> Result<
+    (
+        ws::StartWorkflowExecutionResponse,
+        Option<Result<Payload, BackendError>>,
+    ),
+    BackendError,
+> {
+    use ws::execute_multi_operation_response::response::Response as R;
+    let mut responses = responses.into_iter().map(|r| r.response);
+    match (responses.next().flatten(), responses.next().flatten()) {
+        (Some(R::StartWorkflow(start)), Some(R::UpdateWorkflow(update))) => {
+            Ok((start, update_outcome(update.outcome)))
+        }
+        other => {
+            let error = BackendError::Unavailable(format!(
+                "Temporal answered update-with-start without a start and an update response: \
+                 {other:?}"
+            ));
+            tracing::warn!(%error, "unexpected ExecuteMultiOperation answer");
+            Err(error)
+        }
+    }
+}
+
+/// A refused `ExecuteMultiOperation` as the error of the operation that
+/// failed (the other is marked aborted): a start refused under the
+/// conflict or reuse policy is `WorkflowAlreadyStarted` naming the run
+/// that holds the id, as on weft's engine.
+fn multi_operation_error(s: &Status, workflow_id: &str) -> BackendError {
+    use temporalio_common::protos::google::rpc::Status as RpcStatus;
+    use temporalio_common::protos::temporal::api::errordetails::v1::{
+        MultiOperationExecutionFailure, WorkflowExecutionAlreadyStartedFailure,
+    };
+    use temporalio_common::protos::utilities::{decode_status_detail, encode_status_details};
+    let failed =
+        decode_status_detail::<MultiOperationExecutionFailure>(s.details()).and_then(|f| {
+            f.statuses.into_iter().find(|op| {
+                op.code != Code::Ok as i32
+                    && !op
+                        .details
+                        .iter()
+                        .any(|d| d.type_url.ends_with("MultiOperationExecutionAborted"))
+            })
+        });
+    let error = match failed {
+        None => status_error(s, workflow_id, None),
+        Some(op) if Code::from(op.code) == Code::AlreadyExists => {
+            let details = encode_status_details(&RpcStatus {
+                code: op.code,
+                message: op.message.clone(),
+                details: op.details,
+            });
+            let run_id = decode_status_detail::<WorkflowExecutionAlreadyStartedFailure>(&details)
+                .map(|f| f.run_id)
+                .unwrap_or_default();
+            BackendError::WorkflowAlreadyStarted {
+                workflow_id: workflow_id.to_string(),
+                run_id,
+            }
+        }
+        Some(op) => status_error(
+            &Status::new(Code::from(op.code), op.message),
+            workflow_id,
+            None,
+        ),
+    };
+    tracing::debug!(workflow_id, %error, "Temporal refused update-with-start");
+    error
 }
 
 fn worker_call<'a, T: Send + 'a>(call: &str) -> BoxFuture<'a, Result<T, BackendError>> {
@@ -509,14 +674,10 @@ impl Backend for TemporalBackend {
 
     fn update_with_start(
         &self,
-        _start: StartWorkflowRequest,
-        _update: UpdateRequest,
+        start: StartWorkflowRequest,
+        update: UpdateRequest,
     ) -> BoxFuture<'_, Result<UpdateWithStartResponse, BackendError>> {
-        Box::pin(async {
-            Err(BackendError::Unsupported(
-                "update-with-start on the Temporal backend".into(),
-            ))
-        })
+        Box::pin(TemporalBackend::update_with_start(self, start, update))
     }
 
     fn poll_workflow_task<'a>(
@@ -594,6 +755,99 @@ impl Backend for TemporalBackend {
         run_id: Option<&'a str>,
     ) -> BoxFuture<'a, Result<RunOutcome, BackendError>> {
         Box::pin(self.wait(namespace, workflow_id, run_id))
+    }
+
+    fn list_workflows(
+        &self,
+        namespace: String,
+        query: String,
+    ) -> BoxFuture<'_, Result<Vec<WorkflowExecutionInfo>, BackendError>> {
+        Box::pin(self.list_workflows_call(namespace, query))
+    }
+
+    fn count_workflows(
+        &self,
+        namespace: String,
+        query: String,
+    ) -> BoxFuture<'_, Result<WorkflowExecutionCount, BackendError>> {
+        Box::pin(self.count_workflows_call(namespace, query))
+    }
+
+    fn list_runs(
+        &self,
+        filter: ListFilter,
+    ) -> BoxFuture<'_, Result<Vec<WorkflowSummary>, BackendError>> {
+        Box::pin(self.list_runs_call(filter))
+    }
+
+    fn create_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        schedule: Schedule,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.create_schedule_call(namespace, schedule_id, schedule))
+    }
+
+    fn describe_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+    ) -> BoxFuture<'_, Result<ScheduleDescription, BackendError>> {
+        Box::pin(self.describe_schedule_call(namespace, schedule_id))
+    }
+
+    fn update_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        schedule: Schedule,
+        conflict_token: Option<u64>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.update_schedule_call(namespace, schedule_id, schedule, conflict_token))
+    }
+
+    fn delete_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.delete_schedule_call(namespace, schedule_id))
+    }
+
+    fn list_schedules(
+        &self,
+        namespace: String,
+    ) -> BoxFuture<'_, Result<Vec<ScheduleListEntry>, BackendError>> {
+        Box::pin(self.list_schedules_call(namespace))
+    }
+
+    fn trigger_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        overlap: Option<OverlapPolicy>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.trigger_schedule_call(namespace, schedule_id, overlap))
+    }
+
+    fn backfill_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        backfills: Vec<Backfill>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.backfill_schedule_call(namespace, schedule_id, backfills))
+    }
+
+    fn pause_schedule(
+        &self,
+        namespace: String,
+        schedule_id: String,
+        paused: bool,
+        note: Option<String>,
+    ) -> BoxFuture<'_, Result<(), BackendError>> {
+        Box::pin(self.pause_schedule_call(namespace, schedule_id, paused, note))
     }
 
     fn worker_host(&self) -> Option<Arc<dyn std::any::Any + Send + Sync>> {

@@ -25,7 +25,9 @@ mod events;
 mod history;
 mod jobs;
 mod json;
+mod schedules;
 mod search;
+mod visibility;
 mod workflows;
 
 use std::collections::HashMap;

@@ -68,7 +68,7 @@ pub(crate) fn search_attributes_from(sa: Option<common::SearchAttributes>) -> Se
         .collect()
 }
 
-fn value_from(p: &common::Payload) -> Option<SearchAttributeValue> {
+pub(super) fn value_from(p: &common::Payload) -> Option<SearchAttributeValue> {
     let value: serde_json::Value = serde_json::from_slice(&p.data).ok()?;
     let type_name = p
         .metadata
