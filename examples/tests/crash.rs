@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -13,31 +13,55 @@ use weft::engine::SqliteStore;
 use weft::history::{Event, EventAttributes};
 use weft_examples::crash::{GENERATION_ENV, SIDE_FILE_ENV, expected};
 
+#[cfg(feature = "temporal")]
+#[path = "../../runtime/tests/temporal_support/mod.rs"]
+mod temporal_support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_crash_worker");
 const WORKFLOWS: u32 = 4;
 const STEPS: u32 = 6;
 
-fn counted(db: &Path, side: &Path, generation: u32) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["counted", "--db"])
-        .arg(db)
-        .args([
-            "--workflows",
-            &WORKFLOWS.to_string(),
-            "--steps",
-            &STEPS.to_string(),
-        ])
-        .env(SIDE_FILE_ENV, side)
-        .env(GENERATION_ENV, generation.to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+/// Where the crash worker keeps its runs: a SQLite file, or (built with
+/// the feature `temporal`) a Temporal frontend.
+enum Target {
+    Db(PathBuf),
+    #[cfg(feature = "temporal")]
+    Temporal(String),
+}
+
+impl Target {
+    /// `crash_worker <mode>` on this target.
+    fn command(&self, mode: &str) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.arg(mode);
+        match self {
+            Target::Db(db) => cmd.arg("--db").arg(db),
+            #[cfg(feature = "temporal")]
+            Target::Temporal(address) => cmd.args(["--temporal", address]),
+        };
+        cmd
+    }
+}
+
+fn counted(target: &Target, side: &Path, generation: u32) -> Command {
+    let mut cmd = target.command("counted");
+    cmd.args([
+        "--workflows",
+        &WORKFLOWS.to_string(),
+        "--steps",
+        &STEPS.to_string(),
+    ])
+    .env(SIDE_FILE_ENV, side)
+    .env(GENERATION_ENV, generation.to_string())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::inherit());
     cmd
 }
 
 /// Runs the workload until `kill_after` activities have run, then SIGKILLs it.
 /// Returns false if the workload finished first.
-fn run_and_kill(db: &Path, side: &Path, kill_after: usize) -> bool {
-    let mut child = counted(db, side, 1).spawn().unwrap();
+fn run_and_kill(target: &Target, side: &Path, kill_after: usize) -> bool {
+    let mut child = counted(target, side, 1).spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let mut ran = 0;
     let mut killed = false;
@@ -128,52 +152,67 @@ fn killed_workers_resume_and_never_rerun_committed_activities() {
     for kill_after in [1, 3, 7, 12, 18, per_run - 1] {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("crash.db");
-        let side = dir.path().join("executions.log");
-        let killed = run_and_kill(&db, &side, kill_after);
-        assert!(
-            killed,
-            "the workload finished before {kill_after} activities"
-        );
-        let committed = completed_activities(&histories(&db));
-
-        let out = counted(&db, &side, 2).output().unwrap();
-        assert!(
-            out.status.success(),
-            "rerun failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        for n in 0..WORKFLOWS {
-            let line = format!("result crash-{n} {}", expected(STEPS));
-            assert!(
-                stdout.contains(&line),
-                "kill after {kill_after}: missing {line:?} in\n{stdout}"
-            );
-        }
-
-        let log = std::fs::read_to_string(&side).unwrap();
-        let mut runs: HashMap<(String, String), Vec<String>> = HashMap::new();
-        for line in log.lines() {
-            let parts: Vec<&str> = line.split(' ').collect();
-            runs.entry((parts[0].to_string(), parts[1].to_string()))
-                .or_default()
-                .push(parts[3].to_string());
-        }
-        for key in &committed {
-            let generations = &runs[key];
-            assert!(
-                !generations.iter().any(|g| g == "2"),
-                "kill after {kill_after}: {key:?} completed before the kill and ran again"
-            );
-        }
-        let final_histories = histories(&db);
-        assert_eq!(final_histories.len(), WORKFLOWS as usize);
-        for (wf, events) in &final_histories {
-            assert_well_formed(wf, events);
-        }
-        // Every activity ran at least once, and all of them completed.
-        assert_eq!(completed_activities(&final_histories).len(), per_run);
+        kill_and_resume(&Target::Db(db.clone()), dir.path(), kill_after, || {
+            histories(&db)
+        });
     }
+}
+
+/// Kills the counted workload after `kill_after` activities, runs it
+/// again, and checks every result, that no activity whose completion was
+/// in history (`read`) at the kill ran again, and the final histories.
+fn kill_and_resume(
+    target: &Target,
+    dir: &Path,
+    kill_after: usize,
+    read: impl Fn() -> HashMap<String, Vec<Event>>,
+) {
+    let per_run = (WORKFLOWS * STEPS) as usize;
+    let side = dir.join("executions.log");
+    let killed = run_and_kill(target, &side, kill_after);
+    assert!(
+        killed,
+        "the workload finished before {kill_after} activities"
+    );
+    let committed = completed_activities(&read());
+
+    let out = counted(target, &side, 2).output().unwrap();
+    assert!(
+        out.status.success(),
+        "rerun failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for n in 0..WORKFLOWS {
+        let line = format!("result crash-{n} {}", expected(STEPS));
+        assert!(
+            stdout.contains(&line),
+            "kill after {kill_after}: missing {line:?} in\n{stdout}"
+        );
+    }
+
+    let log = std::fs::read_to_string(&side).unwrap();
+    let mut runs: HashMap<(String, String), Vec<String>> = HashMap::new();
+    for line in log.lines() {
+        let parts: Vec<&str> = line.split(' ').collect();
+        runs.entry((parts[0].to_string(), parts[1].to_string()))
+            .or_default()
+            .push(parts[3].to_string());
+    }
+    for key in &committed {
+        let generations = &runs[key];
+        assert!(
+            !generations.iter().any(|g| g == "2"),
+            "kill after {kill_after}: {key:?} completed before the kill and ran again"
+        );
+    }
+    let final_histories = read();
+    assert_eq!(final_histories.len(), WORKFLOWS as usize);
+    for (wf, events) in &final_histories {
+        assert_well_formed(wf, events);
+    }
+    // Every activity ran at least once, and all of them completed.
+    assert_eq!(completed_activities(&final_histories).len(), per_run);
 }
 
 fn tour_rows(output: &str) -> Vec<(String, String)> {
@@ -338,46 +377,49 @@ fn updates_killed_midstream_and_retried_with_their_ids_apply_once() {
 
 #[test]
 fn a_stream_of_updates_and_signals_killed_and_retried_applies_each_once() {
-    const PAIRS: usize = 10;
     for kill_after in [1, 5, 9] {
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("stream.db");
-        let stream = |db: &Path| {
-            let mut cmd = Command::new(BIN);
-            cmd.args(["stream", "--db"])
-                .arg(db)
-                .args(["--steps", &PAIRS.to_string()])
-                .stdout(Stdio::piped());
-            cmd
-        };
-        let mut child = stream(&db).spawn().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut seen = 0;
-        for line in BufReader::new(stdout).lines() {
-            if line.unwrap().starts_with("pair ") {
-                seen += 1;
-                if seen == kill_after {
-                    child.kill().unwrap();
-                    break;
-                }
+        stream_killed_and_retried(&Target::Db(dir.path().join("stream.db")), kill_after);
+    }
+}
+
+/// Kills the stream of updates and signals after `kill_after` pairs, runs
+/// it again with the same ids, and checks each counted once.
+fn stream_killed_and_retried(target: &Target, kill_after: usize) {
+    const PAIRS: usize = 10;
+    let stream = || {
+        let mut cmd = target.command("stream");
+        cmd.args(["--steps", &PAIRS.to_string()])
+            .stdout(Stdio::piped());
+        cmd
+    };
+    let mut child = stream().spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut seen = 0;
+    for line in BufReader::new(stdout).lines() {
+        if line.unwrap().starts_with("pair ") {
+            seen += 1;
+            if seen == kill_after {
+                child.kill().unwrap();
+                break;
             }
         }
-        child.wait().unwrap();
-        assert_eq!(seen, kill_after);
-        let out = stream(&db).output().unwrap();
-        assert!(
-            out.status.success(),
-            "rerun failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8(out.stdout).unwrap();
-        // Every update (+1) and every signal (+100) counted once.
-        let expected = PAIRS * 101;
-        assert!(
-            stdout.contains(&format!("total {expected}\n")),
-            "kill after {kill_after}:\n{stdout}"
-        );
     }
+    child.wait().unwrap();
+    assert_eq!(seen, kill_after);
+    let out = stream().output().unwrap();
+    assert!(
+        out.status.success(),
+        "rerun failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    // Every update (+1) and every signal (+100) counted once.
+    let expected = PAIRS * 101;
+    assert!(
+        stdout.contains(&format!("total {expected}\n")),
+        "kill after {kill_after}:\n{stdout}"
+    );
 }
 
 /// Spawns `crash_worker <mode> --db <db> --steps <steps>` and SIGKILLs it
@@ -597,4 +639,70 @@ fn getting_started_resumes_after_a_kill() {
         out,
         "shipping 3 apples for order 1\nshipped 3 apples for order 1\n"
     );
+}
+
+/// The same kills with the worker on a Temporal dev server: the server
+/// keeps the runs, the killed worker's tasks and activity attempts time out
+/// there, and a new worker process finishes them.
+#[cfg(feature = "temporal")]
+mod temporal {
+    use weft::Client;
+    use weft::backend::BackendError;
+    use weft_examples::crash::CrashFlow;
+
+    use super::*;
+
+    /// A dev server per kill point, so no run of one is seen by the next;
+    /// `None` when the test is skipped (no `temporal` binary).
+    fn server(rt: &tokio::runtime::Runtime) -> Option<(temporal_support::DevServer, Client)> {
+        let server = rt.block_on(temporal_support::start(&[]))?;
+        let client = rt.block_on(server.client());
+        Some((server, client))
+    }
+
+    /// The histories of the workload's runs that have started.
+    fn histories(rt: &tokio::runtime::Runtime, client: &Client) -> HashMap<String, Vec<Event>> {
+        rt.block_on(async {
+            let mut all = HashMap::new();
+            for n in 0..WORKFLOWS {
+                let id = format!("crash-{n}");
+                match client
+                    .workflow_handle::<CrashFlow>(&id, None)
+                    .history()
+                    .await
+                {
+                    Ok(events) => {
+                        all.insert(id, events);
+                    }
+                    Err(weft::ClientError::Backend(BackendError::NotFound { .. })) => {}
+                    Err(e) => panic!("{id}: {e}"),
+                }
+            }
+            all
+        })
+    }
+
+    #[test]
+    fn killed_workers_resume_and_never_rerun_committed_activities() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        for kill_after in [3, 13] {
+            let Some((server, client)) = server(&rt) else {
+                return;
+            };
+            let dir = tempfile::tempdir().unwrap();
+            let target = Target::Temporal(server.target.clone());
+            kill_and_resume(&target, dir.path(), kill_after, || histories(&rt, &client));
+        }
+    }
+
+    #[test]
+    fn a_stream_of_updates_and_signals_killed_and_retried_applies_each_once() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        for kill_after in [2, 7] {
+            let Some((server, _client)) = server(&rt) else {
+                return;
+            };
+            stream_killed_and_retried(&Target::Temporal(server.target.clone()), kill_after);
+        }
+    }
 }

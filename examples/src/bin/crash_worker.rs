@@ -5,7 +5,8 @@
 //! --db PATH` runs the tour exactly as `cargo run --example tour` does;
 //! `nap --steps MS` sleeps on a durable timer; `beats --steps N` runs a
 //! heartbeating activity; `schedule --steps N` lets a schedule take N
-//! actions, one a second.
+//! actions, one a second. `--temporal HOST:PORT` instead of `--db` (built
+//! with the feature `temporal`) runs the same on a Temporal frontend.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ use weft_examples::tour;
 struct Args {
     mode: String,
     db: PathBuf,
+    temporal: Option<String>,
     workflows: u32,
     steps: u32,
 }
@@ -29,6 +31,7 @@ fn parse() -> Result<Args, ExampleError> {
     let mut parsed = Args {
         mode,
         db: PathBuf::new(),
+        temporal: None,
         workflows: 4,
         steps: 6,
     };
@@ -43,6 +46,7 @@ fn parse() -> Result<Args, ExampleError> {
         };
         match flag.as_str() {
             "--db" => parsed.db = PathBuf::from(&value),
+            "--temporal" => parsed.temporal = Some(value),
             "--workflows" => parsed.workflows = number()?,
             "--steps" => parsed.steps = number()?,
             other => return Err(ExampleError::Usage(format!("unknown flag {other}"))),
@@ -233,10 +237,29 @@ async fn schedule(client: &Client, args: &Args) -> Result<(), ExampleError> {
     Ok(())
 }
 
+/// A client of the engine on `--db`, or of the Temporal frontend
+/// `--temporal` names; and the engine, to stop at the end.
+async fn connect(args: &Args) -> Result<(Client, Option<Engine>), ExampleError> {
+    match &args.temporal {
+        #[cfg(feature = "temporal")]
+        Some(target) => {
+            let options = weft::temporal::TemporalOptions::new();
+            Ok((Client::connect_temporal(target, options).await?, None))
+        }
+        #[cfg(not(feature = "temporal"))]
+        Some(_) => Err(ExampleError::Usage(
+            "--temporal needs crash_worker built with the feature `temporal`".into(),
+        )),
+        None => {
+            let engine = Engine::sqlite(&args.db).await?;
+            Ok((Client::new(engine.clone()), Some(engine)))
+        }
+    }
+}
+
 async fn run() -> Result<(), ExampleError> {
     let args = parse()?;
-    let engine = Engine::sqlite(&args.db).await?;
-    let client = Client::new(engine.clone());
+    let (client, engine) = connect(&args).await?;
     match args.mode.as_str() {
         "counted" => counted(&client, &args).await?,
         "entity" => entity(&client, &args).await?,
@@ -250,7 +273,9 @@ async fn run() -> Result<(), ExampleError> {
         }
         other => return Err(ExampleError::Usage(format!("unknown mode {other:?}"))),
     }
-    engine.shutdown().await;
+    if let Some(engine) = engine {
+        engine.shutdown().await;
+    }
     Ok(())
 }
 
