@@ -157,6 +157,11 @@ pub enum Job {
     /// being replayed. Delivered before the code runs, so the side effect's
     /// future reads it instead of running its closure. `None` when the marker
     /// holds no value (the side effect then fails the workflow task).
+    ///
+    /// On Temporal's core, which records side effects as local activities
+    /// and learns a replayed value only once the code asks for it, the
+    /// value comes after the `RecordSideEffect` command instead, live and on
+    /// replay, and the side effect waits for it.
     ResolveSideEffect {
         /// The side effect's `seq`.
         seq: u32,
@@ -443,11 +448,13 @@ pub enum Command {
         /// Its outcome.
         result: Resolution,
     },
-    /// Record a side effect's value as a marker (`core_side_effect`).
+    /// Record a side effect's value as a marker (`core_side_effect`; a
+    /// local activity of type `weft.SideEffect` on Temporal).
     RecordSideEffect {
         /// Number of this side effect among the run's side effects.
         seq: u32,
-        /// The value the closure returned.
+        /// The value the closure returned (empty when a side effect that
+        /// waits for its value is replayed: its closure does not run).
         value: Payload,
     },
     /// Record that the code took a patch's new branch (`core_patch` marker).

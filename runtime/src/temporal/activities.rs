@@ -1,5 +1,6 @@
 //! Activity tasks from Temporal core (remote and local ones alike), run by
-//! weft's activity runner.
+//! weft's activity runner; the built-in local activity that records side
+//! effects (`side_effects`) is answered here too, on every workflow worker.
 //!
 //! Heartbeats go to core, which throttles and sends them; the server
 //! answers a heartbeat with the cancellation request, and core hands that
@@ -23,6 +24,7 @@ use tracing::Instrument as _;
 use super::convert::{
     duration_from, failure_to, payload_to, payloads_from, payloads_to, time_from,
 };
+use super::side_effects;
 use crate::activity::{ActivityContext, ActivityInfo, ErasedActivity, HeartbeatSink};
 use crate::backend::PayloadCoder;
 use crate::failure::{ApplicationError, Failure};
@@ -116,6 +118,9 @@ async fn run(
     start: Start,
     cancelled: Arc<AtomicBool>,
 ) -> ActivityExecutionResult {
+    if start.is_local && start.activity_type == side_effects::ACTIVITY_TYPE {
+        return side_effects::run(start.input);
+    }
     let info = activity_info(setup, &start);
     let sink = heartbeat_sink(core, setup, &task_token, cancelled);
     let coder = |encode| {

@@ -1,8 +1,8 @@
 //! weft's commands as Temporal core's workflow commands. The executor
 //! numbers commands per kind exactly as core expects (`seq` per family),
 //! so the mapping is one to one, except for what core does itself: local
-//! activity markers (core records them) and side effects (core has no
-//! command for them; see the book's "Running on Temporal").
+//! activity markers (core records them), and side effects, which core has
+//! no command for and which go out as local activities (`side_effects`).
 
 use std::time::Duration;
 
@@ -18,6 +18,7 @@ use super::convert::{
     duration_to, failure_to, opt_duration_to, payload_to, payloads_to, retry_to, some_payloads,
 };
 use super::search::search_attributes_to;
+use super::side_effects;
 use crate::protocol::{
     ActivityCancellationType, ChildCancellationType, Command, ExternalTarget, IdReusePolicy,
     ParentClosePolicy, ScheduleActivity, StartChild, UpdateResponse,
@@ -33,6 +34,8 @@ pub(crate) struct RunContext<'a> {
     pub namespace: &'a str,
     pub task_queue: &'a str,
     pub workflow_type: &'a str,
+    /// Whether the activation that produced the commands was replaying.
+    pub replaying: bool,
 }
 
 /// Converts a run's commands, in order.
@@ -52,14 +55,14 @@ pub(crate) fn commands_to_core(
 fn command_to_core(run: &RunContext<'_>, command: Command) -> Result<Option<Variant>, TaskError> {
     let variant = match command {
         Command::ScheduleActivity(a) => Variant::ScheduleActivity(schedule_activity(run, a)),
-        Command::ScheduleLocalActivity(a) => Variant::ScheduleLocalActivity(local_activity(a)),
+        Command::ScheduleLocalActivity(a) => {
+            side_effects::check_local_activity_type(&a.activity_type)?;
+            Variant::ScheduleLocalActivity(local_activity(a))
+        }
         // Core records local activity markers itself.
         Command::RecordLocalActivityMarker { .. } => return Ok(None),
-        Command::RecordSideEffect { .. } => {
-            return Err(TaskError::new(
-                "ctx.side_effect is not available on the Temporal backend (Temporal core has \
-                 no side-effect marker command): use a local activity instead",
-            ));
+        Command::RecordSideEffect { seq, value } => {
+            Variant::ScheduleLocalActivity(side_effects::schedule(seq, &value, run.replaying)?)
         }
         Command::SetPatchMarker {
             patch_id,

@@ -237,11 +237,18 @@ fn timers(a: A, task: i64) -> Option<E> {
                 .into_iter()
                 .map(|(k, v)| (k, from_payloads(Some(v))))
                 .collect::<BTreeMap<_, _>>();
-            if a.marker_name == crate::history::LOCAL_ACTIVITY_MARKER {
+            let mut marker_name = a.marker_name;
+            if marker_name == crate::history::LOCAL_ACTIVITY_MARKER {
                 local_activity_details(&mut details);
+                // A side effect, recorded as a built-in local activity,
+                // reads as the marker weft's engine writes for it.
+                if let Some(side_effect) = super::side_effects::marker_details(&details) {
+                    marker_name = crate::history::SIDE_EFFECT_MARKER.to_string();
+                    details = side_effect;
+                }
             }
             E::MarkerRecorded {
-                marker_name: a.marker_name,
+                marker_name,
                 details,
                 failure: a.failure.map(failure_from),
                 workflow_task_completed_event_id: a.workflow_task_completed_event_id,

@@ -15,6 +15,7 @@ use temporalio_common::protos::coresdk::workflow_activation::{
 
 use super::convert::{failure_from, first_or_null, payload_from, payloads_from, time_from};
 use super::search::search_attributes_from;
+use super::side_effects;
 use crate::failure::{ApplicationError, Failure};
 use crate::protocol::{Activation, ChildStart, Job, Resolution, WorkflowInfo};
 use crate::workflow::error::TaskError;
@@ -131,14 +132,17 @@ fn job_from(variant: Variant) -> Result<Option<Job>, TaskError> {
         Variant::NotifyHasPatch(p) => Job::NotifyHasPatch {
             patch_id: p.patch_id,
         },
-        Variant::ResolveActivity(r) => {
-            let result = resolution(r.seq, r.result)?;
-            if r.is_local {
-                Job::ResolveLocalActivity { seq: r.seq, result }
-            } else {
-                Job::ResolveActivity { seq: r.seq, result }
-            }
-        }
+        Variant::ResolveActivity(r) => match side_effects::side_effect_seq(r.seq) {
+            Some(seq) if r.is_local => side_effects::resolved(seq, r.result)?,
+            _ if r.is_local => Job::ResolveLocalActivity {
+                seq: r.seq,
+                result: resolution(r.seq, r.result)?,
+            },
+            _ => Job::ResolveActivity {
+                seq: r.seq,
+                result: resolution(r.seq, r.result)?,
+            },
+        },
         Variant::ResolveChildWorkflowExecutionStart(s) => match s.status {
             Some(child_start::Status::Succeeded(ok)) => Job::ResolveChildStart {
                 seq: s.seq,

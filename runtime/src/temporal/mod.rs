@@ -27,6 +27,7 @@ mod jobs;
 mod json;
 mod schedules;
 mod search;
+mod side_effects;
 mod visibility;
 mod workflows;
 
@@ -288,6 +289,7 @@ pub(crate) fn start_worker(
     parts: WorkerParts,
     mut stop: watch::Receiver<bool>,
 ) -> Result<JoinSet<()>, String> {
+    side_effects::check_registered(parts.activities.keys())?;
     let runtime_options = RuntimeOptions::builder()
         .telemetry_options(TelemetryOptions::builder().build())
         .heartbeat_interval(None)
@@ -299,6 +301,9 @@ pub(crate) fn start_worker(
         init_worker(&runtime, config, host.connection.clone())
             .map_err(|e| format!("Temporal worker: {e:#}"))?,
     );
+    // Workflows need the activity loop for the local activities that
+    // record their side effects, activities of their own or not.
+    let runs_activities = !parts.activities.is_empty() || !parts.factories.is_empty();
     let workflow_thread = if parts.factories.is_empty() {
         None
     } else {
@@ -313,7 +318,7 @@ pub(crate) fn start_worker(
             .map_err(|e| format!("cannot start the workflow thread: {e}"))?,
         )
     };
-    let activity_setup = (!parts.activities.is_empty()).then(|| {
+    let activity_setup = runs_activities.then(|| {
         Arc::new(activities::Setup {
             namespace: parts.namespace.clone(),
             task_queue: parts.task_queue.clone(),

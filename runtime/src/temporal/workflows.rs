@@ -24,8 +24,10 @@ use tokio::sync::oneshot;
 use super::commands::{RunContext, commands_to_core};
 use super::convert::{failure_to, payload_to};
 use super::jobs::{Incoming, Query, WorkerFacts, read_activation};
+use super::side_effects::InOrder;
 use crate::backend::PayloadCoder;
 use crate::failure::{ApplicationError, Failure};
+use crate::protocol::Command;
 use crate::worker::intercept::{self, Chain};
 use crate::workflow::error::TaskError;
 use crate::workflow::executor::{Factory, Instance};
@@ -48,6 +50,8 @@ pub(crate) struct Request {
 struct Run {
     instance: Box<dyn Instance>,
     workflow_type: String,
+    /// Commands held back behind a side effect's local activity.
+    order: InOrder,
 }
 
 struct Thread {
@@ -174,6 +178,7 @@ impl Thread {
                 Run {
                     instance,
                     workflow_type,
+                    order: InOrder::default(),
                 },
             );
         }
@@ -182,7 +187,6 @@ impl Thread {
                 "run {run_id} is not held by this worker; it is replayed from history"
             )));
         };
-        let mut out = Vec::new();
         let coder = |encode| {
             self.setup
                 .converter
@@ -194,20 +198,28 @@ impl Thread {
         if let Some(decoder) = coder(false) {
             super::jobs::decode_jobs(&decoder, &mut activation.jobs)?;
         }
+        run.order.note_resolutions(&activation.jobs);
+        let mut commands = Vec::new();
         if !activation.jobs.is_empty() {
-            let mut commands = guarded(|| run.instance.activate(activation))?;
+            let replaying = activation.is_replaying;
+            let mut produced = guarded(|| run.instance.activate(activation))?;
             if let Some(encoder) = coder(true) {
-                for command in &mut commands {
-                    encoder.command(command).map_err(codec)?;
+                for command in &mut produced {
+                    // A replayed side effect has no value (nothing is sent).
+                    if !(replaying && matches!(command, Command::RecordSideEffect { .. })) {
+                        encoder.command(command).map_err(codec)?;
+                    }
                 }
             }
             let context = RunContext {
                 namespace: &self.setup.namespace,
                 task_queue: &self.setup.task_queue,
                 workflow_type: &run.workflow_type,
+                replaying,
             };
-            out = commands_to_core(&context, commands)?;
+            commands = commands_to_core(&context, produced)?;
         }
+        let mut out = run.order.release(commands);
         for mut query in queries {
             if let Some(decoder) = coder(false) {
                 decoder.list(&mut query.input).map_err(codec)?;

@@ -257,6 +257,8 @@ impl Worker {
     fn temporal_parts(self) -> crate::temporal::WorkerParts {
         let settings = RunSettings {
             default_start_to_close_timeout: self.options.default_start_to_close_timeout,
+            // Core resolves them as local activities, after their command.
+            side_effects: executor::SideEffectMode::Resolved,
         };
         crate::temporal::WorkerParts {
             namespace: self.connection.namespace().to_string(),
@@ -282,6 +284,7 @@ impl Worker {
         let metrics = self.connection.metrics().cloned();
         let settings = RunSettings {
             default_start_to_close_timeout: self.options.default_start_to_close_timeout,
+            side_effects: executor::SideEffectMode::Marker,
         };
         let factories: HashMap<String, Factory> = self
             .workflows

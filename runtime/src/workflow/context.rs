@@ -250,7 +250,10 @@ impl<W> WorkflowContext<W> {
     /// deserve an activity. `f` must not fail or block; do I/O in an activity.
     ///
     /// The value is encoded when recorded and decoded when awaited, on
-    /// replay too, so both paths return the same value.
+    /// replay too, so both paths return the same value. On a Temporal
+    /// cluster it is recorded as a local activity of type `weft.SideEffect`
+    /// (its input the value, its result the value), which the future waits
+    /// for; histories read as weft's own `core_side_effect` marker.
     pub fn side_effect<T, F>(&self, f: F) -> SideEffectFuture<T, F>
     where
         T: Serialize + DeserializeOwned,

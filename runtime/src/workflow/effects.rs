@@ -11,18 +11,24 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::error::TaskError;
-use super::run_core::{SeqKind, SharedCore};
-use crate::converter;
-use crate::protocol::Command;
+use super::executor::SideEffectMode;
+use super::run_core::{SeqKind, SharedCore, Slot};
+use crate::converter::{self, Payload};
+use crate::protocol::{Command, Resolution};
 
 /// The future of [`WorkflowContext::side_effect`](super::WorkflowContext::side_effect).
 ///
-/// Ready on its first poll: it takes its `seq` then, runs the closure (or,
-/// on replay, reads the recorded value) and emits its marker command.
+/// It takes its `seq` on its first poll, runs the closure (or, on replay,
+/// does not) and emits its marker command. On weft's engine it is ready on
+/// that poll, reading a replayed value that came ahead of the code; where
+/// the value comes back later (a local activity on Temporal), it waits for
+/// it, live and on replay alike.
 #[must_use = "a side effect runs only when awaited"]
 pub struct SideEffectFuture<T, F> {
     core: SharedCore,
     f: Option<F>,
+    /// Set once the command is out and the future waits for its value.
+    waiting: Option<u32>,
     _output: PhantomData<fn() -> T>,
 }
 
@@ -31,6 +37,7 @@ impl<T, F> SideEffectFuture<T, F> {
         SideEffectFuture {
             core,
             f: Some(f),
+            waiting: None,
             _output: PhantomData,
         }
     }
@@ -45,17 +52,47 @@ where
 {
     type Output = T;
 
-    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
-        let Some(f) = self.f.take() else {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let this = &mut *self;
+        if let Some(seq) = this.waiting {
+            return this.poll_value(seq, cx);
+        }
+        let Some(f) = this.f.take() else {
             // Polled again after an error failed the task: stay pending.
             return Poll::Pending;
         };
-        let (seq, replaying) = {
-            let mut core = self.core.borrow_mut();
-            (core.next_seq(SeqKind::SideEffect), core.replaying)
+        let (seq, replaying, mode) = {
+            let mut core = this.core.borrow_mut();
+            (
+                core.next_seq(SeqKind::SideEffect),
+                core.replaying,
+                core.side_effect_mode,
+            )
         };
+        if mode == SideEffectMode::Resolved {
+            // On replay the value comes back from history, and `f` must
+            // not run again.
+            let value = if replaying {
+                Ok(Payload::default())
+            } else {
+                encoded(seq, f)
+            };
+            let mut core = this.core.borrow_mut();
+            match value {
+                Ok(value) => {
+                    core.commands.push(Command::RecordSideEffect { seq, value });
+                    core.slots.insert(
+                        (SeqKind::SideEffect, seq),
+                        Slot::Waiting(Some(cx.waker().clone())),
+                    );
+                    this.waiting = Some(seq);
+                }
+                Err(error) => core.fail_task(error),
+            }
+            return Poll::Pending;
+        }
         let recorded = if replaying {
-            let mut core = self.core.borrow_mut();
+            let mut core = this.core.borrow_mut();
             match core.side_effects.remove(&seq) {
                 Some(Some(value)) => Ok(value),
                 Some(None) => Err(TaskError::new(format!(
@@ -67,12 +104,9 @@ where
                 ))),
             }
         } else {
-            // Run outside any borrow: the closure may use the context.
-            converter::encode(&f()).map_err(|e| {
-                TaskError::new(format!("side effect {seq}: cannot encode its value: {e}"))
-            })
+            encoded(seq, f)
         };
-        let mut core = self.core.borrow_mut();
+        let mut core = this.core.borrow_mut();
         let value = match recorded {
             Ok(value) => value,
             Err(error) => {
@@ -80,19 +114,75 @@ where
                 return Poll::Pending;
             }
         };
-        match converter::decode::<T>(&value) {
+        match decoded(seq, &value) {
             Ok(out) => {
                 core.commands.push(Command::RecordSideEffect { seq, value });
                 Poll::Ready(out)
             }
-            Err(e) => {
-                core.fail_task(TaskError::new(format!(
-                    "side effect {seq}: cannot decode its recorded value: {e}"
-                )));
+            Err(error) => {
+                core.fail_task(error);
                 Poll::Pending
             }
         }
     }
+}
+
+impl<T: DeserializeOwned, F> SideEffectFuture<T, F> {
+    /// A waiting side effect: ready once its value came.
+    fn poll_value(&mut self, seq: u32, cx: &mut Context<'_>) -> Poll<T> {
+        let mut core = self.core.borrow_mut();
+        let key = (SeqKind::SideEffect, seq);
+        match core.slots.remove(&key) {
+            Some(Slot::Resolved(Resolution::Completed(value))) => {
+                self.waiting = None;
+                match decoded(seq, &value) {
+                    Ok(out) => Poll::Ready(out),
+                    Err(error) => {
+                        core.fail_task(error);
+                        Poll::Pending
+                    }
+                }
+            }
+            Some(Slot::Resolved(Resolution::Failed(failure))) => {
+                self.waiting = None;
+                core.fail_task(TaskError::new(format!("side effect {seq}: {failure}")));
+                Poll::Pending
+            }
+            Some(_) => {
+                core.slots
+                    .insert(key, Slot::Waiting(Some(cx.waker().clone())));
+                Poll::Pending
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl<T, F> Drop for SideEffectFuture<T, F> {
+    fn drop(&mut self) {
+        let Some(seq) = self.waiting else {
+            return;
+        };
+        // The executor never drops workflow futures while it holds the core.
+        if let Ok(mut core) = self.core.try_borrow_mut() {
+            core.drop_side_effect(seq);
+        }
+    }
+}
+
+/// Runs a side effect's closure and encodes its value. It runs outside any
+/// borrow of the core: the closure may use the context.
+fn encoded<T: Serialize>(seq: u32, f: impl FnOnce() -> T) -> Result<Payload, TaskError> {
+    converter::encode(&f())
+        .map_err(|e| TaskError::new(format!("side effect {seq}: cannot encode its value: {e}")))
+}
+
+fn decoded<T: DeserializeOwned>(seq: u32, value: &Payload) -> Result<T, TaskError> {
+    converter::decode::<T>(value).map_err(|e| {
+        TaskError::new(format!(
+            "side effect {seq}: cannot decode its recorded value: {e}"
+        ))
+    })
 }
 
 impl<T, F> super::deterministic::sealed::Sealed for SideEffectFuture<T, F>

@@ -36,6 +36,25 @@ pub(crate) type Factory = Arc<dyn Fn() -> Box<dyn Instance> + Send + Sync>;
 pub(crate) struct RunSettings {
     /// The start-to-close timeout of activities scheduled without one.
     pub default_start_to_close_timeout: Option<std::time::Duration>,
+    /// How side effects get their values back.
+    pub side_effects: SideEffectMode,
+}
+
+/// How a run's side effects get their values back.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum SideEffectMode {
+    /// A side effect is ready at once (`RecordSideEffect` carries its
+    /// value); on replay its value comes in a `Job::ResolveSideEffect`
+    /// ahead of the code, as weft's driver reads markers.
+    #[default]
+    Marker,
+    /// A side effect waits for its `Job::ResolveSideEffect`, which comes
+    /// after its command, live and on replay: for a driver that records
+    /// the value as something resolved later (a local activity on
+    /// Temporal's core) and learns a replayed value only once the code asks
+    /// for it. On replay the closure is not run and the command's value is
+    /// empty.
+    Resolved,
 }
 
 /// The factory of workflow type `W`, its runs set up by `settings`.
@@ -72,6 +91,7 @@ impl<W: Workflow> Machine<W> {
     fn new(settings: RunSettings) -> Self {
         let mut core = RunCore::new();
         core.default_start_to_close_timeout = settings.default_start_to_close_timeout;
+        core.side_effect_mode = settings.side_effects;
         Machine {
             core: Rc::new(RefCell::new(core)),
             ctx: None,
@@ -136,7 +156,7 @@ impl<W: Workflow> Machine<W> {
                 Slot::Done(failure.map_or(Ok(()), Err)),
             )?,
             Job::ResolveSideEffect { seq, value } => {
-                self.core.borrow_mut().side_effects.insert(seq, value);
+                self.core.borrow_mut().side_effect_resolved(seq, value);
             }
             Job::CancelWorkflow { .. } => {
                 // As Python's SDK (which defers it with `call_soon`): the

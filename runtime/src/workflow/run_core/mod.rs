@@ -11,10 +11,11 @@ use std::time::Duration;
 use ::futures::future::LocalBoxFuture;
 
 use super::error::TaskError;
+use super::executor::SideEffectMode;
 use super::rng::Rng;
 use super::time::WorkflowTime;
 use crate::converter::Payload;
-use crate::failure::{ActivityError, Failure};
+use crate::failure::{ActivityError, ApplicationError, Failure};
 use crate::protocol::{ActivityCancellationType, ChildStart, Command, Resolution};
 
 /// The check a condition runs: true once it holds.
@@ -87,6 +88,8 @@ pub(crate) struct RunCore {
     pub rng: Rng,
     /// On replay: side effect values recorded in the task being replayed.
     pub side_effects: HashMap<u32, Option<Payload>>,
+    /// Whether side effects are ready at once or wait for their value.
+    pub side_effect_mode: SideEffectMode,
     /// On replay: patches whose marker the task being replayed holds.
     pub known_patches: HashSet<String>,
     /// What `patched(id)` answered first in this run; later calls repeat it.
@@ -143,6 +146,7 @@ impl RunCore {
             task_failure: None,
             rng: Rng::new(0),
             side_effects: HashMap::new(),
+            side_effect_mode: SideEffectMode::Marker,
             known_patches: HashSet::new(),
             patch_decisions: HashMap::new(),
             sent_patches: HashSet::new(),
@@ -230,6 +234,35 @@ impl RunCore {
             if !self.closing {
                 self.commands.push(Command::CancelTimer { seq });
             }
+        }
+    }
+
+    /// A side effect's value came: to the future waiting for it, or (ahead
+    /// of the code, on replay of a [`SideEffectMode::Marker`] run) kept
+    /// until the code asks. A value for a side effect whose future was
+    /// dropped while it waited is ignored.
+    pub fn side_effect_resolved(&mut self, seq: u32, value: Option<Payload>) {
+        let key = (SeqKind::SideEffect, seq);
+        if let Some(slot @ Slot::Waiting(_)) = self.slots.get_mut(&key) {
+            let resolved = Slot::Resolved(match value {
+                Some(value) => Resolution::Completed(value),
+                None => Resolution::Failed(
+                    ApplicationError::new("the recorded side effect holds no value").into(),
+                ),
+            });
+            if let Slot::Waiting(Some(waker)) = std::mem::replace(slot, resolved) {
+                waker.wake();
+            }
+        } else if !self.take_given_up(SeqKind::SideEffect, seq) {
+            self.side_effects.insert(seq, value);
+        }
+    }
+
+    /// A side effect's future was dropped: if it still waited for its
+    /// value, the value that comes is ignored.
+    pub fn drop_side_effect(&mut self, seq: u32) {
+        if let Some(Slot::Waiting(_)) = self.slots.remove(&(SeqKind::SideEffect, seq)) {
+            self.give_up(SeqKind::SideEffect, seq);
         }
     }
 
