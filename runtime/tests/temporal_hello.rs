@@ -87,11 +87,47 @@ impl Counter {
     }
 }
 
+/// Starts a `Counter` child that outlives it (abandoned), then waits for
+/// `finish`.
+#[workflow]
+#[derive(Default)]
+struct Parent {
+    done: bool,
+}
+
+#[workflow]
+impl Parent {
+    #[run]
+    async fn run(ctx: WorkflowContext<Self>, child_id: String) -> WorkflowResult<()> {
+        let options = ChildOptions::new(child_id).parent_close_policy(ParentClosePolicy::Abandon);
+        ctx.start_child(Counter::run, (), options).await?;
+        ctx.wait_condition(|s| s.done).await?;
+        Ok(())
+    }
+
+    #[signal]
+    fn finish(&mut self) {
+        self.done = true;
+    }
+}
+
+/// Fails its first attempt; its retry succeeds.
+#[workflow]
+async fn flaky(ctx: WorkflowContext, _input: ()) -> WorkflowResult<u32> {
+    let attempt = ctx.info().attempt;
+    if attempt < 2 {
+        return Err(ApplicationError::new("first attempt fails").into());
+    }
+    Ok(attempt)
+}
+
 fn worker(client: &Client) -> Worker {
     Worker::new(client, QUEUE)
         .register_workflow::<Hello>()
         .register_workflow::<Refused>()
         .register_workflow::<Counter>()
+        .register_workflow::<Parent>()
+        .register_workflow::<Flaky>()
         .register_activity(GREET)
         .register_activity(REFUSE)
 }
@@ -194,6 +230,79 @@ async fn signals_queries_and_updates_reach_the_run() {
         matches!(&err, ClientError::Workflow(w) if matches!(&w.cause, Failure::Terminated(t) if t.reason == "enough")),
         "{err:?}"
     );
+    worker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn describe_names_children_attempts_and_the_chain() {
+    let Some(server) = temporal_support::start(&[]).await else {
+        return;
+    };
+    let client = server.client().await;
+    let worker = worker(&client).start().unwrap();
+    let parent = client
+        .start_workflow(
+            Parent::run,
+            "child-1".to_string(),
+            WorkflowOptions::new("parent-1", QUEUE),
+        )
+        .await
+        .unwrap();
+    // The child is described once the parent has started it.
+    let child = client.workflow_handle::<Counter>("child-1", None);
+    let child_run = loop {
+        match child.describe().await {
+            Ok(d) => break d.run_id,
+            Err(ClientError::Backend(weft::backend::BackendError::NotFound { .. })) => {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let described = parent.describe().await.unwrap();
+    assert_eq!(described.pending_children, 1);
+    let children = &described.children;
+    assert_eq!(children.len(), 1, "{children:?}");
+    assert_eq!(children[0].workflow_id, "child-1");
+    assert_eq!(children[0].run_id, child_run);
+    assert_eq!(children[0].workflow_type, "Counter");
+    assert_eq!(children[0].parent_close_policy, ParentClosePolicy::Abandon);
+    assert_eq!(described.attempt, 1);
+    assert_eq!(described.run_chain, [described.run_id.clone()]);
+    parent.finish().await.unwrap();
+    parent.result().await.unwrap();
+    child.terminate("done").await.unwrap();
+
+    // A retried run: attempt 2, its chain names the failed first run,
+    // which names it as the next.
+    let policy = RetryPolicy::default()
+        .with_initial_interval(Duration::from_millis(10))
+        .with_maximum_attempts(2);
+    let flaky = client
+        .start_workflow(
+            flaky,
+            (),
+            WorkflowOptions::new("flaky-1", QUEUE).retry_policy(policy),
+        )
+        .await
+        .unwrap();
+    assert_eq!(flaky.result().await.unwrap(), 2);
+    let latest = client
+        .workflow_handle::<Flaky>("flaky-1", None)
+        .describe()
+        .await
+        .unwrap();
+    assert_eq!(latest.attempt, 2);
+    assert_eq!(latest.run_chain.len(), 2, "{:?}", latest.run_chain);
+    assert_eq!(latest.run_chain[1], latest.run_id);
+    let first = client
+        .workflow_handle::<Flaky>("flaky-1", Some(latest.run_chain[0].clone()))
+        .describe()
+        .await
+        .unwrap();
+    assert_eq!(first.status, RunStatus::Failed);
+    assert_eq!(first.next_run_id.as_deref(), Some(latest.run_id.as_str()));
+    assert_eq!(first.attempt, 1);
     worker.shutdown().await;
 }
 

@@ -1,7 +1,8 @@
 //! A run's continue-as-new (and retry) chain on Temporal, for `describe`:
-//! the runs before it, read back through each run's start event
-//! (`continued_execution_run_id`), and the run that took over from it,
-//! from its close event (`new_execution_run_id`).
+//! its attempt, from its start event; the runs before it, read back
+//! through each run's start event (`continued_execution_run_id`); and the
+//! run that took over from it, from its close event
+//! (`new_execution_run_id`).
 
 use temporalio_client::tonic::Request;
 use temporalio_common::protos::temporal::api::enums::v1 as enums;
@@ -18,7 +19,8 @@ use crate::backend::{BackendError, Description, RunStatus};
 /// chain's first run id still addresses it: Temporal resolves that).
 pub(super) const MAX_CHAIN: usize = 1_000;
 
-/// Fills `run_chain` (oldest first, this run included) and `next_run_id`.
+/// Fills `attempt` (from the run's start event), `run_chain` (oldest
+/// first, this run included) and `next_run_id`.
 pub(super) async fn fill(
     backend: &TemporalBackend,
     namespace: &str,
@@ -28,17 +30,23 @@ pub(super) async fn fill(
     let workflow_id = description.workflow_id.clone();
     let mut chain = vec![description.run_id.clone()];
     let mut current = description.run_id.clone();
-    while current != first_run_id && chain.len() < MAX_CHAIN {
+    loop {
         let start = first_event(backend, namespace, &workflow_id, &current, false).await?;
-        match start.and_then(|e| e.attributes) {
-            Some(A::WorkflowExecutionStartedEventAttributes(a))
-                if !a.continued_execution_run_id.is_empty() =>
-            {
-                current = a.continued_execution_run_id;
-                chain.push(current.clone());
-            }
-            _ => break,
+        let Some(A::WorkflowExecutionStartedEventAttributes(a)) = start.and_then(|e| e.attributes)
+        else {
+            break;
+        };
+        if chain.len() == 1 {
+            description.attempt = u32::try_from(a.attempt).unwrap_or(1).max(1);
         }
+        if current == first_run_id
+            || a.continued_execution_run_id.is_empty()
+            || chain.len() >= MAX_CHAIN
+        {
+            break;
+        }
+        current = a.continued_execution_run_id;
+        chain.push(current.clone());
     }
     chain.reverse();
     description.run_chain = chain;

@@ -27,6 +27,16 @@ use crate::history::{
 };
 use crate::protocol::{IdReusePolicy, ParentClosePolicy};
 
+/// A parent close policy as Temporal numbers it (unspecified is
+/// Temporal's default, terminate).
+pub(super) fn parent_close_policy_from(policy: i32) -> ParentClosePolicy {
+    match enums::ParentClosePolicy::try_from(policy) {
+        Ok(enums::ParentClosePolicy::Abandon) => ParentClosePolicy::Abandon,
+        Ok(enums::ParentClosePolicy::RequestCancel) => ParentClosePolicy::RequestCancel,
+        _ => ParentClosePolicy::Terminate,
+    }
+}
+
 /// The randomness seed Temporal core gives a run (SipHash-1-3 of its
 /// original run id).
 pub(crate) fn randomness_seed(original_run_id: &str) -> u64 {
@@ -401,12 +411,7 @@ fn children(a: A) -> Option<E> {
                 workflow_type: wt(a.workflow_type),
                 task_queue: a.task_queue.map(|q| q.name).unwrap_or_default(),
                 input: from_payloads(a.input),
-                parent_close_policy: match enums::ParentClosePolicy::try_from(a.parent_close_policy)
-                {
-                    Ok(enums::ParentClosePolicy::Abandon) => ParentClosePolicy::Abandon,
-                    Ok(enums::ParentClosePolicy::RequestCancel) => ParentClosePolicy::RequestCancel,
-                    _ => ParentClosePolicy::Terminate,
-                },
+                parent_close_policy: parent_close_policy_from(a.parent_close_policy),
                 workflow_id_reuse_policy: match enums::WorkflowIdReusePolicy::try_from(
                     a.workflow_id_reuse_policy,
                 ) {

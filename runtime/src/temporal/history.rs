@@ -10,9 +10,11 @@ use temporalio_common::protos::temporal::api::workflowservice::v1 as ws;
 
 use super::client::{TemporalBackend, execution, status_error};
 use super::convert::{payload_from, time_from};
+use super::events::parent_close_policy_from;
 use super::search::search_attributes_from;
 use crate::backend::{
-    BackendError, Description, PendingActivityDescription, PendingActivityState, RunStatus,
+    BackendError, Description, PendingActivityDescription, PendingActivityState,
+    PendingChildDescription, RunStatus,
 };
 use crate::history::Event;
 
@@ -95,7 +97,16 @@ pub(super) async fn describe(
         close_time: time_from(info.close_time),
         attempt: 1,
         pending_children: response.pending_children.len(),
-        children: Vec::new(),
+        children: response
+            .pending_children
+            .into_iter()
+            .map(|c| PendingChildDescription {
+                workflow_id: c.workflow_id,
+                run_id: c.run_id,
+                workflow_type: c.workflow_type_name,
+                parent_close_policy: parent_close_policy_from(c.parent_close_policy),
+            })
+            .collect(),
         memo,
         search_attributes: search_attributes_from(info.search_attributes),
     };
