@@ -516,6 +516,12 @@ async fn update_with_start_starts_once_and_applies_once_on_temporal() {
 
     h.finish().await.unwrap();
     assert_eq!(h.result().await.unwrap(), 7);
+    // The run has closed: the same request id finds it, and a known
+    // update id still returns its outcome.
+    let closed = call(uws_options("uws").request_id("uws-1"));
+    assert_eq!(closed.with_update_id("u-1").add(5).await.unwrap(), 5);
+    assert_eq!(closed.run_id(), Some(run_id.as_str()));
+    assert_eq!(h.describe().await.unwrap().status, RunStatus::Completed);
     rejected.finish().await.unwrap();
     worker.shutdown().await;
 }
