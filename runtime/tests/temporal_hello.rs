@@ -268,7 +268,7 @@ async fn describe_names_children_attempts_and_the_chain() {
     assert_eq!(children[0].workflow_type, "Counter");
     assert_eq!(children[0].parent_close_policy, ParentClosePolicy::Abandon);
     assert_eq!(described.attempt, 1);
-    assert_eq!(described.run_chain, [described.run_id.clone()]);
+    assert_eq!(described.run_chain, std::slice::from_ref(&described.run_id));
     parent.finish().await.unwrap();
     parent.result().await.unwrap();
     child.terminate("done").await.unwrap();

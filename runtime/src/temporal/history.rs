@@ -6,6 +6,7 @@ use std::time::SystemTime;
 
 use temporalio_client::tonic::Request;
 use temporalio_common::protos::temporal::api::enums::v1 as enums;
+use temporalio_common::protos::temporal::api::workflow::v1 as workflow;
 use temporalio_common::protos::temporal::api::workflowservice::v1 as ws;
 
 use super::client::{TemporalBackend, execution, status_error};
@@ -30,6 +31,32 @@ fn status_from(s: i32) -> RunStatus {
     }
 }
 
+fn pending_activity(a: workflow::PendingActivityInfo, queue: &str) -> PendingActivityDescription {
+    PendingActivityDescription {
+        activity_id: a.activity_id,
+        activity_type: a.activity_type.map(|t| t.name).unwrap_or_default(),
+        task_queue: queue.to_string(),
+        state: match enums::PendingActivityState::try_from(a.state) {
+            Ok(enums::PendingActivityState::Started) => PendingActivityState::Started(
+                time_from(a.last_started_time).unwrap_or(SystemTime::UNIX_EPOCH),
+            ),
+            _ => PendingActivityState::Scheduled,
+        },
+        attempt: u32::try_from(a.attempt).unwrap_or(1),
+        last_failure: a.last_failure.map(|f| f.message),
+        last_heartbeat: time_from(a.last_heartbeat_time),
+    }
+}
+
+fn pending_child(c: workflow::PendingChildExecutionInfo) -> PendingChildDescription {
+    PendingChildDescription {
+        workflow_id: c.workflow_id,
+        run_id: c.run_id,
+        workflow_type: c.workflow_type_name,
+        parent_close_policy: parent_close_policy_from(c.parent_close_policy),
+    }
+}
+
 pub(super) async fn describe(
     backend: &TemporalBackend,
     namespace: &str,
@@ -51,20 +78,7 @@ pub(super) async fn describe(
     let activities: Vec<_> = response
         .pending_activities
         .into_iter()
-        .map(|a| PendingActivityDescription {
-            activity_id: a.activity_id,
-            activity_type: a.activity_type.map(|t| t.name).unwrap_or_default(),
-            task_queue: info.task_queue.clone(),
-            state: match enums::PendingActivityState::try_from(a.state) {
-                Ok(enums::PendingActivityState::Started) => PendingActivityState::Started(
-                    time_from(a.last_started_time).unwrap_or(SystemTime::UNIX_EPOCH),
-                ),
-                _ => PendingActivityState::Scheduled,
-            },
-            attempt: u32::try_from(a.attempt).unwrap_or(1),
-            last_failure: a.last_failure.map(|f| f.message),
-            last_heartbeat: time_from(a.last_heartbeat_time),
-        })
+        .map(|a| pending_activity(a, &info.task_queue))
         .collect();
     let memo: BTreeMap<_, _> = info
         .memo
@@ -100,12 +114,7 @@ pub(super) async fn describe(
         children: response
             .pending_children
             .into_iter()
-            .map(|c| PendingChildDescription {
-                workflow_id: c.workflow_id,
-                run_id: c.run_id,
-                workflow_type: c.workflow_type_name,
-                parent_close_policy: parent_close_policy_from(c.parent_close_policy),
-            })
+            .map(pending_child)
             .collect(),
         memo,
         search_attributes: search_attributes_from(info.search_attributes),
