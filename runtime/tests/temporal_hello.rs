@@ -193,6 +193,18 @@ async fn signals_queries_and_updates_reach_the_run() {
         .start_workflow(Counter::run, (), WorkflowOptions::new("counter-1", QUEUE))
         .await
         .unwrap();
+    // A second start of the id is refused, naming the run that holds it.
+    let again = client
+        .start_workflow(Counter::run, (), WorkflowOptions::new("counter-1", QUEUE))
+        .await;
+    match &again {
+        Err(ClientError::Backend(weft::backend::BackendError::WorkflowAlreadyStarted {
+            run_id,
+            ..
+        })) => assert_eq!(Some(run_id.as_str()), handle.run_id()),
+        Err(e) => panic!("expected WorkflowAlreadyStarted, got {e:?}"),
+        Ok(_) => panic!("a second start of counter-1 was accepted"),
+    }
     handle.add("a".to_string()).await.unwrap();
     assert_eq!(handle.push("b".to_string()).await.unwrap(), 2);
     let rejected = handle.push(String::new()).await.unwrap_err();

@@ -376,6 +376,16 @@ fn conflict_policy(p: IdConflictPolicy) -> enums::WorkflowIdConflictPolicy {
     }
 }
 
+/// The run holding the id, which a start refused as already started names
+/// in its status details.
+fn started_run(details: &[u8]) -> Option<String> {
+    use temporalio_common::protos::temporal::api::errordetails::v1::WorkflowExecutionAlreadyStartedFailure;
+    use temporalio_common::protos::utilities::decode_status_detail;
+    decode_status_detail::<WorkflowExecutionAlreadyStartedFailure>(details)
+        .map(|f| f.run_id)
+        .filter(|run| !run.is_empty())
+}
+
 /// A gRPC status as weft's error.
 pub(super) fn status_error(s: &Status, workflow_id: &str, run_id: Option<&str>) -> BackendError {
     let message = s.message().to_string();
@@ -387,7 +397,8 @@ pub(super) fn status_error(s: &Status, workflow_id: &str, run_id: Option<&str>) 
         },
         Code::AlreadyExists => BackendError::WorkflowAlreadyStarted {
             workflow_id: workflow_id.to_string(),
-            run_id: run_id.unwrap_or_default().to_string(),
+            run_id: started_run(s.details())
+                .unwrap_or_else(|| run_id.unwrap_or_default().to_string()),
         },
         Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
             BackendError::InvalidArgument(message)
@@ -465,9 +476,7 @@ fn multi_operation_responses(
 /// that holds the id, as on weft's engine.
 fn multi_operation_error(s: &Status, workflow_id: &str) -> BackendError {
     use temporalio_common::protos::google::rpc::Status as RpcStatus;
-    use temporalio_common::protos::temporal::api::errordetails::v1::{
-        MultiOperationExecutionFailure, WorkflowExecutionAlreadyStartedFailure,
-    };
+    use temporalio_common::protos::temporal::api::errordetails::v1::MultiOperationExecutionFailure;
     use temporalio_common::protos::utilities::{decode_status_detail, encode_status_details};
     let failed =
         decode_status_detail::<MultiOperationExecutionFailure>(s.details()).and_then(|f| {
@@ -487,9 +496,7 @@ fn multi_operation_error(s: &Status, workflow_id: &str) -> BackendError {
                 message: op.message.clone(),
                 details: op.details,
             });
-            let run_id = decode_status_detail::<WorkflowExecutionAlreadyStartedFailure>(&details)
-                .map(|f| f.run_id)
-                .unwrap_or_default();
+            let run_id = started_run(&details).unwrap_or_default();
             BackendError::WorkflowAlreadyStarted {
                 workflow_id: workflow_id.to_string(),
                 run_id,
