@@ -19,7 +19,7 @@ use temporalio_common::protos::temporal::api::workflowservice::v1::execute_multi
 
 use super::TemporalOptions;
 use super::convert::{
-    failure_from, first_or_null, opt_duration_to, payload_to, retry_to, some_payloads,
+    failure_from, first_or_null, memo_to, opt_duration_to, retry_to, some_payloads,
 };
 use super::search::search_attributes_to;
 use crate::backend::{
@@ -96,13 +96,7 @@ impl TemporalBackend {
             workflow_id_reuse_policy: super::commands::reuse_policy(r.id_reuse_policy) as i32,
             workflow_id_conflict_policy: conflict_policy(r.id_conflict_policy) as i32,
             retry_policy: o.retry_policy.as_ref().map(retry_to),
-            memo: (!o.memo.is_empty()).then(|| common::Memo {
-                fields: o
-                    .memo
-                    .iter()
-                    .map(|(k, v)| (k.clone(), payload_to(v)))
-                    .collect(),
-            }),
+            memo: memo_to(&o.memo),
             search_attributes: (!o.search_attributes.is_empty()).then(|| {
                 search_attributes_to(o.search_attributes.iter().map(|(k, v)| (k, Some(v))))
             }),

@@ -15,7 +15,8 @@ use temporalio_common::protos::coresdk::workflow_commands::{
 use temporalio_common::protos::temporal::api::enums::v1 as enums;
 
 use super::convert::{
-    duration_to, failure_to, opt_duration_to, payload_to, payloads_to, retry_to, some_payloads,
+    duration_to, failure_to, memo_fields_to, opt_duration_to, payload_to, payloads_to, retry_to,
+    some_payloads,
 };
 use super::search::search_attributes_to;
 use super::side_effects;
@@ -255,11 +256,7 @@ fn start_child(run: &RunContext<'_>, c: StartChild) -> wc::StartChildWorkflowExe
         } as i32,
         workflow_id_reuse_policy: reuse_policy(c.id_reuse_policy) as i32,
         retry_policy: o.retry_policy.as_ref().map(retry_to),
-        memo: o
-            .memo
-            .iter()
-            .map(|(k, v)| (k.clone(), payload_to(v)))
-            .collect(),
+        memo: memo_fields_to(&o.memo),
         search_attributes: (!o.search_attributes.is_empty())
             .then(|| search_attributes_to(o.search_attributes.iter().map(|(k, v)| (k, Some(v))))),
         cancellation_type: match c.cancellation_type {

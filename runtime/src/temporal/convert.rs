@@ -40,6 +40,33 @@ pub(crate) fn payload_from(p: common::Payload) -> Payload {
     }
 }
 
+/// A memo's entries as Temporal carries them.
+pub(super) fn memo_fields_to<C: FromIterator<(String, common::Payload)>>(
+    memo: &BTreeMap<String, Payload>,
+) -> C {
+    memo.iter()
+        .map(|(k, v)| (k.clone(), payload_to(v)))
+        .collect()
+}
+
+/// A memo as Temporal carries it: none when empty.
+pub(super) fn memo_to(memo: &BTreeMap<String, Payload>) -> Option<common::Memo> {
+    (!memo.is_empty()).then(|| common::Memo {
+        fields: memo_fields_to(memo),
+    })
+}
+
+/// A memo Temporal carries, as weft keeps it.
+pub(super) fn memo_from(memo: Option<common::Memo>) -> BTreeMap<String, Payload> {
+    memo.map(|m| {
+        m.fields
+            .into_iter()
+            .map(|(k, v)| (k, payload_from(v)))
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
 pub(crate) fn payloads_to(ps: &[Payload]) -> Vec<common::Payload> {
     ps.iter().map(payload_to).collect()
 }

@@ -16,7 +16,7 @@ use temporalio_common::protos::temporal::api::history::v1::{
 };
 
 use super::convert::{
-    duration_from, failure_from, first_or_null, from_payloads, payload_from, retry_from_proto,
+    duration_from, failure_from, first_or_null, from_payloads, memo_from, retry_from_proto,
     retry_state_from, time_from,
 };
 use super::search::search_attributes_from;
@@ -156,15 +156,7 @@ fn started(
         workflow_run_timeout: duration_from(a.workflow_run_timeout),
         workflow_task_timeout: duration_from(a.workflow_task_timeout),
         retry_policy: a.retry_policy.map(retry_from_proto),
-        memo: a
-            .memo
-            .map(|m| {
-                m.fields
-                    .into_iter()
-                    .map(|(k, v)| (k, payload_from(v)))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        memo: memo_from(a.memo),
         search_attributes: search_attributes_from(a.search_attributes),
         initiator,
         first_workflow_task_backoff: duration_from(a.first_workflow_task_backoff),

@@ -1,7 +1,6 @@
 //! Reading runs on Temporal: `describe` from `DescribeWorkflowExecution`,
 //! history from `GetWorkflowExecutionHistory` (as weft events).
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use temporalio_client::tonic::Request;
@@ -10,7 +9,7 @@ use temporalio_common::protos::temporal::api::workflow::v1 as workflow;
 use temporalio_common::protos::temporal::api::workflowservice::v1 as ws;
 
 use super::client::{TemporalBackend, execution, status_error};
-use super::convert::{payload_from, time_from};
+use super::convert::{memo_from, time_from};
 use super::events::parent_close_policy_from;
 use super::search::search_attributes_from;
 use crate::backend::{
@@ -19,7 +18,8 @@ use crate::backend::{
 };
 use crate::history::Event;
 
-fn status_from(s: i32) -> RunStatus {
+/// A run status as Temporal numbers it.
+pub(super) fn status_from(s: i32) -> RunStatus {
     match enums::WorkflowExecutionStatus::try_from(s) {
         Ok(enums::WorkflowExecutionStatus::Completed) => RunStatus::Completed,
         Ok(enums::WorkflowExecutionStatus::Failed) => RunStatus::Failed,
@@ -80,15 +80,7 @@ pub(super) async fn describe(
         .into_iter()
         .map(|a| pending_activity(a, &info.task_queue))
         .collect();
-    let memo: BTreeMap<_, _> = info
-        .memo
-        .map(|m| {
-            m.fields
-                .into_iter()
-                .map(|(k, v)| (k, payload_from(v)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let memo = memo_from(info.memo);
     let first_run_id = info.first_run_id;
     let mut description = Description {
         workflow_id: exec.workflow_id,

@@ -23,11 +23,12 @@ use temporalio_common::protos::temporal::api::workflowservice::v1 as ws;
 
 use super::client::{TemporalBackend, status_error};
 use super::convert::{
-    duration_from, duration_to, from_payloads, opt_duration_to, payload_from, payload_to,
+    duration_from, duration_to, from_payloads, memo_from, memo_to, opt_duration_to,
     retry_from_proto, retry_to, some_payloads, time_from,
 };
+use super::history::status_from;
 use super::search::{search_attributes_from, search_attributes_to};
-use crate::backend::{BackendError, RunStatus};
+use crate::backend::BackendError;
 use crate::protocol::RunOptions;
 use crate::schedule::spec::CompiledSpec;
 use crate::schedule::{
@@ -131,13 +132,7 @@ fn workflow_to(a: &StartWorkflowAction) -> NewWorkflowExecutionInfo {
         workflow_run_timeout: opt_duration_to(o.run_timeout),
         workflow_task_timeout: opt_duration_to(o.task_timeout),
         retry_policy: o.retry_policy.as_ref().map(retry_to),
-        memo: (!o.memo.is_empty()).then(|| common::Memo {
-            fields: o
-                .memo
-                .iter()
-                .map(|(k, v)| (k.clone(), payload_to(v)))
-                .collect(),
-        }),
+        memo: memo_to(&o.memo),
         search_attributes: (!o.search_attributes.is_empty())
             .then(|| search_attributes_to(o.search_attributes.iter().map(|(k, v)| (k, Some(v))))),
         ..Default::default()
@@ -225,20 +220,6 @@ fn overlap_from(p: i32) -> OverlapPolicy {
     }
 }
 
-/// A run status from Temporal's enum.
-pub(super) fn run_status_from(s: i32) -> RunStatus {
-    use enums::WorkflowExecutionStatus as S;
-    match S::try_from(s) {
-        Ok(S::Completed) => RunStatus::Completed,
-        Ok(S::Failed) => RunStatus::Failed,
-        Ok(S::Canceled) => RunStatus::Canceled,
-        Ok(S::Terminated) => RunStatus::Terminated,
-        Ok(S::ContinuedAsNew) => RunStatus::ContinuedAsNew,
-        Ok(S::TimedOut) => RunStatus::TimedOut,
-        _ => RunStatus::Running,
-    }
-}
-
 /// Ranges as Temporal reads them: a step of 0 is 1, an end before the
 /// start is the start; an empty list is the field's default.
 fn ranges_from(ranges: Vec<proto::Range>, default: &[Range]) -> Vec<Range> {
@@ -316,15 +297,7 @@ fn workflow_from(w: NewWorkflowExecutionInfo) -> StartWorkflowAction {
             run_timeout: nonzero(w.workflow_run_timeout),
             task_timeout: nonzero(w.workflow_task_timeout),
             retry_policy: w.retry_policy.map(retry_from_proto),
-            memo: w
-                .memo
-                .map(|m| {
-                    m.fields
-                        .into_iter()
-                        .map(|(k, v)| (k, payload_from(v)))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            memo: memo_from(w.memo),
             search_attributes: search_attributes_from(w.search_attributes),
         },
     }
@@ -393,7 +366,7 @@ fn action_from(a: proto::ScheduleActionResult) -> ScheduleActionResult {
         scheduled_at,
         started_at: time_from(a.actual_time).unwrap_or(scheduled_at),
         workflow,
-        status: run_status_from(a.start_workflow_status),
+        status: status_from(a.start_workflow_status),
     }
 }
 

@@ -14,7 +14,7 @@ use temporalio_common::protos::temporal::api::workflowservice::v1 as ws;
 
 use super::client::{TemporalBackend, status_error};
 use super::convert::time_from;
-use super::schedules::run_status_from;
+use super::history::status_from;
 use super::search::{search_attributes_from, value_from};
 use crate::backend::{BackendError, ListFilter, WorkflowSummary};
 use crate::visibility::{CountGroup, WorkflowExecutionCount, WorkflowExecutionInfo, status_name};
@@ -37,7 +37,7 @@ pub(super) fn info_from(
         run_id: execution.run_id,
         workflow_type: e.r#type.map(|t| t.name).unwrap_or_default(),
         task_queue: e.task_queue,
-        status: run_status_from(e.status),
+        status: status_from(e.status),
         start_time: time_from(e.start_time).unwrap_or(SystemTime::UNIX_EPOCH),
         close_time: time_from(e.close_time),
         search_attributes: search_attributes_from(e.search_attributes),

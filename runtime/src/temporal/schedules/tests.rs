@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::*;
+use crate::backend::RunStatus;
 use crate::retry::RetryPolicy;
 use crate::search_attributes::{SearchAttributeValue, SearchAttributes};
 
