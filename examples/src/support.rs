@@ -26,6 +26,9 @@ pub enum ExampleError {
     /// Bad command line.
     #[error("{0}")]
     Usage(String),
+    /// A list or count did not show what it should have in time.
+    #[error("not listed: {0}")]
+    NotListed(String),
 }
 
 /// Where an example's database lives.

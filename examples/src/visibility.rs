@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use weft::engine::{Engine, EngineOptions, SqliteStore};
 use weft::prelude::*;
 use weft::search_attributes::{SearchAttributeKey, SearchAttributeType};
+use weft::visibility::WorkflowExecutionInfo;
 
 use crate::support::ExampleError;
 
@@ -102,19 +103,20 @@ pub async fn start_order(
 
 // ANCHOR: queries
 /// What the client finds: lists and counts by type, status, custom
-/// attributes and what the workflows upserted.
+/// attributes and what the workflows upserted. Listed by priority, highest
+/// first, sorted here: `ORDER BY Priority DESC` would do it on weft's
+/// engine and on a cluster with Elasticsearch visibility, but a Temporal
+/// server on SQL visibility (the dev server's) refuses `ORDER BY`.
 pub async fn find_orders(client: &Client) -> Result<Vec<String>, ExampleError> {
     let mut lines = Vec::new();
     let urgent = client
-        .list_workflows("WorkflowType = 'OrderWorkflow' AND Priority >= 5 ORDER BY Priority DESC")
+        .list_workflows("WorkflowType = 'OrderWorkflow' AND Priority >= 5")
         .await?;
-    let ids: Vec<&str> = urgent.iter().map(|r| r.workflow_id.as_str()).collect();
-    lines.push(format!("urgent: {}", ids.join(", ")));
+    lines.push(format!("urgent: {}", by_priority(urgent)));
     let waiting = client
-        .list_workflows("ExecutionStatus = 'Running' AND Stage = 'packing' ORDER BY Priority DESC")
+        .list_workflows("ExecutionStatus = 'Running' AND Stage = 'packing'")
         .await?;
-    let ids: Vec<&str> = waiting.iter().map(|r| r.workflow_id.as_str()).collect();
-    lines.push(format!("packing: {}", ids.join(", ")));
+    lines.push(format!("packing: {}", by_priority(waiting)));
     let acme = client
         .count_workflows("CustomerId STARTS_WITH 'acme' GROUP BY ExecutionStatus")
         .await?;
@@ -125,6 +127,37 @@ pub async fn find_orders(client: &Client) -> Result<Vec<String>, ExampleError> {
         .collect();
     lines.push(format!("acme: {} ({})", acme.count, groups.join(", ")));
     Ok(lines)
+}
+
+/// The runs' workflow ids, highest priority first.
+fn by_priority(mut runs: Vec<WorkflowExecutionInfo>) -> String {
+    runs.sort_by_key(|r| std::cmp::Reverse(r.search_attributes.get(&priority())));
+    let ids: Vec<&str> = runs.iter().map(|r| r.workflow_id.as_str()).collect();
+    ids.join(", ")
+}
+
+/// Waits until `query` counts `expected` runs. Temporal's visibility is
+/// eventually consistent: a run's start, upsert or close is listed a
+/// moment after it happened (weft's engine lists it at once, and this
+/// returns at the first count).
+pub async fn until_counted(
+    client: &Client,
+    query: &str,
+    expected: u64,
+) -> Result<(), ExampleError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let count = client.count_workflows(query).await?.count;
+        if count == expected {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(ExampleError::NotListed(format!(
+                "`{query}` counts {count} runs, not {expected}, after 10 s"
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 // ANCHOR_END: queries
 
@@ -159,6 +192,10 @@ pub async fn walk(client: &Client) -> Result<Vec<String>, ExampleError> {
         }
         handles.push((handle, ship));
     }
+    let orders = "WorkflowType = 'OrderWorkflow'";
+    until_counted(client, &format!("{orders} AND Stage = 'packing'"), 2).await?;
+    let closed = "ExecutionStatus = 'Completed' AND Stage = 'shipped'";
+    until_counted(client, &format!("{orders} AND {closed}"), 2).await?;
     let mut lines = find_orders(client).await?;
     for (handle, ship) in handles {
         if !ship {
@@ -166,6 +203,7 @@ pub async fn walk(client: &Client) -> Result<Vec<String>, ExampleError> {
             handle.result().await?;
         }
     }
+    until_counted(client, &format!("{orders} AND {closed}"), 4).await?;
     let shipped = client.count_workflows("Stage = 'shipped'").await?;
     lines.push(format!("shipped: {}", shipped.count));
     Ok(lines)

@@ -1,24 +1,48 @@
 //! The visibility example prints what its queries found, and its orders'
-//! histories hold their upserts.
+//! histories hold their upserts; on weft's engine and, built with the
+//! feature `temporal`, on a Temporal dev server.
+
+mod common;
 
 use weft::Client;
 use weft::engine::{Engine, SqliteStore};
 use weft::history::{Event, EventAttributes};
 use weft_examples::visibility::{self, OrderWorkflow};
 
+/// What the example prints, on every backend.
+const LINES: [&str; 4] = [
+    "urgent: order-2, order-1",
+    "packing: order-2, order-3",
+    "acme: 3 (\"Completed\" 2, \"Running\" 1)",
+    "shipped: 4",
+];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_visibility_example_finds_its_orders() {
     let dir = tempfile::tempdir().unwrap();
     let lines = visibility::run(&dir.path().join("weft.db")).await.unwrap();
-    assert_eq!(
-        lines,
-        [
-            "urgent: order-2, order-1",
-            "packing: order-2, order-3",
-            "acme: 3 (\"Completed\" 2, \"Running\" 1)",
-            "shipped: 4",
-        ]
-    );
+    assert_eq!(lines, LINES);
+}
+
+#[cfg(feature = "temporal")]
+mod temporal {
+    use super::*;
+    use common::temporal_support;
+
+    /// The same walk on a dev server, its search attributes registered
+    /// there (`temporal server start-dev --search-attribute`).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_visibility_example_finds_its_orders() {
+        let attributes = ["CustomerId=Keyword", "Priority=Int", "Stage=Keyword"];
+        let Some(server) = temporal_support::start(&attributes).await else {
+            return;
+        };
+        let client = server.client().await;
+        let worker = visibility::worker(&client).start().unwrap();
+        let lines = visibility::walk(&client).await.unwrap();
+        worker.shutdown().await;
+        assert_eq!(lines, LINES);
+    }
 }
 
 /// One line per event; search attributes with their values.
