@@ -424,10 +424,16 @@ fn stream_killed_and_retried(target: &Target, kill_after: usize) {
 
 /// Spawns `crash_worker <mode> --db <db> --steps <steps>` and SIGKILLs it
 /// once it has printed `lines` lines starting with `prefix`.
-fn kill_after_lines(mode: &str, db: &Path, side: &Path, steps: u32, prefix: &str, lines: usize) {
-    let mut child = Command::new(BIN)
-        .args([mode, "--db"])
-        .arg(db)
+fn kill_after_lines(
+    mode: &str,
+    target: &Target,
+    side: &Path,
+    steps: u32,
+    prefix: &str,
+    lines: usize,
+) {
+    let mut child = target
+        .command(mode)
         .args(["--steps", &steps.to_string()])
         .env(SIDE_FILE_ENV, side)
         .env(GENERATION_ENV, "1")
@@ -449,10 +455,9 @@ fn kill_after_lines(mode: &str, db: &Path, side: &Path, steps: u32, prefix: &str
     assert_eq!(seen, lines, "{mode} ended before {lines} {prefix:?} lines");
 }
 
-fn rerun(mode: &str, db: &Path, side: &Path, steps: u32) -> String {
-    let out = Command::new(BIN)
-        .args([mode, "--db"])
-        .arg(db)
+fn rerun(mode: &str, target: &Target, side: &Path, steps: u32) -> String {
+    let out = target
+        .command(mode)
         .args(["--steps", &steps.to_string()])
         .env(SIDE_FILE_ENV, side)
         .env(GENERATION_ENV, "2")
@@ -465,19 +470,29 @@ fn rerun(mode: &str, db: &Path, side: &Path, steps: u32) -> String {
 
 #[test]
 fn a_timer_pending_at_the_kill_fires_once_at_its_time() {
-    const MILLIS: u32 = 1500;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("nap.db");
-    let side = dir.path().join("side.log");
-    kill_after_lines("nap", &db, &side, MILLIS, "armed", 1);
-    let stdout = rerun("nap", &db, &side, MILLIS);
+    timer_pending_at_the_kill(&Target::Db(db.clone()), dir.path(), || histories(&db));
+}
+
+/// Kills the nap once its timer is in history; run again, the timer fires
+/// once, at its time.
+fn timer_pending_at_the_kill(
+    target: &Target,
+    dir: &Path,
+    read: impl Fn() -> HashMap<String, Vec<Event>>,
+) {
+    const MILLIS: u32 = 1500;
+    let side = dir.join("side.log");
+    kill_after_lines("nap", target, &side, MILLIS, "armed", 1);
+    let stdout = rerun("nap", target, &side, MILLIS);
     let slept: u64 = stdout
         .lines()
         .find_map(|l| l.strip_prefix("slept "))
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no result in\n{stdout}"));
     assert!(slept >= u64::from(MILLIS), "slept {slept} ms");
-    let events = &histories(&db)["crash-nap"];
+    let events = &read()["crash-nap"];
     assert_well_formed("crash-nap", events);
     let started: Vec<&Event> = events
         .iter()
@@ -508,13 +523,23 @@ fn a_timer_pending_at_the_kill_fires_once_at_its_time() {
 
 #[test]
 fn a_heartbeating_activity_killed_resumes_from_its_last_heartbeat() {
-    const BEATS: u32 = 30;
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("beats.db");
-    let side = dir.path().join("side.log");
+    heartbeating_activity_killed(&Target::Db(db.clone()), dir.path(), || histories(&db));
+}
+
+/// Kills the heartbeating activity after 12 beats; run again, its next
+/// attempt goes on from a heartbeat that was durable.
+fn heartbeating_activity_killed(
+    target: &Target,
+    dir: &Path,
+    read: impl Fn() -> HashMap<String, Vec<Event>>,
+) {
+    const BEATS: u32 = 30;
+    let side = dir.join("side.log");
     // 12 beats take about 600 ms: several throttled heartbeats are durable.
-    kill_after_lines("beats", &db, &side, BEATS, "beat ", 12);
-    let stdout = rerun("beats", &db, &side, BEATS);
+    kill_after_lines("beats", target, &side, BEATS, "beat ", 12);
+    let stdout = rerun("beats", target, &side, BEATS);
     let resumed: u32 = stdout
         .lines()
         .find_map(|l| l.strip_prefix("resumed-from "))
@@ -540,7 +565,7 @@ fn a_heartbeating_activity_killed_resumes_from_its_last_heartbeat() {
     for i in 0..BEATS {
         assert!(beats.iter().any(|(b, _)| *b == i), "beat {i} never ran");
     }
-    let events = &histories(&db)["crash-beats"];
+    let events = &read()["crash-beats"];
     assert_well_formed("crash-beats", events);
 }
 
@@ -556,8 +581,9 @@ fn a_schedule_killed_and_restarted_neither_skips_nor_repeats_an_action() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("schedule.db");
         let side = dir.path().join("side.log");
-        kill_after_lines("schedule", &db, &side, ACTIONS, "action ", kill_after);
-        let stdout = rerun("schedule", &db, &side, ACTIONS);
+        let target = Target::Db(db.clone());
+        kill_after_lines("schedule", &target, &side, ACTIONS, "action ", kill_after);
+        let stdout = rerun("schedule", &target, &side, ACTIONS);
         let mut nominal: Vec<(u64, String)> = stdout
             .lines()
             .filter_map(|l| l.strip_prefix("nominal "))
@@ -660,12 +686,16 @@ mod temporal {
         Some((server, client))
     }
 
-    /// The histories of the workload's runs that have started.
-    fn histories(rt: &tokio::runtime::Runtime, client: &Client) -> HashMap<String, Vec<Event>> {
+    /// The histories of the runs of `ids` that have started.
+    fn histories(
+        rt: &tokio::runtime::Runtime,
+        client: &Client,
+        ids: &[String],
+    ) -> HashMap<String, Vec<Event>> {
         rt.block_on(async {
             let mut all = HashMap::new();
-            for n in 0..WORKFLOWS {
-                let id = format!("crash-{n}");
+            for id in ids {
+                let id = id.clone();
                 match client
                     .workflow_handle::<CrashFlow>(&id, None)
                     .history()
@@ -691,7 +721,10 @@ mod temporal {
             };
             let dir = tempfile::tempdir().unwrap();
             let target = Target::Temporal(server.target.clone());
-            kill_and_resume(&target, dir.path(), kill_after, || histories(&rt, &client));
+            let ids: Vec<String> = (0..WORKFLOWS).map(|n| format!("crash-{n}")).collect();
+            kill_and_resume(&target, dir.path(), kill_after, || {
+                histories(&rt, &client, &ids)
+            });
         }
     }
 
@@ -704,5 +737,29 @@ mod temporal {
             };
             stream_killed_and_retried(&Target::Temporal(server.target.clone()), kill_after);
         }
+    }
+
+    #[test]
+    fn a_timer_pending_at_the_kill_fires_once_at_its_time() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let Some((server, client)) = server(&rt) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Temporal(server.target.clone());
+        let ids = ["crash-nap".to_string()];
+        timer_pending_at_the_kill(&target, dir.path(), || histories(&rt, &client, &ids));
+    }
+
+    #[test]
+    fn a_heartbeating_activity_killed_resumes_from_its_last_heartbeat() {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let Some((server, client)) = server(&rt) else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Temporal(server.target.clone());
+        let ids = ["crash-beats".to_string()];
+        heartbeating_activity_killed(&target, dir.path(), || histories(&rt, &client, &ids));
     }
 }
