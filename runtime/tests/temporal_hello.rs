@@ -328,22 +328,10 @@ async fn replays_in_weft(server: &temporal_support::DevServer, client: &Client, 
         .register_workflow::<Hello>()
         .register_workflow::<Refused>()
         .register_workflow::<Counter>();
-    let exported = server.export_history(id).await;
-    // ANCHOR: replay
-    let events = weft::temporal::history_from_json(&exported).unwrap();
+    let events = server
+        .replay_both_ways::<Hello>(client, &replayer, id)
+        .await;
     assert!(events.len() > 4, "{id}: {events:?}");
-    replayer
-        .replay(&events)
-        .unwrap_or_else(|e| panic!("{id} (exported by temporal): {e}"));
-    // ANCHOR_END: replay
-    let json = client
-        .workflow_handle::<Hello>(id, None)
-        .history_json()
-        .await
-        .unwrap();
-    replayer
-        .replay_json(&json)
-        .unwrap_or_else(|e| panic!("{id} (read by weft): {e}"));
     let mut changed = events.clone();
     for event in &mut changed {
         if let weft::history::EventAttributes::WorkflowExecutionStarted { workflow_type, .. } =

@@ -240,24 +240,14 @@ async fn replays_in_weft(
 ) {
     let before = calls.load(Ordering::SeqCst);
     let replayer = replayer();
-    let exported = server.export_history(id).await;
-    let events = weft::temporal::history_from_json(&exported).unwrap();
+    let events = server
+        .replay_both_ways::<Waiter>(client, &replayer, id)
+        .await;
     assert!(
         !side_effects::<serde_json::Value>(&events).is_empty(),
         "{id}: {events:#?}"
     );
     assert_eq!(built_in_markers(&events), 0, "{id}: {events:#?}");
-    replayer
-        .replay(&events)
-        .unwrap_or_else(|e| panic!("{id} (exported by temporal): {e}"));
-    let json = client
-        .workflow_handle::<Waiter>(id, None)
-        .history_json()
-        .await
-        .unwrap();
-    replayer
-        .replay_json(&json)
-        .unwrap_or_else(|e| panic!("{id} (read by weft): {e}"));
     assert_eq!(
         calls.load(Ordering::SeqCst),
         before,

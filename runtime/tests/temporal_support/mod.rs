@@ -151,6 +151,34 @@ impl DevServer {
         String::from_utf8(out.stdout).expect("UTF-8 JSON")
     }
 
+    /// Replays the latest run of `workflow_id` in `replayer` twice: its
+    /// history as Temporal's CLI exports it, and as weft's client reads it
+    /// (`W` is any workflow type: it only types the handle). Returns the
+    /// exported history's events.
+    pub async fn replay_both_ways<W: weft::Workflow>(
+        &self,
+        client: &Client,
+        replayer: &weft::replay::Replayer,
+        workflow_id: &str,
+    ) -> Vec<weft::history::Event> {
+        let exported = self.export_history(workflow_id).await;
+        // ANCHOR: replay
+        let events = weft::temporal::history_from_json(&exported).unwrap();
+        replayer
+            .replay(&events)
+            .unwrap_or_else(|e| panic!("{workflow_id} (exported by temporal): {e}"));
+        // ANCHOR_END: replay
+        let json = client
+            .workflow_handle::<W>(workflow_id, None)
+            .history_json()
+            .await
+            .unwrap();
+        replayer
+            .replay_json(&json)
+            .unwrap_or_else(|e| panic!("{workflow_id} (read by weft): {e}"));
+        events
+    }
+
     /// A client of this server.
     pub async fn client(&self) -> Client {
         // ANCHOR: connect
