@@ -16,6 +16,27 @@ use crate::{
     polling_frequent, polling_infrequent, schedule, validated_models,
 };
 
+/// Workflow ids of the runs the tour starts whose histories its tests
+/// replay in [`replayer`] (the Schedule pattern's runs are on an engine of
+/// its own).
+pub const REPLAYED_RUNS: [&str; 15] = [
+    "long-running",
+    "activity-choice-1",
+    "activity-choice-2",
+    "parallel-activity",
+    "reward-account-42",
+    "exception-workflow-id",
+    "local-activity",
+    polling_frequent::WORKFLOW_ID,
+    polling_infrequent::WORKFLOW_ID,
+    CANCELLATION_ID,
+    MAINTENANCE_ID,
+    "validated-models-1",
+    "validated-models-3",
+    encryption::WORKFLOW_ID,
+    custom_metrics::WORKFLOW_ID,
+];
+
 /// A replayer for the workflows of every pattern whose runs the tour's
 /// tests replay, with the encryption example's converter (that pattern's
 /// history is stored encrypted).

@@ -4,28 +4,7 @@
 use weft::Client;
 use weft::engine::Engine;
 use weft::replay::Replayer;
-use weft_examples::{
-    activity_choice, custom_metrics, encryption, polling_frequent, polling_infrequent,
-};
-
-/// Workflow ids each example starts.
-const RUNS: [&str; 15] = [
-    "long-running",
-    "activity-choice-1",
-    "activity-choice-2",
-    "parallel-activity",
-    "reward-account-42",
-    "exception-workflow-id",
-    "local-activity",
-    polling_frequent::WORKFLOW_ID,
-    polling_infrequent::WORKFLOW_ID,
-    weft_examples::tour::CANCELLATION_ID,
-    weft_examples::tour::MAINTENANCE_ID,
-    "validated-models-1",
-    "validated-models-3",
-    encryption::WORKFLOW_ID,
-    custom_metrics::WORKFLOW_ID,
-];
+use weft_examples::activity_choice;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_example_history_replays_from_its_json_export() {
@@ -40,7 +19,7 @@ async fn every_example_history_replays_from_its_json_export() {
         worker.shutdown().await;
     }
     let replayer = weft_examples::tour::replayer().unwrap();
-    for id in RUNS {
+    for id in weft_examples::tour::REPLAYED_RUNS {
         let json = client
             .workflow_handle::<activity_choice::PurchaseFruits>(id, None)
             .history_json()

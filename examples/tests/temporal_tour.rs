@@ -11,28 +11,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use weft::engine::Engine;
 use weft::schedule::ScheduleDescription;
 use weft::{Client, ScheduleHandle};
-use weft_examples::{
-    activity_choice, custom_metrics, encryption, polling_frequent, polling_infrequent, schedule,
-};
-
-/// Workflow ids the patterns start (those of the determinism test that
-/// run on Temporal).
-const RUNS: [&str; 14] = [
-    "long-running",
-    "activity-choice-1",
-    "activity-choice-2",
-    "parallel-activity",
-    "reward-account-42",
-    "exception-workflow-id",
-    "local-activity",
-    polling_frequent::WORKFLOW_ID,
-    polling_infrequent::WORKFLOW_ID,
-    weft_examples::tour::CANCELLATION_ID,
-    weft_examples::tour::MAINTENANCE_ID,
-    "validated-models-1",
-    custom_metrics::WORKFLOW_ID,
-    encryption::WORKFLOW_ID,
-];
+use weft_examples::{activity_choice, schedule};
 
 /// Patterns whose lines are not compared here, and why.
 const NOT_ON_TEMPORAL: &[(&str, &str)] = &[(
@@ -111,7 +90,7 @@ async fn every_pattern_prints_the_same_lines_on_temporal() {
     // in weft's Replayer against the same code.
     let replayer = weft_examples::tour::replayer().unwrap();
     let mut failures = Vec::new();
-    for id in RUNS {
+    for id in weft_examples::tour::REPLAYED_RUNS {
         let json = temporal
             .workflow_handle::<activity_choice::PurchaseFruits>(id, None)
             .history_json()
