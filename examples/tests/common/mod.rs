@@ -15,7 +15,6 @@ pub mod temporal_support;
 pub use stores::{Env, env};
 
 use weft::Client;
-use weft::engine::Engine;
 
 /// Where a test body runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,8 +37,7 @@ impl Backend {
 /// alive: the engine and its file, or the dev server.
 pub struct On {
     pub client: Client,
-    engine: Option<Engine>,
-    _env: Option<Env>,
+    env: Option<Env>,
     #[cfg(feature = "temporal")]
     _server: Option<temporal_support::DevServer>,
 }
@@ -47,8 +45,8 @@ pub struct On {
 impl On {
     /// Stops the engine (a dev server stops when this is dropped).
     pub async fn shutdown(self) {
-        if let Some(engine) = &self.engine {
-            engine.shutdown().await;
+        if let Some(env) = &self.env {
+            env.engine.shutdown().await;
         }
     }
 }
@@ -61,8 +59,7 @@ pub async fn on(backend: Backend) -> On {
             let env = env(backend == Backend::Sqlite).await;
             On {
                 client: env.client.clone(),
-                engine: Some(env.engine.clone()),
-                _env: Some(env),
+                env: Some(env),
                 #[cfg(feature = "temporal")]
                 _server: None,
             }
@@ -74,8 +71,7 @@ pub async fn on(backend: Backend) -> On {
                 .expect("temporal_available() was checked first");
             On {
                 client: server.client().await,
-                engine: None,
-                _env: None,
+                env: None,
                 _server: Some(server),
             }
         }
