@@ -57,10 +57,11 @@ fn fill(store: &mut SqliteStore, runs: usize, events: usize) {
             state: vec![7; 300],
         })];
         for e in 1..=events {
-            ops.push(StoreOp::AppendEvent {
+            ops.push(StoreOp::AppendEvents {
                 namespace: "default".into(),
                 run_id: run_id.clone(),
-                event_id: e as i64,
+                first_event_id: e as i64,
+                last_event_id: e as i64,
                 data: format!("{{\"event\":{e},\"pad\":\"{}\"}}", "p".repeat(150)).into_bytes(),
             });
         }

@@ -66,20 +66,40 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(data: &[u8]) -> Result<T, String> 
     }
 }
 
-/// Decodes a stored history event.
-pub(crate) fn event(data: &[u8]) -> Result<Event, BackendError> {
-    let decoded = if data.first() == Some(&b'{') {
-        serde_json::from_slice(data).map_err(|e| e.to_string())
-    } else {
-        rmp_serde::from_slice::<OwnedStoredEvent>(data)
-            .map(|s| Event {
-                event_id: s.event_id,
-                event_time: crate::history::time_ms::from_ms(s.event_time),
-                attributes: s.event,
-            })
-            .map_err(|e| e.to_string())
-    };
-    decoded.map_err(|e| BackendError::Store(format!("undecodable event: {e}")))
+/// Decodes stored event rows (each one or more consecutive events, as
+/// `StoreOp::AppendEvents` wrote them), keeping the events from `from` on.
+pub(crate) fn events_from(rows: &[Vec<u8>], from: i64) -> Result<Vec<Event>, BackendError> {
+    let mut events = Vec::with_capacity(rows.len());
+    for row in rows {
+        decode_row(row, &mut events)?;
+    }
+    events.retain(|e| e.event_id >= from);
+    Ok(events)
+}
+
+/// Decodes one stored event row into `out`: a JSON event (files of
+/// format version 2 and earlier), or MessagePack events one after another
+/// (one per row before format version 6).
+fn decode_row(row: &[u8], out: &mut Vec<Event>) -> Result<(), BackendError> {
+    let undecodable = |e: String| BackendError::Store(format!("undecodable event: {e}"));
+    if row.is_empty() {
+        return Err(undecodable("an empty row".into()));
+    }
+    if row.first() == Some(&b'{') {
+        out.push(serde_json::from_slice(row).map_err(|e| undecodable(e.to_string()))?);
+        return Ok(());
+    }
+    let mut rest = row;
+    while !rest.is_empty() {
+        let stored: OwnedStoredEvent =
+            rmp_serde::from_read(&mut rest).map_err(|e| undecodable(e.to_string()))?;
+        out.push(Event {
+            event_id: stored.event_id,
+            event_time: crate::history::time_ms::from_ms(stored.event_time),
+            attributes: stored.event,
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -131,12 +151,19 @@ mod tests {
         .collect()
     }
 
+    /// The one event a row holds.
+    fn event(row: &[u8]) -> Result<Event, BackendError> {
+        let mut events = events_from(&[row.to_vec()], 0)?;
+        assert_eq!(events.len(), 1, "{events:?}");
+        Ok(events.remove(0))
+    }
+
     #[test]
     fn events_round_trip_and_are_smaller_than_json() {
         for event in events() {
             let bytes = event_to_bytes(&event).unwrap();
             assert_ne!(bytes.first(), Some(&b'{'));
-            assert_eq!(super::event(&bytes).unwrap(), event);
+            assert_eq!(self::event(&bytes).unwrap(), event);
             let json = serde_json::to_vec(&event).unwrap();
             assert!(
                 bytes.len() < json.len(),
@@ -151,14 +178,53 @@ mod tests {
     fn json_rows_of_older_files_still_read() {
         for event in events() {
             let json = serde_json::to_vec(&event).unwrap();
-            assert_eq!(super::event(&json).unwrap(), event);
+            assert_eq!(self::event(&json).unwrap(), event);
         }
+    }
+
+    /// A row of several events (a step's), one of a single event (format
+    /// version 5 and earlier) and a JSON one (version 2) read back in
+    /// order, and only the events from `from` on are kept.
+    #[test]
+    fn rows_of_several_events_read_back_in_order() {
+        let all = events();
+        let mut several = Vec::new();
+        for event in &all[..2] {
+            several.extend(event_to_bytes(event).unwrap());
+        }
+        let single = event_to_bytes(&all[2]).unwrap();
+        let json = serde_json::to_vec(&Event {
+            event_id: 8,
+            ..all[0].clone()
+        })
+        .unwrap();
+        let rows = [several, single, json];
+        let read = events_from(&rows, 0).unwrap();
+        let ids: Vec<i64> = read.iter().map(|e| e.event_id).collect();
+        assert_eq!(ids, [5, 6, 7, 8]);
+        assert_eq!(read[..3], all[..]);
+        let later: Vec<i64> = events_from(&rows, 6)
+            .unwrap()
+            .iter()
+            .map(|e| e.event_id)
+            .collect();
+        assert_eq!(later, [6, 7, 8]);
+    }
+
+    #[test]
+    fn a_row_cut_short_or_with_garbage_after_an_event_is_an_error() {
+        let mut row = event_to_bytes(&events()[0]).unwrap();
+        row.extend(event_to_bytes(&events()[1]).unwrap());
+        let cut = row[..row.len() - 3].to_vec();
+        assert!(events_from(&[cut], 0).is_err());
+        row.push(0xc1);
+        assert!(events_from(&[row], 0).is_err());
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
         for data in [&b""[..], b"{", b"\xc1", b"\x81\xa1x"] {
-            assert!(super::event(data).is_err());
+            assert!(events_from(&[data.to_vec()], 0).is_err());
         }
     }
 }

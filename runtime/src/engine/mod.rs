@@ -581,10 +581,7 @@ impl Backend for Engine {
         Box::pin(async move {
             let rx = self.call(|tx| Request::History(target.clone(), tx)).await?;
             let run = stored(&target, rx).await?;
-            run.events
-                .iter()
-                .map(|data| encoding::event(data))
-                .collect()
+            encoding::events_from(&run.events, 1)
         })
     }
 

@@ -218,6 +218,34 @@ fn sync_rows<K: Ord + Clone, V: Clone + Serialize>(
     Ok(())
 }
 
+/// Adds a serialized event to the batch: to the batch's last op when that
+/// holds the run's events up to this one (the events a step appends to a
+/// run are one row), else as an op of its own.
+fn push_event(batch: &mut Batch, key: &RunKey, event_id: i64, data: Vec<u8>) {
+    if let Some(StoreOp::AppendEvents {
+        run_id,
+        namespace,
+        last_event_id,
+        data: events,
+        ..
+    }) = batch.ops.last_mut()
+        && *run_id == key.run_id
+        && *namespace == key.namespace
+        && *last_event_id + 1 == event_id
+    {
+        *last_event_id = event_id;
+        events.extend_from_slice(&data);
+        return;
+    }
+    batch.ops.push(StoreOp::AppendEvents {
+        namespace: key.namespace.clone(),
+        run_id: key.run_id.clone(),
+        first_event_id: event_id,
+        last_event_id: event_id,
+        data,
+    });
+}
+
 /// Appends an event to a run's history (in the batch and in memory).
 pub(crate) fn append(
     run: &mut Run,
@@ -237,12 +265,7 @@ pub(crate) fn append(
                 .state
                 .history_size_bytes
                 .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
-            batch.ops.push(StoreOp::AppendEvent {
-                namespace: run.key.namespace.clone(),
-                run_id: run.key.run_id.clone(),
-                event_id,
-                data,
-            })
+            push_event(batch, &run.key, event_id, data)
         }
         Err(e) => {
             batch

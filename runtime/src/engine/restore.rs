@@ -66,14 +66,9 @@ impl EngineTask {
         {
             latest.first_run_id = state.first_run_id().to_string();
         }
-        let recent = store
-            .events(&state.namespace, &state.run_id, state.events_since)?
-            .iter()
-            .map(|data| {
-                super::encoding::event(data)
-                    .map_err(|e| BackendError::Store(format!("run {}: {e}", key.run_id)))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let rows = store.events(&state.namespace, &state.run_id, state.events_since)?;
+        let recent = super::encoding::events_from(&rows, state.events_since)
+            .map_err(|e| BackendError::Store(format!("run {}: {e}", key.run_id)))?;
         // Activities and updates in rows of their own; a state written
         // before they had rows holds them itself, and they move at the
         // next write.

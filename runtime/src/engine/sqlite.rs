@@ -27,7 +27,7 @@ use crate::visibility::{Filter, WorkflowExecutionInfo};
 pub use self::check::{IntegrityCheck, OpenError};
 
 /// The file format version this code writes.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// weft's SQLite `application_id` ("weft" in ASCII), set in every file it
 /// writes, so a file is known for weft's before its tables are read.
@@ -90,6 +90,12 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
 ",
     visibility::MIGRATION,
+    "
+    -- Version 6: a row of `events` holds the consecutive events one step
+    -- appended to a run, one MessagePack value after another, keyed by
+    -- the first one's id. A row of an older version holds one event,
+    -- which reads the same way; the schema is unchanged.
+",
 ];
 
 /// A SQLite file holding executions and histories.
@@ -237,6 +243,7 @@ impl SqliteStore {
                     3 => "migrating to format version 3",
                     4 => "migrating to format version 4",
                     5 => "migrating to format version 5",
+                    6 => "migrating to format version 6",
                     _ => "migrating to a newer format version",
                 },
                 source: e,
@@ -337,10 +344,7 @@ impl SqliteStore {
 
     /// A run's whole history, decoded.
     pub fn history(&self, namespace: &str, run_id: &str) -> Result<Vec<Event>, BackendError> {
-        self.read_events(namespace, run_id, 1)?
-            .iter()
-            .map(|data| super::encoding::event(data))
-            .collect()
+        super::encoding::events_from(&self.read_events(namespace, run_id, 1)?, 1)
     }
 
     fn read_events(
@@ -352,7 +356,10 @@ impl SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT data FROM events WHERE namespace = ?1 AND run_id = ?2 AND event_id >= ?3
+                // From the row holding event `from`, which may begin before it.
+                "SELECT data FROM events WHERE namespace = ?1 AND run_id = ?2 AND event_id >=
+                   coalesce((SELECT max(event_id) FROM events
+                             WHERE namespace = ?1 AND run_id = ?2 AND event_id <= ?3), ?3)
                  ORDER BY event_id",
             )
             .map_err(store_err("reading events"))?;
@@ -543,7 +550,7 @@ const PUT_EXECUTION: &str =
      ON CONFLICT (namespace, run_id) DO UPDATE SET
        workflow_id = excluded.workflow_id, status = excluded.status,
        request_id = excluded.request_id, state = excluded.state";
-const APPEND_EVENT: &str =
+const APPEND_EVENTS: &str =
     "INSERT INTO events (namespace, run_id, event_id, data) VALUES (?1, ?2, ?3, ?4)";
 const PUT_ACTIVITY: &str = "INSERT OR REPLACE INTO activities (namespace, run_id, id, data)
      VALUES (?1, ?2, ?3, ?4)";
@@ -596,15 +603,16 @@ fn write(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> Result<(), BackendErro
                 row.state
             ],
         ),
-        StoreOp::AppendEvent {
+        StoreOp::AppendEvents {
             namespace,
             run_id,
-            event_id,
+            first_event_id,
             data,
+            ..
         } => run(
-            APPEND_EVENT,
-            "appending an event",
-            params![namespace, run_id, event_id, data],
+            APPEND_EVENTS,
+            "appending events",
+            params![namespace, run_id, first_event_id, data],
         ),
         StoreOp::PutActivity {
             namespace,

@@ -80,15 +80,18 @@ pub enum StoreOp {
     /// Inserts or replaces a run's row. A replaced row keeps its insertion
     /// position, which is what tells the latest run of a workflow id.
     PutExecution(ExecutionRow),
-    /// Appends one history event (serialized).
-    AppendEvent {
+    /// Appends consecutive history events of a run, stored as one row
+    /// keyed by the first one's id.
+    AppendEvents {
         /// Namespace of the run.
         namespace: Arc<str>,
         /// The run.
         run_id: Arc<str>,
-        /// The event's id.
-        event_id: i64,
-        /// The serialized event.
+        /// The first event's id.
+        first_event_id: i64,
+        /// The last event's id (`first_event_id` when there is one).
+        last_event_id: i64,
+        /// The serialized events, one after another.
         data: Vec<u8>,
     },
     /// Inserts or replaces one pending activity of a run.
@@ -174,7 +177,10 @@ pub trait Store: Send + 'static {
     /// Reads what the engine needs to resume.
     fn load(&mut self) -> Result<Loaded, BackendError>;
 
-    /// A run's serialized events with `event_id >= from`, in order.
+    /// A run's stored event rows that hold its events from `from` on, in
+    /// order. A row holds one or more consecutive serialized events (as
+    /// `StoreOp::AppendEvents` wrote them); the first row returned may
+    /// begin before `from`.
     fn events(
         &mut self,
         namespace: &str,
@@ -239,7 +245,8 @@ pub struct MemoryStore {
     /// Rows in insertion order; `index` maps a key to its position.
     rows: Vec<ExecutionRow>,
     index: HashMap<RunIds, usize>,
-    events: HashMap<RunIds, BTreeMap<i64, Vec<u8>>>,
+    /// Event rows by first event id: (last event id, the events).
+    events: HashMap<RunIds, BTreeMap<i64, (i64, Vec<u8>)>>,
     activities: HashMap<RunIds, BTreeMap<i64, Vec<u8>>>,
     updates: HashMap<RunIds, BTreeMap<String, Vec<u8>>>,
     schedules: BTreeMap<RunIds, ScheduleRow>,
@@ -289,7 +296,11 @@ impl Store for MemoryStore {
         Ok(self
             .events
             .get(&ids(namespace, run_id))
-            .map(|evs| evs.range(from..).map(|(_, d)| d.clone()).collect())
+            .map(|rows| {
+                // The row holding `from` may begin before it.
+                let first = rows.range(..=from).next_back().map_or(from, |(&id, _)| id);
+                rows.range(first..).map(|(_, (_, d))| d.clone()).collect()
+            })
             .unwrap_or_default())
     }
 
@@ -347,19 +358,21 @@ impl Store for MemoryStore {
     fn commit(&mut self, ops: &[StoreOp]) -> Result<(), BackendError> {
         // Check first so a refused batch leaves nothing behind.
         for op in ops {
-            if let StoreOp::AppendEvent {
+            if let StoreOp::AppendEvents {
                 namespace,
                 run_id,
-                event_id,
+                first_event_id: first,
+                last_event_id: last,
                 ..
             } = op
                 && self
                     .events
                     .get(&(namespace.clone(), run_id.clone()))
-                    .is_some_and(|evs| evs.contains_key(event_id))
+                    .and_then(|rows| rows.range(..=*last).next_back())
+                    .is_some_and(|(_, (stored_last, _))| stored_last >= first)
             {
                 return Err(BackendError::Store(format!(
-                    "event {event_id} of run {run_id} already exists"
+                    "events {first} to {last} of run {run_id} overlap stored ones"
                 )));
             }
         }
@@ -401,16 +414,17 @@ impl MemoryStore {
                     }
                 }
             }
-            StoreOp::AppendEvent {
+            StoreOp::AppendEvents {
                 namespace,
                 run_id,
-                event_id,
+                first_event_id,
+                last_event_id,
                 data,
             } => {
                 self.events
                     .entry((namespace.clone(), run_id.clone()))
                     .or_default()
-                    .insert(*event_id, data.clone());
+                    .insert(*first_event_id, (*last_event_id, data.clone()));
             }
             StoreOp::PutActivity {
                 namespace,
@@ -466,5 +480,59 @@ impl MemoryStore {
                 self.visibility.insert(key, (**info).clone());
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SqliteStore;
+
+    fn append(first: i64, last: i64, data: &[u8]) -> StoreOp {
+        StoreOp::AppendEvents {
+            namespace: "ns".into(),
+            run_id: "r".into(),
+            first_event_id: first,
+            last_event_id: last,
+            data: data.to_vec(),
+        }
+    }
+
+    /// Rows of several events each: a read from an event inside a row
+    /// begins with that row, on both stores.
+    #[test]
+    fn a_read_from_inside_a_row_begins_with_that_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = SqliteStore::open(dir.path().join("weft.db")).unwrap();
+        let stores: [Box<dyn Store>; 2] = [Box::new(MemoryStore::default()), Box::new(sqlite)];
+        for mut store in stores {
+            store
+                .commit(&[append(1, 3, b"one"), append(4, 6, b"two")])
+                .unwrap();
+            let read = |store: &mut Box<dyn Store>, from| store.events("ns", "r", from).unwrap();
+            let both = [b"one".to_vec(), b"two".to_vec()];
+            assert_eq!(read(&mut store, 1), both);
+            assert_eq!(read(&mut store, 3), both);
+            assert_eq!(read(&mut store, 4), both[1..]);
+            assert_eq!(read(&mut store, 6), both[1..]);
+            assert!(store.events("ns", "other", 1).unwrap().is_empty());
+            assert!(store.events("other", "r", 1).unwrap().is_empty());
+        }
+    }
+
+    /// The memory store refuses a batch whose events overlap stored ones,
+    /// and keeps nothing of it.
+    #[test]
+    fn overlapping_events_are_refused_whole() {
+        let mut store = MemoryStore::default();
+        store.commit(&[append(1, 3, b"one")]).unwrap();
+        for overlapping in [append(3, 4, b"x"), append(1, 1, b"x"), append(2, 9, b"x")] {
+            let err = store
+                .commit(&[append(4, 4, b"kept?"), overlapping])
+                .unwrap_err();
+            assert!(err.to_string().contains("overlap stored ones"), "{err}");
+        }
+        assert_eq!(store.events("ns", "r", 1).unwrap(), [b"one".to_vec()]);
+        store.commit(&[append(4, 5, b"two")]).unwrap();
     }
 }

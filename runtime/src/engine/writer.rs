@@ -274,10 +274,11 @@ mod tests {
     fn batch(id: u64) -> WriterMsg {
         WriterMsg::Batch {
             id,
-            ops: vec![StoreOp::AppendEvent {
+            ops: vec![StoreOp::AppendEvents {
                 namespace: "default".into(),
                 run_id: "r".into(),
-                event_id: i64::try_from(id).unwrap(),
+                first_event_id: i64::try_from(id).unwrap(),
+                last_event_id: i64::try_from(id).unwrap(),
                 data: Vec::new(),
             }],
         }
