@@ -544,12 +544,13 @@ impl Store for SqliteStore {
     }
 }
 
+/// A run's workflow id never changes: a rewrite leaves it, and its index,
+/// alone.
 const PUT_EXECUTION: &str =
     "INSERT INTO executions (namespace, run_id, workflow_id, status, request_id, state)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
      ON CONFLICT (namespace, run_id) DO UPDATE SET
-       workflow_id = excluded.workflow_id, status = excluded.status,
-       request_id = excluded.request_id, state = excluded.state";
+       status = excluded.status, request_id = excluded.request_id, state = excluded.state";
 const APPEND_EVENTS: &str =
     "INSERT INTO events (namespace, run_id, event_id, data) VALUES (?1, ?2, ?3, ?4)";
 const PUT_ACTIVITY: &str = "INSERT OR REPLACE INTO activities (namespace, run_id, id, data)

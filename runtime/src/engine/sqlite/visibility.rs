@@ -98,9 +98,14 @@ fn to_sqlite(e: BackendError) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
-const PUT: &str = "INSERT OR REPLACE INTO visibility
+/// A run's id, type, task queue and start time never change: a rewrite
+/// sets only its status and close time, so the indexes of the others are
+/// left alone.
+const PUT: &str = "INSERT INTO visibility
      (namespace, run_id, workflow_id, workflow_type, task_queue, status, start_time, close_time)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+     ON CONFLICT (namespace, run_id) DO UPDATE SET
+       status = excluded.status, close_time = excluded.close_time";
 const CLEAR_ATTRIBUTES: &str = "DELETE FROM search_attributes WHERE namespace = ?1 AND run_id = ?2";
 const PUT_ATTRIBUTE: &str = "INSERT INTO search_attributes
      (namespace, run_id, name, type, int_value, real_value, text_value)
