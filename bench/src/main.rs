@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use weft_bench::Config;
 
+/// mimalloc rather than glibc's malloc: see `Cargo.toml`, and the
+/// README's performance section for the figures with each.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let config = match Config::parse(std::env::args().skip(1)) {
         Ok(Some(config)) => config,

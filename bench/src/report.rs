@@ -1,6 +1,7 @@
 //! What a run measured: settings, figures, their text and JSON forms, and
 //! the helpers that compute them (percentiles, RSS).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -73,6 +74,17 @@ impl Report {
             self.figure(&format!("{prefix}rss"), mib(m.rss_kib), "MiB");
             self.figure(&format!("{prefix}rss_peak"), mib(m.hwm_kib), "MiB");
         }
+    }
+
+    /// Records the CPU time each group of threads spent, per item of
+    /// `count` (for example per workflow), and their sum.
+    pub fn cpu_per(&mut self, spent: &ThreadCpu, count: u64, item: &str) {
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / count.max(1) as f64;
+        let unit = format!("µs/{item}");
+        for (name, &ran) in &spent.by_name {
+            self.figure(&format!("cpu_{name}"), per(ran), &unit);
+        }
+        self.figure("cpu_total", per(spent.by_name.values().sum()), &unit);
     }
 
     /// The value of the figure `name`.
@@ -163,6 +175,50 @@ pub fn load_average() -> Option<String> {
     (fields.len() == 3).then(|| fields.join(" "))
 }
 
+/// CPU time this process's threads have run, summed by thread name (a
+/// runtime's worker threads share one), from /proc/self/task.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ThreadCpu {
+    /// Time on a CPU, by thread name.
+    pub by_name: BTreeMap<String, Duration>,
+}
+
+impl ThreadCpu {
+    /// Reads the current figures; `None` where /proc is not there.
+    pub fn now() -> Option<ThreadCpu> {
+        let mut by_name = BTreeMap::new();
+        for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+            let dir = task.path();
+            let (Ok(name), Ok(stat)) = (
+                std::fs::read_to_string(dir.join("comm")),
+                std::fs::read_to_string(dir.join("schedstat")),
+            ) else {
+                continue; // ended while being read
+            };
+            // schedstat: nanoseconds on a CPU, waiting to run, time slices.
+            let Some(ran) = stat.split_whitespace().next().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            *by_name.entry(name.trim().to_string()).or_default() += Duration::from_nanos(ran);
+        }
+        Some(ThreadCpu { by_name })
+    }
+
+    /// What each group ran since `before`. A thread that ended in
+    /// between is not counted.
+    pub fn since(&self, before: &ThreadCpu) -> ThreadCpu {
+        let by_name = self
+            .by_name
+            .iter()
+            .map(|(name, &ran)| {
+                let earlier = before.by_name.get(name).copied().unwrap_or_default();
+                (name.clone(), ran.saturating_sub(earlier))
+            })
+            .collect();
+        ThreadCpu { by_name }
+    }
+}
+
 /// This process's memory, from /proc/self/status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Memory {
@@ -202,6 +258,26 @@ mod tests {
         assert_eq!(percentile(&v, 100.0), Some(100));
         assert_eq!(percentile(&[7], 99.0), Some(7));
         assert_eq!(percentile::<u32>(&[], 50.0), None);
+    }
+
+    #[test]
+    fn cpu_figures_are_per_item_by_thread_name_and_summed() {
+        let ms = Duration::from_millis;
+        let group = |pairs: &[(&str, Duration)]| ThreadCpu {
+            by_name: pairs.iter().map(|(n, d)| (n.to_string(), *d)).collect(),
+        };
+        let before = group(&[("engine", ms(100)), ("writer", ms(50))]);
+        let after = group(&[("engine", ms(300)), ("writer", ms(150)), ("new", ms(10))]);
+        let mut r = Report::new("hello");
+        r.cpu_per(&after.since(&before), 1000, "workflow");
+        assert_eq!(r.get("cpu_engine"), Some(200.0));
+        assert_eq!(r.get("cpu_writer"), Some(100.0));
+        assert_eq!(r.get("cpu_new"), Some(10.0));
+        assert_eq!(r.get("cpu_total"), Some(310.0));
+        assert!(r.render().contains("µs/workflow"));
+        // This process has threads, and they have run.
+        let now = ThreadCpu::now().unwrap();
+        assert!(now.by_name.values().sum::<Duration>() > Duration::ZERO);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::BenchError;
 use crate::args::Config;
 use crate::load::fan_out;
 use crate::progress::Progress;
-use crate::report::Report;
+use crate::report::{Report, ThreadCpu};
 use crate::setup::{self, TASK_QUEUE};
 use crate::workflows::{Hello, SAY_HELLO};
 
@@ -24,6 +24,7 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
         .start()?;
 
     let progress = Progress::start("hello", config.n, config.progress);
+    let cpu_before = ThreadCpu::now().unwrap_or_default();
     let start = Instant::now();
     let client = bench.client.clone();
     let latencies = fan_out(config.n, config.c, &progress, move |i| {
@@ -49,6 +50,8 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
     })
     .await;
     let elapsed = start.elapsed();
+    // Read while every thread still runs (the store's writer ends with it).
+    let cpu = ThreadCpu::now().map(|after| after.since(&cpu_before));
     drop(progress);
     worker.shutdown().await;
     bench.shutdown().await;
@@ -61,6 +64,9 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
         "workflows/s",
     );
     report.latencies("latency", &mut latencies);
+    if let Some(cpu) = cpu {
+        report.cpu_per(&cpu, latencies.len() as u64, "workflow");
+    }
     report.memory("");
     Ok(report)
 }
