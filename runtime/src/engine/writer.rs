@@ -9,6 +9,9 @@
 //! commit it tells the engine "committed up to batch N". A failed commit
 //! ends all writing: the engine is told, later reads get `Stopped`.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -190,6 +193,7 @@ fn flush(
         return;
     };
     let started = Instant::now();
+    keep_last_row_writes(ops);
     let result = store.commit(ops);
     if let Some(hook) = on_commit {
         hook(started.elapsed(), ops.len());
@@ -205,6 +209,29 @@ fn flush(
         }
     };
     let _ = events.send(event);
+}
+
+/// Writes each run's row once per transaction. When two steps of a run
+/// share a group commit, its first row write keeps its place (a row's
+/// insertion position is what tells the latest run of a workflow id) and
+/// takes the last one's content; the later ones go.
+fn keep_last_row_writes(ops: &mut Vec<StoreOp>) {
+    let mut at: HashMap<(Arc<str>, Arc<str>), usize> = HashMap::new();
+    let mut kept = Vec::with_capacity(ops.len());
+    for op in ops.drain(..) {
+        let StoreOp::PutExecution(row) = &op else {
+            kept.push(op);
+            continue;
+        };
+        match at.entry((row.namespace.clone(), row.run_id.clone())) {
+            Entry::Occupied(first) => kept[*first.get()] = op,
+            Entry::Vacant(first) => {
+                first.insert(kept.len());
+                kept.push(op);
+            }
+        }
+    }
+    *ops = kept;
 }
 
 fn read(
@@ -350,5 +377,52 @@ mod tests {
     #[test]
     fn without_group_commit_each_batch_is_committed_alone() {
         assert_eq!(commits(false), vec![1, 1, 1, 1]);
+    }
+
+    fn row(namespace: &str, run_id: &str, state: u8) -> StoreOp {
+        StoreOp::PutExecution(ExecutionRow {
+            namespace: namespace.into(),
+            run_id: run_id.into(),
+            workflow_id: "w".into(),
+            status: crate::backend::RunStatus::Running,
+            request_id: "req".into(),
+            state: vec![state],
+        })
+    }
+
+    /// Several writes of a run's row in one transaction become one, where
+    /// the first was, with the last one's content; other ops and other
+    /// runs' rows (the same run id in another namespace too) stay as and
+    /// where they were.
+    #[test]
+    fn a_runs_row_is_written_once_per_commit_at_its_first_place() {
+        let event = |run_id: &str| StoreOp::AppendEvents {
+            namespace: "default".into(),
+            run_id: run_id.into(),
+            first_event_id: 1,
+            last_event_id: 2,
+            data: vec![1, 2],
+        };
+        let mut ops = vec![
+            row("default", "a", 1),
+            event("a"),
+            row("default", "b", 1),
+            row("other", "a", 1),
+            row("default", "a", 2),
+            event("b"),
+            row("default", "b", 2),
+            row("default", "a", 3),
+        ];
+        keep_last_row_writes(&mut ops);
+        assert_eq!(
+            ops,
+            [
+                row("default", "a", 3),
+                event("a"),
+                row("default", "b", 2),
+                row("other", "a", 1),
+                event("b"),
+            ]
+        );
     }
 }
