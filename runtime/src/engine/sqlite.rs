@@ -8,6 +8,7 @@
 //! transaction per commit.
 
 mod check;
+mod checkpoint;
 mod inspect;
 mod lock;
 mod visibility;
@@ -100,6 +101,9 @@ const MIGRATIONS: &[&str] = &[
 
 /// A SQLite file holding executions and histories.
 pub struct SqliteStore {
+    /// Declared before `conn`: its connection closes first, and the
+    /// writer's, the last, checkpoints and removes the log.
+    checkpointer: Option<checkpoint::Checkpointer>,
     conn: Connection,
     /// Held for the store's life; declared after `conn` so it is dropped
     /// after it (see `lock` for why that order matters).
@@ -265,7 +269,14 @@ impl SqliteStore {
             conn.pragma_update(None, "application_id", APPLICATION_ID)
                 .map_err(OpenError::sqlite(path, "recording weft's application id"))?;
         }
+        conn.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            checkpoint::WRITER_AUTOCHECKPOINT,
+        )
+        .map_err(OpenError::sqlite(path, "setting wal_autocheckpoint"))?;
         Ok(SqliteStore {
+            checkpointer: checkpoint::Checkpointer::start(path),
             conn,
             _lock: Some(lock),
         })
@@ -304,7 +315,11 @@ impl SqliteStore {
         let conn =
             Connection::open_with_flags(path, flags).map_err(OpenError::sqlite(path, "opening"))?;
         weft_to_read(classify(&conn, path)?, path)?;
-        Ok(SqliteStore { conn, _lock: None })
+        Ok(SqliteStore {
+            checkpointer: None,
+            conn,
+            _lock: None,
+        })
     }
 
     /// Every run in the file, oldest first.
@@ -540,7 +555,11 @@ impl Store for SqliteStore {
             write(&tx, op)?;
         }
         // With WAL and synchronous=FULL, commit returns after the fsync.
-        tx.commit().map_err(store_err("committing"))
+        tx.commit().map_err(store_err("committing"))?;
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.committed(ops.len());
+        }
+        Ok(())
     }
 }
 
