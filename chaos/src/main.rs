@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use weft::Client;
-use weft::engine::Engine;
+use weft::engine::{Engine, EngineOptions, SqliteStore};
 use weft_chaos::epoch::Plan;
 use weft_chaos::kill::KillOptions;
 use weft_chaos::{epoch, kill, ledger, workload};
@@ -97,10 +97,19 @@ fn worker_args(mut args: impl Iterator<Item = String>) -> Result<WorkerArgs, Str
     Ok(w)
 }
 
+/// Store operations between the background checkpoint's passes in a
+/// worker (the engine's default is 1,000, more than an epoch commits).
+const CHECKPOINT_EVERY: usize = 20;
+
 async fn run_worker(args: impl Iterator<Item = String>) -> Result<(), String> {
     let w = worker_args(args)?;
     ledger::open(&w.ledger, w.generation).map_err(|e| format!("ledger: {e}"))?;
-    let engine = Engine::sqlite(&w.db).await.map_err(|e| e.to_string())?;
+    // Checkpoints every few steps, so that kills and power cuts land in
+    // the background checkpoint's passes too, not only in commits.
+    let store = SqliteStore::open(&w.db)
+        .map_err(|e| e.to_string())?
+        .checkpoint_every(CHECKPOINT_EVERY);
+    let engine = Engine::start(store, EngineOptions::default()).map_err(|e| e.to_string())?;
     let client = Client::new(engine.clone());
     let worker = workload::worker(&client)
         .start()

@@ -282,6 +282,20 @@ impl SqliteStore {
         })
     }
 
+    /// How many store operations the engine commits between two of the
+    /// background checkpoint's passes (default 1,000, about SQLite's own
+    /// interval). Fewer make a shorter log and more checkpoints, each
+    /// with two fsyncs: what a test wants that checkpoints often, rarely
+    /// what a deployment does. A store opened read-only has no background
+    /// checkpoint, and this changes nothing for it.
+    #[must_use]
+    pub fn checkpoint_every(mut self, operations: usize) -> Self {
+        if let Some(checkpointer) = &mut self.checkpointer {
+            checkpointer.set_ops_per_pass(operations);
+        }
+        self
+    }
+
     /// Opens the file for reading only, without the lock, for tools that
     /// inspect a file an engine may be using. Refuses a file that is not
     /// weft's (an empty one included), and one a stopped process left in

@@ -43,6 +43,7 @@ pub(super) struct Checkpointer {
     wake: Option<SyncSender<()>>,
     thread: Option<JoinHandle<()>>,
     ops: usize,
+    ops_per_pass: usize,
 }
 
 impl Checkpointer {
@@ -70,6 +71,7 @@ impl Checkpointer {
                 wake: Some(wake),
                 thread: Some(thread),
                 ops: 0,
+                ops_per_pass: OPS_PER_PASS,
             }),
             Err(e) => {
                 tracing::warn!(
@@ -82,11 +84,17 @@ impl Checkpointer {
         }
     }
 
-    /// Counts a commit of `ops` operations; every [`OPS_PER_PASS`] asks
-    /// for a pass (a pass asked for and not begun covers these too).
+    /// Operations between passes from now on (at least one).
+    pub(super) fn set_ops_per_pass(&mut self, ops: usize) {
+        self.ops_per_pass = ops.max(1);
+    }
+
+    /// Counts a commit of `ops` operations; every [`OPS_PER_PASS`] (or
+    /// what `set_ops_per_pass` set) asks for a pass (a pass asked for and
+    /// not begun covers these too).
     pub(super) fn committed(&mut self, ops: usize) {
         self.ops += ops;
-        if self.ops < OPS_PER_PASS {
+        if self.ops < self.ops_per_pass {
             return;
         }
         self.ops = 0;
@@ -186,6 +194,17 @@ mod tests {
         checkpointer.committed(OPS_PER_PASS - 1);
         drop(checkpointer);
         assert_eq!(rows_in_file(&path), 0);
+    }
+
+    #[test]
+    fn the_interval_can_be_shortened() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, _writer) = file_with_log(dir.path(), 40);
+        let mut checkpointer = Checkpointer::start(&path).unwrap();
+        checkpointer.set_ops_per_pass(0);
+        checkpointer.committed(1);
+        drop(checkpointer);
+        assert_eq!(rows_in_file(&path), 40);
     }
 
     #[test]
