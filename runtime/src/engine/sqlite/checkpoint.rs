@@ -180,38 +180,38 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn a_pass_copies_the_log_into_the_file() {
+    /// Rows in the file once a checkpointer (its interval set to
+    /// `interval`, if given) has been told of these commits and stopped.
+    /// A pass asked for runs before the thread sees the hang-up.
+    fn rows_copied_after(interval: Option<usize>, commits: &[usize]) -> i64 {
         let dir = tempfile::tempdir().unwrap();
         let (path, _writer) = file_with_log(dir.path(), 40);
         assert_eq!(rows_in_file(&path), 0, "nothing copied yet");
         let mut checkpointer = Checkpointer::start(&path).unwrap();
-        checkpointer.committed(OPS_PER_PASS / 2);
-        checkpointer.committed(OPS_PER_PASS / 2);
-        // The pass asked for runs before the thread sees the hang-up.
+        if let Some(ops) = interval {
+            checkpointer.set_ops_per_pass(ops);
+        }
+        for &ops in commits {
+            checkpointer.committed(ops);
+        }
         drop(checkpointer);
-        assert_eq!(rows_in_file(&path), 40);
+        rows_in_file(&path)
+    }
+
+    #[test]
+    fn a_pass_copies_the_log_into_the_file() {
+        let half = OPS_PER_PASS / 2;
+        assert_eq!(rows_copied_after(None, &[half, half]), 40);
     }
 
     #[test]
     fn fewer_operations_ask_for_no_pass() {
-        let dir = tempfile::tempdir().unwrap();
-        let (path, _writer) = file_with_log(dir.path(), 40);
-        let mut checkpointer = Checkpointer::start(&path).unwrap();
-        checkpointer.committed(OPS_PER_PASS - 1);
-        drop(checkpointer);
-        assert_eq!(rows_in_file(&path), 0);
+        assert_eq!(rows_copied_after(None, &[OPS_PER_PASS - 1]), 0);
     }
 
     #[test]
     fn the_interval_can_be_shortened() {
-        let dir = tempfile::tempdir().unwrap();
-        let (path, _writer) = file_with_log(dir.path(), 40);
-        let mut checkpointer = Checkpointer::start(&path).unwrap();
-        checkpointer.set_ops_per_pass(0);
-        checkpointer.committed(1);
-        drop(checkpointer);
-        assert_eq!(rows_in_file(&path), 40);
+        assert_eq!(rows_copied_after(Some(0), &[1]), 40);
     }
 
     #[test]
