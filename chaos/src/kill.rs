@@ -70,6 +70,11 @@ struct Epoch {
     dir: PathBuf,
 }
 
+/// Store operations between a worker's background checkpoints: the
+/// engine's default (1,000) is more than an epoch commits, and kills
+/// should land inside checkpoints too.
+pub const CHECKPOINT_EVERY: usize = 20;
+
 impl Epoch {
     fn spawn(&self, exe: &Path, generation: u32) -> Result<Child, String> {
         let stderr = std::fs::OpenOptions::new()
@@ -85,6 +90,7 @@ impl Epoch {
             .arg(self.dir.join("ledger.log"))
             .args(["--epoch", &self.number.to_string()])
             .args(["--generation", &generation.to_string()])
+            .args(["--checkpoint-every", &CHECKPOINT_EVERY.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)

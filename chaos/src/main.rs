@@ -2,9 +2,13 @@
 //! [--kills-per-epoch K] [--dir DIR] [--keep] [--verbose]`: random kill -9
 //! under load, then the tally.
 //!
-//! `weft-chaos worker --db PATH --ledger PATH --epoch E --generation G` is
-//! the process the driver starts and kills: it runs epoch `E` of the
-//! workload on the file and exits 0 once every result is right.
+//! `weft-chaos worker --db PATH --ledger PATH --epoch E --generation G
+//! [--checkpoint-every OPS]` is the process the driver starts and kills:
+//! it runs epoch `E` of the workload on the file and exits 0 once every
+//! result is right. `--checkpoint-every` sets the store's background
+//! checkpoint interval (`SqliteStore::checkpoint_every`; the engine's
+//! default when absent): the kill and power-loss tests make it small, so
+//! kills and cuts land inside checkpoints too.
 //!
 //! `weft-chaos hold-lock --db PATH` takes SQLite's write lock on the file
 //! (`BEGIN IMMEDIATE`), prints `locked`, and holds it until its standard
@@ -76,6 +80,7 @@ struct WorkerArgs {
     ledger: PathBuf,
     epoch: u32,
     generation: u32,
+    checkpoint_every: Option<usize>,
 }
 
 fn worker_args(mut args: impl Iterator<Item = String>) -> Result<WorkerArgs, String> {
@@ -84,6 +89,7 @@ fn worker_args(mut args: impl Iterator<Item = String>) -> Result<WorkerArgs, Str
         ledger: PathBuf::new(),
         epoch: 0,
         generation: 0,
+        checkpoint_every: None,
     };
     while let Some(flag) = args.next() {
         match flag.as_str() {
@@ -91,24 +97,20 @@ fn worker_args(mut args: impl Iterator<Item = String>) -> Result<WorkerArgs, Str
             "--ledger" => w.ledger = value(&flag, args.next())?,
             "--epoch" => w.epoch = value(&flag, args.next())?,
             "--generation" => w.generation = value(&flag, args.next())?,
+            "--checkpoint-every" => w.checkpoint_every = Some(value(&flag, args.next())?),
             other => return Err(format!("unknown worker flag {other}")),
         }
     }
     Ok(w)
 }
 
-/// Store operations between the background checkpoint's passes in a
-/// worker (the engine's default is 1,000, more than an epoch commits).
-const CHECKPOINT_EVERY: usize = 20;
-
 async fn run_worker(args: impl Iterator<Item = String>) -> Result<(), String> {
     let w = worker_args(args)?;
     ledger::open(&w.ledger, w.generation).map_err(|e| format!("ledger: {e}"))?;
-    // Checkpoints every few steps, so that kills and power cuts land in
-    // the background checkpoint's passes too, not only in commits.
-    let store = SqliteStore::open(&w.db)
-        .map_err(|e| e.to_string())?
-        .checkpoint_every(CHECKPOINT_EVERY);
+    let mut store = SqliteStore::open(&w.db).map_err(|e| e.to_string())?;
+    if let Some(operations) = w.checkpoint_every {
+        store = store.checkpoint_every(operations);
+    }
     let engine = Engine::start(store, EngineOptions::default()).map_err(|e| e.to_string())?;
     let client = Client::new(engine.clone());
     let worker = workload::worker(&client)
