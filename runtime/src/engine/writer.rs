@@ -9,7 +9,6 @@
 //! commit it tells the engine "committed up to batch N". A failed commit
 //! ends all writing: the engine is told, later reads get `Stopped`.
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -20,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::backend::BackendError;
 
+use super::engine_task::FastMap;
 use super::store::{ExecutionRow, Store, StoreOp};
 
 /// What a read of a stored run brings besides its row.
@@ -216,7 +216,7 @@ fn flush(
 /// insertion position is what tells the latest run of a workflow id) and
 /// takes the last one's content; the later ones go.
 fn keep_last_row_writes(ops: &mut Vec<StoreOp>) {
-    let mut at: HashMap<(Arc<str>, Arc<str>), usize> = HashMap::new();
+    let mut at: FastMap<(Arc<str>, Arc<str>), usize> = FastMap::default();
     let mut kept = Vec::with_capacity(ops.len());
     for op in ops.drain(..) {
         let StoreOp::PutExecution(row) = &op else {
