@@ -395,20 +395,20 @@ both_stores! {
         assert!(message.contains("only supported for count"), "{message}");
         // Nothing a query says can run as SQL: every value is bound.
         let start = |id: &str| WorkflowOptions::new(id, "nobody");
-        let odd = "x'); DROP TABLE visibility; --";
+        let odd = "x'); DROP TABLE executions; --";
         c.start_workflow(VisA::run, Step::Wait, start(odd)).await.unwrap();
         c.start_workflow(VisA::run, Step::Wait, start("plain")).await.unwrap();
         for query in [
             "WorkflowId = 'x'' OR ''1''=''1'",
             "WorkflowId = 'plain'' OR 1=1 --'",
-            "WorkflowId = \"'); DELETE FROM visibility; --\"",
+            "WorkflowId = \"'); DELETE FROM executions; --\"",
         ] {
             assert_eq!(list(c, query).await, Vec::<String>::new(), "{query}");
         }
-        let escaped = "WorkflowId = 'x''); DROP TABLE visibility; --'";
+        let escaped = "WorkflowId = 'x''); DROP TABLE executions; --'";
         assert_eq!(list(c, escaped).await, [odd]);
         assert_eq!(list(c, "").await.len(), 2, "both runs are still listed");
-        let message = invalid(c.list_workflows("WorkflowId = 'a'; DROP TABLE visibility").await);
+        let message = invalid(c.list_workflows("WorkflowId = 'a'; DROP TABLE executions").await);
         assert!(message.contains("unexpected character ';'"), "{message}");
         env.engine.shutdown().await;
     }

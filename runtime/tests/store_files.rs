@@ -55,6 +55,10 @@ fn fill(store: &mut SqliteStore, runs: usize, events: usize) {
             status: RunStatus::Completed,
             request_id: format!("req-{r}"),
             state: vec![7; 300],
+            workflow_type: "Fill".into(),
+            task_queue: "q".into(),
+            start_time: std::time::UNIX_EPOCH,
+            close_time: Some(std::time::UNIX_EPOCH),
         })];
         for e in 1..=events {
             ops.push(StoreOp::AppendEvents {

@@ -41,10 +41,13 @@ pub(crate) struct Run {
     pub stored_activities: BTreeMap<i64, PendingActivity>,
     /// The updates as last sent to the store, likewise.
     pub stored_updates: BTreeMap<String, UpdateRecord>,
-    /// What the visibility record last sent to the store holds that a
-    /// step can change (`None`: not sent by this engine yet), so a step
-    /// that changes none of it writes no record.
-    pub stored_visibility: Option<(RunStatus, Option<SystemTime>, SearchAttributes)>,
+    /// The status and close time of the run's row as last sent to the
+    /// store (`None`: no row yet), so a step that changes neither writes
+    /// only the row's state, not what indexes it.
+    pub stored_listing: Option<(RunStatus, Option<SystemTime>)>,
+    /// The search attributes as last sent to the store, so a step that
+    /// changes none writes none.
+    pub stored_search_attributes: SearchAttributes,
 }
 
 impl Run {
@@ -60,15 +63,30 @@ impl Run {
             waiters: Vec::new(),
             stored_activities: BTreeMap::new(),
             stored_updates: BTreeMap::new(),
-            stored_visibility: None,
+            stored_listing: None,
+            stored_search_attributes: SearchAttributes::new(),
         }
+    }
+
+    /// Marks the run's row, its status and search attributes as the store
+    /// holds them (a run read back from it).
+    pub fn stored_as_is(&mut self) {
+        self.stored_listing = Some((self.state.status, self.state.close_time));
+        self.stored_search_attributes = self.state.run_options.search_attributes.clone();
     }
 
     /// The run's row, and the activity and update writes that bring the
     /// store up to date with memory.
     pub fn writes(&mut self, ops: &mut Vec<StoreOp>) -> Result<(), String> {
-        ops.push(StoreOp::PutExecution(self.state.to_row(&self.key)?));
-        self.sync_visibility(ops);
+        let row = self.state.to_row(&self.key)?;
+        let listing = Some((row.status, row.close_time));
+        if self.stored_listing == listing {
+            ops.push(StoreOp::PutExecutionState(row));
+        } else {
+            self.stored_listing = listing;
+            ops.push(StoreOp::PutExecution(row));
+        }
+        self.sync_search_attributes(ops);
         let namespace = &self.key.namespace;
         let run_id = &self.key.run_id;
         sync_rows(
@@ -111,26 +129,18 @@ impl Run {
 }
 
 impl Run {
-    /// Sends the run's visibility record when what it shows changed.
-    fn sync_visibility(&mut self, ops: &mut Vec<StoreOp>) {
-        let state = &self.state;
-        let unchanged = self
-            .stored_visibility
-            .as_ref()
-            .is_some_and(|(status, close, attrs)| {
-                *status == state.status
-                    && *close == state.close_time
-                    && *attrs == state.run_options.search_attributes
-            });
-        if unchanged {
+    /// Sends the run's search attributes when they changed.
+    fn sync_search_attributes(&mut self, ops: &mut Vec<StoreOp>) {
+        let current = &self.state.run_options.search_attributes;
+        if *current == self.stored_search_attributes {
             return;
         }
-        self.stored_visibility = Some((
-            state.status,
-            state.close_time,
-            state.run_options.search_attributes.clone(),
-        ));
-        ops.push(StoreOp::PutVisibility(Box::new(state.visibility())));
+        self.stored_search_attributes = current.clone();
+        ops.push(StoreOp::PutSearchAttributes {
+            namespace: self.key.namespace.clone(),
+            run_id: self.key.run_id.clone(),
+            attributes: Box::new(current.clone()),
+        });
     }
 }
 

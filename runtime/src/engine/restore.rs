@@ -96,6 +96,7 @@ impl EngineTask {
         let mut run = Run::new(state, recent);
         run.stored_activities = stored_activities;
         run.stored_updates = stored_updates;
+        run.stored_as_is();
         // Facts buffered for a task that was in flight (signals, activity
         // results): that task is lost, so they go to history now (after
         // its scheduled event) and the task handed out again carries them.

@@ -19,6 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::backend::{BackendError, RunStatus};
 use crate::history::Event;
+use crate::search_attributes::{from_unix_nanos, to_unix_nanos};
 
 use self::check::{Kind, check_integrity, classify};
 use self::lock::{FileLock, LockError};
@@ -28,7 +29,7 @@ use crate::visibility::{Filter, WorkflowExecutionInfo};
 pub use self::check::{IntegrityCheck, OpenError};
 
 /// The file format version this code writes.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// weft's SQLite `application_id` ("weft" in ASCII), set in every file it
 /// writes, so a file is known for weft's before its tables are read.
@@ -97,6 +98,7 @@ const MIGRATIONS: &[&str] = &[
     -- the first one's id. A row of an older version holds one event,
     -- which reads the same way; the schema is unchanged.
 ",
+    visibility::INTO_EXECUTIONS,
 ];
 
 /// A SQLite file holding executions and histories.
@@ -248,6 +250,7 @@ impl SqliteStore {
                     4 => "migrating to format version 4",
                     5 => "migrating to format version 5",
                     6 => "migrating to format version 6",
+                    7 => "migrating to format version 7",
                     _ => "migrating to a newer format version",
                 },
                 source: e,
@@ -437,45 +440,62 @@ impl SqliteStore {
     }
 }
 
-type RawRow = (String, String, String, String, String, Vec<u8>);
+/// The columns of `executions` that make an [`ExecutionRow`] but its
+/// state, in the order [`row_of`] reads them (the state follows).
+macro_rules! identity_columns {
+    () => {
+        "namespace, run_id, workflow_id, status, request_id,
+         workflow_type, task_queue, start_time, close_time"
+    };
+}
+const IDENTITY_COLUMNS: &str = identity_columns!();
+
+/// All the columns of an [`ExecutionRow`], in the order [`row_of`] reads them.
+const ROW_COLUMNS: &str = concat!(identity_columns!(), ", state");
+
+/// A row as read, before its status is parsed.
+struct RawRow {
+    row: ExecutionRow,
+    status: String,
+}
 
 fn row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
+    Ok(RawRow {
+        row: ExecutionRow {
+            namespace: r.get::<_, String>(0)?.into(),
+            run_id: r.get::<_, String>(1)?.into(),
+            workflow_id: r.get(2)?,
+            status: RunStatus::Running,
+            request_id: r.get(4)?,
+            workflow_type: r.get(5)?,
+            task_queue: r.get(6)?,
+            start_time: from_unix_nanos(r.get(7)?),
+            close_time: r.get::<_, Option<i64>>(8)?.map(from_unix_nanos),
+            state: r.get(9)?,
+        },
+        status: r.get(3)?,
+    })
 }
 
 fn finish_row(raw: RawRow) -> Result<ExecutionRow, BackendError> {
-    let (namespace, run_id, workflow_id, status, request_id, state) = raw;
     Ok(ExecutionRow {
-        namespace: namespace.into(),
-        run_id: run_id.into(),
-        workflow_id,
-        status: parse_status(&status)?,
-        request_id,
-        state,
+        status: parse_status(&raw.status)?,
+        ..raw.row
     })
 }
 
 impl Store for SqliteStore {
     fn load(&mut self) -> Result<Loaded, BackendError> {
-        let open = self.read_rows(
-            "SELECT namespace, run_id, workflow_id, status, request_id, state
-             FROM executions WHERE status = 'Running' ORDER BY rowid",
-        )?;
+        let open = self.read_rows(&format!(
+            "SELECT {ROW_COLUMNS} FROM executions WHERE status = 'Running' ORDER BY rowid"
+        ))?;
         // Insertion order (rowid) tells the latest run of a workflow id.
         let latest = self
-            .read_rows(
-                "SELECT namespace, run_id, workflow_id, status, request_id, x''
-                 FROM executions WHERE rowid IN
+            .read_rows(&format!(
+                "SELECT {IDENTITY_COLUMNS}, x'' FROM executions WHERE rowid IN
                    (SELECT max(rowid) FROM executions GROUP BY namespace, workflow_id)
-                 ORDER BY rowid",
-            )?
+                 ORDER BY rowid"
+            ))?
             .iter()
             .map(ExecutionRow::summary)
             .collect();
@@ -540,10 +560,9 @@ impl Store for SqliteStore {
     ) -> Result<Option<ExecutionRow>, BackendError> {
         let raw = self
             .conn
-            .prepare_cached(
-                "SELECT namespace, run_id, workflow_id, status, request_id, state
-                 FROM executions WHERE namespace = ?1 AND run_id = ?2",
-            )
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM executions WHERE namespace = ?1 AND run_id = ?2"
+            ))
             .and_then(|mut stmt| {
                 stmt.query_row(params![namespace, run_id], row_of)
                     .optional()
@@ -579,11 +598,24 @@ impl Store for SqliteStore {
 
 /// A run's workflow id never changes: a rewrite leaves it, and its index,
 /// alone.
-const PUT_EXECUTION: &str =
-    "INSERT INTO executions (namespace, run_id, workflow_id, status, request_id, state)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+/// A run's workflow id, type, task queue and start time never change: a
+/// rewrite sets the rest, so the indexes of those are left alone.
+const PUT_EXECUTION: &str = "INSERT INTO executions
+     (namespace, run_id, workflow_id, status, request_id, state,
+      workflow_type, task_queue, start_time, close_time)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
      ON CONFLICT (namespace, run_id) DO UPDATE SET
-       status = excluded.status, request_id = excluded.request_id, state = excluded.state";
+       status = excluded.status, request_id = excluded.request_id, state = excluded.state,
+       close_time = excluded.close_time";
+/// The same for a step that changed neither status nor close time: SQLite
+/// rewrites an index whenever a statement sets one of its columns, even
+/// to the value it had, so this one sets none that is indexed.
+const PUT_EXECUTION_STATE: &str = "INSERT INTO executions
+     (namespace, run_id, workflow_id, status, request_id, state,
+      workflow_type, task_queue, start_time, close_time)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+     ON CONFLICT (namespace, run_id) DO UPDATE SET
+       request_id = excluded.request_id, state = excluded.state";
 const APPEND_EVENTS: &str =
     "INSERT INTO events (namespace, run_id, event_id, data) VALUES (?1, ?2, ?3, ?4)";
 const PUT_ACTIVITY: &str = "INSERT OR REPLACE INTO activities (namespace, run_id, id, data)
@@ -615,6 +647,38 @@ fn write_schedule(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> Result<(), Ba
     result.map(|_| ()).map_err(store_err("writing a schedule"))
 }
 
+/// Writes a run's row with `sql`, [`PUT_EXECUTION`] or
+/// [`PUT_EXECUTION_STATE`].
+fn put_execution(
+    tx: &rusqlite::Transaction<'_>,
+    sql: &str,
+    row: &ExecutionRow,
+) -> Result<(), BackendError> {
+    let nanos = |t| {
+        to_unix_nanos(t)
+            .ok_or_else(|| BackendError::Store(format!("run {}: a time out of range", row.run_id)))
+    };
+    let start_time = nanos(row.start_time)?;
+    let close_time = row.close_time.map(nanos).transpose()?;
+    tx.prepare_cached(sql)
+        .and_then(|mut stmt| {
+            stmt.execute(params![
+                row.namespace,
+                row.run_id,
+                row.workflow_id,
+                status_text(row.status),
+                row.request_id,
+                row.state,
+                row.workflow_type,
+                row.task_queue,
+                start_time,
+                close_time,
+            ])
+        })
+        .map(|_| ())
+        .map_err(store_err("writing an execution"))
+}
+
 /// Applies one op inside a commit's transaction (statements are prepared
 /// once per connection and cached).
 fn write(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> Result<(), BackendError> {
@@ -625,18 +689,8 @@ fn write(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> Result<(), BackendErro
             .map_err(store_err(what))
     };
     match op {
-        StoreOp::PutExecution(row) => run(
-            PUT_EXECUTION,
-            "writing an execution",
-            params![
-                row.namespace,
-                row.run_id,
-                row.workflow_id,
-                status_text(row.status),
-                row.request_id,
-                row.state
-            ],
-        ),
+        StoreOp::PutExecution(row) => put_execution(tx, PUT_EXECUTION, row),
+        StoreOp::PutExecutionState(row) => put_execution(tx, PUT_EXECUTION_STATE, row),
         StoreOp::AppendEvents {
             namespace,
             run_id,
@@ -687,6 +741,10 @@ fn write(tx: &rusqlite::Transaction<'_>, op: &StoreOp) -> Result<(), BackendErro
             params![namespace, run_id, update_id],
         ),
         StoreOp::PutSchedule(_) | StoreOp::DeleteSchedule { .. } => write_schedule(tx, op),
-        StoreOp::PutVisibility(info) => visibility::put(tx, info),
+        StoreOp::PutSearchAttributes {
+            namespace,
+            run_id,
+            attributes,
+        } => visibility::put_attributes(tx, namespace, run_id, attributes),
     }
 }

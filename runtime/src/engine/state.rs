@@ -302,17 +302,29 @@ pub(crate) struct PendingChild {
 /// field names). A field at its default (none, empty, zero, false) is left
 /// out of the row, and reads back as that default: the state is written
 /// at every step, so what it leaves out is work and bytes saved each time.
+/// The run's identity, status and times are columns of the row
+/// ([`ExecutionRow`]), so the state leaves them out too and takes them
+/// from the row when it is read ([`RunState::from_row`]); a state written
+/// before format version 7 holds them, the same values.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct RunState {
+    #[serde(default, skip_serializing)]
     pub namespace: String,
+    #[serde(default, skip_serializing)]
     pub workflow_id: String,
+    #[serde(default, skip_serializing)]
     pub run_id: String,
+    #[serde(default, skip_serializing)]
     pub workflow_type: String,
+    #[serde(default, skip_serializing)]
     pub task_queue: String,
+    #[serde(default, skip_serializing)]
     pub request_id: String,
+    #[serde(default = "running", skip_serializing)]
     pub status: RunStatus,
+    #[serde(default = "epoch", skip_serializing)]
     pub start_time: SystemTime,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing)]
     pub close_time: Option<SystemTime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<RunOutcome>,
@@ -406,6 +418,14 @@ pub(crate) struct RunState {
     /// run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_input: Option<Vec<Payload>>,
+}
+
+fn running() -> RunStatus {
+    RunStatus::Running
+}
+
+fn epoch() -> SystemTime {
+    SystemTime::UNIX_EPOCH
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -593,21 +613,6 @@ impl RunState {
         }
     }
 
-    /// What visibility keeps of the run.
-    pub fn visibility(&self) -> crate::visibility::WorkflowExecutionInfo {
-        crate::visibility::WorkflowExecutionInfo {
-            namespace: self.namespace.clone(),
-            workflow_id: self.workflow_id.clone(),
-            run_id: self.run_id.clone(),
-            workflow_type: self.workflow_type.clone(),
-            task_queue: self.task_queue.clone(),
-            status: self.status,
-            start_time: self.start_time,
-            close_time: self.close_time,
-            search_attributes: self.run_options.search_attributes.clone(),
-        }
-    }
-
     pub fn to_row(&self, key: &RunKey) -> Result<ExecutionRow, String> {
         let state = super::encoding::to_bytes(self)
             .map_err(|e| format!("cannot serialize the state of run {}: {e}", self.run_id))?;
@@ -618,13 +623,29 @@ impl RunState {
             status: self.status,
             request_id: self.request_id.clone(),
             state,
+            workflow_type: self.workflow_type.clone(),
+            task_queue: self.task_queue.clone(),
+            start_time: self.start_time,
+            close_time: self.close_time,
         })
     }
 
+    /// A run's state from its row: the state blob, with the identity,
+    /// status and times the row's columns hold.
     pub fn from_row(row: &ExecutionRow) -> Result<RunState, BackendError> {
-        super::encoding::from_bytes(&row.state).map_err(|e| {
+        let mut state: RunState = super::encoding::from_bytes(&row.state).map_err(|e| {
             BackendError::Store(format!("undecodable state of run {}: {e}", row.run_id))
-        })
+        })?;
+        state.namespace = row.namespace.to_string();
+        state.run_id = row.run_id.to_string();
+        state.workflow_id.clone_from(&row.workflow_id);
+        state.request_id.clone_from(&row.request_id);
+        state.status = row.status;
+        state.workflow_type.clone_from(&row.workflow_type);
+        state.task_queue.clone_from(&row.task_queue);
+        state.start_time = row.start_time;
+        state.close_time = row.close_time;
+        Ok(state)
     }
 
     /// A stored run's state with its updates' rows.
@@ -673,7 +694,70 @@ pub(crate) fn failure_payloads(failure: &Failure) -> Vec<&Payload> {
 
 #[cfg(test)]
 mod tests {
-    use super::IdWindow;
+    use super::{IdWindow, RunKey, RunState};
+    use crate::backend::RunStatus;
+    use crate::engine::store::ExecutionRow;
+
+    /// A run's state as format version 6 wrote it: identity, status and
+    /// times inside (JSON here, as files of version 2 held it).
+    const OLD_STATE: &str = r#"{
+        "namespace": "default", "workflow_id": "w", "run_id": "r",
+        "workflow_type": "Greet", "task_queue": "q", "request_id": "req",
+        "status": "Completed",
+        "start_time": {"secs_since_epoch": 100, "nanos_since_epoch": 0},
+        "close_time": {"secs_since_epoch": 160, "nanos_since_epoch": 5},
+        "next_event_id": 4, "events_since": 1, "wft": "Idle",
+        "wft_attempt": 1, "wft_seq": 2
+    }"#;
+
+    fn row(state: Vec<u8>) -> ExecutionRow {
+        let at = |secs, nanos| std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
+        ExecutionRow {
+            namespace: "default".into(),
+            run_id: "r".into(),
+            workflow_id: "w".into(),
+            status: RunStatus::Completed,
+            request_id: "req".into(),
+            state,
+            workflow_type: "Greet".into(),
+            task_queue: "q".into(),
+            start_time: at(100, 0),
+            close_time: Some(at(160, 5)),
+        }
+    }
+
+    /// The state leaves out what the row's columns hold, and reads back
+    /// whole from the row; a state that holds them (an older file's)
+    /// reads the same.
+    #[test]
+    fn the_state_leaves_the_rows_columns_out_and_reads_them_back() {
+        let old = RunState::from_row(&row(OLD_STATE.as_bytes().to_vec())).unwrap();
+        let written = old.to_row(&RunKey::new("default", "r")).unwrap();
+        assert_eq!(written, row(written.state.clone()), "the row's columns");
+        // A MessagePack map key: its length, then its bytes.
+        let has_key = |name: &str| {
+            let mut key = vec![0xa0 | name.len() as u8];
+            key.extend_from_slice(name.as_bytes());
+            written.state.windows(key.len()).any(|w| w == key)
+        };
+        for name in [
+            "namespace",
+            "workflow_id",
+            "run_id",
+            "workflow_type",
+            "task_queue",
+            "request_id",
+            "status",
+            "start_time",
+            "close_time",
+        ] {
+            assert!(!has_key(name), "{name} in the state");
+        }
+        assert!(has_key("next_event_id") && has_key("first_run_id"));
+        assert_eq!(RunState::from_row(&written).unwrap(), old);
+        assert_eq!(old.workflow_type, "Greet");
+        assert_eq!(old.status, RunStatus::Completed);
+    }
 
     #[test]
     fn an_id_window_keeps_the_latest_ids_and_forgets_the_oldest_first() {

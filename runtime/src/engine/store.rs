@@ -1,15 +1,15 @@
 //! The storage interface the engine's writer thread uses, and the in-memory
 //! store.
 //!
-//! A store keeps six things, five of them as opaque bytes: one row per
-//! run (identity, status and the engine's serialized per-run state), each
-//! run's history events, a row per pending activity of a run, a row per
-//! update a run knows (in progress, or its kept outcome), and a row per
-//! schedule (its spec, state and bookkeeping). Activities and
-//! updates are kept apart from the run's row so that a step rewrites only
-//! the ones it changed. The sixth is typed: a visibility record per run
-//! (type, status, times, search attributes) for list filters to query,
-//! which a store may index. It never sees user types or engine logic; it
+//! A store keeps six things: one row per run (identity, status, what
+//! list filters read of it, and the engine's serialized per-run state),
+//! each run's history events, a row per pending activity of a run, a row
+//! per update a run knows (in progress, or its kept outcome), a row per
+//! schedule (its spec, state and bookkeeping), and each run's search
+//! attributes. Activities and updates are kept apart from the run's row
+//! so that a step rewrites only the ones it changed. A run's row and its
+//! search attributes are its visibility record, which list filters
+//! query and a store may index. It never sees user types or engine logic; it
 //! only has to apply a batch of writes atomically and durably, and read
 //! back.
 //!
@@ -26,7 +26,10 @@ pub use intercept::{InterceptCommits, OnCommit};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use std::time::SystemTime;
+
 use crate::backend::{BackendError, RunStatus};
+use crate::search_attributes::SearchAttributes;
 use crate::visibility::{Filter, WorkflowExecutionInfo};
 
 /// One run's row: who it is, where it stands, and the engine's state blob.
@@ -44,6 +47,14 @@ pub struct ExecutionRow {
     pub request_id: String,
     /// The engine's serialized per-run state (opaque to the store).
     pub state: Vec<u8>,
+    /// The workflow's type (never changes).
+    pub workflow_type: String,
+    /// The task queue its workflow tasks go to (never changes).
+    pub task_queue: String,
+    /// When the run started (never changes).
+    pub start_time: SystemTime,
+    /// When it closed, once it has.
+    pub close_time: Option<SystemTime>,
 }
 
 /// A run's row without its state blob, as listings return it.
@@ -62,6 +73,21 @@ pub struct ExecutionSummary {
 }
 
 impl ExecutionRow {
+    /// The run's visibility record, with `search_attributes`.
+    pub fn visibility(&self, search_attributes: SearchAttributes) -> WorkflowExecutionInfo {
+        WorkflowExecutionInfo {
+            namespace: self.namespace.to_string(),
+            run_id: self.run_id.to_string(),
+            workflow_id: self.workflow_id.clone(),
+            workflow_type: self.workflow_type.clone(),
+            task_queue: self.task_queue.clone(),
+            status: self.status,
+            start_time: self.start_time,
+            close_time: self.close_time,
+            search_attributes,
+        }
+    }
+
     /// The row without its state.
     pub fn summary(&self) -> ExecutionSummary {
         ExecutionSummary {
@@ -80,6 +106,12 @@ pub enum StoreOp {
     /// Inserts or replaces a run's row. A replaced row keeps its insertion
     /// position, which is what tells the latest run of a workflow id.
     PutExecution(ExecutionRow),
+    /// Replaces a run's row, of which only the state and the request id
+    /// changed since it was last put (its status and close time are
+    /// those stored): what a step writes that leaves the run's visibility
+    /// as it was, so a store need not touch what indexes it. A store may
+    /// apply it as [`StoreOp::PutExecution`].
+    PutExecutionState(ExecutionRow),
     /// Appends consecutive history events of a run, stored as one row
     /// keyed by the first one's id.
     AppendEvents {
@@ -143,9 +175,15 @@ pub enum StoreOp {
         /// The schedule's id.
         schedule_id: Arc<str>,
     },
-    /// Inserts or replaces a run's visibility record (written when the run
-    /// starts, when its search attributes change, and when it closes).
-    PutVisibility(Box<WorkflowExecutionInfo>),
+    /// Replaces a run's search attributes (written when they change).
+    PutSearchAttributes {
+        /// Namespace of the run.
+        namespace: Arc<str>,
+        /// The run.
+        run_id: Arc<str>,
+        /// All of the run's search attributes.
+        attributes: Box<SearchAttributes>,
+    },
 }
 
 /// One schedule's row: who it is and the engine's serialized schedule
@@ -250,7 +288,7 @@ pub struct MemoryStore {
     activities: HashMap<RunIds, BTreeMap<i64, Vec<u8>>>,
     updates: HashMap<RunIds, BTreeMap<String, Vec<u8>>>,
     schedules: BTreeMap<RunIds, ScheduleRow>,
-    visibility: BTreeMap<RunIds, WorkflowExecutionInfo>,
+    search_attributes: HashMap<RunIds, SearchAttributes>,
 }
 
 impl MemoryStore {
@@ -346,12 +384,15 @@ impl Store for MemoryStore {
         _filter: Option<&Filter>,
     ) -> Result<Vec<WorkflowExecutionInfo>, BackendError> {
         // Every record of the namespace: the engine's evaluator filters.
-        let from: RunIds = (namespace.into(), "".into());
         Ok(self
-            .visibility
-            .range(from..)
-            .take_while(|((ns, _), _)| &**ns == namespace)
-            .map(|(_, info)| info.clone())
+            .rows
+            .iter()
+            .filter(|row| &*row.namespace == namespace)
+            .map(|row| {
+                let key = (row.namespace.clone(), row.run_id.clone());
+                let attributes = self.search_attributes.get(&key).cloned();
+                row.visibility(attributes.unwrap_or_default())
+            })
             .collect())
     }
 
@@ -404,7 +445,7 @@ impl MemoryStore {
     /// Applies one op of a batch already checked.
     fn apply(&mut self, op: &StoreOp) {
         match op {
-            StoreOp::PutExecution(row) => {
+            StoreOp::PutExecution(row) | StoreOp::PutExecutionState(row) => {
                 let key = (row.namespace.clone(), row.run_id.clone());
                 match self.index.get(&key).and_then(|&i| self.rows.get_mut(i)) {
                     Some(existing) => *existing = row.clone(),
@@ -475,9 +516,13 @@ impl MemoryStore {
                 }
             }
             StoreOp::PutSchedule(_) | StoreOp::DeleteSchedule { .. } => self.apply_schedule(op),
-            StoreOp::PutVisibility(info) => {
-                let key = ids(&info.namespace, &info.run_id);
-                self.visibility.insert(key, (**info).clone());
+            StoreOp::PutSearchAttributes {
+                namespace,
+                run_id,
+                attributes,
+            } => {
+                let key = (namespace.clone(), run_id.clone());
+                self.search_attributes.insert(key, (**attributes).clone());
             }
         }
     }

@@ -214,17 +214,27 @@ fn flush(
 /// Writes each run's row once per transaction. When two steps of a run
 /// share a group commit, its first row write keeps its place (a row's
 /// insertion position is what tells the latest run of a workflow id) and
-/// takes the last one's content; the later ones go.
+/// takes the last one's content; the later ones go. The write kept is a
+/// whole row's when any of them was: a later write of the state alone
+/// takes for granted the status an earlier one of the group put.
 fn keep_last_row_writes(ops: &mut Vec<StoreOp>) {
     let mut at: FastMap<(Arc<str>, Arc<str>), usize> = FastMap::default();
     let mut kept = Vec::with_capacity(ops.len());
     for op in ops.drain(..) {
-        let StoreOp::PutExecution(row) = &op else {
+        let (StoreOp::PutExecution(row) | StoreOp::PutExecutionState(row)) = &op else {
             kept.push(op);
             continue;
         };
         match at.entry((row.namespace.clone(), row.run_id.clone())) {
-            Entry::Occupied(first) => kept[*first.get()] = op,
+            Entry::Occupied(first) => {
+                let earlier = &mut kept[*first.get()];
+                *earlier = match (&earlier, op) {
+                    (StoreOp::PutExecution(_), StoreOp::PutExecutionState(row)) => {
+                        StoreOp::PutExecution(row)
+                    }
+                    (_, later) => later,
+                };
+            }
             Entry::Vacant(first) => {
                 first.insert(kept.len());
                 kept.push(op);
@@ -379,15 +389,52 @@ mod tests {
         assert_eq!(commits(false), vec![1, 1, 1, 1]);
     }
 
-    fn row(namespace: &str, run_id: &str, state: u8) -> StoreOp {
-        StoreOp::PutExecution(ExecutionRow {
+    fn execution_row(namespace: &str, run_id: &str, state: u8) -> ExecutionRow {
+        ExecutionRow {
             namespace: namespace.into(),
             run_id: run_id.into(),
             workflow_id: "w".into(),
             status: crate::backend::RunStatus::Running,
             request_id: "req".into(),
             state: vec![state],
-        })
+            workflow_type: "T".into(),
+            task_queue: "q".into(),
+            start_time: std::time::UNIX_EPOCH,
+            close_time: None,
+        }
+    }
+
+    fn row(namespace: &str, run_id: &str, state: u8) -> StoreOp {
+        StoreOp::PutExecution(execution_row(namespace, run_id, state))
+    }
+
+    fn state_row(namespace: &str, run_id: &str, state: u8) -> StoreOp {
+        StoreOp::PutExecutionState(execution_row(namespace, run_id, state))
+    }
+
+    /// A write of the state alone that follows a whole row's in the same
+    /// transaction leaves a whole row's write (with the later content):
+    /// the status the first put is still to be written. Two of the state
+    /// alone stay one of the state alone.
+    #[test]
+    fn a_whole_row_write_is_not_lost_to_a_later_state_write() {
+        let mut ops = vec![
+            row("default", "a", 1),
+            state_row("default", "b", 1),
+            state_row("default", "a", 2),
+            state_row("default", "b", 2),
+            state_row("default", "c", 1),
+            row("default", "c", 2),
+        ];
+        keep_last_row_writes(&mut ops);
+        assert_eq!(
+            ops,
+            [
+                row("default", "a", 2),
+                state_row("default", "b", 2),
+                row("default", "c", 2),
+            ]
+        );
     }
 
     /// Several writes of a run's row in one transaction become one, where

@@ -225,6 +225,11 @@ const FIXTURE_V4: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/fo
 /// version, which added its visibility rows): a history event per row.
 const FIXTURE_V5: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-v5.db");
 
+/// The version-5 fixture as format version 6 left it (opened by that
+/// version, which only set its version): a visibility row per run in a
+/// table of its own, which version 7 moves into `executions`.
+const FIXTURE_V6: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format-v6.db");
+
 /// A copy of the version-2 fixture in a fresh directory.
 fn fixture_copy() -> (tempfile::TempDir, std::path::PathBuf) {
     copy_of(FIXTURE_V2)
@@ -267,6 +272,13 @@ async fn a_version_2_file_opens_and_its_runs_resume() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_5_file_opens_and_its_runs_resume() {
     older_file_opens_and_its_runs_resume(FIXTURE_V5).await;
+}
+
+/// The same for a version-6 file, whose visibility rows move into the
+/// runs' rows: the runs resume, and their rows keep their status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_6_file_opens_and_its_runs_resume() {
+    older_file_opens_and_its_runs_resume(FIXTURE_V6).await;
 }
 
 async fn older_file_opens_and_its_runs_resume(fixture: &str) {
@@ -508,10 +520,11 @@ async fn a_version_3_file_migrates_and_keeps_its_runs_and_new_schedules() {
     e.shutdown().await;
 }
 
-/// Files of versions 2 to 5 open as the current version: every run they
+/// Files of versions 2 to 6 open as the current version: every run they
 /// hold has a visibility record (versions before 5 get it from the run's
-/// stored state), so list filters find them (by type, status and times),
-/// and runs started since are listed beside them.
+/// stored state, version 7 moves it into the run's row), so list filters
+/// find them (by type, status and times), and runs started since are
+/// listed beside them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn older_files_migrate_to_visibility_and_list_their_runs() {
     for (fixture, version, ids) in [
@@ -533,6 +546,11 @@ async fn older_files_migrate_to_visibility_and_list_their_runs() {
         (
             FIXTURE_V5,
             5,
+            &["broken", "done", "signaled", "sleeping", "waiting"][..],
+        ),
+        (
+            FIXTURE_V6,
+            6,
             &["broken", "done", "signaled", "sleeping", "waiting"][..],
         ),
     ] {

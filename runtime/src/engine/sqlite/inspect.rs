@@ -10,14 +10,12 @@ use std::time::SystemTime;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{SqliteStore, finish_row, parse_status, row_of, store_err};
+use super::{ROW_COLUMNS as COLUMNS, SqliteStore, finish_row, parse_status, row_of, store_err};
 use crate::backend::{BackendError, Description, ListFilter, WorkflowSummary};
 use crate::engine::schedules::{StoredSchedule, wall_clock};
 use crate::engine::state::RunState;
 use crate::engine::store::ScheduleRow;
 use crate::schedule::{ScheduleDescription, ScheduleListEntry};
-
-const COLUMNS: &str = "namespace, run_id, workflow_id, status, request_id, state";
 
 impl SqliteStore {
     /// Runs of `filter.namespace` that match the filter, the newest first.

@@ -1,8 +1,10 @@
-//! Visibility in the SQLite file (format version 5): a row per run in
-//! `visibility`, its search attributes in `search_attributes`, both
-//! indexed. A list filter reads only the rows its indexable parts allow
-//! (`narrow`); the engine's evaluator decides the rest, so this file
-//! never has to agree with it on more than "no match is left out".
+//! Visibility in the SQLite file: since format version 7, the columns
+//! of a run's row in `executions` that list filters read (type, task
+//! queue, status, start and close time, indexed), and its search
+//! attributes in `search_attributes`. A list filter reads only the rows
+//! its indexable parts allow (`narrow`); the engine's evaluator decides
+//! the rest, so this file never has to agree with it on more than "no
+//! match is left out".
 //!
 //! Every value reaches SQL as a bound parameter, never as text of the
 //! statement: a query's values cannot change what the statement does.
@@ -15,7 +17,6 @@ use rusqlite::{Transaction, params, params_from_iter};
 use super::{parse_status, status_text, store_err};
 use crate::backend::BackendError;
 use crate::engine::state::RunState;
-use crate::engine::store::ExecutionRow;
 use crate::search_attributes::{
     SearchAttributeType, SearchAttributeValue, SearchAttributes, from_unix_nanos, to_unix_nanos,
 };
@@ -59,37 +60,69 @@ pub(super) const MIGRATION: &str = "
     CREATE INDEX search_attributes_by_text ON search_attributes (namespace, name, text_value);
 ";
 
-/// Writes a visibility row for every run a file of an older version
+/// The migration to version 7: a run's visibility row moves into its row
+/// of `executions`, which held its workflow id and status already, so a
+/// step writes one row, not two, and the two indexes they duplicated
+/// go.
+/// Every run of a version-6 file has a visibility row (version 5 wrote
+/// one at a run's first write, and its migration one for every run
+/// before), so every row gets its columns.
+pub(super) const INTO_EXECUTIONS: &str = "
+    -- Version 7: what list filters read of a run is in its row of
+    -- executions (start_time and close_time in nanoseconds since 1970).
+    ALTER TABLE executions ADD COLUMN workflow_type TEXT NOT NULL DEFAULT '';
+    ALTER TABLE executions ADD COLUMN task_queue TEXT NOT NULL DEFAULT '';
+    ALTER TABLE executions ADD COLUMN start_time INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE executions ADD COLUMN close_time INTEGER;
+    UPDATE executions SET
+        workflow_type = v.workflow_type, task_queue = v.task_queue,
+        start_time = v.start_time, close_time = v.close_time
+      FROM visibility AS v
+      WHERE v.namespace = executions.namespace AND v.run_id = executions.run_id;
+    DROP TABLE visibility;
+    -- By status within a namespace for list filters; still by status
+    -- first, for the open runs an engine loads when it starts.
+    DROP INDEX executions_by_status;
+    CREATE INDEX executions_by_status ON executions (status, namespace, start_time);
+    CREATE INDEX executions_by_type ON executions (namespace, workflow_type, start_time);
+    CREATE INDEX executions_by_start ON executions (namespace, start_time);
+    CREATE INDEX executions_by_close ON executions (namespace, close_time);
+";
+
+/// Writes a visibility row for every run a file of version 4 or older
 /// holds, from the run's stored state (runs of those versions had no
-/// search attributes). The state is the engine's own encoding, which is
-/// why this migration step is Rust, not SQL.
+/// search attributes), as version 5 kept them (version 7 moves them into
+/// `executions`). The state is the engine's own encoding, which is why
+/// this migration step is Rust, not SQL.
 pub(super) fn backfill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare(
-        "SELECT namespace, run_id, workflow_id, status, request_id, state FROM executions",
-    )?;
+    let mut stmt = tx.prepare("SELECT namespace, run_id, state FROM executions")?;
     let rows = stmt.query_map([], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Vec<u8>>(5)?,
+            r.get::<_, Vec<u8>>(2)?,
         ))
     })?;
     for row in rows {
-        let (namespace, run_id, workflow_id, status, request_id, state) = row?;
-        let status = parse_status(&status).map_err(to_sqlite)?;
-        let row = ExecutionRow {
-            namespace: namespace.into(),
-            run_id: run_id.into(),
-            workflow_id,
-            status,
-            request_id,
-            state,
-        };
-        let info = RunState::from_row(&row).map_err(to_sqlite)?.visibility();
-        put(tx, &info).map_err(to_sqlite)?;
+        let (namespace, run_id, state) = row?;
+        let state: RunState = crate::engine::encoding::from_bytes(&state)
+            .map_err(|e| to_sqlite(BackendError::Store(format!("run {run_id}: {e}"))))?;
+        let nanos = |t| to_unix_nanos(t).unwrap_or_default();
+        tx.execute(
+            "INSERT INTO visibility (namespace, run_id, workflow_id, workflow_type, task_queue,
+                                     status, start_time, close_time)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                namespace,
+                run_id,
+                state.workflow_id,
+                state.workflow_type,
+                state.task_queue,
+                status_text(state.status),
+                nanos(state.start_time),
+                state.close_time.map(nanos),
+            ],
+        )?;
     }
     Ok(())
 }
@@ -98,48 +131,29 @@ fn to_sqlite(e: BackendError) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(e))
 }
 
-/// A run's id, type, task queue and start time never change: a rewrite
-/// sets only its status and close time, so the indexes of the others are
-/// left alone.
-const PUT: &str = "INSERT INTO visibility
-     (namespace, run_id, workflow_id, workflow_type, task_queue, status, start_time, close_time)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-     ON CONFLICT (namespace, run_id) DO UPDATE SET
-       status = excluded.status, close_time = excluded.close_time";
 const CLEAR_ATTRIBUTES: &str = "DELETE FROM search_attributes WHERE namespace = ?1 AND run_id = ?2";
 const PUT_ATTRIBUTE: &str = "INSERT INTO search_attributes
      (namespace, run_id, name, type, int_value, real_value, text_value)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
-/// Writes a run's visibility row and replaces its search attributes.
-pub(super) fn put(tx: &Transaction<'_>, info: &WorkflowExecutionInfo) -> Result<(), BackendError> {
-    let err = store_err("writing a visibility record");
-    let nanos =
-        |t| to_unix_nanos(t).ok_or_else(|| BackendError::Store("a time out of range".into()));
-    tx.prepare_cached(PUT)
-        .and_then(|mut stmt| {
-            stmt.execute(params![
-                info.namespace,
-                info.run_id,
-                info.workflow_id,
-                info.workflow_type,
-                info.task_queue,
-                status_text(info.status),
-                nanos(info.start_time).ok(),
-                info.close_time.and_then(|t| nanos(t).ok()),
-            ])
-        })
-        .map_err(&err)?;
+/// Replaces a run's search attributes.
+pub(super) fn put_attributes(
+    tx: &Transaction<'_>,
+    namespace: &str,
+    run_id: &str,
+    attributes: &SearchAttributes,
+) -> Result<(), BackendError> {
+    let err = store_err("writing search attributes");
     tx.prepare_cached(CLEAR_ATTRIBUTES)
-        .and_then(|mut stmt| stmt.execute(params![info.namespace, info.run_id]))
+        .and_then(|mut stmt| stmt.execute(params![namespace, run_id]))
         .map_err(&err)?;
-    for (name, value) in info.search_attributes.iter() {
+    for (name, value) in attributes.iter() {
         let (int, real, text) = columns(value);
         tx.prepare_cached(PUT_ATTRIBUTE)
             .and_then(|mut stmt| {
                 stmt.execute(params![
-                    info.namespace,
-                    info.run_id,
+                    namespace,
+                    run_id,
                     name,
                     value.value_type().name(),
                     int,
@@ -301,7 +315,7 @@ pub(super) fn candidates(
     all.extend(params);
     let sql = format!(
         "SELECT run_id, workflow_id, workflow_type, task_queue, status, start_time, close_time
-         FROM visibility WHERE namespace = ?1{conditions}"
+         FROM executions WHERE namespace = ?1{conditions}"
     );
     let mut stmt = conn.prepare(&sql).map_err(&err)?;
     let rows = stmt
@@ -352,7 +366,7 @@ fn attributes_of(
     let sql = format!(
         "SELECT run_id, name, type, int_value, real_value, text_value FROM search_attributes
          WHERE namespace = ?1 AND run_id IN
-           (SELECT run_id FROM visibility WHERE namespace = ?1{conditions})"
+           (SELECT run_id FROM executions WHERE namespace = ?1{conditions})"
     );
     let mut stmt = conn.prepare(&sql).map_err(&err)?;
     let rows = stmt
@@ -405,7 +419,7 @@ mod tests {
         let mut all = vec![Value::Text("default".into())];
         all.extend(params);
         let sql = format!(
-            "EXPLAIN QUERY PLAN SELECT run_id FROM visibility WHERE namespace = ?1{conditions}"
+            "EXPLAIN QUERY PLAN SELECT run_id FROM executions WHERE namespace = ?1{conditions}"
         );
         let mut stmt = store.conn.prepare(&sql).unwrap();
         let rows = stmt
@@ -419,20 +433,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().join("weft.db")).unwrap();
         let by_type = plan_of(&store, "WorkflowType = 'Order' AND WorkflowId != 'x'");
-        assert!(by_type.contains("visibility_by_type"), "{by_type}");
+        assert!(by_type.contains("executions_by_type"), "{by_type}");
         let by_status = plan_of(&store, "ExecutionStatus IN ('Running', 'Failed')");
-        assert!(by_status.contains("visibility_by_status"), "{by_status}");
+        assert!(by_status.contains("executions_by_status"), "{by_status}");
         let by_start = plan_of(&store, "StartTime > '2026-01-01T00:00:00Z'");
-        assert!(by_start.contains("visibility_by_start"), "{by_start}");
+        assert!(by_start.contains("executions_by_start"), "{by_start}");
         let by_attribute = plan_of(&store, "Priority >= 5");
         assert!(
             by_attribute.contains("search_attributes_by_int"),
             "{by_attribute}"
         );
         let by_prefix = plan_of(&store, "WorkflowId STARTS_WITH 'order-'");
-        assert!(
-            by_prefix.contains("visibility_by_workflow_id"),
-            "{by_prefix}"
-        );
+        assert!(by_prefix.contains("executions_by_workflow"), "{by_prefix}");
     }
 }
