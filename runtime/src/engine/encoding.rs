@@ -1,5 +1,6 @@
 //! How the engine encodes what it stores (a run's state, its events, its
-//! activity and update rows): MessagePack with field names, through serde.
+//! activity and update rows): MessagePack with field names, through serde,
+//! the names written short (`names`).
 //!
 //! Field names keep the encoding as tolerant of added fields as JSON was
 //! (a field missing from an older row takes its default), while writing
@@ -19,6 +20,11 @@ use crate::history::{Event, EventAttributes};
 /// Encodes a value for the store. The buffer starts at a size that holds
 /// most rows, so writing one does not grow it step by step.
 pub(crate) fn to_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
+    super::names::shorten(&to_named(value)?)
+}
+
+/// MessagePack with field names, before [`super::names`] shortens them.
+fn to_named<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
     let mut buf = Vec::with_capacity(512);
     value
         .serialize(&mut rmp_serde::Serializer::new(&mut buf).with_struct_map())
@@ -28,13 +34,16 @@ pub(crate) fn to_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
 
 /// Encodes a history event for the store: its id, time and attributes as
 /// a map of three (the JSON export flattens the attributes into the
-/// event, which MessagePack would have to buffer).
-pub(crate) fn event_to_bytes(event: &Event) -> Result<Vec<u8>, String> {
-    to_bytes(&StoredEvent {
+/// event, which MessagePack would have to buffer). Also returns what the
+/// event counts toward the history's size: its length with field names
+/// in full, which shortening them for the store does not change.
+pub(crate) fn event_to_bytes(event: &Event) -> Result<(Vec<u8>, usize), String> {
+    let named = to_named(&StoredEvent {
         event_id: event.event_id,
         event_time: crate::history::time_ms::to_ms(event.event_time),
         event: &event.attributes,
-    })
+    })?;
+    Ok((super::names::shorten(&named)?, named.len()))
 }
 
 #[derive(Serialize)]
@@ -62,7 +71,7 @@ pub(crate) fn from_bytes<T: DeserializeOwned>(data: &[u8]) -> Result<T, String> 
     if data.first() == Some(&b'{') {
         serde_json::from_slice(data).map_err(|e| e.to_string())
     } else {
-        rmp_serde::from_slice(data).map_err(|e| e.to_string())
+        rmp_serde::from_slice(&super::names::spell_out(data)?).map_err(|e| e.to_string())
     }
 }
 
@@ -89,7 +98,8 @@ fn decode_row(row: &[u8], out: &mut Vec<Event>) -> Result<(), BackendError> {
         out.push(serde_json::from_slice(row).map_err(|e| undecodable(e.to_string()))?);
         return Ok(());
     }
-    let mut rest = row;
+    let row = super::names::spell_out(row).map_err(undecodable)?;
+    let mut rest = &row[..];
     while !rest.is_empty() {
         let stored: OwnedStoredEvent =
             rmp_serde::from_read(&mut rest).map_err(|e| undecodable(e.to_string()))?;
@@ -161,7 +171,7 @@ mod tests {
     #[test]
     fn events_round_trip_and_are_smaller_than_json() {
         for event in events() {
-            let bytes = event_to_bytes(&event).unwrap();
+            let bytes = event_to_bytes(&event).unwrap().0;
             assert_ne!(bytes.first(), Some(&b'{'));
             assert_eq!(self::event(&bytes).unwrap(), event);
             let json = serde_json::to_vec(&event).unwrap();
@@ -190,9 +200,9 @@ mod tests {
         let all = events();
         let mut several = Vec::new();
         for event in &all[..2] {
-            several.extend(event_to_bytes(event).unwrap());
+            several.extend(event_to_bytes(event).unwrap().0);
         }
-        let single = event_to_bytes(&all[2]).unwrap();
+        let single = event_to_bytes(&all[2]).unwrap().0;
         let json = serde_json::to_vec(&Event {
             event_id: 8,
             ..all[0].clone()
@@ -213,8 +223,8 @@ mod tests {
 
     #[test]
     fn a_row_cut_short_or_with_garbage_after_an_event_is_an_error() {
-        let mut row = event_to_bytes(&events()[0]).unwrap();
-        row.extend(event_to_bytes(&events()[1]).unwrap());
+        let mut row = event_to_bytes(&events()[0]).unwrap().0;
+        row.extend(event_to_bytes(&events()[1]).unwrap().0);
         let cut = row[..row.len() - 3].to_vec();
         assert!(events_from(&[cut], 0).is_err());
         row.push(0xc1);

@@ -25,6 +25,7 @@ mod encoding;
 mod engine_task;
 mod external;
 mod limits;
+mod names;
 mod open_run;
 mod queries;
 mod queues;

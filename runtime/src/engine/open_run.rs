@@ -270,11 +270,11 @@ pub(crate) fn append(
         attributes,
     };
     match super::encoding::event_to_bytes(&event) {
-        Ok(data) => {
+        Ok((data, size)) => {
             run.state.history_size_bytes = run
                 .state
                 .history_size_bytes
-                .saturating_add(u64::try_from(data.len()).unwrap_or(u64::MAX));
+                .saturating_add(u64::try_from(size).unwrap_or(u64::MAX));
             push_event(batch, &run.key, event_id, data)
         }
         Err(e) => {

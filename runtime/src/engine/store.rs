@@ -186,6 +186,17 @@ pub enum StoreOp {
     },
 }
 
+/// A stored row's bytes (a run's state, an events row, an activity,
+/// update or schedule row) as plain MessagePack with field names, for a
+/// tool that reads rows itself: the engine writes the names it uses most
+/// as short codes, which this spells out. A row that holds none (JSON,
+/// from a file of format version 2, included) comes back as it is.
+pub fn spelled_out(row: &[u8]) -> Result<Vec<u8>, BackendError> {
+    super::names::spell_out(row)
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|e| BackendError::Store(format!("undecodable row: {e}")))
+}
+
 /// One schedule's row: who it is and the engine's serialized schedule
 /// (spec, state and bookkeeping; opaque to the store).
 #[derive(Clone, Debug, PartialEq, Eq)]

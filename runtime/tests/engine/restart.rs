@@ -248,7 +248,8 @@ fn state_holds_activities(state: &[u8]) -> bool {
     struct Probe {
         activities: Option<serde::de::IgnoredAny>,
     }
-    let probe: Probe = rmp_serde::from_slice(state).unwrap();
+    let state = weft::engine::store::spelled_out(state).unwrap();
+    let probe: Probe = rmp_serde::from_slice(&state).unwrap();
     probe.activities.is_some()
 }
 
