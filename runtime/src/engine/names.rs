@@ -359,9 +359,15 @@ static WORDS: &[&str] = &[
     "year",
 ];
 
+/// The longest word's length.
+const MAX_WORD: usize = 48;
+
 /// A word's code, if it is one (words shorter than four bytes are not:
 /// their code would not be shorter).
 fn code_of(s: &[u8]) -> Option<u16> {
+    if !(4..=MAX_WORD).contains(&s.len()) {
+        return None;
+    }
     static CODES: OnceLock<FastMap<&'static [u8], u16>> = OnceLock::new();
     let codes = CODES.get_or_init(|| {
         (0u16..)
@@ -460,28 +466,33 @@ fn next<'a>(rest: &mut &'a [u8]) -> Result<(Token, &'a [u8]), String> {
 }
 
 /// MessagePack (one or more values) with every word written as its code.
+/// What is not a word is copied a stretch at a time.
 pub(crate) fn shorten(msgpack: &[u8]) -> Result<Vec<u8>, String> {
     let mut out = Vec::with_capacity(msgpack.len());
+    let mut copied = 0;
     let mut rest = msgpack;
     while !rest.is_empty() {
+        let at = msgpack.len() - rest.len();
         let (token, bytes) = next(&mut rest)?;
-        match token {
-            Token::Str { header, .. } => match code_of(&bytes[header..]) {
-                Some(code) => match u8::try_from(code) {
-                    Ok(code) => out.extend_from_slice(&[0xd4, EXT, code]),
-                    Err(_) => {
-                        out.extend_from_slice(&[0xd5, EXT]);
-                        out.extend_from_slice(&code.to_be_bytes());
-                    }
-                },
-                None => out.extend_from_slice(bytes),
-            },
+        let code = match token {
+            Token::Str { header, .. } => code_of(&bytes[header..]),
             Token::Ext { ext: EXT, .. } => {
                 return Err("a MessagePack extension value of the type weft's codes use".into());
             }
-            _ => out.extend_from_slice(bytes),
+            _ => None,
+        };
+        let Some(code) = code else { continue };
+        out.extend_from_slice(&msgpack[copied..at]);
+        copied = msgpack.len() - rest.len();
+        match u8::try_from(code) {
+            Ok(code) => out.extend_from_slice(&[0xd4, EXT, code]),
+            Err(_) => {
+                out.extend_from_slice(&[0xd5, EXT]);
+                out.extend_from_slice(&code.to_be_bytes());
+            }
         }
     }
+    out.extend_from_slice(&msgpack[copied..]);
     Ok(out)
 }
 
@@ -524,7 +535,7 @@ fn write_str(out: &mut Vec<u8>, word: &str) {
     match u8::try_from(len) {
         Ok(n) if n < 32 => out.push(0xa0 | n),
         Ok(n) => out.extend_from_slice(&[0xd9, n]),
-        // No word is longer than 255 bytes (a test checks).
+        // No word is longer than MAX_WORD bytes (a test checks).
         Err(_) => {
             out.push(0xda);
             out.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
@@ -545,7 +556,7 @@ mod tests {
         assert_eq!(unique.len(), WORDS.len(), "a word twice");
         assert!(WORDS.len() <= usize::from(u16::MAX));
         for word in WORDS {
-            assert!((4..=255).contains(&word.len()), "{word}");
+            assert!((4..=MAX_WORD).contains(&word.len()), "{word}");
         }
     }
 
