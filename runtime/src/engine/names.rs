@@ -389,10 +389,11 @@ enum Token {
 }
 
 impl Token {
-    fn len(self) -> usize {
+    /// Its length (`None` past `usize`, which only a damaged length gives).
+    fn len(self) -> Option<usize> {
         match self {
-            Token::Str { header, len } | Token::Ext { header, len, .. } => header + len,
-            Token::Other { len } => len,
+            Token::Str { header, len } | Token::Ext { header, len, .. } => header.checked_add(len),
+            Token::Other { len } => Some(len),
         }
     }
 }
@@ -460,8 +461,11 @@ fn token(b: &[u8]) -> Result<Token, String> {
 /// Splits the token off the front of `rest`.
 fn next<'a>(rest: &mut &'a [u8]) -> Result<(Token, &'a [u8]), String> {
     let token = token(rest)?;
-    let bytes = rest.get(..token.len()).ok_or("a value cut short")?;
-    *rest = &rest[token.len()..];
+    let (bytes, after) = token
+        .len()
+        .and_then(|len| rest.get(..len).zip(rest.get(len..)))
+        .ok_or("a value cut short")?;
+    *rest = after;
     Ok((token, bytes))
 }
 
@@ -513,9 +517,13 @@ pub(crate) fn spell_out(stored: &[u8]) -> Result<Cow<'_, [u8]>, String> {
             }
             continue;
         };
-        let code = bytes[header..]
-            .iter()
-            .fold(0usize, |acc, &x| acc << 8 | usize::from(x));
+        // Only the forms `shorten` writes: a code under 256 in one byte,
+        // one from 256 on in two.
+        let code = match (header, bytes.get(header..)) {
+            (2, Some(&[code])) => usize::from(code),
+            (2, Some(&[high, low])) if high > 0 => usize::from(u16::from_be_bytes([high, low])),
+            _ => return Err("a damaged name code".into()),
+        };
         let word = WORDS
             .get(code)
             .ok_or_else(|| format!("word code {code}, which this weft does not know"))?;
@@ -644,5 +652,17 @@ mod tests {
         );
         assert!(shorten(&[0xd4, EXT, 0]).is_err());
         assert!(spell_out(&[0xdb, 0xff]).is_err());
+        // Codes in forms `shorten` never writes.
+        for damaged in [
+            &[0xd5, EXT, 0, 5][..],
+            &[0xd6, EXT, 0, 0, 0, 5],
+            &[0xc7, 0, EXT],
+            &[0xc7, 1, EXT, 5],
+        ] {
+            assert!(
+                spell_out(damaged).unwrap_err().contains("damaged"),
+                "{damaged:?}"
+            );
+        }
     }
 }

@@ -257,8 +257,10 @@ impl SqliteStore {
             };
             let tx = conn.transaction().map_err(&migrate)?;
             tx.execute_batch(sql).map_err(&migrate)?;
-            if to == 5 {
-                visibility::backfill(&tx).map_err(&migrate)?;
+            match to {
+                5 => visibility::backfill(&tx).map_err(&migrate)?,
+                7 => visibility::fill_unlisted(&tx).map_err(&migrate)?,
+                _ => {}
             }
             tx.pragma_update(None, "user_version", to)
                 .map_err(&migrate)?;

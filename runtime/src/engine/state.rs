@@ -631,11 +631,17 @@ impl RunState {
     }
 
     /// A run's state from its row: the state blob, with the identity,
-    /// status and times the row's columns hold.
+    /// status and times the row's columns hold. A state written before
+    /// format version 7 holds them itself (the same values, in a file
+    /// that was upgraded; the only ones, in an older file read without
+    /// upgrading it), and keeps its own.
     pub fn from_row(row: &ExecutionRow) -> Result<RunState, BackendError> {
         let mut state: RunState = super::encoding::from_bytes(&row.state).map_err(|e| {
             BackendError::Store(format!("undecodable state of run {}: {e}", row.run_id))
         })?;
+        if !state.run_id.is_empty() {
+            return Ok(state);
+        }
         state.namespace = row.namespace.to_string();
         state.run_id = row.run_id.to_string();
         state.workflow_id.clone_from(&row.workflow_id);

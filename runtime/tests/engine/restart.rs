@@ -605,3 +605,76 @@ async fn older_files_migrate_to_visibility_and_list_their_runs() {
         e.shutdown().await;
     }
 }
+
+/// A file of an older version read without upgrading it (a read-only
+/// store, as `weft` the CLI opens a file with `--db`) and one upgraded
+/// list and describe their runs alike: the older one's runs take their
+/// type, status and times from their stored states, the newer one's from
+/// their rows.
+#[test]
+fn an_older_file_read_without_upgrading_lists_and_describes_its_runs() {
+    let summaries = |store: &SqliteStore| {
+        let filter = weft::backend::ListFilter {
+            namespace: NS.into(),
+            ..Default::default()
+        };
+        let mut runs: Vec<(String, String, String, RunStatus, bool)> = store
+            .list_runs(&filter)
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                let closed = r.close_time.is_some();
+                (
+                    r.workflow_id,
+                    r.workflow_type,
+                    r.task_queue,
+                    r.status,
+                    closed,
+                )
+            })
+            .collect();
+        runs.sort_by(|a, b| a.0.cmp(&b.0));
+        let done = store.describe_run(NS, "done", None).unwrap();
+        (runs, done.status, done.workflow_type)
+    };
+    let (_dir, path) = copy_of(FIXTURE_V6);
+    let old = summaries(&SqliteStore::open_read_only(&path).unwrap());
+    assert_eq!(user_version(&path), 6, "a read-only store upgrades nothing");
+    let ids: Vec<&str> = old.0.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(ids, ["broken", "done", "signaled", "sleeping", "waiting"]);
+    assert!(
+        old.0.iter().all(|r| r.1 == "Greet" && !r.2.is_empty()),
+        "{old:?}"
+    );
+    assert_eq!((old.1, old.2.as_str()), (RunStatus::Completed, "Greet"));
+    drop(SqliteStore::open(&path).unwrap());
+    assert_eq!(user_version(&path), weft::engine::FORMAT_VERSION);
+    let upgraded = summaries(&SqliteStore::open_read_only(&path).unwrap());
+    assert_eq!(upgraded, old);
+}
+
+/// A version-6 file whose run lost its visibility row (none should) is
+/// upgraded with the run listed all the same: its columns come from its
+/// stored state.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_without_a_visibility_row_is_listed_after_the_upgrade() {
+    let (_dir, path) = copy_of(FIXTURE_V6);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let gone = conn
+            .execute("DELETE FROM visibility WHERE workflow_id = 'waiting'", [])
+            .unwrap();
+        assert_eq!(gone, 1);
+    }
+    let e = Engine::start(SqliteStore::open(&path).unwrap(), EngineOptions::default()).unwrap();
+    let listed = e
+        .list_workflows(
+            NS.into(),
+            "WorkflowType = 'Greet' AND ExecutionStatus = 'Running' ORDER BY WorkflowId".into(),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed.iter().map(|r| r.workflow_id.as_str()).collect();
+    assert_eq!(ids, ["signaled", "sleeping", "waiting"]);
+    e.shutdown().await;
+}

@@ -10,18 +10,40 @@ use std::time::SystemTime;
 
 use rusqlite::{OptionalExtension, params};
 
-use super::{ROW_COLUMNS as COLUMNS, SqliteStore, finish_row, parse_status, row_of, store_err};
+use super::{ROW_COLUMNS, SqliteStore, finish_row, parse_status, row_of, store_err};
 use crate::backend::{BackendError, Description, ListFilter, WorkflowSummary};
 use crate::engine::schedules::{StoredSchedule, wall_clock};
 use crate::engine::state::RunState;
 use crate::engine::store::ScheduleRow;
 use crate::schedule::{ScheduleDescription, ScheduleListEntry};
 
+/// What [`row_of`] reads from `executions` of a file older than format
+/// version 7, which a read-only store does not upgrade: the columns it
+/// has, and stand-ins for those it has not. Its runs' states hold their
+/// identity, status and times themselves, and [`RunState::from_row`]
+/// takes them from there.
+const ROW_COLUMNS_BEFORE_7: &str = "namespace, run_id, workflow_id, status, request_id,
+     '', '', 0, NULL, state";
+
 impl SqliteStore {
+    /// The columns to read a run's row by, for this file's version.
+    fn row_columns(&self) -> Result<&'static str, BackendError> {
+        let version: u32 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(store_err("reading the format version"))?;
+        Ok(if version < 7 {
+            ROW_COLUMNS_BEFORE_7
+        } else {
+            ROW_COLUMNS
+        })
+    }
+
     /// Runs of `filter.namespace` that match the filter, the newest first.
     pub fn list_runs(&self, filter: &ListFilter) -> Result<Vec<WorkflowSummary>, BackendError> {
+        let columns = self.row_columns()?;
         let sql =
-            format!("SELECT {COLUMNS} FROM executions WHERE namespace = ?1 ORDER BY rowid DESC");
+            format!("SELECT {columns} FROM executions WHERE namespace = ?1 ORDER BY rowid DESC");
         let mut stmt = self
             .conn
             .prepare_cached(&sql)
@@ -57,10 +79,11 @@ impl SqliteStore {
             run_id: run_id.map(str::to_string),
             detail: None,
         };
+        let columns = self.row_columns()?;
         let raw = match run_id {
             Some(run_id) => self.conn.query_row(
                 &format!(
-                    "SELECT {COLUMNS} FROM executions
+                    "SELECT {columns} FROM executions
                      WHERE namespace = ?1 AND workflow_id = ?2 AND run_id = ?3"
                 ),
                 params![namespace, workflow_id, run_id],
@@ -68,7 +91,7 @@ impl SqliteStore {
             ),
             None => self.conn.query_row(
                 &format!(
-                    "SELECT {COLUMNS} FROM executions
+                    "SELECT {columns} FROM executions
                      WHERE namespace = ?1 AND workflow_id = ?2 ORDER BY rowid DESC LIMIT 1"
                 ),
                 params![namespace, workflow_id],

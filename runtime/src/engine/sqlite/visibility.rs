@@ -63,9 +63,8 @@ pub(super) const MIGRATION: &str = "
 /// The migration to version 7: a run's visibility row moves into its row
 /// of `executions`, which held its workflow id and status already, so a
 /// step writes one row, not two, and the two indexes they duplicated
-/// go.
-/// Every run of a version-6 file has a visibility row (version 5 wrote
-/// one at a run's first write, and its migration one for every run
+/// go. Every run of a version-6 file has a visibility row (version 5
+/// wrote one at a run's first write, and its migration one for every run
 /// before), so every row gets its columns.
 pub(super) const INTO_EXECUTIONS: &str = "
     -- Version 7: what list filters read of a run is in its row of
@@ -89,6 +88,48 @@ pub(super) const INTO_EXECUTIONS: &str = "
     CREATE INDEX executions_by_close ON executions (namespace, close_time);
 ";
 
+/// After [`INTO_EXECUTIONS`]: a row that had no visibility row (none
+/// should, but a file is not always what it should be) takes its columns
+/// from its stored state, so no run goes unlisted.
+pub(super) fn fill_unlisted(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare(
+        "SELECT namespace, run_id, state FROM executions WHERE workflow_type = '' AND start_time = 0",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (namespace, run_id, state) = row?;
+        let state = decode_state(&run_id, &state)?;
+        let nanos = |t| to_unix_nanos(t).unwrap_or_default();
+        tx.execute(
+            "UPDATE executions SET workflow_type = ?3, task_queue = ?4, start_time = ?5,
+                                   close_time = ?6
+             WHERE namespace = ?1 AND run_id = ?2",
+            params![
+                namespace,
+                run_id,
+                state.workflow_type,
+                state.task_queue,
+                nanos(state.start_time),
+                state.close_time.map(nanos),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// A state as a file before format version 7 holds it (with its
+/// identity, status and times).
+fn decode_state(run_id: &str, state: &[u8]) -> rusqlite::Result<RunState> {
+    crate::engine::encoding::from_bytes(state)
+        .map_err(|e| to_sqlite(BackendError::Store(format!("run {run_id}: {e}"))))
+}
+
 /// Writes a visibility row for every run a file of version 4 or older
 /// holds, from the run's stored state (runs of those versions had no
 /// search attributes), as version 5 kept them (version 7 moves them into
@@ -105,8 +146,7 @@ pub(super) fn backfill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
     })?;
     for row in rows {
         let (namespace, run_id, state) = row?;
-        let state: RunState = crate::engine::encoding::from_bytes(&state)
-            .map_err(|e| to_sqlite(BackendError::Store(format!("run {run_id}: {e}"))))?;
+        let state = decode_state(&run_id, &state)?;
         let nanos = |t| to_unix_nanos(t).unwrap_or_default();
         tx.execute(
             "INSERT INTO visibility (namespace, run_id, workflow_id, workflow_type, task_queue,
