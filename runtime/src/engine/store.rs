@@ -468,24 +468,25 @@ impl MemoryStore {
         }
     }
 
+    /// Replaces a run's row whose status and close time, the engine
+    /// promises, are those stored (checked in debug builds).
+    fn put_state_row(&mut self, row: &ExecutionRow) {
+        debug_assert!(
+            self.index
+                .get(&(row.namespace.clone(), row.run_id.clone()))
+                .and_then(|&i| self.rows.get(i))
+                .is_some_and(|old| old.status == row.status && old.close_time == row.close_time),
+            "a state-only write of run {} changes what indexes it",
+            row.run_id
+        );
+        self.put_row(row);
+    }
+
     /// Applies one op of a batch already checked.
     fn apply(&mut self, op: &StoreOp) {
         match op {
             StoreOp::PutExecution(row) => self.put_row(row),
-            StoreOp::PutExecutionState(row) => {
-                // The engine's promise: status and close time as stored.
-                debug_assert!(
-                    self.index
-                        .get(&(row.namespace.clone(), row.run_id.clone()))
-                        .and_then(|&i| self.rows.get(i))
-                        .is_some_and(
-                            |old| old.status == row.status && old.close_time == row.close_time
-                        ),
-                    "a state-only write of run {} changes what indexes it",
-                    row.run_id
-                );
-                self.put_row(row);
-            }
+            StoreOp::PutExecutionState(row) => self.put_state_row(row),
             StoreOp::AppendEvents {
                 namespace,
                 run_id,

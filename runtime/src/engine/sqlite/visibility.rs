@@ -92,42 +92,25 @@ pub(super) const INTO_EXECUTIONS: &str = "
 /// should, but a file is not always what it should be) takes its columns
 /// from its stored state, so no run goes unlisted.
 pub(super) fn fill_unlisted(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare(
-        "SELECT namespace, run_id, state FROM executions WHERE workflow_type = '' AND start_time = 0",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Vec<u8>>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (namespace, run_id, state) = row?;
-        let state = decode_state(&run_id, &state)?;
-        let nanos = |t| to_unix_nanos(t).unwrap_or_default();
-        tx.execute(
-            "UPDATE executions SET workflow_type = ?3, task_queue = ?4, start_time = ?5,
-                                   close_time = ?6
-             WHERE namespace = ?1 AND run_id = ?2",
-            params![
-                namespace,
-                run_id,
-                state.workflow_type,
-                state.task_queue,
-                nanos(state.start_time),
-                state.close_time.map(nanos),
-            ],
-        )?;
-    }
-    Ok(())
-}
-
-/// A state as a file before format version 7 holds it (with its
-/// identity, status and times).
-fn decode_state(run_id: &str, state: &[u8]) -> rusqlite::Result<RunState> {
-    crate::engine::encoding::from_bytes(state)
-        .map_err(|e| to_sqlite(BackendError::Store(format!("run {run_id}: {e}"))))
+    for_each_state(
+        tx,
+        "WHERE workflow_type = '' AND start_time = 0",
+        |namespace, run_id, state| {
+            tx.execute(
+                "UPDATE executions SET workflow_type = ?3, task_queue = ?4, start_time = ?5,
+                                       close_time = ?6
+                 WHERE namespace = ?1 AND run_id = ?2",
+                params![
+                    namespace,
+                    run_id,
+                    state.workflow_type,
+                    state.task_queue,
+                    nanos_or_zero(state.start_time),
+                    state.close_time.map(nanos_or_zero),
+                ],
+            )
+        },
+    )
 }
 
 /// Writes a visibility row for every run a file of version 4 or older
@@ -136,18 +119,7 @@ fn decode_state(run_id: &str, state: &[u8]) -> rusqlite::Result<RunState> {
 /// `executions`). The state is the engine's own encoding, which is why
 /// this migration step is Rust, not SQL.
 pub(super) fn backfill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare("SELECT namespace, run_id, state FROM executions")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Vec<u8>>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (namespace, run_id, state) = row?;
-        let state = decode_state(&run_id, &state)?;
-        let nanos = |t| to_unix_nanos(t).unwrap_or_default();
+    for_each_state(tx, "", |namespace, run_id, state| {
         tx.execute(
             "INSERT INTO visibility (namespace, run_id, workflow_id, workflow_type, task_queue,
                                      status, start_time, close_time)
@@ -159,12 +131,44 @@ pub(super) fn backfill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
                 state.workflow_type,
                 state.task_queue,
                 status_text(state.status),
-                nanos(state.start_time),
-                state.close_time.map(nanos),
+                nanos_or_zero(state.start_time),
+                state.close_time.map(nanos_or_zero),
             ],
-        )?;
+        )
+    })
+}
+
+/// Calls `f` with each run of `executions` that `condition` leaves, and
+/// its state as a file before format version 7 holds it (with its
+/// identity, status and times).
+fn for_each_state(
+    tx: &Transaction<'_>,
+    condition: &str,
+    mut f: impl FnMut(&str, &str, &RunState) -> rusqlite::Result<usize>,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare(&format!(
+        "SELECT namespace, run_id, state FROM executions {condition}"
+    ))?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Vec<u8>>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (namespace, run_id, state) = row?;
+        let state: RunState = crate::engine::encoding::from_bytes(&state)
+            .map_err(|e| to_sqlite(BackendError::Store(format!("run {run_id}: {e}"))))?;
+        f(&namespace, &run_id, &state)?;
     }
     Ok(())
+}
+
+/// A time in nanoseconds since 1970, 0 when out of range (a migration
+/// keeps the run rather than refusing the file).
+fn nanos_or_zero(t: std::time::SystemTime) -> i64 {
+    to_unix_nanos(t).unwrap_or_default()
 }
 
 fn to_sqlite(e: BackendError) -> rusqlite::Error {
