@@ -455,6 +455,13 @@ const IDENTITY_COLUMNS: &str = identity_columns!();
 /// All the columns of an [`ExecutionRow`], in the order [`row_of`] reads them.
 const ROW_COLUMNS: &str = concat!(identity_columns!(), ", state");
 
+/// One run's row, by namespace and run id.
+const SELECT_EXECUTION: &str = concat!(
+    "SELECT ",
+    identity_columns!(),
+    ", state FROM executions WHERE namespace = ?1 AND run_id = ?2"
+);
+
 /// A row as read, before its status is parsed.
 struct RawRow {
     row: ExecutionRow,
@@ -562,9 +569,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<ExecutionRow>, BackendError> {
         let raw = self
             .conn
-            .prepare_cached(&format!(
-                "SELECT {ROW_COLUMNS} FROM executions WHERE namespace = ?1 AND run_id = ?2"
-            ))
+            .prepare_cached(SELECT_EXECUTION)
             .and_then(|mut stmt| {
                 stmt.query_row(params![namespace, run_id], row_of)
                     .optional()
@@ -598,26 +603,28 @@ impl Store for SqliteStore {
     }
 }
 
-/// A run's workflow id never changes: a rewrite leaves it, and its index,
-/// alone.
+/// Inserts a run's row; [`PUT_EXECUTION`] and [`PUT_EXECUTION_STATE`]
+/// say what a rewrite sets.
+macro_rules! insert_execution {
+    () => {
+        "INSERT INTO executions
+         (namespace, run_id, workflow_id, status, request_id, state,
+          workflow_type, task_queue, start_time, close_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (namespace, run_id) DO UPDATE SET
+           request_id = excluded.request_id, state = excluded.state"
+    };
+}
 /// A run's workflow id, type, task queue and start time never change: a
 /// rewrite sets the rest, so the indexes of those are left alone.
-const PUT_EXECUTION: &str = "INSERT INTO executions
-     (namespace, run_id, workflow_id, status, request_id, state,
-      workflow_type, task_queue, start_time, close_time)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-     ON CONFLICT (namespace, run_id) DO UPDATE SET
-       status = excluded.status, request_id = excluded.request_id, state = excluded.state,
-       close_time = excluded.close_time";
+const PUT_EXECUTION: &str = concat!(
+    insert_execution!(),
+    ", status = excluded.status, close_time = excluded.close_time"
+);
 /// The same for a step that changed neither status nor close time: SQLite
 /// rewrites an index whenever a statement sets one of its columns, even
 /// to the value it had, so this one sets none that is indexed.
-const PUT_EXECUTION_STATE: &str = "INSERT INTO executions
-     (namespace, run_id, workflow_id, status, request_id, state,
-      workflow_type, task_queue, start_time, close_time)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-     ON CONFLICT (namespace, run_id) DO UPDATE SET
-       request_id = excluded.request_id, state = excluded.state";
+const PUT_EXECUTION_STATE: &str = insert_execution!();
 const APPEND_EVENTS: &str =
     "INSERT INTO events (namespace, run_id, event_id, data) VALUES (?1, ?2, ?3, ?4)";
 const PUT_ACTIVITY: &str = "INSERT OR REPLACE INTO activities (namespace, run_id, id, data)

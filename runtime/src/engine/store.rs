@@ -25,7 +25,6 @@ pub use intercept::{InterceptCommits, OnCommit};
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-
 use std::time::SystemTime;
 
 use crate::backend::{BackendError, RunStatus};
