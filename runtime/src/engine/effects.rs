@@ -13,8 +13,10 @@ use super::requests::QueueKey;
 /// How long a task waits on a never-polled queue before that is logged.
 const UNPOLLED_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 use super::open_run::Batch;
+use super::pacing::task_is_out;
 use super::requests::{Held, Reply, Tx};
 use super::state::{ActivityPhase, RunKey, WftState};
+use super::store::StoreOp;
 use super::writer::{WriterEvent, WriterMsg};
 
 pub(crate) enum Effect {
@@ -105,14 +107,14 @@ impl EngineTask {
             }
             Effect::EnqueueQuery(id) => self.enqueue_query(id, false),
             Effect::DeliverWft(tx, task, key) => {
-                if let Err(Ok(Some(task))) = tx.send(Ok(Some(*task))) {
+                let (task_id, query) = (task.token.task_id, task.query.is_some());
+                match tx.send(Ok(Some(*task))) {
                     // The poller left before the task reached it: hand the
                     // task to the next one.
-                    if task.query.is_some() {
-                        self.requeue_query(task.token.task_id);
-                    } else {
-                        self.undo_wft(&key, task.token.task_id);
-                    }
+                    Err(_) if query => self.requeue_query(task_id),
+                    Err(_) => self.undo_wft(&key, task_id),
+                    Ok(()) if !query => self.pacing.handed_out(&key, task_id),
+                    Ok(()) => {}
                 }
             }
             Effect::DeliverActivity(tx, task, key) => {
@@ -143,13 +145,10 @@ impl EngineTask {
                 break;
             }
             self.execute_unheld();
-            for key in std::mem::take(&mut self.batch.dirty) {
-                if let Some(run) = self.runs.get_mut(&key)
-                    && let Err(e) = run.writes(&mut self.batch.ops)
-                {
-                    self.batch.fatal.get_or_insert(e);
-                }
+            if self.holds_batch() {
+                break;
             }
+            self.write_dirty();
             if self.batch.fatal.is_some() {
                 continue;
             }
@@ -159,16 +158,7 @@ impl EngineTask {
                 break;
             }
             if !ops.is_empty() {
-                self.next_batch += 1;
-                let id = self.next_batch;
-                let sent = self
-                    .writer
-                    .as_ref()
-                    .is_some_and(|w| w.send(WriterMsg::Batch { id, ops }).is_ok());
-                self.in_flight.push_back((id, effects));
-                if !sent {
-                    self.stop("the writer thread is gone".into());
-                }
+                self.send_batch(ops, effects);
             } else if let Some((_, last)) = self.in_flight.back_mut() {
                 last.extend(effects);
             } else {
@@ -181,6 +171,78 @@ impl EngineTask {
             // Everything is durable: ending the writer closes the store.
             self.writer = None;
         }
+    }
+
+    /// Adds the rows of the runs changed since the last batch to it.
+    fn write_dirty(&mut self) {
+        for key in std::mem::take(&mut self.batch.dirty) {
+            if let Some(run) = self.runs.get_mut(&key)
+                && let Err(e) = run.writes(&mut self.batch.ops)
+            {
+                self.batch.fatal.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Sends `ops` to the writer as the next batch, `effects` to be carried
+    /// out once it is durable.
+    fn send_batch(&mut self, ops: Vec<StoreOp>, effects: Vec<Effect>) {
+        self.next_batch += 1;
+        let id = self.next_batch;
+        self.pacing.sent(id, self.in_flight.is_empty());
+        let sent = self
+            .writer
+            .as_ref()
+            .is_some_and(|w| w.send(WriterMsg::Batch { id, ops }).is_ok());
+        self.in_flight.push_back((id, effects));
+        if !sent {
+            self.stop("the writer thread is gone".into());
+        }
+    }
+
+    /// Sends what the batch has gathered at once, held for its workflow
+    /// tasks or gathered by requests handled since the last flush, with the
+    /// effects gathered so far behind it: for a read, which the writer
+    /// answers after the commit of everything sent before it, and for a
+    /// caller waiting until all is durable (a workflow task about to run a
+    /// local activity, which a hold would otherwise wait for in turn).
+    pub(super) fn send_gathered(&mut self) {
+        self.write_dirty();
+        let ops = std::mem::take(&mut self.batch.ops);
+        // A row that cannot be written stops the engine at the next flush.
+        if self.batch.fatal.is_none() && !ops.is_empty() {
+            // What need not wait stays, to be carried out at the flush.
+            let effects = self.effects.extract_if(.., |e| !e.is_unheld()).collect();
+            self.send_batch(ops, effects);
+        }
+    }
+
+    /// Sends a read or a list to the writer, after what the batch has
+    /// gathered: the answer then includes what memory already holds.
+    pub(super) fn send_to_writer(&mut self, msg: WriterMsg) -> Result<(), BackendError> {
+        self.send_gathered();
+        match &self.writer {
+            Some(writer) if writer.send(msg).is_ok() => Ok(()),
+            _ => Err(BackendError::Stopped("the writer thread is gone".into())),
+        }
+    }
+
+    /// Whether the gathered batch waits for the workflow tasks it handed
+    /// out, to commit with their completions (see `pacing`). Only with
+    /// group commit, only while the writer is idle and the engine runs.
+    fn holds_batch(&mut self) -> bool {
+        if !self.options.group_commit
+            || self.closing
+            || !self.in_flight.is_empty()
+            || (self.batch.ops.is_empty() && self.batch.dirty.is_empty())
+        {
+            return false;
+        }
+        let runs = &self.runs;
+        self.pacing.hold(|key, task_id| {
+            runs.get(key)
+                .is_some_and(|run| task_is_out(&run.state.wft, task_id))
+        })
     }
 
     /// Carries out at once the effects that need not wait for a commit:
@@ -206,6 +268,7 @@ impl EngineTask {
     pub(super) fn on_writer_event(&mut self, event: Option<WriterEvent>) {
         match event {
             Some(WriterEvent::Committed(id)) => {
+                self.pacing.committed(id);
                 while self.in_flight.front().is_some_and(|(b, _)| *b <= id) {
                     if let Some((_, effects)) = self.in_flight.pop_front() {
                         for effect in effects {

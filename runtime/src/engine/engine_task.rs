@@ -30,6 +30,7 @@ use crate::backend::{BackendError, RunStatus};
 use super::deadlines::Deadlines;
 use super::effects::{Effect, fail_effect};
 use super::open_run::{Batch, Runs};
+use super::pacing::Pacing;
 use super::queries::PendingQuery;
 use super::queues::{ActivityQueue, WftQueue};
 use super::requests::{QueueKey, Request};
@@ -69,6 +70,8 @@ pub(crate) struct EngineTask {
     pub(super) update_waiters: FastMap<(RunKey, String), Vec<super::queries::AnswerTx>>,
     pub(super) in_flight: VecDeque<(u64, Vec<Effect>)>,
     pub(super) next_batch: u64,
+    /// Whether a batch waits for the workflow tasks it handed out.
+    pub(super) pacing: Pacing,
     pub(super) writer: Option<std_mpsc::Sender<WriterMsg>>,
     pub(super) writer_events: mpsc::UnboundedReceiver<WriterEvent>,
     pub(super) stopped: Option<String>,
@@ -81,6 +84,9 @@ pub(crate) struct EngineTask {
     /// written after every command's own events, as Temporal orders them.
     pub(super) held: Option<(RunKey, Vec<super::state::Incoming>)>,
 }
+
+/// The most requests handled between two flushes.
+const DRAIN: usize = 64;
 
 /// The engine's maps: keys are its own ids or the names requests carry,
 /// hashed with foldhash, which costs a fraction of std's SipHash.
@@ -95,6 +101,7 @@ impl EngineTask {
         options: EngineOptions,
         writer_events: mpsc::UnboundedReceiver<WriterEvent>,
     ) -> EngineTask {
+        let pacing = Pacing::new(options.workflow_task_hold);
         EngineTask {
             clock: options.clock.clone(),
             options,
@@ -113,6 +120,7 @@ impl EngineTask {
             update_waiters: FastMap::default(),
             in_flight: VecDeque::new(),
             next_batch: 0,
+            pacing,
             writer: None,
             writer_events,
             stopped: None,
@@ -169,16 +177,42 @@ impl EngineTask {
                 Some(at) if !self.closing && self.stopped.is_none() => self.clock.sleep_until(at),
                 _ => Box::pin(futures::future::pending()),
             };
+            let held_until = self.pacing.deadline();
             tokio::select! {
                 biased;
                 event = self.writer_events.recv() => self.on_writer_event(event),
                 request = requests.recv(), if !self.closing => match request {
-                    Some(request) => self.handle(request),
+                    Some(request) => {
+                        self.handle(request);
+                        self.handle_queued(&mut requests);
+                    }
                     None => self.begin_shutdown(None),
                 },
                 () = sleep => self.fire_due(),
+                // A held batch's time is up: the flush below sends it.
+                () = until(held_until) => {}
             }
             self.flush();
+        }
+    }
+
+    /// Handles the requests already queued, up to `DRAIN` of them, before
+    /// the flush: their ops go to the writer as one batch, a run changed by
+    /// several of them is written once, and the loop's own work (its
+    /// timers, the select) is done once for all of them.
+    fn handle_queued(&mut self, requests: &mut mpsc::Receiver<Request>) {
+        for _ in 1..DRAIN {
+            match requests.try_recv() {
+                Ok(request) => self.handle(request),
+                Err(mpsc::error::TryRecvError::Empty) => return,
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    self.begin_shutdown(None);
+                    return;
+                }
+            }
+            if self.closing {
+                return;
+            }
         }
     }
 
@@ -272,8 +306,12 @@ impl EngineTask {
                 let result = self.update_with_start(start, update);
                 self.reply(tx, result);
             }
-            // Held like any reply: it goes out with the newest batch.
-            Request::WaitDurable(tx) => self.reply(tx, Ok(())),
+            // Held like any reply: it goes out with the newest batch, which
+            // must not wait in turn for the caller's workflow task.
+            Request::WaitDurable(tx) => {
+                self.send_gathered();
+                self.reply(tx, Ok(()));
+            }
             Request::Visibility(call, tx) => self.visibility(*call, tx),
             Request::Schedule(call) => self.schedule_call(*call),
             Request::Backlog(tx) => drop(tx.send(Ok(self.backlog()))),
@@ -302,6 +340,7 @@ impl EngineTask {
             fail_effect(effect, &reason);
         }
         self.batch = Batch::default();
+        self.pacing = Pacing::new(self.options.workflow_task_hold);
         let err = || BackendError::Stopped(reason.clone());
         for (_, q) in self.wft_queues.drain() {
             for tx in q.pollers {
@@ -347,5 +386,13 @@ impl EngineTask {
         let err = BackendError::Stopped("the engine shut down".into());
         self.fail_queries(&err);
         self.fail_update_waiters(&err);
+    }
+}
+
+/// Waits for a real-time instant, or for ever when there is none.
+async fn until(at: Option<std::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => futures::future::pending().await,
     }
 }

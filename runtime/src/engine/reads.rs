@@ -86,10 +86,7 @@ impl EngineTask {
             reading,
             reply,
         };
-        match &self.writer {
-            Some(writer) if writer.send(msg).is_ok() => Ok(rx),
-            _ => Err(BackendError::Stopped("the writer thread is gone".into())),
-        }
+        self.send_to_writer(msg).map(|()| rx)
     }
 
     /// The run a run id stands for: the current run of the workflow's

@@ -55,10 +55,7 @@ impl EngineTask {
             count: call.count,
             reply,
         };
-        match &self.writer {
-            Some(writer) if writer.send(msg).is_ok() => Ok(rx),
-            _ => Err(BackendError::Stopped("the writer thread is gone".into())),
-        }
+        self.send_to_writer(msg).map(|()| rx)
     }
 }
 

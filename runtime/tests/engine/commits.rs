@@ -1,6 +1,7 @@
 //! What waits for a commit and what does not, and what a step writes.
 
 use super::*;
+use support::within;
 
 /// Commits allowed (`usize::MAX`: all), and a signal when that changes.
 type Permits = Arc<(std::sync::Mutex<usize>, std::sync::Condvar)>;
@@ -243,5 +244,185 @@ async fn a_step_writes_only_the_activities_it_changed() {
     assert_eq!(puts, Vec::<i64>::new());
     assert_eq!(deletes.len(), 2, "{deletes:?}");
     assert!(!deletes.contains(&a.token.task_id));
+    e.shutdown().await;
+}
+
+/// Records the ops of each commit, each commit taking 20 ms, as on a
+/// slow disk: a batch is held only while workflow tasks come back faster
+/// than commits take, and here they always do.
+fn recording() -> (Hooked, Arc<std::sync::Mutex<Vec<Vec<StoreOp>>>>) {
+    let commits = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = commits.clone();
+    let store = hooked(move |ops| {
+        std::thread::sleep(Duration::from_millis(20));
+        recorded.lock().unwrap().push(ops.to_vec());
+        Ok(())
+    });
+    (store, commits)
+}
+
+/// An engine whose batches wait up to `hold` for the workflow tasks they
+/// hand out.
+fn holding(store: Hooked, hold: Duration) -> Engine {
+    let options = EngineOptions {
+        workflow_task_hold: hold,
+        ..EngineOptions::default()
+    };
+    Engine::start(store, options).unwrap()
+}
+
+/// Starts `workflow_id` while a worker waits on the queue, so its first
+/// task goes out at once: the task, and the start still unacknowledged.
+async fn start_to_a_waiting_worker(
+    e: &Engine,
+    workflow_id: &str,
+) -> (
+    WorkflowTask,
+    std::pin::Pin<
+        Box<impl Future<Output = Result<weft::backend::StartWorkflowResponse, BackendError>>>,
+    >,
+) {
+    use futures::poll;
+    let mut polled = Box::pin(e.poll_workflow_task(NS, TQ));
+    assert!(poll!(&mut polled).is_pending());
+    let mut started = Box::pin(e.start_workflow(request(workflow_id, workflow_id)));
+    assert!(poll!(&mut started).is_pending());
+    let task = match within(polled).await {
+        Ok(Some(task)) => task,
+        other => panic!("expected the first workflow task, got {other:?}"),
+    };
+    assert_eq!(task.workflow_id, workflow_id);
+    assert!(
+        poll!(&mut started).is_pending(),
+        "the start was acknowledged before it was durable"
+    );
+    (task, started)
+}
+
+/// With the writer idle, a step's batch waits for the workflow task it
+/// handed out: the start and the first task's completion commit together,
+/// and so do an activity's result and the task that reads it. Neither is
+/// acknowledged before that commit.
+#[tokio::test]
+async fn a_step_and_the_workflow_task_it_hands_out_commit_together() {
+    use futures::poll;
+
+    let (store, commits) = recording();
+    let e = holding(store, Duration::from_secs(60));
+    let (task, started) = start_to_a_waiting_worker(&e, "w").await;
+    assert!(
+        commits.lock().unwrap().is_empty(),
+        "committed without its task"
+    );
+    complete(&e, &task, vec![activity(1, quick_retries())])
+        .await
+        .unwrap();
+    assert!(within(started).await.unwrap().started);
+    assert_eq!(commits.lock().unwrap().len(), 1, "one commit for both");
+
+    let act = poll_act(&e).await;
+    let mut polled = Box::pin(e.poll_workflow_task(NS, TQ));
+    assert!(poll!(&mut polled).is_pending());
+    let result = ActivityTaskResult::Completed(encode(&1).unwrap());
+    let mut reported = Box::pin(e.complete_activity_task(act.token.clone(), result));
+    assert!(poll!(&mut reported).is_pending());
+    let task = match within(polled).await {
+        Ok(Some(task)) => task,
+        other => panic!("expected the second workflow task, got {other:?}"),
+    };
+    assert!(
+        poll!(&mut reported).is_pending(),
+        "the activity's result was acknowledged before it was durable"
+    );
+    assert_eq!(commits.lock().unwrap().len(), 1);
+    complete(&e, &task, vec![done("ok")]).await.unwrap();
+    within(reported).await.unwrap();
+    assert_eq!(commits.lock().unwrap().len(), 2, "one commit for both");
+    assert!(matches!(
+        e.wait_result(NS, "w", None).await,
+        Ok(RunOutcome::Completed(_))
+    ));
+    assert_eq!(
+        names(&history(&e, "w").await),
+        [
+            "WorkflowExecutionStarted",
+            "WorkflowTaskScheduled",
+            "WorkflowTaskStarted",
+            "WorkflowTaskCompleted",
+            "ActivityTaskScheduled",
+            "ActivityTaskStarted",
+            "ActivityTaskCompleted",
+            "WorkflowTaskScheduled",
+            "WorkflowTaskStarted",
+            "WorkflowTaskCompleted",
+            "WorkflowExecutionCompleted",
+        ]
+    );
+    e.shutdown().await;
+}
+
+/// A held batch goes when its time is up, though its task is still out;
+/// the task completes later in a commit of its own.
+#[tokio::test]
+async fn a_held_batch_goes_when_its_time_is_up() {
+    let (store, commits) = recording();
+    let e = holding(store, Duration::from_millis(50));
+    let (task, started) = start_to_a_waiting_worker(&e, "w").await;
+    assert!(within(started).await.unwrap().started);
+    assert_eq!(commits.lock().unwrap().len(), 1);
+    complete(&e, &task, vec![done("ok")]).await.unwrap();
+    assert_eq!(commits.lock().unwrap().len(), 2);
+    e.shutdown().await;
+}
+
+/// What reads the store (a history, a list) or waits for durability (a
+/// workflow task before its first local activity) sends a held batch at
+/// once: it sees everything memory holds, and never waits for the hold.
+#[tokio::test]
+async fn reads_and_waits_for_durability_do_not_wait_for_a_held_batch() {
+    let (store, _) = recording();
+    let e = holding(store, Duration::from_secs(600));
+    // Tasks are held out: no average says they are slower than commits.
+
+    let (_, started) = start_to_a_waiting_worker(&e, "read").await;
+    let events = within(e.history(NS, "read", None)).await.unwrap();
+    assert_eq!(names(&events).first(), Some(&"WorkflowExecutionStarted"));
+    assert!(within(started).await.unwrap().started);
+
+    let (_, started) = start_to_a_waiting_worker(&e, "listed").await;
+    let listed = within(e.list_workflows(NS.into(), "WorkflowId = 'listed'".into()))
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(within(started).await.unwrap().started);
+
+    let (_, started) = start_to_a_waiting_worker(&e, "durable").await;
+    within(e.wait_durable()).await.unwrap();
+    assert!(within(started).await.unwrap().started);
+    e.shutdown().await;
+}
+
+/// Requests queued together are handled before one flush; a read among
+/// them still sees what the ones before it changed: the run's close and
+/// its last events.
+#[tokio::test]
+async fn a_read_handled_with_the_step_before_it_sees_that_step() {
+    use futures::poll;
+
+    let e = Engine::start(MemoryStore::new(), EngineOptions::default()).unwrap();
+    start(&e, "w").await;
+    let t = poll_wft(&e).await;
+    // On this test's one thread the engine runs only once the test waits:
+    // all three are queued by then.
+    let mut completed = Box::pin(complete(&e, &t, vec![done("ok")]));
+    let mut result = Box::pin(e.wait_result(NS, "w", None));
+    let mut events = Box::pin(e.history(NS, "w", None));
+    assert!(poll!(&mut completed).is_pending());
+    assert!(poll!(&mut result).is_pending());
+    assert!(poll!(&mut events).is_pending());
+    within(completed).await.unwrap();
+    assert!(matches!(within(result).await, Ok(RunOutcome::Completed(_))));
+    let events = within(events).await.unwrap();
+    assert_eq!(names(&events).last(), Some(&"WorkflowExecutionCompleted"));
     e.shutdown().await;
 }

@@ -21,7 +21,7 @@ use weft::backend::{
 };
 use weft::converter::{Payload, PayloadLimits, encode};
 use weft::engine::store::StoreOp;
-use weft::engine::{Engine, EngineOptions, SqliteStore};
+use weft::engine::{Engine, EngineOptions, MemoryStore, SqliteStore};
 use weft::failure::{ApplicationError, Failure, RetryState, TimeoutType};
 use weft::history::{Event, EventAttributes, LOCAL_ACTIVITY_MARKER, WorkflowTaskFailedCause};
 use weft::protocol::{Command, Resolution};
