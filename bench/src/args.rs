@@ -25,7 +25,7 @@ options:
   --json PATH           JSON output (default target/bench/<scenario>.json)
   --no-group-commit     one transaction (one fsync) per step
   --cache N             workflows cached by the worker (default: 2 C, at least 1000)
-  --wft-slots N         workflow tasks a worker holds at once (default: C, 4..=64)
+  --wft-slots N         workflow tasks a worker holds at once (default: C, 4..=256)
   --activity-slots N    activities a worker runs at once (default: C, 100..=200)
   --delay SECS          timers: first firing this long after the start (default 10)
   --window SECS         timers: firings spread over this long (default 10)
@@ -220,11 +220,13 @@ impl Config {
         self.cache.unwrap_or(self.c.saturating_mul(2).max(1000))
     }
 
-    /// Workflow task slots: the flag, else C within 4..=64. Each slot is a
-    /// poll parked in the engine, and the engine scans its parked polls on
-    /// every dispatch, so more slots than this cost more than they give.
+    /// Workflow task slots: the flag, else C within 4..=256. A slot stays
+    /// taken until the engine acknowledges its task's completion, after
+    /// the commit; at C=1,000 commits queue behind each other, and 64
+    /// slots held `hello` to 8,400 to 8,800 workflows/s where 128 and 256
+    /// gave 10,200 to 12,300 in the same session.
     pub fn wft_slots(&self) -> usize {
-        self.wft_slots.unwrap_or(self.c.clamp(4, 64)).max(1)
+        self.wft_slots.unwrap_or(self.c.clamp(4, 256)).max(1)
     }
 
     /// Activity slots: the flag, else C within 100..=200.

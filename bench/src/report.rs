@@ -7,6 +7,49 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+/// The store's commits so far, read off the engine's metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Commits {
+    /// How many.
+    pub count: f64,
+    /// Their operations, summed.
+    pub ops: f64,
+    /// Their durations, summed, in milliseconds.
+    pub millis: f64,
+}
+
+impl Commits {
+    /// Reads the commit histograms out of Prometheus text (zero when the
+    /// engine records none).
+    pub fn read(metrics: &str) -> Commits {
+        let value = |name: &str| {
+            metrics
+                .lines()
+                .find(|line| {
+                    line.strip_prefix(name)
+                        .is_some_and(|rest| rest.starts_with([' ', '{']))
+                })
+                .and_then(|line| line.rsplit(' ').next())
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        Commits {
+            count: value("weft_store_commit_latency_count"),
+            ops: value("weft_store_commit_batch_size_sum"),
+            millis: value("weft_store_commit_latency_sum"),
+        }
+    }
+
+    /// What was committed since `before`.
+    pub fn since(&self, before: &Commits) -> Commits {
+        Commits {
+            count: self.count - before.count,
+            ops: self.ops - before.ops,
+            millis: self.millis - before.millis,
+        }
+    }
+}
+
 /// One measured number.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figure {
@@ -85,6 +128,27 @@ impl Report {
             self.figure(&format!("cpu_{name}"), per(ran), &unit);
         }
         self.figure("cpu_total", per(spent.by_name.values().sum()), &unit);
+    }
+
+    /// Records the store's commits over `wall`, per item of `count`: how
+    /// many, how many operations each held, and the share of the time the
+    /// writer spent committing (its fsyncs included).
+    pub fn commits(&mut self, commits: &Commits, wall: Duration, count: u64, item: &str) {
+        if commits.count <= 0.0 {
+            return;
+        }
+        self.figure(
+            "commits",
+            commits.count / count.max(1) as f64,
+            &format!("per {item}"),
+        );
+        self.figure("ops_per_commit", commits.ops / commits.count, "operations");
+        self.figure("commit_mean", commits.millis / commits.count, "ms");
+        self.figure(
+            "writer_busy",
+            commits.millis / 1e3 / wall.as_secs_f64() * 100.0,
+            "% of the time",
+        );
     }
 
     /// The value of the figure `name`.
@@ -258,6 +322,33 @@ mod tests {
         assert_eq!(percentile(&v, 100.0), Some(100));
         assert_eq!(percentile(&[7], 99.0), Some(7));
         assert_eq!(percentile::<u32>(&[], 50.0), None);
+    }
+
+    #[test]
+    fn commits_are_read_from_prometheus_text() {
+        let text = "# HELP weft_store_commit_latency Time a store commit took\n\
+            weft_store_commit_latency_sum{service_name=\"weft\"} 12.5\n\
+            weft_store_commit_latency_count{service_name=\"weft\"} 50\n\
+            weft_store_commit_latency_bucket{le=\"1.0\",service_name=\"weft\"} 50\n\
+            weft_store_commit_batch_size_sum{service_name=\"weft\"} 400\n\
+            weft_store_commit_batch_size_count{service_name=\"weft\"} 50\n";
+        let commits = Commits::read(text);
+        assert_eq!(
+            commits,
+            Commits {
+                count: 50.0,
+                ops: 400.0,
+                millis: 12.5
+            }
+        );
+        assert_eq!(commits.since(&commits), Commits::default());
+        assert_eq!(Commits::read(""), Commits::default());
+        let mut r = Report::new("t");
+        r.commits(&commits, Duration::from_millis(100), 10, "workflow");
+        assert_eq!(r.get("commits"), Some(5.0));
+        assert_eq!(r.get("ops_per_commit"), Some(8.0));
+        assert_eq!(r.get("commit_mean"), Some(0.25));
+        assert_eq!(r.get("writer_busy"), Some(12.5));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use weft::worker::WorkerOptions;
 
 use crate::BenchError;
 use crate::args::{Config, StoreKind};
-use crate::report::Report;
+use crate::report::{Commits, Report};
 
 /// The task queue every scenario uses.
 pub const TASK_QUEUE: &str = "bench";
@@ -74,12 +74,22 @@ async fn temporal(_: Engine, _: &str, _: &mut Report) -> Result<Bench, BenchErro
 }
 
 /// Engine options from the command line: weft's defaults plus the group
-/// commit switch.
+/// commit switch, and metrics, which the commit figures are read from.
 pub fn engine_options(config: &Config) -> EngineOptions {
     EngineOptions {
         group_commit: config.group_commit,
+        metrics: Some(weft::telemetry::Metrics::new()),
         ..EngineOptions::default()
     }
+}
+
+/// The engine's commits so far (none without metrics).
+pub fn commits(options: &EngineOptions) -> Commits {
+    options
+        .metrics
+        .as_ref()
+        .map(|m| Commits::read(&m.encode_now()))
+        .unwrap_or_default()
 }
 
 /// Worker options from the command line.

@@ -16,7 +16,8 @@ use crate::workflows::{Hello, SAY_HELLO};
 /// Runs `hello` and checks every workflow returned its greeting.
 pub async fn run(config: &Config) -> Result<Report, BenchError> {
     let mut report = Report::new("hello");
-    let bench = setup::start(config, setup::engine_options(config), &mut report).await?;
+    let options = setup::engine_options(config);
+    let bench = setup::start(config, options.clone(), &mut report).await?;
     let worker = Worker::new(&bench.client, TASK_QUEUE)
         .with_options(setup::worker_options(config))
         .register_workflow::<Hello>()
@@ -25,6 +26,7 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
 
     let progress = Progress::start("hello", config.n, config.progress);
     let cpu_before = ThreadCpu::now().unwrap_or_default();
+    let commits_before = setup::commits(&options);
     let start = Instant::now();
     let client = bench.client.clone();
     let latencies = fan_out(config.n, config.c, &progress, move |i| {
@@ -52,6 +54,7 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
     let elapsed = start.elapsed();
     // Read while every thread still runs (the store's writer ends with it).
     let cpu = ThreadCpu::now().map(|after| after.since(&cpu_before));
+    let commits = setup::commits(&options).since(&commits_before);
     drop(progress);
     worker.shutdown().await;
     bench.shutdown().await;
@@ -67,6 +70,7 @@ pub async fn run(config: &Config) -> Result<Report, BenchError> {
     if let Some(cpu) = cpu {
         report.cpu_per(&cpu, latencies.len() as u64, "workflow");
     }
+    report.commits(&commits, elapsed, latencies.len() as u64, "workflow");
     report.memory("");
     Ok(report)
 }

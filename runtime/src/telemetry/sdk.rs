@@ -182,7 +182,7 @@ impl Sdk {
             sticky_cache_size: Family::default(),
             task_queue_backlog: Family::default(),
             store_commit_latency: Histogram::new([
-                1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0,
+                0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0,
             ]),
             store_commit_batch_size: Histogram::new([
                 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0,
@@ -356,7 +356,8 @@ impl Sdk {
     }
 
     pub fn commit(&self, took: Duration, steps: usize) {
-        self.store_commit_latency.observe(millis(took));
+        // In fractions of a millisecond: a commit takes less than one.
+        self.store_commit_latency.observe(took.as_secs_f64() * 1e3);
         // Counts of steps are small integers: exact in an f64.
         self.store_commit_batch_size.observe(steps as f64);
     }
