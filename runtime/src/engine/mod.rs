@@ -157,9 +157,10 @@ pub struct EngineOptions {
     /// writer is idle, for the workflow tasks the step handed out, so that
     /// their completions commit with it: one fsync instead of two on the
     /// way from a start, signal or activity result to what the workflow
-    /// does next (default 2 ms; zero: never wait). Nothing the batch holds
-    /// is acknowledged before its commit either way. It is not tried while
-    /// workflow tasks take longer to come back than a commit takes.
+    /// does next (default 2 ms; zero: never wait; at most an hour is
+    /// used). Nothing the batch holds is acknowledged before its commit
+    /// either way. It is not tried while workflow tasks take longer to
+    /// come back than a commit takes.
     pub workflow_task_hold: Duration,
     /// Where the engine records its own measures (store commit latency and
     /// size, task queue backlog); `None` (the default) records nothing.

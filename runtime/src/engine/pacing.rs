@@ -57,10 +57,14 @@ pub(crate) struct Pacing {
     task: Average,
 }
 
+/// The longest hold used, whatever the options say: a deadline past
+/// what `Instant` can hold would overflow.
+const LONGEST: Duration = Duration::from_secs(3600);
+
 impl Pacing {
     pub fn new(most: Duration) -> Pacing {
         Pacing {
-            most,
+            most: most.min(LONGEST),
             ..Pacing::default()
         }
     }
@@ -154,6 +158,15 @@ mod tests {
         let mut pacing = Pacing::new(Duration::from_secs(1));
         assert!(!pacing.hold(|_, _| true));
         assert_eq!(pacing.deadline(), None);
+    }
+
+    #[test]
+    fn a_hold_longer_than_an_hour_is_cut_to_one() {
+        let mut pacing = Pacing::new(Duration::MAX);
+        pacing.handed_out(&key("a"), 1);
+        assert!(pacing.hold(|_, _| true));
+        let deadline = pacing.deadline().expect("a hold has a deadline");
+        assert!(deadline <= Instant::now() + LONGEST);
     }
 
     #[test]

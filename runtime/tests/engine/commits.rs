@@ -247,14 +247,15 @@ async fn a_step_writes_only_the_activities_it_changed() {
     e.shutdown().await;
 }
 
-/// Records the ops of each commit, each commit taking 20 ms, as on a
+/// Records the ops of each commit, each commit taking 100 ms, as on a
 /// slow disk: a batch is held only while workflow tasks come back faster
-/// than commits take, and here they always do.
+/// than commits take, and the tests' tasks come back in well under that,
+/// however busy the machine.
 fn recording() -> (Hooked, Arc<std::sync::Mutex<Vec<Vec<StoreOp>>>>) {
     let commits = Arc::new(std::sync::Mutex::new(Vec::new()));
     let recorded = commits.clone();
     let store = hooked(move |ops| {
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(Duration::from_millis(100));
         recorded.lock().unwrap().push(ops.to_vec());
         Ok(())
     });
@@ -366,7 +367,7 @@ async fn a_step_and_the_workflow_task_it_hands_out_commit_together() {
 #[tokio::test]
 async fn a_held_batch_goes_when_its_time_is_up() {
     let (store, commits) = recording();
-    let e = holding(store, Duration::from_millis(50));
+    let e = holding(store, Duration::from_millis(200));
     let (task, started) = start_to_a_waiting_worker(&e, "w").await;
     assert!(within(started).await.unwrap().started);
     assert_eq!(commits.lock().unwrap().len(), 1);
