@@ -134,6 +134,7 @@ struct Applied {
 impl EngineTask {
     pub(super) fn complete_wft(&mut self, c: WorkflowTaskCompletion) -> Result<(), BackendError> {
         let key = self.check_wft_token(&c.token)?;
+        self.task_came_back(&key);
         if let Err(refusal) = self
             .validate_commands(&c.commands)
             .and_then(|()| self.validate_upserts(&key, &c.commands))

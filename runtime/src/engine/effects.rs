@@ -113,7 +113,12 @@ impl EngineTask {
                     // task to the next one.
                     Err(_) if query => self.requeue_query(task_id),
                     Err(_) => self.undo_wft(&key, task_id),
-                    Ok(()) if !query => self.pacing.handed_out(&key, task_id),
+                    Ok(()) if !query => {
+                        self.pacing.handed_out(&key, task_id);
+                        if let Some(run) = self.runs.get_mut(&key) {
+                            run.handed_out = Some(std::time::Instant::now());
+                        }
+                    }
                     Ok(()) => {}
                 }
             }
@@ -233,6 +238,7 @@ impl EngineTask {
     fn holds_batch(&mut self) -> bool {
         if !self.options.group_commit
             || self.closing
+            || self.batch.fatal.is_some()
             || !self.in_flight.is_empty()
             || (self.batch.ops.is_empty() && self.batch.dirty.is_empty())
         {
@@ -243,6 +249,29 @@ impl EngineTask {
             runs.get(key)
                 .is_some_and(|run| task_is_out(&run.state.wft, task_id))
         })
+    }
+
+    /// A run's workflow task came back from its worker (completed or
+    /// failed): times its turnaround, which decides whether batches wait
+    /// for tasks at all.
+    pub(super) fn task_came_back(&mut self, key: &RunKey) {
+        if let Some(since) = self.runs.get_mut(key).and_then(|r| r.handed_out.take()) {
+            self.pacing.task_back(since.elapsed());
+        }
+    }
+
+    /// Answers a caller waiting until everything accepted before it is
+    /// durable: behind the newest batch in flight, after sending what is
+    /// gathered, or at once. Not with the effects gathered since, which a
+    /// held batch keeps: the caller may be the very workflow task the hold
+    /// waits for.
+    pub(super) fn reply_when_durable(&mut self, tx: Tx<()>) {
+        self.send_gathered();
+        let reply = Effect::Reply(Box::new(Held { tx, value: Ok(()) }));
+        match self.in_flight.back_mut() {
+            Some((_, effects)) => effects.push(reply),
+            None => self.execute(reply),
+        }
     }
 
     /// Carries out at once the effects that need not wait for a commit:

@@ -200,8 +200,16 @@ impl EngineTask {
     /// the flush: their ops go to the writer as one batch, a run changed by
     /// several of them is written once, and the loop's own work (its
     /// timers, the select) is done once for all of them.
+    /// Without group commit each request's batch is its own transaction,
+    /// so each is flushed on its own.
     fn handle_queued(&mut self, requests: &mut mpsc::Receiver<Request>) {
+        if !self.options.group_commit {
+            return;
+        }
         for _ in 1..DRAIN {
+            if self.closing {
+                return;
+            }
             match requests.try_recv() {
                 Ok(request) => self.handle(request),
                 Err(mpsc::error::TryRecvError::Empty) => return,
@@ -209,9 +217,6 @@ impl EngineTask {
                     self.begin_shutdown(None);
                     return;
                 }
-            }
-            if self.closing {
-                return;
             }
         }
     }
@@ -306,12 +311,7 @@ impl EngineTask {
                 let result = self.update_with_start(start, update);
                 self.reply(tx, result);
             }
-            // Held like any reply: it goes out with the newest batch, which
-            // must not wait in turn for the caller's workflow task.
-            Request::WaitDurable(tx) => {
-                self.send_gathered();
-                self.reply(tx, Ok(()));
-            }
+            Request::WaitDurable(tx) => self.reply_when_durable(tx),
             Request::Visibility(call, tx) => self.visibility(*call, tx),
             Request::Schedule(call) => self.schedule_call(*call),
             Request::Backlog(tx) => drop(tx.send(Ok(self.backlog()))),

@@ -48,6 +48,9 @@ pub(crate) struct Run {
     /// The search attributes as last sent to the store, so a step that
     /// changes none writes none.
     pub stored_search_attributes: SearchAttributes,
+    /// When its workflow task now out reached the worker (machine time),
+    /// to time the task's turnaround (`pacing`).
+    pub handed_out: Option<std::time::Instant>,
 }
 
 impl Run {
@@ -65,6 +68,7 @@ impl Run {
             stored_updates: BTreeMap::new(),
             stored_listing: None,
             stored_search_attributes: SearchAttributes::new(),
+            handed_out: None,
         }
     }
 

@@ -46,9 +46,9 @@ impl Average {
 pub(crate) struct Pacing {
     /// The longest a batch is held (zero: never).
     most: Duration,
-    /// Workflow tasks handed out since the last batch was sent: their run,
-    /// task id and when they went.
-    out: Vec<(RunKey, i64, Instant)>,
+    /// Workflow tasks handed out since the last batch was sent: their run
+    /// and task id.
+    out: Vec<(RunKey, i64)>,
     /// When the held batch must go (`None`: nothing held).
     until: Option<Instant>,
     /// The batch sent to an idle writer and when, to time its commit.
@@ -71,22 +71,20 @@ impl Pacing {
 
     /// A workflow task was handed to a worker.
     pub fn handed_out(&mut self, run: &RunKey, task_id: i64) {
-        self.out.push((run.clone(), task_id, Instant::now()));
+        self.out.push((run.clone(), task_id));
     }
 
-    /// Forgets the handed-out tasks that came back, timing them, and
-    /// tells whether any is still out. `still_out` says whether a run's
-    /// task of that id is still with its worker.
+    /// A workflow task came back from its worker `took` after it went,
+    /// whether or not a batch waited for it.
+    pub fn task_back(&mut self, took: Duration) {
+        self.task.add(took);
+    }
+
+    /// Forgets the handed-out tasks that came back and tells whether any
+    /// is still out. `still_out` says whether a run's task of that id is
+    /// still with its worker.
     fn any_out(&mut self, still_out: impl Fn(&RunKey, i64) -> bool) -> bool {
-        let now = Instant::now();
-        let task = &mut self.task;
-        self.out.retain(|(run, id, since)| {
-            let out = still_out(run, *id);
-            if !out {
-                task.add(now.saturating_duration_since(*since));
-            }
-            out
-        });
+        self.out.retain(|(run, id)| still_out(run, *id));
         !self.out.is_empty()
     }
 
@@ -210,6 +208,20 @@ mod tests {
         pacing.task.add(Duration::from_millis(5));
         pacing.handed_out(&key("a"), 1);
         assert!(!pacing.hold(|_, _| true));
+    }
+
+    #[test]
+    fn tasks_that_came_back_slower_than_commits_stop_the_holds_and_faster_ones_resume_them() {
+        let mut pacing = Pacing::new(Duration::from_secs(1));
+        pacing.commit.add(Duration::from_micros(200));
+        pacing.task_back(Duration::from_millis(5));
+        pacing.handed_out(&key("a"), 1);
+        assert!(!pacing.hold(|_, _| true));
+        for _ in 0..64 {
+            pacing.task_back(Duration::from_micros(50));
+        }
+        pacing.handed_out(&key("b"), 1);
+        assert!(pacing.hold(|_, _| true));
     }
 
     #[test]

@@ -307,6 +307,7 @@ impl EngineTask {
         nondeterminism: bool,
     ) -> Result<(), BackendError> {
         let key = self.check_wft_token(token)?;
+        self.task_came_back(&key);
         self.options
             .payload_limits
             .check("workflow task failure details", failure_payloads(&failure))?;

@@ -263,10 +263,12 @@ fn recording() -> (Hooked, Arc<std::sync::Mutex<Vec<Vec<StoreOp>>>>) {
 }
 
 /// An engine whose batches wait up to `hold` for the workflow tasks they
-/// hand out.
+/// hand out. A task left out does not time out while a test runs, which
+/// would end a hold too.
 fn holding(store: Hooked, hold: Duration) -> Engine {
     let options = EngineOptions {
         workflow_task_hold: hold,
+        workflow_task_timeout: Duration::from_secs(3600),
         ..EngineOptions::default()
     };
     Engine::start(store, options).unwrap()
@@ -425,5 +427,92 @@ async fn a_read_handled_with_the_step_before_it_sees_that_step() {
     assert!(matches!(within(result).await, Ok(RunOutcome::Completed(_))));
     let events = within(events).await.unwrap();
     assert_eq!(names(&events).last(), Some(&"WorkflowExecutionCompleted"));
+    e.shutdown().await;
+}
+
+/// Workflow tasks that come back slower than commits take turn the hold
+/// off: a later step is acknowledged while its task is still out, though
+/// the hold allowed is ten minutes.
+#[tokio::test]
+async fn workflow_tasks_slower_than_commits_are_not_waited_for() {
+    use futures::poll;
+
+    let e = holding(hooked(|_| Ok(())), Duration::from_secs(600));
+    let (task, started) = start_to_a_waiting_worker(&e, "slow").await;
+    // A worker far slower than this store's commits.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    complete(&e, &task, vec![done("ok")]).await.unwrap();
+    assert!(within(started).await.unwrap().started);
+
+    let mut polled = Box::pin(e.poll_workflow_task(NS, TQ));
+    assert!(poll!(&mut polled).is_pending());
+    let mut started = Box::pin(e.start_workflow(request("next", "next")));
+    let _ = poll!(&mut started);
+    let task = match within(polled).await {
+        Ok(Some(task)) => task,
+        other => panic!("expected the workflow task, got {other:?}"),
+    };
+    assert_eq!(task.workflow_id, "next");
+    // The task stays out; the start is acknowledged all the same.
+    assert!(within(started).await.unwrap().started);
+    e.shutdown().await;
+}
+
+/// A workflow task waiting for durability (before its first local
+/// activity) is answered though a step queued after it is held for that
+/// very task: the answer covers what was accepted before the wait only.
+#[tokio::test]
+async fn a_wait_for_durability_is_not_held_behind_a_later_step() {
+    use futures::poll;
+
+    let (store, commits) = recording();
+    let e = holding(store, Duration::from_secs(600));
+    start(&e, "w").await;
+    // The task goes out in a flush with nothing to write: nothing is held.
+    let task = poll_wft(&e).await;
+    // On this test's one thread both are queued before the engine runs.
+    let mut durable = Box::pin(e.wait_durable());
+    let mut signaled = Box::pin(e.signal_workflow(signal("w", "s1")));
+    assert!(poll!(&mut durable).is_pending());
+    assert!(poll!(&mut signaled).is_pending());
+    within(durable).await.unwrap();
+    // The signal waits for the task, which the worker now completes.
+    assert!(poll!(&mut signaled).is_pending());
+    let before = commits.lock().unwrap().len();
+    complete(&e, &task, vec![]).await.unwrap();
+    within(signaled).await.unwrap();
+    assert_eq!(
+        commits.lock().unwrap().len(),
+        before + 1,
+        "one commit for both"
+    );
+    e.shutdown().await;
+}
+
+/// Without group commit each step is a transaction of its own, even when
+/// the requests were queued together.
+#[tokio::test]
+async fn without_group_commit_requests_queued_together_commit_apart() {
+    use futures::poll;
+
+    let commits = Arc::new(std::sync::Mutex::new(0));
+    let counted = commits.clone();
+    let store = hooked(move |_| {
+        *counted.lock().unwrap() += 1;
+        Ok(())
+    });
+    let options = EngineOptions {
+        group_commit: false,
+        ..EngineOptions::default()
+    };
+    let e = Engine::start(store, options).unwrap();
+    // On this test's one thread both are queued before the engine runs.
+    let mut first = Box::pin(e.start_workflow(request("a", "a")));
+    let mut second = Box::pin(e.start_workflow(request("b", "b")));
+    assert!(poll!(&mut first).is_pending());
+    assert!(poll!(&mut second).is_pending());
+    assert!(within(first).await.unwrap().started);
+    assert!(within(second).await.unwrap().started);
+    assert_eq!(*commits.lock().unwrap(), 2);
     e.shutdown().await;
 }
