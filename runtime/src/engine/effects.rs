@@ -162,14 +162,10 @@ impl EngineTask {
             if ops.is_empty() && effects.is_empty() {
                 break;
             }
-            if !ops.is_empty() {
-                self.send_batch(ops, effects);
-            } else if let Some((_, last)) = self.in_flight.back_mut() {
-                last.extend(effects);
+            if ops.is_empty() {
+                self.behind_in_flight(effects);
             } else {
-                for effect in effects {
-                    self.execute(effect);
-                }
+                self.send_batch(ops, effects);
             }
         }
         if self.closing && self.in_flight.is_empty() {
@@ -268,9 +264,19 @@ impl EngineTask {
     pub(super) fn reply_when_durable(&mut self, tx: Tx<()>) {
         self.send_gathered();
         let reply = Effect::Reply(Box::new(Held { tx, value: Ok(()) }));
+        self.behind_in_flight(vec![reply]);
+    }
+
+    /// Files effects with no ops of their own behind the newest batch in
+    /// flight, or carries them out now when nothing is.
+    fn behind_in_flight(&mut self, effects: Vec<Effect>) {
         match self.in_flight.back_mut() {
-            Some((_, effects)) => effects.push(reply),
-            None => self.execute(reply),
+            Some((_, last)) => last.extend(effects),
+            None => {
+                for effect in effects {
+                    self.execute(effect);
+                }
+            }
         }
     }
 
